@@ -1,0 +1,95 @@
+//! Error codes. Every refusal the broker gives, over HTTP or WebSocket, is one of these:
+//! the browser turns each into words, so no free-form error text crosses the wire.
+
+use serde::{Deserialize, Serialize};
+
+use crate::reducer::Phase;
+
+/// Why the session's rules refuse an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", content = "details", rename_all = "snake_case")]
+pub enum RuleViolation {
+    /// Not allowed in the session's current phase.
+    WrongPhase { phase: Phase },
+    /// Not allowed for this author (a customer picking up, say).
+    WrongAuthor,
+    /// Text with nothing but white space.
+    EmptyText,
+    /// Text longer than the limit.
+    TextTooLong { max_chars: u32 },
+    /// Text with control characters other than newline and tab.
+    ControlCharacters,
+    /// A survey rating outside 1–5.
+    InvalidRating,
+    /// The survey was already answered.
+    SurveyAlreadySubmitted,
+    /// A connection event that does not match who is present.
+    PresenceMismatch,
+    /// An entry whose sequence number does not follow the last one.
+    SequenceGap { expected: u64, got: u64 },
+}
+
+/// An input field named by [`ErrorCode::InvalidInput`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Pin,
+    Username,
+    DisplayName,
+    Password,
+    SetupCode,
+    Rating,
+    Comment,
+    Token,
+}
+
+/// Every error the broker answers with. Adjacently tagged:
+/// `{"code": "too_many_attempts", "details": {"retry_after_secs": 30}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", content = "details", rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No live session has this PIN (wrong, used, or expired: deliberately one answer).
+    InvalidOrExpiredPin,
+    /// Too many failed attempts: wait this long before trying again.
+    TooManyAttempts { retry_after_secs: u32 },
+    /// A field's value is not acceptable (a PIN that is not six digits, say).
+    InvalidInput { field: Field },
+    /// Wrong user name or password.
+    InvalidCredentials,
+    /// The one-time setup code is wrong or already used.
+    InvalidSetupCode,
+    /// Not signed in, or the token is not valid (for this session).
+    Unauthorized,
+    /// Signed in, but this session is someone else's.
+    Forbidden,
+    /// No such thing.
+    NotFound,
+    /// The message could not be decoded (bad JSON, unknown type, wrong field types).
+    MalformedMessage,
+    /// The message is larger than the limit.
+    MessageTooLarge { max_bytes: u32 },
+    /// Too many messages in too short a time.
+    RateLimited { retry_after_secs: u32 },
+    /// The first message on a socket must be `hello`; or `hello` came twice.
+    OutOfOrder,
+    /// The session's rules refuse this now.
+    NotAllowed { violation: RuleViolation },
+    /// The broker could not store the entry; nothing was acknowledged.
+    StorageUnavailable,
+    /// Something unexpected went wrong in the broker.
+    Internal,
+}
+
+impl From<RuleViolation> for ErrorCode {
+    fn from(violation: RuleViolation) -> Self {
+        ErrorCode::NotAllowed { violation }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for ErrorCode {}

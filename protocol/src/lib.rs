@@ -1,0 +1,128 @@
+//! The ConnectIT protocol: everything both the broker and the browser must agree on.
+//!
+//! # Layout
+//!
+//! - [`log`]: the session log's entries (what happened, who did it, when);
+//! - [`reducer`]: the session's rules: [`SessionState`] is the fold of the log, and
+//!   [`SessionState::check`] refuses every entry the rules forbid;
+//! - [`wire`]: the WebSocket messages, one enum per direction;
+//! - [`api`]: the HTTP request and response bodies;
+//! - [`error`]: the error codes, shared by HTTP and WebSocket answers.
+//!
+//! The crate has no I/O and no clock: times are milliseconds since the Unix epoch on
+//! the broker's clock, passed in by the caller.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod error;
+pub mod log;
+pub mod reducer;
+pub mod wire;
+
+pub use error::{ErrorCode, RuleViolation};
+pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
+pub use reducer::{Phase, SessionState};
+pub use wire::{Action, ClientMessage, ServerMessage};
+
+/// Milliseconds since the Unix epoch, on the broker's clock.
+pub type Millis = u64;
+
+/// A session's public identifier (random, URL-safe). Knowing it grants nothing: the
+/// customer needs a token, the technician a signed-in cookie.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct SessionId(pub String);
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Limits both sides enforce.
+pub mod limits {
+    /// Longest chat message, in characters.
+    pub const CHAT_MAX_CHARS: usize = 4000;
+    /// Longest survey comment, in characters.
+    pub const COMMENT_MAX_CHARS: usize = 2000;
+    /// Largest WebSocket message the broker accepts, in bytes.
+    pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+    /// Number of digits in a PIN.
+    pub const PIN_DIGITS: usize = 6;
+}
+
+/// Cleans what a person typed or pasted as a PIN: spaces, dashes and dots go; the
+/// result is `Some` only when exactly six ASCII digits remain.
+pub fn clean_pin(input: &str) -> Option<String> {
+    let mut out = String::with_capacity(limits::PIN_DIGITS);
+    for c in input.chars() {
+        match c {
+            '0'..='9' => out.push(c),
+            ' ' | '-' | '.' | '\u{a0}' | '\t' => {}
+            _ => return None,
+        }
+    }
+    (out.len() == limits::PIN_DIGITS).then_some(out)
+}
+
+/// Checks that a piece of text a person wrote may enter the log: not blank, at most
+/// `max_chars` characters, no control characters but newline and tab.
+pub fn check_text(text: &str, max_chars: usize) -> Result<(), RuleViolation> {
+    if text.trim().is_empty() {
+        return Err(RuleViolation::EmptyText);
+    }
+    if text.chars().count() > max_chars {
+        return Err(RuleViolation::TextTooLong {
+            max_chars: max_chars as u32,
+        });
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(RuleViolation::ControlCharacters);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_are_cleaned_of_separators() {
+        assert_eq!(clean_pin("123456").as_deref(), Some("123456"));
+        assert_eq!(clean_pin(" 123 456 ").as_deref(), Some("123456"));
+        assert_eq!(clean_pin("12-34-56").as_deref(), Some("123456"));
+        assert_eq!(clean_pin("12345"), None);
+        assert_eq!(clean_pin("1234567"), None);
+        assert_eq!(clean_pin("12a456"), None);
+        assert_eq!(
+            clean_pin("１２３４５６"),
+            None,
+            "full-width digits are not ASCII"
+        );
+        assert_eq!(clean_pin(""), None);
+    }
+
+    #[test]
+    fn text_rules() {
+        assert!(check_text("hello\nthere\t!", 100).is_ok());
+        assert_eq!(check_text("  \n ", 100), Err(RuleViolation::EmptyText));
+        assert_eq!(
+            check_text("abc", 2),
+            Err(RuleViolation::TextTooLong { max_chars: 2 })
+        );
+        assert_eq!(
+            check_text("a\u{7}b", 100),
+            Err(RuleViolation::ControlCharacters)
+        );
+        assert_eq!(
+            check_text("a\u{1b}[31m", 100),
+            Err(RuleViolation::ControlCharacters)
+        );
+        assert!(check_text("ünïcödé ✓", 9).is_ok());
+    }
+}

@@ -1,0 +1,90 @@
+//! The session log: an append-only, ordered list of entries. The broker gives each one
+//! its sequence number and time; the session's state is the fold of its entries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Millis;
+
+/// Position of an entry in its session's log, from 1. `0` means "nothing yet".
+pub type Seq = u64;
+
+/// A member of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Technician,
+}
+
+/// Who wrote an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Customer,
+    Technician,
+    /// The broker itself: time-outs, connections.
+    System,
+}
+
+impl From<Role> for Author {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Customer => Author::Customer,
+            Role::Technician => Author::Technician,
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The customer pressed X and confirmed.
+    CustomerEnded,
+    /// The technician ended it from the console.
+    TechnicianEnded,
+    /// The customer declined the terms and conditions.
+    TermsDeclined,
+    /// Nobody used the PIN before it expired.
+    PinExpired,
+    /// No technician picked up in time.
+    WaitingTimeout,
+}
+
+/// What happened. Adjacently tagged: `{"type": "chat", "data": {"text": "…"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum EntryKind {
+    /// The customer's PIN was verified; the terms are shown to them.
+    CustomerJoined,
+    /// The customer accepted the terms and waits for a technician.
+    TermsAccepted,
+    /// The customer declined the terms; this ends the session.
+    TermsDeclined,
+    /// A technician picked the session up.
+    TechnicianPickedUp { name: String },
+    /// A chat message.
+    Chat { text: String },
+    /// A member's connection dropped (the session goes on).
+    Disconnected { role: Role },
+    /// A member came back after a drop.
+    Reconnected { role: Role },
+    /// The session is over.
+    SessionEnded { reason: EndReason },
+    /// The customer answered the survey after the end.
+    SurveySubmitted {
+        rating: u8,
+        resolved: Option<bool>,
+        comment: String,
+    },
+}
+
+/// One entry of a session's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub seq: Seq,
+    /// Broker time when the entry was stored.
+    pub at: Millis,
+    pub author: Author,
+    pub kind: EntryKind,
+}
