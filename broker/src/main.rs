@@ -1,1 +1,183 @@
-fn main() {}
+//! `connectit-broker`: serve, or create a technician account.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use connectit_broker::config::Config;
+use connectit_broker::{auth, db, run, AppState};
+
+const USAGE: &str = "\
+Usage:
+  connectit-broker [OPTIONS] [serve]
+  connectit-broker [OPTIONS] create-technician --username NAME --display-name \"Full Name\" --password-stdin
+
+Options (each also settable in the config file and as CONNECTIT_<NAME> in the environment):
+  --config FILE           TOML configuration file
+  --listen ADDR           address and port to listen on (default 127.0.0.1:8080)
+  --data DIR              folder for the database and keys (default data)
+  --dist DIR              folder of the built app (default dist)
+  --public-url URL        address people use to reach the broker (default: http:// and the listening address)
+  --organisation NAME     organisation name shown to customers
+  --pin-validity-secs N   how long a PIN stays valid (default 1200)
+  -h, --help              this text
+";
+
+enum Command {
+    Serve,
+    CreateTechnician {
+        username: String,
+        display_name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("connectit-broker: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<(), String> {
+    let mut args = std::env::args().skip(1);
+    let mut config_file: Option<PathBuf> = None;
+    let mut overrides: Vec<(String, String)> = Vec::new();
+    let mut command = None;
+    let mut username = None;
+    let mut display_name = None;
+    let mut password_stdin = false;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            "--config" => config_file = Some(value("--config")?.into()),
+            "--listen" => overrides.push(("listen".into(), value("--listen")?)),
+            "--data" => overrides.push(("data_dir".into(), value("--data")?)),
+            "--dist" => overrides.push(("dist_dir".into(), value("--dist")?)),
+            "--public-url" => overrides.push(("public_url".into(), value("--public-url")?)),
+            "--organisation" => overrides.push(("organisation".into(), value("--organisation")?)),
+            "--pin-validity-secs" => {
+                overrides.push(("pin_validity_secs".into(), value("--pin-validity-secs")?))
+            }
+            "--username" => username = Some(value("--username")?),
+            "--display-name" => display_name = Some(value("--display-name")?),
+            "--password-stdin" => password_stdin = true,
+            "serve" if command.is_none() => command = Some("serve"),
+            "create-technician" if command.is_none() => command = Some("create-technician"),
+            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    let command = match command.unwrap_or("serve") {
+        "create-technician" => Command::CreateTechnician {
+            username: username.ok_or("create-technician needs --username")?,
+            display_name: display_name.ok_or("create-technician needs --display-name")?,
+        },
+        _ => Command::Serve,
+    };
+    let config = Config::load(config_file.as_deref(), std::env::vars(), &overrides)
+        .map_err(|e| e.to_string())?;
+    match command {
+        Command::Serve => serve(config),
+        Command::CreateTechnician {
+            username,
+            display_name,
+        } => {
+            if !password_stdin {
+                return Err("create-technician reads the password from standard input: add --password-stdin".into());
+            }
+            create_technician(config, &username, &display_name)
+        }
+    }
+}
+
+fn create_technician(config: Config, username: &str, display_name: &str) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+    let db = db::Db::open(&config.database_path()).map_err(|e| e.to_string())?;
+    let row = db
+        .blocking(|conn| Ok(auth::create_account(conn, username, display_name, password)))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| match e.0 {
+            connectit_protocol::ErrorCode::InvalidInput { field } => format!(
+                "invalid {field:?}: user names are 1-64 letters, digits or ._-@ and must be new; \
+                 passwords need at least 8 characters"
+            ),
+            other => format!("{other}"),
+        })?;
+    println!(
+        "Technician account {:?} ({}) created.",
+        row.username, row.display_name
+    );
+    Ok(())
+}
+
+fn serve(mut config: Config) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        config.settle(address);
+        if !config.dist_dir.join("index.html").exists() {
+            tracing::warn!(dist = %config.dist_dir.display(), "the app is not built here: pages will say so");
+        }
+        let state = AppState::open(config).map_err(|e| e.to_string())?;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "ConnectIT listening on http://{address}");
+        let base = state.config.base_url().to_string();
+        let _ = writeln!(out, "  customer page: {base}/");
+        let _ = writeln!(out, "  console:       {base}/console");
+        if let Some(code) = state.setup_code() {
+            let _ = writeln!(
+                out,
+                "  No technician account yet. Open {base}/console and use the one-time setup code {code},\n  \
+                 or run: connectit-broker create-technician --username NAME --display-name \"Full Name\" --password-stdin"
+            );
+        }
+        let _ = out.flush();
+        drop(out);
+        run(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("stopping: closing sockets");
+}

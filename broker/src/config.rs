@@ -1,0 +1,332 @@
+//! The broker's configuration: defaults that run out of the box, overridden by a TOML
+//! file, then by `CONNECTIT_*` environment variables, then by command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Everything the broker can be told. Field names are the TOML keys; each is also read
+/// from the environment as `CONNECTIT_<NAME>` (upper case).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database and the secret key.
+    pub data_dir: PathBuf,
+    /// Folder holding the built app (Trunk's `dist/`).
+    pub dist_dir: PathBuf,
+    /// The address people use to reach this broker: links are built from it and
+    /// WebSocket handshakes must come from its origin. Empty: `http://` and the address
+    /// the broker listens on (see [`Config::settle`]).
+    pub public_url: String,
+    /// More origins allowed to open WebSockets (a second host name, a test proxy).
+    pub extra_origins: Vec<String>,
+    /// The organisation's name, shown to customers.
+    pub organisation: String,
+    /// Terms and conditions, plain text; blank lines split paragraphs.
+    pub terms: String,
+    /// How customers reach support another way.
+    pub support_contact: String,
+    /// Where the organisation's native applet is downloaded.
+    pub applet_url: String,
+    /// How long a PIN stays valid, in seconds.
+    pub pin_validity_secs: u64,
+    /// How long a customer may wait for a technician before the session ends, in seconds.
+    pub waiting_timeout_secs: u64,
+    /// Failed PIN guesses one client address may make at once before it must wait.
+    pub pin_attempts_per_address: u32,
+    /// Seconds for one failed guess of one address to be forgiven.
+    pub pin_address_refill_secs: u64,
+    /// Failed PIN guesses all clients together may make at once before all must wait.
+    pub pin_attempts_global: u32,
+    /// Seconds for one failed guess to be forgiven globally.
+    pub pin_global_refill_secs: u64,
+    /// How long a technician stays signed in, in seconds.
+    pub sign_in_validity_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            dist_dir: PathBuf::from("dist"),
+            public_url: String::new(),
+            extra_origins: Vec::new(),
+            organisation: "ConnectIT Support".into(),
+            terms: DEFAULT_TERMS.into(),
+            support_contact: "Call the service desk on +1 555 0100.".into(),
+            applet_url: "https://support.example.com/applet/ConnectIT-Applet.exe".into(),
+            pin_validity_secs: 20 * 60,
+            waiting_timeout_secs: 30 * 60,
+            pin_attempts_per_address: 5,
+            pin_address_refill_secs: 12,
+            pin_attempts_global: 30,
+            pin_global_refill_secs: 2,
+            sign_in_validity_secs: 12 * 3600,
+        }
+    }
+}
+
+const DEFAULT_TERMS: &str = "By accepting, you allow a support representative to chat with you \
+and, only when you grant it in a separate prompt, to see your screen, exchange files with you \
+or read information about your system.\n\nYou can refuse any request, stop sharing at any time, \
+and end the session with the X at the top of the page. Everything the representative does is \
+recorded in a log that you can see.\n\nClose any confidential documents before you share your screen.";
+
+/// A configuration problem, said plainly at start-up.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The keys that may come from the environment, and how each is parsed into TOML.
+const ENV_KEYS: &[(&str, EnvKind)] = &[
+    ("listen", EnvKind::Str),
+    ("data_dir", EnvKind::Str),
+    ("dist_dir", EnvKind::Str),
+    ("public_url", EnvKind::Str),
+    ("extra_origins", EnvKind::List),
+    ("organisation", EnvKind::Str),
+    ("terms", EnvKind::Str),
+    ("support_contact", EnvKind::Str),
+    ("applet_url", EnvKind::Str),
+    ("pin_validity_secs", EnvKind::Int),
+    ("waiting_timeout_secs", EnvKind::Int),
+    ("pin_attempts_per_address", EnvKind::Int),
+    ("pin_address_refill_secs", EnvKind::Int),
+    ("pin_attempts_global", EnvKind::Int),
+    ("pin_global_refill_secs", EnvKind::Int),
+    ("sign_in_validity_secs", EnvKind::Int),
+];
+
+#[derive(Clone, Copy)]
+enum EnvKind {
+    Str,
+    Int,
+    /// Comma-separated.
+    List,
+}
+
+impl Config {
+    /// Reads the optional file, then the environment (`vars`), then `overrides`
+    /// (flag name, value) pairs, later sources winning.
+    pub fn load(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        for (key, kind) in ENV_KEYS {
+            let env_name = format!("CONNECTIT_{}", key.to_ascii_uppercase());
+            if let Some((_, value)) = vars.iter().find(|(k, _)| *k == env_name) {
+                table.insert((*key).into(), to_toml(&env_name, value, *kind)?);
+            }
+        }
+        for (key, value) in overrides {
+            let kind = ENV_KEYS
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, kind)| *kind)
+                .ok_or_else(|| ConfigError(format!("unknown setting {key}")))?;
+            table.insert(key.clone(), to_toml(key, value, kind)?);
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(format!("configuration: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.public_url.is_empty() && origin_of(&self.public_url).is_none() {
+            return Err(ConfigError(format!(
+                "public_url {:?} must look like http://host[:port] or https://host[:port]",
+                self.public_url
+            )));
+        }
+        for origin in &self.extra_origins {
+            if origin_of(origin).is_none() {
+                return Err(ConfigError(format!(
+                    "extra_origins: {origin:?} is not an origin"
+                )));
+            }
+        }
+        if self.pin_validity_secs == 0 || self.waiting_timeout_secs == 0 {
+            return Err(ConfigError(
+                "validity and time-outs must be above zero".into(),
+            ));
+        }
+        if self.pin_attempts_per_address == 0 || self.pin_attempts_global == 0 {
+            return Err(ConfigError("PIN attempt limits must be above zero".into()));
+        }
+        Ok(())
+    }
+
+    /// Fills in what depends on the address actually bound: an empty `public_url`
+    /// becomes `http://<address>`, and a loopback address also admits the `localhost`
+    /// spelling of the same port.
+    pub fn settle(&mut self, bound: SocketAddr) {
+        if self.public_url.is_empty() {
+            self.public_url = format!("http://{bound}");
+            if bound.ip().is_loopback() {
+                self.extra_origins
+                    .push(format!("http://localhost:{}", bound.port()));
+            }
+        }
+    }
+
+    /// The origins whose pages may open WebSockets here.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        std::iter::once(&self.public_url)
+            .chain(&self.extra_origins)
+            .filter_map(|u| origin_of(u))
+            .collect()
+    }
+
+    /// Whether the site is served over HTTPS (cookies then get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    pub fn pin_validity(&self) -> Duration {
+        Duration::from_secs(self.pin_validity_secs)
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("connectit.sqlite3")
+    }
+}
+
+fn to_toml(name: &str, value: &str, kind: EnvKind) -> Result<toml::Value, ConfigError> {
+    Ok(match kind {
+        EnvKind::Str => toml::Value::String(value.into()),
+        EnvKind::Int => toml::Value::Integer(
+            value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError(format!("{name}: {value:?} is not a whole number")))?,
+        ),
+        EnvKind::List => toml::Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.into()))
+                .collect(),
+        ),
+    })
+}
+
+/// `scheme://host[:port]` of a URL, lower-cased, or `None` if it is not http(s).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    if host.is_empty() || host.contains('@') || host.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_out_of_the_box() {
+        let mut c = Config::load(None, vec![], &[]).expect("defaults are valid");
+        assert_eq!(c.pin_validity_secs, 1200);
+        c.settle("127.0.0.1:4321".parse().unwrap());
+        assert_eq!(c.public_url, "http://127.0.0.1:4321");
+        assert_eq!(
+            c.allowed_origins(),
+            vec![
+                "http://127.0.0.1:4321".to_string(),
+                "http://localhost:4321".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let dir = std::env::temp_dir().join(format!("cit-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(
+            &file,
+            "organisation = \"File Org\"\npin_validity_secs = 60\n",
+        )
+        .unwrap();
+        let env = vec![
+            ("CONNECTIT_PIN_VALIDITY_SECS".to_string(), "90".to_string()),
+            (
+                "CONNECTIT_EXTRA_ORIGINS".into(),
+                "http://a:1, http://b:2".into(),
+            ),
+        ];
+        let flags = vec![
+            ("listen".to_string(), "127.0.0.1:0".to_string()),
+            (
+                "public_url".to_string(),
+                "https://help.example.org".to_string(),
+            ),
+        ];
+        let c = Config::load(Some(&file), env, &flags).unwrap();
+        assert_eq!(c.organisation, "File Org");
+        assert_eq!(c.pin_validity_secs, 90);
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.allowed_origins().len(), 3);
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let err = Config::load(
+            None,
+            vec![("CONNECTIT_PIN_VALIDITY_SECS".into(), "soon".into())],
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.0.contains("not a whole number"), "{err}");
+        let err =
+            Config::load(None, vec![], &[("public_url".into(), "ftp://x".into())]).unwrap_err();
+        assert!(err.0.contains("public_url"), "{err}");
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin_of("HTTP://Example.COM:8080/path?q").as_deref(),
+            Some("http://example.com:8080")
+        );
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+        assert_eq!(origin_of("http://user@host"), None);
+    }
+}

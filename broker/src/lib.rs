@@ -1,0 +1,273 @@
+//! The ConnectIT broker: issues PINs, signs technicians in, carries each session's log
+//! over WebSockets, stores everything in SQLite, and serves the app.
+//!
+//! # Layout
+//!
+//! - [`config`]: defaults, TOML file, environment, flags;
+//! - [`db`]: the SQLite schema and queries;
+//! - [`hub`]: live sessions, the append path (rules, then storage, then fan-out);
+//! - [`auth`]: technician accounts, sign-in cookies, the one-time setup code;
+//! - [`api`]: HTTP handlers for sessions, PINs and surveys;
+//! - [`ws`], [`console_ws`]: the session socket and the console socket;
+//! - [`static_files`]: the built app and the security headers;
+//! - [`secrets`], [`throttle`]: randomness, hashes, guess throttling.
+//!
+//! [`run`] takes its listener and shutdown signal from the caller, so tests start and
+//! stop a real broker on port 0.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod console_ws;
+pub mod db;
+pub mod error;
+pub mod hub;
+pub mod secrets;
+pub mod static_files;
+pub mod throttle;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use connectit_protocol::{Author, EndReason, EntryKind};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::hub::{now_ms, Hub};
+use crate::secrets::PinKey;
+use crate::throttle::{Limits, Throttle};
+
+/// Largest HTTP request body accepted.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
+    pub config: Config,
+    /// Origins allowed to open WebSockets, computed once from the config.
+    pub allowed_origins: Vec<String>,
+    pub hub: Hub,
+    /// Key of the PIN hashes.
+    pub pin_key: PinKey,
+    /// Failed PIN guesses.
+    pub pin_throttle: Throttle,
+    /// Failed sign-ins and setup codes.
+    pub sign_in_throttle: Throttle,
+    /// The one-time code that creates the first account, while there is none.
+    pub setup_code: Mutex<Option<String>>,
+    /// A password hash to verify against when the user name is unknown (even timing).
+    pub dummy_hash: String,
+    /// Fires when the broker is stopping.
+    pub shutdown: Shutdown,
+}
+
+/// A stop signal many tasks can wait for.
+#[derive(Clone)]
+pub struct Shutdown(Arc<watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown(Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// A start-up failure, said plainly.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl AppState {
+    /// Opens the data folder (database, PIN key) and prepares the setup code if no
+    /// technician account exists yet.
+    pub fn open(config: Config) -> Result<AppState, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StartError(format!(
+                "cannot create data folder {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        let db = Db::open(&config.database_path()).map_err(|e| {
+            StartError(format!(
+                "cannot open {}: {e}",
+                config.database_path().display()
+            ))
+        })?;
+        let pin_key = PinKey::load_or_create(&config.data_dir)
+            .map_err(|e| StartError(format!("cannot read or create the PIN key: {e}")))?;
+        let technicians = db
+            .blocking(|conn| db::technician_count(conn))
+            .map_err(|e| StartError(format!("cannot read the database: {e}")))?;
+        let setup_code = (technicians == 0).then(secrets::new_setup_code);
+        Ok(AppState::new(config, db, pin_key, setup_code))
+    }
+
+    pub fn new(config: Config, db: Db, pin_key: PinKey, setup_code: Option<String>) -> AppState {
+        let pin_limits = Limits {
+            per_address: config.pin_attempts_per_address,
+            address_refill: Duration::from_secs(config.pin_address_refill_secs),
+            global: config.pin_attempts_global,
+            global_refill: Duration::from_secs(config.pin_global_refill_secs),
+        };
+        let sign_in_limits = Limits {
+            per_address: 5,
+            address_refill: Duration::from_secs(30),
+            global: 50,
+            global_refill: Duration::from_secs(2),
+        };
+        AppState(Arc::new(Shared {
+            allowed_origins: config.allowed_origins(),
+            hub: Hub::new(db),
+            pin_key,
+            pin_throttle: Throttle::new(pin_limits),
+            sign_in_throttle: Throttle::new(sign_in_limits),
+            setup_code: Mutex::new(setup_code.map(|c| secrets::normalise_setup_code(&c))),
+            dummy_hash: secrets::hash_password("not a real password").unwrap_or_default(),
+            shutdown: Shutdown::default(),
+            config,
+        }))
+    }
+
+    /// The setup code as printed (grouped), if the first account is still to be made.
+    pub fn setup_code(&self) -> Option<String> {
+        self.setup_code
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|c| {
+                c.as_bytes()
+                    .chunks(4)
+                    .map(|g| String::from_utf8_lossy(g).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("-")
+            })
+    }
+}
+
+/// The broker's routes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/config", get(api::config))
+        .route("/api/setup", get(auth::setup_status).post(auth::setup))
+        .route("/api/auth/sign-in", post(auth::sign_in))
+        .route("/api/auth/sign-out", post(auth::sign_out))
+        .route("/api/auth/me", get(auth::me))
+        .route(
+            "/api/sessions",
+            get(api::list_sessions).post(api::create_session),
+        )
+        .route("/api/pin", post(api::verify_pin))
+        .route("/api/survey", post(api::survey))
+        .route("/api/ws", get(ws::session_socket))
+        .route("/api/console/ws", get(console_ws::console_socket))
+        .fallback(static_files::serve)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            static_files::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then tells every socket and returns.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(sweep(state.clone()));
+    let stop = state.shutdown.clone();
+    let router = app(state);
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stop.trigger();
+    })
+    .await;
+    sweeper.abort();
+    result
+}
+
+/// Ends sessions whose PIN expired unused or whose customer waited too long, and
+/// forgets finished sessions nobody watches. Runs every second.
+async fn sweep(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        let waited_since = now.saturating_sub(state.config.waiting_timeout_secs * 1000);
+        let due = state
+            .hub
+            .db()
+            .call(move |conn| {
+                Ok((
+                    db::expired_pins(conn, now)?,
+                    db::waited_too_long(conn, waited_since)?,
+                ))
+            })
+            .await;
+        let (expired, waited) = match due {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "sweeper could not read sessions");
+                continue;
+            }
+        };
+        let ends = expired
+            .into_iter()
+            .map(|id| (id, EndReason::PinExpired))
+            .chain(waited.into_iter().map(|id| (id, EndReason::WaitingTimeout)));
+        for (id, reason) in ends {
+            if let Ok(Some(live)) = state.hub.get(&id).await {
+                match state
+                    .hub
+                    .append(&live, Author::System, EntryKind::SessionEnded { reason })
+                    .await
+                {
+                    Ok(_) => tracing::info!(session = %id, ?reason, "session ended by time-out"),
+                    Err(e) => {
+                        tracing::warn!(session = %id, error = ?e, "could not end a timed-out session")
+                    }
+                }
+            }
+        }
+        state.hub.evict_idle();
+    }
+}

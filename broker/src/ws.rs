@@ -1,0 +1,421 @@
+//! The session socket (`/api/ws`): one per participant. It starts with `hello`, then
+//! carries the log both ways: entries out (stored ones first, then live ones, each
+//! once), actions in (each acknowledged after its entry is stored, or refused with a
+//! typed error).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use connectit_protocol::wire::{Action, ClientMessage, Join, ServerMessage};
+use connectit_protocol::{limits, Author, EndReason, EntryKind, ErrorCode, Role, Seq};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth;
+use crate::db::{self, TechnicianRow};
+use crate::error::AppError;
+use crate::hub::{now_ms, AppendError, LiveSession};
+use crate::AppState;
+
+/// Close codes (RFC 6455).
+pub mod close {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+    pub const INTERNAL: u16 = 1011;
+}
+
+/// How long a socket may stay silent before `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the broker pings.
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// A socket silent this long (no message, no pong) is closed.
+pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// The frame limit given to the WebSocket layer: above the message limit, so that an
+/// oversize message gets a typed error and close code 1009 from us.
+pub const FRAME_LIMIT: usize = 4 * limits::MAX_MESSAGE_BYTES;
+/// Messages per second a socket may send on average, and in a burst.
+const RATE_PER_SEC: f64 = 20.0;
+const RATE_BURST: f64 = 60.0;
+
+/// Refuses a handshake whose Origin is not this site's.
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    match origin {
+        Some(o)
+            if state
+                .allowed_origins
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(o)) =>
+        {
+            Ok(())
+        }
+        _ => {
+            tracing::warn!(origin = ?origin, "WebSocket handshake from a foreign origin refused");
+            Err(AppError(ErrorCode::Forbidden))
+        }
+    }
+}
+
+pub async fn session_socket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(e) = check_origin(&state, &headers) {
+        return e.into_response();
+    }
+    // The cookie is read at the handshake: a technician's socket needs it.
+    let technician = match auth::technician_from_headers(&state, &headers).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    upgrade
+        .max_message_size(FRAME_LIMIT)
+        .max_frame_size(FRAME_LIMIT)
+        .on_upgrade(move |socket| async move {
+            let mut conn = Conn {
+                socket,
+                last_heard: Instant::now(),
+                tokens: RATE_BURST,
+                refilled: Instant::now(),
+            };
+            run(&state, &mut conn, technician).await;
+            tracing::debug!(%peer, "session socket closed");
+        })
+}
+
+/// One socket and its per-connection limits.
+pub struct Conn {
+    pub socket: WebSocket,
+    /// When the peer last sent anything (messages and pongs).
+    pub last_heard: Instant,
+    /// Rate-limit bucket.
+    tokens: f64,
+    refilled: Instant,
+}
+
+/// What one incoming frame turned out to be.
+pub enum Incoming {
+    Message(ClientMessage),
+    /// A refused message: answered with this error, the socket stays open.
+    Refused(ErrorCode),
+    /// The socket must close with this code (after the error, if any, is sent).
+    Close(u16, Option<ErrorCode>),
+    /// Control frames and the like: nothing to do.
+    Nothing,
+}
+
+impl Conn {
+    pub async fn send(&mut self, message: &ServerMessage) -> bool {
+        match serde_json::to_string(message) {
+            Ok(text) => self.socket.send(Message::Text(text.into())).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    pub async fn close(&mut self, code: u16, reason: &'static str) {
+        let _ = self
+            .socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+
+    /// Interprets one frame: size, rate and JSON are checked here.
+    pub fn decode(&mut self, frame: Message) -> Incoming {
+        self.last_heard = Instant::now();
+        let text = match frame {
+            Message::Text(t) => t,
+            Message::Binary(_) => return Incoming::Refused(ErrorCode::MalformedMessage),
+            Message::Close(_) => return Incoming::Close(close::NORMAL, None),
+            Message::Ping(_) | Message::Pong(_) => return Incoming::Nothing,
+        };
+        if text.len() > limits::MAX_MESSAGE_BYTES {
+            let error = ErrorCode::MessageTooLarge {
+                max_bytes: limits::MAX_MESSAGE_BYTES as u32,
+            };
+            return Incoming::Close(close::TOO_BIG, Some(error));
+        }
+        let now = Instant::now();
+        self.tokens = (self.tokens
+            + now.duration_since(self.refilled).as_secs_f64() * RATE_PER_SEC)
+            .min(RATE_BURST);
+        self.refilled = now;
+        if self.tokens < 1.0 {
+            return Incoming::Refused(ErrorCode::RateLimited {
+                retry_after_secs: 1,
+            });
+        }
+        self.tokens -= 1.0;
+        match serde_json::from_str::<ClientMessage>(text.as_str()) {
+            Ok(m) => Incoming::Message(m),
+            Err(_) => Incoming::Refused(ErrorCode::MalformedMessage),
+        }
+    }
+}
+
+async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow>) {
+    // 1. hello
+    let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
+    let (join, after) = loop {
+        let frame = match tokio::time::timeout_at(deadline, conn.socket.recv()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(_) => return,
+            Err(_) => return conn.close(close::POLICY, "hello expected").await,
+        };
+        match conn.decode(frame) {
+            Incoming::Message(ClientMessage::Hello { join, after }) => break (join, after),
+            Incoming::Message(ClientMessage::Ping { t }) => {
+                conn.send(&ServerMessage::Pong { t, now: now_ms() }).await;
+            }
+            Incoming::Message(ClientMessage::Act { id, .. }) => {
+                conn.send(&ServerMessage::Error {
+                    id: Some(id),
+                    error: ErrorCode::OutOfOrder,
+                })
+                .await;
+            }
+            Incoming::Refused(error) => {
+                conn.send(&ServerMessage::Error { id: None, error }).await;
+            }
+            Incoming::Close(code, error) => {
+                if let Some(error) = error {
+                    conn.send(&ServerMessage::Error { id: None, error }).await;
+                }
+                return conn.close(code, "").await;
+            }
+            Incoming::Nothing => {}
+        }
+    };
+
+    // 2. who is this?
+    let (live, role, name) = match resolve(state, join, technician).await {
+        Ok(found) => found,
+        Err(error) => {
+            conn.send(&ServerMessage::Error { id: None, error }).await;
+            return conn.close(close::POLICY, "not allowed").await;
+        }
+    };
+
+    // 3. the log so far, then live.
+    let (backlog, mut rx) = match state.hub.subscribe(&live, after).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a session log");
+            conn.send(&ServerMessage::Error {
+                id: None,
+                error: ErrorCode::StorageUnavailable,
+            })
+            .await;
+            return conn.close(close::INTERNAL, "storage").await;
+        }
+    };
+    if !conn
+        .send(&ServerMessage::Welcome {
+            session: live.id.clone(),
+            role,
+            now: now_ms(),
+        })
+        .await
+    {
+        return;
+    }
+    let mut sent: Seq = after;
+    for entry in backlog {
+        sent = entry.seq;
+        if !conn.send(&ServerMessage::Entry(entry)).await {
+            return;
+        }
+    }
+    if let Err(e) = state.hub.connected(&live, role).await {
+        tracing::warn!(error = ?e, "could not log a reconnection");
+    }
+
+    let outcome = serve(state, conn, &live, role, &name, &mut rx, &mut sent).await;
+    if let Err(e) = state.hub.disconnected(&live, role).await {
+        tracing::warn!(error = ?e, "could not log a disconnection");
+    }
+    if let Some((code, reason)) = outcome {
+        conn.close(code, reason).await;
+    }
+}
+
+/// The socket's main loop. Returns the close to send, if any.
+async fn serve(
+    state: &AppState,
+    conn: &mut Conn,
+    live: &LiveSession,
+    role: Role,
+    name: &str,
+    rx: &mut tokio::sync::broadcast::Receiver<connectit_protocol::LogEntry>,
+    sent: &mut Seq,
+) -> Option<(u16, &'static str)> {
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            frame = conn.socket.recv() => {
+                let Some(Ok(frame)) = frame else { return None };
+                match conn.decode(frame) {
+                    Incoming::Message(message) => {
+                        if !handle(state, conn, live, role, name, message).await {
+                            return None;
+                        }
+                    }
+                    Incoming::Refused(error) => {
+                        conn.send(&ServerMessage::Error { id: None, error }).await;
+                    }
+                    Incoming::Close(code, error) => {
+                        if let Some(error) = error {
+                            conn.send(&ServerMessage::Error { id: None, error }).await;
+                        }
+                        return Some((code, "message too large"));
+                    }
+                    Incoming::Nothing => {}
+                }
+            }
+            entry = rx.recv() => match entry {
+                Ok(entry) => {
+                    if entry.seq > *sent {
+                        *sent = entry.seq;
+                        if !conn.send(&ServerMessage::Entry(entry)).await {
+                            return None;
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // Fell behind the fan-out: read what was missed from the database.
+                    match state.hub.entries_after(&live.id, *sent).await {
+                        Ok(missed) => {
+                            for entry in missed {
+                                *sent = entry.seq;
+                                if !conn.send(&ServerMessage::Entry(entry)).await {
+                                    return None;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not catch a socket up");
+                            return Some((close::INTERNAL, "storage"));
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => return Some((close::GOING_AWAY, "shutting down")),
+            },
+            _ = ping.tick() => {
+                if conn.last_heard.elapsed() > IDLE_LIMIT {
+                    return Some((close::POLICY, "idle"));
+                }
+                if conn.socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return None;
+                }
+            }
+            _ = state.shutdown.cancelled() => return Some((close::GOING_AWAY, "broker restarting")),
+        }
+    }
+}
+
+/// Handles one message after `hello`. Returns false when the socket is gone.
+async fn handle(
+    state: &AppState,
+    conn: &mut Conn,
+    live: &LiveSession,
+    role: Role,
+    name: &str,
+    message: ClientMessage,
+) -> bool {
+    let reply = match message {
+        ClientMessage::Hello { .. } => ServerMessage::Error {
+            id: None,
+            error: ErrorCode::OutOfOrder,
+        },
+        ClientMessage::Ping { t } => ServerMessage::Pong { t, now: now_ms() },
+        ClientMessage::Act { id, action } => {
+            let kind = entry_for(action, role, name);
+            match state.hub.append(live, Author::from(role), kind).await {
+                Ok(entry) => ServerMessage::Ack { id, seq: entry.seq },
+                Err(AppendError::Rule(v)) => ServerMessage::Error {
+                    id: Some(id),
+                    error: v.into(),
+                },
+                Err(AppendError::Storage(e)) => {
+                    tracing::error!(error = %e, "could not store an entry");
+                    ServerMessage::Error {
+                        id: Some(id),
+                        error: ErrorCode::StorageUnavailable,
+                    }
+                }
+            }
+        }
+    };
+    conn.send(&reply).await
+}
+
+/// The log entry an action asks for.
+fn entry_for(action: Action, role: Role, name: &str) -> EntryKind {
+    match action {
+        Action::AcceptTerms => EntryKind::TermsAccepted,
+        Action::DeclineTerms => EntryKind::TermsDeclined,
+        Action::PickUp => EntryKind::TechnicianPickedUp {
+            name: name.to_string(),
+        },
+        Action::Chat { text } => EntryKind::Chat { text },
+        Action::End => EntryKind::SessionEnded {
+            reason: match role {
+                Role::Customer => EndReason::CustomerEnded,
+                Role::Technician => EndReason::TechnicianEnded,
+            },
+        },
+    }
+}
+
+/// Finds the session a `hello` names, and checks the caller may join it.
+async fn resolve(
+    state: &AppState,
+    join: Join,
+    technician: Option<TechnicianRow>,
+) -> Result<(Arc<LiveSession>, Role, String), ErrorCode> {
+    match join {
+        Join::Customer { token } => {
+            let hash = crate::secrets::token_hash(&token);
+            let id = state
+                .hub
+                .db()
+                .call(move |conn| db::session_by_token(conn, &hash))
+                .await
+                .map_err(|_| ErrorCode::StorageUnavailable)?
+                .ok_or(ErrorCode::Unauthorized)?;
+            let live = state
+                .hub
+                .get(&id)
+                .await
+                .map_err(|_| ErrorCode::StorageUnavailable)?
+                .ok_or(ErrorCode::Unauthorized)?;
+            Ok((live, Role::Customer, String::new()))
+        }
+        Join::Technician { session } => {
+            let tech = technician.ok_or(ErrorCode::Unauthorized)?;
+            let live = state
+                .hub
+                .get(&session)
+                .await
+                .map_err(|_| ErrorCode::StorageUnavailable)?
+                .ok_or(ErrorCode::NotFound)?;
+            if live.technician_id != tech.id {
+                return Err(ErrorCode::Forbidden);
+            }
+            Ok((live, Role::Technician, tech.display_name))
+        }
+    }
+}

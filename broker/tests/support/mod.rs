@@ -1,0 +1,372 @@
+//! A real broker on a loopback port with a real SQLite file, and small HTTP and
+//! WebSocket clients to talk to it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use connectit_broker::config::Config;
+use connectit_broker::{auth, run, AppState};
+use connectit_protocol::api::{CreatedSession, VerifyPinResponse};
+use connectit_protocol::wire::{ClientMessage, Join, ServerMessage};
+use connectit_protocol::{Action, LogEntry, Seq};
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Broker {
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Broker {
+    /// A broker with two technicians, `alice` and `bob`, changed by `tweak`.
+    pub async fn start(tweak: impl FnOnce(&mut Config)) -> Broker {
+        Self::start_with(tweak, true).await
+    }
+
+    /// A broker with no technician account yet.
+    pub async fn start_empty() -> Broker {
+        Self::start_with(|_| {}, false).await
+    }
+
+    async fn start_with(tweak: impl FnOnce(&mut Config), accounts: bool) -> Broker {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::load(None, vec![], &[]).expect("default config");
+        config.data_dir = dir.path().join("data");
+        config.dist_dir = dir.path().join("dist");
+        std::fs::create_dir_all(&config.dist_dir).unwrap();
+        std::fs::write(
+            config.dist_dir.join("index.html"),
+            "<html><body><p id=no-wasm>{{organisation}} <a href=\"{{applet_url}}\">applet</a></p></body></html>",
+        )
+        .unwrap();
+        std::fs::write(
+            config.dist_dir.join("app-0123456789abcdef0123.js"),
+            "console.log(1)",
+        )
+        .unwrap();
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        config.settle(addr);
+        let state = AppState::open(config).expect("broker opens");
+        if accounts {
+            state
+                .hub
+                .db()
+                .call(|conn| {
+                    auth::create_account(conn, "alice", "Alice Smith", PASSWORD).expect("alice");
+                    auth::create_account(conn, "bob", "Bob Jones", PASSWORD).expect("bob");
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(run(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Broker {
+            addr,
+            dir,
+            state,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("data").join("connectit.sqlite3")
+    }
+
+    /// A fresh read-only look at the database file.
+    pub fn sqlite(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.db_path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
+    }
+
+    /// Sends one HTTP request; answers status, headers and body.
+    pub async fn http(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Reply {
+        self.http_raw(
+            method,
+            path,
+            body.map(|b| b.to_string().into_bytes()),
+            cookie,
+        )
+        .await
+    }
+
+    pub async fn http_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        cookie: Option<&str>,
+    ) -> Reply {
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{}", self.addr, path));
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .unwrap();
+        let response = client.request(request).await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: bytes.to_vec(),
+        }
+    }
+
+    /// Signs in and returns the cookie to send back.
+    pub async fn sign_in(&self, username: &str) -> String {
+        let r = self
+            .http(
+                "POST",
+                "/api/auth/sign-in",
+                Some(serde_json::json!({"username": username, "password": PASSWORD})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "sign-in: {}", r.text());
+        let set = r
+            .headers
+            .get("set-cookie")
+            .expect("a cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        set.split(';').next().unwrap().to_string()
+    }
+
+    pub async fn create_session(&self, cookie: &str) -> CreatedSession {
+        let r = self.http("POST", "/api/sessions", None, Some(cookie)).await;
+        assert_eq!(r.status, 200, "create: {}", r.text());
+        r.json()
+    }
+
+    pub async fn verify_pin(&self, pin: &str) -> Reply {
+        self.http(
+            "POST",
+            "/api/pin",
+            Some(serde_json::json!({ "pin": pin })),
+            None,
+        )
+        .await
+    }
+
+    /// Creates a session as alice and joins it as the customer.
+    pub async fn joined_session(&self) -> (String, CreatedSession, VerifyPinResponse) {
+        let cookie = self.sign_in("alice").await;
+        let created = self.create_session(&cookie).await;
+        let r = self.verify_pin(&created.pin).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        (cookie, created, r.json())
+    }
+
+    /// Opens a WebSocket with the given Origin and cookie.
+    pub async fn socket(&self, path: &str, origin: &str, cookie: Option<&str>) -> Result<Ws, u16> {
+        let mut request = format!("ws://{}{}", self.addr, path)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        if let Some(c) = cookie {
+            request.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Ws { stream, next_id: 1 }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(e) => panic!("websocket: {e}"),
+        }
+    }
+
+    /// A session socket that said hello and got its welcome.
+    pub async fn join(&self, join: Join, after: Seq, cookie: Option<&str>) -> Ws {
+        let mut ws = self
+            .socket("/api/ws", &self.origin(), cookie)
+            .await
+            .expect("handshake");
+        ws.send(&ClientMessage::Hello { join, after }).await;
+        match ws.recv().await {
+            ServerMessage::Welcome { .. } => ws,
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+}
+
+pub struct Ws {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u32,
+}
+
+impl Ws {
+    pub async fn send(&mut self, message: &ClientMessage) {
+        self.send_text(serde_json::to_string(message).unwrap())
+            .await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.stream
+            .send(Message::Text(text.into()))
+            .await
+            .expect("send");
+    }
+
+    /// Sends an action; returns its id.
+    pub async fn act(&mut self, action: Action) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&ClientMessage::Act { id, action }).await;
+        id
+    }
+
+    /// The next server message (skipping control frames), within 5 s.
+    pub async fn recv(&mut self) -> ServerMessage {
+        match self.next_frame().await {
+            Frame::Message(m) => m,
+            Frame::Closed(code) => panic!("socket closed ({code:?}) while a message was expected"),
+        }
+    }
+
+    pub async fn next_frame(&mut self) -> Frame {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a message within 5 s");
+            match frame {
+                Some(Ok(Message::Text(t))) => {
+                    return Frame::Message(
+                        serde_json::from_str(t.as_str()).unwrap_or_else(|e| panic!("{e}: {t}")),
+                    )
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Frame::Closed(frame.map(|f| u16::from(f.code)))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Frame::Closed(None),
+            }
+        }
+    }
+
+    /// Sends an action and waits for its ack, returning the entry's seq. Entries that
+    /// arrive meanwhile are kept in `seen`.
+    pub async fn act_ok(&mut self, action: Action, seen: &mut Vec<LogEntry>) -> Seq {
+        let id = self.act(action).await;
+        loop {
+            match self.recv().await {
+                ServerMessage::Ack { id: got, seq } if got == id => return seq,
+                ServerMessage::Entry(e) => seen.push(e),
+                ServerMessage::Error {
+                    id: Some(got),
+                    error,
+                } if got == id => panic!("action refused: {error:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for the error answering action `id` (entries meanwhile are skipped).
+    pub async fn error_for(&mut self, id: u32) -> connectit_protocol::ErrorCode {
+        loop {
+            match self.recv().await {
+                ServerMessage::Error {
+                    id: Some(got),
+                    error,
+                } if got == id => return error,
+                ServerMessage::Ack { id: got, .. } if got == id => {
+                    panic!("action {id} was accepted")
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Collects entries until one with `seq` has arrived.
+    pub async fn entries_until(&mut self, seq: Seq) -> Vec<LogEntry> {
+        let mut out = Vec::new();
+        loop {
+            if let ServerMessage::Entry(e) = self.recv().await {
+                let done = e.seq >= seq;
+                out.push(e);
+                if done {
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+pub enum Frame {
+    Message(ServerMessage),
+    Closed(Option<u16>),
+}
