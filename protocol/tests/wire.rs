@@ -1,0 +1,241 @@
+//! The wire format: every message of every direction survives a JSON round trip, and the
+//! shapes are the adjacently tagged ones the other side expects.
+
+use connectit_protocol::api::*;
+use connectit_protocol::error::Field;
+use connectit_protocol::wire::{ConsoleMessage, Join};
+use connectit_protocol::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
+    let text = serde_json::to_string(&value).unwrap();
+    let back: T = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(back, value, "{text}");
+}
+
+fn every_entry_kind() -> Vec<EntryKind> {
+    vec![
+        EntryKind::CustomerJoined,
+        EntryKind::TermsAccepted,
+        EntryKind::TermsDeclined,
+        EntryKind::TechnicianPickedUp {
+            name: "Alice".into(),
+        },
+        EntryKind::Chat {
+            text: "<b>hi</b> \"quoted\" ✓\n".into(),
+        },
+        EntryKind::Disconnected {
+            role: Role::Customer,
+        },
+        EntryKind::Reconnected {
+            role: Role::Technician,
+        },
+        EntryKind::SessionEnded {
+            reason: EndReason::WaitingTimeout,
+        },
+        EntryKind::SurveySubmitted {
+            rating: 4,
+            resolved: None,
+            comment: "ok".into(),
+        },
+    ]
+}
+
+fn every_error() -> Vec<ErrorCode> {
+    vec![
+        ErrorCode::InvalidOrExpiredPin,
+        ErrorCode::TooManyAttempts {
+            retry_after_secs: 30,
+        },
+        ErrorCode::InvalidInput { field: Field::Pin },
+        ErrorCode::InvalidCredentials,
+        ErrorCode::InvalidSetupCode,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MalformedMessage,
+        ErrorCode::MessageTooLarge { max_bytes: 16384 },
+        ErrorCode::RateLimited {
+            retry_after_secs: 1,
+        },
+        ErrorCode::OutOfOrder,
+        ErrorCode::NotAllowed {
+            violation: RuleViolation::WrongPhase {
+                phase: Phase::Waiting,
+            },
+        },
+        ErrorCode::NotAllowed {
+            violation: RuleViolation::SequenceGap {
+                expected: 3,
+                got: 5,
+            },
+        },
+        ErrorCode::StorageUnavailable,
+        ErrorCode::Internal,
+    ]
+}
+
+#[test]
+fn client_messages_round_trip() {
+    let actions = vec![
+        Action::AcceptTerms,
+        Action::DeclineTerms,
+        Action::PickUp,
+        Action::Chat {
+            text: "hello".into(),
+        },
+        Action::End,
+    ];
+    for action in actions {
+        round_trip(ClientMessage::Act { id: 7, action });
+    }
+    round_trip(ClientMessage::Hello {
+        join: Join::Customer {
+            token: "abc".into(),
+        },
+        after: 0,
+    });
+    round_trip(ClientMessage::Hello {
+        join: Join::Technician {
+            session: SessionId("s1".into()),
+        },
+        after: 12,
+    });
+    round_trip(ClientMessage::Ping {
+        t: 1_700_000_000_000,
+    });
+}
+
+#[test]
+fn server_messages_round_trip() {
+    round_trip(ServerMessage::Welcome {
+        session: SessionId("s1".into()),
+        role: Role::Customer,
+        now: 5,
+    });
+    for (i, kind) in every_entry_kind().into_iter().enumerate() {
+        round_trip(ServerMessage::Entry(LogEntry {
+            seq: i as u64 + 1,
+            at: 99,
+            author: Author::System,
+            kind,
+        }));
+    }
+    round_trip(ServerMessage::Ack { id: 3, seq: 9 });
+    for error in every_error() {
+        round_trip(ServerMessage::Error { id: Some(1), error });
+        round_trip(ServerMessage::Error { id: None, error });
+        round_trip(error);
+    }
+    round_trip(ServerMessage::Pong { t: 1, now: 2 });
+}
+
+#[test]
+fn http_bodies_round_trip() {
+    round_trip(PublicConfig {
+        organisation: "Org".into(),
+        terms: "T".into(),
+        support_contact: "C".into(),
+        applet_url: "https://x/a.exe".into(),
+        pin_validity_secs: 1200,
+        now: 1,
+    });
+    round_trip(SetupStatus { needs_setup: true });
+    round_trip(SetupRequest {
+        code: "c".into(),
+        username: "u".into(),
+        display_name: "d".into(),
+        password: "p".into(),
+    });
+    round_trip(SignInRequest {
+        username: "u".into(),
+        password: "p".into(),
+    });
+    round_trip(Technician {
+        username: "u".into(),
+        display_name: "d".into(),
+    });
+    let summary = SessionSummary {
+        id: SessionId("s".into()),
+        phase: Phase::Active,
+        created_at: 1,
+        pin_expires_at: 2,
+        last_activity: 3,
+        messages: 4,
+        customer_online: true,
+    };
+    round_trip(summary.clone());
+    round_trip(ConsoleMessage::Sessions(vec![summary.clone()]));
+    round_trip(ConsoleMessage::Session(summary));
+    round_trip(CreatedSession {
+        id: SessionId("s".into()),
+        pin: "123456".into(),
+        expires_at: 9,
+        link: "http://h/#pin=123456".into(),
+        email_subject: "s".into(),
+        email_body: "b".into(),
+    });
+    round_trip(VerifyPinRequest {
+        pin: "123 456".into(),
+    });
+    round_trip(VerifyPinResponse {
+        session: SessionId("s".into()),
+        token: "t".into(),
+    });
+    round_trip(SurveyRequest {
+        token: "t".into(),
+        rating: 5,
+        resolved: Some(false),
+        comment: String::new(),
+    });
+}
+
+#[test]
+fn shapes_are_adjacently_tagged() {
+    let act = ClientMessage::Act {
+        id: 1,
+        action: Action::Chat { text: "hi".into() },
+    };
+    assert_eq!(
+        serde_json::to_value(&act).unwrap(),
+        json!({"type": "act", "data": {"id": 1, "action": {"type": "chat", "data": {"text": "hi"}}}})
+    );
+    let hello = ClientMessage::Hello {
+        join: Join::Customer { token: "t".into() },
+        after: 4,
+    };
+    assert_eq!(
+        serde_json::to_value(&hello).unwrap(),
+        json!({"type": "hello", "data": {"join": {"as": "customer", "token": "t"}, "after": 4}})
+    );
+    let error = ErrorCode::TooManyAttempts {
+        retry_after_secs: 30,
+    };
+    assert_eq!(
+        serde_json::to_value(error).unwrap(),
+        json!({"code": "too_many_attempts", "details": {"retry_after_secs": 30}})
+    );
+    assert_eq!(
+        serde_json::to_value(ErrorCode::InvalidOrExpiredPin).unwrap(),
+        json!({"code": "invalid_or_expired_pin"})
+    );
+}
+
+#[test]
+fn unknown_and_mistyped_messages_do_not_decode() {
+    for bad in [
+        json!({"type": "launch", "data": {}}),
+        json!({"type": "act", "data": {"id": -1, "action": {"type": "end"}}}),
+        json!({"type": "act", "data": {"id": 1, "action": {"type": "chat", "data": {"text": 5}}}}),
+        json!({"type": "hello", "data": {"join": {"as": "admin"}, "after": 0}}),
+        json!({"type": "act"}),
+        json!([1, 2, 3]),
+    ] {
+        assert!(
+            serde_json::from_value::<ClientMessage>(bad.clone()).is_err(),
+            "{bad} decoded"
+        );
+    }
+}
