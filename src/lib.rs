@@ -1,1 +1,56 @@
-//! ConnectIT app.
+//! ConnectIT's browser app: the customer page (`/`) and the technician console
+//! (`/console`), one Yew single-page app compiled to WebAssembly.
+//!
+//! # Layout
+//!
+//! - [`app`]: the root component and the tiny router on `location.pathname`;
+//! - [`customer`]: the customer's flow (PIN → terms → waiting → chat → survey → thanks);
+//! - [`console`]: the technician's console (setup, sign-in, sessions, one session);
+//! - [`session`]: what both sides share about a live session: the socket link, the
+//!   reducer that folds the log, the chat and the end confirmation;
+//! - [`socket`]: a WebSocket that reconnects by itself and owns its handlers;
+//! - [`api`]: JSON over `fetch`, with typed errors;
+//! - [`browser`], [`clock`], [`time`]: small browser helpers, the broker's clock offset
+//!   and time formatting;
+//! - [`text`]: every sentence the user reads, in one place.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod browser;
+pub mod clock;
+pub mod console;
+pub mod customer;
+pub mod session;
+pub mod socket;
+pub mod text;
+pub mod time;
+pub mod widgets;
+
+use wasm_bindgen::prelude::*;
+
+/// The id of the element the app renders into.
+pub const ROOT_ID: &str = "app";
+
+/// Starts the app in `#app` and removes the no-WebAssembly notice. Does nothing on a
+/// page without `#app` (the test runner's, for one).
+pub fn run() {
+    let Some(document) = browser::document() else {
+        return;
+    };
+    let Some(root) = document.get_element_by_id(ROOT_ID) else {
+        return;
+    };
+    if let Some(notice) = document.get_element_by_id("no-wasm") {
+        notice.remove();
+    }
+    yew::Renderer::<app::App>::with_root(root).render();
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    run();
+}
+
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

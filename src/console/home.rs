@@ -1,0 +1,141 @@
+//! The signed-in console: who is signed in, sign out, "New session", and either the
+//! list of sessions or one opened session ([`View`]).
+
+use std::rc::Rc;
+
+use connectit_protocol::api::{CreatedSession, Technician};
+use connectit_protocol::SessionId;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use super::list::SessionList;
+use super::new_session::NewSessionPanel;
+use super::session_view::TechnicianSession;
+use super::sessions::use_console_sessions;
+use super::signin::failure;
+use crate::api;
+use crate::session::link::LinkStatus;
+use crate::text;
+
+/// What the main area shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    List,
+    Session(SessionId),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct HomeProps {
+    pub technician: Rc<Technician>,
+    pub on_signed_out: Callback<()>,
+}
+
+#[component]
+pub fn Home(props: &HomeProps) -> Html {
+    let view = use_state(|| View::List);
+    let created = use_state(|| None::<Rc<CreatedSession>>);
+    let creating = use_state(|| false);
+    let problem = use_state(|| None::<String>);
+    let sessions = use_console_sessions();
+
+    let create = {
+        let (created, creating, problem, view) = (
+            created.clone(),
+            creating.clone(),
+            problem.clone(),
+            view.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            if *creating {
+                return;
+            }
+            creating.set(true);
+            problem.set(None);
+            let (created, creating, problem, view) = (
+                created.clone(),
+                creating.clone(),
+                problem.clone(),
+                view.clone(),
+            );
+            spawn_local(async move {
+                match api::create_session().await {
+                    Ok(session) => {
+                        created.set(Some(Rc::new(session)));
+                        view.set(View::List);
+                    }
+                    Err(e) => problem.set(Some(failure(e))),
+                }
+                creating.set(false);
+            });
+        })
+    };
+    let sign_out = {
+        let (problem, on_signed_out) = (problem.clone(), props.on_signed_out.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (problem, on_signed_out) = (problem.clone(), on_signed_out.clone());
+            spawn_local(async move {
+                match api::sign_out().await {
+                    Ok(()) => on_signed_out.emit(()),
+                    Err(e) => problem.set(Some(failure(e))),
+                }
+            });
+        })
+    };
+    let open = {
+        let view = view.clone();
+        Callback::from(move |id: SessionId| view.set(View::Session(id)))
+    };
+    let back = {
+        let view = view.clone();
+        Callback::from(move |()| view.set(View::List))
+    };
+    let close_new = {
+        let created = created.clone();
+        Callback::from(move |()| created.set(None))
+    };
+
+    let main = match &*view {
+        View::Session(id) => {
+            html! { <TechnicianSession key={id.0.clone()} id={id.clone()} on_back={back} /> }
+        }
+        View::List => html! {
+            <>
+                if let Some(session) = (*created).clone() {
+                    <NewSessionPanel created={session} on_close={close_new} />
+                }
+                <section class="card sessions" aria-labelledby="sessions-heading">
+                    <div class="card-head">
+                        <h2 id="sessions-heading">{ text::SESSIONS_HEADING }</h2>
+                        if sessions.status == LinkStatus::Reconnecting {
+                            <p class="connection-status" role="status">{ text::RECONNECTING }</p>
+                        }
+                    </div>
+                    if sessions.loaded {
+                        <SessionList sessions={sessions.items.clone()} on_open={open} />
+                    } else {
+                        <p class="loading" role="status">{ text::LOADING }</p>
+                    }
+                </section>
+            </>
+        },
+    };
+
+    html! {
+        <>
+            <div class="toolbar">
+                <p class="who">
+                    { text::SIGNED_IN_AS }{ " " }
+                    <strong id="signed-in-as">{ props.technician.display_name.clone() }</strong>
+                </p>
+                <button id="create-session" type="button" class="primary" disabled={*creating} onclick={create}>
+                    { if *creating { text::CREATING_SESSION } else { text::CREATE_SESSION } }
+                </button>
+                <button id="sign-out" type="button" class="secondary" onclick={sign_out}>{ text::SIGN_OUT }</button>
+            </div>
+            if let Some(message) = (*problem).clone() {
+                <p class="notice" role="alert">{ message }</p>
+            }
+            { main }
+        </>
+    }
+}

@@ -1,0 +1,70 @@
+//! The list of the technician's sessions (`#session-list`): one row per session with
+//! its phase, live, and a button to open it.
+
+use connectit_protocol::api::SessionSummary;
+use connectit_protocol::{Phase, SessionId};
+use yew::prelude::*;
+
+use crate::widgets::use_now;
+use crate::{clock, text, time};
+
+/// The `data-phase` value (the protocol's own name for it).
+pub fn phase_attr(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Created => "created",
+        Phase::Connecting => "connecting",
+        Phase::Waiting => "waiting",
+        Phase::Active => "active",
+        Phase::Ended => "ended",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SessionListProps {
+    pub sessions: Vec<SessionSummary>,
+    pub on_open: Callback<SessionId>,
+}
+
+#[component]
+pub fn SessionList(props: &SessionListProps) -> Html {
+    // Re-render every second for the PIN countdowns.
+    let _tick = use_now(1000);
+    if props.sessions.is_empty() {
+        return html! {
+            <ul id="session-list" class="session-list"><li class="empty">{ text::NO_SESSIONS }</li></ul>
+        };
+    }
+    let rows = props.sessions.iter().map(|s| {
+        let id = s.id.clone();
+        let open = props.on_open.reform(move |_: MouseEvent| id.clone());
+        let created = time::hh_mm(s.created_at);
+        let pin_left = (s.phase == Phase::Created).then(|| clock::secs_until(s.pin_expires_at));
+        html! {
+            <li key={s.id.0.clone()} class="session-row" data-session-id={s.id.0.clone()}
+                data-phase={phase_attr(s.phase)}>
+                <div class="session-row-main">
+                    <span class={classes!("badge", format!("phase-{}", phase_attr(s.phase)))}>
+                        { text::phase(s.phase) }
+                    </span>
+                    <span class="session-created">{ text::session_row_label(&created) }</span>
+                </div>
+                <div class="session-row-meta">
+                    <span>{ text::messages(s.messages) }</span>
+                    if s.phase != Phase::Ended && s.phase != Phase::Created {
+                        <span class={classes!("presence", s.customer_online.then_some("online"))}>
+                            { if s.customer_online { text::CUSTOMER_ONLINE } else { text::CUSTOMER_OFFLINE } }
+                        </span>
+                    }
+                    if let Some(left) = pin_left {
+                        <span>{ if left > 0 { text::pin_valid_for(&time::clock_duration(left)) } else { text::PIN_EXPIRED.to_owned() } }</span>
+                    }
+                </div>
+                <button type="button" class="open-session secondary" onclick={open}
+                    aria-label={format!("{}: {}", text::OPEN_SESSION, text::session_row_label(&created))}>
+                    { text::OPEN_SESSION }
+                </button>
+            </li>
+        }
+    });
+    html! { <ul id="session-list" class="session-list">{ for rows }</ul> }
+}

@@ -1,0 +1,111 @@
+//! The technician console (`/console`): first-account setup, sign-in, then the home
+//! view with the sessions ([`home`]). [`Auth`] is the one state machine of who is
+//! signed in.
+
+pub mod form;
+pub mod home;
+pub mod list;
+pub mod new_session;
+pub mod session_view;
+pub mod sessions;
+pub mod setup;
+pub mod signin;
+
+use std::rc::Rc;
+
+use connectit_protocol::api::Technician;
+use connectit_protocol::ErrorCode;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::widgets::use_title;
+use crate::{clock, text};
+
+/// Who is at the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Asking the broker.
+    Checking,
+    /// The broker cannot be reached.
+    Unreachable,
+    /// No account exists yet: create the first with the setup code.
+    Setup,
+    SignIn,
+    SignedIn(Rc<Technician>),
+}
+
+/// Finds out whether setup is needed and who is signed in.
+async fn check() -> Auth {
+    match api::setup_status().await {
+        Err(_) => Auth::Unreachable,
+        Ok(status) if status.needs_setup => Auth::Setup,
+        Ok(_) => match api::me().await {
+            Ok(technician) => Auth::SignedIn(Rc::new(technician)),
+            Err(ApiError::Refused {
+                code: ErrorCode::Unauthorized,
+                ..
+            }) => Auth::SignIn,
+            Err(ApiError::Refused { .. }) => Auth::SignIn,
+            Err(_) => Auth::Unreachable,
+        },
+    }
+}
+
+#[component]
+pub fn ConsolePage() -> Html {
+    let auth = use_state(|| Auth::Checking);
+    let organisation = use_state(String::new);
+    let attempt = use_state(|| 0u32);
+    {
+        let (auth, organisation) = (auth.clone(), organisation.clone());
+        use_effect_with(*attempt, move |_| {
+            auth.set(Auth::Checking);
+            spawn_local(async move {
+                let sent = clock::local_now();
+                if let Ok(config) = api::config().await {
+                    // The broker read its clock between our request and its answer.
+                    clock::pong_sample(sent, config.now, clock::local_now());
+                    organisation.set(config.organisation);
+                }
+                auth.set(check().await);
+            });
+        });
+    }
+    use_title(text::title(text::CONSOLE_TITLE, &organisation));
+
+    let signed_in = {
+        let auth = auth.clone();
+        Callback::from(move |technician: Technician| auth.set(Auth::SignedIn(Rc::new(technician))))
+    };
+    let signed_out = {
+        let auth = auth.clone();
+        Callback::from(move |()| auth.set(Auth::SignIn))
+    };
+    let body = match &*auth {
+        Auth::Checking => html! { <p class="loading" role="status">{ text::LOADING }</p> },
+        Auth::Unreachable => {
+            let retry = Callback::from(move |_: MouseEvent| attempt.set(*attempt + 1));
+            html! {
+                <section class="card" role="alert">
+                    <p data-error="unreachable">{ text::UNREACHABLE }</p>
+                    <button type="button" class="primary" onclick={retry}>{ text::TRY_AGAIN }</button>
+                </section>
+            }
+        }
+        Auth::Setup => html! { <setup::SetupForm on_done={signed_in} /> },
+        Auth::SignIn => html! { <signin::SignInForm on_done={signed_in} /> },
+        Auth::SignedIn(technician) => html! {
+            <home::Home technician={technician.clone()} on_signed_out={signed_out} />
+        },
+    };
+    html! {
+        <>
+            <header class="page-header console-header">
+                <p id="org-name" class="org-name">{ (*organisation).clone() }</p>
+                <p class="product">{ text::CONSOLE_TITLE }</p>
+            </header>
+            <main class="page page-wide">{ body }</main>
+        </>
+    }
+}

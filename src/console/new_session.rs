@@ -1,0 +1,91 @@
+//! The new session panel (`#new-session`): the PIN, large and grouped (`#new-pin`, the
+//! digits also in `data-pin`), how long it stays valid (a live countdown on the
+//! broker's clock), the link and a ready e-mail, with Copy buttons.
+
+use std::rc::Rc;
+
+use connectit_protocol::api::CreatedSession;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::widgets::use_now;
+use crate::{browser, clock, text, time};
+
+/// The e-mail's text: subject line, blank line, body.
+pub fn email_text(created: &CreatedSession) -> String {
+    format!(
+        "Subject: {}\n\n{}",
+        created.email_subject, created.email_body
+    )
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NewSessionProps {
+    pub created: Rc<CreatedSession>,
+    pub on_close: Callback<()>,
+}
+
+#[component]
+pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
+    let _tick = use_now(1000);
+    let status = use_state(|| None::<&'static str>);
+    let created = &props.created;
+    let left = clock::secs_until(created.expires_at);
+    let email = email_text(created);
+
+    let copy = |value: String, element_id: &'static str| {
+        let status = status.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (status, value) = (status.clone(), value.clone());
+            spawn_local(async move {
+                match browser::copy_text(&value).await {
+                    Ok(()) => status.set(Some(text::COPIED)),
+                    Err(_) => {
+                        if let Some(element) =
+                            browser::document().and_then(|d| d.get_element_by_id(element_id))
+                        {
+                            browser::select_contents(&element);
+                        }
+                        status.set(Some(text::COPY_FAILED));
+                    }
+                }
+            });
+        })
+    };
+    let (first, second) = created.pin.split_at(created.pin.len().min(3));
+    let close = props.on_close.reform(|_: MouseEvent| ());
+
+    html! {
+        <section id="new-session" class="card new-session" aria-labelledby="new-session-heading">
+            <div class="card-head">
+                <h2 id="new-session-heading">{ text::NEW_SESSION_HEADING }</h2>
+                <button type="button" class="link-button" onclick={close}>{ text::CLOSE }</button>
+            </div>
+            <p class="intro">{ text::NEW_SESSION_INTRO }</p>
+            <p class="label">{ text::NEW_PIN_LABEL }</p>
+            <p id="new-pin" class="big-pin" data-pin={created.pin.clone()}>
+                <span class="pin-group">{ first }</span><span class="pin-group">{ second }</span>
+            </p>
+            <p id="new-pin-remaining" class={classes!("remaining", (left == 0).then_some("expired"))}>
+                { if left > 0 { text::pin_valid_for(&time::clock_duration(left)) } else { text::PIN_EXPIRED.to_owned() } }
+            </p>
+            <p class="label">{ text::LINK_LABEL }</p>
+            <div class="copy-row">
+                <a id="new-link" href={created.link.clone()} target="_blank" rel="noopener noreferrer">
+                    { created.link.clone() }
+                </a>
+                <button id="copy-link" type="button" class="secondary" onclick={copy(created.link.clone(), "new-link")}>
+                    { text::COPY_LINK }
+                </button>
+            </div>
+            <label for="new-email" class="label">{ text::EMAIL_LABEL }</label>
+            <textarea id="new-email" readonly=true rows="8" value={email.clone()} />
+            <div class="actions">
+                <button id="copy-email" type="button" class="secondary" onclick={copy(email, "new-email")}>
+                    { text::COPY_EMAIL }
+                </button>
+            </div>
+            <p class="copy-status" role="status">{ status.unwrap_or_default() }</p>
+        </section>
+    }
+}

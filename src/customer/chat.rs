@@ -1,0 +1,40 @@
+//! The customer's view once a technician picked up: who they are talking with
+//! (`#technician-name`), the conversation and the message field.
+
+use std::rc::Rc;
+
+use connectit_protocol::{Action, LogEntry, Role};
+use yew::prelude::*;
+
+use crate::session::{ChatInput, ChatLog};
+use crate::socket::NotConnected;
+use crate::text;
+use crate::widgets::use_title;
+
+#[derive(Properties, PartialEq)]
+pub struct CustomerChatProps {
+    pub organisation: AttrValue,
+    pub technician: AttrValue,
+    pub entries: Rc<Vec<LogEntry>>,
+    pub act: Callback<Action, Result<(), NotConnected>>,
+}
+
+#[component]
+pub fn CustomerChat(props: &CustomerChatProps) -> Html {
+    use_title(text::title(text::CHAT_TITLE, &props.organisation));
+    let on_send = {
+        let act = props.act.clone();
+        Callback::from(move |text: String| act.emit(Action::Chat { text }))
+    };
+    html! {
+        <section class="chat" aria-labelledby="chat-heading">
+            <h1 id="chat-heading" class="chat-heading">
+                { text::CHAT_WITH }{ " " }
+                <span id="technician-name">{ props.technician.clone() }</span>
+                <span class="muted">{ " " }{ text::from_organisation(&props.organisation) }</span>
+            </h1>
+            <ChatLog entries={props.entries.clone()} viewer={Role::Customer} />
+            <ChatInput {on_send} />
+        </section>
+    }
+}

@@ -1,0 +1,191 @@
+//! The customer's flow as one state machine: PIN → joining → the live session → survey
+//! → thank-you. Pure: the page runs the side effects and dispatches the outcomes.
+
+use std::rc::Rc;
+
+use connectit_protocol::{EndReason, SessionId};
+use yew::Reducible;
+
+use crate::api::ApiError;
+use connectit_protocol::ErrorCode;
+
+/// The customer's ticket into one session (kept in session storage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    pub session: SessionId,
+    pub token: String,
+}
+
+/// Why a PIN did not open a session.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PinError {
+    InvalidOrExpired,
+    /// Wait until this local time (milliseconds) before trying again.
+    TooManyAttempts {
+        until: f64,
+    },
+    InvalidInput,
+    Unreachable,
+    /// Another refusal, explained by its code.
+    Other(ErrorCode),
+}
+
+impl PinError {
+    /// Maps an API failure; `now` is the local clock, to place the wait.
+    pub fn from_api(error: ApiError, now: f64) -> PinError {
+        match error {
+            ApiError::Unreachable | ApiError::BadAnswer { .. } => PinError::Unreachable,
+            ApiError::Refused { code, .. } => match code {
+                ErrorCode::InvalidOrExpiredPin => PinError::InvalidOrExpired,
+                ErrorCode::TooManyAttempts { retry_after_secs }
+                | ErrorCode::RateLimited { retry_after_secs } => PinError::TooManyAttempts {
+                    until: now + f64::from(retry_after_secs) * 1000.0,
+                },
+                ErrorCode::InvalidInput { .. } => PinError::InvalidInput,
+                other => PinError::Other(other),
+            },
+        }
+    }
+
+    /// The `data-error` value the page and its tests use.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PinError::InvalidOrExpired => "invalid_or_expired",
+            PinError::TooManyAttempts { .. } => "too_many_attempts",
+            PinError::InvalidInput => "invalid_input",
+            PinError::Unreachable | PinError::Other(_) => "unreachable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Entering the PIN (with the last attempt's error).
+    Pin {
+        error: Option<PinError>,
+    },
+    /// The PIN is being checked.
+    Joining,
+    /// In the session: terms, waiting, chat (the live log decides which).
+    Session(Joined),
+    /// Over: why, and the optional survey.
+    Survey {
+        joined: Joined,
+        reason: EndReason,
+    },
+    ThankYou,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlowAction {
+    Verify,
+    Verified(Joined),
+    Failed(PinError),
+    /// The customer edited the PIN: an old answer no longer applies (a wait still does).
+    Edited,
+    Ended {
+        reason: EndReason,
+        survey_done: bool,
+    },
+    SurveyDone,
+    /// Back to the PIN (the session is gone, or another one).
+    Restart,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    pub step: Step,
+}
+
+impl Reducible for Flow {
+    type Action = FlowAction;
+
+    fn reduce(self: Rc<Self>, action: FlowAction) -> Rc<Self> {
+        let step = match (&self.step, action) {
+            (Step::Pin { .. }, FlowAction::Verify) => Step::Joining,
+            (Step::Joining, FlowAction::Verified(joined)) => Step::Session(joined),
+            (Step::Joining, FlowAction::Failed(error)) => Step::Pin { error: Some(error) },
+            (Step::Pin { error: Some(e) }, FlowAction::Edited)
+                if !matches!(e, PinError::TooManyAttempts { .. }) =>
+            {
+                Step::Pin { error: None }
+            }
+            (
+                Step::Session(_),
+                FlowAction::Ended {
+                    survey_done: true, ..
+                },
+            ) => Step::ThankYou,
+            (Step::Session(joined), FlowAction::Ended { reason, .. }) => Step::Survey {
+                joined: joined.clone(),
+                reason,
+            },
+            (Step::Survey { .. }, FlowAction::SurveyDone) => Step::ThankYou,
+            (_, FlowAction::Restart) => Step::Pin { error: None },
+            _ => return self,
+        };
+        Rc::new(Flow { step })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined() -> Joined {
+        Joined {
+            session: SessionId("s".into()),
+            token: "t".into(),
+        }
+    }
+
+    fn run(actions: Vec<FlowAction>) -> Step {
+        let mut flow = Rc::new(Flow {
+            step: Step::Pin { error: None },
+        });
+        for action in actions {
+            flow = flow.reduce(action);
+        }
+        flow.step.clone()
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn happy_path() {
+        let step = run(vec![
+            FlowAction::Verify,
+            FlowAction::Verified(joined()),
+            FlowAction::Ended {
+                reason: EndReason::CustomerEnded,
+                survey_done: false,
+            },
+            FlowAction::SurveyDone,
+        ]);
+        assert_eq!(step, Step::ThankYou);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn a_wait_survives_editing() {
+        let wait = PinError::TooManyAttempts { until: 5.0 };
+        let step = run(vec![
+            FlowAction::Verify,
+            FlowAction::Failed(wait),
+            FlowAction::Edited,
+        ]);
+        assert_eq!(step, Step::Pin { error: Some(wait) });
+        let step = run(vec![
+            FlowAction::Verify,
+            FlowAction::Failed(PinError::InvalidOrExpired),
+            FlowAction::Edited,
+        ]);
+        assert_eq!(step, Step::Pin { error: None });
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn out_of_order_actions_change_nothing() {
+        assert_eq!(
+            run(vec![FlowAction::Verified(joined())]),
+            Step::Pin { error: None }
+        );
+        assert_eq!(run(vec![FlowAction::SurveyDone]), Step::Pin { error: None });
+    }
+}

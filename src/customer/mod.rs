@@ -1,0 +1,172 @@
+//! The customer page (`/`): loads the public configuration, then runs the customer's
+//! [`flow`]: PIN ([`pin`]), terms ([`terms`]), waiting and chat ([`session`],
+//! [`chat`]), the end and the survey ([`end`], [`survey`]).
+
+pub mod chat;
+pub mod end;
+pub mod flow;
+pub mod pin;
+pub mod saved;
+pub mod session;
+pub mod survey;
+pub mod terms;
+
+use std::rc::Rc;
+
+use connectit_protocol::api::PublicConfig;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::widgets::{use_title, Footer};
+use crate::{api, clock, text};
+use flow::{Flow, FlowAction, Joined, PinError, Step};
+
+/// The public configuration, while it loads.
+#[derive(Debug, Clone, PartialEq)]
+enum ConfigState {
+    Loading,
+    Loaded(Rc<PublicConfig>),
+    Failed,
+}
+
+#[component]
+pub fn CustomerPage() -> Html {
+    let config = use_state(|| ConfigState::Loading);
+    let attempt = use_state(|| 0u32);
+    {
+        let config = config.clone();
+        use_effect_with(*attempt, move |_| {
+            config.set(ConfigState::Loading);
+            spawn_local(async move {
+                let sent = clock::local_now();
+                match api::config().await {
+                    Ok(loaded) => {
+                        clock::pong_sample(sent, loaded.now, clock::local_now());
+                        config.set(ConfigState::Loaded(Rc::new(loaded)));
+                    }
+                    Err(_) => config.set(ConfigState::Failed),
+                }
+            });
+        });
+    }
+    match &*config {
+        ConfigState::Loading => html! {
+            <main class="page"><p class="loading" role="status">{ text::LOADING }</p></main>
+        },
+        ConfigState::Failed => {
+            let retry = Callback::from(move |_: MouseEvent| attempt.set(*attempt + 1));
+            html! { <ConfigFailed {retry} /> }
+        }
+        ConfigState::Loaded(config) => html! { <CustomerFlow config={config.clone()} /> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ConfigFailedProps {
+    retry: Callback<MouseEvent>,
+}
+
+#[component]
+fn ConfigFailed(props: &ConfigFailedProps) -> Html {
+    use_title(text::APP_NAME.to_owned());
+    html! {
+        <main class="page">
+            <section class="card" role="alert">
+                <p data-error="unreachable">{ text::CONFIG_UNREACHABLE }</p>
+                <button type="button" class="primary" onclick={props.retry.clone()}>{ text::TRY_AGAIN }</button>
+            </section>
+        </main>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CustomerFlowProps {
+    pub config: Rc<PublicConfig>,
+}
+
+/// The customer's steps, with the organisation's header and footer around them.
+#[component]
+pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
+    let flow = use_reducer(|| Flow {
+        step: saved::restore(),
+    });
+    use_effect_with(flow.step.clone(), saved::store);
+
+    let on_verify = {
+        let flow = flow.clone();
+        Callback::from(move |pin: String| {
+            flow.dispatch(FlowAction::Verify);
+            let flow = flow.clone();
+            spawn_local(async move {
+                match api::verify_pin(&pin).await {
+                    Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
+                        session: answer.session,
+                        token: answer.token,
+                    })),
+                    Err(e) => flow.dispatch(FlowAction::Failed(PinError::from_api(
+                        e,
+                        clock::local_now(),
+                    ))),
+                }
+            });
+        })
+    };
+    let on_edit = flow
+        .dispatcher()
+        .to_callback()
+        .reform(|()| FlowAction::Edited);
+    let on_ended = flow
+        .dispatcher()
+        .to_callback()
+        .reform(|(reason, survey_done)| FlowAction::Ended {
+            reason,
+            survey_done,
+        });
+    let on_survey_done = flow
+        .dispatcher()
+        .to_callback()
+        .reform(|()| FlowAction::SurveyDone);
+    let on_restart = flow
+        .dispatcher()
+        .to_callback()
+        .reform(|()| FlowAction::Restart);
+    let config = &props.config;
+    let organisation: AttrValue = config.organisation.clone().into();
+
+    let body = match &flow.step {
+        Step::Pin { .. } | Step::Joining => {
+            let error = match &flow.step {
+                Step::Pin { error } => *error,
+                _ => None,
+            };
+            html! {
+                <pin::PinForm organisation={organisation.clone()} busy={flow.step == Step::Joining}
+                    {error} on_submit={on_verify} {on_edit} />
+            }
+        }
+        Step::Session(joined) => html! {
+            <session::CustomerSession key={joined.token.clone()} token={AttrValue::from(joined.token.clone())}
+                config={config.clone()} {on_ended} {on_restart} />
+        },
+        Step::Survey { joined, reason } => html! {
+            <>
+                <end::SessionEnded organisation={organisation.clone()} reason={*reason} />
+                <survey::Survey token={AttrValue::from(joined.token.clone())} on_done={on_survey_done} />
+            </>
+        },
+        Step::ThankYou => {
+            html! { <end::ThankYou organisation={organisation.clone()} {on_restart} /> }
+        }
+    };
+
+    html! {
+        <>
+            <header class="page-header">
+                <p id="org-name" class="org-name">{ organisation }</p>
+            </header>
+            <main class="page">{ body }</main>
+            <Footer applet_url={AttrValue::from(config.applet_url.clone())}
+                support_contact={AttrValue::from(config.support_contact.clone())} />
+        </>
+    }
+}

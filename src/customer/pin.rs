@@ -1,0 +1,180 @@
+//! The PIN step (`#pin-form`): one field for the six digits. Pasted spaces, dashes and
+//! dots are cleaned away, a `#pin=NNNNNN` fragment fills the field (and is then removed
+//! from the address bar), and Connect is enabled only for six digits.
+
+use connectit_protocol::{clean_pin, limits};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlInputElement};
+use yew::prelude::*;
+
+use super::flow::PinError;
+use crate::widgets::{use_now, use_title, ErrorText};
+use crate::{browser, text};
+
+/// Characters a person may type or paste between the digits.
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '\u{a0}' | '\t')
+}
+
+/// What the field shows for what was typed: the same, without separators.
+pub fn tidy(raw: &str) -> String {
+    raw.chars().filter(|c| !is_separator(*c)).collect()
+}
+
+/// A problem visible before asking the broker.
+fn local_problem(value: &str) -> Option<&'static str> {
+    if value.chars().any(|c| !c.is_ascii_digit()) {
+        Some(text::PIN_ONLY_DIGITS)
+    } else if value.len() > limits::PIN_DIGITS {
+        Some(text::PIN_TOO_LONG)
+    } else {
+        None
+    }
+}
+
+/// The PIN carried by a `#pin=…` fragment, cleaned.
+pub fn pin_from_fragment(hash: &str) -> Option<String> {
+    hash.strip_prefix("#pin=").and_then(clean_pin)
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PinFormProps {
+    pub organisation: AttrValue,
+    /// The PIN is being checked.
+    #[prop_or_default]
+    pub busy: bool,
+    /// The last attempt's error.
+    #[prop_or_default]
+    pub error: Option<PinError>,
+    pub on_submit: Callback<String>,
+    /// The field changed.
+    #[prop_or_default]
+    pub on_edit: Callback<()>,
+}
+
+#[component]
+pub fn PinForm(props: &PinFormProps) -> Html {
+    use_title(text::title(text::PIN_TITLE, &props.organisation));
+    let value = use_state(String::new);
+    let field = use_node_ref();
+    let now = use_now(1000);
+
+    {
+        // A link's `#pin=…` fills the field once; the fragment then leaves the address bar.
+        let (value, field) = (value.clone(), field.clone());
+        use_effect_with((), move |_| {
+            if let Some(pin) = pin_from_fragment(&browser::hash()) {
+                value.set(pin);
+                let _ = browser::clear_hash();
+            }
+            if let Some(input) = field.cast::<HtmlElement>() {
+                let _ = input.focus();
+            }
+        });
+    }
+    {
+        // After an answer, the field has the focus again for a correction.
+        let field = field.clone();
+        use_effect_with(props.error, move |error| {
+            if error.is_some() {
+                if let Some(input) = field.cast::<HtmlElement>() {
+                    let _ = input.focus();
+                }
+            }
+        });
+    }
+
+    let wait_left = match props.error {
+        Some(PinError::TooManyAttempts { until }) => {
+            ((until - now) / 1000.0).ceil().max(0.0) as u64
+        }
+        _ => 0,
+    };
+    let pin = clean_pin(&value);
+    let can_connect = pin.is_some() && !props.busy && wait_left == 0;
+
+    let oninput = {
+        let (value, on_edit) = (value.clone(), props.on_edit.clone());
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            {
+                let tidied = tidy(&input.value());
+                if tidied != input.value() {
+                    input.set_value(&tidied);
+                }
+                value.set(tidied);
+                on_edit.emit(());
+            }
+        })
+    };
+    let onsubmit = {
+        let (pin, on_submit) = (pin.clone(), props.on_submit.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if can_connect {
+                if let Some(pin) = pin.clone() {
+                    on_submit.emit(pin);
+                }
+            }
+        })
+    };
+
+    let (message, code) = match (local_problem(&value), props.error) {
+        (Some(problem), _) => (Some(problem.to_owned()), Some("invalid_input")),
+        (None, Some(error)) => {
+            let message = match error {
+                PinError::InvalidOrExpired => text::PIN_INVALID_OR_EXPIRED.to_owned(),
+                PinError::TooManyAttempts { .. } if wait_left > 0 => text::pin_wait(wait_left),
+                PinError::TooManyAttempts { .. } => text::PIN_CAN_RETRY.to_owned(),
+                PinError::InvalidInput => text::PIN_INVALID_INPUT.to_owned(),
+                PinError::Unreachable => text::PIN_UNREACHABLE.to_owned(),
+                PinError::Other(code) => text::error(code),
+            };
+            (Some(message), Some(error.code()))
+        }
+        (None, None) => (None, None),
+    };
+    let described = if message.is_some() {
+        "pin-hint pin-error"
+    } else {
+        "pin-hint"
+    };
+
+    html! {
+        <section class="card" aria-labelledby="pin-heading">
+            <h1 id="pin-heading">{ text::PIN_HEADING }</h1>
+            <p class="intro">{ text::PIN_INTRO }</p>
+            <form id="pin-form" class="pin-form" {onsubmit} novalidate=true>
+                <label for="pin-input">{ text::PIN_LABEL }</label>
+                <input id="pin-input" ref={field} type="text" inputmode="numeric"
+                    autocomplete="one-time-code" spellcheck="false" class="pin-input"
+                    value={(*value).clone()} aria-describedby={described}
+                    aria-invalid={message.is_some().to_string()} {oninput} />
+                <p id="pin-hint" class="hint">{ text::PIN_HINT }</p>
+                <ErrorText id="pin-error" {message} code={code.map(AttrValue::from)} />
+                <button id="connect-button" type="submit" class="primary" disabled={!can_connect}>
+                    { if props.busy { text::CONNECTING } else { text::CONNECT } }
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn fragments_and_tidying() {
+        assert_eq!(pin_from_fragment("#pin=123456").as_deref(), Some("123456"));
+        assert_eq!(pin_from_fragment("#pin=123-456").as_deref(), Some("123456"));
+        assert_eq!(pin_from_fragment("#pin=12345"), None);
+        assert_eq!(pin_from_fragment("#other=123456"), None);
+        assert_eq!(tidy("12 34-56"), "123456");
+        assert_eq!(local_problem("12a"), Some(text::PIN_ONLY_DIGITS));
+        assert_eq!(local_problem("1234567"), Some(text::PIN_TOO_LONG));
+        assert_eq!(local_problem("123"), None);
+    }
+}

@@ -1,0 +1,137 @@
+//! The customer's live session: opens the session socket with the token, folds the log,
+//! and shows what the session's phase calls for: the terms, the waiting room or the
+//! chat, with the X to end it. When the log says it ended, the flow moves on.
+
+use std::rc::Rc;
+
+use connectit_protocol::api::PublicConfig;
+use connectit_protocol::wire::Join;
+use connectit_protocol::{Action, EndReason, Phase};
+use yew::prelude::*;
+
+use super::chat::CustomerChat;
+use super::terms::Terms;
+use crate::session::notice::NoticeLine;
+use crate::session::{use_session, ConfirmEnd, Pending};
+use crate::text;
+use crate::widgets::{use_title, ConnectionStatus};
+
+#[derive(Properties, PartialEq)]
+pub struct CustomerSessionProps {
+    pub token: AttrValue,
+    pub config: Rc<PublicConfig>,
+    /// The session ended: why, and whether the survey was already answered.
+    pub on_ended: Callback<(EndReason, bool)>,
+    /// The session cannot be resumed: back to the PIN.
+    pub on_restart: Callback<()>,
+}
+
+#[component]
+pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
+    let handle = use_session(Join::Customer {
+        token: props.token.to_string(),
+    });
+    let live = &*handle.live;
+    let state = &live.state;
+    let organisation: AttrValue = props.config.organisation.clone().into();
+
+    {
+        let on_ended = props.on_ended.clone();
+        let ended = (state.phase == Phase::Ended).then(|| {
+            (
+                state.end_reason.unwrap_or(EndReason::CustomerEnded),
+                state.survey_submitted,
+            )
+        });
+        use_effect_with(ended, move |ended| {
+            if let Some(ended) = ended {
+                on_ended.emit(*ended);
+            }
+        });
+    }
+
+    if live.fatal.is_some() {
+        let restart = props.on_restart.reform(|_: MouseEvent| ());
+        return html! {
+            <section class="card" role="alert">
+                <p>{ text::SESSION_GONE }</p>
+                <button type="button" class="primary" onclick={restart}>{ text::ENTER_NEW_PIN }</button>
+            </section>
+        };
+    }
+
+    let act = handle.act.clone();
+    let send = move |action: Action| {
+        let act = act.clone();
+        Callback::from(move |()| {
+            // A failure is shown by the notice line (nothing was sent).
+            let _ = act.emit(action.clone());
+        })
+    };
+    let dismiss = handle
+        .live
+        .dispatcher()
+        .to_callback()
+        .reform(|()| crate::session::live::LiveAction::DismissNotice);
+
+    let body = match state.phase {
+        Phase::Created => html! { <Joining organisation={organisation.clone()} /> },
+        Phase::Connecting => html! {
+            <Terms organisation={organisation.clone()} terms={AttrValue::from(props.config.terms.clone())}
+                busy={live.is_pending(Pending::AcceptTerms) || live.is_pending(Pending::DeclineTerms)}
+                on_accept={send(Action::AcceptTerms)} on_decline={send(Action::DeclineTerms)} />
+        },
+        Phase::Waiting => html! { <Waiting organisation={organisation.clone()} /> },
+        Phase::Active => html! {
+            <CustomerChat organisation={organisation.clone()}
+                technician={AttrValue::from(state.technician.clone().unwrap_or_default())}
+                entries={live.entries.clone()} act={handle.act.clone()} />
+        },
+        Phase::Ended => html! {},
+    };
+    let can_end = matches!(
+        state.phase,
+        Phase::Connecting | Phase::Waiting | Phase::Active
+    );
+
+    html! {
+        <div class="session card">
+            <div class="session-bar">
+                <ConnectionStatus status={live.status} />
+                if can_end {
+                    <ConfirmEnd trigger_id="end-button" trigger_class={classes!("close-button")}
+                        trigger_label={AttrValue::from(text::END_BUTTON_LABEL)}
+                        detail={text::END_CONFIRM_DETAIL} busy={live.is_pending(Pending::End)}
+                        on_confirm={send(Action::End)}>
+                        <span aria-hidden="true">{ "✕" }</span>
+                    </ConfirmEnd>
+                }
+            </div>
+            <NoticeLine notice={live.notice} on_dismiss={dismiss} />
+            { body }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StepProps {
+    organisation: AttrValue,
+}
+
+#[component]
+fn Joining(props: &StepProps) -> Html {
+    use_title(text::title(text::JOINING_TITLE, &props.organisation));
+    html! { <p class="loading" role="status">{ text::JOINING }</p> }
+}
+
+#[component]
+fn Waiting(props: &StepProps) -> Html {
+    use_title(text::title(text::WAITING_TITLE, &props.organisation));
+    html! {
+        <section id="waiting" class="waiting" role="status">
+            <span class="pulse" aria-hidden="true"></span>
+            <h1>{ text::WAITING }</h1>
+            <p>{ text::WAITING_DETAIL }</p>
+        </section>
+    }
+}

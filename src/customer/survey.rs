@@ -1,0 +1,220 @@
+//! The optional survey after the end (`#survey`): a rating from 1 to 5, whether the
+//! problem was resolved, and a comment. Nothing is required: Skip always works, and
+//! sending with nothing answered is the same as skipping.
+
+use connectit_protocol::api::SurveyRequest;
+use connectit_protocol::{check_text, limits, ErrorCode, RuleViolation};
+use wasm_bindgen::JsCast;
+use web_sys::HtmlTextAreaElement;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::text;
+
+/// What the customer answered so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers {
+    pub rating: Option<u8>,
+    pub resolved: Option<bool>,
+    pub comment: String,
+}
+
+/// What pressing "Send answers" does with these answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// Nothing answered: like Skip.
+    Nothing,
+    /// Send this.
+    Send { rating: u8 },
+    /// Answers that cannot be sent as they are, explained.
+    Problem(String),
+}
+
+impl Answers {
+    pub fn submission(&self) -> Submission {
+        let comment = self.comment.trim();
+        if !comment.is_empty() {
+            if let Err(v) = check_text(comment, limits::COMMENT_MAX_CHARS) {
+                return Submission::Problem(text::error(ErrorCode::from(v)));
+            }
+        }
+        match self.rating {
+            Some(rating) => Submission::Send { rating },
+            None if self.resolved.is_none() && comment.is_empty() => Submission::Nothing,
+            // The broker's survey needs a rating with any other answer.
+            None => Submission::Problem(text::SURVEY_NEEDS_RATING.to_owned()),
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SurveyProps {
+    /// The customer's session token (the survey is theirs).
+    pub token: AttrValue,
+    /// Answered or skipped.
+    pub on_done: Callback<()>,
+}
+
+#[component]
+pub fn Survey(props: &SurveyProps) -> Html {
+    let answers = use_state(Answers::default);
+    let sending = use_state(|| false);
+    let problem = use_state(|| None::<String>);
+
+    let onsubmit = {
+        let (answers, sending, problem) = (answers.clone(), sending.clone(), problem.clone());
+        let (token, on_done) = (props.token.clone(), props.on_done.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *sending {
+                return;
+            }
+            match answers.submission() {
+                Submission::Nothing => on_done.emit(()),
+                Submission::Problem(message) => problem.set(Some(message)),
+                Submission::Send { rating } => {
+                    let request = SurveyRequest {
+                        token: token.to_string(),
+                        rating,
+                        resolved: answers.resolved,
+                        comment: answers.comment.trim().to_owned(),
+                    };
+                    sending.set(true);
+                    problem.set(None);
+                    let (sending, problem, on_done) =
+                        (sending.clone(), problem.clone(), on_done.clone());
+                    spawn_local(async move {
+                        match api::submit_survey(&request).await {
+                            Ok(())
+                            | Err(ApiError::Refused {
+                                code:
+                                    ErrorCode::NotAllowed {
+                                        violation: RuleViolation::SurveyAlreadySubmitted,
+                                    },
+                                ..
+                            }) => on_done.emit(()),
+                            Err(error) => {
+                                sending.set(false);
+                                problem.set(Some(match error {
+                                    ApiError::Refused { code, .. } => text::error(code),
+                                    ApiError::Unreachable => text::UNREACHABLE.to_owned(),
+                                    ApiError::BadAnswer { .. } => text::BAD_ANSWER.to_owned(),
+                                }));
+                            }
+                        }
+                    });
+                }
+            }
+        })
+    };
+    let skip = props.on_done.reform(|_: MouseEvent| ());
+
+    let rating_inputs = (1u8..=5).map(|n| {
+        let handle = answers.clone();
+        let onchange = Callback::from(move |_: Event| {
+            handle.set(Answers {
+                rating: Some(n),
+                ..(*handle).clone()
+            })
+        });
+        let id = format!("rating-{n}");
+        let name = text::SURVEY_RATING_NAMES[usize::from(n - 1)];
+        html! {
+            <span class="choice">
+                <input type="radio" id={id.clone()} name="rating" value={n.to_string()}
+                    checked={answers.rating == Some(n)} {onchange} />
+                <label for={id}><span class="choice-number">{ n }</span>
+                    <span class="choice-name">{ name }</span></label>
+            </span>
+        }
+    });
+    let resolved_input = |value: bool, id: &'static str, label: &'static str| {
+        let handle = answers.clone();
+        let onchange = Callback::from(move |_: Event| {
+            handle.set(Answers {
+                resolved: Some(value),
+                ..(*handle).clone()
+            })
+        });
+        html! {
+            <span class="choice">
+                <input type="radio" {id} name="resolved" checked={answers.resolved == Some(value)} {onchange} />
+                <label for={id}>{ label }</label>
+            </span>
+        }
+    };
+    let oninput = {
+        let answers = answers.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(area) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+            {
+                answers.set(Answers {
+                    comment: area.value(),
+                    ..(*answers).clone()
+                });
+            }
+        })
+    };
+    let used = answers.comment.chars().count();
+    let described = if problem.is_some() {
+        "survey-comment-count survey-error"
+    } else {
+        "survey-comment-count"
+    };
+
+    html! {
+        <form id="survey" class="card survey" {onsubmit} novalidate=true aria-labelledby="survey-heading">
+            <h2 id="survey-heading">{ text::SURVEY_HEADING }</h2>
+            <p class="intro">{ text::SURVEY_INTRO }</p>
+            <fieldset class="choices rating">
+                <legend>{ text::SURVEY_RATING }</legend>
+                { for rating_inputs }
+            </fieldset>
+            <fieldset class="choices">
+                <legend>{ text::SURVEY_RESOLVED }</legend>
+                { resolved_input(true, "resolved-yes", text::SURVEY_YES) }
+                { resolved_input(false, "resolved-no", text::SURVEY_NO) }
+            </fieldset>
+            <label for="survey-comment">{ text::SURVEY_COMMENT }</label>
+            <textarea id="survey-comment" rows="4" value={answers.comment.clone()}
+                maxlength={limits::COMMENT_MAX_CHARS.to_string()} aria-describedby={described} {oninput} />
+            <p id="survey-comment-count" class="hint">
+                { text::survey_comment_count(used, limits::COMMENT_MAX_CHARS) }
+            </p>
+            if let Some(message) = (*problem).clone() {
+                <p id="survey-error" class="field-error" role="alert">{ message }</p>
+            }
+            <div class="actions">
+                <button id="survey-submit" type="submit" class="primary" disabled={*sending}>
+                    { if *sending { text::SURVEY_SENDING } else { text::SURVEY_SUBMIT } }
+                </button>
+                <button id="survey-skip" type="button" class="secondary" onclick={skip}>
+                    { text::SURVEY_SKIP }
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn nothing_is_required() {
+        assert_eq!(Answers::default().submission(), Submission::Nothing);
+        let rated = Answers {
+            rating: Some(4),
+            ..Answers::default()
+        };
+        assert_eq!(rated.submission(), Submission::Send { rating: 4 });
+        let only_comment = Answers {
+            comment: "thanks".into(),
+            ..Answers::default()
+        };
+        assert!(matches!(only_comment.submission(), Submission::Problem(_)));
+    }
+}

@@ -1,0 +1,18 @@
+// Starts the ConnectIT app. An external module, because the Content-Security-Policy
+// forbids inline script. Trunk writes the hashed file names into two <meta> tags
+// (Trunk.toml: pattern_script); this reads them, imports the wasm-bindgen glue and
+// instantiates the WebAssembly, whose start function mounts the app and removes the
+// #no-wasm notice. If anything fails, that notice (with the applet link) stays.
+const named = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
+
+async function start() {
+  const js = named('connectit-js');
+  const wasm = named('connectit-wasm');
+  if (!js || !wasm || typeof WebAssembly !== 'object') {
+    return;
+  }
+  const glue = await import(js);
+  await glue.default({ module_or_path: wasm });
+}
+
+start().catch((error) => console.error('ConnectIT could not start:', error));

@@ -1,0 +1,154 @@
+//! The conversation: [`ChatLog`] shows the log's entries (`#chat-log`, a live region
+//! that screen readers announce), [`ChatInput`] writes a message (Enter sends,
+//! Shift+Enter starts a new line, focus stays in the field).
+
+use std::rc::Rc;
+
+use connectit_protocol::{check_text, limits, ErrorCode, LogEntry, Role};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use super::entry::{line, technician_name};
+use crate::socket::NotConnected;
+use crate::{text, time};
+
+#[derive(Properties, PartialEq)]
+pub struct ChatLogProps {
+    pub entries: Rc<Vec<LogEntry>>,
+    /// Whose page this is (decides "You" and how events are worded).
+    pub viewer: Role,
+}
+
+#[component]
+pub fn ChatLog(props: &ChatLogProps) -> Html {
+    let list = use_node_ref();
+    {
+        // Keep the newest entry in view.
+        let list = list.clone();
+        use_effect_with(props.entries.len(), move |_| {
+            if let Some(element) = list.cast::<HtmlElement>() {
+                element.set_scroll_top(element.scroll_height());
+            }
+        });
+    }
+    let technician = technician_name(&props.entries);
+    let items = props.entries.iter().map(|entry| {
+        let line = line(entry, props.viewer, technician);
+        let class = classes!(
+            "entry",
+            if line.chat { "entry-chat" } else { "entry-event" },
+            format!("from-{}", line.author),
+            line.mine.then_some("mine"),
+        );
+        html! {
+            <li key={entry.seq.to_string()} {class} data-seq={entry.seq.to_string()} data-author={line.author} data-kind={line.kind}>
+                <div class="entry-meta">
+                    if let Some(name) = line.name {
+                        <span class="entry-author">{ name }</span>
+                    }
+                    <time datetime={time::iso(entry.at)}>{ time::hh_mm(entry.at) }</time>
+                </div>
+                <p class="entry-text">{ line.text }</p>
+            </li>
+        }
+    });
+    html! {
+        <ol id="chat-log" class="chat-log" role="log" aria-live="polite" aria-label={text::CHAT_LOG_LABEL}
+            tabindex="0" ref={list}>
+            { for items }
+        </ol>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ChatInputProps {
+    /// Sends the text; `Err` when it could not leave (the text is then kept).
+    pub on_send: Callback<String, Result<(), NotConnected>>,
+}
+
+#[component]
+pub fn ChatInput(props: &ChatInputProps) -> Html {
+    let draft = use_state(String::new);
+    let problem = use_state(|| None::<String>);
+    let field = use_node_ref();
+
+    let send = {
+        let (draft, problem, field, on_send) = (
+            draft.clone(),
+            problem.clone(),
+            field.clone(),
+            props.on_send.clone(),
+        );
+        Callback::from(move |()| {
+            let current = field
+                .cast::<HtmlTextAreaElement>()
+                .map(|f| f.value())
+                .unwrap_or_else(|| (*draft).clone());
+            if current.trim().is_empty() {
+                problem.set(None);
+            } else if let Err(violation) = check_text(&current, limits::CHAT_MAX_CHARS) {
+                problem.set(Some(text::error(ErrorCode::from(violation))));
+            } else if on_send.emit(current).is_ok() {
+                draft.set(String::new());
+                problem.set(None);
+                if let Some(f) = field.cast::<HtmlTextAreaElement>() {
+                    f.set_value("");
+                }
+            } else {
+                problem.set(Some(text::NOT_CONNECTED.to_owned()));
+            }
+            if let Some(f) = field.cast::<HtmlElement>() {
+                let _ = f.focus();
+            }
+        })
+    };
+
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(area) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+            {
+                draft.set(area.value());
+            }
+        })
+    };
+    let onkeydown = {
+        let send = send.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
+                e.prevent_default();
+                send.emit(());
+            }
+        })
+    };
+    let onsubmit = Callback::from(move |e: SubmitEvent| {
+        e.prevent_default();
+        send.emit(());
+    });
+    let described = if problem.is_some() {
+        "chat-hint chat-error"
+    } else {
+        "chat-hint"
+    };
+
+    html! {
+        <form class="chat-form" {onsubmit} novalidate=true>
+            <label for="chat-input" class="visually-hidden">{ text::CHAT_INPUT_LABEL }</label>
+            <div class="chat-row">
+                <textarea id="chat-input" ref={field} rows="2" value={(*draft).clone()}
+                    placeholder={text::CHAT_INPUT_LABEL}
+                    aria-describedby={described} aria-invalid={problem.is_some().to_string()}
+                    maxlength={limits::CHAT_MAX_CHARS.to_string()}
+                    {oninput} {onkeydown} />
+                <button id="chat-send" type="submit" class="primary">{ text::CHAT_SEND }</button>
+            </div>
+            <p id="chat-hint" class="hint">{ text::CHAT_INPUT_HINT }</p>
+            if let Some(message) = (*problem).clone() {
+                <p id="chat-error" class="field-error" role="alert">{ message }</p>
+            }
+        </form>
+    }
+}

@@ -1,0 +1,83 @@
+//! `use_session`: opens the session socket for a component, folds what arrives into a
+//! [`Live`] state, and gives a callback to act. The link lives as long as the
+//! component (or until `join` changes) and is dropped on cleanup.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use connectit_protocol::wire::Join;
+use connectit_protocol::{Action, Phase};
+use yew::prelude::*;
+
+use super::link::SessionLink;
+use super::live::{Live, LiveAction, Pending};
+use crate::browser;
+use crate::socket::NotConnected;
+
+/// The session socket's path on the broker.
+pub const SESSION_WS_PATH: &str = "/api/ws";
+
+/// A live session as a component sees it.
+#[derive(Clone, PartialEq)]
+pub struct SessionHandle {
+    pub live: UseReducerHandle<Live>,
+    /// Sends an action; `Err` when not connected (nothing was sent).
+    pub act: Callback<Action, Result<(), NotConnected>>,
+}
+
+#[hook]
+pub fn use_session(join: Join) -> SessionHandle {
+    let live = use_reducer(Live::default);
+    let holder: Rc<RefCell<Option<SessionLink>>> = use_mut_ref(|| None);
+
+    {
+        let holder = holder.clone();
+        let dispatcher = live.dispatcher();
+        use_effect_with(join, move |join| {
+            let on_event =
+                Callback::from(move |event| dispatcher.dispatch(LiveAction::Link(event)));
+            let link = browser::ws_url(SESSION_WS_PATH)
+                .map(|url| SessionLink::open(url, join.clone(), 0, on_event));
+            *holder.borrow_mut() = link;
+            move || {
+                let link = holder.borrow_mut().take();
+                drop(link);
+            }
+        });
+    }
+
+    {
+        // Once the session is over, a closed socket stays closed.
+        let holder = holder.clone();
+        use_effect_with(live.state.phase, move |phase| {
+            if *phase == Phase::Ended {
+                if let Some(link) = holder.borrow().as_ref() {
+                    link.finish();
+                }
+            }
+        });
+    }
+
+    let act = {
+        let dispatcher = live.dispatcher();
+        Callback::from(move |action: Action| {
+            let what = Pending::from(&action);
+            let sent = match holder.borrow().as_ref() {
+                Some(link) => link.act(action),
+                None => Err(NotConnected),
+            };
+            match sent {
+                Ok(id) => {
+                    dispatcher.dispatch(LiveAction::Sent { id, what });
+                    Ok(())
+                }
+                Err(e) => {
+                    dispatcher.dispatch(LiveAction::NotSent);
+                    Err(e)
+                }
+            }
+        })
+    };
+
+    SessionHandle { live, act }
+}

@@ -1,0 +1,237 @@
+//! A WebSocket that reconnects by itself, with backoff (0.5 s doubling to 5 s).
+//!
+//! [`Socket`] owns the browser `WebSocket` and the closures it calls; dropping the last
+//! `Socket` unregisters them, closes the connection and cancels a pending retry. The
+//! listener is told [`SocketEvent`]s with no borrow held, so it may send or even drop
+//! the socket from inside.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
+
+/// First wait before reconnecting, in milliseconds.
+pub const FIRST_RETRY_MS: u32 = 500;
+/// Longest wait before reconnecting, in milliseconds.
+pub const MAX_RETRY_MS: u32 = 5_000;
+
+/// What happened on the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketEvent {
+    /// The connection is open: say hello.
+    Opened,
+    /// A text message arrived.
+    Text(String),
+    /// The connection was lost (or refused); `retrying` says whether a new attempt is
+    /// scheduled.
+    Dropped { retrying: bool },
+}
+
+/// The socket could not send: it is not connected right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotConnected;
+
+/// Called with every [`SocketEvent`].
+pub type Listener = Rc<dyn Fn(&Socket, SocketEvent)>;
+
+/// A self-reconnecting WebSocket (a cheap handle; the connection closes when the last
+/// handle is dropped).
+#[derive(Clone)]
+pub struct Socket {
+    inner: Rc<RefCell<Inner>>,
+}
+
+/// A handle that does not keep the socket alive (for timers and closures).
+#[derive(Clone)]
+pub struct WeakSocket(Weak<RefCell<Inner>>);
+
+impl WeakSocket {
+    pub fn upgrade(&self) -> Option<Socket> {
+        self.0.upgrade().map(|inner| Socket { inner })
+    }
+}
+
+struct Inner {
+    /// Where to connect (`ws://host/api/ws`).
+    url: String,
+    /// Who hears about events.
+    listener: Listener,
+    /// The live connection, if any.
+    conn: Option<Connection>,
+    /// The previous connection, kept until the next attempt so that its handler is
+    /// not freed while it runs.
+    retired: Option<Connection>,
+    /// The scheduled reconnection, if one is waiting.
+    retry: Option<Timeout>,
+    /// The next wait before reconnecting.
+    backoff_ms: u32,
+    /// Counts connections, so a late event of an old one is ignored.
+    generation: u32,
+    /// Whether to reconnect after a drop (false once the owner says it is over).
+    reconnect: bool,
+}
+
+/// One browser `WebSocket` and the handlers it calls; dropping it detaches them.
+struct Connection {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}
+
+impl Socket {
+    /// Opens a socket to `url` and keeps it open until dropped.
+    pub fn open(url: String, listener: Listener) -> Socket {
+        let inner = Rc::new(RefCell::new(Inner {
+            url,
+            listener,
+            conn: None,
+            retired: None,
+            retry: None,
+            backoff_ms: FIRST_RETRY_MS,
+            generation: 0,
+            reconnect: true,
+        }));
+        connect(&inner);
+        Socket { inner }
+    }
+
+    pub fn downgrade(&self) -> WeakSocket {
+        WeakSocket(Rc::downgrade(&self.inner))
+    }
+
+    /// Sends a text message now, or says that it cannot.
+    pub fn send(&self, text: &str) -> Result<(), NotConnected> {
+        let inner = self.inner.borrow();
+        let conn = inner.conn.as_ref().ok_or(NotConnected)?;
+        if conn.ws.ready_state() != WebSocket::OPEN {
+            return Err(NotConnected);
+        }
+        conn.ws.send_with_str(text).map_err(|_| NotConnected)
+    }
+
+    /// The other side accepted us: the next drop retries quickly again.
+    pub fn healthy(&self) {
+        self.inner.borrow_mut().backoff_ms = FIRST_RETRY_MS;
+    }
+
+    /// Drops the connection and connects again at once (after a gap in what arrived).
+    pub fn restart(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.retired = inner.conn.take();
+            inner.retry = None;
+        }
+        notify(&self.inner, SocketEvent::Dropped { retrying: true });
+        connect(&self.inner);
+    }
+
+    /// No more reconnecting: once the connection drops, it stays down.
+    pub fn stop_reconnecting(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.reconnect = false;
+        inner.retry = None;
+    }
+}
+
+fn notify(inner: &Rc<RefCell<Inner>>, event: SocketEvent) {
+    let listener = inner.borrow().listener.clone();
+    let socket = Socket {
+        inner: inner.clone(),
+    };
+    listener(&socket, event);
+}
+
+/// Runs `f` with the socket if it still exists and `generation` is its current one.
+fn with_current(weak: &Weak<RefCell<Inner>>, generation: u32, f: impl FnOnce(&Rc<RefCell<Inner>>)) {
+    if let Some(inner) = weak.upgrade() {
+        if inner.borrow().generation == generation {
+            f(&inner);
+        }
+    }
+}
+
+fn connect(inner: &Rc<RefCell<Inner>>) {
+    let (url, generation) = {
+        let mut state = inner.borrow_mut();
+        state.generation = state.generation.wrapping_add(1);
+        state.retry = None;
+        (state.url.clone(), state.generation)
+    };
+    let ws = match WebSocket::new(&url) {
+        Ok(ws) => ws,
+        Err(_) => {
+            dropped(inner);
+            return;
+        }
+    };
+    let weak = Rc::downgrade(inner);
+
+    let on_open = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            with_current(&weak, generation, |inner| {
+                notify(inner, SocketEvent::Opened)
+            });
+        })
+    };
+    let on_message = {
+        let weak = weak.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string() {
+                with_current(&weak, generation, |inner| {
+                    notify(inner, SocketEvent::Text(text))
+                });
+            }
+        })
+    };
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+        with_current(&weak, generation, |inner| {
+            {
+                let mut state = inner.borrow_mut();
+                state.retired = state.conn.take();
+            }
+            dropped(inner);
+        });
+    });
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    inner.borrow_mut().conn = Some(Connection {
+        ws,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    });
+}
+
+/// The connection is gone: schedule the next attempt (if wanted) and tell the listener.
+fn dropped(inner: &Rc<RefCell<Inner>>) {
+    let retrying = {
+        let mut state = inner.borrow_mut();
+        if state.reconnect {
+            let delay = state.backoff_ms;
+            state.backoff_ms = (delay * 2).min(MAX_RETRY_MS);
+            let weak = Rc::downgrade(inner);
+            state.retry = Some(Timeout::new(delay, move || {
+                if let Some(inner) = weak.upgrade() {
+                    connect(&inner);
+                }
+            }));
+        }
+        state.reconnect
+    };
+    notify(inner, SocketEvent::Dropped { retrying });
+}

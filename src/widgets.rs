@@ -1,0 +1,93 @@
+//! Small pieces both pages use: the window title hook, a ticking clock for countdowns,
+//! the reconnecting banner and the footer.
+
+use gloo_timers::callback::Interval;
+use yew::prelude::*;
+
+use crate::session::link::LinkStatus;
+use crate::{browser, clock, text};
+
+/// Sets the window title while the component is shown.
+#[hook]
+pub fn use_title(title: String) {
+    use_effect_with(title, |title| browser::set_title(title));
+}
+
+/// The local clock, refreshed every `period_ms`. Countdowns compute what is left from
+/// it and a deadline, so a throttled background tab still shows the right time. The
+/// timer is dropped with the component.
+#[hook]
+pub fn use_now(period_ms: u32) -> f64 {
+    let now = use_state(clock::local_now);
+    {
+        let now = now.clone();
+        use_effect_with(period_ms, move |period| {
+            let interval = Interval::new(*period, move || now.set(clock::local_now()));
+            move || drop(interval)
+        });
+    }
+    *now
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ConnectionStatusProps {
+    pub status: LinkStatus,
+}
+
+/// `#connection-status`: shown while the socket is reconnecting.
+#[component]
+pub fn ConnectionStatus(props: &ConnectionStatusProps) -> Html {
+    if props.status != LinkStatus::Reconnecting {
+        return html! {};
+    }
+    html! {
+        <p id="connection-status" class="connection-status" role="status">
+            <span class="spinner" aria-hidden="true"></span>
+            { text::RECONNECTING }
+        </p>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FooterProps {
+    pub applet_url: AttrValue,
+    pub support_contact: AttrValue,
+}
+
+/// The footer of every customer step: the native applet and other ways to get help.
+#[component]
+pub fn Footer(props: &FooterProps) -> Html {
+    html! {
+        <footer class="page-footer">
+            <p>
+                { text::APPLET_HINT }{ " " }
+                <a id="applet-link" href={props.applet_url.clone()}>{ text::APPLET_LINK }</a>
+            </p>
+            <p>
+                { text::SUPPORT_CONTACT }{ " " }
+                <span id="support-contact">{ props.support_contact.clone() }</span>
+            </p>
+        </footer>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ErrorTextProps {
+    pub id: AttrValue,
+    pub message: Option<String>,
+    #[prop_or_default]
+    pub code: Option<AttrValue>,
+}
+
+/// A field's error line (always in the DOM while shown, tied with aria-describedby).
+#[component]
+pub fn ErrorText(props: &ErrorTextProps) -> Html {
+    match &props.message {
+        Some(message) => html! {
+            <p id={props.id.clone()} class="field-error" role="alert" data-error={props.code.clone()}>
+                { message.clone() }
+            </p>
+        },
+        None => html! {},
+    }
+}
