@@ -1,1 +1,53 @@
-//! End-to-end test support.
+//! End-to-end test support for ConnectIT: the real broker serving the real Trunk build,
+//! driven through headless Chromium over WebDriver, one browser per participant.
+//!
+//! # Layout
+//!
+//! - [`broker`]: [`Broker`] starts `connectit-broker` on port 0 with a fresh data
+//!   directory and one technician account, and stops it on drop;
+//! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium and offers the few
+//!   page operations the tests need (wait, read, type, click), all by CSS selector;
+//! - [`console`] and [`customer`]: the two pages' flows, written as a user performs them;
+//! - [`proxy`]: [`TcpProxy`], a TCP forwarder whose connections a test can cut, to drop
+//!   a browser's WebSocket for real;
+//! - [`db`]: read-only views of the broker's SQLite file, for assertions;
+//! - [`wait`]: polling with a deadline and a message that says what never happened;
+//! - [`world`]: [`World`], one broker and two browsers, the stage of most tests.
+//!
+//! Every helper panics with a message naming what failed: these are tests, and a clear
+//! panic is the best report they can give.
+
+pub mod broker;
+pub mod browser;
+pub mod console;
+pub mod customer;
+pub mod db;
+mod http;
+pub mod proxy;
+pub mod wait;
+pub mod world;
+
+pub use broker::{Broker, BrokerOptions, TechnicianAccount};
+pub use browser::{Browser, ChatEntry};
+pub use console::{Console, NewSession};
+pub use customer::{Customer, Survey};
+pub use proxy::TcpProxy;
+pub use wait::{wait_until, TIMEOUT};
+pub use world::World;
+
+/// The PIN as a person might type it: "123 456" (the page must clean the space away).
+pub fn spaced_pin(pin: &str) -> String {
+    if pin.len() == 6 && pin.is_ascii() {
+        format!("{} {}", &pin[..3], &pin[3..])
+    } else {
+        pin.to_owned()
+    }
+}
+
+/// A six-digit PIN that is not `pin` (for wrong-PIN tests).
+pub fn other_pin(pin: &str) -> String {
+    let n: u32 = pin
+        .parse()
+        .unwrap_or_else(|e| panic!("PIN {pin:?} is not a number: {e}"));
+    format!("{:06}", (n + 500_001) % 1_000_000)
+}

@@ -1,0 +1,362 @@
+//! A real `connectit-broker` for one test: a fresh temporary directory holding its
+//! config and data, one technician account made through the CLI, `serve` on port 0.
+//! The process is killed when the [`Broker`] is dropped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The organisation name every test broker is configured with.
+pub const ORGANISATION: &str = "Acme Helpdesk (E2E)";
+/// The applet link every test broker is configured with.
+pub const APPLET_URL: &str = "https://example.invalid/connectit-applet";
+/// The support contact every test broker is configured with.
+pub const SUPPORT_CONTACT: &str = "Call +44 20 7946 0000";
+/// The first paragraph of the terms every test broker is configured with.
+pub const TERMS_FIRST: &str = "You allow the technician to help you with your computer.";
+
+/// The technician account a test signs in with.
+#[derive(Debug, Clone)]
+pub struct TechnicianAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+impl Default for TechnicianAccount {
+    fn default() -> Self {
+        Self {
+            username: "tess".into(),
+            display_name: "Tess Tester".into(),
+            password: "correct horse battery staple".into(),
+        }
+    }
+}
+
+/// What a test wants from its broker.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerOptions {
+    /// `pin_validity_secs`, for tests about expiry (the broker's default otherwise).
+    pub pin_validity_secs: Option<u64>,
+    /// `extra_origins`: more Origins the WebSocket check accepts (a [`crate::TcpProxy`]).
+    pub extra_origins: Vec<String>,
+    /// The account created before the broker starts.
+    pub technician: TechnicianAccount,
+}
+
+/// A running broker. Dropping it kills the process and removes its data.
+pub struct Broker {
+    /// The `serve` process (killed on drop).
+    child: Child,
+    /// `http://127.0.0.1:PORT`, as the broker printed it.
+    url: String,
+    addr: SocketAddr,
+    /// The technician account that exists in this broker's database.
+    technician: TechnicianAccount,
+    /// The broker's stderr, shown when a test fails.
+    log_path: PathBuf,
+    data_dir: PathBuf,
+    /// Config, data and log; removed last.
+    _dir: TempDir,
+}
+
+impl Broker {
+    /// Writes a config, creates the technician, starts `serve` and waits for its
+    /// `ConnectIT listening on …` line.
+    pub async fn start(options: BrokerOptions) -> Broker {
+        let bin = broker_binary();
+        let dist = dist_dir();
+        let dir = tempfile::Builder::new()
+            .prefix("connectit-e2e-broker-")
+            .tempdir()
+            .expect("create a temporary directory for the broker");
+        let data_dir = dir.path().join("data");
+        let config_path = dir.path().join("connectit.toml");
+        std::fs::write(&config_path, config_toml(&options, &data_dir, &dist))
+            .unwrap_or_else(|e| panic!("write {}: {e}", config_path.display()));
+        let log_path = dir.path().join("broker.log");
+
+        create_technician(&bin, &config_path, &options.technician, &log_path).await;
+
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", log_path.display()));
+        let mut child = Command::new(&bin)
+            .arg("--config")
+            .arg(&config_path)
+            .arg("serve")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {} serve: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("the broker's stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                match lines.next_line().await {
+                    Ok(Some(line)) => {
+                        if let Some(url) = line.trim().strip_prefix("ConnectIT listening on ") {
+                            return Ok(url.trim_end_matches('/').to_owned());
+                        }
+                    }
+                    Ok(None) => return Err("stdout closed (the broker exited)".to_owned()),
+                    Err(e) => return Err(format!("reading stdout failed: {e}")),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| Err("no `ConnectIT listening on` line within 30 s".to_owned()))
+        .unwrap_or_else(|why| {
+            panic!(
+                "the broker did not start: {why}\n--- broker log ---\n{}",
+                log_tail(&log_path, 60)
+            )
+        });
+        // Keep reading stdout (into the log) so the broker never blocks on a full pipe.
+        let mut stdout_log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .ok();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(file) = stdout_log.as_mut() {
+                    use std::io::Write;
+                    let _ = writeln!(file, "{line}");
+                }
+            }
+        });
+
+        let addr: SocketAddr = url
+            .strip_prefix("http://")
+            .and_then(|hostport| hostport.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("the broker printed an address that is not http://IP:PORT: {url:?}")
+            });
+        Broker {
+            child,
+            url,
+            addr,
+            technician: options.technician,
+            log_path,
+            data_dir,
+            _dir: dir,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The broker's socket address (what a [`crate::TcpProxy`] forwards to).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The customer page.
+    pub fn customer_url(&self) -> String {
+        format!("{}/", self.url)
+    }
+
+    /// The technician console.
+    pub fn console_url(&self) -> String {
+        format!("{}/console", self.url)
+    }
+
+    /// The technician account that exists in this broker.
+    pub fn technician(&self) -> &TechnicianAccount {
+        &self.technician
+    }
+
+    /// The SQLite file (`<data_dir>/connectit.sqlite3`).
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("connectit.sqlite3")
+    }
+
+    /// `GET path` on the broker: status and body (for checks that need no browser).
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let (port, path_owned) = (self.addr.port(), path.to_owned());
+        let answer = tokio::task::spawn_blocking(move || {
+            crate::http::request(port, "GET", &path_owned, Duration::from_secs(10))
+        })
+        .await
+        .expect("the HTTP request task ran");
+        answer.unwrap_or_else(|| panic!("GET {path}: no answer"))
+    }
+
+    /// `GET path` on the broker, parsed as JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let (status, body) = self.get(path).await;
+        let json = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("GET {path}: body is not JSON ({e}): {body:?}"));
+        (status, json)
+    }
+
+    /// The last `lines` lines the broker wrote to stderr.
+    pub fn log_tail(&self, lines: usize) -> String {
+        log_tail(&self.log_path, lines)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Err(e) = self.child.start_kill() {
+            eprintln!("could not kill the broker: {e}");
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- broker log ({}), last lines ---\n{}",
+                self.url,
+                log_tail(&self.log_path, 40)
+            );
+        }
+    }
+}
+
+/// The workspace root (the e2e crate's parent folder).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the e2e crate lives inside the workspace")
+        .to_path_buf()
+}
+
+/// `CONNECTIT_BROKER_BIN`, or the debug build in the workspace's target folder.
+fn broker_binary() -> PathBuf {
+    let bin = match std::env::var_os("CONNECTIT_BROKER_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace_root().join("target"));
+            target.join("debug").join("connectit-broker")
+        }
+    };
+    if !bin.is_file() {
+        panic!(
+            "no broker binary at {}: run `cargo build -p connectit-broker` first \
+             (or set CONNECTIT_BROKER_BIN)",
+            bin.display()
+        );
+    }
+    bin
+}
+
+/// The Trunk build the broker serves; it must exist.
+fn dist_dir() -> PathBuf {
+    let dist = std::env::var_os("CONNECTIT_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"));
+    if !dist.join("index.html").is_file() {
+        panic!(
+            "{} is missing: run trunk build first (`trunk build --release --offline` in {})",
+            dist.join("index.html").display(),
+            workspace_root().display()
+        );
+    }
+    dist.canonicalize()
+        .unwrap_or_else(|e| panic!("resolve {}: {e}", dist.display()))
+}
+
+fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String {
+    let mut toml = String::new();
+    let mut line = |key: &str, value: String| toml.push_str(&format!("{key} = {value}\n"));
+    line("listen", quoted("127.0.0.1:0"));
+    line("data_dir", quoted(&data_dir.to_string_lossy()));
+    line("dist_dir", quoted(&dist.to_string_lossy()));
+    line("organisation", quoted(ORGANISATION));
+    line(
+        "terms",
+        quoted(&format!(
+            "{TERMS_FIRST}\n\nEverything that happens in the session is logged."
+        )),
+    );
+    line("support_contact", quoted(SUPPORT_CONTACT));
+    line("applet_url", quoted(APPLET_URL));
+    if let Some(secs) = options.pin_validity_secs {
+        line("pin_validity_secs", secs.to_string());
+    }
+    if !options.extra_origins.is_empty() {
+        let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();
+        line("extra_origins", format!("[{}]", list.join(", ")));
+    }
+    toml
+}
+
+/// A TOML basic string.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+async fn create_technician(bin: &Path, config: &Path, tech: &TechnicianAccount, log_path: &Path) {
+    let mut child = Command::new(bin)
+        .arg("--config")
+        .arg(config)
+        .arg("create-technician")
+        .arg("--username")
+        .arg(&tech.username)
+        .arg("--display-name")
+        .arg(&tech.display_name)
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {} create-technician: {e}", bin.display()));
+    let mut stdin = child
+        .stdin
+        .take()
+        .expect("create-technician's stdin is piped");
+    stdin
+        .write_all(format!("{}\n", tech.password).as_bytes())
+        .await
+        .expect("write the password to create-technician");
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("create-technician did not finish within 60 s")
+        .expect("wait for create-technician");
+    let _ = std::fs::write(log_path, [&output.stdout[..], &output.stderr[..]].concat());
+    if !output.status.success() {
+        panic!(
+            "`connectit-broker create-technician --username {}` failed ({}):\n{}{}",
+            tech.username,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let all: Vec<&str> = text.lines().collect();
+            all[all.len().saturating_sub(lines)..].join("\n")
+        }
+        Err(e) => format!("(no log at {}: {e})", path.display()),
+    }
+}

@@ -1,0 +1,544 @@
+//! One headless Chromium, driven through its own `chromedriver` (own port, own profile
+//! directory, so tests can run side by side), and the page operations the flows use.
+//! Every operation names its element by CSS selector and waits for it like a user would:
+//! visible before it is read, clickable before it is clicked.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+use crate::http;
+use crate::wait::TIMEOUT;
+
+/// JavaScript shared by the scripts below: `vis(el)` is "a user can see it".
+const VIS: &str = "const vis = (e) => !!e && e.isConnected && e.getClientRects().length > 0 \
+                   && getComputedStyle(e).visibility !== 'hidden';";
+
+/// One entry of a `#chat-log`, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatEntry {
+    /// `data-seq`, parsed (`None` when missing or not a number).
+    pub seq: Option<u64>,
+    /// `data-author`: customer, technician or system.
+    pub author: String,
+    /// The text of `.entry-text` (`None` when the entry has none, e.g. system entries).
+    pub text: Option<String>,
+}
+
+/// A running browser. Call [`Browser::close`] at the end of a test; dropping it also
+/// ends the WebDriver session and chromedriver, without waiting politely.
+pub struct Browser {
+    client: Client,
+    /// The WebDriver session, deleted on drop when [`Browser::close`] was not called.
+    session_id: Option<String>,
+    driver_port: u16,
+    /// chromedriver (its own process group, so Chromium can be killed with it).
+    driver: Child,
+    closed: bool,
+    /// The Chromium profile and chromedriver's log.
+    _dir: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    pub async fn start() -> Browser {
+        let dir = tempfile::Builder::new()
+            .prefix("connectit-e2e-chromium-")
+            .tempdir()
+            .expect("create a temporary profile directory for Chromium");
+        let mut failures = Vec::new();
+        for _attempt in 0..3 {
+            let port = free_port();
+            let mut driver = match spawn_chromedriver(port, &dir) {
+                Ok(driver) => driver,
+                Err(e) => panic!("start chromedriver (is chromium-driver installed?): {e}"),
+            };
+            match wait_for_driver(port, &mut driver).await {
+                Ok(()) => return Self::connect(port, driver, dir).await,
+                Err(why) => {
+                    let _ = driver.start_kill();
+                    failures.push(format!("port {port}: {why}"));
+                }
+            }
+        }
+        panic!("chromedriver did not become ready: {}", failures.join("; "));
+    }
+
+    async fn connect(port: u16, mut driver: Child, dir: TempDir) -> Browser {
+        let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let profile = dir.path().join("profile");
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": chrome,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    "--window-size=1280,900",
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                ]
+            }
+        });
+        let caps = match caps {
+            Value::Object(map) => map,
+            _ => unreachable!("capabilities are a JSON object"),
+        };
+        let client = match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => client,
+            Err(e) => {
+                let _ = driver.start_kill();
+                panic!("open a Chromium session through chromedriver on port {port}: {e}");
+            }
+        };
+        let session_id = client.session_id().await.ok().flatten();
+        Browser {
+            client,
+            session_id,
+            driver_port: port,
+            driver,
+            closed: false,
+            _dir: dir,
+        }
+    }
+
+    /// Ends the WebDriver session (Chromium quits) and stops chromedriver.
+    pub async fn close(mut self) {
+        if let Err(e) = self.client.clone().close().await {
+            eprintln!("closing the WebDriver session failed: {e}");
+        } else {
+            self.closed = true;
+        }
+        // Drop kills chromedriver.
+    }
+
+    /// The fantoccini client, for what the helpers here do not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Opens `url` and waits for the page to load.
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// Runs `script` (a function body; `arguments[i]` are `args`) and returns its value.
+    pub async fn eval(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("run script in the page: {e}\nscript: {script}"))
+    }
+
+    /// Like [`Browser::eval`], but a failure is a value, for probes.
+    async fn try_eval(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.client
+            .execute(script, args)
+            .await
+            .map_err(|e| format!("script failed: {e}"))
+    }
+
+    /// Waits until `probe` succeeds; on time-out the panic also says what the page shows.
+    pub async fn wait_for<T, F, Fut>(&self, what: &str, probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, String>>,
+    {
+        self.wait_for_within(what, TIMEOUT, probe).await
+    }
+
+    /// [`Browser::wait_for`] with another time limit.
+    pub async fn wait_for_within<T, F, Fut>(&self, what: &str, timeout: Duration, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, String>>,
+    {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let seen = match probe().await {
+                Ok(value) => return value,
+                Err(seen) => seen,
+            };
+            if tokio::time::Instant::now() >= deadline {
+                let page = self.describe_page().await;
+                panic!(
+                    "timed out after {:.1} s waiting for {what}\nlast seen: {seen}\n{page}",
+                    timeout.as_secs_f64()
+                );
+            }
+            tokio::time::sleep(crate::wait::POLL).await;
+        }
+    }
+
+    /// The URL and visible text of the page, for failure messages.
+    pub async fn describe_page(&self) -> String {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_else(|e| format!("(no URL: {e})"));
+        let text = self
+            .try_eval(
+                "return document.body ? document.body.innerText : '(no body)';",
+                vec![],
+            )
+            .await
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|e| e);
+        let text: String = text.chars().take(1500).collect();
+        format!("page {url} shows:\n{text}")
+    }
+
+    /// Whether an element matching `selector` is visible now.
+    pub async fn is_visible(&self, selector: &str) -> bool {
+        let script = format!("{VIS} return vis(document.querySelector(arguments[0]));");
+        self.eval(&script, vec![json!(selector)]).await == json!(true)
+    }
+
+    /// Waits until `selector` is visible.
+    pub async fn wait_visible(&self, selector: &str) {
+        let script = format!("{VIS} return vis(document.querySelector(arguments[0]));");
+        self.wait_for(&format!("{selector} to be visible"), || async {
+            match self.try_eval(&script, vec![json!(selector)]).await? {
+                Value::Bool(true) => Ok(()),
+                _ => Err(format!("{selector} absent or hidden")),
+            }
+        })
+        .await
+    }
+
+    /// Waits until no visible element matches `selector`.
+    pub async fn wait_hidden(&self, selector: &str) {
+        let script = format!("{VIS} return vis(document.querySelector(arguments[0]));");
+        self.wait_for(&format!("{selector} to disappear"), || async {
+            match self.try_eval(&script, vec![json!(selector)]).await? {
+                Value::Bool(false) => Ok(()),
+                _ => Err(format!("{selector} still visible")),
+            }
+        })
+        .await
+    }
+
+    /// The visible text of `selector`, once it is visible.
+    pub async fn text(&self, selector: &str) -> String {
+        self.wait_visible(selector).await;
+        let script =
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;";
+        match self.eval(script, vec![json!(selector)]).await {
+            Value::String(text) => text,
+            other => panic!("{selector} has no text: {other}"),
+        }
+    }
+
+    /// Waits until the visible text of `selector` contains `needle`; returns the text.
+    pub async fn wait_text_contains(&self, selector: &str, needle: &str) -> String {
+        let script = format!(
+            "{VIS} const e = document.querySelector(arguments[0]); \
+             return vis(e) ? e.innerText : null;"
+        );
+        self.wait_for(&format!("{selector} to show {needle:?}"), || async {
+            match self.try_eval(&script, vec![json!(selector)]).await? {
+                Value::String(text) if text.contains(needle) => Ok(text),
+                Value::String(text) => Err(format!("{selector} shows {text:?}")),
+                _ => Err(format!("{selector} absent or hidden")),
+            }
+        })
+        .await
+    }
+
+    /// The attribute `name` of `selector` (`None` when the element or attribute is absent).
+    pub async fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        let script = "const e = document.querySelector(arguments[0]); \
+                      return e ? e.getAttribute(arguments[1]) : null;";
+        match self.eval(script, vec![json!(selector), json!(name)]).await {
+            Value::String(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Waits until the attribute `name` of `selector` equals `value`.
+    pub async fn wait_attr(&self, selector: &str, name: &str, value: &str) {
+        let script = "const e = document.querySelector(arguments[0]); \
+                      return e ? e.getAttribute(arguments[1]) : undefined;";
+        self.wait_for(&format!("{selector}[{name}={value:?}]"), || async {
+            match self
+                .try_eval(script, vec![json!(selector), json!(name)])
+                .await?
+            {
+                Value::String(v) if v == value => Ok(()),
+                Value::String(v) => Err(format!("{selector} has {name}={v:?}")),
+                Value::Null => Err(format!(
+                    "{selector} has no {name} attribute (or no element)"
+                )),
+                other => Err(format!("{selector}: {other}")),
+            }
+        })
+        .await
+    }
+
+    /// The value of a form field.
+    pub async fn value(&self, selector: &str) -> String {
+        let script = "const e = document.querySelector(arguments[0]); return e ? e.value : null;";
+        match self.eval(script, vec![json!(selector)]).await {
+            Value::String(value) => value,
+            other => panic!("{selector} has no value: {other}"),
+        }
+    }
+
+    /// The id of the focused element ("" when it has none).
+    pub async fn focused_id(&self) -> String {
+        let script = "return document.activeElement ? document.activeElement.id : '';";
+        self.eval(script, vec![])
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Finds the visible element `selector` (waiting for it).
+    pub async fn find(&self, selector: &str) -> Element {
+        self.wait_visible(selector).await;
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("find {selector}: {e}"))
+    }
+
+    /// Clicks `selector` as a user would, once it is visible, enabled and not covered.
+    pub async fn click(&self, selector: &str) {
+        let script = format!(
+            "{VIS} const e = document.querySelector(arguments[0]); \
+             return vis(e) && !e.disabled;"
+        );
+        self.wait_for(&format!("{selector} to be clickable"), || async {
+            match self.try_eval(&script, vec![json!(selector)]).await? {
+                Value::Bool(true) => {}
+                _ => return Err(format!("{selector} absent, hidden or disabled")),
+            }
+            let element = self
+                .client
+                .find(Locator::Css(selector))
+                .await
+                .map_err(|e| format!("find: {e}"))?;
+            element.click().await.map_err(|e| format!("click: {e}"))
+        })
+        .await
+    }
+
+    /// Picks a radio button or checkbox: clicks the input, or its `<label for>` when the
+    /// input itself is styled out of reach; waits until it is checked.
+    pub async fn choose(&self, selector: &str) {
+        let id = self
+            .attr(selector, "id")
+            .await
+            .unwrap_or_else(|| panic!("{selector} needs an id to find its label"));
+        self.wait_for(&format!("{selector} to be checked"), || async {
+            let checked =
+                "const e = document.querySelector(arguments[0]); return !!e && e.checked;";
+            if self.try_eval(checked, vec![json!(selector)]).await? == json!(true) {
+                return Ok(());
+            }
+            let direct = match self.client.find(Locator::Css(selector)).await {
+                Ok(element) => element.click().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(direct) = direct {
+                let label = format!("label[for=\"{id}\"]");
+                let element = self.client.find(Locator::Css(&label)).await.map_err(|e| {
+                    format!("{selector} not clickable ({direct}) and no {label}: {e}")
+                })?;
+                element.click().await.map_err(|e| {
+                    format!("{selector} not clickable ({direct}), {label} neither: {e}")
+                })?;
+            }
+            Err(format!("{selector} clicked, not checked yet"))
+        })
+        .await
+    }
+
+    /// Types `text` into `selector` key by key (fantoccini key codes such as
+    /// `"\u{e007}"` for Enter work too).
+    pub async fn type_into(&self, selector: &str, text: &str) {
+        let element = self.find(selector).await;
+        element
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type {text:?} into {selector}: {e}"));
+    }
+
+    /// Empties a text field the way a user would (select all, delete), so the page's
+    /// input handlers see it.
+    pub async fn clear_field(&self, selector: &str) {
+        let element = self.find(selector).await;
+        element
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {selector}: {e}"));
+        if !self.value(selector).await.is_empty() {
+            // Some frameworks restore a controlled value: erase by keys instead.
+            let count = self.value(selector).await.chars().count();
+            let keys: String = "\u{e003}".repeat(count) + &"\u{e017}".repeat(count);
+            element
+                .send_keys(&keys)
+                .await
+                .unwrap_or_else(|e| panic!("erase {selector}: {e}"));
+        }
+    }
+
+    /// The entries of `#chat-log` (`log` selects another log element).
+    pub async fn chat_entries(&self, log: &str) -> Vec<ChatEntry> {
+        self.try_chat_entries(log)
+            .await
+            .unwrap_or_else(|e| panic!("read {log}: {e}"))
+    }
+
+    async fn try_chat_entries(&self, log: &str) -> Result<Vec<ChatEntry>, String> {
+        let script = "const log = document.querySelector(arguments[0]); \
+             if (!log) return null; \
+             return Array.from(log.querySelectorAll('.entry')).map((e) => { \
+               const t = e.querySelector('.entry-text'); \
+               return [e.getAttribute('data-seq'), e.getAttribute('data-author'), \
+                       t ? t.textContent : null]; });";
+        let value = self.try_eval(script, vec![json!(log)]).await?;
+        let rows = match value {
+            Value::Array(rows) => rows,
+            Value::Null => return Err(format!("no {log} on the page")),
+            other => return Err(format!("unexpected {log} contents: {other}")),
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| ChatEntry {
+                seq: row[0].as_str().and_then(|s| s.trim().parse().ok()),
+                author: row[1].as_str().unwrap_or_default().to_owned(),
+                text: row[2].as_str().map(|s| s.trim().to_owned()),
+            })
+            .collect())
+    }
+
+    /// Waits until `#chat-log` satisfies `check` (which explains itself when it fails).
+    pub async fn wait_chat<F>(&self, what: &str, check: F) -> Vec<ChatEntry>
+    where
+        F: Fn(&[ChatEntry]) -> Result<(), String>,
+    {
+        let check = &check;
+        self.wait_for(what, || {
+            let fut = self.try_chat_entries("#chat-log");
+            async move {
+                let entries = fut.await?;
+                match check(&entries) {
+                    Ok(()) => Ok(entries),
+                    Err(why) => Err(format!("{why}; log: {entries:?}")),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Waits until `#chat-log` holds a message `text` by `author`.
+    pub async fn wait_chat_message(&self, author: &str, text: &str) -> Vec<ChatEntry> {
+        self.wait_chat(
+            &format!("a {author} message {text:?} in #chat-log"),
+            |entries| {
+                if entries
+                    .iter()
+                    .any(|e| e.author == author && e.text.as_deref() == Some(text))
+                {
+                    Ok(())
+                } else {
+                    Err("not there".into())
+                }
+            },
+        )
+        .await
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.closed {
+            if let Some(id) = &self.session_id {
+                // Chromium quits when its session is deleted; this cannot await, so it
+                // speaks plain HTTP to chromedriver.
+                let _ = http::request(
+                    self.driver_port,
+                    "DELETE",
+                    &format!("/session/{id}"),
+                    Duration::from_secs(10),
+                );
+            }
+        }
+        if let Some(pid) = self.driver.id() {
+            // chromedriver leads its own process group: end it and whatever it started.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.driver.start_kill();
+    }
+}
+
+/// A port nothing listens on right now (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0 to find a free port")
+}
+
+fn spawn_chromedriver(port: u16, dir: &TempDir) -> std::io::Result<Child> {
+    let bin = std::env::var("CHROMEDRIVER_BIN").unwrap_or_else(|_| "chromedriver".into());
+    let log = std::fs::File::create(dir.path().join("chromedriver.log"))?;
+    Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+}
+
+async fn wait_for_driver(port: u16, driver: &mut Child) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(Some(status)) = driver.try_wait() {
+            return Err(format!("chromedriver exited: {status}"));
+        }
+        let answer = tokio::task::spawn_blocking(move || {
+            http::request(port, "GET", "/status", Duration::from_secs(2))
+        })
+        .await
+        .map_err(|e| format!("status probe failed: {e}"))?;
+        if let Some((200, body)) = answer {
+            if body.contains("\"ready\":true") || body.contains("\"ready\": true") {
+                return Ok(());
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err("no ready /status within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

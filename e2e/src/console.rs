@@ -1,0 +1,178 @@
+//! The technician console (`/console`), as a technician uses it: sign in, create a
+//! session and read its PIN, watch the list, open a session, pick up, chat, end.
+
+use crate::broker::TechnicianAccount;
+use crate::browser::{Browser, ChatEntry};
+use serde_json::{json, Value};
+
+/// A session just created from the console.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// `data-session-id` of its row in `#session-list`.
+    pub id: String,
+    /// The six digits (`#new-pin`'s `data-pin`).
+    pub pin: String,
+    /// The text of `#new-link`.
+    pub link: String,
+}
+
+/// The console page in one browser.
+pub struct Console<'a> {
+    pub browser: &'a Browser,
+    /// `http://127.0.0.1:PORT` of the broker.
+    base: String,
+}
+
+impl<'a> Console<'a> {
+    /// The console of the broker at `base` (no trailing slash), in `browser`.
+    pub fn new(browser: &'a Browser, base: &str) -> Console<'a> {
+        Console {
+            browser,
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Opens `/console`, signs in, and waits until the page says who is signed in.
+    pub async fn sign_in(&self, account: &TechnicianAccount) {
+        let b = self.browser;
+        b.goto(&format!("{}/console", self.base)).await;
+        b.wait_visible("#signin-form").await;
+        b.type_into("#signin-username", &account.username).await;
+        b.type_into("#signin-password", &account.password).await;
+        b.click("#signin-submit").await;
+        b.wait_text_contains("#signed-in-as", &account.display_name)
+            .await;
+        b.wait_visible("#create-session").await;
+    }
+
+    /// The `data-session-id` of every row of `#session-list`, top to bottom.
+    pub async fn session_ids(&self) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll('#session-list .session-row'))\
+                      .map((r) => r.getAttribute('data-session-id'));";
+        match self.browser.eval(script, vec![]).await {
+            Value::Array(ids) => ids
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            other => panic!("unexpected #session-list contents: {other}"),
+        }
+    }
+
+    /// Presses "create session" and waits for the new PIN and the new row.
+    pub async fn create_session(&self) -> NewSession {
+        let b = self.browser;
+        let before = self.session_ids().await;
+        let old_pin = if b.is_visible("#new-pin").await {
+            b.attr("#new-pin", "data-pin").await
+        } else {
+            None
+        };
+        b.click("#create-session").await;
+        b.wait_visible("#new-session").await;
+        let pin = b
+            .wait_for("a new PIN in #new-pin[data-pin]", || async {
+                let pin = b.attr("#new-pin", "data-pin").await;
+                match pin {
+                    Some(pin)
+                        if pin.len() == 6
+                            && pin.bytes().all(|c| c.is_ascii_digit())
+                            && Some(&pin) != old_pin.as_ref() =>
+                    {
+                        Ok(pin)
+                    }
+                    other => Err(format!("data-pin = {other:?}")),
+                }
+            })
+            .await;
+        let shown: String = b
+            .text("#new-pin")
+            .await
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert_eq!(shown, pin, "#new-pin shows other digits than its data-pin");
+        let id = b
+            .wait_for("the new session's row in #session-list", || async {
+                let now = self.session_ids().await;
+                match now.iter().find(|id| !before.contains(id)) {
+                    Some(id) => Ok(id.clone()),
+                    None => Err(format!("rows: {now:?}")),
+                }
+            })
+            .await;
+        let link = b.text("#new-link").await.trim().to_owned();
+        NewSession { id, pin, link }
+    }
+
+    /// The selector of a session's row.
+    pub fn row(id: &str) -> String {
+        format!("#session-list .session-row[data-session-id=\"{id}\"]")
+    }
+
+    /// Waits until the session's row in the list shows `phase`.
+    pub async fn wait_row_phase(&self, id: &str, phase: &str) {
+        self.browser
+            .wait_attr(&Self::row(id), "data-phase", phase)
+            .await;
+    }
+
+    /// Like [`Console::wait_row_phase`] when the list is on screen; nothing otherwise
+    /// (the open session view may hide the list).
+    pub async fn wait_row_phase_if_listed(&self, id: &str, phase: &str) {
+        if self.browser.is_visible(&Self::row(id)).await {
+            self.wait_row_phase(id, phase).await;
+        }
+    }
+
+    /// Opens a session from the list and waits for its view.
+    pub async fn open_session(&self, id: &str) {
+        let b = self.browser;
+        if !b.is_visible(&Self::row(id)).await && b.is_visible("#back-to-list").await {
+            b.click("#back-to-list").await;
+        }
+        b.click(&format!("{} .open-session", Self::row(id))).await;
+        b.wait_visible("#session-view").await;
+    }
+
+    /// In the open session view: waits for the waiting phase, picks up, waits for active.
+    pub async fn pick_up(&self) {
+        let b = self.browser;
+        b.wait_attr("#session-view", "data-phase", "waiting").await;
+        b.click("#pick-up").await;
+        b.wait_attr("#session-view", "data-phase", "active").await;
+    }
+
+    /// Sends a chat message and waits until it is in the technician's own log.
+    pub async fn send_chat(&self, text: &str) -> Vec<ChatEntry> {
+        let b = self.browser;
+        b.type_into("#chat-input", text).await;
+        b.click("#chat-send").await;
+        b.wait_chat_message("technician", text).await
+    }
+
+    /// Ends the open session through `#end-session` → `#end-yes`; waits for `ended`.
+    pub async fn end_session(&self) {
+        let b = self.browser;
+        b.click("#end-session").await;
+        b.wait_visible("#end-confirm").await;
+        b.click("#end-yes").await;
+        b.wait_attr("#session-view", "data-phase", "ended").await;
+    }
+
+    /// Goes back from a session view to the list.
+    pub async fn back_to_list(&self) {
+        self.browser.click("#back-to-list").await;
+        self.browser.wait_visible("#session-list").await;
+    }
+
+    /// The phase the open session view shows.
+    pub async fn view_phase(&self) -> Option<String> {
+        self.browser.attr("#session-view", "data-phase").await
+    }
+
+    /// Whether `#session-list` shows a row for `id`.
+    pub async fn has_row(&self, id: &str) -> bool {
+        let script = "return !!document.querySelector(arguments[0]);";
+        self.browser.eval(script, vec![json!(Self::row(id))]).await == json!(true)
+    }
+}

@@ -1,0 +1,48 @@
+//! A whole test stage: one broker and two browsers (the technician's and the
+//! customer's), started together and closed together.
+
+use crate::broker::{Broker, BrokerOptions};
+use crate::browser::Browser;
+use crate::console::Console;
+use crate::customer::Customer;
+
+/// One broker, a technician's browser and a customer's browser.
+pub struct World {
+    pub broker: Broker,
+    /// The technician's browser (the console).
+    pub tech: Browser,
+    /// The customer's browser.
+    pub cust: Browser,
+}
+
+impl World {
+    /// Starts the broker and both browsers (the browsers side by side).
+    pub async fn start(options: BrokerOptions) -> World {
+        let broker = Broker::start(options).await;
+        let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
+        World { broker, tech, cust }
+    }
+
+    /// The console, in the technician's browser, talking to the broker directly.
+    pub fn console(&self) -> Console<'_> {
+        Console::new(&self.tech, self.broker.url())
+    }
+
+    /// The customer page, in the customer's browser, served by the broker directly.
+    pub fn customer(&self) -> Customer<'_> {
+        Customer::new(&self.cust, self.broker.url())
+    }
+
+    /// Opens the console and signs in as the broker's technician.
+    pub async fn signed_in_console(&self) -> Console<'_> {
+        let console = self.console();
+        console.sign_in(self.broker.technician()).await;
+        console
+    }
+
+    /// Closes both browsers politely, then stops the broker.
+    pub async fn close(self) {
+        tokio::join!(self.tech.close(), self.cust.close());
+        drop(self.broker);
+    }
+}

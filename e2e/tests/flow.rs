@@ -1,0 +1,314 @@
+//! The whole customer ⇄ technician flow through the real broker, the real build and two
+//! headless Chromium browsers, and its failure paths. Each test has its own broker and
+//! browsers. Run with `cargo test -p connectit-e2e -- --test-threads=2` after
+//! `cargo build -p connectit-broker` and `trunk build`.
+
+use std::time::Duration;
+
+use connectit_e2e::broker::{APPLET_URL, ORGANISATION, SUPPORT_CONTACT, TERMS_FIRST};
+use connectit_e2e::{db, other_pin, spaced_pin, wait_until, BrokerOptions, Survey, World};
+
+/// Sign in, create, join by typing the PIN, accept, pick up, chat both ways, X (No,
+/// then Yes), survey; the survey lands in the database.
+#[tokio::test(flavor = "multi_thread")]
+async fn happy_path_from_pin_to_survey() {
+    let w = World::start(BrokerOptions::default()).await;
+    let tech_name = w.broker.technician().display_name.clone();
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+
+    let session = console.create_session().await;
+    console.wait_row_phase(&session.id, "created").await;
+    assert!(
+        session.link.ends_with(&format!("#pin={}", session.pin)),
+        "#new-link {:?} should carry the PIN in its fragment",
+        session.link
+    );
+
+    w.tech.wait_visible("#new-pin-remaining").await;
+    let email = w.tech.value("#new-email").await;
+    assert!(
+        email.contains(&session.pin) || email.contains(&spaced_pin(&session.pin)),
+        "the ready e-mail carries the PIN: {email:?}"
+    );
+
+    // The customer types the PIN with a space, as read out over the phone.
+    customer.open().await;
+    assert_eq!(customer.organisation().await.trim(), ORGANISATION);
+    assert_eq!(
+        w.cust.attr("#applet-link", "href").await.as_deref(),
+        Some(APPLET_URL),
+        "#applet-link points at the configured applet"
+    );
+    w.cust
+        .wait_text_contains("#support-contact", SUPPORT_CONTACT)
+        .await;
+    customer.type_pin(&spaced_pin(&session.pin)).await;
+    customer.connect().await;
+    customer.wait_terms().await;
+    w.cust.wait_text_contains("#terms-text", TERMS_FIRST).await;
+    assert!(
+        w.cust.is_visible("#end-button").await,
+        "X is visible from the terms on"
+    );
+    console.wait_row_phase(&session.id, "connecting").await;
+
+    customer.accept_terms().await;
+    // The console's list follows live: no reload.
+    console.wait_row_phase(&session.id, "waiting").await;
+
+    console.open_session(&session.id).await;
+    console.pick_up().await;
+    customer.wait_technician(&tech_name).await;
+    console
+        .wait_row_phase_if_listed(&session.id, "active")
+        .await;
+
+    assert_eq!(
+        w.cust.attr("#chat-log", "role").await.as_deref(),
+        Some("log"),
+        "screen readers announce new messages"
+    );
+
+    // Chat both ways; the customer sends with Enter and keeps typing in the same field.
+    let from_customer = "My printer prints only blank pages.";
+    customer.send_chat_with_enter(from_customer).await;
+    assert_eq!(
+        w.cust.focused_id().await,
+        "chat-input",
+        "focus stays in the chat input"
+    );
+    assert_eq!(
+        w.cust.value("#chat-input").await,
+        "",
+        "the input is emptied"
+    );
+    w.tech.wait_chat_message("customer", from_customer).await;
+
+    let from_tech = "Let us look at the toner together.";
+    console.send_chat(from_tech).await;
+    w.cust.wait_chat_message("technician", from_tech).await;
+
+    // X, then No: nothing ends.
+    w.cust.click("#end-button").await;
+    w.cust
+        .wait_text_contains("#end-confirm", "End the session?")
+        .await;
+    assert_eq!(
+        w.cust.attr("#end-confirm", "role").await.as_deref(),
+        Some("alertdialog")
+    );
+    w.cust.click("#end-no").await;
+    w.cust.wait_hidden("#end-confirm").await;
+    assert!(
+        !w.cust.is_visible("#session-ended").await,
+        "No keeps the session"
+    );
+    assert_eq!(console.view_phase().await.as_deref(), Some("active"));
+
+    // X, then Yes: both sides see the end.
+    customer.end().await;
+    w.tech
+        .wait_attr("#session-view", "data-phase", "ended")
+        .await;
+
+    let survey = Survey {
+        rating: 4,
+        resolved: Some(true),
+        comment: "Quick and friendly, thank you!".into(),
+    };
+    customer.submit_survey(&survey).await;
+
+    let db_path = w.broker.db_path();
+    let row = wait_until(
+        "the survey row in the database",
+        Duration::from_secs(5),
+        || {
+            let found = db::survey(&db_path, &session.id);
+            async move { found.ok_or_else(|| "no surveys row yet".to_owned()) }
+        },
+    )
+    .await;
+    assert_eq!(row.rating, 4);
+    assert_eq!(row.resolved, Some(true));
+    assert_eq!(row.comment, survey.comment);
+    assert!(row.submitted_at > 0);
+    assert_eq!(db::surveys(&db_path).len(), 1, "exactly one survey stored");
+    assert_eq!(
+        db::session_phase(&db_path, &session.id).as_deref(),
+        Some("ended"),
+        "the end is stored"
+    );
+
+    w.close().await;
+}
+
+/// The shared link `/#pin=NNNNNN` fills the field; Connect joins.
+#[tokio::test(flavor = "multi_thread")]
+async fn join_by_link() {
+    let w = World::start(BrokerOptions::default()).await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+
+    customer.open_link(&session.pin).await;
+    customer.connect().await;
+    customer.wait_terms().await;
+    console.wait_row_phase(&session.id, "connecting").await;
+
+    w.close().await;
+}
+
+/// A wrong PIN is refused with `invalid_or_expired`; the right one still works after.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_pin_is_refused_then_right_pin_joins() {
+    let w = World::start(BrokerOptions::default()).await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+
+    customer.open().await;
+    customer
+        .type_pin(&spaced_pin(&other_pin(&session.pin)))
+        .await;
+    customer.connect().await;
+    customer.wait_pin_error("invalid_or_expired").await;
+    assert_eq!(
+        w.cust.attr("#pin-error", "role").await.as_deref(),
+        Some("alert")
+    );
+    assert!(
+        !w.cust.is_visible("#terms").await,
+        "no terms for a wrong PIN"
+    );
+
+    customer.type_pin(&session.pin).await;
+    customer.connect().await;
+    customer.wait_terms().await;
+    w.cust.wait_hidden("#pin-error").await;
+
+    w.close().await;
+}
+
+/// A PIN used after its validity is refused like a wrong one.
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_pin_is_refused() {
+    let w = World::start(BrokerOptions {
+        pin_validity_secs: Some(2),
+        ..Default::default()
+    })
+    .await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+    let created = tokio::time::Instant::now();
+    customer.open().await;
+
+    // Time itself is the subject here.
+    tokio::time::sleep_until(created + Duration::from_secs(3)).await;
+
+    customer.type_pin(&session.pin).await;
+    customer.connect().await;
+    customer.wait_pin_error("invalid_or_expired").await;
+    assert!(
+        !w.cust.is_visible("#terms").await,
+        "no terms for an expired PIN"
+    );
+
+    w.close().await;
+}
+
+/// A PIN works once: a second browser trying it is refused; the first stays in.
+#[tokio::test(flavor = "multi_thread")]
+async fn pin_works_only_once() {
+    let w = World::start(BrokerOptions::default()).await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+
+    customer.join(&session.pin).await;
+    console.wait_row_phase(&session.id, "connecting").await;
+
+    // Someone else (here: the technician's browser, as a second customer) tries it.
+    let second = connectit_e2e::Customer::new(&w.tech, w.broker.url());
+    second.open().await;
+    second.type_pin(&session.pin).await;
+    second.connect().await;
+    second.wait_pin_error("invalid_or_expired").await;
+    assert!(!w.tech.is_visible("#terms").await);
+
+    // The same browser, once it forgot its session, is refused too.
+    customer.forget_session().await;
+    customer.open().await;
+    customer.type_pin(&session.pin).await;
+    customer.connect().await;
+    customer.wait_pin_error("invalid_or_expired").await;
+
+    w.close().await;
+}
+
+/// Declining the terms ends the session, for the customer and in the console.
+#[tokio::test(flavor = "multi_thread")]
+async fn declining_terms_ends_the_session() {
+    let w = World::start(BrokerOptions::default()).await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+
+    customer.join(&session.pin).await;
+    console.wait_row_phase(&session.id, "connecting").await;
+    customer.decline_terms().await;
+    w.cust.wait_visible("#session-ended").await;
+    assert!(!w.cust.is_visible("#waiting").await);
+    console.wait_row_phase(&session.id, "ended").await;
+
+    w.close().await;
+}
+
+/// The technician ends the session: the customer sees it ended and is offered the survey.
+#[tokio::test(flavor = "multi_thread")]
+async fn technician_ends_the_session() {
+    let w = World::start(BrokerOptions::default()).await;
+    let tech_name = w.broker.technician().display_name.clone();
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+
+    customer.join(&session.pin).await;
+    customer.accept_terms().await;
+    console.wait_row_phase(&session.id, "waiting").await;
+    console.open_session(&session.id).await;
+    console.pick_up().await;
+    customer.wait_technician(&tech_name).await;
+    console.send_chat("All fixed, have a good day.").await;
+    w.cust
+        .wait_chat_message("technician", "All fixed, have a good day.")
+        .await;
+
+    console.end_session().await;
+    w.cust.wait_visible("#session-ended").await;
+    w.cust.wait_visible("#survey").await;
+    let can_still_type = w
+        .cust
+        .eval(
+            "const e = document.querySelector('#chat-input'); \
+             return !!e && e.getClientRects().length > 0 && !e.disabled && !e.readOnly;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        can_still_type,
+        serde_json::json!(false),
+        "the customer cannot write once the session ended"
+    );
+
+    w.cust.click("#survey-skip").await;
+    w.cust.wait_hidden("#survey").await;
+    let db_path = w.broker.db_path();
+    assert!(
+        db::survey(&db_path, &session.id).is_none(),
+        "a skipped survey stores nothing"
+    );
+
+    w.close().await;
+}
