@@ -319,6 +319,8 @@ pub const COPIED: &str = "Copied.";
 pub const COPY_FAILED: &str = "Could not copy automatically: the text is selected, press Ctrl+C \
     (or ⌘C) to copy it.";
 pub const PIN_EXPIRED: &str = "This PIN has expired.";
+pub const PIN_USED: &str = "The customer has used this PIN: it works no more.";
+pub const PIN_SESSION_ENDED: &str = "This session has ended: the PIN works no more.";
 pub const CLOSE: &str = "Close";
 
 pub fn pin_valid_for(left: &str) -> String {

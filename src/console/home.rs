@@ -82,8 +82,14 @@ pub fn Home(props: &HomeProps) -> Html {
         })
     };
     let open = {
-        let view = view.clone();
-        Callback::from(move |id: SessionId| view.set(View::Session(id)))
+        let (view, created) = (view.clone(), created.clone());
+        Callback::from(move |id: SessionId| {
+            // Opening the new session's own view: its panel has done its job.
+            if created.as_ref().is_some_and(|c| c.id == id) {
+                created.set(None);
+            }
+            view.set(View::Session(id))
+        })
     };
     let back = {
         let view = view.clone();
@@ -101,7 +107,11 @@ pub fn Home(props: &HomeProps) -> Html {
         View::List => html! {
             <>
                 if let Some(session) = (*created).clone() {
-                    <NewSessionPanel created={session} on_close={close_new} />
+                    <NewSessionPanel
+                        phase={sessions.items.iter().find(|s| s.id == session.id).map(|s| s.phase)}
+                        created={session}
+                        on_close={close_new}
+                    />
                 }
                 <section class="card sessions" aria-labelledby="sessions-heading">
                     <div class="card-head">

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use connectit_protocol::api::CreatedSession;
+use connectit_protocol::Phase;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -22,6 +23,8 @@ pub fn email_text(created: &CreatedSession) -> String {
 #[derive(Properties, PartialEq)]
 pub struct NewSessionProps {
     pub created: Rc<CreatedSession>,
+    /// The session's phase as the live list last said (`None` before it is listed).
+    pub phase: Option<Phase>,
     pub on_close: Callback<()>,
 }
 
@@ -31,6 +34,14 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
     let status = use_state(|| None::<&'static str>);
     let created = &props.created;
     let left = clock::secs_until(created.expires_at);
+    // Once the customer joined (or the session ended) the PIN is spent, whatever the clock says.
+    let validity = match props.phase {
+        None | Some(Phase::Created) if left > 0 => text::pin_valid_for(&time::clock_duration(left)),
+        None | Some(Phase::Created) => text::PIN_EXPIRED.to_owned(),
+        Some(Phase::Ended) => text::PIN_SESSION_ENDED.to_owned(),
+        Some(_) => text::PIN_USED.to_owned(),
+    };
+    let usable = matches!(props.phase, None | Some(Phase::Created)) && left > 0;
     let email = email_text(created);
 
     let copy = |value: String, element_id: &'static str| {
@@ -66,8 +77,8 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
             <p id="new-pin" class="big-pin" data-pin={created.pin.clone()}>
                 <span class="pin-group">{ first }</span><span class="pin-group">{ second }</span>
             </p>
-            <p id="new-pin-remaining" class={classes!("remaining", (left == 0).then_some("expired"))}>
-                { if left > 0 { text::pin_valid_for(&time::clock_duration(left)) } else { text::PIN_EXPIRED.to_owned() } }
+            <p id="new-pin-remaining" class={classes!("remaining", (!usable).then_some("expired"))}>
+                { validity }
             </p>
             <p class="label">{ text::LINK_LABEL }</p>
             <div class="copy-row">

@@ -91,3 +91,14 @@ pub fn active_id() -> String {
 pub fn is_disabled(element: &Element) -> bool {
     element.has_attribute("disabled")
 }
+
+/// The current value of an input or text area.
+pub fn value_of(element: &Element) -> String {
+    if let Some(area) = element.dyn_ref::<HtmlTextAreaElement>() {
+        area.value()
+    } else if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+        input.value()
+    } else {
+        String::new()
+    }
+}

@@ -1,0 +1,84 @@
+//! Walks the whole flow in two headless Chromium browsers and saves a screenshot of
+//! every step of the customer page and the console, to look at what people see.
+//!
+//! Run: `cargo build -p connectit-broker && scripts/build-app &&
+//! cargo run -p connectit-e2e --example screenshots -- [FOLDER]` (default
+//! `e2e/artifacts/screens`).
+
+use std::path::{Path, PathBuf};
+
+use connectit_e2e::{BrokerOptions, Browser, Survey, World};
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let folder: PathBuf = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| connectit_e2e::broker::workspace_root().join("e2e/artifacts/screens"));
+    std::fs::create_dir_all(&folder).expect("create the screenshot folder");
+    let w = World::start(BrokerOptions::default()).await;
+    let customer = w.customer();
+    let shot = |b: &'static str, name: &'static str| {
+        let folder = folder.clone();
+        let browser: &Browser = if b == "customer" { &w.cust } else { &w.tech };
+        async move { save(browser, &folder, &format!("{b}-{name}.png")).await }
+    };
+
+    w.tech.goto(&w.broker.console_url()).await;
+    w.tech.wait_visible("#signin-form").await;
+    shot("console", "1-sign-in").await;
+    let console = w.signed_in_console().await;
+    let session = console.create_session().await;
+    shot("console", "2-new-session").await;
+
+    customer.open().await;
+    customer.type_pin(&session.pin[..3]).await;
+    shot("customer", "1-pin").await;
+    w.cust.type_into("#pin-input", &session.pin[3..]).await;
+    customer.connect().await;
+    customer.wait_terms().await;
+    shot("customer", "2-terms").await;
+    customer.accept_terms().await;
+    shot("customer", "3-waiting").await;
+
+    console.open_session(&session.id).await;
+    console.pick_up().await;
+    customer
+        .wait_technician(&w.broker.technician().display_name)
+        .await;
+    customer
+        .send_chat("Hello, my printer prints only blank pages.")
+        .await;
+    console
+        .send_chat("Hello! Let us look at it together. Which printer is it?")
+        .await;
+    customer
+        .send_chat("The one in the hall, an office laser printer.")
+        .await;
+    shot("customer", "4-chat").await;
+    shot("console", "3-session").await;
+
+    w.cust.click("#end-button").await;
+    w.cust.wait_visible("#end-confirm").await;
+    shot("customer", "5-end-confirm").await;
+    w.cust.click("#end-yes").await;
+    w.cust.wait_visible("#session-ended").await;
+    shot("customer", "6-survey").await;
+    customer
+        .submit_survey(&Survey {
+            rating: 5,
+            resolved: Some(true),
+            comment: "Thank you!".into(),
+        })
+        .await;
+    shot("customer", "7-thank-you").await;
+    console.back_to_list().await;
+    shot("console", "4-list").await;
+    println!("screenshots in {}", folder.display());
+    w.close().await;
+}
+
+async fn save(browser: &Browser, folder: &Path, name: &str) {
+    let png = browser.client().screenshot().await.expect("a screenshot");
+    std::fs::write(folder.join(name), png).expect("write the screenshot");
+}
