@@ -27,6 +27,22 @@ pub enum RuleViolation {
     PresenceMismatch,
     /// An entry whose sequence number does not follow the last one.
     SequenceGap { expected: u64, got: u64 },
+    /// A request while another is pending.
+    RequestPending,
+    /// An answer to a request that is not the pending one (answered, expired, unknown).
+    NoSuchRequest,
+    /// A request naming no permission, or one twice.
+    InvalidPermissions,
+    /// A grant of something not requested, or not grantable in a browser.
+    NotRequested,
+    /// An answer after the deadline, or an expiry before it.
+    Deadline,
+    /// More time asked for twice.
+    AlreadyExtended,
+    /// Revoking, or using, a permission that is not granted.
+    NotGranted,
+    /// A media change that does not follow from the stream's state.
+    MediaState,
 }
 
 /// An input field named by [`ErrorCode::InvalidInput`].

@@ -16,11 +16,13 @@
 pub mod api;
 pub mod error;
 pub mod log;
+pub mod permission;
 pub mod reducer;
 pub mod wire;
 
 pub use error::{ErrorCode, RuleViolation};
 pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
+pub use permission::{IceServer, Media, MediaChange, MediaState, Permission, StopCause};
 pub use reducer::{Phase, SessionState};
 pub use wire::{Action, ClientMessage, ServerMessage};
 
@@ -47,8 +49,13 @@ pub mod limits {
     pub const CHAT_MAX_CHARS: usize = 4000;
     /// Longest survey comment, in characters.
     pub const COMMENT_MAX_CHARS: usize = 2000;
-    /// Largest WebSocket message the broker accepts, in bytes.
-    pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+    /// Largest WebSocket message the broker accepts, in bytes (an SDP offer with its
+    /// candidates fits several times over).
+    pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+    /// Largest WebRTC signal payload relayed, in bytes.
+    pub const MAX_SIGNAL_BYTES: usize = 24 * 1024;
+    /// Longest reason line of a permission request, in characters.
+    pub const REASON_MAX_CHARS: usize = 200;
     /// Number of digits in a PIN.
     pub const PIN_DIGITS: usize = 6;
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::permission::{Media, MediaChange, Permission};
 use crate::Millis;
 
 /// Position of an entry in its session's log, from 1. `0` means "nothing yet".
@@ -71,6 +72,33 @@ pub enum EntryKind {
     Reconnected { role: Role },
     /// The session is over.
     SessionEnded { reason: EndReason },
+    /// The technician asks for permissions; no answer by `deadline` (broker time) is a
+    /// refusal.
+    PermissionRequested {
+        request: u32,
+        permissions: Vec<Permission>,
+        reason: String,
+        deadline: Millis,
+    },
+    /// The customer granted these (a non-empty subset of the request).
+    PermissionGranted {
+        request: u32,
+        granted: Vec<Permission>,
+    },
+    /// The customer refused the request.
+    PermissionDenied { request: u32 },
+    /// The deadline passed with no answer: a refusal.
+    PermissionExpired { request: u32 },
+    /// The customer asked for more time (once per request): a new deadline.
+    PermissionExtended { request: u32, deadline: Millis },
+    /// The customer took these grants back; their effects stop at once.
+    PermissionsRevoked { permissions: Vec<Permission> },
+    /// The request named remote control: the prompt offered the native applet.
+    AppletOffered { request: u32 },
+    /// A media stream from the customer changed (started, paused, resumed, stopped).
+    Media { media: Media, change: MediaChange },
+    /// A peer connection failed and was restarted (ICE restart) under the same grant.
+    PeerRestarted { media: Media },
     /// The customer answered the survey after the end.
     SurveySubmitted {
         rating: u8,

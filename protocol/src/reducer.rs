@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RuleViolation;
 use crate::log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
-use crate::{check_text, limits};
+use crate::permission::{Media, MediaChange, MediaState, Permission};
+use crate::{check_text, limits, Millis};
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -48,6 +49,35 @@ pub struct SessionState {
     pub survey_submitted: bool,
     /// Number of chat messages so far.
     pub chat_count: u64,
+    /// Number of permission requests made (the next one's id is this plus one).
+    pub requests: u32,
+    /// The request waiting for the customer's answer, if any.
+    pub pending: Option<PendingRequest>,
+    /// What the customer has granted and not revoked, sorted.
+    pub granted: Vec<Permission>,
+    /// The screen stream.
+    pub screen: MediaState,
+    /// The camera stream.
+    pub camera: MediaState,
+    /// A request that named remote control, until the applet offer is logged.
+    pub applet_due: Option<u32>,
+}
+
+/// A permission request waiting for an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    pub request: u32,
+    pub permissions: Vec<Permission>,
+    pub reason: String,
+    /// Broker time after which no answer counts.
+    pub deadline: Millis,
+    /// Whether "More time" was used.
+    pub extended: bool,
+}
+
+/// Whether `list` names at least one permission and none twice.
+fn distinct_and_some(list: &[Permission]) -> bool {
+    !list.is_empty() && list.iter().enumerate().all(|(i, p)| !list[..i].contains(p))
 }
 
 impl SessionState {
@@ -67,8 +97,41 @@ impl SessionState {
         seq == self.last_seq + 1
     }
 
-    /// Checks that `author` may append `kind` now. Changes nothing.
-    pub fn check(&self, author: Author, kind: &EntryKind) -> Result<(), RuleViolation> {
+    /// Whether `permission` is granted now.
+    pub fn has(&self, permission: Permission) -> bool {
+        self.granted.contains(&permission)
+    }
+
+    /// The state of a media stream.
+    pub fn media(&self, media: Media) -> MediaState {
+        match media {
+            Media::Screen => self.screen,
+            Media::Camera => self.camera,
+        }
+    }
+
+    fn media_mut(&mut self, media: Media) -> &mut MediaState {
+        match media {
+            Media::Screen => &mut self.screen,
+            Media::Camera => &mut self.camera,
+        }
+    }
+
+    /// The pending request if it is `request` and `at` is not past its deadline.
+    fn answerable(&self, request: u32, at: Millis) -> Result<&PendingRequest, RuleViolation> {
+        let pending = self
+            .pending
+            .as_ref()
+            .filter(|p| p.request == request)
+            .ok_or(RuleViolation::NoSuchRequest)?;
+        if at > pending.deadline {
+            return Err(RuleViolation::Deadline);
+        }
+        Ok(pending)
+    }
+
+    /// Checks that `author` may append `kind` at broker time `at`. Changes nothing.
+    pub fn check(&self, author: Author, kind: &EntryKind, at: Millis) -> Result<(), RuleViolation> {
         use Phase::*;
         let phase = self.phase;
         let need_author = |want: Author| {
@@ -139,6 +202,127 @@ impl SessionState {
                 // Declining is its own entry, which ends the session by itself.
                 EndReason::TermsDeclined => Err(RuleViolation::WrongAuthor),
             },
+            EntryKind::PermissionRequested {
+                request,
+                permissions,
+                reason,
+                deadline,
+            } => {
+                need_author(Author::Technician)?;
+                need_phase(&[Active])?;
+                if self.pending.is_some() {
+                    return Err(RuleViolation::RequestPending);
+                }
+                if *request != self.requests + 1 {
+                    return Err(RuleViolation::NoSuchRequest);
+                }
+                if !distinct_and_some(permissions) {
+                    return Err(RuleViolation::InvalidPermissions);
+                }
+                if !reason.is_empty() {
+                    check_text(reason, limits::REASON_MAX_CHARS)?;
+                }
+                if *deadline <= at {
+                    return Err(RuleViolation::Deadline);
+                }
+                Ok(())
+            }
+            EntryKind::PermissionGranted { request, granted } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                let pending = self.answerable(*request, at)?;
+                if !distinct_and_some(granted) {
+                    return Err(RuleViolation::InvalidPermissions);
+                }
+                if granted
+                    .iter()
+                    .any(|p| !p.grantable() || !pending.permissions.contains(p))
+                {
+                    return Err(RuleViolation::NotRequested);
+                }
+                Ok(())
+            }
+            EntryKind::PermissionDenied { request } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                self.answerable(*request, at).map(|_| ())
+            }
+            EntryKind::PermissionExtended { request, deadline } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                let pending = self.answerable(*request, at)?;
+                if pending.extended {
+                    return Err(RuleViolation::AlreadyExtended);
+                }
+                if *deadline <= pending.deadline {
+                    return Err(RuleViolation::Deadline);
+                }
+                Ok(())
+            }
+            EntryKind::PermissionExpired { request } => {
+                need_author(Author::System)?;
+                need_phase(&[Active])?;
+                let pending = self
+                    .pending
+                    .as_ref()
+                    .filter(|p| p.request == *request)
+                    .ok_or(RuleViolation::NoSuchRequest)?;
+                if at < pending.deadline {
+                    return Err(RuleViolation::Deadline);
+                }
+                Ok(())
+            }
+            EntryKind::PermissionsRevoked { permissions } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                if !distinct_and_some(permissions) {
+                    return Err(RuleViolation::InvalidPermissions);
+                }
+                if permissions.iter().any(|p| !self.has(*p)) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                Ok(())
+            }
+            EntryKind::AppletOffered { request } => {
+                need_author(Author::System)?;
+                need_phase(&[Active])?;
+                if self.applet_due != Some(*request) {
+                    return Err(RuleViolation::NoSuchRequest);
+                }
+                Ok(())
+            }
+            EntryKind::Media { media, change } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                if !self.has(media.permission()) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                let ok = matches!(
+                    (self.media(*media), change),
+                    (MediaState::Off, MediaChange::Started)
+                        | (MediaState::Live, MediaChange::Paused)
+                        | (MediaState::Paused, MediaChange::Resumed)
+                        | (
+                            MediaState::Live | MediaState::Paused,
+                            MediaChange::Stopped { .. }
+                        )
+                );
+                if ok {
+                    Ok(())
+                } else {
+                    Err(RuleViolation::MediaState)
+                }
+            }
+            EntryKind::PeerRestarted { media } => {
+                if author == Author::System {
+                    return Err(RuleViolation::WrongAuthor);
+                }
+                need_phase(&[Active])?;
+                if self.media(*media) == MediaState::Off {
+                    return Err(RuleViolation::MediaState);
+                }
+                Ok(())
+            }
             EntryKind::SurveySubmitted {
                 rating, comment, ..
             } => {
@@ -164,6 +348,15 @@ impl SessionState {
 
     /// Applies the next entry of the log: its sequence number must follow the last one,
     /// and the rules must allow it.
+    /// The end takes every grant back and stops every stream.
+    fn stop_everything(&mut self) {
+        self.pending = None;
+        self.granted.clear();
+        self.screen = MediaState::Off;
+        self.camera = MediaState::Off;
+        self.applet_due = None;
+    }
+
     pub fn apply(&mut self, entry: &LogEntry) -> Result<(), RuleViolation> {
         if !self.is_next(entry.seq) {
             return Err(RuleViolation::SequenceGap {
@@ -171,7 +364,7 @@ impl SessionState {
                 got: entry.seq,
             });
         }
-        self.check(entry.author, &entry.kind)?;
+        self.check(entry.author, &entry.kind, entry.at)?;
         self.last_seq = entry.seq;
         match &entry.kind {
             EntryKind::CustomerJoined => {
@@ -198,8 +391,60 @@ impl SessionState {
             EntryKind::SessionEnded { reason } => {
                 self.phase = Phase::Ended;
                 self.end_reason = Some(*reason);
+                self.stop_everything();
             }
             EntryKind::SurveySubmitted { .. } => self.survey_submitted = true,
+            EntryKind::PermissionRequested {
+                request,
+                permissions,
+                reason,
+                deadline,
+            } => {
+                self.requests = *request;
+                self.pending = Some(PendingRequest {
+                    request: *request,
+                    permissions: permissions.clone(),
+                    reason: reason.clone(),
+                    deadline: *deadline,
+                    extended: false,
+                });
+                if permissions.contains(&Permission::RemoteControl) {
+                    self.applet_due = Some(*request);
+                }
+            }
+            EntryKind::PermissionGranted { granted, .. } => {
+                self.pending = None;
+                for p in granted {
+                    if !self.granted.contains(p) {
+                        self.granted.push(*p);
+                    }
+                }
+                self.granted.sort();
+            }
+            EntryKind::PermissionDenied { .. } | EntryKind::PermissionExpired { .. } => {
+                self.pending = None
+            }
+            EntryKind::PermissionExtended { deadline, .. } => {
+                if let Some(p) = self.pending.as_mut() {
+                    p.deadline = *deadline;
+                    p.extended = true;
+                }
+            }
+            EntryKind::PermissionsRevoked { permissions } => {
+                self.granted.retain(|p| !permissions.contains(p));
+                for media in permissions.iter().filter_map(|p| p.media()) {
+                    *self.media_mut(media) = MediaState::Off;
+                }
+            }
+            EntryKind::AppletOffered { .. } => self.applet_due = None,
+            EntryKind::Media { media, change } => {
+                *self.media_mut(*media) = match change {
+                    MediaChange::Started | MediaChange::Resumed => MediaState::Live,
+                    MediaChange::Paused => MediaState::Paused,
+                    MediaChange::Stopped { .. } => MediaState::Off,
+                };
+            }
+            EntryKind::PeerRestarted { .. } => {}
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::SessionSummary;
 use crate::error::ErrorCode;
 use crate::log::{LogEntry, Role, Seq};
+use crate::permission::{IceServer, Media, MediaChange, Permission};
 use crate::{Millis, SessionId};
 
 /// Who a session socket speaks for.
@@ -31,8 +32,41 @@ pub enum Action {
     AcceptTerms,
     DeclineTerms,
     PickUp,
-    Chat { text: String },
+    Chat {
+        text: String,
+    },
     End,
+    /// Technician: ask for permissions (the broker sets the id and the deadline).
+    RequestPermissions {
+        permissions: Vec<Permission>,
+        reason: String,
+    },
+    /// Customer: grant a non-empty subset of the pending request.
+    Grant {
+        request: u32,
+        permissions: Vec<Permission>,
+    },
+    /// Customer: refuse the pending request.
+    Deny {
+        request: u32,
+    },
+    /// Customer: more time for the pending request (once).
+    MoreTime {
+        request: u32,
+    },
+    /// Customer: take grants back.
+    Revoke {
+        permissions: Vec<Permission>,
+    },
+    /// Customer: a media stream changed.
+    Media {
+        media: Media,
+        change: MediaChange,
+    },
+    /// Either member: a peer connection was restarted.
+    PeerRestarted {
+        media: Media,
+    },
 }
 
 /// Browser → broker, on a session socket.
@@ -45,17 +79,22 @@ pub enum ClientMessage {
     Act { id: u32, action: Action },
     /// Clock probe: `t` is the sender's clock, echoed back with the broker's.
     Ping { t: u64 },
+    /// A WebRTC signal (SDP or ICE candidate, opaque JSON text) for the other member's
+    /// peer connection of `media`. Relayed only while that media's permission stands.
+    Signal { media: Media, payload: String },
 }
 
 /// Broker → browser, on a session socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Answer to `hello`: the session and the broker's clock.
+    /// Answer to `hello`: the session, the broker's clock, and the ICE servers for this
+    /// session's peer connections (TURN credentials minted for it, short-lived).
     Welcome {
         session: SessionId,
         role: Role,
         now: Millis,
+        ice_servers: Vec<IceServer>,
     },
     /// One log entry, in order, never twice on one socket.
     Entry(LogEntry),
@@ -65,6 +104,27 @@ pub enum ServerMessage {
     Error { id: Option<u32>, error: ErrorCode },
     /// Answer to `ping`.
     Pong { t: u64, now: Millis },
+    /// A WebRTC signal from the other member.
+    Signal { media: Media, payload: String },
+}
+
+/// The body of a WebRTC signal, as the two browsers exchange it inside the opaque
+/// `payload` of [`ClientMessage::Signal`] (JSON text). The customer's browser, which
+/// sends the media, always makes the offers (also for ICE restarts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SignalBody {
+    Offer { sdp: String },
+    Answer { sdp: String },
+    Candidate {
+        candidate: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_m_line_index: Option<u16>,
+    },
+    /// The sender closed its peer connection for this media.
+    Hangup,
 }
 
 /// Broker → console, on the technician's console socket: their sessions, live.

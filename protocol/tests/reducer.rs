@@ -2,8 +2,20 @@
 //! table of what is allowed, plus random walks that check the rules' invariants.
 
 use connectit_protocol::{
-    Author, EndReason, EntryKind, LogEntry, Phase, Role, RuleViolation, SessionState,
+    Author, EndReason, EntryKind, LogEntry, Media, MediaChange, Permission, Phase, Role,
+    RuleViolation, SessionState, StopCause,
 };
+
+/// `check` at broker time 0 (these rules do not depend on time).
+trait CheckNow {
+    fn check_now(&self, author: Author, kind: &EntryKind) -> Result<(), RuleViolation>;
+}
+
+impl CheckNow for SessionState {
+    fn check_now(&self, author: Author, kind: &EntryKind) -> Result<(), RuleViolation> {
+        self.check(author, kind, 0)
+    }
+}
 
 const AUTHORS: [Author; 3] = [Author::Customer, Author::Technician, Author::System];
 const PHASES: [Phase; 5] = [
@@ -31,6 +43,41 @@ fn kinds() -> Vec<EntryKind> {
             comment: String::new(),
         },
     ];
+    kinds.extend([
+        EntryKind::PermissionRequested {
+            request: 1,
+            permissions: vec![Permission::ViewScreen],
+            reason: String::new(),
+            deadline: 60_000,
+        },
+        EntryKind::PermissionGranted {
+            request: 1,
+            granted: vec![Permission::ViewScreen],
+        },
+        EntryKind::PermissionDenied { request: 1 },
+        EntryKind::PermissionExpired { request: 1 },
+        EntryKind::PermissionExtended {
+            request: 1,
+            deadline: 120_000,
+        },
+        EntryKind::PermissionsRevoked {
+            permissions: vec![Permission::ViewScreen],
+        },
+        EntryKind::AppletOffered { request: 1 },
+        EntryKind::Media {
+            media: Media::Screen,
+            change: MediaChange::Started,
+        },
+        EntryKind::Media {
+            media: Media::Screen,
+            change: MediaChange::Stopped {
+                cause: StopCause::Customer,
+            },
+        },
+        EntryKind::PeerRestarted {
+            media: Media::Screen,
+        },
+    ]);
     for reason in [
         EndReason::CustomerEnded,
         EndReason::TechnicianEnded,
@@ -101,6 +148,16 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
         },
         // Only after an end that had a customer (our Ended state had one).
         EntryKind::SurveySubmitted { .. } => author == A::Customer && phase == P::Ended,
+        // In a fresh active session only a request can start the permission flow.
+        EntryKind::PermissionRequested { .. } => author == A::Technician && phase == P::Active,
+        EntryKind::PermissionGranted { .. }
+        | EntryKind::PermissionDenied { .. }
+        | EntryKind::PermissionExpired { .. }
+        | EntryKind::PermissionExtended { .. }
+        | EntryKind::PermissionsRevoked { .. }
+        | EntryKind::AppletOffered { .. }
+        | EntryKind::Media { .. }
+        | EntryKind::PeerRestarted { .. } => false,
         EntryKind::Disconnected { .. } | EntryKind::Reconnected { .. } => unreachable!(),
     }
 }
@@ -112,7 +169,7 @@ fn every_combination_matches_the_table() {
         let state = state_in(phase);
         for author in AUTHORS {
             for kind in kinds() {
-                let verdict = state.check(author, &kind);
+                let verdict = state.check_now(author, &kind);
                 assert_eq!(
                     verdict.is_ok(),
                     allowed(phase, author, &kind),
@@ -134,7 +191,7 @@ fn every_combination_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 5 * 3 * 11);
+    assert_eq!(checked, 5 * 3 * 21);
 }
 
 #[test]
@@ -143,7 +200,7 @@ fn presence_follows_who_is_there() {
     let system = |kind| (Author::System, kind);
     // The technician has not picked up: their connection means nothing yet.
     assert_eq!(
-        s.check(
+        s.check_now(
             Author::System,
             &EntryKind::Disconnected {
                 role: Role::Technician
@@ -152,7 +209,7 @@ fn presence_follows_who_is_there() {
         Err(RuleViolation::PresenceMismatch)
     );
     assert_eq!(
-        s.check(
+        s.check_now(
             Author::System,
             &EntryKind::Reconnected {
                 role: Role::Customer
@@ -173,7 +230,7 @@ fn presence_follows_who_is_there() {
     .unwrap();
     assert!(s.customer_away);
     assert_eq!(
-        s.check(
+        s.check_now(
             Author::System,
             &EntryKind::Disconnected {
                 role: Role::Customer
@@ -183,7 +240,7 @@ fn presence_follows_who_is_there() {
         "already away"
     );
     assert_eq!(
-        s.check(
+        s.check_now(
             Author::Customer,
             &EntryKind::Reconnected {
                 role: Role::Customer
@@ -255,20 +312,20 @@ fn surveys_need_a_customer_a_valid_rating_and_happen_once() {
         comment: comment.into(),
     };
     assert_eq!(
-        ended_unused.check(Author::Customer, &survey(5, "")),
+        ended_unused.check_now(Author::Customer, &survey(5, "")),
         Err(RuleViolation::WrongAuthor)
     );
     let mut s = state_in(Phase::Ended);
     assert_eq!(
-        s.check(Author::Customer, &survey(0, "")),
+        s.check_now(Author::Customer, &survey(0, "")),
         Err(RuleViolation::InvalidRating)
     );
     assert_eq!(
-        s.check(Author::Customer, &survey(6, "")),
+        s.check_now(Author::Customer, &survey(6, "")),
         Err(RuleViolation::InvalidRating)
     );
     assert_eq!(
-        s.check(Author::Customer, &survey(3, "a\u{0}b")),
+        s.check_now(Author::Customer, &survey(3, "a\u{0}b")),
         Err(RuleViolation::ControlCharacters)
     );
     let e = LogEntry {
@@ -279,7 +336,7 @@ fn surveys_need_a_customer_a_valid_rating_and_happen_once() {
     };
     s.apply(&e).unwrap();
     assert_eq!(
-        s.check(Author::Customer, &survey(3, "")),
+        s.check_now(Author::Customer, &survey(3, "")),
         Err(RuleViolation::SurveyAlreadySubmitted)
     );
 }
@@ -305,24 +362,24 @@ fn chat_text_is_checked() {
     let s = state_in(Phase::Active);
     let chat = |t: &str| EntryKind::Chat { text: t.into() };
     assert!(s
-        .check(Author::Customer, &chat("multi\nline\ttext"))
+        .check_now(Author::Customer, &chat("multi\nline\ttext"))
         .is_ok());
     assert_eq!(
-        s.check(Author::Customer, &chat(" \n")),
+        s.check_now(Author::Customer, &chat(" \n")),
         Err(RuleViolation::EmptyText)
     );
     assert_eq!(
-        s.check(Author::Customer, &chat("\u{1b}[2J")),
+        s.check_now(Author::Customer, &chat("\u{1b}[2J")),
         Err(RuleViolation::ControlCharacters)
     );
     let long = "é".repeat(connectit_protocol::limits::CHAT_MAX_CHARS + 1);
     assert!(matches!(
-        s.check(Author::Technician, &chat(&long)),
+        s.check_now(Author::Technician, &chat(&long)),
         Err(RuleViolation::TextTooLong { .. })
     ));
     let exact = "é".repeat(connectit_protocol::limits::CHAT_MAX_CHARS);
     assert!(
-        s.check(Author::Technician, &chat(&exact)).is_ok(),
+        s.check_now(Author::Technician, &chat(&exact)).is_ok(),
         "the limit counts characters, not bytes"
     );
 }

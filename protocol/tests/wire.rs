@@ -35,6 +35,39 @@ fn every_entry_kind() -> Vec<EntryKind> {
         EntryKind::SessionEnded {
             reason: EndReason::WaitingTimeout,
         },
+        EntryKind::PermissionRequested {
+            request: 1,
+            permissions: vec![Permission::ViewScreen, Permission::RemoteControl],
+            reason: "to see the error".into(),
+            deadline: 60_000,
+        },
+        EntryKind::PermissionGranted {
+            request: 1,
+            granted: vec![Permission::ViewScreen],
+        },
+        EntryKind::PermissionDenied { request: 2 },
+        EntryKind::PermissionExpired { request: 3 },
+        EntryKind::PermissionExtended {
+            request: 4,
+            deadline: 120_000,
+        },
+        EntryKind::PermissionsRevoked {
+            permissions: vec![Permission::Camera, Permission::SystemInfo],
+        },
+        EntryKind::AppletOffered { request: 1 },
+        EntryKind::Media {
+            media: Media::Screen,
+            change: MediaChange::Started,
+        },
+        EntryKind::Media {
+            media: Media::Camera,
+            change: MediaChange::Stopped {
+                cause: StopCause::Browser,
+            },
+        },
+        EntryKind::PeerRestarted {
+            media: Media::Screen,
+        },
         EntryKind::SurveySubmitted {
             rating: 4,
             resolved: None,
@@ -87,6 +120,30 @@ fn client_messages_round_trip() {
             text: "hello".into(),
         },
         Action::End,
+        Action::RequestPermissions {
+            permissions: Permission::ALL.to_vec(),
+            reason: "why".into(),
+        },
+        Action::Grant {
+            request: 1,
+            permissions: vec![Permission::Camera],
+        },
+        Action::Deny { request: 1 },
+        Action::MoreTime { request: 1 },
+        Action::Revoke {
+            permissions: vec![Permission::ViewScreen],
+        },
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Paused,
+        },
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Resumed,
+        },
+        Action::PeerRestarted {
+            media: Media::Camera,
+        },
     ];
     for action in actions {
         round_trip(ClientMessage::Act { id: 7, action });
@@ -103,6 +160,14 @@ fn client_messages_round_trip() {
         },
         after: 12,
     });
+    round_trip(ClientMessage::Signal {
+        media: Media::Screen,
+        payload: r#"{"sdp":"v=0\r\n"}"#.into(),
+    });
+    round_trip(ServerMessage::Signal {
+        media: Media::Camera,
+        payload: "{}".into(),
+    });
     round_trip(ClientMessage::Ping {
         t: 1_700_000_000_000,
     });
@@ -114,6 +179,18 @@ fn server_messages_round_trip() {
         session: SessionId("s1".into()),
         role: Role::Customer,
         now: 5,
+        ice_servers: vec![
+            IceServer {
+                urls: vec!["stun:stun.example.org:3478".into()],
+                username: None,
+                credential: None,
+            },
+            IceServer {
+                urls: vec!["turn:turn.example.org:3478?transport=udp".into()],
+                username: Some("1700000000:s1".into()),
+                credential: Some("c2VjcmV0".into()),
+            },
+        ],
     });
     for (i, kind) in every_entry_kind().into_iter().enumerate() {
         round_trip(ServerMessage::Entry(LogEntry {

@@ -1,0 +1,109 @@
+//! Permissions: what a technician may ask the customer for, and the media that a grant
+//! lets flow peer to peer.
+
+use serde::{Deserialize, Serialize};
+
+/// One thing a technician may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// See the customer's screen (a screen, window or tab the customer picks).
+    ViewScreen,
+    /// See the customer's camera (for hardware problems).
+    Camera,
+    /// Send files to the customer (each one accepted separately).
+    SendFiles,
+    /// Receive files the customer picks.
+    ReceiveFiles,
+    /// Read information about the customer's system, shown to them first.
+    SystemInfo,
+    /// Control the mouse and keyboard: a browser cannot, so the prompt offers the native
+    /// applet instead. It can be asked for, never granted here.
+    RemoteControl,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::ViewScreen,
+        Permission::Camera,
+        Permission::SendFiles,
+        Permission::ReceiveFiles,
+        Permission::SystemInfo,
+        Permission::RemoteControl,
+    ];
+
+    /// Whether the customer can grant it in the browser.
+    pub fn grantable(self) -> bool {
+        self != Permission::RemoteControl
+    }
+
+    /// The media a grant of this permission lets flow, if any.
+    pub fn media(self) -> Option<Media> {
+        match self {
+            Permission::ViewScreen => Some(Media::Screen),
+            Permission::Camera => Some(Media::Camera),
+            _ => None,
+        }
+    }
+}
+
+/// A media stream from the customer to the technician, each on its own peer connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Media {
+    Screen,
+    Camera,
+}
+
+impl Media {
+    /// The permission that must be granted for this media to flow.
+    pub fn permission(self) -> Permission {
+        match self {
+            Media::Screen => Permission::ViewScreen,
+            Media::Camera => Permission::Camera,
+        }
+    }
+}
+
+/// Where a media stream is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaState {
+    #[default]
+    Off,
+    Live,
+    Paused,
+}
+
+/// A change the customer's browser reports about a media stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum MediaChange {
+    Started,
+    Paused,
+    Resumed,
+    Stopped { cause: StopCause },
+}
+
+/// Why a media stream stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopCause {
+    /// The customer pressed Stop on the page.
+    Customer,
+    /// The browser ended it (its own "Stop sharing" bar, a closed window, an unplugged
+    /// camera).
+    Browser,
+    /// The capture could not start or broke.
+    Failed,
+}
+
+/// One ICE server for the peer connections (STUN, or TURN with credentials).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
