@@ -46,6 +46,19 @@ pub struct Config {
     pub pin_global_refill_secs: u64,
     /// How long a technician stays signed in, in seconds.
     pub sign_in_validity_secs: u64,
+    /// How long the customer has to answer a permission prompt, in seconds (and how
+    /// much "More time" adds).
+    pub prompt_deadline_secs: u64,
+    /// STUN servers for the peer connections (`stun:host:port`). Empty: none (peers on
+    /// one network, or the same machine, need none).
+    pub stun_urls: Vec<String>,
+    /// TURN servers (`turn:host:port?transport=udp`, `turns:…`), used with credentials
+    /// minted from `turn_secret`.
+    pub turn_urls: Vec<String>,
+    /// The secret shared with the TURN server (coturn's `static-auth-secret`).
+    pub turn_secret: String,
+    /// How long minted TURN credentials stay valid, in seconds.
+    pub turn_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -67,6 +80,11 @@ impl Default for Config {
             pin_attempts_global: 30,
             pin_global_refill_secs: 2,
             sign_in_validity_secs: 12 * 3600,
+            prompt_deadline_secs: 60,
+            stun_urls: Vec::new(),
+            turn_urls: Vec::new(),
+            turn_secret: String::new(),
+            turn_ttl_secs: 2 * 3600,
         }
     }
 }
@@ -107,6 +125,11 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("pin_attempts_global", EnvKind::Int),
     ("pin_global_refill_secs", EnvKind::Int),
     ("sign_in_validity_secs", EnvKind::Int),
+    ("prompt_deadline_secs", EnvKind::Int),
+    ("stun_urls", EnvKind::List),
+    ("turn_urls", EnvKind::List),
+    ("turn_secret", EnvKind::Str),
+    ("turn_ttl_secs", EnvKind::Int),
 ];
 
 #[derive(Clone, Copy)]
@@ -175,6 +198,35 @@ impl Config {
             return Err(ConfigError(
                 "validity and time-outs must be above zero".into(),
             ));
+        }
+        if self.prompt_deadline_secs == 0 || self.turn_ttl_secs == 0 {
+            return Err(ConfigError(
+                "prompt_deadline_secs and turn_ttl_secs must be above zero".into(),
+            ));
+        }
+        if !self.turn_urls.is_empty() && self.turn_secret.is_empty() {
+            return Err(ConfigError(
+                "turn_urls need turn_secret (coturn's static-auth-secret)".into(),
+            ));
+        }
+        let ice_ok = |u: &String, schemes: &[&str]| schemes.iter().any(|s| u.starts_with(s));
+        if let Some(bad) = self
+            .stun_urls
+            .iter()
+            .find(|u| !ice_ok(u, &["stun:", "stuns:"]))
+        {
+            return Err(ConfigError(format!(
+                "stun_urls: {bad:?} must start with stun: or stuns:"
+            )));
+        }
+        if let Some(bad) = self
+            .turn_urls
+            .iter()
+            .find(|u| !ice_ok(u, &["turn:", "turns:"]))
+        {
+            return Err(ConfigError(format!(
+                "turn_urls: {bad:?} must start with turn: or turns:"
+            )));
         }
         if self.pin_attempts_per_address == 0 || self.pin_attempts_global == 0 {
             return Err(ConfigError("PIN attempt limits must be above zero".into()));

@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use connectit_protocol::api::SessionSummary;
 use connectit_protocol::{
-    Author, EntryKind, LogEntry, Millis, Phase, Role, RuleViolation, Seq, SessionId, SessionState,
+    Author, EntryKind, LogEntry, Media, Millis, Phase, Role, RuleViolation, Seq, SessionId,
+    SessionState,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::db::{self, Db, DbError};
 
@@ -37,6 +38,22 @@ pub enum AppendError {
     Storage(DbError),
 }
 
+/// A permission request's deadline, for the task that expires unanswered requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    pub session: SessionId,
+    pub request: u32,
+    pub at: Millis,
+}
+
+/// A WebRTC signal on its way from one member to the other.
+#[derive(Debug, Clone)]
+pub struct Relayed {
+    pub from: Role,
+    pub media: Media,
+    pub payload: Arc<str>,
+}
+
 /// A summary change, for the consoles of the session's technician.
 #[derive(Debug, Clone)]
 pub struct SummaryUpdate {
@@ -51,6 +68,8 @@ pub struct Hub {
     sessions: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
     /// Summary changes, for consoles.
     summaries: broadcast::Sender<SummaryUpdate>,
+    /// Deadlines of pending permission requests, for the expiry task.
+    deadlines: mpsc::UnboundedSender<Deadline>,
 }
 
 /// One session in memory.
@@ -64,6 +83,8 @@ pub struct LiveSession {
     inner: tokio::sync::Mutex<Inner>,
     /// New entries, in order.
     entries: broadcast::Sender<LogEntry>,
+    /// WebRTC signals between the two members (never stored).
+    signals: broadcast::Sender<Relayed>,
 }
 
 struct Inner {
@@ -76,13 +97,17 @@ struct Inner {
 }
 
 impl Hub {
-    pub fn new(db: Db) -> Self {
+    /// The hub, and the receiving end of the request deadlines it announces.
+    pub fn new(db: Db) -> (Self, mpsc::UnboundedReceiver<Deadline>) {
         let (summaries, _) = broadcast::channel(1024);
-        Hub {
+        let (deadlines, deadline_rx) = mpsc::unbounded_channel();
+        let hub = Hub {
             db,
             sessions: Mutex::new(HashMap::new()),
             summaries,
-        }
+            deadlines,
+        };
+        (hub, deadline_rx)
     }
 
     pub fn db(&self) -> &Db {
@@ -119,7 +144,16 @@ impl Hub {
             ))
         })?;
         let last_at = entries.last().map(|e| e.at).unwrap_or(row.created_at);
+        // A request still pending when the broker stopped expires as it should.
+        if let Some(p) = &state.pending {
+            let _ = self.deadlines.send(Deadline {
+                session: id.clone(),
+                request: p.request,
+                at: p.deadline,
+            });
+        }
         let (tx, _) = broadcast::channel(FANOUT_CAPACITY);
+        let (signals, _) = broadcast::channel(FANOUT_CAPACITY);
         let live = Arc::new(LiveSession {
             id: id.clone(),
             technician_id: row.technician_id,
@@ -132,6 +166,7 @@ impl Hub {
                 technicians_online: 0,
             }),
             entries: tx,
+            signals,
         });
         let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         // Another task may have loaded it meanwhile: keep the first.
@@ -153,8 +188,21 @@ impl Hub {
         author: Author,
         kind: EntryKind,
     ) -> Result<LogEntry, AppendError> {
+        self.append_with(live, author, |_, _| Ok(kind)).await
+    }
+
+    /// Appends the entry `build` makes from the state and the entry's time (for entries
+    /// that depend on them: a request's id and deadline, say).
+    pub async fn append_with(
+        &self,
+        live: &LiveSession,
+        author: Author,
+        build: impl FnOnce(&SessionState, Millis) -> Result<EntryKind, RuleViolation>,
+    ) -> Result<LogEntry, AppendError> {
         let mut inner = live.inner.lock().await;
-        self.append_locked(live, &mut inner, author, kind).await
+        let at = now_ms().max(inner.last_at);
+        let kind = build(&inner.state, at).map_err(AppendError::Rule)?;
+        self.append_locked(live, &mut inner, author, kind, at).await
     }
 
     async fn append_locked(
@@ -163,14 +211,15 @@ impl Hub {
         inner: &mut Inner,
         author: Author,
         kind: EntryKind,
+        at: Millis,
     ) -> Result<LogEntry, AppendError> {
         inner
             .state
-            .check(author, &kind)
+            .check(author, &kind, at)
             .map_err(AppendError::Rule)?;
         let entry = LogEntry {
             seq: inner.state.last_seq + 1,
-            at: now_ms().max(inner.last_at),
+            at,
             author,
             kind,
         };
@@ -184,10 +233,52 @@ impl Hub {
             .map_err(AppendError::Storage)?;
         inner.state = next;
         inner.last_at = entry.at;
+        if let EntryKind::PermissionRequested {
+            request, deadline, ..
+        }
+        | EntryKind::PermissionExtended { request, deadline } = &entry.kind
+        {
+            let _ = self.deadlines.send(Deadline {
+                session: live.id.clone(),
+                request: *request,
+                at: *deadline,
+            });
+        }
         // No receivers is fine: nobody is watching right now.
         let _ = live.entries.send(entry.clone());
         self.publish(live, inner);
         Ok(entry)
+    }
+
+    /// Relays a WebRTC signal to the other member, if the session is active and the
+    /// media's permission is granted right now.
+    pub async fn relay(
+        &self,
+        live: &LiveSession,
+        from: Role,
+        media: Media,
+        payload: &str,
+    ) -> Result<(), RuleViolation> {
+        let inner = live.inner.lock().await;
+        if inner.state.phase != Phase::Active {
+            return Err(RuleViolation::WrongPhase {
+                phase: inner.state.phase,
+            });
+        }
+        if !inner.state.has(media.permission()) {
+            return Err(RuleViolation::NotGranted);
+        }
+        let _ = live.signals.send(Relayed {
+            from,
+            media,
+            payload: payload.into(),
+        });
+        Ok(())
+    }
+
+    /// Signals relayed in this session from now on.
+    pub fn watch_signals(&self, live: &LiveSession) -> broadcast::Receiver<Relayed> {
+        live.signals.subscribe()
     }
 
     /// Entries after `after` and a receiver for the ones to come, with no gap and no
@@ -239,11 +330,13 @@ impl Hub {
             }
         };
         if away && inner.state.phase != Phase::Ended {
+            let at = now_ms().max(inner.last_at);
             self.append_locked(
                 live,
                 &mut inner,
                 Author::System,
                 EntryKind::Reconnected { role },
+                at,
             )
             .await?;
         } else {
@@ -262,8 +355,9 @@ impl Hub {
         *count = count.saturating_sub(1);
         let last = *count == 0;
         let kind = EntryKind::Disconnected { role };
-        if last && inner.state.check(Author::System, &kind).is_ok() {
-            self.append_locked(live, &mut inner, Author::System, kind)
+        let at = now_ms().max(inner.last_at);
+        if last && inner.state.check(Author::System, &kind, at).is_ok() {
+            self.append_locked(live, &mut inner, Author::System, kind, at)
                 .await?;
         } else {
             self.publish(live, &inner);

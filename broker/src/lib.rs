@@ -22,6 +22,7 @@ pub mod console_ws;
 pub mod db;
 pub mod error;
 pub mod hub;
+pub mod ice;
 pub mod secrets;
 pub mod static_files;
 pub mod throttle;
@@ -64,6 +65,8 @@ pub struct Shared {
     /// Origins allowed to open WebSockets, computed once from the config.
     pub allowed_origins: Vec<String>,
     pub hub: Hub,
+    /// The hub's request deadlines, until [`run`] starts the task that keeps them.
+    deadlines: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<hub::Deadline>>>,
     /// Key of the PIN hashes.
     pub pin_key: PinKey,
     /// Failed PIN guesses.
@@ -149,9 +152,11 @@ impl AppState {
             global: 50,
             global_refill: Duration::from_secs(2),
         };
+        let (hub, deadlines) = Hub::new(db);
         AppState(Arc::new(Shared {
             allowed_origins: config.allowed_origins(),
-            hub: Hub::new(db),
+            hub,
+            deadlines: Mutex::new(Some(deadlines)),
             pin_key,
             pin_throttle: Throttle::new(pin_limits),
             sign_in_throttle: Throttle::new(sign_in_limits),
@@ -210,6 +215,12 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep(state.clone()));
+    let deadlines = state
+        .deadlines
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let keeper = deadlines.map(|rx| tokio::spawn(keep_deadlines(state.clone(), rx)));
     let stop = state.shutdown.clone();
     let router = app(state);
     let result = axum::serve(
@@ -222,7 +233,52 @@ pub async fn run(
     })
     .await;
     sweeper.abort();
+    if let Some(keeper) = keeper {
+        keeper.abort();
+    }
     result
+}
+
+/// Expires each permission request that is still unanswered at its deadline, on the
+/// broker's clock. An answer, or more time, before then makes the expiry a no-op (the
+/// rules refuse it), and more time announces a new deadline.
+async fn keep_deadlines(
+    state: AppState,
+    mut deadlines: tokio::sync::mpsc::UnboundedReceiver<hub::Deadline>,
+) {
+    while let Some(deadline) = deadlines.recv().await {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let wait = deadline.at.saturating_sub(now_ms());
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            // The sleep's clock and the wall clock can disagree by a little: retry briefly.
+            for _ in 0..50 {
+                let Ok(Some(live)) = state.hub.get(&deadline.session).await else {
+                    return;
+                };
+                // Answered, or given more time (which has its own deadline): nothing to do.
+                let pending = state.hub.state(&live).await.pending;
+                if pending
+                    .is_none_or(|p| p.request != deadline.request || p.deadline != deadline.at)
+                {
+                    return;
+                }
+                let kind = EntryKind::PermissionExpired {
+                    request: deadline.request,
+                };
+                match state.hub.append(&live, Author::System, kind).await {
+                    Ok(_) => {
+                        tracing::info!(session = %deadline.session, request = deadline.request, "permission request expired");
+                        return;
+                    }
+                    Err(hub::AppendError::Rule(connectit_protocol::RuleViolation::Deadline)) => {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+    }
 }
 
 /// Ends sessions whose PIN expired unused or whose customer waited too long, and

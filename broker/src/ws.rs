@@ -12,13 +12,16 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::wire::{Action, ClientMessage, Join, ServerMessage};
-use connectit_protocol::{limits, Author, EndReason, EntryKind, ErrorCode, Role, Seq};
-use tokio::sync::broadcast::error::RecvError;
+use connectit_protocol::{
+    limits, Author, EndReason, EntryKind, ErrorCode, LogEntry, Millis, Permission, Role,
+    RuleViolation, Seq, SessionState,
+};
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::auth;
 use crate::db::{self, TechnicianRow};
 use crate::error::AppError;
-use crate::hub::{now_ms, AppendError, LiveSession};
+use crate::hub::{now_ms, AppendError, LiveSession, Relayed};
 use crate::AppState;
 
 /// Close codes (RFC 6455).
@@ -186,6 +189,13 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
                 })
                 .await;
             }
+            Incoming::Message(ClientMessage::Signal { .. }) => {
+                conn.send(&ServerMessage::Error {
+                    id: None,
+                    error: ErrorCode::OutOfOrder,
+                })
+                .await;
+            }
             Incoming::Refused(error) => {
                 conn.send(&ServerMessage::Error { id: None, error }).await;
             }
@@ -209,7 +219,8 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
     };
 
     // 3. the log so far, then live.
-    let (backlog, mut rx) = match state.hub.subscribe(&live, after).await {
+    let signals = state.hub.watch_signals(&live);
+    let (backlog, rx) = match state.hub.subscribe(&live, after).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "could not read a session log");
@@ -226,6 +237,7 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
             session: live.id.clone(),
             role,
             now: now_ms(),
+            ice_servers: crate::ice::servers_for(&state.config, &live.id, now_ms() / 1000),
         })
         .await
     {
@@ -242,13 +254,23 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
         tracing::warn!(error = ?e, "could not log a reconnection");
     }
 
-    let outcome = serve(state, conn, &live, role, &name, &mut rx, &mut sent).await;
+    let mut feeds = Feeds {
+        entries: rx,
+        signals,
+    };
+    let outcome = serve(state, conn, &live, role, &name, &mut feeds, &mut sent).await;
     if let Err(e) = state.hub.disconnected(&live, role).await {
         tracing::warn!(error = ?e, "could not log a disconnection");
     }
     if let Some((code, reason)) = outcome {
         conn.close(code, reason).await;
     }
+}
+
+/// What a socket forwards: the session's new entries, and the other member's signals.
+struct Feeds {
+    entries: broadcast::Receiver<LogEntry>,
+    signals: broadcast::Receiver<Relayed>,
 }
 
 /// The socket's main loop. Returns the close to send, if any.
@@ -258,7 +280,7 @@ async fn serve(
     live: &LiveSession,
     role: Role,
     name: &str,
-    rx: &mut tokio::sync::broadcast::Receiver<connectit_protocol::LogEntry>,
+    feeds: &mut Feeds,
     sent: &mut Seq,
 ) -> Option<(u16, &'static str)> {
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -285,7 +307,19 @@ async fn serve(
                     Incoming::Nothing => {}
                 }
             }
-            entry = rx.recv() => match entry {
+            signal = feeds.signals.recv() => match signal {
+                Ok(signal) if signal.from != role => {
+                    let message = ServerMessage::Signal { media: signal.media, payload: signal.payload.to_string() };
+                    if !conn.send(&message).await {
+                        return None;
+                    }
+                }
+                Ok(_) => {}
+                // A lost signal is recovered by ICE (or a restart); nothing to replay.
+                Err(RecvError::Lagged(n)) => tracing::warn!(lost = n, "a socket fell behind on signals"),
+                Err(RecvError::Closed) => return Some((close::GOING_AWAY, "shutting down")),
+            },
+            entry = feeds.entries.recv() => match entry {
                 Ok(entry) => {
                     if entry.seq > *sent {
                         *sent = entry.seq;
@@ -341,10 +375,42 @@ async fn handle(
             error: ErrorCode::OutOfOrder,
         },
         ClientMessage::Ping { t } => ServerMessage::Pong { t, now: now_ms() },
+        ClientMessage::Signal { media, payload } => {
+            if payload.len() > limits::MAX_SIGNAL_BYTES {
+                let max_bytes = limits::MAX_SIGNAL_BYTES as u32;
+                ServerMessage::Error {
+                    id: None,
+                    error: ErrorCode::MessageTooLarge { max_bytes },
+                }
+            } else {
+                match state.hub.relay(live, role, media, &payload).await {
+                    Ok(()) => return true,
+                    Err(v) => ServerMessage::Error {
+                        id: None,
+                        error: v.into(),
+                    },
+                }
+            }
+        }
         ClientMessage::Act { id, action } => {
-            let kind = entry_for(action, role, name);
-            match state.hub.append(live, Author::from(role), kind).await {
-                Ok(entry) => ServerMessage::Ack { id, seq: entry.seq },
+            let remote_control = matches!(&action, Action::RequestPermissions { permissions, .. }
+                if permissions.contains(&Permission::RemoteControl));
+            let prompt_ms = state.config.prompt_deadline_secs * 1000;
+            let build =
+                |s: &SessionState, at: Millis| entry_for(action, role, name, s, at, prompt_ms);
+            match state.hub.append_with(live, Author::from(role), build).await {
+                Ok(entry) => {
+                    if let (true, EntryKind::PermissionRequested { request, .. }) =
+                        (remote_control, &entry.kind)
+                    {
+                        // The prompt shows the native applet's link: the log says so.
+                        let offered = EntryKind::AppletOffered { request: *request };
+                        if let Err(e) = state.hub.append(live, Author::System, offered).await {
+                            tracing::warn!(error = ?e, "could not log an applet offer");
+                        }
+                    }
+                    ServerMessage::Ack { id, seq: entry.seq }
+                }
                 Err(AppendError::Rule(v)) => ServerMessage::Error {
                     id: Some(id),
                     error: v.into(),
@@ -362,9 +428,17 @@ async fn handle(
     conn.send(&reply).await
 }
 
-/// The log entry an action asks for.
-fn entry_for(action: Action, role: Role, name: &str) -> EntryKind {
-    match action {
+/// The log entry an action asks for, given the session's state and the entry's time
+/// (a request gets the next id and a deadline; more time extends the pending one).
+fn entry_for(
+    action: Action,
+    role: Role,
+    name: &str,
+    state: &SessionState,
+    at: Millis,
+    prompt_ms: u64,
+) -> Result<EntryKind, RuleViolation> {
+    Ok(match action {
         Action::AcceptTerms => EntryKind::TermsAccepted,
         Action::DeclineTerms => EntryKind::TermsDeclined,
         Action::PickUp => EntryKind::TechnicianPickedUp {
@@ -377,7 +451,38 @@ fn entry_for(action: Action, role: Role, name: &str) -> EntryKind {
                 Role::Technician => EndReason::TechnicianEnded,
             },
         },
-    }
+        Action::RequestPermissions {
+            permissions,
+            reason,
+        } => EntryKind::PermissionRequested {
+            request: state.requests + 1,
+            permissions,
+            reason,
+            deadline: at + prompt_ms,
+        },
+        Action::Grant {
+            request,
+            permissions,
+        } => EntryKind::PermissionGranted {
+            request,
+            granted: permissions,
+        },
+        Action::Deny { request } => EntryKind::PermissionDenied { request },
+        Action::MoreTime { request } => {
+            let pending = state
+                .pending
+                .as_ref()
+                .filter(|p| p.request == request)
+                .ok_or(RuleViolation::NoSuchRequest)?;
+            EntryKind::PermissionExtended {
+                request,
+                deadline: pending.deadline + prompt_ms,
+            }
+        }
+        Action::Revoke { permissions } => EntryKind::PermissionsRevoked { permissions },
+        Action::Media { media, change } => EntryKind::Media { media, change },
+        Action::PeerRestarted { media } => EntryKind::PeerRestarted { media },
+    })
 }
 
 /// Finds the session a `hello` names, and checks the caller may join it.

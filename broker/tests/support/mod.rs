@@ -370,3 +370,8 @@ pub enum Frame {
     Message(ServerMessage),
     Closed(Option<u16>),
 }
+
+/// Milliseconds since the Unix epoch (the broker's clock is this machine's).
+pub fn now_ms() -> u64 {
+    connectit_broker::hub::now_ms()
+}
