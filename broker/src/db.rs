@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use connectit_protocol::{Author, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::chain;
+
 /// The database handle, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -69,6 +71,7 @@ CREATE TABLE IF NOT EXISTS entries (
     at         INTEGER NOT NULL,
     author     TEXT NOT NULL,
     kind       TEXT NOT NULL,
+    hash       BLOB NOT NULL,
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS surveys (
@@ -115,6 +118,7 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -148,6 +152,32 @@ impl Db {
             .map_err(|_| DbError("database lock poisoned".into()))?;
         f(&mut guard)
     }
+}
+
+/// Brings a database made by an earlier version up to date.
+fn migrate(conn: &Connection) -> Result<(), DbError> {
+    let chained = conn
+        .prepare("SELECT 1 FROM pragma_table_info('entries') WHERE name = 'hash'")?
+        .exists([])?;
+    if !chained {
+        // Logs written before the hash chain: add it, computed over what is stored.
+        conn.execute_batch("ALTER TABLE entries ADD COLUMN hash BLOB NOT NULL DEFAULT x''")?;
+        let sessions: Vec<String> = conn
+            .prepare("SELECT DISTINCT session_id FROM entries")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in sessions.into_iter().map(SessionId) {
+            let mut prev = chain::genesis(&id);
+            for entry in entries_after(conn, &id, 0)? {
+                prev = chain::entry_hash(&prev, &entry);
+                conn.execute(
+                    "UPDATE entries SET hash = ?3 WHERE session_id = ?1 AND seq = ?2",
+                    params![id.0, entry.seq as i64, &prev[..]],
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 // ---- meta -------------------------------------------------------------------------------
@@ -433,15 +463,27 @@ pub fn append_entry(
 ) -> Result<(), DbError> {
     let kind = serde_json::to_string(&entry.kind).map_err(|e| DbError(e.to_string()))?;
     let tx = conn.transaction()?;
+    let prev = match entry.seq {
+        1 => chain::genesis(session),
+        _ => tx
+            .query_row(
+                "SELECT hash FROM entries WHERE session_id = ?1 AND seq = ?2",
+                params![session.0, entry.seq as i64 - 1],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .ok()
+            .and_then(|h| chain::to_array(&h))
+            .ok_or_else(|| {
+                DbError(format!(
+                    "session {session}: entry {} has no stored predecessor",
+                    entry.seq
+                ))
+            })?,
+    };
+    let hash = chain::entry_hash(&prev, entry);
     tx.execute(
-        "INSERT INTO entries(session_id, seq, at, author, kind) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            session.0,
-            entry.seq as i64,
-            entry.at as i64,
-            author_name(entry.author),
-            kind
-        ],
+        "INSERT INTO entries(session_id, seq, at, author, kind, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![session.0, entry.seq as i64, entry.at as i64, author_name(entry.author), kind, &hash[..]],
     )?;
     match new_phase {
         Some(phase) => tx.execute(
@@ -468,6 +510,30 @@ pub fn append_entry(
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Every entry of a session with its stored chain hash, in order.
+pub fn entries_with_hashes(
+    conn: &Connection,
+    session: &SessionId,
+) -> Result<Vec<(LogEntry, [u8; 32])>, DbError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, hash FROM entries WHERE session_id = ?1 ORDER BY seq")?;
+    let hashes = stmt
+        .query_map([&session.0], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let entries = entries_after(conn, session, 0)?;
+    entries
+        .into_iter()
+        .zip(hashes)
+        .map(|(entry, (seq, hash))| {
+            let hash = chain::to_array(&hash).filter(|_| seq as u64 == entry.seq);
+            hash.map(|h| (entry, h))
+                .ok_or_else(|| DbError(format!("session {session}: bad stored hash")))
+        })
+        .collect()
 }
 
 /// The entries of a session after `after`, in order.

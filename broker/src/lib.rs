@@ -17,12 +17,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod chain;
 pub mod config;
 pub mod console_ws;
 pub mod db;
 pub mod error;
 pub mod hub;
 pub mod ice;
+pub mod record;
 pub mod secrets;
 pub mod static_files;
 pub mod throttle;
@@ -197,6 +199,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/pin", post(api::verify_pin))
         .route("/api/survey", post(api::survey))
+        .route("/api/record", post(record::customer_record))
+        .route("/api/sessions/{id}/record", get(record::technician_record))
         .route("/api/ws", get(ws::session_socket))
         .route("/api/console/ws", get(console_ws::console_socket))
         .fallback(static_files::serve)

@@ -11,6 +11,8 @@ const USAGE: &str = "\
 Usage:
   connectit-broker [OPTIONS] [serve]
   connectit-broker [OPTIONS] create-technician --username NAME --display-name \"Full Name\" --password-stdin
+  connectit-broker [OPTIONS] verify-record FILE.json
+      checks a downloaded session record against the database: exit 0 if intact, 1 if not
 
 Options (each also settable in the config file and as CONNECTIT_<NAME> in the environment):
   --config FILE           TOML configuration file
@@ -25,6 +27,9 @@ Options (each also settable in the config file and as CONNECTIT_<NAME> in the en
 
 enum Command {
     Serve,
+    VerifyRecord {
+        file: PathBuf,
+    },
     CreateTechnician {
         username: String,
         display_name: String,
@@ -49,6 +54,7 @@ fn real_main() -> Result<(), String> {
     let mut username = None;
     let mut display_name = None;
     let mut password_stdin = false;
+    let mut record_file: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -70,6 +76,10 @@ fn real_main() -> Result<(), String> {
             "--password-stdin" => password_stdin = true,
             "serve" if command.is_none() => command = Some("serve"),
             "create-technician" if command.is_none() => command = Some("create-technician"),
+            "verify-record" if command.is_none() => {
+                command = Some("verify-record");
+                record_file = Some(value("verify-record")?.into());
+            }
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
     }
@@ -78,12 +88,16 @@ fn real_main() -> Result<(), String> {
             username: username.ok_or("create-technician needs --username")?,
             display_name: display_name.ok_or("create-technician needs --display-name")?,
         },
+        "verify-record" => Command::VerifyRecord {
+            file: record_file.ok_or("verify-record needs a file")?,
+        },
         _ => Command::Serve,
     };
     let config = Config::load(config_file.as_deref(), std::env::vars(), &overrides)
         .map_err(|e| e.to_string())?;
     match command {
         Command::Serve => serve(config),
+        Command::VerifyRecord { file } => verify_record(config, &file),
         Command::CreateTechnician {
             username,
             display_name,
@@ -120,6 +134,52 @@ fn create_technician(config: Config, username: &str, display_name: &str) -> Resu
         row.username, row.display_name
     );
     Ok(())
+}
+
+fn verify_record(config: Config, file: &std::path::Path) -> Result<(), String> {
+    use connectit_broker::record::{verify, Verdict};
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let record: connectit_protocol::api::SessionRecord =
+        serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{} is not a ConnectIT session record (JSON): {e}",
+                file.display()
+            )
+        })?;
+    let path = config.database_path();
+    if !path.exists() {
+        return Err(format!("no database at {}", path.display()));
+    }
+    let db = db::Db::open(&path).map_err(|e| e.to_string())?;
+    let verdict = db
+        .blocking(|conn| verify(conn, &record))
+        .map_err(|e| e.to_string())?;
+    match verdict {
+        Verdict::Intact {
+            entries,
+            final_hash,
+        } => {
+            println!(
+                "INTACT: session {}, {entries} entries, final hash {final_hash}",
+                record.session
+            );
+            Ok(())
+        }
+        other => {
+            let why = match other {
+                Verdict::BrokenChain { seq } => {
+                    format!("entry {seq} does not match its hash: the file was changed")
+                }
+                Verdict::Differs { seq } => format!("entry {seq} differs from the stored log"),
+                Verdict::WrongFinalHash => "the final hash is not the last entry's".to_string(),
+                Verdict::UnknownSession => "the database has no such session".to_string(),
+                Verdict::Intact { .. } => unreachable!(),
+            };
+            println!("NOT INTACT: session {}: {why}", record.session);
+            std::process::exit(1);
+        }
+    }
 }
 
 fn serve(mut config: Config) -> Result<(), String> {

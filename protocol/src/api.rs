@@ -104,3 +104,47 @@ pub struct SurveyRequest {
     pub resolved: Option<bool>,
     pub comment: String,
 }
+
+/// The session's record as the customer and the technician download it: every entry of
+/// the log with its chain hash, and the last hash, which stands for the whole log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// `connectit-record/1`.
+    pub format: String,
+    pub session: SessionId,
+    pub organisation: String,
+    /// The technician's display name.
+    pub technician: String,
+    pub created_at: Millis,
+    /// When this copy was made (broker time).
+    pub exported_at: Millis,
+    pub entries: Vec<RecordEntry>,
+    /// Hex SHA-256 chain hash of the last entry.
+    pub final_hash: String,
+}
+
+/// One entry of a [`SessionRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordEntry {
+    #[serde(flatten)]
+    pub entry: crate::LogEntry,
+    /// Hex SHA-256 of the previous entry's hash and this entry.
+    pub hash: String,
+}
+
+/// `POST /api/record`: the customer's copy of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRequest {
+    pub token: String,
+    pub format: RecordFormat,
+}
+
+/// The two shapes of a record download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordFormat {
+    /// A readable page.
+    Html,
+    /// [`SessionRecord`] as JSON, for verification.
+    Json,
+}

@@ -114,8 +114,12 @@ pub enum ServerMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SignalBody {
-    Offer { sdp: String },
-    Answer { sdp: String },
+    Offer {
+        sdp: String,
+    },
+    Answer {
+        sdp: String,
+    },
     Candidate {
         candidate: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]

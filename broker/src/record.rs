@@ -1,0 +1,399 @@
+//! The session record: the whole log with its chain hashes, as JSON (to verify) and as a
+//! readable page (to keep), for the customer and the technician; and the check that a
+//! downloaded record matches the stored log.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use connectit_protocol::api::{RecordEntry, RecordFormat, RecordRequest, SessionRecord};
+use connectit_protocol::{
+    Author, EndReason, EntryKind, ErrorCode, LogEntry, Media, MediaChange, Millis, Permission,
+    Role, SessionId, StopCause,
+};
+use serde::Deserialize;
+
+use crate::auth::require_technician;
+use crate::db::{self, DbError};
+use crate::error::{parse_json, AppError};
+use crate::hub::now_ms;
+use crate::secrets::hex;
+use crate::static_files::escape_html;
+use crate::{chain, AppState};
+
+/// The record format's name and version.
+pub const FORMAT: &str = "connectit-record/1";
+
+/// Reads a session's record from the database.
+pub fn load(
+    conn: &rusqlite::Connection,
+    organisation: &str,
+    id: &SessionId,
+    now: Millis,
+) -> Result<Option<SessionRecord>, DbError> {
+    let Some(row) = db::session_row(conn, id)? else {
+        return Ok(None);
+    };
+    let technician = db::technician_by_id(conn, row.technician_id)?
+        .map(|t| t.display_name)
+        .unwrap_or_default();
+    let chained = db::entries_with_hashes(conn, id)?;
+    let final_hash = chained
+        .last()
+        .map(|(_, h)| hex(h))
+        .unwrap_or_else(|| hex(&chain::genesis(id)));
+    Ok(Some(SessionRecord {
+        format: FORMAT.into(),
+        session: id.clone(),
+        organisation: organisation.into(),
+        technician,
+        created_at: row.created_at,
+        exported_at: now,
+        entries: chained
+            .into_iter()
+            .map(|(entry, h)| RecordEntry {
+                entry,
+                hash: hex(&h),
+            })
+            .collect(),
+        final_hash,
+    }))
+}
+
+/// What checking a record against the database found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every entry and hash matches the stored log.
+    Intact { entries: usize, final_hash: String },
+    /// The record's own hashes do not fit its entries from this entry on.
+    BrokenChain { seq: u64 },
+    /// The record differs from the stored log at this entry (changed, added or missing).
+    Differs { seq: u64 },
+    /// The final hash is not the last entry's.
+    WrongFinalHash,
+    /// The database has no such session.
+    UnknownSession,
+}
+
+/// Checks `record` against its own chain and against the stored log.
+pub fn verify(conn: &rusqlite::Connection, record: &SessionRecord) -> Result<Verdict, DbError> {
+    let mut own = Vec::with_capacity(record.entries.len());
+    for e in &record.entries {
+        let Some(hash) = unhex(&e.hash) else {
+            return Ok(Verdict::BrokenChain { seq: e.entry.seq });
+        };
+        own.push((e.entry.clone(), hash));
+    }
+    if let Some(seq) = chain::first_break(&record.session, &own) {
+        return Ok(Verdict::BrokenChain { seq });
+    }
+    let expected_final = own
+        .last()
+        .map(|(_, h)| hex(h))
+        .unwrap_or_else(|| hex(&chain::genesis(&record.session)));
+    if record.final_hash != expected_final {
+        return Ok(Verdict::WrongFinalHash);
+    }
+    if db::session_row(conn, &record.session)?.is_none() {
+        return Ok(Verdict::UnknownSession);
+    }
+    let stored = db::entries_with_hashes(conn, &record.session)?;
+    for (i, (entry, hash)) in own.iter().enumerate() {
+        match stored.get(i) {
+            Some((s, h)) if s == entry && h == hash => {}
+            _ => return Ok(Verdict::Differs { seq: entry.seq }),
+        }
+    }
+    // A record made before later entries is still intact: it is a prefix of the log.
+    Ok(Verdict::Intact {
+        entries: own.len(),
+        final_hash: expected_final,
+    })
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    format: Option<RecordFormat>,
+}
+
+/// `GET /api/sessions/{id}/record?format=html|json`: the technician's copy.
+pub async fn technician_record(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<FormatQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let id = SessionId(id);
+    let live = state
+        .hub
+        .get(&id)
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    if live.technician_id != technician.id {
+        return Err(AppError(ErrorCode::Forbidden));
+    }
+    respond(&state, id, query.format.unwrap_or(RecordFormat::Html)).await
+}
+
+/// `POST /api/record {token, format}`: the customer's copy (the token stays out of URLs).
+pub async fn customer_record(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let request: RecordRequest = parse_json(&body)?;
+    let hash = crate::secrets::token_hash(&request.token);
+    let id = state
+        .hub
+        .db()
+        .call(move |conn| db::session_by_token(conn, &hash))
+        .await?
+        .ok_or(AppError(ErrorCode::Unauthorized))?;
+    respond(&state, id, request.format).await
+}
+
+async fn respond(
+    state: &AppState,
+    id: SessionId,
+    format: RecordFormat,
+) -> Result<Response, AppError> {
+    let organisation = state.config.organisation.clone();
+    let key = id.clone();
+    let record = state
+        .hub
+        .db()
+        .call(move |conn| load(conn, &organisation, &key, now_ms()))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    let short: String = id.0.chars().take(8).collect();
+    let (body, content_type, extension) = match format {
+        RecordFormat::Json => (
+            serde_json::to_string_pretty(&record).map_err(|_| AppError(ErrorCode::Internal))?,
+            "application/json",
+            "json",
+        ),
+        RecordFormat::Html => (to_html(&record), "text/html; charset=utf-8", "html"),
+    };
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"connectit-session-{short}.{extension}\""
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// A plain-English line for an entry.
+pub fn describe(entry: &LogEntry, technician: &str) -> String {
+    let who = |a: Author| match a {
+        Author::Customer => "The customer".to_string(),
+        Author::Technician => technician.to_string(),
+        Author::System => "ConnectIT".to_string(),
+    };
+    let role = |r: Role| match r {
+        Role::Customer => "The customer",
+        Role::Technician => "The technician",
+    };
+    let list = |ps: &[Permission]| {
+        ps.iter()
+            .map(|p| permission_words(*p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let media = |m: Media| match m {
+        Media::Screen => "screen sharing",
+        Media::Camera => "the camera",
+    };
+    match &entry.kind {
+        EntryKind::CustomerJoined => "The customer joined with the PIN.".into(),
+        EntryKind::TermsAccepted => "The customer accepted the terms and conditions.".into(),
+        EntryKind::TermsDeclined => {
+            "The customer declined the terms and conditions; the session ended.".into()
+        }
+        EntryKind::TechnicianPickedUp { name } => format!("{name} picked up the session."),
+        EntryKind::Chat { text } => format!("{}: {text}", who(entry.author)),
+        EntryKind::Disconnected { role: r } => format!("{}'s connection dropped.", role(*r)),
+        EntryKind::Reconnected { role: r } => format!("{} reconnected.", role(*r)),
+        EntryKind::SessionEnded { reason } => match reason {
+            EndReason::CustomerEnded => "The customer ended the session.".into(),
+            EndReason::TechnicianEnded => format!("{technician} ended the session."),
+            EndReason::TermsDeclined => "The session ended: terms declined.".into(),
+            EndReason::PinExpired => "The session ended: the PIN expired unused.".into(),
+            EndReason::WaitingTimeout => {
+                "The session ended: no technician picked up in time.".into()
+            }
+        },
+        EntryKind::SurveySubmitted {
+            rating,
+            resolved,
+            comment,
+        } => format!(
+            "Survey: rating {rating} of 5; resolved: {}{}",
+            match resolved {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "not answered",
+            },
+            if comment.is_empty() {
+                String::new()
+            } else {
+                format!("; comment: {comment}")
+            }
+        ),
+        EntryKind::PermissionRequested {
+            request,
+            permissions,
+            reason,
+            ..
+        } => format!(
+            "{technician} asked (request {request}) to {}{}.",
+            list(permissions),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(", because: {reason}")
+            }
+        ),
+        EntryKind::PermissionGranted { request, granted } => format!(
+            "The customer allowed (request {request}): {}.",
+            list(granted)
+        ),
+        EntryKind::PermissionDenied { request } => {
+            format!("The customer refused request {request}.")
+        }
+        EntryKind::PermissionExpired { request } => {
+            format!("Request {request} had no answer in time: refused.")
+        }
+        EntryKind::PermissionExtended { request, .. } => {
+            format!("The customer asked for more time to answer request {request}.")
+        }
+        EntryKind::PermissionsRevoked { permissions } => {
+            format!("The customer took back: {}.", list(permissions))
+        }
+        EntryKind::AppletOffered { request } => format!(
+            "Remote control needs the native applet: its link was offered (request {request})."
+        ),
+        EntryKind::Media { media: m, change } => match change {
+            MediaChange::Started => format!("The customer started {}.", media(*m)),
+            MediaChange::Paused => format!("The customer paused {}.", media(*m)),
+            MediaChange::Resumed => format!("The customer resumed {}.", media(*m)),
+            MediaChange::Stopped { cause } => match cause {
+                StopCause::Customer => format!("The customer stopped {}.", media(*m)),
+                StopCause::Browser => format!("The browser stopped {}.", media(*m)),
+                StopCause::Failed => format!("{} failed and stopped.", capitalise(media(*m))),
+            },
+        },
+        EntryKind::PeerRestarted { media: m } => {
+            format!("The connection for {} was restarted.", media(*m))
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn permission_words(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewScreen => "see the screen",
+        Permission::Camera => "see the camera",
+        Permission::SendFiles => "send files",
+        Permission::ReceiveFiles => "receive files",
+        Permission::SystemInfo => "read system information",
+        Permission::RemoteControl => "control the computer remotely",
+    }
+}
+
+/// UTC date and time of a broker timestamp, `YYYY-MM-DD HH:MM:SS`.
+pub fn utc(ms: Millis) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The record as a self-contained page (all text escaped).
+pub fn to_html(record: &SessionRecord) -> String {
+    let mut rows = String::new();
+    for e in &record.entries {
+        let class = match e.entry.kind {
+            EntryKind::Chat { .. } => "chat",
+            _ => "event",
+        };
+        rows.push_str(&format!(
+            "<tr class=\"{class}\"><td>{}</td><td>{} UTC</td><td>{}</td><td class=\"hash\">{}</td></tr>\n",
+            e.entry.seq,
+            utc(e.entry.at),
+            escape_html(&describe(&e.entry, &record.technician)),
+            &e.hash[..16],
+        ));
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Support session record: {org}</title>\
+<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1f2b}}\
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #d8dce3;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
+tr.chat td:nth-child(3){{font-weight:600}}.hash{{font-family:monospace;color:#4a5263}}code{{word-break:break-all}}</style>\
+</head><body>\n<h1>Support session record</h1>\n\
+<p><strong>{org}</strong>, technician {tech}. Session {id}, opened {created} UTC; this copy made {exported} UTC.</p>\n\
+<table><thead><tr><th>#</th><th>Time</th><th>What happened</th><th>Chain hash</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
+<p>Final hash of the log (SHA-256 chain): <code>{hash}</code></p>\n\
+<p>Each entry's hash covers the one before it, so a change anywhere changes this final hash. \
+The organisation can check a copy of this record (its JSON form) against its stored log.</p>\n</body></html>\n",
+        org = escape_html(&record.organisation),
+        tech = escape_html(&record.technician),
+        id = escape_html(&record.session.0),
+        created = utc(record.created_at),
+        exported = utc(record.exported_at),
+        hash = escape_html(&record.final_hash),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(utc(1_795_820_000_000), "2026-11-27 22:53:20");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let h = [0xabu8; 32];
+        assert_eq!(unhex(&hex(&h)), Some(h));
+        assert_eq!(unhex("zz"), None);
+    }
+}
