@@ -439,66 +439,40 @@ async fn actions_out_of_turn_are_refused_by_the_rules() {
     broker.stop().await;
 }
 
+/// The error a `hello` as `join` gets (with `cookie`, if any).
+async fn hello_refused(broker: &Broker, cookie: Option<&str>, join: Join) -> ErrorCode {
+    let mut ws = broker
+        .socket("/api/ws", &broker.origin(), cookie)
+        .await
+        .unwrap();
+    ws.send(&ClientMessage::Hello { join, after: 0 }).await;
+    match ws.recv().await {
+        ServerMessage::Error { id: None, error } => error,
+        other => panic!("hello was not refused: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn tokens_and_cookies_open_only_their_own_session() {
     let broker = Broker::start(|_| {}).await;
     let (_, created, _) = broker.joined_session().await;
+    let theirs = || Join::Technician {
+        session: created.id.clone(),
+    };
 
-    let mut ws = broker
-        .socket("/api/ws", &broker.origin(), None)
-        .await
-        .unwrap();
-    ws.send(&ClientMessage::Hello {
-        join: customer("0".repeat(64).as_str()),
-        after: 0,
-    })
-    .await;
-    assert!(matches!(
-        ws.recv().await,
-        ServerMessage::Error {
-            error: ErrorCode::Unauthorized,
-            ..
-        }
-    ));
-
+    assert_eq!(
+        hello_refused(&broker, None, customer(&"0".repeat(64))).await,
+        ErrorCode::Unauthorized
+    );
     let bob = broker.sign_in("bob").await;
-    let mut ws = broker
-        .socket("/api/ws", &broker.origin(), Some(&bob))
-        .await
-        .unwrap();
-    ws.send(&ClientMessage::Hello {
-        join: Join::Technician {
-            session: created.id.clone(),
-        },
-        after: 0,
-    })
-    .await;
-    assert!(matches!(
-        ws.recv().await,
-        ServerMessage::Error {
-            error: ErrorCode::Forbidden,
-            ..
-        }
-    ));
-
-    let mut ws = broker
-        .socket("/api/ws", &broker.origin(), None)
-        .await
-        .unwrap();
-    ws.send(&ClientMessage::Hello {
-        join: Join::Technician {
-            session: created.id.clone(),
-        },
-        after: 0,
-    })
-    .await;
-    assert!(matches!(
-        ws.recv().await,
-        ServerMessage::Error {
-            error: ErrorCode::Unauthorized,
-            ..
-        }
-    ));
+    assert_eq!(
+        hello_refused(&broker, Some(&bob), theirs()).await,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        hello_refused(&broker, None, theirs()).await,
+        ErrorCode::Unauthorized
+    );
 
     // Acting before hello.
     let mut ws = broker

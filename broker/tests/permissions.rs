@@ -11,35 +11,6 @@ use connectit_protocol::{
 };
 use support::{Broker, Frame, Ws};
 
-/// An active session: the customer's and the technician's sockets, after pick-up.
-async fn active(broker: &Broker) -> (Ws, Ws) {
-    let (cookie, created, joined) = broker.joined_session().await;
-    let mut cust = broker
-        .join(
-            Join::Customer {
-                token: joined.token.clone(),
-            },
-            0,
-            None,
-        )
-        .await;
-    let mut seen = Vec::new();
-    cust.act_ok(Action::AcceptTerms, &mut seen).await;
-    let mut tech = broker
-        .join(
-            Join::Technician {
-                session: created.id.clone(),
-            },
-            0,
-            Some(&cookie),
-        )
-        .await;
-    let picked = tech.act_ok(Action::PickUp, &mut seen).await;
-    cust.entries_until(picked).await;
-    tech.entries_until(picked).await;
-    (cust, tech)
-}
-
 /// Sends a request and returns its entry, as the customer sees it.
 async fn request(tech: &mut Ws, cust: &mut Ws, permissions: &[Permission]) -> LogEntry {
     let mut seen = Vec::new();
@@ -95,7 +66,7 @@ async fn next_signal_or_error(ws: &mut Ws) -> Option<ServerMessage> {
 #[tokio::test]
 async fn signals_flow_only_while_the_grant_stands() {
     let broker = Broker::start(|_| {}).await;
-    let (mut cust, mut tech) = active(&broker).await;
+    let (mut cust, mut tech) = broker.active_session().await;
 
     // Before any grant: refused, and the technician hears nothing.
     signal(&mut cust, Media::Screen, r#"{"type":"offer","sdp":"v=0"}"#).await;
@@ -189,7 +160,7 @@ async fn signals_flow_only_while_the_grant_stands() {
 #[tokio::test]
 async fn unanswered_requests_expire_on_the_brokers_clock_and_late_answers_are_refused() {
     let broker = Broker::start(|c| c.prompt_deadline_secs = 1).await;
-    let (mut cust, mut tech) = active(&broker).await;
+    let (mut cust, mut tech) = broker.active_session().await;
     let entry = request(&mut tech, &mut cust, &[Permission::ViewScreen]).await;
     let (id, deadline) = request_id(&entry);
     assert_eq!(
@@ -250,7 +221,7 @@ async fn unanswered_requests_expire_on_the_brokers_clock_and_late_answers_are_re
 #[tokio::test]
 async fn more_time_once_and_the_new_deadline_holds() {
     let broker = Broker::start(|c| c.prompt_deadline_secs = 1).await;
-    let (mut cust, mut tech) = active(&broker).await;
+    let (mut cust, mut tech) = broker.active_session().await;
     let (id, deadline) = request_id(&request(&mut tech, &mut cust, &[Permission::Camera]).await);
     let mut seen = Vec::new();
     cust.act_ok(Action::MoreTime { request: id }, &mut seen)
@@ -286,7 +257,7 @@ async fn more_time_once_and_the_new_deadline_holds() {
 #[tokio::test]
 async fn remote_control_offers_the_applet_and_cannot_be_granted() {
     let broker = Broker::start(|_| {}).await;
-    let (mut cust, mut tech) = active(&broker).await;
+    let (mut cust, mut tech) = broker.active_session().await;
     let (id, _) = request_id(
         &request(
             &mut tech,

@@ -210,6 +210,36 @@ impl Broker {
         (cookie, created, r.json())
     }
 
+    /// An active session (terms accepted, picked up): the customer's and the
+    /// technician's sockets, both caught up with the log.
+    pub async fn active_session(&self) -> (Ws, Ws) {
+        let (cookie, created, joined) = self.joined_session().await;
+        let mut cust = self
+            .join(
+                Join::Customer {
+                    token: joined.token.clone(),
+                },
+                0,
+                None,
+            )
+            .await;
+        let mut seen = Vec::new();
+        cust.act_ok(Action::AcceptTerms, &mut seen).await;
+        let mut tech = self
+            .join(
+                Join::Technician {
+                    session: created.id.clone(),
+                },
+                0,
+                Some(&cookie),
+            )
+            .await;
+        let picked = tech.act_ok(Action::PickUp, &mut seen).await;
+        cust.entries_until(picked).await;
+        tech.entries_until(picked).await;
+        (cust, tech)
+    }
+
     /// Opens a WebSocket with the given Origin and cookie.
     pub async fn socket(&self, path: &str, origin: &str, cookie: Option<&str>) -> Result<Ws, u16> {
         let mut request = format!("ws://{}{}", self.addr, path)
