@@ -8,6 +8,7 @@
 //! - [`console`]: the technician's console (setup, sign-in, sessions, one session);
 //! - [`session`]: what both sides share about a live session: the socket link, the
 //!   reducer that folds the log, the chat and the end confirmation;
+//! - [`rtc`]: the WebRTC glue (capture, peer connections, signals);
 //! - [`socket`]: a WebSocket that reconnects by itself and owns its handlers;
 //! - [`api`]: JSON over `fetch`, with typed errors;
 //! - [`browser`], [`clock`], [`time`]: small browser helpers, the broker's clock offset
@@ -21,6 +22,7 @@ pub mod browser;
 pub mod clock;
 pub mod console;
 pub mod customer;
+pub mod rtc;
 pub mod session;
 pub mod socket;
 pub mod text;

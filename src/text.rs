@@ -3,7 +3,9 @@
 //! sentences here; nothing else in the app writes user-visible text.
 
 use connectit_protocol::error::Field;
-use connectit_protocol::{EndReason, ErrorCode, Phase, Role, RuleViolation};
+use connectit_protocol::{
+    EndReason, ErrorCode, Media, MediaChange, Permission, Phase, Role, RuleViolation, StopCause,
+};
 
 pub const APP_NAME: &str = "ConnectIT";
 pub const LOADING: &str = "Loading…";
@@ -244,6 +246,16 @@ fn violation(violation: RuleViolation) -> String {
         RuleViolation::PresenceMismatch | RuleViolation::SequenceGap { .. } => {
             "The session was out of step. Please try again.".to_owned()
         }
+        RuleViolation::RequestPending => {
+            "A request is already waiting for an answer. Wait for it first.".to_owned()
+        }
+        RuleViolation::NoSuchRequest => "That request was already answered or ran out.".to_owned(),
+        RuleViolation::InvalidPermissions => "Choose at least one permission.".to_owned(),
+        RuleViolation::NotRequested => "That was not asked for.".to_owned(),
+        RuleViolation::Deadline => "The time to answer has run out.".to_owned(),
+        RuleViolation::AlreadyExtended => "More time was already given once.".to_owned(),
+        RuleViolation::NotGranted => "That is not allowed now.".to_owned(),
+        RuleViolation::MediaState => "Sharing has already changed. Please look again.".to_owned(),
     }
 }
 
@@ -364,3 +376,270 @@ pub const SESSION_CONNECTING_WAIT: &str = "The customer is reading the terms and
 pub const SESSION_WAITING: &str = "The customer is waiting for you. Pick the session up to \
     start chatting.";
 pub const CUSTOMER_AWAY: &str = "The customer’s connection dropped. Waiting for them to come back…";
+
+// ---- Permissions (issue 3) ---------------------------------------------------------------
+
+/// A permission in the customer's words ("see your screen").
+pub fn permission_for_customer(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewScreen => "see your screen",
+        Permission::Camera => "see your camera",
+        Permission::SendFiles => "send you files",
+        Permission::ReceiveFiles => "receive files from you",
+        Permission::SystemInfo => "read information about your system",
+        Permission::RemoteControl => "control your mouse and keyboard",
+    }
+}
+
+/// A permission in the technician's words ("see the screen").
+pub fn permission_for_technician(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewScreen => "see the screen",
+        Permission::Camera => "see the camera",
+        Permission::SendFiles => "send files",
+        Permission::ReceiveFiles => "receive files",
+        Permission::SystemInfo => "read system information",
+        Permission::RemoteControl => "remote control",
+    }
+}
+
+/// What a permission lets the technician do, one sentence for the prompt.
+pub fn permission_detail(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewScreen => {
+            "You choose a screen, window or tab. They see it live; you can pause or stop at \
+             any time."
+        }
+        Permission::Camera => "They see what your camera shows, to look at hardware.",
+        Permission::SendFiles => "They can offer you files; you accept each one first.",
+        Permission::ReceiveFiles => "You can send them files you pick.",
+        Permission::SystemInfo => {
+            "Your browser, operating system, screen and language. You see what is sent first."
+        }
+        Permission::RemoteControl => {
+            "A web page cannot do this. It needs the support applet, which you can download."
+        }
+    }
+}
+
+/// "a, b and c".
+pub fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The customer's words for a list of permissions, with "see your screen and camera"
+/// said once.
+fn customer_list(permissions: &[Permission]) -> String {
+    let both =
+        permissions.contains(&Permission::ViewScreen) && permissions.contains(&Permission::Camera);
+    let words: Vec<&str> = permissions
+        .iter()
+        .filter_map(|p| match p {
+            Permission::ViewScreen if both => Some("see your screen and camera"),
+            Permission::Camera if both => None,
+            p => Some(permission_for_customer(*p)),
+        })
+        .collect();
+    and_list(&words)
+}
+
+fn technician_list(permissions: &[Permission]) -> String {
+    let both =
+        permissions.contains(&Permission::ViewScreen) && permissions.contains(&Permission::Camera);
+    let words: Vec<&str> = permissions
+        .iter()
+        .filter_map(|p| match p {
+            Permission::ViewScreen if both => Some("see the screen and camera"),
+            Permission::Camera if both => None,
+            p => Some(permission_for_technician(*p)),
+        })
+        .collect();
+    and_list(&words)
+}
+
+fn with_reason(line: String, reason: &str) -> String {
+    if reason.trim().is_empty() {
+        format!("{line}.")
+    } else {
+        format!("{line}: “{reason}”")
+    }
+}
+
+pub fn line_requested(
+    technician: &str,
+    permissions: &[Permission],
+    reason: &str,
+    is_customer: bool,
+) -> String {
+    if is_customer {
+        with_reason(
+            format!("{technician} asked to {}", customer_list(permissions)),
+            reason,
+        )
+    } else {
+        with_reason(
+            format!("You asked to {}", technician_list(permissions)),
+            reason,
+        )
+    }
+}
+
+pub fn line_granted(permissions: &[Permission], is_customer: bool) -> String {
+    if is_customer {
+        format!("You allowed: {}", customer_list(permissions))
+    } else {
+        format!("The customer allowed: {}", technician_list(permissions))
+    }
+}
+
+pub fn line_revoked(permissions: &[Permission], is_customer: bool) -> String {
+    if is_customer {
+        format!("You took back: {}", customer_list(permissions))
+    } else {
+        format!("The customer took back: {}", technician_list(permissions))
+    }
+}
+
+pub const LINE_DENIED_SELF: &str = "You refused";
+pub const LINE_DENIED: &str = "The customer refused";
+pub const LINE_EXPIRED_SELF: &str = "No answer in time: refused";
+pub const LINE_EXPIRED: &str = "The customer did not answer in time: refused. Ask again if needed";
+pub const LINE_EXTENDED_SELF: &str = "You asked for more time";
+pub const LINE_EXTENDED: &str = "The customer asked for more time";
+pub const LINE_APPLET_OFFERED_SELF: &str = "The remote control applet was offered";
+pub const LINE_APPLET_OFFERED: &str = "The customer was offered the remote control applet";
+
+fn media_words(media: Media, is_customer: bool) -> &'static str {
+    match (media, is_customer) {
+        (Media::Screen, true) => "your screen",
+        (Media::Camera, true) => "your camera",
+        (Media::Screen, false) => "the screen",
+        (Media::Camera, false) => "the camera",
+    }
+}
+
+pub fn line_media(media: Media, change: MediaChange, is_customer: bool) -> String {
+    let what = media_words(media, is_customer);
+    let who = if is_customer { "You" } else { "The customer" };
+    match change {
+        MediaChange::Started => format!("{who} started sharing {what}"),
+        MediaChange::Paused => format!("{who} paused sharing {what}"),
+        MediaChange::Resumed => format!("{who} resumed sharing {what}"),
+        MediaChange::Stopped {
+            cause: StopCause::Customer,
+        } => format!("{who} stopped sharing {what}"),
+        MediaChange::Stopped {
+            cause: StopCause::Browser,
+        } => match media {
+            Media::Screen => "Sharing stopped by the browser".to_owned(),
+            Media::Camera => "The camera was stopped by the browser".to_owned(),
+        },
+        MediaChange::Stopped {
+            cause: StopCause::Failed,
+        } => format!("Sharing {what} could not go on"),
+    }
+}
+
+pub fn line_peer_restarted(media: Media) -> String {
+    match media {
+        Media::Screen => "The connection was restarted (screen)".to_owned(),
+        Media::Camera => "The connection was restarted (camera)".to_owned(),
+    }
+}
+
+// ---- The customer's prompt -------------------------------------------------------------
+
+pub const PROMPT_TITLE: &str = "Permission requested";
+pub const PROMPT_INTRO: &str = "Choose what you allow. You can take it back at any time.";
+pub const PROMPT_REASON: &str = "Their reason:";
+pub const PROMPT_NO_REASON: &str = "They gave no reason.";
+pub const PROMPT_CONFIDENTIAL: &str = "Before you allow anything, close documents, e-mails and \
+    windows with confidential information.";
+pub const GRANT_ALL: &str = "Allow all";
+pub const GRANT_SELECTED: &str = "Allow the chosen ones";
+pub const DENY: &str = "Refuse";
+pub const MORE_TIME: &str = "More time";
+pub const MORE_TIME_USED: &str = "More time was given once.";
+pub const PROMPT_REMAINING_BEFORE: &str = "Time left to answer:";
+pub const PROMPT_REMAINING_AFTER: &str = "seconds. No answer means no.";
+pub const APPLET_OFFER: &str = "Remote control needs the support applet: a web page cannot \
+    control your mouse and keyboard.";
+pub const APPLET_OFFER_LINK: &str = "Download the support applet";
+pub const NOTIFICATION_BODY: &str = "Your support representative is waiting for your answer.";
+
+pub fn prompt_heading(technician: &str) -> String {
+    format!("{technician} asks for permission")
+}
+
+/// The hidden title when a prompt waits.
+pub fn prompt_title(organisation: &str) -> String {
+    format!("(!) {}", title(PROMPT_TITLE, organisation))
+}
+
+/// What screen readers hear at the marks of a countdown.
+pub fn seconds_left(secs: u64) -> String {
+    match secs {
+        1 => "1 second left to answer.".to_owned(),
+        n => format!("{n} seconds left to answer."),
+    }
+}
+
+// ---- What is granted, and sharing ------------------------------------------------------
+
+pub const GRANTED_HEADING: &str = "What the support representative may do now";
+pub const GRANTED_NOTHING: &str = "Nothing. They can only chat with you.";
+pub const REVOKE: &str = "Take back";
+pub const REVOKE_ALL: &str = "Take back everything";
+
+pub fn revoke_label(p: Permission) -> String {
+    format!("Take back: {}", permission_for_customer(p))
+}
+
+pub const SHARING_SCREEN: &str = "Your screen is being shared";
+pub const SHARING_PAUSED: &str = "Paused: nothing is sent until you resume.";
+pub const SHARING_CAMERA: &str = "Your camera is being shared";
+pub const PAUSE: &str = "Pause";
+pub const RESUME: &str = "Resume";
+pub const STOP_SHARING: &str = "Stop sharing";
+pub const STOP_CAMERA: &str = "Stop the camera";
+pub const SELF_PREVIEW: &str = "What you share";
+pub const CAPTURE_FAILED: &str = "Your browser could not start sharing. Nothing was shared.";
+
+// ---- The console's requests and views ----------------------------------------------------
+
+pub const REQUEST_HEADING: &str = "Ask for permission";
+pub const REQUEST_REASON: &str = "Reason (optional, the customer sees it)";
+pub const REQUEST_SUBMIT: &str = "Ask";
+pub const REQUEST_NOTHING_CHOSEN: &str = "Choose at least one permission.";
+pub const PENDING_HEADING: &str = "Waiting for the customer’s answer";
+pub const PENDING_REMAINING_AFTER: &str = "seconds left";
+pub const CUSTOMER_GRANTED_HEADING: &str = "Granted now";
+pub const CUSTOMER_GRANTED_NOTHING: &str = "Nothing is granted.";
+pub const SCREEN_HEADING: &str = "Customer’s screen";
+pub const CAMERA_HEADING: &str = "Customer’s camera";
+pub const MEDIA_OFF: &str = "Not shared.";
+pub const MEDIA_PAUSED: &str = "Paused by the customer: no frames are sent.";
+pub const MEDIA_WAITING: &str = "Connecting…";
+pub const VIEW_FIT: &str = "Fit";
+pub const VIEW_ACTUAL: &str = "1:1";
+pub const VIEW_FULLSCREEN: &str = "Full screen";
+
+pub fn capitalised(words: &str) -> String {
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `1280 × 720 · 30 fps`.
+pub fn stream_stats(width: u32, height: u32, fps: Option<f64>) -> String {
+    match fps {
+        Some(fps) => format!("{width} × {height} · {} fps", fps.round() as u64),
+        None => format!("{width} × {height}"),
+    }
+}

@@ -1,11 +1,17 @@
 //! The technician console (`/console`): first-account setup, sign-in, then the home
-//! view with the sessions ([`home`]). [`Auth`] is the one state machine of who is
+//! view with the sessions ([`home`]); in one session, the permission requests
+//! ([`request`], [`permissions`]) and the customer's screen and camera ([`screen`],
+//! [`media`]). [`Auth`] is the one state machine of who is
 //! signed in.
 
 pub mod form;
 pub mod home;
 pub mod list;
+pub mod media;
 pub mod new_session;
+pub mod permissions;
+pub mod request;
+pub mod screen;
 pub mod session_view;
 pub mod sessions;
 pub mod setup;

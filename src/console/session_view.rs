@@ -1,12 +1,16 @@
 //! One session as the technician sees it (`#session-view`): its log from the start,
-//! "Pick up" while the customer waits, the chat once active, "End session" with a
-//! confirmation, and the way back to the list.
+//! "Pick up" while the customer waits, the chat once active, the permission requests
+//! and the customer's screen and camera, "End session" with a confirmation, and the
+//! way back to the list.
 
 use connectit_protocol::wire::Join;
-use connectit_protocol::{Action, Phase, Role, SessionId};
+use connectit_protocol::{Action, Media, Phase, Role, SessionId};
 use yew::prelude::*;
 
 use super::list::phase_attr;
+use super::media::use_technician_media;
+use super::permissions::PermissionsPanel;
+use super::screen::MediaView;
 use crate::session::live::LiveAction;
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ChatInput, ChatLog, ConfirmEnd, Pending};
@@ -25,6 +29,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let handle = use_session(Join::Technician {
         session: props.id.clone(),
     });
+    let incoming = use_technician_media(&handle);
     let live = &*handle.live;
     let state = &live.state;
     let back = props.on_back.reform(|_: MouseEvent| ());
@@ -38,6 +43,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
         let act = act.clone();
         Callback::from(move |()| {
             let _ = act.emit(action.clone());
+        })
+    };
+    let on_request = {
+        let act = handle.act.clone();
+        Callback::from(move |action: Action| {
+            let _ = act.emit(action);
         })
     };
     let on_chat = {
@@ -89,6 +100,14 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                 </button>
             }
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
+            if matches!(state.phase, Phase::Active | Phase::Ended) {
+                <div class="media-views">
+                    <MediaView media={Media::Screen} state={state.screen} stream={incoming.get(Media::Screen)} />
+                    <MediaView media={Media::Camera} state={state.camera} stream={incoming.get(Media::Camera)} />
+                </div>
+                <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
+                    on_request={on_request} />
+            }
             <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
             if state.phase == Phase::Active {
                 <ChatInput on_send={on_chat} />

@@ -1,13 +1,19 @@
 //! The customer page (`/`): loads the public configuration, then runs the customer's
 //! [`flow`]: PIN ([`pin`]), terms ([`terms`]), waiting and chat ([`session`],
-//! [`chat`]), the end and the survey ([`end`], [`survey`]).
+//! [`chat`]), the permission prompt ([`prompt`]), what is granted ([`granted`]), the
+//! sharing indicators ([`sharing`]) and the outgoing media behind them ([`media`]), the
+//! end and the survey ([`end`], [`survey`]).
 
 pub mod chat;
 pub mod end;
 pub mod flow;
+pub mod granted;
+pub mod media;
 pub mod pin;
+pub mod prompt;
 pub mod saved;
 pub mod session;
+pub mod sharing;
 pub mod survey;
 pub mod terms;
 

@@ -1,16 +1,22 @@
 //! The customer's live session: opens the session socket with the token, folds the log,
 //! and shows what the session's phase calls for: the terms, the waiting room or the
-//! chat, with the X to end it. When the log says it ended, the flow moves on.
+//! chat (with the permission prompt, the sharing indicators and what is granted), with
+//! the X to end it. When the log says it ended, the flow moves on.
 
 use std::rc::Rc;
 
 use connectit_protocol::api::PublicConfig;
 use connectit_protocol::wire::Join;
-use connectit_protocol::{Action, EndReason, Phase};
+use connectit_protocol::{Action, EndReason, Media, Phase};
 use yew::prelude::*;
 
 use super::chat::CustomerChat;
+use super::granted::GrantedPanel;
+use super::media::use_customer_media;
+use super::prompt::PermissionPrompt;
+use super::sharing::SharingIndicator;
 use super::terms::Terms;
+use crate::session::entry::media_attr;
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ConfirmEnd, Pending};
 use crate::text;
@@ -31,6 +37,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
     let handle = use_session(Join::Customer {
         token: props.token.to_string(),
     });
+    let media = use_customer_media(&handle);
     let live = &*handle.live;
     let state = &live.state;
     let organisation: AttrValue = props.config.organisation.clone().into();
@@ -82,11 +89,39 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 on_accept={send(Action::AcceptTerms)} on_decline={send(Action::DeclineTerms)} />
         },
         Phase::Waiting => html! { <Waiting organisation={organisation.clone()} /> },
-        Phase::Active => html! {
-            <CustomerChat organisation={organisation.clone()}
-                technician={AttrValue::from(state.technician.clone().unwrap_or_default())}
-                entries={live.entries.clone()} act={handle.act.clone()} />
-        },
+        Phase::Active => {
+            let technician = AttrValue::from(state.technician.clone().unwrap_or_default());
+            let prompt = state.pending.clone().map(|pending| {
+                let request = pending.request;
+                let on_answer = media.on_answer.reform(move |answer| (request, answer));
+                html! {
+                    <PermissionPrompt key={request.to_string()} {pending} technician={technician.clone()}
+                        organisation={organisation.clone()}
+                        applet_url={AttrValue::from(props.config.applet_url.clone())}
+                        busy={live.is_pending(Pending::Answer) || live.is_pending(Pending::MoreTime)}
+                        {on_answer} />
+                }
+            });
+            let indicators = [Media::Screen, Media::Camera].into_iter().filter_map(|m| {
+                media.shares.get(m).map(|shown| html! {
+                    <SharingIndicator key={media_attr(m)} media={m} stream={Clone::clone(&shown.stream)}
+                        paused={shown.paused} on_control={media.on_control.clone()} />
+                })
+            });
+            html! {
+                <>
+                    { for prompt }
+                    if media.problem.is_some() {
+                        <p id="capture-problem" class="notice" role="alert">{ text::CAPTURE_FAILED }</p>
+                    }
+                    { for indicators }
+                    <CustomerChat organisation={organisation.clone()} {technician}
+                        entries={live.entries.clone()} act={handle.act.clone()} />
+                    <GrantedPanel granted={state.granted.clone()} busy={live.is_pending(Pending::Revoke)}
+                        on_revoke={media.on_revoke.clone()} />
+                </>
+            }
+        }
         Phase::Ended => html! {},
     };
     let can_end = matches!(

@@ -1,7 +1,7 @@
 //! One log entry as a line of the conversation: who wrote it, as whom the viewer sees
 //! them, and its words. Chat text stays text: it is never parsed as HTML.
 
-use connectit_protocol::{Author, EntryKind, LogEntry, Role};
+use connectit_protocol::{Author, EntryKind, LogEntry, Media, Permission, Role};
 
 use crate::text;
 
@@ -22,6 +22,26 @@ pub struct Line {
     pub text: String,
 }
 
+/// A permission's name as serde writes it (`view_screen`), for ids and `data-permission`.
+pub fn permission_attr(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewScreen => "view_screen",
+        Permission::Camera => "camera",
+        Permission::SendFiles => "send_files",
+        Permission::ReceiveFiles => "receive_files",
+        Permission::SystemInfo => "system_info",
+        Permission::RemoteControl => "remote_control",
+    }
+}
+
+/// A media's name as serde writes it (`screen`, `camera`).
+pub fn media_attr(m: Media) -> &'static str {
+    match m {
+        Media::Screen => "screen",
+        Media::Camera => "camera",
+    }
+}
+
 pub fn author_attr(author: Author) -> &'static str {
     match author {
         Author::Customer => "customer",
@@ -38,7 +58,6 @@ pub fn technician_name(entries: &[LogEntry]) -> Option<&str> {
     })
 }
 
-/// Describes `entry` for a viewer in `viewer`'s role.
 /// The protocol's name for an entry's type.
 pub fn kind_attr(kind: &EntryKind) -> &'static str {
     match kind {
@@ -51,6 +70,15 @@ pub fn kind_attr(kind: &EntryKind) -> &'static str {
         EntryKind::Reconnected { .. } => "reconnected",
         EntryKind::SessionEnded { .. } => "session_ended",
         EntryKind::SurveySubmitted { .. } => "survey_submitted",
+        EntryKind::PermissionRequested { .. } => "permission_requested",
+        EntryKind::PermissionGranted { .. } => "permission_granted",
+        EntryKind::PermissionDenied { .. } => "permission_denied",
+        EntryKind::PermissionExpired { .. } => "permission_expired",
+        EntryKind::PermissionExtended { .. } => "permission_extended",
+        EntryKind::PermissionsRevoked { .. } => "permissions_revoked",
+        EntryKind::AppletOffered { .. } => "applet_offered",
+        EntryKind::Media { .. } => "media",
+        EntryKind::PeerRestarted { .. } => "peer_restarted",
     }
 }
 
@@ -142,5 +170,46 @@ pub fn line(entry: &LogEntry, viewer: Role, technician: Option<&str>) -> Line {
         } else {
             text::line_survey(*rating, *resolved, comment)
         }),
+        EntryKind::PermissionRequested {
+            permissions,
+            reason,
+            ..
+        } => event(text::line_requested(
+            technician.unwrap_or(text::TECHNICIAN),
+            permissions,
+            reason,
+            is_customer,
+        )),
+        EntryKind::PermissionGranted { granted, .. } => {
+            event(text::line_granted(granted, is_customer))
+        }
+        EntryKind::PermissionDenied { .. } => {
+            event(pick(is_customer, text::LINE_DENIED_SELF, text::LINE_DENIED))
+        }
+        EntryKind::PermissionExpired { .. } => event(pick(
+            is_customer,
+            text::LINE_EXPIRED_SELF,
+            text::LINE_EXPIRED,
+        )),
+        EntryKind::PermissionExtended { .. } => event(pick(
+            is_customer,
+            text::LINE_EXTENDED_SELF,
+            text::LINE_EXTENDED,
+        )),
+        EntryKind::PermissionsRevoked { permissions } => {
+            event(text::line_revoked(permissions, is_customer))
+        }
+        EntryKind::AppletOffered { .. } => event(pick(
+            is_customer,
+            text::LINE_APPLET_OFFERED_SELF,
+            text::LINE_APPLET_OFFERED,
+        )),
+        EntryKind::Media { media, change } => event(text::line_media(*media, *change, is_customer)),
+        EntryKind::PeerRestarted { media } => event(text::line_peer_restarted(*media)),
     }
+}
+
+/// The customer's words or the technician's.
+fn pick(is_customer: bool, customer: &str, technician: &str) -> String {
+    if is_customer { customer } else { technician }.to_owned()
 }

@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use connectit_protocol::wire::Join;
-use connectit_protocol::{Action, Phase};
+use connectit_protocol::wire::{Join, SignalBody};
+use connectit_protocol::{Action, Media, Phase};
 use yew::prelude::*;
 
-use super::link::SessionLink;
+use super::link::{LinkEvent, SessionLink};
 use super::live::{Live, LiveAction, Pending};
 use crate::browser;
 use crate::socket::NotConnected;
@@ -23,19 +23,62 @@ pub struct SessionHandle {
     pub live: UseReducerHandle<Live>,
     /// Sends an action; `Err` when not connected (nothing was sent).
     pub act: Callback<Action, Result<(), NotConnected>>,
+    /// WebRTC signals to and from the other member.
+    pub signals: Signals,
+}
+
+/// Who hears the signals that arrive.
+type SignalSink = Rc<RefCell<Option<Callback<(Media, SignalBody)>>>>;
+
+/// The session socket's WebRTC signalling: send a signal to the other member, and name
+/// the one listener that hears theirs (the page's peer connections).
+#[derive(Clone)]
+pub struct Signals {
+    link: Rc<RefCell<Option<SessionLink>>>,
+    sink: SignalSink,
+}
+
+impl PartialEq for Signals {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.link, &other.link) && Rc::ptr_eq(&self.sink, &other.sink)
+    }
+}
+
+impl Signals {
+    /// Sends `body` for the other member's peer connection of `media`.
+    pub fn send(&self, media: Media, body: &SignalBody) -> Result<(), NotConnected> {
+        match self.link.borrow().as_ref() {
+            Some(link) => link.signal(media, body),
+            None => Err(NotConnected),
+        }
+    }
+
+    /// Sets (or, with `None`, removes) the listener of incoming signals.
+    pub fn listen(&self, listener: Option<Callback<(Media, SignalBody)>>) {
+        *self.sink.borrow_mut() = listener;
+    }
 }
 
 #[hook]
 pub fn use_session(join: Join) -> SessionHandle {
     let live = use_reducer(Live::default);
     let holder: Rc<RefCell<Option<SessionLink>>> = use_mut_ref(|| None);
+    let sink: SignalSink = use_mut_ref(|| None);
 
     {
         let holder = holder.clone();
         let dispatcher = live.dispatcher();
+        let sink = sink.clone();
         use_effect_with(join, move |join| {
-            let on_event =
-                Callback::from(move |event| dispatcher.dispatch(LiveAction::Link(event)));
+            let on_event = Callback::from(move |event| match event {
+                LinkEvent::Signal { media, body } => {
+                    let listener = sink.borrow().clone();
+                    if let Some(listener) = listener {
+                        listener.emit((media, body));
+                    }
+                }
+                event => dispatcher.dispatch(LiveAction::Link(event)),
+            });
             let link = browser::ws_url(SESSION_WS_PATH)
                 .map(|url| SessionLink::open(url, join.clone(), 0, on_event));
             *holder.borrow_mut() = link;
@@ -58,6 +101,10 @@ pub fn use_session(join: Join) -> SessionHandle {
         });
     }
 
+    let signals = Signals {
+        link: holder.clone(),
+        sink,
+    };
     let act = {
         let dispatcher = live.dispatcher();
         Callback::from(move |action: Action| {
@@ -79,5 +126,5 @@ pub fn use_session(join: Join) -> SessionHandle {
         })
     };
 
-    SessionHandle { live, act }
+    SessionHandle { live, act, signals }
 }

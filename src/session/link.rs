@@ -6,8 +6,10 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use connectit_protocol::wire::Join;
-use connectit_protocol::{Action, ClientMessage, ErrorCode, LogEntry, Role, Seq, ServerMessage};
+use connectit_protocol::wire::{Join, SignalBody};
+use connectit_protocol::{
+    Action, ClientMessage, ErrorCode, IceServer, LogEntry, Media, Role, Seq, ServerMessage,
+};
 use gloo_timers::callback::Interval;
 use yew::Callback;
 
@@ -38,6 +40,12 @@ pub enum LinkEvent {
     /// The broker accepted us in this role.
     Welcome {
         role: Role,
+        ice_servers: Vec<IceServer>,
+    },
+    /// A WebRTC signal from the other member (a payload that does not parse is dropped).
+    Signal {
+        media: Media,
+        body: SignalBody,
     },
     /// The next entry of the log (never a duplicate, never out of order).
     Entry(LogEntry),
@@ -117,6 +125,12 @@ impl SessionLink {
         Ok(id)
     }
 
+    /// Sends a WebRTC signal for the other member's peer connection of `media`.
+    pub fn signal(&self, media: Media, body: &SignalBody) -> Result<(), NotConnected> {
+        let payload = serde_json::to_string(body).map_err(|_| NotConnected)?;
+        send(&self.socket, &ClientMessage::Signal { media, payload })
+    }
+
     /// The session is over: do not reconnect once the broker closes the socket.
     pub fn finish(&self) {
         self.socket.stop_reconnecting();
@@ -161,12 +175,22 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                 return;
             };
             match message {
-                ServerMessage::Welcome { role, now, .. } => {
+                ServerMessage::Welcome {
+                    role,
+                    now,
+                    ice_servers,
+                    ..
+                } => {
                     clock::rough_sample(now);
                     socket.healthy();
                     send_ping(socket);
                     emit(LinkEvent::Status(LinkStatus::Online));
-                    emit(LinkEvent::Welcome { role });
+                    emit(LinkEvent::Welcome { role, ice_servers });
+                }
+                ServerMessage::Signal { media, payload } => {
+                    if let Ok(body) = serde_json::from_str::<SignalBody>(&payload) {
+                        emit(LinkEvent::Signal { media, body });
+                    }
                 }
                 ServerMessage::Entry(entry) => {
                     let last = shared.last_seq.get();

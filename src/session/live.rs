@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use connectit_protocol::{Action, ErrorCode, LogEntry, SessionState};
+use connectit_protocol::{Action, ErrorCode, IceServer, LogEntry, SessionState};
 use yew::Reducible;
 
 use super::link::{LinkEvent, LinkStatus};
@@ -17,6 +17,14 @@ pub enum Pending {
     PickUp,
     Chat,
     End,
+    /// A permission request (technician).
+    Request,
+    /// A grant or a refusal (customer).
+    Answer,
+    MoreTime,
+    Revoke,
+    /// A media change or a peer restart.
+    Media,
 }
 
 impl From<&Action> for Pending {
@@ -27,6 +35,11 @@ impl From<&Action> for Pending {
             Action::PickUp => Pending::PickUp,
             Action::Chat { .. } => Pending::Chat,
             Action::End => Pending::End,
+            Action::RequestPermissions { .. } => Pending::Request,
+            Action::Grant { .. } | Action::Deny { .. } => Pending::Answer,
+            Action::MoreTime { .. } => Pending::MoreTime,
+            Action::Revoke { .. } => Pending::Revoke,
+            Action::Media { .. } | Action::PeerRestarted { .. } => Pending::Media,
         }
     }
 }
@@ -51,6 +64,8 @@ pub struct Live {
     pub status: LinkStatus,
     /// Whether the broker welcomed us at least once.
     pub welcomed: bool,
+    /// The ICE servers for this session's peer connections (from the last welcome).
+    pub ice_servers: Rc<Vec<IceServer>>,
     /// Actions sent and not answered, by id.
     pub pending: Vec<(u32, Pending)>,
     pub notice: Option<Notice>,
@@ -91,8 +106,9 @@ impl Reducible for Live {
             LiveAction::DismissNotice => next.notice = None,
             LiveAction::Link(event) => match event {
                 LinkEvent::Status(status) => next.status = status,
-                LinkEvent::Welcome { .. } => {
+                LinkEvent::Welcome { ice_servers, .. } => {
                     next.welcomed = true;
+                    next.ice_servers = Rc::new(ice_servers);
                     if next.notice == Some(Notice::NotConnected) {
                         next.notice = None;
                     }
@@ -106,12 +122,20 @@ impl Reducible for Live {
                     Rc::make_mut(&mut next.entries).push(entry);
                 }
                 LinkEvent::Ack { id, .. } => next.pending.retain(|(x, _)| *x != id),
+                // A refused WebRTC signal (no id) races a revocation or the end: the
+                // log tells the user what happened, the refusal adds nothing.
+                LinkEvent::Refused {
+                    id: None,
+                    error: ErrorCode::NotAllowed { .. },
+                } => {}
                 LinkEvent::Refused { id, error } => {
                     if let Some(id) = id {
                         next.pending.retain(|(x, _)| *x != id);
                     }
                     next.notice = Some(Notice::Refused(error));
                 }
+                // Signals go straight to the peer connections, not through the state.
+                LinkEvent::Signal { .. } => return self,
                 LinkEvent::Lost { ids } => {
                     next.pending.retain(|(x, _)| !ids.contains(x));
                     next.notice = Some(Notice::Unconfirmed);

@@ -1,17 +1,19 @@
 //! What the customer page and the console share about one live session: the socket
 //! link ([`link`]), the reducer that folds the log ([`live`]), the hook that ties them
-//! to a component ([`hook`]), and the views of the log, the chat input and the end
-//! confirmation.
+//! to a component ([`hook`], which also carries the WebRTC signals), and the views of
+//! the log, the chat input, the end confirmation, countdowns and videos.
 
 pub mod chat;
 pub mod confirm;
+pub mod countdown;
 pub mod entry;
 pub mod hook;
 pub mod link;
 pub mod live;
 pub mod notice;
+pub mod video;
 
 pub use chat::{ChatInput, ChatLog};
 pub use confirm::ConfirmEnd;
-pub use hook::{use_session, SessionHandle};
+pub use hook::{use_session, SessionHandle, Signals};
 pub use live::{Live, Pending};

@@ -1,0 +1,186 @@
+//! The technician's incoming media: one answering peer connection per media, made when
+//! the customer's offer arrives while the grant stands, and closed when the log says the
+//! media stopped, was revoked, or the session ended (or the customer hung up). The
+//! streams it receives are what the screen and camera views play.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use connectit_protocol::wire::SignalBody;
+use connectit_protocol::{IceServer, Media, MediaState, Phase, SessionState};
+use web_sys::MediaStream;
+use yew::prelude::*;
+
+use crate::rtc::{Peer, PeerEvent, PeerRole};
+use crate::session::{SessionHandle, Signals};
+
+const MEDIA: [Media; 2] = [Media::Screen, Media::Camera];
+
+/// The streams received, for the views.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Incoming {
+    pub screen: Option<MediaStream>,
+    pub camera: Option<MediaStream>,
+}
+
+impl Incoming {
+    pub fn get(&self, media: Media) -> Option<MediaStream> {
+        match media {
+            Media::Screen => self.screen.clone(),
+            Media::Camera => self.camera.clone(),
+        }
+    }
+
+    fn slot(&mut self, media: Media) -> &mut Option<MediaStream> {
+        match media {
+            Media::Screen => &mut self.screen,
+            Media::Camera => &mut self.camera,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Peers {
+    screen: Option<Peer>,
+    camera: Option<Peer>,
+}
+
+impl Peers {
+    fn slot(&mut self, media: Media) -> &mut Option<Peer> {
+        match media {
+            Media::Screen => &mut self.screen,
+            Media::Camera => &mut self.camera,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Ctl {
+    peers: Rc<RefCell<Peers>>,
+    state: Rc<RefCell<SessionState>>,
+    ice: Rc<RefCell<Rc<Vec<IceServer>>>>,
+    /// Each media's state at the last look, to see it stop.
+    before: Rc<RefCell<[MediaState; 2]>>,
+    signals: Signals,
+    streams: UseStateHandle<Incoming>,
+    /// The streams as last set (the state handle's value may be older).
+    current: Rc<RefCell<Incoming>>,
+}
+
+impl Ctl {
+    fn allowed(&self, media: Media) -> bool {
+        let state = self.state.borrow();
+        state.phase == Phase::Active && state.has(media.permission())
+    }
+
+    fn set_stream(&self, media: Media, stream: Option<MediaStream>) {
+        let mut current = self.current.borrow_mut();
+        *current.slot(media) = stream;
+        self.streams.set(current.clone());
+    }
+
+    fn signal(&self, media: Media, body: SignalBody) {
+        match body {
+            SignalBody::Hangup => self.close(media),
+            SignalBody::Offer { .. } => {
+                if !self.allowed(media) {
+                    return;
+                }
+                let exists = self.peers.borrow_mut().slot(media).is_some();
+                if !exists {
+                    let on_event = {
+                        let ctl = self.clone();
+                        Callback::from(move |event| ctl.peer_event(media, event))
+                    };
+                    let ice = self.ice.borrow().clone();
+                    match Peer::new(PeerRole::Answerer, &ice, on_event) {
+                        Ok(peer) => *self.peers.borrow_mut().slot(media) = Some(peer),
+                        Err(_) => return,
+                    }
+                }
+                if let Some(peer) = self.peers.borrow_mut().slot(media).as_ref() {
+                    peer.receive(body);
+                }
+            }
+            SignalBody::Candidate { .. } | SignalBody::Answer { .. } => {
+                if let Some(peer) = self.peers.borrow_mut().slot(media).as_ref() {
+                    peer.receive(body);
+                }
+            }
+        }
+    }
+
+    fn peer_event(&self, media: Media, event: PeerEvent) {
+        match event {
+            PeerEvent::Signal(body) => {
+                if self.allowed(media) {
+                    let _ = self.signals.send(media, &body);
+                }
+            }
+            PeerEvent::Remote(stream) => self.set_stream(media, Some(stream)),
+            // A connection that cannot take the customer's offer is made anew on the
+            // next one.
+            PeerEvent::Failed(_) => self.close(media),
+            PeerEvent::Restarted => {}
+        }
+    }
+
+    fn close(&self, media: Media) {
+        let peer = self.peers.borrow_mut().slot(media).take();
+        drop(peer);
+        if self.current.borrow_mut().slot(media).is_some() {
+            self.set_stream(media, None);
+        }
+    }
+
+    /// Closes what the log no longer allows, or what it says stopped.
+    fn sync(&self) {
+        let now = {
+            let state = self.state.borrow();
+            [state.screen, state.camera]
+        };
+        let before = std::mem::replace(&mut *self.before.borrow_mut(), now);
+        for (i, media) in MEDIA.into_iter().enumerate() {
+            let stopped = before[i] != MediaState::Off && now[i] == MediaState::Off;
+            if stopped || !self.allowed(media) {
+                self.close(media);
+            }
+        }
+    }
+}
+
+#[hook]
+pub fn use_technician_media(handle: &SessionHandle) -> Incoming {
+    let streams = use_state(Incoming::default);
+    let ctl = Ctl {
+        peers: use_mut_ref(Peers::default),
+        state: use_mut_ref(SessionState::default),
+        ice: use_mut_ref(|| Rc::new(Vec::new())),
+        before: use_mut_ref(|| [MediaState::Off; 2]),
+        signals: handle.signals.clone(),
+        streams: streams.clone(),
+        current: use_mut_ref(Incoming::default),
+    };
+    *ctl.state.borrow_mut() = handle.live.state.clone();
+    *ctl.ice.borrow_mut() = handle.live.ice_servers.clone();
+    {
+        let ctl = ctl.clone();
+        use_effect_with((), move |_| {
+            let listener = {
+                let ctl = ctl.clone();
+                Callback::from(move |(media, body)| ctl.signal(media, body))
+            };
+            ctl.signals.listen(Some(listener));
+            move || {
+                ctl.signals.listen(None);
+                let peers = std::mem::take(&mut *ctl.peers.borrow_mut());
+                drop(peers);
+            }
+        });
+    }
+    {
+        let ctl = ctl.clone();
+        use_effect(move || ctl.sync());
+    }
+    (*streams).clone()
+}

@@ -1,0 +1,63 @@
+//! The technician's view of the permissions: the request form, the request waiting for
+//! an answer with its countdown (`#pending-request`), and what the customer has granted
+//! right now (`#customer-granted`).
+
+use connectit_protocol::{Action, Phase, SessionState};
+use yew::prelude::*;
+
+use super::request::RequestForm;
+use crate::session::countdown::Countdown;
+use crate::session::entry::permission_attr;
+use crate::text;
+
+#[derive(Properties, PartialEq)]
+pub struct PermissionsProps {
+    pub state: SessionState,
+    /// A request is on its way to the broker.
+    #[prop_or_default]
+    pub busy: bool,
+    pub on_request: Callback<Action>,
+}
+
+#[component]
+pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
+    let state = &props.state;
+    let active = state.phase == Phase::Active;
+    let enabled = active && state.pending.is_none() && !props.busy;
+    let granted = state.granted.iter().map(|p| {
+        html! {
+            <li key={permission_attr(*p)} data-permission={permission_attr(*p)}>
+                { text::capitalised(text::permission_for_technician(*p)) }
+            </li>
+        }
+    });
+    html! {
+        <section class="permissions" aria-labelledby="permissions-heading">
+            <h2 id="permissions-heading" class="visually-hidden">{ text::REQUEST_HEADING }</h2>
+            if active {
+                <RequestForm {enabled} on_request={props.on_request.clone()} />
+            }
+            if let Some(pending) = &state.pending {
+                <div id="pending-request" class="pending-request" role="status"
+                    data-request={pending.request.to_string()}>
+                    <p>
+                        <strong>{ text::PENDING_HEADING }</strong>{ ": " }
+                        { text::and_list(&pending.permissions.iter()
+                            .map(|p| text::permission_for_technician(*p)).collect::<Vec<_>>()) }
+                    </p>
+                    <p class="remaining">
+                        <Countdown id="pending-remaining" deadline={pending.deadline} />
+                        { " " }{ text::PENDING_REMAINING_AFTER }
+                    </p>
+                </div>
+            }
+            <div class="customer-granted">
+                <h3>{ text::CUSTOMER_GRANTED_HEADING }</h3>
+                <ul id="customer-granted" class="grant-list">{ for granted }</ul>
+                if state.granted.is_empty() {
+                    <p class="muted">{ text::CUSTOMER_GRANTED_NOTHING }</p>
+                }
+            </div>
+        </section>
+    }
+}

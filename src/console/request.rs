@@ -1,0 +1,100 @@
+//! The technician's request form (`#request-form`): one checkbox per permission, an
+//! optional reason, and "Ask" (`#request-submit`), which waits while a request is
+//! pending or the session is not active. Emits the [`Action::RequestPermissions`].
+
+use connectit_protocol::{limits, Action, Permission};
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::session::entry::permission_attr;
+use crate::text;
+
+#[derive(Properties, PartialEq)]
+pub struct RequestFormProps {
+    /// Whether a request may be made now (active, nothing pending, nothing on its way).
+    pub enabled: bool,
+    pub on_request: Callback<Action>,
+}
+
+#[component]
+pub fn RequestForm(props: &RequestFormProps) -> Html {
+    let chosen = use_state(Vec::<Permission>::new);
+    let reason = use_state(String::new);
+    let problem = use_state(|| false);
+
+    let toggle = |p: Permission| {
+        let (chosen, problem) = (chosen.clone(), problem.clone());
+        Callback::from(move |e: Event| {
+            let on = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                .is_some_and(|i| i.checked());
+            let mut next: Vec<Permission> = (*chosen).iter().copied().filter(|x| *x != p).collect();
+            if on {
+                next.push(p);
+            }
+            next.sort();
+            problem.set(false);
+            chosen.set(next);
+        })
+    };
+    let oninput = {
+        let reason = reason.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            {
+                reason.set(input.value());
+            }
+        })
+    };
+    let onsubmit = {
+        let (chosen, reason, problem) = (chosen.clone(), reason.clone(), problem.clone());
+        let (on_request, enabled) = (props.on_request.clone(), props.enabled);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if !enabled {
+                return;
+            }
+            if chosen.is_empty() {
+                problem.set(true);
+                return;
+            }
+            on_request.emit(Action::RequestPermissions {
+                permissions: (*chosen).clone(),
+                reason: reason.trim().to_owned(),
+            });
+            chosen.set(Vec::new());
+            reason.set(String::new());
+        })
+    };
+
+    let boxes = Permission::ALL.iter().map(|p| {
+        let id = format!("perm-{}", permission_attr(*p));
+        html! {
+            <li key={id.clone()}>
+                <input type="checkbox" id={id.clone()} checked={chosen.contains(p)} onchange={toggle(*p)} />
+                <label for={id}>{ text::capitalised(text::permission_for_technician(*p)) }</label>
+            </li>
+        }
+    });
+    html! {
+        <form id="request-form" class="request-form" {onsubmit} novalidate=true>
+            <fieldset>
+                <legend>{ text::REQUEST_HEADING }</legend>
+                <ul class="checks">{ for boxes }</ul>
+            </fieldset>
+            <label for="request-reason">{ text::REQUEST_REASON }</label>
+            <input id="request-reason" type="text" value={(*reason).clone()} {oninput}
+                maxlength={limits::REASON_MAX_CHARS.to_string()} />
+            if *problem {
+                <p id="request-error" class="field-error" role="alert">{ text::REQUEST_NOTHING_CHOSEN }</p>
+            }
+            <button id="request-submit" type="submit" class="primary" disabled={!props.enabled}>
+                { text::REQUEST_SUBMIT }
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,167 @@
+//! The customer's screen (or camera) as the technician sees it (`#screen-view`,
+//! `#camera-view`): the live video, scaled to fit by default, 1:1, or full screen, with
+//! the stream's resolution and frame rate (decoded frames counted over each second),
+//! and the paused or off state from the log.
+
+use connectit_protocol::{Media, MediaState};
+use gloo_timers::callback::Interval;
+use web_sys::{Element, HtmlVideoElement, MediaStream};
+use yew::prelude::*;
+
+use crate::session::video::Video;
+use crate::{clock, text};
+
+/// How often the resolution and frame rate are measured, in milliseconds.
+pub const STATS_EVERY_MS: u32 = 1_000;
+
+/// How the video is sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Scaled down to the width of the view.
+    Fit,
+    /// One video pixel per screen pixel, scrolled.
+    Actual,
+}
+
+/// What the last measurement saw.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Stats {
+    pub width: u32,
+    pub height: u32,
+    pub fps: Option<f64>,
+}
+
+/// Frames per second from two readings of the decoded frame count.
+pub fn frame_rate(frames_before: u32, at_before: f64, frames_now: u32, at_now: f64) -> Option<f64> {
+    let elapsed = (at_now - at_before) / 1000.0;
+    (elapsed > 0.0 && frames_now >= frames_before)
+        .then(|| f64::from(frames_now - frames_before) / elapsed)
+}
+
+#[derive(Properties, PartialEq)]
+pub struct MediaViewProps {
+    pub media: Media,
+    /// The media's state in the log.
+    pub state: MediaState,
+    pub stream: Option<MediaStream>,
+}
+
+fn state_attr(state: MediaState) -> &'static str {
+    match state {
+        MediaState::Off => "off",
+        MediaState::Live => "live",
+        MediaState::Paused => "paused",
+    }
+}
+
+#[component]
+pub fn MediaView(props: &MediaViewProps) -> Html {
+    let fit = use_state(|| Fit::Fit);
+    let stats = use_state(|| None::<Stats>);
+    let video = use_node_ref();
+    let frame = use_node_ref();
+    let (prefix, heading) = match props.media {
+        Media::Screen => ("screen", text::SCREEN_HEADING),
+        Media::Camera => ("camera", text::CAMERA_HEADING),
+    };
+    let (fit_id, actual_id, full_id) = match props.media {
+        Media::Screen => ("view-fit", "view-actual", "view-fullscreen"),
+        Media::Camera => ("camera-fit", "camera-actual", "camera-fullscreen"),
+    };
+    let playing = props.stream.is_some() && props.state != MediaState::Off;
+    {
+        let (video, stats) = (video.clone(), stats.clone());
+        use_effect_with(playing, move |playing| {
+            stats.set(None);
+            let mut last: Option<(u32, f64)> = None;
+            let interval = playing.then(|| {
+                Interval::new(STATS_EVERY_MS, move || {
+                    let Some(video) = video.cast::<HtmlVideoElement>() else {
+                        return;
+                    };
+                    let frames = video.get_video_playback_quality().total_video_frames();
+                    let now = clock::local_now();
+                    let fps = last.and_then(|(f, t)| frame_rate(f, t, frames, now));
+                    last = Some((frames, now));
+                    if video.video_width() > 0 {
+                        stats.set(Some(Stats {
+                            width: video.video_width(),
+                            height: video.video_height(),
+                            fps,
+                        }));
+                    }
+                })
+            });
+            move || drop(interval)
+        });
+    }
+    let set_fit = |f: Fit| {
+        let fit = fit.clone();
+        Callback::from(move |_: MouseEvent| fit.set(f))
+    };
+    let fullscreen = {
+        let frame = frame.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(element) = frame.cast::<Element>() {
+                // Refused (no user gesture, or not allowed): the view stays as it is.
+                let _ = element.request_fullscreen();
+            }
+        })
+    };
+    let status = match props.state {
+        MediaState::Off => Some(text::MEDIA_OFF),
+        MediaState::Paused => Some(text::MEDIA_PAUSED),
+        MediaState::Live if props.stream.is_none() => Some(text::MEDIA_WAITING),
+        MediaState::Live => None,
+    };
+    let stats_text = stats
+        .map(|s| text::stream_stats(s.width, s.height, s.fps))
+        .unwrap_or_default();
+    let fit_class = match *fit {
+        Fit::Fit => "fit",
+        Fit::Actual => "actual",
+    };
+    html! {
+        <section id={format!("{prefix}-view")} class={classes!("media-view", props.state.eq(&MediaState::Off).then_some("off"))}
+            data-state={state_attr(props.state)} aria-labelledby={format!("{prefix}-heading")}>
+            <div class="card-head">
+                <h2 id={format!("{prefix}-heading")}>{ heading }</h2>
+                <p id={format!("{prefix}-stats")} class="stats" aria-live="off">{ stats_text }</p>
+            </div>
+            if let Some(status) = status {
+                <p class="status-line" role="status">{ status }</p>
+            }
+            <div class={classes!("video-frame", fit_class, (!playing).then_some("empty"))} ref={frame}>
+                <Video id={format!("{prefix}-video")} node_ref={video.clone()}
+                    stream={if playing { props.stream.clone() } else { None }}
+                    label={AttrValue::from(heading)} />
+            </div>
+            <div class="actions view-actions">
+                <button id={fit_id} type="button" class="secondary" disabled={!playing}
+                    aria-pressed={(*fit == Fit::Fit).to_string()} onclick={set_fit(Fit::Fit)}>
+                    { text::VIEW_FIT }
+                </button>
+                <button id={actual_id} type="button" class="secondary" disabled={!playing}
+                    aria-pressed={(*fit == Fit::Actual).to_string()} onclick={set_fit(Fit::Actual)}>
+                    { text::VIEW_ACTUAL }
+                </button>
+                <button id={full_id} type="button" class="secondary" disabled={!playing} onclick={fullscreen}>
+                    { text::VIEW_FULLSCREEN }
+                </button>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn frame_rate_from_two_readings() {
+        assert_eq!(frame_rate(0, 0.0, 30, 1000.0), Some(30.0));
+        assert_eq!(frame_rate(30, 1000.0, 45, 1500.0), Some(30.0));
+        assert_eq!(frame_rate(30, 1000.0, 30, 1000.0), None);
+        assert_eq!(frame_rate(30, 1000.0, 10, 2000.0), None, "a reset counter");
+    }
+}

@@ -1,0 +1,457 @@
+//! The customer's outgoing media: the captures and their peer connections, driven by
+//! the session's log. A grant of "view screen" or "camera" asks the browser for the
+//! capture inside the click, then sends the grant without what the customer cancelled
+//! (a cancel is a denial, not an error). Once the log shows the grant, the peer
+//! connection is made and the customer's side offers; pause, resume and stop are sent
+//! as media changes. A revocation, the end, the track's `ended` event (the browser's
+//! own "Stop sharing") and `pagehide` stop every track and close the connection.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use connectit_protocol::wire::SignalBody;
+use connectit_protocol::{
+    Action, EntryKind, IceServer, Media, MediaChange, MediaState, Phase, Role, Seq, SessionState,
+    StopCause,
+};
+use gloo_events::EventListener;
+use web_sys::MediaStream;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use super::prompt::Answer;
+use super::sharing::Control;
+use crate::rtc::{Capture, CaptureRequest, Peer, PeerEvent, PeerRole, RtcError};
+use crate::session::{SessionHandle, Signals};
+use crate::socket::NotConnected;
+
+const MEDIA: [Media; 2] = [Media::Screen, Media::Camera];
+
+/// What the page shows of one shared media.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub stream: MediaStream,
+    pub paused: bool,
+}
+
+/// What the page shows of the customer's media.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Shares {
+    pub screen: Option<Shown>,
+    pub camera: Option<Shown>,
+}
+
+impl Shares {
+    pub fn get(&self, media: Media) -> Option<&Shown> {
+        match media {
+            Media::Screen => self.screen.as_ref(),
+            Media::Camera => self.camera.as_ref(),
+        }
+    }
+}
+
+/// The customer's media as the session component uses it.
+pub struct CustomerMedia {
+    pub shares: Shares,
+    /// A capture that failed for another reason than a refusal.
+    pub problem: Option<RtcError>,
+    /// Answers the prompt of request `u32` (synchronously: the capture needs the click).
+    pub on_answer: Callback<(u32, Answer)>,
+    pub on_control: Callback<(Media, Control)>,
+    /// Sends a revocation, stopping what it names at once.
+    pub on_revoke: Callback<Action>,
+}
+
+/// One media being sent: the capture and, once granted, its connection.
+struct Outgoing {
+    capture: Capture,
+    peer: Option<Peer>,
+    paused: bool,
+    /// Whether `Started` was sent (or the log already shows it live).
+    announced: bool,
+}
+
+#[derive(Default)]
+struct Slots {
+    screen: Option<Outgoing>,
+    camera: Option<Outgoing>,
+}
+
+impl Slots {
+    fn slot(&mut self, media: Media) -> &mut Option<Outgoing> {
+        match media {
+            Media::Screen => &mut self.screen,
+            Media::Camera => &mut self.camera,
+        }
+    }
+}
+
+/// What to do about a slot after the log changed.
+enum Move {
+    Connect,
+    Drop,
+}
+
+/// The controller: cheap to clone, every part shared.
+#[derive(Clone)]
+struct Ctl {
+    slots: Rc<RefCell<Slots>>,
+    /// The latest fold of the log (updated at every render).
+    state: Rc<RefCell<SessionState>>,
+    ice: Rc<RefCell<Rc<Vec<IceServer>>>>,
+    /// The last entry looked at for a technician's reconnection.
+    seen: Rc<RefCell<Seq>>,
+    act: Callback<Action, Result<(), NotConnected>>,
+    signals: Signals,
+    view: UseStateHandle<Shares>,
+    problem: UseStateHandle<Option<RtcError>>,
+}
+
+impl Ctl {
+    fn act(&self, action: Action) {
+        // A failure is shown by the session's notice line.
+        let _ = self.act.emit(action);
+    }
+
+    fn granted(&self, media: Media) -> bool {
+        let state = self.state.borrow();
+        state.phase == Phase::Active && state.has(media.permission())
+    }
+
+    fn refresh(&self) {
+        let slots = self.slots.borrow();
+        let shown = |o: &Option<Outgoing>| {
+            o.as_ref().map(|o| Shown {
+                stream: Clone::clone(o.capture.stream()),
+                paused: o.paused,
+            })
+        };
+        self.view.set(Shares {
+            screen: shown(&slots.screen),
+            camera: shown(&slots.camera),
+        });
+    }
+
+    fn answer(&self, request: u32, answer: Answer) {
+        let permissions = match answer {
+            Answer::Deny => return self.act(Action::Deny { request }),
+            Answer::MoreTime => return self.act(Action::MoreTime { request }),
+            Answer::Grant(permissions) => permissions,
+        };
+        // Still inside the click: ask for the captures before anything is awaited.
+        let asks: Vec<(Media, Result<CaptureRequest, RtcError>)> = MEDIA
+            .into_iter()
+            .filter(|m| permissions.contains(&m.permission()))
+            .map(|m| (m, CaptureRequest::start(m)))
+            .collect();
+        if asks.is_empty() {
+            return self.act(Action::Grant {
+                request,
+                permissions,
+            });
+        }
+        let ctl = self.clone();
+        spawn_local(async move {
+            let mut granted = permissions;
+            for (media, ask) in asks {
+                let ended = {
+                    let ctl = ctl.clone();
+                    move || ctl.stop(media, Some(StopCause::Browser))
+                };
+                let result = match ask {
+                    Ok(ask) => ask.finish(ended).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(capture) => ctl.keep(capture),
+                    Err(error) => {
+                        granted.retain(|p| *p != media.permission());
+                        if !error.is_denial() {
+                            ctl.problem.set(Some(error));
+                        }
+                    }
+                }
+            }
+            let open = ctl
+                .state
+                .borrow()
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.request == request);
+            if !open {
+                // Answered or expired while the picker was open: share nothing.
+                for media in MEDIA {
+                    let waiting = ctl
+                        .slots
+                        .borrow_mut()
+                        .slot(media)
+                        .as_ref()
+                        .is_some_and(|o| o.peer.is_none());
+                    if waiting && !ctl.granted(media) {
+                        ctl.stop(media, None);
+                    }
+                }
+            } else if granted.is_empty() {
+                ctl.act(Action::Deny { request });
+            } else {
+                ctl.act(Action::Grant {
+                    request,
+                    permissions: granted,
+                });
+            }
+            ctl.refresh();
+        });
+    }
+
+    /// Holds a new capture until the log shows its grant.
+    fn keep(&self, capture: Capture) {
+        let media = capture.media();
+        let old = self.slots.borrow_mut().slot(media).replace(Outgoing {
+            capture,
+            peer: None,
+            paused: false,
+            announced: false,
+        });
+        if let Some(old) = old {
+            if old.peer.is_some() && self.granted(media) {
+                let _ = self.signals.send(media, &SignalBody::Hangup);
+            }
+        }
+    }
+
+    /// Brings the slots in line with the log.
+    fn sync(&self, entries: &[connectit_protocol::LogEntry]) {
+        let reconnected = entries
+            .iter()
+            .filter(|e| e.seq > *self.seen.borrow())
+            .any(|e| {
+                e.kind
+                    == EntryKind::Reconnected {
+                        role: Role::Technician,
+                    }
+            });
+        if let Some(last) = entries.last() {
+            *self.seen.borrow_mut() = last.seq;
+        }
+        let waiting = self.state.borrow().pending.is_some();
+        for media in MEDIA {
+            let granted = self.granted(media);
+            let step = match self.slots.borrow_mut().slot(media).as_ref() {
+                None => None,
+                Some(o) if !granted && (o.peer.is_some() || !waiting) => Some(Move::Drop),
+                Some(o) if granted && (o.peer.is_none() || reconnected) => Some(Move::Connect),
+                Some(_) => None,
+            };
+            match step {
+                Some(Move::Drop) => self.stop(media, None),
+                Some(Move::Connect) => self.connect(media),
+                None => {}
+            }
+        }
+    }
+
+    /// Makes (or remakes, after the technician came back) the connection for `media`
+    /// and offers.
+    fn connect(&self, media: Media) {
+        let ice = self.ice.borrow().clone();
+        let on_event = {
+            let ctl = self.clone();
+            Callback::from(move |event| ctl.peer_event(media, event))
+        };
+        let peer = match Peer::new(PeerRole::Offerer, &ice, on_event) {
+            Ok(peer) => peer,
+            Err(error) => {
+                self.problem.set(Some(error));
+                return self.stop(media, Some(StopCause::Failed));
+            }
+        };
+        let live_in_log = self.state.borrow().media(media) != MediaState::Off;
+        let (replaced, announce) = {
+            let mut slots = self.slots.borrow_mut();
+            let Some(out) = slots.slot(media).as_mut() else {
+                return;
+            };
+            peer.send_track(out.capture.track(), out.capture.stream());
+            if out.paused {
+                peer.set_track(None);
+            }
+            peer.offer(false);
+            let replaced = out.peer.replace(peer);
+            let announce = !out.announced && !live_in_log;
+            out.announced = true;
+            (replaced, announce)
+        };
+        if let Some(old) = replaced {
+            let _ = self.signals.send(media, &SignalBody::Hangup);
+            drop(old);
+            self.act(Action::PeerRestarted { media });
+        }
+        if announce {
+            self.act(Action::Media {
+                media,
+                change: MediaChange::Started,
+            });
+        }
+    }
+
+    fn peer_event(&self, media: Media, event: PeerEvent) {
+        match event {
+            PeerEvent::Signal(body) => {
+                if self.granted(media) {
+                    let _ = self.signals.send(media, &body);
+                }
+            }
+            PeerEvent::Restarted => {
+                if self.state.borrow().media(media) != MediaState::Off {
+                    self.act(Action::PeerRestarted { media });
+                }
+            }
+            // The customer's side receives nothing; a failed step shows in the
+            // connection's state, and the next restart tries again.
+            PeerEvent::Remote(_) | PeerEvent::Failed(_) => {}
+        }
+    }
+
+    /// A signal from the technician: their answer or candidates.
+    fn signal(&self, media: Media, body: SignalBody) {
+        if matches!(
+            body,
+            SignalBody::Answer { .. } | SignalBody::Candidate { .. }
+        ) {
+            let mut slots = self.slots.borrow_mut();
+            if let Some(peer) = slots.slot(media).as_ref().and_then(|o| o.peer.as_ref()) {
+                peer.receive(body);
+            }
+        }
+    }
+
+    fn control(&self, media: Media, control: Control) {
+        if control == Control::Stop {
+            return self.stop(media, Some(StopCause::Customer));
+        }
+        let pause = control == Control::Pause;
+        let changed = {
+            let mut slots = self.slots.borrow_mut();
+            match slots.slot(media).as_mut() {
+                Some(out) if out.paused != pause => {
+                    out.paused = pause;
+                    if let Some(peer) = &out.peer {
+                        peer.set_track((!pause).then(|| out.capture.track()));
+                    }
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            let change = if pause {
+                MediaChange::Paused
+            } else {
+                MediaChange::Resumed
+            };
+            self.act(Action::Media { media, change });
+            self.refresh();
+        }
+    }
+
+    /// Stops `media`: every track ends, the connection closes; with a cause, the change
+    /// is logged.
+    fn stop(&self, media: Media, cause: Option<StopCause>) {
+        let Some(out) = self.slots.borrow_mut().slot(media).take() else {
+            return;
+        };
+        let granted = self.granted(media);
+        if out.peer.is_some() && granted {
+            let _ = self.signals.send(media, &SignalBody::Hangup);
+        }
+        let announced = out.announced || self.state.borrow().media(media) != MediaState::Off;
+        drop(out);
+        if let (Some(cause), true, true) = (cause, granted, announced) {
+            self.act(Action::Media {
+                media,
+                change: MediaChange::Stopped { cause },
+            });
+        }
+        self.refresh();
+    }
+
+    fn revoke(&self, action: Action) {
+        if let Action::Revoke { permissions } = &action {
+            // Stop at once (the hang-up still passes: the grant stands until logged).
+            for media in permissions.iter().filter_map(|p| p.media()) {
+                self.stop(media, None);
+            }
+        }
+        self.act(action);
+    }
+
+    /// Stops everything without logging (the page is going away).
+    fn clear(&self) {
+        let slots = std::mem::take(&mut *self.slots.borrow_mut());
+        drop(slots);
+    }
+}
+
+#[hook]
+pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
+    let view = use_state(Shares::default);
+    let problem = use_state(|| None::<RtcError>);
+    let ctl = Ctl {
+        slots: use_mut_ref(Slots::default),
+        state: use_mut_ref(SessionState::default),
+        ice: use_mut_ref(|| Rc::new(Vec::new())),
+        seen: use_mut_ref(|| 0),
+        act: handle.act.clone(),
+        signals: handle.signals.clone(),
+        view: view.clone(),
+        problem: problem.clone(),
+    };
+    *ctl.state.borrow_mut() = handle.live.state.clone();
+    *ctl.ice.borrow_mut() = handle.live.ice_servers.clone();
+
+    {
+        let ctl = ctl.clone();
+        use_effect_with((), move |_| {
+            let listener = {
+                let ctl = ctl.clone();
+                Callback::from(move |(media, body)| ctl.signal(media, body))
+            };
+            ctl.signals.listen(Some(listener));
+            let pagehide = crate::browser::window().map(|window| {
+                let ctl = ctl.clone();
+                EventListener::new(&window, "pagehide", move |_| {
+                    for media in MEDIA {
+                        ctl.stop(media, Some(StopCause::Customer));
+                    }
+                })
+            });
+            move || {
+                drop(pagehide);
+                ctl.signals.listen(None);
+                ctl.clear();
+            }
+        });
+    }
+    {
+        let ctl = ctl.clone();
+        let entries = handle.live.entries.clone();
+        use_effect(move || ctl.sync(&entries));
+    }
+
+    let on_answer = {
+        let ctl = ctl.clone();
+        Callback::from(move |(request, answer)| ctl.answer(request, answer))
+    };
+    let on_control = {
+        let ctl = ctl.clone();
+        Callback::from(move |(media, control)| ctl.control(media, control))
+    };
+    let on_revoke = Callback::from(move |action| ctl.revoke(action));
+    CustomerMedia {
+        shares: (*view).clone(),
+        problem: (*problem).clone(),
+        on_answer,
+        on_control,
+        on_revoke,
+    }
+}

@@ -1,0 +1,237 @@
+//! The customer's permission prompt (`#permission-prompt`, an alertdialog in the page):
+//! each requested permission in plain words with a checkbox, the reason, a reminder to
+//! close confidential documents, the countdown to the broker's deadline, and the
+//! answers: allow all, allow the chosen ones, refuse, or "More time" once. Focus moves
+//! into the prompt when it appears and back when it goes; Escape does not dismiss it.
+//! While the tab is hidden the title starts with "(!) " (and a notification is shown
+//! where the customer already allowed them).
+
+use connectit_protocol::reducer::PendingRequest;
+use connectit_protocol::Permission;
+use gloo_events::EventListener;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{HtmlElement, HtmlInputElement, Notification, NotificationOptions, VisibilityState};
+use yew::prelude::*;
+
+use crate::session::countdown::Countdown;
+use crate::session::entry::permission_attr;
+use crate::{browser, text};
+
+/// The customer's answer to a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Allow these (a non-empty subset of what was asked).
+    Grant(Vec<Permission>),
+    Deny,
+    MoreTime,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PromptProps {
+    pub pending: PendingRequest,
+    pub technician: AttrValue,
+    pub organisation: AttrValue,
+    pub applet_url: AttrValue,
+    /// An answer is on its way: the buttons wait.
+    #[prop_or_default]
+    pub busy: bool,
+    /// Called synchronously from the click (screen capture needs the user's gesture).
+    pub on_answer: Callback<Answer>,
+}
+
+/// The requested permissions a browser can grant, in the request's order.
+fn grantable(pending: &PendingRequest) -> Vec<Permission> {
+    pending
+        .permissions
+        .iter()
+        .copied()
+        .filter(|p| p.grantable())
+        .collect()
+}
+
+#[component]
+pub fn PermissionPrompt(props: &PromptProps) -> Html {
+    let offered = grantable(&props.pending);
+    let chosen = use_state(|| offered.clone());
+    let heading = use_node_ref();
+    use_focus_inside(heading.clone());
+    use_attention(props.organisation.clone());
+
+    let toggle = {
+        let chosen = chosen.clone();
+        let offered = offered.clone();
+        Callback::from(move |(p, on): (Permission, bool)| {
+            let mut next: Vec<Permission> = (*chosen).clone();
+            next.retain(|x| *x != p);
+            if on {
+                next.push(p);
+            }
+            // Keep the request's order.
+            next.sort_by_key(|x| offered.iter().position(|o| o == x));
+            chosen.set(next);
+        })
+    };
+    let answer = |a: Answer| props.on_answer.reform(move |_: MouseEvent| a.clone());
+    let grant_all = answer(Answer::Grant(offered.clone()));
+    let grant_selected = answer(Answer::Grant((*chosen).clone()));
+    let deny = answer(Answer::Deny);
+    let more_time = answer(Answer::MoreTime);
+    let asks_remote = props
+        .pending
+        .permissions
+        .contains(&Permission::RemoteControl);
+    let nothing_grantable = offered.is_empty();
+
+    let items = offered.iter().map(|p| {
+        let id = format!("prompt-perm-{}", permission_attr(*p));
+        let checked = chosen.contains(p);
+        let (p, toggle) = (*p, toggle.clone());
+        let onchange = Callback::from(move |e: Event| {
+            if let Some(input) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            {
+                toggle.emit((p, input.checked()));
+            }
+        });
+        let detail_id = format!("prompt-detail-{}", permission_attr(p));
+        html! {
+            <li key={id.clone()} class="prompt-perm">
+                <input type="checkbox" id={id.clone()} {checked} {onchange}
+                    aria-describedby={detail_id.clone()} />
+                <label for={id}>
+                    { text::capitalised(text::permission_for_customer(p)) }
+                    <span id={detail_id} class="hint">{ text::permission_detail(p) }</span>
+                </label>
+            </li>
+        }
+    });
+
+    html! {
+        <section id="permission-prompt" class="prompt" role="alertdialog" aria-modal="false"
+            aria-labelledby="prompt-heading" aria-describedby="prompt-intro prompt-warning"
+            data-request={props.pending.request.to_string()}>
+            <h2 id="prompt-heading" tabindex="-1" ref={heading}>
+                { text::prompt_heading(&props.technician) }
+            </h2>
+            <p id="prompt-intro">{ text::PROMPT_INTRO }</p>
+            if !nothing_grantable {
+                <ul class="prompt-perms">{ for items }</ul>
+            }
+            if asks_remote {
+                <div id="applet-offer" class="applet-offer">
+                    <p>{ text::APPLET_OFFER }</p>
+                    <a href={props.applet_url.clone()} class="applet-link">{ text::APPLET_OFFER_LINK }</a>
+                </div>
+            }
+            <p class="prompt-reason">
+                { text::PROMPT_REASON }{ " " }
+                if props.pending.reason.trim().is_empty() {
+                    <span id="prompt-reason" class="muted">{ text::PROMPT_NO_REASON }</span>
+                } else {
+                    <q id="prompt-reason">{ props.pending.reason.clone() }</q>
+                }
+            </p>
+            <p id="prompt-warning" class="prompt-warning">{ text::PROMPT_CONFIDENTIAL }</p>
+            <p class="prompt-time">
+                { text::PROMPT_REMAINING_BEFORE }{ " " }
+                <Countdown id="prompt-remaining" deadline={props.pending.deadline} announce=true />
+                { " " }{ text::PROMPT_REMAINING_AFTER }
+            </p>
+            <div class="actions">
+                if !nothing_grantable {
+                    <button id="grant-all" type="button" class="primary" disabled={props.busy} onclick={grant_all}>
+                        { text::GRANT_ALL }
+                    </button>
+                    <button id="grant-selected" type="button" class="secondary"
+                        disabled={props.busy || chosen.is_empty()} onclick={grant_selected}>
+                        { text::GRANT_SELECTED }
+                    </button>
+                }
+                <button id="deny" type="button" class="secondary" disabled={props.busy} onclick={deny}>
+                    { text::DENY }
+                </button>
+                <button id="more-time" type="button" class="link-button"
+                    disabled={props.busy || props.pending.extended} onclick={more_time}
+                    title={props.pending.extended.then_some(text::MORE_TIME_USED)}>
+                    { text::MORE_TIME }
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// Moves focus to `target` when the component appears, and back to where it was (or to
+/// the message field) when it goes.
+#[hook]
+fn use_focus_inside(target: NodeRef) {
+    use_effect_with((), move |_| {
+        let before = browser::document()
+            .and_then(|d| d.active_element())
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+        if let Some(element) = target.cast::<HtmlElement>() {
+            let _ = element.focus();
+        }
+        move || match before.filter(|e| e.is_connected() && e.tag_name() != "BODY") {
+            Some(element) => {
+                let _ = element.focus();
+            }
+            None => browser::focus_id("chat-input"),
+        }
+    });
+}
+
+fn tab_hidden() -> bool {
+    browser::document()
+        .map(|d| d.visibility_state() == VisibilityState::Hidden)
+        .unwrap_or(false)
+}
+
+/// While the prompt is shown and the tab is hidden: "(!) " in the title, and a
+/// notification if the customer already allowed them (never asked for here).
+#[hook]
+fn use_attention(organisation: AttrValue) {
+    let hidden = use_state(tab_hidden);
+    {
+        let hidden = hidden.clone();
+        use_effect_with((), move |_| {
+            let listener = browser::document().map(|document| {
+                EventListener::new(&document, "visibilitychange", move |_| {
+                    hidden.set(tab_hidden())
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    use_effect_with(*hidden, move |hidden| {
+        let mut restore = None;
+        let mut notification = None;
+        if *hidden {
+            restore = browser::document().map(|d| d.title());
+            let title = text::prompt_title(&organisation);
+            browser::set_title(&title);
+            notification = notify(&title);
+        }
+        move || {
+            if let Some(title) = restore {
+                browser::set_title(&title);
+            }
+            if let Some(notification) = notification {
+                notification.close();
+            }
+        }
+    });
+}
+
+/// A notification, only where the page may already show them.
+fn notify(title: &str) -> Option<Notification> {
+    let window = browser::window()?;
+    let supported = js_sys::Reflect::has(&window, &JsValue::from_str("Notification")).ok()?;
+    if !supported || Notification::permission() != web_sys::NotificationPermission::Granted {
+        return None;
+    }
+    let options = NotificationOptions::new();
+    options.set_body(text::NOTIFICATION_BODY);
+    options.set_tag("connectit-permission");
+    Notification::new_with_options(title, &options).ok()
+}

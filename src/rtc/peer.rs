@@ -1,0 +1,345 @@
+//! One `RTCPeerConnection` for one media. The customer's side ([`PeerRole::Offerer`])
+//! sends the track and always makes the offers, also to restart ICE when the connection
+//! fails (or stays disconnected for [`DISCONNECTED_GRACE_MS`]); the technician's side
+//! ([`PeerRole::Answerer`]) answers and receives the stream.
+//!
+//! Signalling steps run one at a time, in arrival order, on a queue; candidates that
+//! come before the remote description wait for it. [`Peer`] owns the connection and
+//! every listener; dropping it closes the connection and detaches them.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use connectit_protocol::wire::SignalBody;
+use connectit_protocol::IceServer;
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcIceCandidateInit, RtcIceConnectionState, RtcOfferOptions,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcTrackEvent,
+};
+use yew::Callback;
+
+use super::signal::{candidate_body, candidate_init, configuration, description, sdp_of};
+use super::RtcError;
+
+/// How long a connection may stay `disconnected` before the offerer restarts ICE.
+pub const DISCONNECTED_GRACE_MS: u32 = 5_000;
+/// ICE restarts in a row without reaching `connected`, after which the offerer stops
+/// trying (the other side is gone; a reconnection will make a new connection).
+pub const MAX_RESTARTS: u32 = 3;
+
+/// Which side of the connection this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRole {
+    /// Sends the media and makes every offer (the customer).
+    Offerer,
+    /// Receives the media and answers (the technician).
+    Answerer,
+}
+
+/// What a peer connection tells its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerEvent {
+    /// Send this signal to the other member.
+    Signal(SignalBody),
+    /// The other member's media arrived.
+    Remote(MediaStream),
+    /// The connection failed and ICE was restarted (the owner logs it).
+    Restarted,
+    /// A signalling step failed.
+    Failed(RtcError),
+}
+
+/// A step of the signalling, run in order.
+enum Step {
+    Offer { ice_restart: bool },
+    Remote(SignalBody),
+}
+
+struct Inner {
+    pc: RtcPeerConnection,
+    role: PeerRole,
+    on_event: Callback<PeerEvent>,
+    /// The sender of our track (offerer), for pause and resume.
+    sender: RefCell<Option<RtcRtpSender>>,
+    /// Steps waiting to run.
+    steps: RefCell<VecDeque<Step>>,
+    /// Whether a task is running the steps.
+    busy: Cell<bool>,
+    /// Remote candidates that came before the remote description.
+    early: RefCell<Vec<RtcIceCandidateInit>>,
+    /// The pending restart while `disconnected`.
+    grace: RefCell<Option<Timeout>>,
+    /// Restarts since the connection last was `connected`.
+    restarts: Cell<u32>,
+    closed: Cell<bool>,
+    /// The connection's event listeners (dropped with it).
+    listeners: RefCell<Vec<EventListener>>,
+}
+
+/// A peer connection and everything attached to it.
+pub struct Peer {
+    inner: Rc<Inner>,
+}
+
+impl Peer {
+    /// A new connection with these ICE servers; `on_event` hears what needs doing.
+    pub fn new(
+        role: PeerRole,
+        ice_servers: &[IceServer],
+        on_event: Callback<PeerEvent>,
+    ) -> Result<Peer, RtcError> {
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers))?;
+        let inner = Rc::new(Inner {
+            pc,
+            role,
+            on_event,
+            sender: RefCell::new(None),
+            steps: RefCell::new(VecDeque::new()),
+            busy: Cell::new(false),
+            early: RefCell::new(Vec::new()),
+            grace: RefCell::new(None),
+            restarts: Cell::new(0),
+            closed: Cell::new(false),
+            listeners: RefCell::new(Vec::new()),
+        });
+        let listeners = listen(&inner);
+        *inner.listeners.borrow_mut() = listeners;
+        Ok(Peer { inner })
+    }
+
+    /// Sends `track` (of `stream`) to the other side.
+    pub fn send_track(&self, track: &MediaStreamTrack, stream: &MediaStream) {
+        let sender = self.inner.pc.add_track_0(track, stream);
+        *self.inner.sender.borrow_mut() = Some(sender);
+    }
+
+    /// Makes an offer (queued after any step in progress).
+    pub fn offer(&self, ice_restart: bool) {
+        enqueue(&self.inner, Step::Offer { ice_restart });
+    }
+
+    /// Handles a signal from the other member (an offer, answer or candidate).
+    pub fn receive(&self, body: SignalBody) {
+        if !matches!(body, SignalBody::Hangup) {
+            enqueue(&self.inner, Step::Remote(body));
+        }
+    }
+
+    /// Stops sending frames without renegotiating (`replaceTrack(null)`), or sends
+    /// `track` again.
+    pub fn set_track(&self, track: Option<&MediaStreamTrack>) {
+        let Some(sender) = self.inner.sender.borrow().clone() else {
+            return;
+        };
+        let promise = sender.replace_track(track);
+        let on_event = self.inner.on_event.clone();
+        spawn_local(async move {
+            if let Err(e) = JsFuture::from(promise).await {
+                on_event.emit(PeerEvent::Failed(e.into()));
+            }
+        });
+    }
+
+    /// The ICE connection state, as the browser names it (`connected`, `failed`…).
+    pub fn ice_state(&self) -> RtcIceConnectionState {
+        self.inner.pc.ice_connection_state()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        inner.closed.set(true);
+        inner.grace.borrow_mut().take();
+        inner.steps.borrow_mut().clear();
+        inner.listeners.borrow_mut().clear();
+        inner.pc.close();
+    }
+}
+
+fn listen(inner: &Rc<Inner>) -> Vec<EventListener> {
+    let pc = &inner.pc;
+    let weak = Rc::downgrade(inner);
+    let on_candidate = {
+        let weak = weak.clone();
+        EventListener::new(pc, "icecandidate", move |event| {
+            let Some(inner) = weak.upgrade() else { return };
+            let candidate = event
+                .dyn_ref::<RtcPeerConnectionIceEvent>()
+                .and_then(|e| e.candidate());
+            // `None` marks the end of gathering: nothing to send.
+            if let Some(candidate) = candidate {
+                if !candidate.candidate().is_empty() {
+                    inner
+                        .on_event
+                        .emit(PeerEvent::Signal(candidate_body(&candidate)));
+                }
+            }
+        })
+    };
+    let on_track = {
+        let weak = weak.clone();
+        EventListener::new(pc, "track", move |event| {
+            let Some(inner) = weak.upgrade() else { return };
+            let Some(event) = event.dyn_ref::<RtcTrackEvent>() else {
+                return;
+            };
+            let stream = event
+                .streams()
+                .get(0)
+                .dyn_into::<MediaStream>()
+                .ok()
+                .or_else(|| {
+                    let tracks = js_sys::Array::of1(&event.track());
+                    MediaStream::new_with_tracks(&tracks).ok()
+                });
+            if let Some(stream) = stream {
+                inner.on_event.emit(PeerEvent::Remote(stream));
+            }
+        })
+    };
+    let on_ice = EventListener::new(pc, "iceconnectionstatechange", move |_| {
+        if let Some(inner) = weak.upgrade() {
+            ice_changed(&inner);
+        }
+    });
+    vec![on_candidate, on_track, on_ice]
+}
+
+fn ice_changed(inner: &Rc<Inner>) {
+    if inner.closed.get() || inner.role != PeerRole::Offerer {
+        return;
+    }
+    match inner.pc.ice_connection_state() {
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+            inner.grace.borrow_mut().take();
+            inner.restarts.set(0);
+        }
+        RtcIceConnectionState::Failed => {
+            inner.grace.borrow_mut().take();
+            restart(inner);
+        }
+        RtcIceConnectionState::Disconnected => {
+            let weak = Rc::downgrade(inner);
+            let timer = Timeout::new(DISCONNECTED_GRACE_MS, move || {
+                if let Some(inner) = weak.upgrade() {
+                    inner.grace.borrow_mut().take();
+                    if inner.pc.ice_connection_state() == RtcIceConnectionState::Disconnected {
+                        restart(&inner);
+                    }
+                }
+            });
+            *inner.grace.borrow_mut() = Some(timer);
+        }
+        _ => {}
+    }
+}
+
+/// Restarts ICE with a new offer, unless it has failed too often in a row.
+fn restart(inner: &Rc<Inner>) {
+    let done = inner.restarts.get();
+    if done >= MAX_RESTARTS {
+        return;
+    }
+    inner.restarts.set(done + 1);
+    enqueue(inner, Step::Offer { ice_restart: true });
+    inner.on_event.emit(PeerEvent::Restarted);
+}
+
+fn enqueue(inner: &Rc<Inner>, step: Step) {
+    if inner.closed.get() {
+        return;
+    }
+    inner.steps.borrow_mut().push_back(step);
+    if inner.busy.replace(true) {
+        return;
+    }
+    let weak = Rc::downgrade(inner);
+    spawn_local(run_steps(weak));
+}
+
+async fn run_steps(weak: Weak<Inner>) {
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let step = inner.steps.borrow_mut().pop_front();
+        let Some(step) = step else {
+            inner.busy.set(false);
+            return;
+        };
+        if inner.closed.get() {
+            inner.busy.set(false);
+            return;
+        }
+        if let Err(error) = run(&inner, step).await {
+            if !inner.closed.get() {
+                inner.on_event.emit(PeerEvent::Failed(error));
+            }
+        }
+    }
+}
+
+async fn run(inner: &Inner, step: Step) -> Result<(), RtcError> {
+    let pc = &inner.pc;
+    match step {
+        Step::Offer { ice_restart } => {
+            let options = RtcOfferOptions::new();
+            options.set_ice_restart(ice_restart);
+            let offer = JsFuture::from(pc.create_offer_with_rtc_offer_options(&options)).await?;
+            let sdp = sdp_of(&offer).ok_or(RtcError::InvalidState)?;
+            JsFuture::from(pc.set_local_description(&description(RtcSdpType::Offer, &sdp))).await?;
+            inner
+                .on_event
+                .emit(PeerEvent::Signal(SignalBody::Offer { sdp }));
+        }
+        Step::Remote(SignalBody::Offer { sdp }) => {
+            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, &sdp)))
+                .await?;
+            add_early(inner).await;
+            let answer = JsFuture::from(pc.create_answer()).await?;
+            let sdp = sdp_of(&answer).ok_or(RtcError::InvalidState)?;
+            JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp)))
+                .await?;
+            inner
+                .on_event
+                .emit(PeerEvent::Signal(SignalBody::Answer { sdp }));
+        }
+        Step::Remote(SignalBody::Answer { sdp }) => {
+            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp)))
+                .await?;
+            add_early(inner).await;
+        }
+        Step::Remote(SignalBody::Candidate {
+            candidate,
+            sdp_mid,
+            sdp_m_line_index,
+        }) => {
+            let init = candidate_init(&candidate, sdp_mid.as_deref(), sdp_m_line_index);
+            if pc.remote_description().is_none() {
+                inner.early.borrow_mut().push(init);
+            } else {
+                add_candidate(pc, &init).await;
+            }
+        }
+        Step::Remote(SignalBody::Hangup) => {}
+    }
+    Ok(())
+}
+
+async fn add_early(inner: &Inner) {
+    let early = std::mem::take(&mut *inner.early.borrow_mut());
+    for init in early {
+        add_candidate(&inner.pc, &init).await;
+    }
+}
+
+/// Adds a remote candidate; one that does not fit (from an older negotiation) is
+/// skipped: the others still connect.
+async fn add_candidate(pc: &RtcPeerConnection, init: &RtcIceCandidateInit) {
+    let promise = pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(init));
+    let _ = JsFuture::from(promise).await;
+}
