@@ -43,6 +43,9 @@ impl Default for TechnicianAccount {
 pub struct BrokerOptions {
     /// `pin_validity_secs`, for tests about expiry (the broker's default otherwise).
     pub pin_validity_secs: Option<u64>,
+    /// `prompt_deadline_secs`: how long a permission prompt waits for an answer (the
+    /// broker's default, 60 s, otherwise); short for expiry tests.
+    pub prompt_deadline_secs: Option<u64>,
     /// `extra_origins`: more Origins the WebSocket check accepts (a [`crate::TcpProxy`]).
     pub extra_origins: Vec<String>,
     /// The account created before the broker starts.
@@ -285,6 +288,9 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
     line("applet_url", quoted(APPLET_URL));
     if let Some(secs) = options.pin_validity_secs {
         line("pin_validity_secs", secs.to_string());
+    }
+    if let Some(secs) = options.prompt_deadline_secs {
+        line("prompt_deadline_secs", secs.to_string());
     }
     if !options.extra_origins.is_empty() {
         let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();

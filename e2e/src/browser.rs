@@ -27,6 +27,9 @@ pub struct ChatEntry {
     pub seq: Option<u64>,
     /// `data-author`: customer, technician or system.
     pub author: String,
+    /// `data-kind`: the protocol's name of the entry's type (`chat`,
+    /// `permission_granted`, `media`…; empty when missing).
+    pub kind: String,
     /// The text of `.entry-text` (`None` when the entry has none, e.g. system entries).
     pub text: Option<String>,
 }
@@ -419,7 +422,7 @@ impl Browser {
              return Array.from(log.querySelectorAll('.entry')).map((e) => { \
                const t = e.querySelector('.entry-text'); \
                return [e.getAttribute('data-seq'), e.getAttribute('data-author'), \
-                       t ? t.textContent : null]; });";
+                       t ? t.textContent : null, e.getAttribute('data-kind')]; });";
         let value = self.try_eval(script, vec![json!(log)]).await?;
         let rows = match value {
             Value::Array(rows) => rows,
@@ -431,6 +434,7 @@ impl Browser {
             .map(|row| ChatEntry {
                 seq: row[0].as_str().and_then(|s| s.trim().parse().ok()),
                 author: row[1].as_str().unwrap_or_default().to_owned(),
+                kind: row[3].as_str().unwrap_or_default().to_owned(),
                 text: row[2].as_str().map(|s| s.trim().to_owned()),
             })
             .collect())
@@ -472,7 +476,202 @@ impl Browser {
         )
         .await
     }
+
+    /// The `data-kind` of every entry of `#chat-log`, top to bottom.
+    pub async fn entry_kinds(&self) -> Vec<String> {
+        self.chat_entries("#chat-log")
+            .await
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+
+    /// Waits until `#chat-log` holds at least `count` entries with `data-kind = kind`.
+    pub async fn wait_entry_kind_count(&self, kind: &str, count: usize) -> Vec<ChatEntry> {
+        self.wait_chat(
+            &format!("{count} entry line(s) of kind {kind:?} in #chat-log"),
+            |entries| {
+                let have = entries.iter().filter(|e| e.kind == kind).count();
+                if have >= count {
+                    Ok(())
+                } else {
+                    Err(format!("{have} of kind {kind:?}"))
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until `#chat-log` holds an entry with `data-kind = kind`.
+    pub async fn wait_entry_kind(&self, kind: &str) -> Vec<ChatEntry> {
+        self.wait_entry_kind_count(kind, 1).await
+    }
+
+    /// How many entries of `#chat-log` have `data-kind = kind` now.
+    pub async fn count_entry_kind(&self, kind: &str) -> usize {
+        self.entry_kinds()
+            .await
+            .iter()
+            .filter(|k| *k == kind)
+            .count()
+    }
+
+    /// Sets a checkbox to `checked` as a user would: clicks it (or its `<label for>`
+    /// when the input itself is out of reach) until it is in that state.
+    pub async fn set_checked(&self, selector: &str, checked: bool) {
+        let state = "const e = document.querySelector(arguments[0]); \
+                     return e ? e.checked : null;";
+        self.wait_for(&format!("{selector} to be checked={checked}"), || async {
+            match self.try_eval(state, vec![json!(selector)]).await? {
+                Value::Bool(now) if now == checked => return Ok(()),
+                Value::Bool(_) => {}
+                _ => return Err(format!("no {selector}")),
+            }
+            let direct = match self.client.find(Locator::Css(selector)).await {
+                Ok(element) => element.click().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(direct) = direct {
+                let id = self
+                    .try_eval(
+                        "const e = document.querySelector(arguments[0]); return e ? e.id : '';",
+                        vec![json!(selector)],
+                    )
+                    .await?;
+                let label = format!("label[for=\"{}\"]", id.as_str().unwrap_or_default());
+                let element = self.client.find(Locator::Css(&label)).await.map_err(|e| {
+                    format!("{selector} not clickable ({direct}) and no {label}: {e}")
+                })?;
+                element.click().await.map_err(|e| {
+                    format!("{selector} not clickable ({direct}), {label} neither: {e}")
+                })?;
+            }
+            Err(format!("{selector} clicked, not in the wanted state yet"))
+        })
+        .await
+    }
+
+    /// Whether the element `selector` exists and is enabled (not `disabled`).
+    pub async fn is_enabled(&self, selector: &str) -> bool {
+        let script = "const e = document.querySelector(arguments[0]); return !!e && !e.disabled;";
+        self.eval(script, vec![json!(selector)]).await == json!(true)
+    }
+
+    /// The values of attribute `name` of every element matching `selector`, in order.
+    pub async fn attr_all(&self, selector: &str, name: &str) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0]))\
+                      .map((e) => e.getAttribute(arguments[1]));";
+        match self.eval(script, vec![json!(selector), json!(name)]).await {
+            Value::Array(values) => values
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            other => panic!("{selector}[{name}]: {other}"),
+        }
+    }
+
+    /// Counts the frames the video element `selector` decodes and presents during
+    /// `window`, in the page: `requestVideoFrameCallback` calls and the growth of
+    /// `getVideoPlaybackQuality().totalVideoFrames`, and reads `videoWidth`/`videoHeight`
+    /// at the end.
+    pub async fn count_frames(&self, selector: &str, window: Duration) -> FrameCount {
+        let value = self
+            .eval(
+                COUNT_FRAMES,
+                vec![json!(selector), json!(window.as_millis() as u64)],
+            )
+            .await;
+        let n = |key: &str| value.get(key).and_then(Value::as_u64).unwrap_or(0);
+        let b = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        FrameCount {
+            present: b("present"),
+            has_source: b("hasSource"),
+            presented: n("rvfc"),
+            decoded: n("decoded"),
+            width: n("width"),
+            height: n("height"),
+        }
+    }
+
+    /// Waits until `selector` shows at least `min` new frames within one `window`, with
+    /// a size above zero; the count that did it.
+    pub async fn wait_frames(&self, selector: &str, min: u64, window: Duration) -> FrameCount {
+        self.wait_for(
+            &format!("{selector} to show ≥ {min} frames within {window:?}"),
+            || async {
+                let count = self.count_frames(selector, window).await;
+                if count.frames() >= min && count.has_size() {
+                    Ok(count)
+                } else {
+                    Err(format!("{count:?}"))
+                }
+            },
+        )
+        .await
+    }
 }
+
+/// Frames a video element showed during a window of time (see [`Browser::count_frames`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameCount {
+    /// Whether the element was on the page.
+    pub present: bool,
+    /// Whether it had a `srcObject` at the end.
+    pub has_source: bool,
+    /// `requestVideoFrameCallback` calls (frames presented).
+    pub presented: u64,
+    /// Growth of `totalVideoFrames` (frames decoded).
+    pub decoded: u64,
+    pub width: u64,
+    pub height: u64,
+}
+
+impl FrameCount {
+    /// New frames seen by either measure.
+    pub fn frames(&self) -> u64 {
+        self.presented.max(self.decoded)
+    }
+
+    /// `videoWidth` and `videoHeight` above zero (no exact size: the fake capture's size
+    /// varies and the received resolution ramps up).
+    pub fn has_size(&self) -> bool {
+        self.width > 0 && self.height > 0
+    }
+}
+
+/// `arguments`: the video's selector and the window in ms. Resolves to the counts.
+const COUNT_FRAMES: &str = r#"
+const [selector, ms] = arguments;
+const v = document.querySelector(selector);
+if (!v) return { present: false, hasSource: false, rvfc: 0, decoded: 0, width: 0, height: 0 };
+const total = () => v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+const q0 = total();
+let rvfc = 0;
+let live = true;
+let handle = null;
+if (typeof v.requestVideoFrameCallback === 'function') {
+  const onFrame = () => {
+    if (!live) return;
+    rvfc += 1;
+    handle = v.requestVideoFrameCallback(onFrame);
+  };
+  handle = v.requestVideoFrameCallback(onFrame);
+}
+return new Promise((resolve) => setTimeout(() => {
+  live = false;
+  if (handle !== null && typeof v.cancelVideoFrameCallback === 'function') {
+    v.cancelVideoFrameCallback(handle);
+  }
+  resolve({
+    present: true,
+    hasSource: !!v.srcObject,
+    rvfc,
+    decoded: Math.max(0, total() - q0),
+    width: v.videoWidth || 0,
+    height: v.videoHeight || 0,
+  });
+}, ms));
+"#;
 
 impl Drop for Browser {
     fn drop(&mut self) {

@@ -1,9 +1,21 @@
 //! The technician console (`/console`), as a technician uses it: sign in, create a
 //! session and read its PIN, watch the list, open a session, pick up, chat, end.
 
+use std::time::Duration;
+
 use crate::broker::TechnicianAccount;
-use crate::browser::{Browser, ChatEntry};
+use crate::browser::{Browser, ChatEntry, FrameCount};
 use serde_json::{json, Value};
+
+/// Every permission the request form offers, as serde writes it (`#perm-<name>`).
+pub const PERMISSIONS: [&str; 6] = [
+    "view_screen",
+    "camera",
+    "send_files",
+    "receive_files",
+    "system_info",
+    "remote_control",
+];
 
 /// A session just created from the console.
 #[derive(Debug, Clone)]
@@ -175,4 +187,113 @@ impl<'a> Console<'a> {
         let script = "return !!document.querySelector(arguments[0]);";
         self.browser.eval(script, vec![json!(Self::row(id))]).await == json!(true)
     }
+
+    /// Requests `permissions` (names as in [`PERMISSIONS`]) with `reason` (none when
+    /// empty): ticks exactly those `#perm-*` boxes, types the reason, presses
+    /// `#request-submit`, and waits for `#pending-request`; its `data-request`.
+    pub async fn request_permissions(&self, permissions: &[&str], reason: &str) -> u32 {
+        let b = self.browser;
+        for name in permissions {
+            assert!(
+                PERMISSIONS.contains(name),
+                "{name:?} is not a permission the form offers"
+            );
+        }
+        let before = if b.is_visible("#pending-request").await {
+            b.attr("#pending-request", "data-request").await
+        } else {
+            None
+        };
+        b.wait_visible("#request-form").await;
+        for name in PERMISSIONS {
+            b.set_checked(&format!("#perm-{name}"), permissions.contains(&name))
+                .await;
+        }
+        if !reason.is_empty() {
+            b.clear_field("#request-reason").await;
+            b.type_into("#request-reason", reason).await;
+        }
+        b.click("#request-submit").await;
+        b.wait_visible("#pending-request").await;
+        b.wait_for(
+            "#pending-request[data-request] of the new request",
+            || async {
+                let id = b.attr("#pending-request", "data-request").await;
+                match id.as_deref().map(str::parse::<u32>) {
+                    Some(Ok(id)) if id.to_string() != before.clone().unwrap_or_default() => Ok(id),
+                    _ => Err(format!("data-request = {id:?} (before: {before:?})")),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until `#screen-view` has `data-state = state` (off, live or paused).
+    pub async fn wait_screen_state(&self, state: &str) {
+        self.browser
+            .wait_attr("#screen-view", "data-state", state)
+            .await;
+    }
+
+    /// The frames `#screen-video` showed during `window`.
+    pub async fn screen_frames(&self, window: Duration) -> FrameCount {
+        self.browser.count_frames("#screen-video", window).await
+    }
+
+    /// Waits until `#screen-video` shows a live picture: at least `min` frames within
+    /// two seconds, with a size above zero.
+    pub async fn wait_screen_frames(&self, min: u64) -> FrameCount {
+        self.browser
+            .wait_frames("#screen-video", min, Duration::from_secs(2))
+            .await
+    }
+
+    /// Waits until the screen view is off: `#screen-view[data-state=off]`, or no
+    /// `#screen-view` at all (an ended session's view may drop it).
+    pub async fn wait_screen_off(&self) {
+        let b = self.browser;
+        b.wait_for("#screen-view to be off (or gone)", || async {
+            let present = b
+                .eval("return !!document.querySelector('#screen-view');", vec![])
+                .await;
+            if present != json!(true) {
+                return Ok(());
+            }
+            match b.attr("#screen-view", "data-state").await.as_deref() {
+                Some("off") => Ok(()),
+                other => Err(format!("#screen-view data-state = {other:?}")),
+            }
+        })
+        .await
+    }
+
+    /// The permissions `#customer-granted` lists now (`li[data-permission]`), in order.
+    pub async fn granted(&self) -> Vec<String> {
+        self.browser
+            .attr_all("#customer-granted li[data-permission]", "data-permission")
+            .await
+    }
+
+    /// Waits until `#customer-granted` lists exactly `permissions` (in any order).
+    pub async fn wait_granted(&self, permissions: &[&str]) {
+        wait_list(self.browser, "#customer-granted", permissions).await;
+    }
+}
+
+/// Waits until the `li[data-permission]` of `container` are exactly `want` (any order).
+pub(crate) async fn wait_list(browser: &Browser, container: &str, want: &[&str]) -> Vec<String> {
+    let mut want_sorted: Vec<String> = want.iter().map(|s| (*s).to_owned()).collect();
+    want_sorted.sort();
+    let items = format!("{container} li[data-permission]");
+    browser
+        .wait_for(&format!("{container} to list {want:?}"), || async {
+            let mut now = browser.attr_all(&items, "data-permission").await;
+            now.sort();
+            if now == want_sorted {
+                Ok(now)
+            } else {
+                Err(format!("{container} lists {now:?}"))
+            }
+        })
+        .await
 }

@@ -1,12 +1,15 @@
 //! The customer page (`/`), as a customer uses it: enter the PIN (or follow the link),
 //! accept or decline the terms, wait, chat, end with X, answer the survey.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::browser::{Browser, ChatEntry};
 
 /// The text `#waiting` must show.
 pub const WAITING_TEXT: &str = "A support representative will be with you shortly";
+
+/// The text `#sharing-indicator` must show.
+pub const SHARING_TEXT: &str = "Your screen is being shared";
 
 /// The survey answers a test gives.
 #[derive(Debug, Clone)]
@@ -198,5 +201,222 @@ impl<'a> Customer<'a> {
     pub async fn mark_page(&self, name: &str) {
         let script = "window[arguments[0]] = true; return true;";
         self.browser.eval(script, vec![json!(name)]).await;
+    }
+
+    // --- Permission prompts ---------------------------------------------------------
+
+    /// Waits for `#permission-prompt`; its `data-request`.
+    pub async fn wait_prompt(&self) -> u32 {
+        let b = self.browser;
+        b.wait_visible("#permission-prompt").await;
+        b.wait_for("#permission-prompt[data-request]", || async {
+            let id = b.attr("#permission-prompt", "data-request").await;
+            id.as_deref()
+                .and_then(|id| id.parse::<u32>().ok())
+                .ok_or_else(|| format!("data-request = {id:?}"))
+        })
+        .await
+    }
+
+    /// Waits for the prompt of request `request`.
+    pub async fn wait_prompt_for(&self, request: u32) {
+        self.browser.wait_visible("#permission-prompt").await;
+        self.browser
+            .wait_attr("#permission-prompt", "data-request", &request.to_string())
+            .await;
+    }
+
+    /// The permissions the prompt offers a checkbox for (`#prompt-perm-<name>`).
+    pub async fn prompt_permissions(&self) -> Vec<String> {
+        self.browser
+            .attr_all("#permission-prompt [id^=\"prompt-perm-\"]", "id")
+            .await
+            .into_iter()
+            .map(|id| id.trim_start_matches("prompt-perm-").to_owned())
+            .collect()
+    }
+
+    /// `#prompt-remaining` as a number of seconds (its first number).
+    pub async fn prompt_remaining(&self) -> u64 {
+        let text = self.browser.text("#prompt-remaining").await;
+        crate::countdown_secs(&text)
+            .unwrap_or_else(|| panic!("#prompt-remaining shows no number: {text:?}"))
+    }
+
+    /// Presses `#grant-all` and waits until the prompt is gone.
+    pub async fn grant_all(&self) {
+        self.browser.click("#grant-all").await;
+        self.browser.wait_hidden("#permission-prompt").await;
+    }
+
+    /// Leaves exactly `permissions` ticked in the prompt, presses `#grant-selected`, and
+    /// waits until the prompt is gone.
+    pub async fn grant_only(&self, permissions: &[&str]) {
+        let offered = self.prompt_permissions().await;
+        for name in permissions {
+            assert!(
+                offered.iter().any(|o| o == name),
+                "the prompt offers no #prompt-perm-{name} (it offers {offered:?})"
+            );
+        }
+        for name in &offered {
+            self.browser
+                .set_checked(
+                    &format!("#prompt-perm-{name}"),
+                    permissions.contains(&name.as_str()),
+                )
+                .await;
+        }
+        self.browser.click("#grant-selected").await;
+        self.browser.wait_hidden("#permission-prompt").await;
+    }
+
+    /// Presses `#deny` and waits until the prompt is gone.
+    pub async fn deny(&self) {
+        self.browser.click("#deny").await;
+        self.browser.wait_hidden("#permission-prompt").await;
+    }
+
+    /// Presses `#more-time` (the prompt stays).
+    pub async fn more_time(&self) {
+        self.browser.click("#more-time").await;
+    }
+
+    /// Whether `#more-time` can still be pressed (visible and enabled).
+    pub async fn can_ask_more_time(&self) -> bool {
+        self.browser.is_visible("#more-time").await && self.browser.is_enabled("#more-time").await
+    }
+
+    /// The permissions `#granted` lists now (`li[data-permission]`), in order.
+    pub async fn granted(&self) -> Vec<String> {
+        self.browser
+            .attr_all("#granted li[data-permission]", "data-permission")
+            .await
+    }
+
+    /// Waits until `#granted` lists exactly `permissions` (in any order).
+    pub async fn wait_granted(&self, permissions: &[&str]) {
+        crate::console::wait_list(self.browser, "#granted", permissions).await;
+    }
+
+    /// Revokes one grant with its `button.revoke`; waits until `#granted` drops it.
+    pub async fn revoke(&self, permission: &str) {
+        let item = format!("#granted li[data-permission=\"{permission}\"]");
+        self.browser.click(&format!("{item} button.revoke")).await;
+        self.browser
+            .wait_for(&format!("{item} to go away"), || async {
+                let left = self.granted().await;
+                if left.iter().any(|p| p == permission) {
+                    Err(format!("#granted lists {left:?}"))
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+    }
+
+    /// Presses `#revoke-all`; waits until `#granted` lists nothing.
+    pub async fn revoke_all(&self) {
+        self.browser.click("#revoke-all").await;
+        self.wait_granted(&[]).await;
+    }
+
+    // --- Screen sharing ---------------------------------------------------------------
+
+    /// Waits for `#sharing-indicator` with `data-state = state` (live or paused).
+    pub async fn wait_sharing(&self, state: &str) {
+        self.browser.wait_visible("#sharing-indicator").await;
+        self.browser
+            .wait_attr("#sharing-indicator", "data-state", state)
+            .await;
+    }
+
+    /// Waits until `#sharing-indicator` is gone.
+    pub async fn wait_not_sharing(&self) {
+        self.browser.wait_hidden("#sharing-indicator").await;
+    }
+
+    /// `#pause-sharing`, then waits for the paused indicator.
+    pub async fn pause_sharing(&self) {
+        self.browser.click("#pause-sharing").await;
+        self.wait_sharing("paused").await;
+    }
+
+    /// `#resume-sharing`, then waits for the live indicator.
+    pub async fn resume_sharing(&self) {
+        self.browser.click("#resume-sharing").await;
+        self.wait_sharing("live").await;
+    }
+
+    /// `#stop-sharing`, then waits until the indicator is gone.
+    pub async fn stop_sharing(&self) {
+        self.browser.click("#stop-sharing").await;
+        self.wait_not_sharing().await;
+    }
+
+    /// Keeps the tracks `#self-preview` shows (the captured stream) in
+    /// `window.__capturedTracks`, so a test can check them after the page let them go;
+    /// waits until there is at least one live track. Returns how many there are.
+    pub async fn capture_tracks(&self) -> usize {
+        let script = "const v = document.querySelector('#self-preview'); \
+            const s = v && v.srcObject; \
+            if (!s || typeof s.getTracks !== 'function') return null; \
+            const tracks = s.getTracks(); \
+            if (!tracks.some((t) => t.readyState === 'live')) return null; \
+            window.__capturedTracks = tracks; \
+            return tracks.length;";
+        let b = self.browser;
+        b.wait_for(
+            "#self-preview to show the captured stream with a live track",
+            || async {
+                match b.eval(script, vec![]).await {
+                    Value::Number(n) => n.as_u64().map(|n| n as usize).ok_or_else(|| n.to_string()),
+                    other => Err(format!("#self-preview srcObject: {other}")),
+                }
+            },
+        )
+        .await
+    }
+
+    /// The `readyState` of every track kept by [`Customer::capture_tracks`].
+    pub async fn captured_track_states(&self) -> Vec<String> {
+        let script = "return (window.__capturedTracks || []).map((t) => t.readyState);";
+        match self.browser.eval(script, vec![]).await {
+            Value::Array(states) => states
+                .into_iter()
+                .map(|s| s.as_str().unwrap_or_default().to_owned())
+                .collect(),
+            other => panic!("window.__capturedTracks: {other}"),
+        }
+    }
+
+    /// Waits until every track kept by [`Customer::capture_tracks`] is `ended`.
+    pub async fn wait_tracks_ended(&self) {
+        self.browser
+            .wait_for("every captured track to be readyState=ended", || async {
+                let states = self.captured_track_states().await;
+                if !states.is_empty() && states.iter().all(|s| s == "ended") {
+                    Ok(())
+                } else {
+                    Err(format!("readyState of the tracks: {states:?}"))
+                }
+            })
+            .await
+    }
+
+    /// Stops sharing the way the browser's own "Stop sharing" bar does: every captured
+    /// track (kept by [`Customer::capture_tracks`], which must have run) is stopped and
+    /// gets an `ended` event. `track.stop()` alone fires no `ended` event (the spec
+    /// fires it only when the source ends, not on stop()), so the test dispatches it, as
+    /// the browser's own Stop button would.
+    pub async fn stop_from_browser_bar(&self) {
+        let script = "const tracks = window.__capturedTracks || []; \
+            tracks.forEach((t) => { t.stop(); t.dispatchEvent(new Event('ended')); }); \
+            return tracks.length;";
+        let stopped = self.browser.eval(script, vec![]).await;
+        assert!(
+            stopped.as_u64().unwrap_or(0) > 0,
+            "no captured tracks to stop: call capture_tracks() first ({stopped})"
+        );
     }
 }

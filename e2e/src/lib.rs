@@ -7,12 +7,15 @@
 //!   directory and one technician account, and stops it on drop;
 //! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium and offers the few
 //!   page operations the tests need (wait, read, type, click), all by CSS selector;
-//! - [`console`] and [`customer`]: the two pages' flows, written as a user performs them;
+//! - [`console`] and [`customer`]: the two pages' flows, written as a user performs them
+//!   (including permission requests, prompts, grants, revocations and screen sharing;
+//!   [`Browser::count_frames`] counts the frames a `<video>` decodes, never its size);
 //! - [`proxy`]: [`TcpProxy`], a TCP forwarder whose connections a test can cut, to drop
 //!   a browser's WebSocket for real;
 //! - [`db`]: read-only views of the broker's SQLite file, for assertions;
 //! - [`wait`]: polling with a deadline and a message that says what never happened;
-//! - [`world`]: [`World`], one broker and two browsers, the stage of most tests.
+//! - [`world`]: [`World`], one broker and two browsers, the stage of most tests
+//!   ([`World::active_session`]: signed in, created, joined, accepted, picked up).
 //!
 //! Every helper panics with a message naming what failed: these are tests, and a clear
 //! panic is the best report they can give.
@@ -28,7 +31,7 @@ pub mod wait;
 pub mod world;
 
 pub use broker::{Broker, BrokerOptions, TechnicianAccount};
-pub use browser::{Browser, ChatEntry};
+pub use browser::{Browser, ChatEntry, FrameCount};
 pub use console::{Console, NewSession};
 pub use customer::{Customer, Survey};
 pub use proxy::TcpProxy;
@@ -50,4 +53,18 @@ pub fn other_pin(pin: &str) -> String {
         .parse()
         .unwrap_or_else(|e| panic!("PIN {pin:?} is not a number: {e}"));
     format!("{:06}", (n + 500_001) % 1_000_000)
+}
+
+/// The seconds a countdown shows: its first number, `58` in "58 s left", or `65` in
+/// "1:05" (minutes and seconds).
+pub fn countdown_secs(text: &str) -> Option<u64> {
+    let token: String = text
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == ':')
+        .collect();
+    token
+        .trim_end_matches(':')
+        .split(':')
+        .try_fold(0u64, |acc, part| Some(acc * 60 + part.parse::<u64>().ok()?))
 }

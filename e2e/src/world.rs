@@ -3,7 +3,7 @@
 
 use crate::broker::{Broker, BrokerOptions};
 use crate::browser::Browser;
-use crate::console::Console;
+use crate::console::{Console, NewSession};
 use crate::customer::Customer;
 
 /// One broker, a technician's browser and a customer's browser.
@@ -38,6 +38,24 @@ impl World {
         let console = self.console();
         console.sign_in(self.broker.technician()).await;
         console
+    }
+
+    /// The common start of the sharing tests: the technician signs in and creates a
+    /// session, the customer joins with the PIN and accepts the terms, the technician
+    /// opens the session and picks up; both pages show it active.
+    pub async fn active_session(&self) -> (Console<'_>, Customer<'_>, NewSession) {
+        let console = self.signed_in_console().await;
+        let customer = self.customer();
+        let session = console.create_session().await;
+        customer.join(&session.pin).await;
+        customer.accept_terms().await;
+        console.wait_row_phase(&session.id, "waiting").await;
+        console.open_session(&session.id).await;
+        console.pick_up().await;
+        customer
+            .wait_technician(&self.broker.technician().display_name)
+            .await;
+        (console, customer, session)
     }
 
     /// Closes both browsers politely, then stops the broker.

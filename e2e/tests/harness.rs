@@ -76,11 +76,13 @@ async fn proxy_forwards_cuts_and_restores() {
 }
 
 /// The broker starts from the harness's config: the settings a test gives are the ones
-/// it serves.
+/// it serves (and `prompt_deadline_secs`, which it does not publish, is a key its
+/// config, which refuses unknown keys, accepts).
 #[tokio::test(flavor = "multi_thread")]
 async fn broker_starts_with_the_given_config() {
     let broker = connectit_e2e::Broker::start(connectit_e2e::BrokerOptions {
         pin_validity_secs: Some(2),
+        prompt_deadline_secs: Some(3),
         ..Default::default()
     })
     .await;

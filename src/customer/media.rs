@@ -15,6 +15,7 @@ use connectit_protocol::{
     StopCause,
 };
 use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use web_sys::MediaStream;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -105,7 +106,14 @@ struct Ctl {
     signals: Signals,
     view: UseStateHandle<Shares>,
     problem: UseStateHandle<Option<RtcError>>,
+    /// A pending check for streams the log calls live that this page does not send
+    /// (left over from before a reload).
+    orphan_check: Rc<RefCell<Option<Timeout>>>,
 }
+
+/// How long the log may show a stream this page does not own before the page reports
+/// it stopped (long enough for the log to catch up after a reload).
+const ORPHAN_GRACE_MS: u32 = 2_000;
 
 impl Ctl {
     fn act(&self, action: Action) {
@@ -248,6 +256,33 @@ impl Ctl {
                 None => {}
             }
         }
+        if !self.orphans().is_empty() && self.orphan_check.borrow().is_none() {
+            let ctl = self.clone();
+            let timer = Timeout::new(ORPHAN_GRACE_MS, move || {
+                ctl.orphan_check.borrow_mut().take();
+                for media in ctl.orphans() {
+                    // The capture died with the page that made it: say so in the log.
+                    ctl.act(Action::Media {
+                        media,
+                        change: MediaChange::Stopped {
+                            cause: StopCause::Browser,
+                        },
+                    });
+                }
+            });
+            *self.orphan_check.borrow_mut() = Some(timer);
+        }
+    }
+
+    /// Streams the log shows live or paused that this page is not sending.
+    fn orphans(&self) -> Vec<Media> {
+        let state = self.state.borrow();
+        let mut slots = self.slots.borrow_mut();
+        MEDIA
+            .into_iter()
+            .filter(|m| state.phase == Phase::Active && state.media(*m) != MediaState::Off)
+            .filter(|m| slots.slot(*m).is_none())
+            .collect()
     }
 
     /// Makes (or remakes, after the technician came back) the connection for `media`
@@ -389,6 +424,7 @@ impl Ctl {
     fn clear(&self) {
         let slots = std::mem::take(&mut *self.slots.borrow_mut());
         drop(slots);
+        self.orphan_check.borrow_mut().take();
     }
 }
 
@@ -405,6 +441,7 @@ pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
         signals: handle.signals.clone(),
         view: view.clone(),
         problem: problem.clone(),
+        orphan_check: use_mut_ref(|| None),
     };
     *ctl.state.borrow_mut() = handle.live.state.clone();
     *ctl.ice.borrow_mut() = handle.live.ice_servers.clone();

@@ -1,0 +1,451 @@
+//! How long it takes from the customer's click on "grant" to the first decoded frame of
+//! their screen at the technician's console, and the same for a bare two-page
+//! `RTCPeerConnection` (the floor), in the same two headless Chromium browsers, in the
+//! same run. Not a test: it asserts nothing about speed.
+//!
+//! One clock for both ends: both browsers run on this machine, so both pages read the
+//! same system clock through `performance.timeOrigin + performance.now()`:
+//!
+//! - the click: a capture-phase `click` listener on the customer page's `window` keeps
+//!   `timeOrigin + event.timeStamp` of the click on the grant button (it runs before the
+//!   page's own handler);
+//! - the first frame: `requestVideoFrameCallback` on the technician's video element
+//!   (re-registered whenever the page swaps the element), `timeOrigin + now` of the
+//!   first frame presented while the element has a `srcObject`.
+//!
+//! **ConnectIT** (N runs in one session): the technician requests "view screen", the
+//! customer presses `#grant-all` (the page calls `getDisplayMedia` in the click, acks the
+//! grant, offers, the broker relays SDP and ICE over the session's WebSocket), the
+//! technician's `#screen-video` shows the first frame; then the customer revokes
+//! everything and the next run starts.
+//!
+//! **Floor** (N runs): a page this example serves itself on 127.0.0.1 (one HTML file,
+//! `?role=sender` in the customer's browser, `?role=receiver` in the technician's), with
+//! signaling relayed by the example (Server-Sent Events down, `fetch` POSTs up, in
+//! order): a click on `#start` calls `getDisplayMedia`, makes an `RTCPeerConnection` with
+//! no ICE servers, offers, trickles ICE; the receiver answers and shows the video. Each
+//! run loads both pages afresh.
+//!
+//! Each side gets one untimed warm-up run first (codec and JIT warm-up would otherwise
+//! all land on ConnectIT, which runs first).
+//!
+//! Run: `cargo build -p connectit-broker && scripts/build-app &&
+//! cargo run -p connectit-e2e --example share_timing -- 9`
+//! (or `SHARE_TIMING_RUNS=9`; 9 runs by default). It prints every run, then median and
+//! p95 for both and their ratio. `-- 9 --floor-only` measures the floor alone (no broker,
+//! no app build needed).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use connectit_e2e::{BrokerOptions, Browser, World};
+
+/// Customer side: the next click on `arguments[0]` stores its time in
+/// `window.__st.click` (ms since the epoch, sub-millisecond).
+const ARM_CLICK: &str = r#"
+const [selector] = arguments;
+const st = { click: null };
+window.__st = st;
+const onClick = (event) => {
+  if (!event.target || !event.target.closest || !event.target.closest(selector)) return;
+  window.removeEventListener('click', onClick, true);
+  st.click = performance.timeOrigin + event.timeStamp;
+};
+window.addEventListener('click', onClick, true);
+return true;
+"#;
+
+/// Technician side: the first frame presented by the video element `arguments[0]`
+/// (whichever element the page shows under that selector, as long as it has a
+/// `srcObject`) stores its time in `window.__st.frame`.
+const ARM_FIRST_FRAME: &str = r#"
+const [selector] = arguments;
+const st = { frame: null, width: 0, height: 0 };
+window.__st = st;
+const watched = new WeakSet();
+const watch = () => {
+  if (st.frame !== null || window.__st !== st) { clearInterval(timer); return; }
+  const v = document.querySelector(selector);
+  if (!v || watched.has(v) || typeof v.requestVideoFrameCallback !== 'function') return;
+  watched.add(v);
+  const onFrame = (now, meta) => {
+    if (st.frame !== null || window.__st !== st) return;
+    if (!v.srcObject || !v.isConnected) { v.requestVideoFrameCallback(onFrame); return; }
+    st.frame = performance.timeOrigin + now;
+    st.width = meta.width;
+    st.height = meta.height;
+  };
+  v.requestVideoFrameCallback(onFrame);
+};
+const timer = setInterval(watch, 4);
+watch();
+return true;
+"#;
+
+/// The floor page: one file, `?role=sender|receiver&room=R`.
+const FLOOR_HTML: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>WebRTC floor</title></head>
+<body>
+<button id="start">Share my screen</button>
+<video id="remote" autoplay muted playsinline style="width:640px;height:360px;background:#000"></video>
+<video id="preview" autoplay muted playsinline style="width:160px"></video>
+<script>
+const params = new URLSearchParams(location.search);
+const role = params.get('role');
+const room = params.get('room');
+const other = role === 'sender' ? 'receiver' : 'sender';
+window.__ready = false;
+window.__errors = [];
+const fail = (e) => { window.__errors.push(String(e)); };
+// Posts go one after the other, so the offer always precedes its candidates.
+let posting = Promise.resolve();
+const send = (msg) => {
+  const body = JSON.stringify(msg);
+  posting = posting.then(() => fetch(`/send?room=${room}&peer=${other}`, { method: 'POST', body }))
+    .catch(fail);
+};
+let pc = null;
+const newPc = () => {
+  const p = new RTCPeerConnection({ iceServers: [] });
+  p.onicecandidate = (e) => { if (e.candidate) send({ candidate: e.candidate.toJSON() }); };
+  return p;
+};
+if (role === 'receiver') {
+  pc = newPc();
+  pc.ontrack = (e) => {
+    const v = document.getElementById('remote');
+    v.srcObject = e.streams[0] || new MediaStream([e.track]);
+  };
+} else {
+  document.getElementById('start').addEventListener('click', () => {
+    // In the click itself: the user's gesture.
+    navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }).then(async (stream) => {
+      pc = newPc();
+      stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+      document.getElementById('preview').srcObject = stream;
+      await pc.setLocalDescription(await pc.createOffer());
+      send({ offer: pc.localDescription.toJSON() });
+    }).catch(fail);
+  });
+}
+// Messages are handled one after the other too.
+let handling = Promise.resolve();
+const handle = async (m) => {
+  if (m.offer) {
+    await pc.setRemoteDescription(m.offer);
+    await pc.setLocalDescription(await pc.createAnswer());
+    send({ answer: pc.localDescription.toJSON() });
+  } else if (m.answer) {
+    await pc.setRemoteDescription(m.answer);
+  } else if (m.candidate) {
+    await pc.addIceCandidate(m.candidate);
+  }
+};
+const events = new EventSource(`/events?room=${room}&peer=${role}`);
+events.onopen = () => { window.__ready = true; };
+events.onmessage = (e) => {
+  const m = JSON.parse(e.data);
+  handling = handling.then(() => handle(m)).catch(fail);
+};
+</script>
+</body></html>
+"#;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let floor_only = args.iter().any(|a| a == "--floor-only");
+    let runs: usize = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
+        .or_else(|| std::env::var("SHARE_TIMING_RUNS").ok())
+        .map(|n| n.parse().expect("the number of runs is a positive integer"))
+        .unwrap_or(9);
+    assert!(runs > 0, "at least one run");
+
+    if floor_only {
+        let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
+        let mut floor = floor_runs(&tech, &cust, runs).await;
+        println!();
+        summary(
+            "floor: bare RTCPeerConnection click → first frame",
+            &mut floor,
+        );
+        tokio::join!(tech.close(), cust.close());
+        return;
+    }
+
+    let w = World::start(BrokerOptions::default()).await;
+    let mut connectit = connectit_runs(&w, runs).await;
+    let mut floor = floor_runs(&w.tech, &w.cust, runs).await;
+
+    println!();
+    let (c_median, c_p95) = summary("ConnectIT grant click → first frame", &mut connectit);
+    let (f_median, f_p95) = summary(
+        "floor: bare RTCPeerConnection click → first frame",
+        &mut floor,
+    );
+    println!(
+        "ratio ConnectIT / floor: median {:.2}×, p95 {:.2}×",
+        c_median / f_median,
+        c_p95 / f_p95
+    );
+    w.close().await;
+}
+
+/// ConnectIT: in one active session, `runs` times (after a warm-up): request the screen,
+/// time grant click → first frame at the console, revoke everything.
+async fn connectit_runs(w: &World, runs: usize) -> Vec<f64> {
+    let (console, customer, _session) = w.active_session().await;
+    let mut samples = Vec::with_capacity(runs);
+    for run in 0..=runs {
+        let request = console.request_permissions(&["view_screen"], "").await;
+        customer.wait_prompt_for(request).await;
+        w.tech
+            .eval(ARM_FIRST_FRAME, vec![json!("#screen-video")])
+            .await;
+        w.cust.eval(ARM_CLICK, vec![json!("#grant-all")]).await;
+        w.cust.click("#grant-all").await;
+        let (ms, size) = elapsed(&w.cust, &w.tech).await;
+        report("ConnectIT", run, ms, size);
+        if run > 0 {
+            samples.push(ms);
+        }
+        // Back to nothing shared, nothing granted.
+        console.wait_screen_state("live").await;
+        customer.revoke_all().await;
+        customer.wait_not_sharing().await;
+        console.wait_screen_state("off").await;
+    }
+    samples
+}
+
+/// The floor: the bare two-page RTCPeerConnection, `runs` times (after a warm-up), the
+/// receiver in `tech`, the sender in `cust`, both pages loaded afresh each run.
+async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize) -> Vec<f64> {
+    let floor_base = serve_floor().await;
+    let mut samples = Vec::with_capacity(runs);
+    for run in 0..=runs {
+        let room = format!("r{run}");
+        let receiver_url = format!("{floor_base}/?role=receiver&room={room}");
+        let sender_url = format!("{floor_base}/?role=sender&room={room}");
+        tokio::join!(tech.goto(&receiver_url), cust.goto(&sender_url));
+        for browser in [tech, cust] {
+            browser
+                .wait_for("the floor page's signaling to be open", || async {
+                    match browser
+                        .eval("return window.__ready === true;", vec![])
+                        .await
+                    {
+                        Value::Bool(true) => Ok(()),
+                        other => Err(format!("__ready = {other}")),
+                    }
+                })
+                .await;
+        }
+        tech.eval(ARM_FIRST_FRAME, vec![json!("#remote")]).await;
+        cust.eval(ARM_CLICK, vec![json!("#start")]).await;
+        cust.click("#start").await;
+        let (ms, size) = elapsed(cust, tech).await;
+        report("floor", run, ms, size);
+        if run > 0 {
+            samples.push(ms);
+        }
+    }
+    samples
+}
+
+/// Waits for the click time in `sender`'s page and the first frame in `receiver`'s;
+/// the milliseconds between them and the first frame's size.
+async fn elapsed(sender: &Browser, receiver: &Browser) -> (f64, (u64, u64)) {
+    let click = sender
+        .wait_for("the click time (window.__st.click)", || async {
+            let v = sender
+                .eval("return window.__st ? window.__st.click : null;", vec![])
+                .await;
+            v.as_f64().ok_or_else(|| format!("click = {v}"))
+        })
+        .await;
+    let (frame, width, height) = receiver
+        .wait_for("the first frame (window.__st.frame)", || async {
+            let v = receiver.eval("return window.__st || null;", vec![]).await;
+            let errors = sender
+                .eval("return (window.__errors || []).join('; ');", vec![])
+                .await;
+            match v.get("frame").and_then(Value::as_f64) {
+                Some(at) => Ok((
+                    at,
+                    v["width"].as_u64().unwrap_or(0),
+                    v["height"].as_u64().unwrap_or(0),
+                )),
+                None => Err(format!("no frame yet ({v}); sender errors: {errors}")),
+            }
+        })
+        .await;
+    (frame - click, (width, height))
+}
+
+fn report(what: &str, run: usize, ms: f64, (width, height): (u64, u64)) {
+    let label = if run == 0 {
+        "warm-up".to_owned()
+    } else {
+        format!("run {run:>2}")
+    };
+    println!("{what:>9} {label}: {ms:7.1} ms (first frame {width}×{height})");
+}
+
+/// Prints and returns the median and the 95th percentile (nearest rank) of `samples`.
+fn summary(name: &str, samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    };
+    let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
+    let p95 = samples[rank - 1];
+    println!(
+        "{name}: median {median:.1} ms, p95 {p95:.1} ms, min {:.1} ms, max {:.1} ms ({n} runs)",
+        samples[0],
+        samples[n - 1]
+    );
+    (median, p95)
+}
+
+/// Mailboxes of the floor's relay: for each (room, peer), the open event stream, or the
+/// messages waiting for it.
+#[derive(Default)]
+struct Relay {
+    boxes: HashMap<(String, String), Mailbox>,
+}
+
+#[derive(Default)]
+struct Mailbox {
+    stream: Option<mpsc::UnboundedSender<String>>,
+    waiting: Vec<String>,
+}
+
+/// Serves the floor page and its relay on 127.0.0.1 (a secure context); its base URL.
+async fn serve_floor() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the floor server");
+    let addr = listener.local_addr().expect("the floor server's address");
+    let relay = Arc::new(Mutex::new(Relay::default()));
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let relay = relay.clone();
+            tokio::spawn(async move {
+                if let Err(e) = serve_one(socket, relay).await {
+                    eprintln!("floor server: {e}");
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// One HTTP/1.1 request (the connection closes after it, except an event stream).
+async fn serve_one(socket: TcpStream, relay: Arc<Mutex<Relay>>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(socket);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).await?;
+    let mut content_length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).await? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let param = |key: &str| {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default()
+    };
+    let key = (param("room"), param("peer"));
+    let mut socket = reader;
+    match (method, path) {
+        ("GET", "/") => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+                FLOOR_HTML.len()
+            );
+            socket.write_all(head.as_bytes()).await?;
+            socket.write_all(FLOOR_HTML.as_bytes()).await?;
+        }
+        ("GET", "/events") => {
+            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+            {
+                let mut relay = relay.lock().expect("relay lock");
+                let mailbox = relay.boxes.entry(key).or_default();
+                for message in mailbox.waiting.drain(..) {
+                    let _ = tx.send(message);
+                }
+                mailbox.stream = Some(tx);
+            }
+            socket
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                      Cache-Control: no-store\r\nConnection: keep-alive\r\n\r\n: open\n\n",
+                )
+                .await?;
+            socket.flush().await?;
+            while let Some(message) = rx.recv().await {
+                socket
+                    .write_all(format!("data: {message}\n\n").as_bytes())
+                    .await?;
+                socket.flush().await?;
+            }
+        }
+        ("POST", "/send") => {
+            let mut body = vec![0; content_length];
+            socket.read_exact(&mut body).await?;
+            let message = String::from_utf8_lossy(&body).replace('\n', " ");
+            {
+                let mut relay = relay.lock().expect("relay lock");
+                let mailbox = relay.boxes.entry(key).or_default();
+                let undelivered = match &mailbox.stream {
+                    Some(stream) => stream.send(message).err().map(|e| e.0),
+                    None => Some(message),
+                };
+                if let Some(message) = undelivered {
+                    mailbox.stream = None;
+                    mailbox.waiting.push(message);
+                }
+            }
+            socket
+                .write_all(
+                    b"HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                )
+                .await?;
+        }
+        _ => {
+            socket
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                )
+                .await?;
+        }
+    }
+    socket.flush().await?;
+    Ok(())
+}

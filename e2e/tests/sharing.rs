@@ -1,0 +1,437 @@
+//! Permission prompts and screen sharing (issue 3), through the real broker, the real
+//! build and two headless Chromium browsers started with Chromium's fake capture flags
+//! (`--use-fake-ui-for-media-stream --use-fake-device-for-media-stream`: the picker
+//! accepts at once and the "screen" is a synthetic, steadily changing picture).
+//!
+//! Each test has its own broker and browsers and starts from an active session (sign
+//! in, create, join, accept, pick up). Video is checked by counting the frames
+//! `#screen-video` decodes and presents over a window of time, never by exact sizes.
+//!
+//! Run with `cargo test -p connectit-e2e --test sharing -- --test-threads=2` after
+//! `cargo build -p connectit-broker` and `scripts/build-app`.
+
+use std::time::Duration;
+
+use connectit_e2e::broker::APPLET_URL;
+use connectit_e2e::customer::SHARING_TEXT;
+use connectit_e2e::{countdown_secs, BrokerOptions, Browser, Console, Customer, FrameCount, World};
+
+/// Frames `#screen-video` must show within two seconds to count as live.
+const LIVE_MIN_FRAMES: u64 = 5;
+
+/// Asks for the screen, grants everything, and waits until the technician's video shows
+/// live frames (and the customer's page says the screen is shared).
+async fn start_sharing(console: &Console<'_>, customer: &Customer<'_>) -> FrameCount {
+    let request = console
+        .request_permissions(&["view_screen"], "To look at your printer settings")
+        .await;
+    customer.wait_prompt_for(request).await;
+    customer.grant_all().await;
+    customer.wait_sharing("live").await;
+    console.wait_screen_state("live").await;
+    console.wait_screen_frames(LIVE_MIN_FRAMES).await
+}
+
+/// After letting frames already on their way land, `#screen-video` shows no new ones.
+async fn assert_no_new_frames(browser: &Browser, why: &str) {
+    // Absence is the subject: give in-flight frames half a second, then watch.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let count = browser
+        .count_frames("#screen-video", Duration::from_millis(1500))
+        .await;
+    assert!(
+        count.frames() <= 1,
+        "{why}: #screen-video still shows new frames: {count:?}"
+    );
+}
+
+/// Waits until both pages' logs hold an entry of `kind`.
+async fn both_log(w: &World, kind: &str) {
+    tokio::join!(w.tech.wait_entry_kind(kind), w.cust.wait_entry_kind(kind));
+}
+
+/// Request → prompt (reason, countdown, one box) → grant all → the technician's video
+/// decodes frames; both sides see the log lines and what is granted.
+#[tokio::test(flavor = "multi_thread")]
+async fn granted_screen_reaches_the_technician() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    console.wait_screen_state("off").await;
+
+    let reason = "To look at your printer settings";
+    let request = console.request_permissions(&["view_screen"], reason).await;
+    w.tech.wait_visible("#pending-remaining").await;
+    assert!(
+        !w.tech.is_enabled("#request-submit").await,
+        "#request-submit is disabled while a request is pending"
+    );
+
+    customer.wait_prompt_for(request).await;
+    assert_eq!(
+        w.cust.attr("#permission-prompt", "role").await.as_deref(),
+        Some("alertdialog")
+    );
+    w.cust.wait_text_contains("#prompt-reason", reason).await;
+    assert_eq!(customer.prompt_permissions().await, ["view_screen"]);
+    assert_eq!(
+        w.cust
+            .eval(
+                "const e = document.querySelector('#prompt-perm-view_screen'); \
+                 return !!e && e.checked;",
+                vec![]
+            )
+            .await,
+        serde_json::json!(true),
+        "requested permissions are ticked by default"
+    );
+    let remaining = customer.prompt_remaining().await;
+    assert!(
+        (1..=60).contains(&remaining),
+        "#prompt-remaining counts down from the 60 s default: {remaining}"
+    );
+    both_log(&w, "permission_requested").await;
+
+    customer.grant_all().await;
+    customer.wait_sharing("live").await;
+    w.cust
+        .wait_text_contains("#sharing-indicator", SHARING_TEXT)
+        .await;
+    assert!(
+        customer.capture_tracks().await > 0,
+        "#self-preview shows the captured stream"
+    );
+
+    console.wait_screen_state("live").await;
+    let frames = console.wait_screen_frames(LIVE_MIN_FRAMES).await;
+    assert!(frames.has_size(), "{frames:?}");
+    let stats = w.tech.text("#screen-stats").await;
+    assert!(
+        stats.chars().any(|c| c.is_ascii_digit()),
+        "#screen-stats shows the resolution and frame rate: {stats:?}"
+    );
+    w.tech.wait_hidden("#pending-request").await;
+
+    console.wait_granted(&["view_screen"]).await;
+    customer.wait_granted(&["view_screen"]).await;
+    both_log(&w, "permission_granted").await;
+    both_log(&w, "media").await;
+
+    w.close().await;
+}
+
+/// Deny: the log says so on both sides, nothing is granted, no video.
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_request_shows_no_video() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+
+    let request = console.request_permissions(&["view_screen"], "").await;
+    customer.wait_prompt_for(request).await;
+    customer.deny().await;
+
+    both_log(&w, "permission_denied").await;
+    w.tech.wait_hidden("#pending-request").await;
+    console.wait_screen_state("off").await;
+    assert!(
+        !w.cust.is_visible("#sharing-indicator").await,
+        "no sharing after a denial"
+    );
+    assert_eq!(console.granted().await, Vec::<String>::new());
+    assert_eq!(customer.granted().await, Vec::<String>::new());
+    assert_no_new_frames(&w.tech, "after a denial").await;
+    assert!(
+        w.tech.is_enabled("#request-submit").await,
+        "the technician can ask again"
+    );
+
+    w.close().await;
+}
+
+/// No answer by the (short) deadline: the broker expires the request, the prompt goes,
+/// both sides see it; asking again and granting then shows the screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn unanswered_request_expires_then_a_new_one_is_granted() {
+    let w = World::start(BrokerOptions {
+        prompt_deadline_secs: Some(3),
+        ..Default::default()
+    })
+    .await;
+    let (console, customer, _session) = w.active_session().await;
+
+    let first = console.request_permissions(&["view_screen"], "").await;
+    customer.wait_prompt_for(first).await;
+    let remaining = customer.prompt_remaining().await;
+    assert!(
+        remaining <= 3,
+        "#prompt-remaining follows the configured 3 s: {remaining}"
+    );
+    // Nobody answers.
+    w.cust.wait_hidden("#permission-prompt").await;
+    both_log(&w, "permission_expired").await;
+    w.tech.wait_hidden("#pending-request").await;
+    console.wait_screen_state("off").await;
+    assert_eq!(customer.granted().await, Vec::<String>::new());
+
+    let second = console.request_permissions(&["view_screen"], "").await;
+    assert!(second > first, "a new request id: {second} after {first}");
+    customer.wait_prompt_for(second).await;
+    customer.grant_all().await;
+    customer.wait_sharing("live").await;
+    console.wait_screen_state("live").await;
+    console.wait_screen_frames(LIVE_MIN_FRAMES).await;
+    both_log(&w, "permission_granted").await;
+
+    w.close().await;
+}
+
+/// Three asked, one granted: both sides list just view_screen, the screen flows.
+#[tokio::test(flavor = "multi_thread")]
+async fn grant_a_subset() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+
+    let request = console
+        .request_permissions(&["view_screen", "system_info", "camera"], "")
+        .await;
+    customer.wait_prompt_for(request).await;
+    let mut offered = customer.prompt_permissions().await;
+    offered.sort();
+    assert_eq!(offered, ["camera", "system_info", "view_screen"]);
+    customer.grant_only(&["view_screen"]).await;
+
+    console.wait_granted(&["view_screen"]).await;
+    customer.wait_granted(&["view_screen"]).await;
+    both_log(&w, "permission_granted").await;
+    customer.wait_sharing("live").await;
+    console.wait_screen_state("live").await;
+    console.wait_screen_frames(LIVE_MIN_FRAMES).await;
+    assert!(
+        !w.cust.is_visible("#camera-indicator").await,
+        "the camera was not granted"
+    );
+
+    w.close().await;
+}
+
+/// Revoking view-screen while sharing ends the customer's tracks and stops the video.
+#[tokio::test(flavor = "multi_thread")]
+async fn revoke_view_screen_mid_share() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    customer.capture_tracks().await;
+
+    customer.revoke("view_screen").await;
+    customer.wait_tracks_ended().await;
+    customer.wait_not_sharing().await;
+    console.wait_screen_state("off").await;
+    console.wait_granted(&[]).await;
+    both_log(&w, "permissions_revoked").await;
+    assert_no_new_frames(&w.tech, "after the revocation").await;
+
+    w.close().await;
+}
+
+/// The browser's own "Stop sharing" (the track's `ended` event) is noticed, logged and
+/// shown to both.
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_from_the_browsers_bar() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    customer.capture_tracks().await;
+    let media_before = w.cust.count_entry_kind("media").await;
+
+    customer.stop_from_browser_bar().await;
+    customer.wait_not_sharing().await;
+    console.wait_screen_state("off").await;
+    tokio::join!(
+        w.tech.wait_entry_kind_count("media", media_before + 1),
+        w.cust.wait_entry_kind_count("media", media_before + 1)
+    );
+    assert!(
+        customer
+            .captured_track_states()
+            .await
+            .iter()
+            .all(|s| s == "ended"),
+        "every captured track is ended"
+    );
+    assert_no_new_frames(&w.tech, "after the browser stopped the capture").await;
+
+    w.close().await;
+}
+
+/// Pause: the technician sees a paused state and no frames; resume: frames again.
+#[tokio::test(flavor = "multi_thread")]
+async fn pause_and_resume() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    let media_before = w.cust.count_entry_kind("media").await;
+
+    customer.pause_sharing().await;
+    console.wait_screen_state("paused").await;
+    assert_no_new_frames(&w.tech, "while paused").await;
+
+    customer.resume_sharing().await;
+    console.wait_screen_state("live").await;
+    console.wait_screen_frames(LIVE_MIN_FRAMES).await;
+    tokio::join!(
+        w.tech.wait_entry_kind_count("media", media_before + 2),
+        w.cust.wait_entry_kind_count("media", media_before + 2)
+    );
+
+    w.close().await;
+}
+
+/// Ending the session while sharing ends every track on the customer's side and the
+/// video at the technician's.
+#[tokio::test(flavor = "multi_thread")]
+async fn ending_the_session_stops_sharing() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    customer.capture_tracks().await;
+
+    console.end_session().await;
+    w.cust.wait_visible("#session-ended").await;
+    customer.wait_tracks_ended().await;
+    customer.wait_not_sharing().await;
+    console.wait_screen_off().await;
+    assert_no_new_frames(&w.tech, "after the end").await;
+
+    w.close().await;
+}
+
+/// Remote control cannot be granted in a browser: the prompt offers the configured
+/// applet, and the log says it was offered.
+#[tokio::test(flavor = "multi_thread")]
+async fn remote_control_offers_the_applet() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+
+    let request = console
+        .request_permissions(&["remote_control"], "To change a setting for you")
+        .await;
+    customer.wait_prompt_for(request).await;
+    w.cust.wait_visible("#applet-offer").await;
+    let href = w
+        .cust
+        .eval(
+            "const e = document.querySelector('#applet-offer'); \
+             const a = e && (e.matches('a') ? e : e.querySelector('a[href]')); \
+             return a ? a.getAttribute('href') : null;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        href.as_str(),
+        Some(APPLET_URL),
+        "#applet-offer links the configured applet"
+    );
+    assert!(
+        !customer
+            .prompt_permissions()
+            .await
+            .iter()
+            .any(|p| p == "remote_control"),
+        "remote control has no box to tick: a browser cannot grant it"
+    );
+    both_log(&w, "permission_requested").await;
+    both_log(&w, "applet_offered").await;
+
+    customer.deny().await;
+    both_log(&w, "permission_denied").await;
+
+    w.close().await;
+}
+
+/// "More time" extends the running countdown once (on both sides), then is used up.
+#[tokio::test(flavor = "multi_thread")]
+async fn more_time_extends_the_countdown_once() {
+    let deadline = 20;
+    let w = World::start(BrokerOptions {
+        prompt_deadline_secs: Some(deadline),
+        ..Default::default()
+    })
+    .await;
+    let (console, customer, _session) = w.active_session().await;
+
+    let request = console.request_permissions(&["view_screen"], "").await;
+    customer.wait_prompt_for(request).await;
+    let before = customer.prompt_remaining().await;
+    assert!(
+        before <= deadline,
+        "#prompt-remaining {before} > {deadline}"
+    );
+    assert!(customer.can_ask_more_time().await, "#more-time is offered");
+
+    customer.more_time().await;
+    both_log(&w, "permission_extended").await;
+    let extended = w
+        .cust
+        .wait_for("#prompt-remaining to grow by the extension", || async {
+            let now = customer.prompt_remaining().await;
+            if now > deadline + 5 && now <= 2 * deadline {
+                Ok(now)
+            } else {
+                Err(format!("#prompt-remaining = {now}"))
+            }
+        })
+        .await;
+    assert!(extended > before, "{extended} after {before}");
+    let tech_remaining = w
+        .tech
+        .wait_for("#pending-remaining to grow by the extension", || async {
+            let text = w.tech.text("#pending-remaining").await;
+            match countdown_secs(&text) {
+                Some(n) if n > deadline + 5 && n <= 2 * deadline => Ok(n),
+                _ => Err(format!("#pending-remaining shows {text:?}")),
+            }
+        })
+        .await;
+    assert!(tech_remaining > deadline);
+    w.cust
+        .wait_for("#more-time to be used up", || async {
+            if customer.can_ask_more_time().await {
+                Err("#more-time still visible and enabled".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+    assert!(
+        w.cust.is_visible("#permission-prompt").await,
+        "the prompt is still open"
+    );
+
+    customer.deny().await;
+    both_log(&w, "permission_denied").await;
+    assert_eq!(w.cust.count_entry_kind("permission_extended").await, 1);
+
+    w.close().await;
+}
+
+/// Reloading the customer's page while sharing ends the share for both sides (the page's
+/// `pagehide` says so, or, if that never arrives, the reloaded page reports the stream
+/// it no longer sends), and the session itself goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn reloading_while_sharing_stops_the_share_and_keeps_the_session() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    let media_before = w.tech.count_entry_kind("media").await;
+
+    w.cust.eval("location.reload(); return true;", vec![]).await;
+    w.tech
+        .wait_entry_kind_count("media", media_before + 1)
+        .await;
+    console.wait_screen_state("off").await;
+    w.cust.wait_visible("#chat-input").await;
+    customer.wait_not_sharing().await;
+    assert_no_new_frames(&w.tech, "after the customer's page reloaded").await;
+    // Still one session: the customer can be asked again, and share again.
+    start_sharing(&console, &customer).await;
+    w.close().await;
+}
