@@ -435,3 +435,47 @@ async fn reloading_while_sharing_stops_the_share_and_keeps_the_session() {
     start_sharing(&console, &customer).await;
     w.close().await;
 }
+
+/// The camera takes the same path: request, grant, frames at the technician, and a
+/// stop from the page ends the customer's camera track.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_camera_is_shared_the_same_way() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _session) = w.active_session().await;
+    let request = console
+        .request_permissions(&["camera"], "To see the cable on the back of the printer")
+        .await;
+    customer.wait_prompt_for(request).await;
+    customer.grant_all().await;
+    w.cust.wait_visible("#camera-indicator").await;
+    w.tech
+        .wait_frames("#camera-video", LIVE_MIN_FRAMES, Duration::from_secs(2))
+        .await;
+    let tracks = w
+        .cust
+        .eval(
+            "const v = document.querySelector('#camera-preview'); \
+             window.__cameraTracks = v && v.srcObject ? v.srcObject.getTracks() : []; \
+             return window.__cameraTracks.length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        tracks.as_u64(),
+        Some(1),
+        "the preview holds the camera track"
+    );
+
+    w.cust.click("#stop-camera").await;
+    w.cust.wait_hidden("#camera-indicator").await;
+    both_log(&w, "media").await;
+    let states = w
+        .cust
+        .eval(
+            "return window.__cameraTracks.map(t => t.readyState);",
+            vec![],
+        )
+        .await;
+    assert_eq!(states, serde_json::json!(["ended"]));
+    w.close().await;
+}
