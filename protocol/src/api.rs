@@ -19,6 +19,8 @@ pub struct PublicConfig {
     pub applet_url: String,
     /// How long a PIN stays valid, in seconds.
     pub pin_validity_secs: u64,
+    /// The largest file either side may send, in bytes.
+    pub max_file_bytes: u64,
     /// The broker's clock when it answered.
     pub now: Millis,
 }

@@ -43,6 +43,14 @@ pub enum RuleViolation {
     NotGranted,
     /// A media change that does not follow from the stream's state.
     MediaState,
+    /// A file step that does not follow from the transfer's state, or by the wrong side.
+    FileState,
+    /// A file larger than the broker's limit.
+    FileTooLarge { max_bytes: u64 },
+    /// A SHA-256 that is not 64 lower-case hex digits, or not the sender's.
+    HashMismatch,
+    /// A system information report that is empty, too long, or has bad text.
+    InvalidInfo,
 }
 
 /// An input field named by [`ErrorCode::InvalidInput`].

@@ -15,14 +15,16 @@
 
 pub mod api;
 pub mod error;
+pub mod files;
 pub mod log;
 pub mod permission;
 pub mod reducer;
 pub mod wire;
 
 pub use error::{ErrorCode, RuleViolation};
+pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
 pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
-pub use permission::{IceServer, Media, MediaChange, MediaState, Permission, StopCause};
+pub use permission::{IceServer, Link, Media, MediaChange, MediaState, Permission, StopCause};
 pub use reducer::{Phase, SessionState};
 pub use wire::{Action, ClientMessage, ServerMessage};
 

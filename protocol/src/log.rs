@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::{FileFailure, InfoItem};
 use crate::permission::{Media, MediaChange, Permission};
 use crate::Millis;
 
@@ -99,6 +100,20 @@ pub enum EntryKind {
     Media { media: Media, change: MediaChange },
     /// A peer connection failed and was restarted (ICE restart) under the same grant.
     PeerRestarted { media: Media },
+    /// A member offers a file (the author sends it).
+    FileOffered { file: u32, name: String, size: u64 },
+    /// The customer takes the technician's file.
+    FileAccepted { file: u32 },
+    /// The customer does not want the technician's file.
+    FileRefused { file: u32 },
+    /// The sender sent every byte; `sha256` is what it read.
+    FileSent { file: u32, sha256: String },
+    /// The receiver has every byte, with this SHA-256 (the sender's).
+    FileDelivered { file: u32, sha256: String },
+    /// The transfer stopped before delivery.
+    FileFailed { file: u32, reason: FileFailure },
+    /// The customer sent this system information (exactly what the technician sees).
+    SystemInfoShared { items: Vec<InfoItem> },
     /// The customer answered the survey after the end.
     SurveySubmitted {
         rating: u8,

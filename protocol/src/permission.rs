@@ -65,6 +65,40 @@ impl Media {
     }
 }
 
+/// A peer connection between the two members: one per media stream, and one for file
+/// transfers (its data channels). Signals name the link they are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    Screen,
+    Camera,
+    Files,
+}
+
+impl From<Media> for Link {
+    fn from(media: Media) -> Self {
+        match media {
+            Media::Screen => Link::Screen,
+            Media::Camera => Link::Camera,
+        }
+    }
+}
+
+impl Link {
+    /// Whether the link may carry anything with these grants: a media link needs its
+    /// media's permission, the files link either file permission.
+    pub fn allowed(self, granted: &[Permission]) -> bool {
+        match self {
+            Link::Screen => granted.contains(&Permission::ViewScreen),
+            Link::Camera => granted.contains(&Permission::Camera),
+            Link::Files => {
+                granted.contains(&Permission::SendFiles)
+                    || granted.contains(&Permission::ReceiveFiles)
+            }
+        }
+    }
+}
+
 /// Where a media stream is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::RuleViolation;
+use crate::files::{self, FileFailure, FileStatus, FileTransfer};
 use crate::log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
 use crate::permission::{Media, MediaChange, MediaState, Permission};
 use crate::{check_text, limits, Millis};
@@ -61,6 +62,28 @@ pub struct SessionState {
     pub camera: MediaState,
     /// A request that named remote control, until the applet offer is logged.
     pub applet_due: Option<u32>,
+    /// Every file transfer, in order (the id is the position plus one).
+    pub files: Vec<FileTransfer>,
+    /// System information reports sent.
+    pub info_shared: u32,
+}
+
+/// The permission a file sent by `from` needs: the technician sends with "send files",
+/// the customer with "receive files" (the technician receives).
+pub fn file_permission(from: Role) -> Permission {
+    match from {
+        Role::Technician => Permission::SendFiles,
+        Role::Customer => Permission::ReceiveFiles,
+    }
+}
+
+/// The member an author is, or `WrongAuthor` for the system.
+fn member(author: Author) -> Result<Role, RuleViolation> {
+    match author {
+        Author::Customer => Ok(Role::Customer),
+        Author::Technician => Ok(Role::Technician),
+        Author::System => Err(RuleViolation::WrongAuthor),
+    }
 }
 
 /// A permission request waiting for an answer.
@@ -115,6 +138,20 @@ impl SessionState {
             Media::Screen => &mut self.screen,
             Media::Camera => &mut self.camera,
         }
+    }
+
+    /// The transfer `file`.
+    pub fn transfer(&self, file: u32) -> Result<&FileTransfer, RuleViolation> {
+        (file as usize)
+            .checked_sub(1)
+            .and_then(|i| self.files.get(i))
+            .ok_or(RuleViolation::FileState)
+    }
+
+    fn transfer_mut(&mut self, file: u32) -> Option<&mut FileTransfer> {
+        (file as usize)
+            .checked_sub(1)
+            .and_then(|i| self.files.get_mut(i))
     }
 
     /// The pending request if it is `request` and `at` is not past its deadline.
@@ -323,6 +360,104 @@ impl SessionState {
                 }
                 Ok(())
             }
+            EntryKind::FileOffered { file, name, .. } => {
+                let from = member(author)?;
+                need_phase(&[Active])?;
+                if !self.has(file_permission(from)) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                if *file as usize != self.files.len() + 1 {
+                    return Err(RuleViolation::FileState);
+                }
+                check_text(name, files::FILE_NAME_MAX_CHARS)
+            }
+            EntryKind::FileAccepted { file } | EntryKind::FileRefused { file } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                let t = self.transfer(*file)?;
+                if t.from != Role::Technician || t.status != FileStatus::Offered {
+                    return Err(RuleViolation::FileState);
+                }
+                if !self.has(Permission::SendFiles) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                Ok(())
+            }
+            EntryKind::FileSent { file, sha256 } => {
+                need_phase(&[Active])?;
+                let t = self.transfer(*file)?;
+                if Author::from(t.from) != author || t.status != FileStatus::Accepted {
+                    return Err(RuleViolation::FileState);
+                }
+                if !self.has(file_permission(t.from)) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                if !files::is_sha256_hex(sha256) {
+                    return Err(RuleViolation::HashMismatch);
+                }
+                Ok(())
+            }
+            EntryKind::FileDelivered { file, sha256 } => {
+                need_phase(&[Active])?;
+                let t = self.transfer(*file)?;
+                if Author::from(t.from) == author
+                    || author == Author::System
+                    || t.status != FileStatus::Sent
+                {
+                    return Err(RuleViolation::FileState);
+                }
+                if !self.has(file_permission(t.from)) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                if t.sha256.as_deref() != Some(sha256.as_str()) {
+                    return Err(RuleViolation::HashMismatch);
+                }
+                Ok(())
+            }
+            EntryKind::FileFailed { file, reason } => {
+                need_phase(&[Active])?;
+                let t = self.transfer(*file)?;
+                if !t.status.in_flight() {
+                    return Err(RuleViolation::FileState);
+                }
+                let receiver = match t.from {
+                    Role::Customer => Author::Technician,
+                    Role::Technician => Author::Customer,
+                };
+                let author_ok = match reason {
+                    FileFailure::Cancelled { by } => author == Author::from(*by),
+                    FileFailure::HashMismatch => author == receiver,
+                    FileFailure::ConnectionLost | FileFailure::Unreadable => {
+                        author != Author::System
+                    }
+                    FileFailure::Revoked => {
+                        author == Author::System && !self.has(file_permission(t.from))
+                    }
+                    FileFailure::Ended => false,
+                };
+                if author_ok {
+                    Ok(())
+                } else {
+                    Err(RuleViolation::WrongAuthor)
+                }
+            }
+            EntryKind::SystemInfoShared { items } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                if !self.has(Permission::SystemInfo) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                let ok = (1..=files::INFO_MAX_ITEMS).contains(&items.len())
+                    && items.iter().all(|i| {
+                        check_text(&i.label, files::INFO_LABEL_MAX_CHARS).is_ok()
+                            && check_text(&i.value, files::INFO_VALUE_MAX_CHARS).is_ok()
+                    });
+                if ok {
+                    Ok(())
+                } else {
+                    Err(RuleViolation::InvalidInfo)
+                }
+            }
             EntryKind::SurveySubmitted {
                 rating, comment, ..
             } => {
@@ -348,8 +483,19 @@ impl SessionState {
 
     /// Applies the next entry of the log: its sequence number must follow the last one,
     /// and the rules must allow it.
-    /// The end takes every grant back and stops every stream.
+    fn set_file(&mut self, file: u32, status: FileStatus) {
+        if let Some(t) = self.transfer_mut(file) {
+            t.status = status;
+        }
+    }
+
+    /// The end takes every grant back and stops every stream and transfer.
     fn stop_everything(&mut self) {
+        for t in self.files.iter_mut().filter(|t| t.status.in_flight()) {
+            t.status = FileStatus::Failed {
+                reason: FileFailure::Ended,
+            };
+        }
         self.pending = None;
         self.granted.clear();
         self.screen = MediaState::Off;
@@ -445,6 +591,39 @@ impl SessionState {
                 };
             }
             EntryKind::PeerRestarted { .. } => {}
+            EntryKind::FileOffered { file, name, size } => {
+                let from = if entry.author == Author::Customer {
+                    Role::Customer
+                } else {
+                    Role::Technician
+                };
+                self.files.push(FileTransfer {
+                    file: *file,
+                    from,
+                    name: name.clone(),
+                    size: *size,
+                    // The technician has nothing to decide about a customer's file.
+                    status: if from == Role::Customer {
+                        FileStatus::Accepted
+                    } else {
+                        FileStatus::Offered
+                    },
+                    sha256: None,
+                });
+            }
+            EntryKind::FileAccepted { file } => self.set_file(*file, FileStatus::Accepted),
+            EntryKind::FileRefused { file } => self.set_file(*file, FileStatus::Refused),
+            EntryKind::FileSent { file, sha256 } => {
+                if let Some(t) = self.transfer_mut(*file) {
+                    t.status = FileStatus::Sent;
+                    t.sha256 = Some(sha256.clone());
+                }
+            }
+            EntryKind::FileDelivered { file, .. } => self.set_file(*file, FileStatus::Delivered),
+            EntryKind::FileFailed { file, reason } => {
+                self.set_file(*file, FileStatus::Failed { reason: *reason })
+            }
+            EntryKind::SystemInfoShared { .. } => self.info_shared += 1,
         }
         Ok(())
     }

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::SessionSummary;
 use crate::error::ErrorCode;
+use crate::files::{FileFailure, InfoItem};
 use crate::log::{LogEntry, Role, Seq};
-use crate::permission::{IceServer, Media, MediaChange, Permission};
+use crate::permission::{IceServer, Link, Media, MediaChange, Permission};
 use crate::{Millis, SessionId};
 
 /// Who a session socket speaks for.
@@ -67,6 +68,38 @@ pub enum Action {
     PeerRestarted {
         media: Media,
     },
+    /// Either member: offer a file to the other (the broker sets its id).
+    OfferFile {
+        name: String,
+        size: u64,
+    },
+    /// Customer: take the technician's file.
+    AcceptFile {
+        file: u32,
+    },
+    /// Customer: refuse the technician's file.
+    RefuseFile {
+        file: u32,
+    },
+    /// Sender: every byte of `file` was sent; its SHA-256.
+    FileSent {
+        file: u32,
+        sha256: String,
+    },
+    /// Receiver: every byte of `file` arrived with this SHA-256.
+    FileDelivered {
+        file: u32,
+        sha256: String,
+    },
+    /// Either member: the transfer stopped.
+    FileFailed {
+        file: u32,
+        reason: FileFailure,
+    },
+    /// Customer: send this system information.
+    ShareSystemInfo {
+        items: Vec<InfoItem>,
+    },
 }
 
 /// Browser → broker, on a session socket.
@@ -80,8 +113,8 @@ pub enum ClientMessage {
     /// Clock probe: `t` is the sender's clock, echoed back with the broker's.
     Ping { t: u64 },
     /// A WebRTC signal (SDP or ICE candidate, opaque JSON text) for the other member's
-    /// peer connection of `media`. Relayed only while that media's permission stands.
-    Signal { media: Media, payload: String },
+    /// peer connection of `link`. Relayed only while the link's permission stands.
+    Signal { link: Link, payload: String },
 }
 
 /// Broker → browser, on a session socket.
@@ -105,7 +138,7 @@ pub enum ServerMessage {
     /// Answer to `ping`.
     Pong { t: u64, now: Millis },
     /// A WebRTC signal from the other member.
-    Signal { media: Media, payload: String },
+    Signal { link: Link, payload: String },
 }
 
 /// The body of a WebRTC signal, as the two browsers exchange it inside the opaque

@@ -2,8 +2,8 @@
 //! table of what is allowed, plus random walks that check the rules' invariants.
 
 use connectit_protocol::{
-    Author, EndReason, EntryKind, LogEntry, Media, MediaChange, Permission, Phase, Role,
-    RuleViolation, SessionState, StopCause,
+    Author, EndReason, EntryKind, FileFailure, InfoItem, LogEntry, Media, MediaChange, Permission,
+    Phase, Role, RuleViolation, SessionState, StopCause,
 };
 
 /// `check` at broker time 0 (these rules do not depend on time).
@@ -76,6 +76,26 @@ fn kinds() -> Vec<EntryKind> {
         },
         EntryKind::PeerRestarted {
             media: Media::Screen,
+        },
+        EntryKind::FileOffered {
+            file: 1,
+            name: "a.txt".into(),
+            size: 1,
+        },
+        EntryKind::FileAccepted { file: 1 },
+        EntryKind::FileSent {
+            file: 1,
+            sha256: "ab".repeat(32),
+        },
+        EntryKind::FileFailed {
+            file: 1,
+            reason: FileFailure::ConnectionLost,
+        },
+        EntryKind::SystemInfoShared {
+            items: vec![InfoItem {
+                label: "OS".into(),
+                value: "Linux".into(),
+            }],
         },
     ]);
     for reason in [
@@ -157,7 +177,14 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
         | EntryKind::PermissionsRevoked { .. }
         | EntryKind::AppletOffered { .. }
         | EntryKind::Media { .. }
-        | EntryKind::PeerRestarted { .. } => false,
+        | EntryKind::PeerRestarted { .. }
+        | EntryKind::FileOffered { .. }
+        | EntryKind::FileAccepted { .. }
+        | EntryKind::FileRefused { .. }
+        | EntryKind::FileSent { .. }
+        | EntryKind::FileDelivered { .. }
+        | EntryKind::FileFailed { .. }
+        | EntryKind::SystemInfoShared { .. } => false,
         EntryKind::Disconnected { .. } | EntryKind::Reconnected { .. } => unreachable!(),
     }
 }
@@ -191,7 +218,7 @@ fn every_combination_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 5 * 3 * 21);
+    assert_eq!(checked, 5 * 3 * 26);
 }
 
 #[test]

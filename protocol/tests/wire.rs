@@ -68,6 +68,37 @@ fn every_entry_kind() -> Vec<EntryKind> {
         EntryKind::PeerRestarted {
             media: Media::Screen,
         },
+        EntryKind::FileOffered {
+            file: 1,
+            name: "a.txt".into(),
+            size: 3,
+        },
+        EntryKind::FileAccepted { file: 1 },
+        EntryKind::FileRefused { file: 2 },
+        EntryKind::FileSent {
+            file: 1,
+            sha256: "cd".repeat(32),
+        },
+        EntryKind::FileDelivered {
+            file: 1,
+            sha256: "cd".repeat(32),
+        },
+        EntryKind::FileFailed {
+            file: 4,
+            reason: FileFailure::HashMismatch,
+        },
+        EntryKind::FileFailed {
+            file: 5,
+            reason: FileFailure::Cancelled {
+                by: Role::Technician,
+            },
+        },
+        EntryKind::SystemInfoShared {
+            items: vec![InfoItem {
+                label: "Cores".into(),
+                value: "8".into(),
+            }],
+        },
         EntryKind::SurveySubmitted {
             rating: 4,
             resolved: None,
@@ -144,6 +175,30 @@ fn client_messages_round_trip() {
         Action::PeerRestarted {
             media: Media::Camera,
         },
+        Action::OfferFile {
+            name: "report.pdf".into(),
+            size: 20_000_000,
+        },
+        Action::AcceptFile { file: 1 },
+        Action::RefuseFile { file: 2 },
+        Action::FileSent {
+            file: 1,
+            sha256: "ab".repeat(32),
+        },
+        Action::FileDelivered {
+            file: 1,
+            sha256: "ab".repeat(32),
+        },
+        Action::FileFailed {
+            file: 3,
+            reason: FileFailure::Cancelled { by: Role::Customer },
+        },
+        Action::ShareSystemInfo {
+            items: vec![InfoItem {
+                label: "Browser".into(),
+                value: "Chromium 156".into(),
+            }],
+        },
     ];
     for action in actions {
         round_trip(ClientMessage::Act { id: 7, action });
@@ -161,11 +216,11 @@ fn client_messages_round_trip() {
         after: 12,
     });
     round_trip(ClientMessage::Signal {
-        media: Media::Screen,
+        link: Link::Screen,
         payload: r#"{"sdp":"v=0\r\n"}"#.into(),
     });
     round_trip(ServerMessage::Signal {
-        media: Media::Camera,
+        link: Link::Files,
         payload: "{}".into(),
     });
     round_trip(ClientMessage::Ping {
@@ -217,6 +272,7 @@ fn http_bodies_round_trip() {
         support_contact: "C".into(),
         applet_url: "https://x/a.exe".into(),
         pin_validity_secs: 1200,
+        max_file_bytes: 200 << 20,
         now: 1,
     });
     round_trip(SetupStatus { needs_setup: true });
