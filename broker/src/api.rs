@@ -31,6 +31,7 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
         support_contact: c.support_contact.clone(),
         applet_url: c.applet_url.clone(),
         pin_validity_secs: c.pin_validity_secs,
+        max_file_bytes: c.max_file_bytes,
         now: now_ms(),
     })
 }

@@ -59,6 +59,8 @@ pub struct Config {
     pub turn_secret: String,
     /// How long minted TURN credentials stay valid, in seconds.
     pub turn_ttl_secs: u64,
+    /// The largest file either side may send, in bytes.
+    pub max_file_bytes: u64,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             turn_urls: Vec::new(),
             turn_secret: String::new(),
             turn_ttl_secs: 2 * 3600,
+            max_file_bytes: 200 * 1024 * 1024,
         }
     }
 }
@@ -130,6 +133,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("turn_urls", EnvKind::List),
     ("turn_secret", EnvKind::Str),
     ("turn_ttl_secs", EnvKind::Int),
+    ("max_file_bytes", EnvKind::Int),
 ];
 
 #[derive(Clone, Copy)]

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use connectit_protocol::api::SessionSummary;
 use connectit_protocol::{
-    Author, EntryKind, LogEntry, Media, Millis, Phase, Role, RuleViolation, Seq, SessionId,
+    Author, EntryKind, Link, LogEntry, Millis, Phase, Role, RuleViolation, Seq, SessionId,
     SessionState,
 };
 use tokio::sync::{broadcast, mpsc};
@@ -50,7 +50,7 @@ pub struct Deadline {
 #[derive(Debug, Clone)]
 pub struct Relayed {
     pub from: Role,
-    pub media: Media,
+    pub link: Link,
     pub payload: Arc<str>,
 }
 
@@ -251,12 +251,12 @@ impl Hub {
     }
 
     /// Relays a WebRTC signal to the other member, if the session is active and the
-    /// media's permission is granted right now.
+    /// link's permission is granted right now.
     pub async fn relay(
         &self,
         live: &LiveSession,
         from: Role,
-        media: Media,
+        link: Link,
         payload: &str,
     ) -> Result<(), RuleViolation> {
         let inner = live.inner.lock().await;
@@ -265,12 +265,12 @@ impl Hub {
                 phase: inner.state.phase,
             });
         }
-        if !inner.state.has(media.permission()) {
+        if !link.allowed(&inner.state.granted) {
             return Err(RuleViolation::NotGranted);
         }
         let _ = live.signals.send(Relayed {
             from,
-            media,
+            link,
             payload: payload.into(),
         });
         Ok(())

@@ -8,8 +8,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::api::{RecordEntry, RecordFormat, RecordRequest, SessionRecord};
 use connectit_protocol::{
-    Author, EndReason, EntryKind, ErrorCode, LogEntry, Media, MediaChange, Millis, Permission,
-    Role, SessionId, StopCause,
+    Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Media, MediaChange, Millis,
+    Permission, Role, SessionId, SessionState, StopCause,
 };
 use serde::Deserialize;
 
@@ -196,8 +196,15 @@ async fn respond(
     Ok(response)
 }
 
-/// A plain-English line for an entry.
-pub fn describe(entry: &LogEntry, technician: &str) -> String {
+/// A plain-English line for an entry; `before` is the session's state before it (for
+/// the names of the files later entries speak of).
+pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> String {
+    let file_name = |file: &u32| {
+        before
+            .transfer(*file)
+            .map(|t| format!("“{}”", t.name))
+            .unwrap_or_else(|_| format!("file {file}"))
+    };
     let who = |a: Author| match a {
         Author::Customer => "The customer".to_string(),
         Author::Technician => technician.to_string(),
@@ -299,7 +306,59 @@ pub fn describe(entry: &LogEntry, technician: &str) -> String {
         EntryKind::PeerRestarted { media: m } => {
             format!("The connection for {} was restarted.", media(*m))
         }
+        EntryKind::FileOffered { name, size, .. } => {
+            format!(
+                "{} offered the file “{name}” ({}).",
+                who(entry.author),
+                human_size(*size)
+            )
+        }
+        EntryKind::FileAccepted { file } => format!("The customer accepted {}.", file_name(file)),
+        EntryKind::FileRefused { file } => format!("The customer refused {}.", file_name(file)),
+        EntryKind::FileSent { file, sha256 } => {
+            format!("{} was sent (SHA-256 {sha256}).", file_name(file))
+        }
+        EntryKind::FileDelivered { file, sha256 } => {
+            format!("{} arrived intact (SHA-256 {sha256}).", file_name(file))
+        }
+        EntryKind::FileFailed { file, reason } => format!(
+            "{} was not delivered: {}.",
+            file_name(file),
+            match reason {
+                FileFailure::Cancelled { by } =>
+                    format!("cancelled by {}", role(*by).to_lowercase()),
+                FileFailure::HashMismatch =>
+                    "its SHA-256 did not match, so it was not saved".into(),
+                FileFailure::ConnectionLost => "the connection broke".into(),
+                FileFailure::Revoked => "the permission was taken back".into(),
+                FileFailure::Ended => "the session ended".into(),
+                FileFailure::Unreadable => "it could not be read or saved".into(),
+            }
+        ),
+        EntryKind::SystemInfoShared { items } => format!(
+            "The customer shared system information: {}.",
+            items
+                .iter()
+                .map(|i| format!("{}: {}", i.label, i.value))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     }
+}
+
+/// A size in bytes as people read it (1,5 MB style, binary units).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 fn capitalise(s: &str) -> String {
@@ -345,7 +404,11 @@ pub fn utc(ms: Millis) -> String {
 /// The record as a self-contained page (all text escaped).
 pub fn to_html(record: &SessionRecord) -> String {
     let mut rows = String::new();
+    let mut state = SessionState::default();
     for e in &record.entries {
+        let line = describe(&e.entry, &record.technician, &state);
+        // A record that breaks the rules still renders; verification is separate.
+        let _ = state.apply(&e.entry);
         let class = match e.entry.kind {
             EntryKind::Chat { .. } => "chat",
             _ => "event",
@@ -354,7 +417,7 @@ pub fn to_html(record: &SessionRecord) -> String {
             "<tr class=\"{class}\"><td>{}</td><td>{} UTC</td><td>{}</td><td class=\"hash\">{}</td></tr>\n",
             e.entry.seq,
             utc(e.entry.at),
-            escape_html(&describe(&e.entry, &record.technician)),
+            escape_html(&line),
             &e.hash[..16],
         ));
     }

@@ -11,10 +11,11 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use connectit_protocol::reducer::file_permission;
 use connectit_protocol::wire::{Action, ClientMessage, Join, ServerMessage};
 use connectit_protocol::{
-    limits, Author, EndReason, EntryKind, ErrorCode, LogEntry, Millis, Permission, Role,
-    RuleViolation, Seq, SessionState,
+    limits, Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Millis, Permission,
+    Role, RuleViolation, Seq, SessionState,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -309,7 +310,7 @@ async fn serve(
             }
             signal = feeds.signals.recv() => match signal {
                 Ok(signal) if signal.from != role => {
-                    let message = ServerMessage::Signal { media: signal.media, payload: signal.payload.to_string() };
+                    let message = ServerMessage::Signal { link: signal.link, payload: signal.payload.to_string() };
                     if !conn.send(&message).await {
                         return None;
                     }
@@ -375,7 +376,7 @@ async fn handle(
             error: ErrorCode::OutOfOrder,
         },
         ClientMessage::Ping { t } => ServerMessage::Pong { t, now: now_ms() },
-        ClientMessage::Signal { media, payload } => {
+        ClientMessage::Signal { link, payload } => {
             if payload.len() > limits::MAX_SIGNAL_BYTES {
                 let max_bytes = limits::MAX_SIGNAL_BYTES as u32;
                 ServerMessage::Error {
@@ -383,7 +384,7 @@ async fn handle(
                     error: ErrorCode::MessageTooLarge { max_bytes },
                 }
             } else {
-                match state.hub.relay(live, role, media, &payload).await {
+                match state.hub.relay(live, role, link, &payload).await {
                     Ok(()) => return true,
                     Err(v) => ServerMessage::Error {
                         id: None,
@@ -393,22 +394,11 @@ async fn handle(
             }
         }
         ClientMessage::Act { id, action } => {
-            let remote_control = matches!(&action, Action::RequestPermissions { permissions, .. }
-                if permissions.contains(&Permission::RemoteControl));
-            let prompt_ms = state.config.prompt_deadline_secs * 1000;
-            let build =
-                |s: &SessionState, at: Millis| entry_for(action, role, name, s, at, prompt_ms);
+            let limits = Limits::of(&state.config);
+            let build = |s: &SessionState, at: Millis| entry_for(action, role, name, s, at, limits);
             match state.hub.append_with(live, Author::from(role), build).await {
                 Ok(entry) => {
-                    if let (true, EntryKind::PermissionRequested { request, .. }) =
-                        (remote_control, &entry.kind)
-                    {
-                        // The prompt shows the native applet's link: the log says so.
-                        let offered = EntryKind::AppletOffered { request: *request };
-                        if let Err(e) = state.hub.append(live, Author::System, offered).await {
-                            tracing::warn!(error = ?e, "could not log an applet offer");
-                        }
-                    }
+                    follow_up(state, live, &entry).await;
                     ServerMessage::Ack { id, seq: entry.seq }
                 }
                 Err(AppendError::Rule(v)) => ServerMessage::Error {
@@ -428,16 +418,68 @@ async fn handle(
     conn.send(&reply).await
 }
 
+/// What the broker's configuration adds to the rules.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// How long a permission prompt runs, and how much more time adds.
+    prompt_ms: u64,
+    /// The largest file either side may offer.
+    max_file_bytes: u64,
+}
+
+impl Limits {
+    fn of(config: &crate::config::Config) -> Self {
+        Limits {
+            prompt_ms: config.prompt_deadline_secs * 1000,
+            max_file_bytes: config.max_file_bytes,
+        }
+    }
+}
+
+/// What the broker logs as a consequence of an entry: the applet offer when remote
+/// control is asked for, and the end of every transfer a revocation stops.
+async fn follow_up(state: &AppState, live: &LiveSession, entry: &LogEntry) {
+    let consequences: Vec<EntryKind> = match &entry.kind {
+        EntryKind::PermissionRequested {
+            request,
+            permissions,
+            ..
+        } if permissions.contains(&Permission::RemoteControl) => {
+            // The prompt shows the native applet's link: the log says so.
+            vec![EntryKind::AppletOffered { request: *request }]
+        }
+        EntryKind::PermissionsRevoked { .. } => {
+            let now = state.hub.state(live).await;
+            now.files
+                .iter()
+                .filter(|t| t.status.in_flight() && !now.has(file_permission(t.from)))
+                .map(|t| EntryKind::FileFailed {
+                    file: t.file,
+                    reason: FileFailure::Revoked,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    for kind in consequences {
+        if let Err(e) = state.hub.append(live, Author::System, kind).await {
+            tracing::warn!(error = ?e, "could not log a consequence");
+        }
+    }
+}
+
 /// The log entry an action asks for, given the session's state and the entry's time
-/// (a request gets the next id and a deadline; more time extends the pending one).
+/// (a request gets the next id and a deadline; more time extends the pending one; a
+/// file gets the next id if it is within the size limit).
 fn entry_for(
     action: Action,
     role: Role,
     name: &str,
     state: &SessionState,
     at: Millis,
-    prompt_ms: u64,
+    limits: Limits,
 ) -> Result<EntryKind, RuleViolation> {
+    let prompt_ms = limits.prompt_ms;
     Ok(match action {
         Action::AcceptTerms => EntryKind::TermsAccepted,
         Action::DeclineTerms => EntryKind::TermsDeclined,
@@ -482,6 +524,24 @@ fn entry_for(
         Action::Revoke { permissions } => EntryKind::PermissionsRevoked { permissions },
         Action::Media { media, change } => EntryKind::Media { media, change },
         Action::PeerRestarted { media } => EntryKind::PeerRestarted { media },
+        Action::OfferFile { name, size } => {
+            if size > limits.max_file_bytes {
+                return Err(RuleViolation::FileTooLarge {
+                    max_bytes: limits.max_file_bytes,
+                });
+            }
+            EntryKind::FileOffered {
+                file: state.files.len() as u32 + 1,
+                name,
+                size,
+            }
+        }
+        Action::AcceptFile { file } => EntryKind::FileAccepted { file },
+        Action::RefuseFile { file } => EntryKind::FileRefused { file },
+        Action::FileSent { file, sha256 } => EntryKind::FileSent { file, sha256 },
+        Action::FileDelivered { file, sha256 } => EntryKind::FileDelivered { file, sha256 },
+        Action::FileFailed { file, reason } => EntryKind::FileFailed { file, reason },
+        Action::ShareSystemInfo { items } => EntryKind::SystemInfoShared { items },
     })
 }
 

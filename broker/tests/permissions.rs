@@ -41,7 +41,7 @@ fn request_id(entry: &LogEntry) -> (u32, u64) {
 
 async fn signal(ws: &mut Ws, media: Media, payload: &str) {
     ws.send(&ClientMessage::Signal {
-        media,
+        link: media.into(),
         payload: payload.into(),
     })
     .await;
@@ -104,7 +104,7 @@ async fn signals_flow_only_while_the_grant_stands() {
     assert_eq!(
         next_signal_or_error(&mut tech).await,
         Some(ServerMessage::Signal {
-            media: Media::Screen,
+            link: connectit_protocol::Link::Screen,
             payload: offer.into()
         })
     );
