@@ -30,6 +30,7 @@ pub async fn console_socket(
         Err(e) => return e.into_response(),
     };
     upgrade.max_message_size(crate::ws::FRAME_LIMIT).on_upgrade(move |mut socket| async move {
+            let _open = state.shutdown.socket_opened();
         // Subscribe before reading the list, so no change falls between the two.
         let mut updates = state.hub.watch_summaries();
         let list = match crate::api::summaries_for(&state, technician.id).await {

@@ -83,24 +83,52 @@ pub struct Shared {
     pub shutdown: Shutdown,
 }
 
-/// A stop signal many tasks can wait for.
+/// A stop signal many tasks can wait for, and a count of the sockets still open (the
+/// broker waits for them to say goodbye before it exits).
 #[derive(Clone)]
-pub struct Shutdown(Arc<watch::Sender<bool>>);
+pub struct Shutdown {
+    stop: Arc<watch::Sender<bool>>,
+    open: Arc<watch::Sender<usize>>,
+}
 
 impl Default for Shutdown {
     fn default() -> Self {
-        Shutdown(Arc::new(watch::channel(false).0))
+        Shutdown {
+            stop: Arc::new(watch::channel(false).0),
+            open: Arc::new(watch::channel(0).0),
+        }
+    }
+}
+
+/// Held by each open socket; dropping it counts the socket closed.
+pub struct OpenSocket(Arc<watch::Sender<usize>>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
 impl Shutdown {
     pub fn trigger(&self) {
-        self.0.send_replace(true);
+        self.stop.send_replace(true);
     }
 
     pub async fn cancelled(&self) {
-        let mut rx = self.0.subscribe();
+        let mut rx = self.stop.subscribe();
         let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+
+    /// Counts a socket open until the returned guard is dropped.
+    pub fn socket_opened(&self) -> OpenSocket {
+        self.open.send_modify(|n| *n += 1);
+        OpenSocket(self.open.clone())
+    }
+
+    /// Waits until every socket has closed, or `limit` has passed.
+    pub async fn sockets_closed(&self, limit: Duration) {
+        let mut rx = self.open.subscribe();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|n| *n == 0)).await;
     }
 }
 
@@ -226,6 +254,7 @@ pub async fn run(
         .take();
     let keeper = deadlines.map(|rx| tokio::spawn(keep_deadlines(state.clone(), rx)));
     let stop = state.shutdown.clone();
+    let sockets = state.shutdown.clone();
     let router = app(state);
     let result = axum::serve(
         listener,
@@ -236,6 +265,9 @@ pub async fn run(
         stop.trigger();
     })
     .await;
+    // Upgraded sockets outlive the HTTP server: let them send their close frames and
+    // store their last entries before the process goes.
+    sockets.sockets_closed(Duration::from_secs(5)).await;
     sweeper.abort();
     if let Some(keeper) = keeper {
         keeper.abort();

@@ -86,6 +86,7 @@ pub async fn session_socket(
         .max_message_size(FRAME_LIMIT)
         .max_frame_size(FRAME_LIMIT)
         .on_upgrade(move |socket| async move {
+            let _open = state.shutdown.socket_opened();
             let mut conn = Conn {
                 socket,
                 last_heard: Instant::now(),

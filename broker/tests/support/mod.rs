@@ -13,7 +13,7 @@ use connectit_protocol::{Action, LogEntry, Seq};
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::Client as Client_;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -136,28 +136,7 @@ impl Broker {
         body: Option<Vec<u8>>,
         cookie: Option<&str>,
     ) -> Reply {
-        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(format!("http://{}{}", self.addr, path));
-        if let Some(c) = cookie {
-            request = request.header("cookie", c);
-        }
-        if body.is_some() {
-            request = request.header("content-type", "application/json");
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .unwrap();
-        let response = client.request(request).await.expect("request");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: bytes.to_vec(),
-        }
+        http_request(self.addr, method, path, body, cookie).await
     }
 
     /// Signs in and returns the cookie to send back.
@@ -271,6 +250,80 @@ impl Broker {
             ServerMessage::Welcome { .. } => ws,
             other => panic!("expected welcome, got {other:?}"),
         }
+    }
+}
+
+/// HTTP and WebSocket access to a broker running elsewhere (another process).
+pub struct Client {
+    addr: SocketAddr,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Client {
+        Client { addr }
+    }
+
+    pub async fn http(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Reply {
+        http_request(
+            self.addr,
+            method,
+            path,
+            body.map(|b| b.to_string().into_bytes()),
+            cookie,
+        )
+        .await
+    }
+
+    /// A session socket with this Origin.
+    pub async fn socket(&self, origin: &str) -> Ws {
+        let mut request = format!("ws://{}/api/ws", self.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("handshake");
+        Ws { stream, next_id: 1 }
+    }
+}
+
+/// One HTTP request to `addr`.
+async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+    cookie: Option<&str>,
+) -> Reply {
+    let client: Client_<_, Full<Bytes>> = Client_::builder(TokioExecutor::new()).build_http();
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if let Some(c) = cookie {
+        request = request.header("cookie", c);
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .unwrap();
+    let response = client.request(request).await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: bytes.to_vec(),
     }
 }
 
