@@ -174,10 +174,13 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
     // 1. hello
     let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
     let (join, after) = loop {
-        let frame = match tokio::time::timeout_at(deadline, conn.socket.recv()).await {
-            Ok(Some(Ok(frame))) => frame,
-            Ok(_) => return,
-            Err(_) => return conn.close(close::POLICY, "hello expected").await,
+        let frame = tokio::select! {
+            frame = tokio::time::timeout_at(deadline, conn.socket.recv()) => match frame {
+                Ok(Some(Ok(frame))) => frame,
+                Ok(_) => return,
+                Err(_) => return conn.close(close::POLICY, "hello expected").await,
+            },
+            _ = state.shutdown.cancelled() => return conn.close(close::GOING_AWAY, "broker restarting").await,
         };
         match conn.decode(frame) {
             Incoming::Message(ClientMessage::Hello { join, after }) => break (join, after),
