@@ -1,9 +1,7 @@
 //! HTTP handlers for sessions: configuration, creating a session, the PIN, the survey.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
@@ -14,6 +12,7 @@ use connectit_protocol::error::Field;
 use connectit_protocol::{clean_pin, Author, EntryKind, ErrorCode, SessionId};
 
 use crate::auth::require_technician;
+use crate::client::ClientIp;
 use crate::db;
 use crate::error::{parse_json, AppError};
 use crate::hub::{now_ms, AppendError};
@@ -123,13 +122,13 @@ pub async fn summaries_for(
 
 pub async fn verify_pin(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     body: Bytes,
 ) -> Result<Json<VerifyPinResponse>, AppError> {
     let request: VerifyPinRequest = parse_json(&body)?;
     let pin =
         clean_pin(&request.pin).ok_or(AppError(ErrorCode::InvalidInput { field: Field::Pin }))?;
-    state.pin_throttle.check(peer.ip()).map_err(|s| {
+    state.pin_throttle.check(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -144,8 +143,8 @@ pub async fn verify_pin(
         .call(move |conn| db::claim_pin(conn, &pin_hash, &token_hash, now))
         .await?;
     let Some(id) = claimed else {
-        state.pin_throttle.fail(peer.ip());
-        tracing::info!(%peer, "wrong or expired PIN");
+        state.pin_throttle.fail(client);
+        tracing::info!(%client, "wrong or expired PIN");
         return Err(AppError(ErrorCode::InvalidOrExpiredPin));
     };
     let live = state
@@ -162,7 +161,7 @@ pub async fn verify_pin(
         Err(AppendError::Rule(_)) => return Err(AppError(ErrorCode::InvalidOrExpiredPin)),
         Err(AppendError::Storage(e)) => return Err(e.into()),
     }
-    tracing::info!(session = %id, %peer, "customer joined with a PIN");
+    tracing::info!(session = %id, %client, "customer joined with a PIN");
     Ok(Json(VerifyPinResponse { session: id, token }))
 }
 

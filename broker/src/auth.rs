@@ -2,10 +2,8 @@
 //! an HttpOnly, SameSite=Strict cookie (only its hash is stored), the one-time setup
 //! code for the first account.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,6 +11,7 @@ use connectit_protocol::api::{SetupRequest, SetupStatus, SignInRequest, Technici
 use connectit_protocol::error::Field;
 use connectit_protocol::{check_text, ErrorCode};
 
+use crate::client::ClientIp;
 use crate::db::{self, TechnicianRow};
 use crate::error::{parse_json, AppError};
 use crate::hub::now_ms;
@@ -146,11 +145,11 @@ pub fn create_account(
 
 pub async fn setup(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: SetupRequest = parse_json(&body)?;
-    state.sign_in_throttle.check(peer.ip()).map_err(|s| {
+    state.sign_in_throttle.check(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -165,7 +164,7 @@ pub async fn setup(
         .as_deref()
         .is_some_and(|e| secrets::constant_time_eq(e.as_bytes(), given.as_bytes()));
     if !matches {
-        state.sign_in_throttle.fail(peer.ip());
+        state.sign_in_throttle.fail(client);
         return Err(AppError(ErrorCode::InvalidSetupCode));
     }
     let technician = state
@@ -190,11 +189,11 @@ pub async fn setup(
 
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: SignInRequest = parse_json(&body)?;
-    state.sign_in_throttle.check(peer.ip()).map_err(|s| {
+    state.sign_in_throttle.check(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -217,7 +216,7 @@ pub async fn sign_in(
     match found {
         Some(technician) if ok => start_sign_in(&state, &technician).await,
         _ => {
-            state.sign_in_throttle.fail(peer.ip());
+            state.sign_in_throttle.fail(client);
             Err(AppError(ErrorCode::InvalidCredentials))
         }
     }

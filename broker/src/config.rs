@@ -61,6 +61,9 @@ pub struct Config {
     pub turn_ttl_secs: u64,
     /// The largest file either side may send, in bytes.
     pub max_file_bytes: u64,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed. A request from
+    /// anywhere else is throttled by its own socket address, whatever it claims.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             turn_secret: String::new(),
             turn_ttl_secs: 2 * 3600,
             max_file_bytes: 200 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -134,6 +138,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("turn_secret", EnvKind::Str),
     ("turn_ttl_secs", EnvKind::Int),
     ("max_file_bytes", EnvKind::Int),
+    ("trusted_proxies", EnvKind::List),
 ];
 
 #[derive(Clone, Copy)]
@@ -298,6 +303,30 @@ fn to_toml(name: &str, value: &str, kind: EnvKind) -> Result<toml::Value, Config
     })
 }
 
+/// The client's address: the socket's, unless the socket is a trusted proxy, in which
+/// case the nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(
+    trusted: &[std::net::IpAddr],
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(chain) = forwarded_for else {
+        return peer;
+    };
+    for hop in chain.rsplit(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // A hop we cannot read: stop believing the header here.
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 /// `scheme://host[:port]` of a URL, lower-cased, or `None` if it is not http(s).
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -374,6 +403,31 @@ mod tests {
         let err =
             Config::load(None, vec![], &[("public_url".into(), "ftp://x".into())]).unwrap_err();
         assert!(err.0.contains("public_url"), "{err}");
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let client: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+        let stranger: std::net::IpAddr = "198.51.100.9".parse().unwrap();
+        let trusted = [proxy];
+        assert_eq!(
+            client_ip(&trusted, stranger, Some("203.0.113.7")),
+            stranger,
+            "a stranger's header is ignored"
+        );
+        assert_eq!(
+            client_ip(&trusted, proxy, Some("1.2.3.4, 203.0.113.7")),
+            client,
+            "the nearest hop counts"
+        );
+        assert_eq!(
+            client_ip(&trusted, proxy, Some("203.0.113.7, 10.0.0.1")),
+            client,
+            "proxies are skipped"
+        );
+        assert_eq!(client_ip(&trusted, proxy, Some("garbage")), proxy);
+        assert_eq!(client_ip(&trusted, proxy, None), proxy);
     }
 
     #[test]

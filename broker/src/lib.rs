@@ -18,6 +18,7 @@
 pub mod api;
 pub mod auth;
 pub mod chain;
+pub mod client;
 pub mod config;
 pub mod console_ws;
 pub mod db;

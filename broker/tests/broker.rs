@@ -792,3 +792,52 @@ impl support::Ws {
         serde_json::from_str(&text).unwrap()
     }
 }
+
+/// A PIN guess "from" an address given in `X-Forwarded-For`.
+async fn guess_via(broker: &Broker, forwarded_for: &str) -> u16 {
+    let body = json!({ "pin": "999999" }).to_string().into_bytes();
+    support::http_with_headers(
+        broker.addr,
+        "POST",
+        "/api/pin",
+        Some(body),
+        None,
+        &[("x-forwarded-for", forwarded_for)],
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let limits = |c: &mut connectit_broker::config::Config| {
+        c.pin_attempts_per_address = 2;
+        c.pin_address_refill_secs = 60;
+    };
+    // Not trusted: the header changes nothing, every guess comes from 127.0.0.1.
+    let broker = Broker::start(limits).await;
+    assert_eq!(guess_via(&broker, "203.0.113.1").await, 404);
+    assert_eq!(guess_via(&broker, "203.0.113.2").await, 404);
+    assert_eq!(
+        guess_via(&broker, "203.0.113.3").await,
+        429,
+        "a claimed address does not escape the throttle"
+    );
+    broker.stop().await;
+
+    // Behind a trusted proxy: each forwarded client has its own bucket.
+    let broker = Broker::start(|c| {
+        limits(c);
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(guess_via(&broker, "203.0.113.1").await, 404);
+    assert_eq!(guess_via(&broker, "203.0.113.1").await, 404);
+    assert_eq!(guess_via(&broker, "203.0.113.1").await, 429);
+    assert_eq!(
+        guess_via(&broker, "203.0.113.2").await,
+        404,
+        "another client behind the proxy"
+    );
+    broker.stop().await;
+}

@@ -303,6 +303,18 @@ async fn http_request(
     body: Option<Vec<u8>>,
     cookie: Option<&str>,
 ) -> Reply {
+    http_with_headers(addr, method, path, body, cookie, &[]).await
+}
+
+/// One HTTP request to `addr`, with extra headers.
+pub async fn http_with_headers(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Reply {
     let client: Client_<_, Full<Bytes>> = Client_::builder(TokioExecutor::new()).build_http();
     let mut request = hyper::Request::builder()
         .method(method)
@@ -312,6 +324,9 @@ async fn http_request(
     }
     if body.is_some() {
         request = request.header("content-type", "application/json");
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request
         .body(Full::new(Bytes::from(body.unwrap_or_default())))
