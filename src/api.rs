@@ -3,15 +3,15 @@
 //! refused, or a reason it could not be asked at all.
 
 use connectit_protocol::api::{
-    CreatedSession, PublicConfig, SessionSummary, SetupRequest, SetupStatus, SignInRequest,
-    SurveyRequest, Technician, VerifyPinRequest, VerifyPinResponse,
+    CreatedSession, PublicConfig, RecordFormat, RecordRequest, SessionSummary, SetupRequest,
+    SetupStatus, SignInRequest, SurveyRequest, Technician, VerifyPinRequest, VerifyPinResponse,
 };
-use connectit_protocol::ErrorCode;
+use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestCache, RequestCredentials, RequestInit, Response};
+use web_sys::{Blob, Headers, Request, RequestCache, RequestCredentials, RequestInit, Response};
 
 /// Why an API call did not give its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,4 +153,79 @@ pub async fn create_session() -> Result<CreatedSession, ApiError> {
 
 pub async fn sessions() -> Result<Vec<SessionSummary>, ApiError> {
     call("GET", "/api/sessions", None).await
+}
+
+/// A downloaded file: its bytes and the name the broker suggests.
+pub struct Download {
+    pub blob: Blob,
+    /// From `Content-Disposition`, when the broker gave one.
+    pub file_name: Option<String>,
+}
+
+async fn download(method: &str, path: &str, body: Option<String>) -> Result<Download, ApiError> {
+    let response = send(method, path, body).await?;
+    if !response.ok() {
+        return Err(refusal(&response).await);
+    }
+    let status = response.status();
+    let file_name = response
+        .headers()
+        .get("content-disposition")
+        .ok()
+        .flatten()
+        .and_then(|v| attachment_name(&v));
+    let promise = response
+        .blob()
+        .map_err(|_| ApiError::BadAnswer { status })?;
+    let blob = JsFuture::from(promise)
+        .await
+        .map_err(|_| ApiError::Unreachable)?
+        .dyn_into::<Blob>()
+        .map_err(|_| ApiError::BadAnswer { status })?;
+    Ok(Download { blob, file_name })
+}
+
+/// The `filename="…"` of a `Content-Disposition` header.
+pub fn attachment_name(header: &str) -> Option<String> {
+    let start = header.find("filename=")? + "filename=".len();
+    let name = header[start..].split(';').next()?.trim().trim_matches('"');
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// `POST /api/record`: the customer's copy of the record.
+pub async fn customer_record(token: &str, format: RecordFormat) -> Result<Download, ApiError> {
+    let body = RecordRequest {
+        token: token.to_owned(),
+        format,
+    };
+    download("POST", "/api/record", json(&body)).await
+}
+
+/// `GET /api/sessions/{id}/record?format=…`: the technician's copy.
+pub async fn technician_record(
+    session: &SessionId,
+    format: RecordFormat,
+) -> Result<Download, ApiError> {
+    let format = match format {
+        RecordFormat::Html => "html",
+        RecordFormat::Json => "json",
+    };
+    let path = format!(
+        "/api/sessions/{}/record?format={format}",
+        url_part(&session.0)
+    );
+    download("GET", &path, None).await
+}
+
+/// A path segment, with everything but unreserved characters percent-encoded.
+fn url_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

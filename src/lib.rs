@@ -9,6 +9,10 @@
 //! - [`session`]: what both sides share about a live session: the socket link, the
 //!   reducer that folds the log, the chat and the end confirmation;
 //! - [`rtc`]: the WebRTC glue (capture, peer connections, signals);
+//! - [`files`]: files both ways over the files link's data channels (send, receive,
+//!   SHA-256, progress), driven by the log;
+//! - [`sysinfo`]: the system information the customer's browser can tell;
+//! - [`record`]: the session record's download buttons;
 //! - [`socket`]: a WebSocket that reconnects by itself and owns its handlers;
 //! - [`api`]: JSON over `fetch`, with typed errors;
 //! - [`browser`], [`clock`], [`time`]: small browser helpers, the broker's clock offset
@@ -22,9 +26,12 @@ pub mod browser;
 pub mod clock;
 pub mod console;
 pub mod customer;
+pub mod files;
+pub mod record;
 pub mod rtc;
 pub mod session;
 pub mod socket;
+pub mod sysinfo;
 pub mod text;
 pub mod time;
 pub mod widgets;

@@ -4,7 +4,8 @@
 
 use connectit_protocol::error::Field;
 use connectit_protocol::{
-    EndReason, ErrorCode, Media, MediaChange, Permission, Phase, Role, RuleViolation, StopCause,
+    Author, EndReason, ErrorCode, FileFailure, Media, MediaChange, Permission, Phase, Role,
+    RuleViolation, StopCause,
 };
 
 pub const APP_NAME: &str = "ConnectIT";
@@ -256,6 +257,14 @@ fn violation(violation: RuleViolation) -> String {
         RuleViolation::AlreadyExtended => "More time was already given once.".to_owned(),
         RuleViolation::NotGranted => "That is not allowed now.".to_owned(),
         RuleViolation::MediaState => "Sharing has already changed. Please look again.".to_owned(),
+        RuleViolation::FileState => "That file transfer has already moved on.".to_owned(),
+        RuleViolation::FileTooLarge { max_bytes } => file_too_large_limit(max_bytes),
+        RuleViolation::HashMismatch => {
+            "The file did not match its checksum: it was not saved.".to_owned()
+        }
+        RuleViolation::InvalidInfo => {
+            "That system information could not be sent (empty, too long or unreadable).".to_owned()
+        }
     }
 }
 
@@ -643,3 +652,361 @@ pub fn stream_stats(width: u32, height: u32, fps: Option<f64>) -> String {
         None => format!("{width} × {height}"),
     }
 }
+
+// ---- Sizes, speeds and times (issue 4) ---------------------------------------------------
+
+/// A size in human units (decimal, as file managers show it): `512 bytes`, `2.1 MB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return match bytes {
+            1 => "1 byte".to_owned(),
+            n => format!("{n} bytes"),
+        };
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 9.95 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// A transfer speed: `3.4 MB/s`.
+pub fn speed(bytes_per_sec: f64) -> String {
+    if !bytes_per_sec.is_finite() || bytes_per_sec <= 0.0 {
+        return SPEED_UNKNOWN.to_owned();
+    }
+    format!("{}/s", size(bytes_per_sec.round() as u64))
+}
+
+/// The time a transfer still needs: `12 s left`, `3 min 5 s left`, `1 h 2 min left`.
+pub fn time_left(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return ETA_UNKNOWN.to_owned();
+    }
+    let secs = secs.ceil() as u64;
+    match secs {
+        0 => "almost done".to_owned(),
+        s if s < 60 => format!("{s} s left"),
+        s if s < 3600 => match s % 60 {
+            0 => format!("{} min left", s / 60),
+            r => format!("{} min {r} s left", s / 60),
+        },
+        s => format!("{} h {} min left", s / 3600, (s % 3600) / 60),
+    }
+}
+
+pub const SPEED_UNKNOWN: &str = "–";
+pub const ETA_UNKNOWN: &str = "–";
+
+/// The first digits of a SHA-256, for lines: `3f2a9c1b7d04…`.
+pub fn short_hash(sha256: &str) -> String {
+    let head: String = sha256.chars().take(12).collect();
+    format!("{head}…")
+}
+
+// ---- Files: log lines ------------------------------------------------------------------
+
+/// What a log line calls a file it cannot name (an entry this page missed).
+pub const A_FILE: &str = "a file";
+
+fn sender_name(author: Author, viewer: Role, technician: Option<&str>) -> String {
+    match (author, viewer) {
+        (Author::Customer, Role::Customer) | (Author::Technician, Role::Technician) => {
+            YOU.to_owned()
+        }
+        (Author::Customer, _) => "The customer".to_owned(),
+        _ => technician.unwrap_or(TECHNICIAN).to_owned(),
+    }
+}
+
+pub fn line_file_offered(
+    name: &str,
+    bytes: u64,
+    author: Author,
+    viewer: Role,
+    technician: Option<&str>,
+) -> String {
+    let size = size(bytes);
+    match (author, viewer) {
+        (Author::Technician, Role::Customer) => format!(
+            "{} offers you a file: {name} ({size})",
+            technician.unwrap_or(TECHNICIAN)
+        ),
+        (Author::Customer, Role::Technician) => {
+            format!("The customer sends you a file: {name} ({size})")
+        }
+        (Author::Customer, Role::Customer) => format!("You send a file: {name} ({size})"),
+        _ => format!("You offered the customer a file: {name} ({size})"),
+    }
+}
+
+pub fn line_file_accepted(name: &str, is_customer: bool) -> String {
+    if is_customer {
+        format!("You accepted {name}")
+    } else {
+        format!("The customer accepted {name}")
+    }
+}
+
+pub fn line_file_refused(name: &str, is_customer: bool) -> String {
+    if is_customer {
+        format!("You refused {name}")
+    } else {
+        format!("The customer refused {name}")
+    }
+}
+
+pub fn line_file_sent(
+    name: &str,
+    sha256: &str,
+    mine: bool,
+    author: Author,
+    technician: Option<&str>,
+) -> String {
+    if mine {
+        format!(
+            "You sent every byte of {name} (SHA-256 {}); it is being checked",
+            short_hash(sha256)
+        )
+    } else {
+        let who = sender_name(author, Role::Customer, technician);
+        let who = if author == Author::Customer {
+            "The customer".to_owned()
+        } else {
+            who
+        };
+        format!(
+            "{who} sent every byte of {name} (SHA-256 {}); checking it",
+            short_hash(sha256)
+        )
+    }
+}
+
+pub fn line_file_delivered(name: &str, bytes: Option<u64>, sha256: &str) -> String {
+    match bytes {
+        Some(bytes) => format!(
+            "{name} ({}) arrived intact (SHA-256 {})",
+            size(bytes),
+            short_hash(sha256)
+        ),
+        None => format!("{name} arrived intact (SHA-256 {})", short_hash(sha256)),
+    }
+}
+
+pub fn line_file_failed(
+    name: &str,
+    reason: FileFailure,
+    viewer: Role,
+    technician: Option<&str>,
+) -> String {
+    match reason {
+        FileFailure::Cancelled { by } => {
+            let who = if by == viewer {
+                "you".to_owned()
+            } else {
+                match by {
+                    Role::Customer => "the customer".to_owned(),
+                    Role::Technician => technician
+                        .unwrap_or("the support representative")
+                        .to_owned(),
+                }
+            };
+            format!("{name} was cancelled by {who}")
+        }
+        FileFailure::HashMismatch => {
+            format!("{name}: the file did not match its checksum: it was not saved")
+        }
+        FileFailure::ConnectionLost => format!("{name} stopped: the connection was lost"),
+        FileFailure::Revoked => format!("{name} stopped: the permission was taken back"),
+        FileFailure::Ended => format!("{name} stopped: the session ended"),
+        FileFailure::Unreadable => format!("{name} could not be read or saved"),
+    }
+}
+
+pub fn line_system_info(items: usize, is_customer: bool) -> String {
+    let items = match items {
+        1 => "1 item".to_owned(),
+        n => format!("{n} items"),
+    };
+    if is_customer {
+        format!("You shared system information ({items})")
+    } else {
+        format!("The customer shared system information ({items})")
+    }
+}
+
+// ---- Files: the panel --------------------------------------------------------------------
+
+pub const FILES_HEADING: &str = "Files";
+pub const FILES_INTRO_CUSTOMER: &str = "Files go straight between your browser and the \
+    support representative’s, checked with SHA-256 on arrival.";
+pub const PICK_FILES: &str = "Send files…";
+pub const PICK_FILES_CONSOLE: &str = "Send files to the customer";
+pub const FILE_DROP: &str = "or drop files here";
+pub const FILE_DROP_LABEL: &str = "Drop files here to send them to the support representative";
+pub const TRANSFERS_LABEL: &str = "File transfers";
+pub const NO_TRANSFERS: &str = "No files yet.";
+pub const ACCEPT_FILE: &str = "Accept";
+pub const REFUSE_FILE: &str = "Refuse";
+pub const CANCEL_TRANSFER: &str = "Cancel";
+pub const SAVE_FILE: &str = "Save";
+pub const SAVE_AGAIN: &str = "Save again";
+pub const DIRECTION_IN: &str = "Incoming";
+pub const DIRECTION_OUT: &str = "Outgoing";
+pub const FILE_WAITING_ANSWER: &str = "Waiting for the customer to accept…";
+pub const FILE_CHECKING: &str = "Checking…";
+pub const FILE_REFUSED: &str = "Refused.";
+pub const FILE_DELIVERED_OUT: &str = "Delivered, checksum confirmed.";
+pub const FILE_DELIVERED_IN: &str = "Arrived intact.";
+
+pub fn file_too_large(name: &str, bytes: u64, max_bytes: u64) -> String {
+    format!(
+        "{name} ({}) is too large to send: the limit is {}. Nothing was sent.",
+        size(bytes),
+        size(max_bytes)
+    )
+}
+
+pub fn file_too_large_limit(max_bytes: u64) -> String {
+    format!("That file is too large: the limit is {}.", size(max_bytes))
+}
+
+pub fn file_not_offered(name: &str, why: &str) -> String {
+    format!("{name} was not sent: {why}")
+}
+
+/// "Tess offers you report.pdf (2.1 MB)", on the customer's offer row.
+pub fn file_offer(sender: &str, name: &str, bytes: u64) -> String {
+    format!("{sender} offers you {name} ({})", size(bytes))
+}
+
+pub fn accept_file_label(name: &str) -> String {
+    format!("Accept {name}")
+}
+
+pub fn refuse_file_label(name: &str) -> String {
+    format!("Refuse {name}")
+}
+
+pub fn cancel_transfer_label(name: &str) -> String {
+    format!("Cancel the transfer of {name}")
+}
+
+pub fn save_file_label(name: &str) -> String {
+    format!("Save {name}")
+}
+
+pub fn progress_label(name: &str) -> String {
+    format!("Progress of {name}")
+}
+
+/// `2.1 MB of 20 MB`.
+pub fn progress_text(done: u64, total: u64) -> String {
+    format!("{} of {}", size(done), size(total))
+}
+
+/// Why a transfer failed, for its row.
+pub fn failure(reason: FileFailure, viewer: Role) -> String {
+    match reason {
+        FileFailure::Cancelled { by } if by == viewer => "Cancelled by you.".to_owned(),
+        FileFailure::Cancelled { by: Role::Customer } => "Cancelled by the customer.".to_owned(),
+        FileFailure::Cancelled { .. } => "Cancelled by the support representative.".to_owned(),
+        FileFailure::HashMismatch => {
+            "The file did not match its checksum: it was not saved.".to_owned()
+        }
+        FileFailure::ConnectionLost => "Stopped: the connection was lost.".to_owned(),
+        FileFailure::Revoked => "Stopped: the permission was taken back.".to_owned(),
+        FileFailure::Ended => "Stopped: the session ended.".to_owned(),
+        FileFailure::Unreadable => "The file could not be read or saved.".to_owned(),
+    }
+}
+
+// ---- System information ------------------------------------------------------------------
+
+pub const SYSTEM_INFO_HEADING: &str = "System information";
+pub const SYSTEM_INFO_PREVIEW_INTRO: &str = "This is exactly what will be sent to the support \
+    representative. Nothing else is sent.";
+pub const SYSTEM_INFO_GATHERING: &str = "Reading what your browser can tell…";
+pub const SYSTEM_INFO_SEND: &str = "Send";
+pub const SYSTEM_INFO_CANCEL: &str = "Cancel";
+pub const SYSTEM_INFO_AGAIN: &str = "Prepare system information to send";
+pub const SYSTEM_INFO_SENT: &str = "Sent.";
+pub const SYSTEM_INFO_DROPPED: &str = "Not sent.";
+pub const SYSTEM_INFO_NONE: &str = "The customer has not shared system information yet.";
+pub const SYSTEM_INFO_COPY: &str = "Copy";
+pub const SYSTEM_INFO_LABEL: &str = "Item";
+pub const SYSTEM_INFO_VALUE: &str = "Value";
+
+pub const INFO_BROWSER: &str = "Browser";
+pub const INFO_OS: &str = "Operating system";
+pub const INFO_LANGUAGES: &str = "Languages";
+pub const INFO_TIME_ZONE: &str = "Time zone";
+pub const INFO_SCREEN: &str = "Screen";
+pub const INFO_WINDOW: &str = "Browser window";
+pub const INFO_PIXEL_RATIO: &str = "Pixel ratio";
+pub const INFO_CORES: &str = "Logical processors";
+pub const INFO_MEMORY: &str = "Device memory";
+pub const INFO_ONLINE: &str = "Online";
+pub const INFO_CONNECTION: &str = "Connection type";
+pub const INFO_RTT: &str = "Round-trip time to the representative";
+pub const INFO_YES: &str = "Yes";
+pub const INFO_NO: &str = "No";
+
+/// `1920 × 1080`.
+pub fn dimensions(width: i32, height: i32) -> String {
+    format!("{width} × {height}")
+}
+
+/// `Europe/Paris (UTC+01:00)`.
+pub fn time_zone(name: &str, offset_minutes: i32) -> String {
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let m = offset_minutes.unsigned_abs();
+    let utc = format!("UTC{sign}{:02}:{:02}", m / 60, m % 60);
+    if name.is_empty() {
+        utc
+    } else {
+        format!("{name} ({utc})")
+    }
+}
+
+/// `8 GB (as the browser reports it, rounded)`.
+pub fn device_memory(gigabytes: f64) -> String {
+    format!("{gigabytes} GB or more (as the browser rounds it)")
+}
+
+/// `42 ms`.
+pub fn millis(ms: f64) -> String {
+    format!("{} ms", ms.round() as u64)
+}
+
+/// What is copied from the console's panel: one `label: value` line per item.
+pub fn info_lines(items: &[connectit_protocol::InfoItem]) -> String {
+    items
+        .iter()
+        .map(|i| format!("{}: {}", i.label, i.value))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- The record --------------------------------------------------------------------------
+
+pub const RECORD_HEADING: &str = "Record of this session";
+pub const RECORD_INTRO: &str = "A copy of everything that happened in this session, with a \
+    checksum chain that shows whether anything was changed.";
+pub const RECORD_HTML: &str = "Download the record (readable page)";
+pub const RECORD_JSON: &str = "Download the record (JSON, for verification)";
+pub const RECORD_DOWNLOADING: &str = "Preparing the download…";
+pub const RECORD_READY: &str = "The record was downloaded.";
+
+pub fn record_failed(why: &str) -> String {
+    format!("The record could not be downloaded: {why}")
+}
+
+pub const INFO_UNKNOWN: &str = "Unknown";

@@ -121,7 +121,7 @@ impl Ctl {
             // A connection that cannot take the customer's offer is made anew on the
             // next one.
             PeerEvent::Failed(_) => self.close(media),
-            PeerEvent::Restarted => {}
+            PeerEvent::Restarted | PeerEvent::Channel(_) => {}
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`media`]). [`Auth`] is the one state machine of who is
 //! signed in.
 
+pub mod files;
 pub mod form;
 pub mod home;
 pub mod list;
@@ -16,6 +17,7 @@ pub mod session_view;
 pub mod sessions;
 pub mod setup;
 pub mod signin;
+pub mod system_info;
 
 use std::rc::Rc;
 

@@ -3,14 +3,22 @@
 //! and the customer's screen and camera, "End session" with a confirmation, and the
 //! way back to the list.
 
+use std::rc::Rc;
+
 use connectit_protocol::wire::Join;
-use connectit_protocol::{Action, Media, Phase, Role, SessionId};
+use connectit_protocol::{Action, Media, Permission, Phase, Role, SessionId};
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::files::ConsoleFiles;
 use super::list::phase_attr;
 use super::media::use_technician_media;
 use super::permissions::PermissionsPanel;
 use super::screen::MediaView;
+use super::system_info::SystemInfoPanel;
+use crate::api;
+use crate::files::use_transfers;
+use crate::record::{RecordDownloads, RecordSource};
 use crate::session::live::LiveAction;
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ChatInput, ChatLog, ConfirmEnd, Pending};
@@ -30,6 +38,19 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
         session: props.id.clone(),
     });
     let incoming = use_technician_media(&handle);
+    // The size limit, from `/api/config` (until it comes, the broker's check alone).
+    let max_file_bytes = use_state(|| u64::MAX);
+    {
+        let max_file_bytes = max_file_bytes.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                if let Ok(config) = api::config().await {
+                    max_file_bytes.set(config.max_file_bytes);
+                }
+            });
+        });
+    }
+    let transfers = Rc::new(use_transfers(&handle, Role::Technician, *max_file_bytes));
     let live = &*handle.live;
     let state = &live.state;
     let back = props.on_back.reform(|_: MouseEvent| ());
@@ -53,7 +74,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     };
     let on_chat = {
         let act = handle.act.clone();
-        Callback::from(move |text: String| act.emit(Action::Chat { text }))
+        Callback::from(move |text: String| act.emit(Action::Chat { text }).map(|_| ()))
     };
 
     let status_line = match state.phase {
@@ -107,11 +128,15 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                 </div>
                 <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
                     on_request={on_request} />
+                <ConsoleFiles can_send={state.phase == Phase::Active && state.has(Permission::SendFiles)}
+                    transfers={transfers.clone()} />
+                <SystemInfoPanel entries={live.entries.clone()} />
             }
             <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
             if state.phase == Phase::Active {
                 <ChatInput on_send={on_chat} />
             }
+            <RecordDownloads source={RecordSource::Technician { session: props.id.clone() }} />
         </section>
     }
 }

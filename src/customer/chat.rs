@@ -16,7 +16,7 @@ pub struct CustomerChatProps {
     pub organisation: AttrValue,
     pub technician: AttrValue,
     pub entries: Rc<Vec<LogEntry>>,
-    pub act: Callback<Action, Result<(), NotConnected>>,
+    pub act: Callback<Action, Result<u32, NotConnected>>,
 }
 
 #[component]
@@ -24,7 +24,7 @@ pub fn CustomerChat(props: &CustomerChatProps) -> Html {
     use_title(text::title(text::CHAT_TITLE, &props.organisation));
     let on_send = {
         let act = props.act.clone();
-        Callback::from(move |text: String| act.emit(Action::Chat { text }))
+        Callback::from(move |text: String| act.emit(Action::Chat { text }).map(|_| ()))
     };
     html! {
         <section class="chat" aria-labelledby="chat-heading">

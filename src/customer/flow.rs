@@ -61,19 +61,15 @@ impl PinError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     /// Entering the PIN (with the last attempt's error).
-    Pin {
-        error: Option<PinError>,
-    },
+    Pin { error: Option<PinError> },
     /// The PIN is being checked.
     Joining,
     /// In the session: terms, waiting, chat (the live log decides which).
     Session(Joined),
     /// Over: why, and the optional survey.
-    Survey {
-        joined: Joined,
-        reason: EndReason,
-    },
-    ThankYou,
+    Survey { joined: Joined, reason: EndReason },
+    /// Done: thanks (the ticket stays in memory for the record, not in storage).
+    ThankYou { joined: Option<Joined> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,16 +107,20 @@ impl Reducible for Flow {
                 Step::Pin { error: None }
             }
             (
-                Step::Session(_),
+                Step::Session(joined),
                 FlowAction::Ended {
                     survey_done: true, ..
                 },
-            ) => Step::ThankYou,
+            ) => Step::ThankYou {
+                joined: Some(joined.clone()),
+            },
             (Step::Session(joined), FlowAction::Ended { reason, .. }) => Step::Survey {
                 joined: joined.clone(),
                 reason,
             },
-            (Step::Survey { .. }, FlowAction::SurveyDone) => Step::ThankYou,
+            (Step::Survey { joined, .. }, FlowAction::SurveyDone) => Step::ThankYou {
+                joined: Some(joined.clone()),
+            },
             (_, FlowAction::Restart) => Step::Pin { error: None },
             _ => return self,
         };
@@ -160,7 +160,12 @@ mod tests {
             },
             FlowAction::SurveyDone,
         ]);
-        assert_eq!(step, Step::ThankYou);
+        assert_eq!(
+            step,
+            Step::ThankYou {
+                joined: Some(joined())
+            }
+        );
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]

@@ -61,6 +61,8 @@ pub struct CustomerMedia {
     pub on_control: Callback<(Media, Control)>,
     /// Sends a revocation, stopping what it names at once.
     pub on_revoke: Callback<Action>,
+    /// The live media connections (for the round-trip time in system information).
+    pub connections: Vec<web_sys::RtcPeerConnection>,
 }
 
 /// One media being sent: the capture and, once granted, its connection.
@@ -102,7 +104,7 @@ struct Ctl {
     ice: Rc<RefCell<Rc<Vec<IceServer>>>>,
     /// The last entry looked at for a technician's reconnection.
     seen: Rc<RefCell<Seq>>,
-    act: Callback<Action, Result<(), NotConnected>>,
+    act: Callback<Action, Result<u32, NotConnected>>,
     signals: Signals,
     view: UseStateHandle<Shares>,
     problem: UseStateHandle<Option<RtcError>>,
@@ -343,7 +345,7 @@ impl Ctl {
             }
             // The customer's side receives nothing; a failed step shows in the
             // connection's state, and the next restart tries again.
-            PeerEvent::Remote(_) | PeerEvent::Failed(_) => {}
+            PeerEvent::Remote(_) | PeerEvent::Channel(_) | PeerEvent::Failed(_) => {}
         }
     }
 
@@ -483,8 +485,17 @@ pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
         let ctl = ctl.clone();
         Callback::from(move |(media, control)| ctl.control(media, control))
     };
+    let connections = {
+        let slots = ctl.slots.borrow();
+        [&slots.screen, &slots.camera]
+            .into_iter()
+            .filter_map(|o| o.as_ref().and_then(|o| o.peer.as_ref()))
+            .map(Peer::connection)
+            .collect()
+    };
     let on_revoke = Callback::from(move |action| ctl.revoke(action));
     CustomerMedia {
+        connections,
         shares: (*view).clone(),
         problem: (*problem).clone(),
         on_answer,

@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod end;
+pub mod files;
 pub mod flow;
 pub mod granted;
 pub mod media;
@@ -15,6 +16,7 @@ pub mod saved;
 pub mod session;
 pub mod sharing;
 pub mod survey;
+pub mod system_info;
 pub mod terms;
 
 use std::rc::Rc;
@@ -23,6 +25,7 @@ use connectit_protocol::api::PublicConfig;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::record::{RecordDownloads, RecordSource};
 use crate::widgets::{use_title, Footer};
 use crate::{api, clock, text};
 use flow::{Flow, FlowAction, Joined, PinError, Step};
@@ -82,6 +85,14 @@ fn ConfigFailed(props: &ConfigFailedProps) -> Html {
                 <button type="button" class="primary" onclick={props.retry.clone()}>{ text::TRY_AGAIN }</button>
             </section>
         </main>
+    }
+}
+
+/// The customer's ticket as the record downloads use it.
+fn record_source(joined: &Joined) -> RecordSource {
+    RecordSource::Customer {
+        session: joined.session.clone(),
+        token: joined.token.clone(),
     }
 }
 
@@ -151,18 +162,29 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
             }
         }
         Step::Session(joined) => html! {
-            <session::CustomerSession key={joined.token.clone()} token={AttrValue::from(joined.token.clone())}
+            <session::CustomerSession key={joined.token.clone()} session={joined.session.clone()}
+                token={AttrValue::from(joined.token.clone())}
                 config={config.clone()} {on_ended} {on_restart} />
         },
         Step::Survey { joined, reason } => html! {
             <>
                 <end::SessionEnded organisation={organisation.clone()} reason={*reason} />
                 <survey::Survey token={AttrValue::from(joined.token.clone())} on_done={on_survey_done} />
+                <section class="card">
+                    <RecordDownloads source={record_source(joined)} />
+                </section>
             </>
         },
-        Step::ThankYou => {
-            html! { <end::ThankYou organisation={organisation.clone()} {on_restart} /> }
-        }
+        Step::ThankYou { joined } => html! {
+            <>
+                <end::ThankYou organisation={organisation.clone()} {on_restart} />
+                if let Some(joined) = joined {
+                    <section class="card">
+                        <RecordDownloads source={record_source(joined)} />
+                    </section>
+                }
+            </>
+        },
     };
 
     html! {

@@ -48,7 +48,7 @@ pub fn store(step: &Step) {
             token: joined.token.clone(),
             ended: Some(*reason),
         },
-        Step::ThankYou | Step::Pin { .. } => {
+        Step::ThankYou { .. } | Step::Pin { .. } => {
             browser::storage_remove(KEY);
             return;
         }

@@ -7,15 +7,19 @@ use std::rc::Rc;
 
 use connectit_protocol::api::PublicConfig;
 use connectit_protocol::wire::Join;
-use connectit_protocol::{Action, EndReason, Media, Phase};
+use connectit_protocol::{Action, EndReason, Link, Media, Permission, Phase, Role, SessionId};
 use yew::prelude::*;
 
 use super::chat::CustomerChat;
+use super::files::CustomerFiles;
 use super::granted::GrantedPanel;
 use super::media::use_customer_media;
 use super::prompt::PermissionPrompt;
 use super::sharing::SharingIndicator;
+use super::system_info::{report_due, SystemInfo};
 use super::terms::Terms;
+use crate::files::use_transfers;
+use crate::record::{RecordDownloads, RecordSource};
 use crate::session::entry::media_attr;
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ConfirmEnd, Pending};
@@ -24,6 +28,7 @@ use crate::widgets::{use_title, ConnectionStatus};
 
 #[derive(Properties, PartialEq)]
 pub struct CustomerSessionProps {
+    pub session: SessionId,
     pub token: AttrValue,
     pub config: Rc<PublicConfig>,
     /// The session ended: why, and whether the survey was already answered.
@@ -38,6 +43,11 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         token: props.token.to_string(),
     });
     let media = use_customer_media(&handle);
+    let transfers = Rc::new(use_transfers(
+        &handle,
+        Role::Customer,
+        props.config.max_file_bytes,
+    ));
     let live = &*handle.live;
     let state = &live.state;
     let organisation: AttrValue = props.config.organisation.clone().into();
@@ -108,6 +118,15 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                         paused={shown.paused} on_control={media.on_control.clone()} />
                 })
             });
+            let connections: Rc<dyn Fn() -> Vec<web_sys::RtcPeerConnection>> = {
+                let mut all: Vec<_> = transfers.connection.iter().cloned().collect();
+                all.extend(media.connections.iter().cloned());
+                Rc::new(move || all.clone())
+            };
+            let on_share = {
+                let act = handle.act.clone();
+                Callback::from(move |items| act.emit(Action::ShareSystemInfo { items }))
+            };
             html! {
                 <>
                     { for prompt }
@@ -115,10 +134,23 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                         <p id="capture-problem" class="notice" role="alert">{ text::CAPTURE_FAILED }</p>
                     }
                     { for indicators }
-                    <CustomerChat organisation={organisation.clone()} {technician}
+                    <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
                         entries={live.entries.clone()} act={handle.act.clone()} />
+                    // Also after the grants went: what happened to each file stays shown.
+                    if Link::Files.allowed(&state.granted) || !state.files.is_empty() {
+                        <CustomerFiles can_send={state.has(Permission::ReceiveFiles)}
+                            technician={technician.clone()} transfers={transfers.clone()} />
+                    }
+                    if state.has(Permission::SystemInfo) {
+                        <SystemInfo due={report_due(&live.entries)} {connections} on_send={on_share}
+                            busy={live.is_pending(Pending::SystemInfo)} />
+                    }
                     <GrantedPanel granted={state.granted.clone()} busy={live.is_pending(Pending::Revoke)}
                         on_revoke={media.on_revoke.clone()} />
+                    <RecordDownloads source={RecordSource::Customer {
+                        session: props.session.clone(),
+                        token: props.token.to_string(),
+                    }} />
                 </>
             }
         }

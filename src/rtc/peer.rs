@@ -1,6 +1,7 @@
-//! One `RTCPeerConnection` for one media. The customer's side ([`PeerRole::Offerer`])
-//! sends the track and always makes the offers, also to restart ICE when the connection
-//! fails (or stays disconnected for [`DISCONNECTED_GRACE_MS`]); the technician's side
+//! One `RTCPeerConnection` for one media, or for the files link's data channels. The
+//! customer's side ([`PeerRole::Offerer`]) sends the track (or opens the first data
+//! channel) and always makes the offers, also to restart ICE when the connection fails
+//! (or stays disconnected for [`DISCONNECTED_GRACE_MS`]); the technician's side
 //! ([`PeerRole::Answerer`]) answers and receives the stream.
 //!
 //! Signalling steps run one at a time, in arrival order, on a queue; candidates that
@@ -18,8 +19,9 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcIceCandidateInit, RtcIceConnectionState, RtcOfferOptions,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
+    RtcIceCandidateInit, RtcIceConnectionState, RtcOfferOptions, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcRtpSender, RtcSdpType, RtcTrackEvent,
 };
 use yew::Callback;
 
@@ -48,6 +50,8 @@ pub enum PeerEvent {
     Signal(SignalBody),
     /// The other member's media arrived.
     Remote(MediaStream),
+    /// The other member opened a data channel.
+    Channel(RtcDataChannel),
     /// The connection failed and ICE was restarted (the owner logs it).
     Restarted,
     /// A signalling step failed.
@@ -149,6 +153,27 @@ impl Peer {
     pub fn ice_state(&self) -> RtcIceConnectionState {
         self.inner.pc.ice_connection_state()
     }
+
+    /// Opens an ordered, reliable data channel labelled `label` (binary messages arrive
+    /// as `ArrayBuffer`s). The caller owns it and closes it.
+    pub fn data_channel(&self, label: &str) -> Result<RtcDataChannel, RtcError> {
+        if self.inner.closed.get() {
+            return Err(RtcError::InvalidState);
+        }
+        let init = RtcDataChannelInit::new();
+        init.set_ordered(true);
+        let channel = self
+            .inner
+            .pc
+            .create_data_channel_with_data_channel_dict(label, &init);
+        channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+        Ok(channel)
+    }
+
+    /// The browser's connection, for its statistics and its SCTP transport.
+    pub fn connection(&self) -> RtcPeerConnection {
+        self.inner.pc.clone()
+    }
 }
 
 impl Drop for Peer {
@@ -203,12 +228,23 @@ fn listen(inner: &Rc<Inner>) -> Vec<EventListener> {
             }
         })
     };
+    let on_channel = {
+        let weak = weak.clone();
+        EventListener::new(pc, "datachannel", move |event| {
+            let Some(inner) = weak.upgrade() else { return };
+            if let Some(event) = event.dyn_ref::<RtcDataChannelEvent>() {
+                let channel = event.channel();
+                channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+                inner.on_event.emit(PeerEvent::Channel(channel));
+            }
+        })
+    };
     let on_ice = EventListener::new(pc, "iceconnectionstatechange", move |_| {
         if let Some(inner) = weak.upgrade() {
             ice_changed(&inner);
         }
     });
-    vec![on_candidate, on_track, on_ice]
+    vec![on_candidate, on_track, on_channel, on_ice]
 }
 
 fn ice_changed(inner: &Rc<Inner>) {

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::entry::{line, technician_name};
+use super::entry::{file_names, line, technician_name};
 use crate::socket::NotConnected;
 use crate::{text, time};
 
@@ -33,8 +33,9 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
         });
     }
     let technician = technician_name(&props.entries);
+    let files = file_names(&props.entries);
     let items = props.entries.iter().map(|entry| {
-        let line = line(entry, props.viewer, technician);
+        let line = line(entry, props.viewer, technician, &files);
         let class = classes!(
             "entry",
             if line.chat { "entry-chat" } else { "entry-event" },

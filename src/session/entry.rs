@@ -1,7 +1,7 @@
 //! One log entry as a line of the conversation: who wrote it, as whom the viewer sees
 //! them, and its words. Chat text stays text: it is never parsed as HTML.
 
-use connectit_protocol::{Author, EntryKind, LogEntry, Media, Permission, Role};
+use connectit_protocol::{Author, EntryKind, FileFailure, LogEntry, Media, Permission, Role};
 
 use crate::text;
 
@@ -79,12 +79,50 @@ pub fn kind_attr(kind: &EntryKind) -> &'static str {
         EntryKind::AppletOffered { .. } => "applet_offered",
         EntryKind::Media { .. } => "media",
         EntryKind::PeerRestarted { .. } => "peer_restarted",
+        EntryKind::FileOffered { .. } => "file_offered",
+        EntryKind::FileAccepted { .. } => "file_accepted",
+        EntryKind::FileRefused { .. } => "file_refused",
+        EntryKind::FileSent { .. } => "file_sent",
+        EntryKind::FileDelivered { .. } => "file_delivered",
+        EntryKind::FileFailed { .. } => "file_failed",
+        EntryKind::SystemInfoShared { .. } => "system_info_shared",
     }
 }
 
+/// A failure's name as serde writes it (`cancelled`, `hash_mismatch`…), for
+/// `data-reason`.
+pub fn failure_attr(reason: FileFailure) -> &'static str {
+    match reason {
+        FileFailure::Cancelled { .. } => "cancelled",
+        FileFailure::HashMismatch => "hash_mismatch",
+        FileFailure::ConnectionLost => "connection_lost",
+        FileFailure::Revoked => "revoked",
+        FileFailure::Ended => "ended",
+        FileFailure::Unreadable => "unreadable",
+    }
+}
+
+/// The name and size of every file offered in `entries`, by id (the id is the position
+/// plus one), for the log lines that name a file by its id.
+pub fn file_names(entries: &[LogEntry]) -> Vec<(&str, u64)> {
+    entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::FileOffered { name, size, .. } => Some((name.as_str(), *size)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Describes `entry` for a viewer in `viewer`'s role. Chat messages carry their
-/// author; every other entry is shown as a system line.
-pub fn line(entry: &LogEntry, viewer: Role, technician: Option<&str>) -> Line {
+/// author; every other entry is shown as a system line. `files` names the files offered
+/// so far ([`file_names`]).
+pub fn line(
+    entry: &LogEntry,
+    viewer: Role,
+    technician: Option<&str>,
+    files: &[(&str, u64)],
+) -> Line {
     let kind = kind_attr(&entry.kind);
     let mine = entry.author == Author::from(viewer);
     let is_customer = viewer == Role::Customer;
@@ -206,7 +244,56 @@ pub fn line(entry: &LogEntry, viewer: Role, technician: Option<&str>) -> Line {
         )),
         EntryKind::Media { media, change } => event(text::line_media(*media, *change, is_customer)),
         EntryKind::PeerRestarted { media } => event(text::line_peer_restarted(*media)),
+        EntryKind::FileOffered { name, size, .. } => event(text::line_file_offered(
+            name,
+            *size,
+            entry.author,
+            viewer,
+            technician,
+        )),
+        EntryKind::FileAccepted { file } => {
+            event(text::line_file_accepted(name_of(files, *file), is_customer))
+        }
+        EntryKind::FileRefused { file } => {
+            event(text::line_file_refused(name_of(files, *file), is_customer))
+        }
+        EntryKind::FileSent { file, sha256 } => event(text::line_file_sent(
+            name_of(files, *file),
+            sha256,
+            mine,
+            entry.author,
+            technician,
+        )),
+        EntryKind::FileDelivered { file, sha256 } => event(text::line_file_delivered(
+            name_of(files, *file),
+            size_of(files, *file),
+            sha256,
+        )),
+        EntryKind::FileFailed { file, reason } => event(text::line_file_failed(
+            name_of(files, *file),
+            *reason,
+            viewer,
+            technician,
+        )),
+        EntryKind::SystemInfoShared { items } => {
+            event(text::line_system_info(items.len(), is_customer))
+        }
     }
+}
+
+fn name_of<'a>(files: &[(&'a str, u64)], file: u32) -> &'a str {
+    (file as usize)
+        .checked_sub(1)
+        .and_then(|i| files.get(i))
+        .map(|(name, _)| *name)
+        .unwrap_or(text::A_FILE)
+}
+
+fn size_of(files: &[(&str, u64)], file: u32) -> Option<u64> {
+    (file as usize)
+        .checked_sub(1)
+        .and_then(|i| files.get(i))
+        .map(|(_, size)| *size)
 }
 
 /// The customer's words or the technician's.

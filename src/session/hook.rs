@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::{Join, SignalBody};
-use connectit_protocol::{Action, Media, Phase};
+use connectit_protocol::{Action, Link, Media, Phase};
 use yew::prelude::*;
 
 use super::link::{LinkEvent, SessionLink};
@@ -21,17 +21,25 @@ pub const SESSION_WS_PATH: &str = "/api/ws";
 #[derive(Clone, PartialEq)]
 pub struct SessionHandle {
     pub live: UseReducerHandle<Live>,
-    /// Sends an action; `Err` when not connected (nothing was sent).
-    pub act: Callback<Action, Result<(), NotConnected>>,
+    /// Sends an action: its id (for [`Live::answer`]), or `Err` when not connected
+    /// (nothing was sent).
+    pub act: Callback<Action, Result<u32, NotConnected>>,
     /// WebRTC signals to and from the other member.
     pub signals: Signals,
 }
 
-/// Who hears the signals that arrive.
-type SignalSink = Rc<RefCell<Option<Callback<(Media, SignalBody)>>>>;
+/// Who hears the signals that arrive: the media connections' listener and the files
+/// link's.
+#[derive(Default)]
+struct Sinks {
+    media: Option<Callback<(Media, SignalBody)>>,
+    files: Option<Callback<SignalBody>>,
+}
+
+type SignalSink = Rc<RefCell<Sinks>>;
 
 /// The session socket's WebRTC signalling: send a signal to the other member, and name
-/// the one listener that hears theirs (the page's peer connections).
+/// the listeners that hear theirs (the page's media connections, and its files link).
 #[derive(Clone)]
 pub struct Signals {
     link: Rc<RefCell<Option<SessionLink>>>,
@@ -47,15 +55,38 @@ impl PartialEq for Signals {
 impl Signals {
     /// Sends `body` for the other member's peer connection of `media`.
     pub fn send(&self, media: Media, body: &SignalBody) -> Result<(), NotConnected> {
+        self.send_on(Link::from(media), body)
+    }
+
+    /// Sends `body` for the other member's files link.
+    pub fn send_files(&self, body: &SignalBody) -> Result<(), NotConnected> {
+        self.send_on(Link::Files, body)
+    }
+
+    fn send_on(&self, to: Link, body: &SignalBody) -> Result<(), NotConnected> {
         match self.link.borrow().as_ref() {
-            Some(link) => link.signal(media, body),
+            Some(link) => link.signal(to, body),
             None => Err(NotConnected),
         }
     }
 
-    /// Sets (or, with `None`, removes) the listener of incoming signals.
+    /// Sets (or, with `None`, removes) the listener of incoming media signals.
     pub fn listen(&self, listener: Option<Callback<(Media, SignalBody)>>) {
-        *self.sink.borrow_mut() = listener;
+        self.sink.borrow_mut().media = listener;
+    }
+
+    /// Sets (or, with `None`, removes) the listener of the files link's signals.
+    pub fn listen_files(&self, listener: Option<Callback<SignalBody>>) {
+        self.sink.borrow_mut().files = listener;
+    }
+
+    /// A handle that sends nothing and hears nothing (for components shown without a
+    /// session, in tests).
+    pub fn detached() -> Signals {
+        Signals {
+            link: Rc::default(),
+            sink: Rc::default(),
+        }
     }
 }
 
@@ -63,7 +94,7 @@ impl Signals {
 pub fn use_session(join: Join) -> SessionHandle {
     let live = use_reducer(Live::default);
     let holder: Rc<RefCell<Option<SessionLink>>> = use_mut_ref(|| None);
-    let sink: SignalSink = use_mut_ref(|| None);
+    let sink: SignalSink = use_mut_ref(Sinks::default);
 
     {
         let holder = holder.clone();
@@ -71,10 +102,25 @@ pub fn use_session(join: Join) -> SessionHandle {
         let sink = sink.clone();
         use_effect_with(join, move |join| {
             let on_event = Callback::from(move |event| match event {
-                LinkEvent::Signal { media, body } => {
-                    let listener = sink.borrow().clone();
-                    if let Some(listener) = listener {
-                        listener.emit((media, body));
+                LinkEvent::Signal { link, body } => {
+                    let media = match link {
+                        Link::Screen => Some(Media::Screen),
+                        Link::Camera => Some(Media::Camera),
+                        Link::Files => None,
+                    };
+                    match media {
+                        Some(media) => {
+                            let listener = sink.borrow().media.clone();
+                            if let Some(listener) = listener {
+                                listener.emit((media, body));
+                            }
+                        }
+                        None => {
+                            let listener = sink.borrow().files.clone();
+                            if let Some(listener) = listener {
+                                listener.emit(body);
+                            }
+                        }
                     }
                 }
                 event => dispatcher.dispatch(LiveAction::Link(event)),
@@ -116,7 +162,7 @@ pub fn use_session(join: Join) -> SessionHandle {
             match sent {
                 Ok(id) => {
                     dispatcher.dispatch(LiveAction::Sent { id, what });
-                    Ok(())
+                    Ok(id)
                 }
                 Err(e) => {
                     dispatcher.dispatch(LiveAction::NotSent);

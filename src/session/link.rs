@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::{Join, SignalBody};
 use connectit_protocol::{
-    Action, ClientMessage, ErrorCode, IceServer, LogEntry, Media, Role, Seq, ServerMessage,
+    Action, ClientMessage, ErrorCode, IceServer, Link, LogEntry, Role, Seq, ServerMessage,
 };
 use gloo_timers::callback::Interval;
 use yew::Callback;
@@ -44,7 +44,7 @@ pub enum LinkEvent {
     },
     /// A WebRTC signal from the other member (a payload that does not parse is dropped).
     Signal {
-        media: Media,
+        link: Link,
         body: SignalBody,
     },
     /// The next entry of the log (never a duplicate, never out of order).
@@ -125,10 +125,10 @@ impl SessionLink {
         Ok(id)
     }
 
-    /// Sends a WebRTC signal for the other member's peer connection of `media`.
-    pub fn signal(&self, media: Media, body: &SignalBody) -> Result<(), NotConnected> {
+    /// Sends a WebRTC signal for the other member's peer connection of `link`.
+    pub fn signal(&self, link: Link, body: &SignalBody) -> Result<(), NotConnected> {
         let payload = serde_json::to_string(body).map_err(|_| NotConnected)?;
-        send(&self.socket, &ClientMessage::Signal { media, payload })
+        send(&self.socket, &ClientMessage::Signal { link, payload })
     }
 
     /// The session is over: do not reconnect once the broker closes the socket.
@@ -187,9 +187,9 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                     emit(LinkEvent::Status(LinkStatus::Online));
                     emit(LinkEvent::Welcome { role, ice_servers });
                 }
-                ServerMessage::Signal { media, payload } => {
+                ServerMessage::Signal { link, payload } => {
                     if let Ok(body) = serde_json::from_str::<SignalBody>(&payload) {
-                        emit(LinkEvent::Signal { media, body });
+                        emit(LinkEvent::Signal { link, body });
                     }
                 }
                 ServerMessage::Entry(entry) => {

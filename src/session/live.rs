@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use connectit_protocol::{Action, ErrorCode, IceServer, LogEntry, SessionState};
+use connectit_protocol::{
+    Action, ErrorCode, IceServer, LogEntry, RuleViolation, Seq, SessionState,
+};
 use yew::Reducible;
 
 use super::link::{LinkEvent, LinkStatus};
@@ -25,6 +27,14 @@ pub enum Pending {
     Revoke,
     /// A media change or a peer restart.
     Media,
+    /// A file offer.
+    Offer,
+    /// The customer's answer to a file offer.
+    FileAnswer,
+    /// A step of a transfer (sent, delivered, failed).
+    File,
+    /// A system information report.
+    SystemInfo,
 }
 
 impl From<&Action> for Pending {
@@ -40,6 +50,12 @@ impl From<&Action> for Pending {
             Action::MoreTime { .. } => Pending::MoreTime,
             Action::Revoke { .. } => Pending::Revoke,
             Action::Media { .. } | Action::PeerRestarted { .. } => Pending::Media,
+            Action::OfferFile { .. } => Pending::Offer,
+            Action::AcceptFile { .. } | Action::RefuseFile { .. } => Pending::FileAnswer,
+            Action::FileSent { .. } | Action::FileDelivered { .. } | Action::FileFailed { .. } => {
+                Pending::File
+            }
+            Action::ShareSystemInfo { .. } => Pending::SystemInfo,
         }
     }
 }
@@ -71,11 +87,61 @@ pub struct Live {
     pub notice: Option<Notice>,
     /// The broker will not let us in: the page cannot go on.
     pub fatal: Option<ErrorCode>,
+    /// The latest answers to actions (at most [`ANSWERS_KEPT`]), for the parts that
+    /// must know which entry an action made (a file offer's id) or why it was refused.
+    pub answers: Rc<Vec<(u32, Answer)>>,
+}
+
+/// How many answers [`Live::answers`] keeps.
+pub const ANSWERS_KEPT: usize = 64;
+
+/// The broker's answer to one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Stored as this entry.
+    Stored(Seq),
+    Refused(ErrorCode),
 }
 
 impl Live {
     pub fn is_pending(&self, what: Pending) -> bool {
         self.pending.iter().any(|(_, p)| *p == what)
+    }
+
+    /// The broker's answer to action `id`, if it came (and is still kept).
+    pub fn answer(&self, id: u32) -> Option<Answer> {
+        self.answers
+            .iter()
+            .rev()
+            .find(|(x, _)| *x == id)
+            .map(|(_, a)| *a)
+    }
+
+    fn remember(&mut self, id: u32, answer: Answer) {
+        let answers = Rc::make_mut(&mut self.answers);
+        answers.push((id, answer));
+        if answers.len() > ANSWERS_KEPT {
+            answers.remove(0);
+        }
+    }
+}
+
+/// Whether a refusal of `what` only says that the log moved on first (a transfer the
+/// other side already stopped): the log explains it, a notice would not.
+fn raced(what: Option<Pending>, error: ErrorCode) -> bool {
+    match (what, error) {
+        // The files panel explains a refused offer itself.
+        (Some(Pending::Offer), _) => true,
+        (Some(Pending::File | Pending::FileAnswer), ErrorCode::NotAllowed { violation }) => {
+            matches!(
+                violation,
+                RuleViolation::FileState
+                    | RuleViolation::WrongAuthor
+                    | RuleViolation::NotGranted
+                    | RuleViolation::WrongPhase { .. }
+            )
+        }
+        _ => false,
     }
 }
 
@@ -121,7 +187,10 @@ impl Reducible for Live {
                     }
                     Rc::make_mut(&mut next.entries).push(entry);
                 }
-                LinkEvent::Ack { id, .. } => next.pending.retain(|(x, _)| *x != id),
+                LinkEvent::Ack { id, seq } => {
+                    next.pending.retain(|(x, _)| *x != id);
+                    next.remember(id, Answer::Stored(seq));
+                }
                 // A refused WebRTC signal (no id) races a revocation or the end: the
                 // log tells the user what happened, the refusal adds nothing.
                 LinkEvent::Refused {
@@ -129,10 +198,15 @@ impl Reducible for Live {
                     error: ErrorCode::NotAllowed { .. },
                 } => {}
                 LinkEvent::Refused { id, error } => {
+                    let mut what = None;
                     if let Some(id) = id {
+                        what = next.pending.iter().find(|(x, _)| *x == id).map(|(_, p)| *p);
                         next.pending.retain(|(x, _)| *x != id);
+                        next.remember(id, Answer::Refused(error));
                     }
-                    next.notice = Some(Notice::Refused(error));
+                    if !raced(what, error) {
+                        next.notice = Some(Notice::Refused(error));
+                    }
                 }
                 // Signals go straight to the peer connections, not through the state.
                 LinkEvent::Signal { .. } => return self,

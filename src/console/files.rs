@@ -1,0 +1,67 @@
+//! The console's files panel (`#files`, always in an active session's view): with
+//! "send files" granted, a picker (`input#file-picker`) to send files to the customer;
+//! the transfers both ways, with Cancel, and a Save link for each file that arrived
+//! intact; `#file-error` when a file is refused before it is offered.
+
+use std::rc::Rc;
+
+use connectit_protocol::Role;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::customer::files::list_files;
+use crate::files::{TransferList, Transfers};
+use crate::text;
+
+#[derive(Properties)]
+pub struct ConsoleFilesProps {
+    /// Whether the technician may send ("send files" is granted).
+    pub can_send: bool,
+    pub transfers: Rc<Transfers>,
+}
+
+impl PartialEq for ConsoleFilesProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.can_send == other.can_send
+            && self.transfers.transfers == other.transfers.transfers
+            && self.transfers.error == other.transfers.error
+    }
+}
+
+#[component]
+pub fn ConsoleFiles(props: &ConsoleFilesProps) -> Html {
+    let files = &props.transfers;
+    let onchange = {
+        let on_pick = files.on_pick.clone();
+        Callback::from(move |e: Event| {
+            if let Some(input) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            {
+                let picked = list_files(input.files());
+                input.set_value("");
+                if !picked.is_empty() {
+                    on_pick.emit(picked);
+                }
+            }
+        })
+    };
+    html! {
+        <section id="files" class="files" aria-labelledby="files-heading">
+            <h2 id="files-heading">{ text::FILES_HEADING }</h2>
+            if props.can_send {
+                <div class="file-pick">
+                    <label for="file-picker">{ text::PICK_FILES_CONSOLE }</label>
+                    <input id="file-picker" type="file" multiple=true {onchange} />
+                </div>
+            }
+            if let Some(error) = files.error.clone() {
+                <p id="file-error" class="field-error" role="alert">{ error }</p>
+            }
+            <TransferList transfers={files.transfers.clone()} viewer={Role::Technician}
+                on_accept={files.on_accept.clone()} on_refuse={files.on_refuse.clone()}
+                on_cancel={files.on_cancel.clone()} />
+        </section>
+    }
+}

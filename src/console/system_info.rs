@@ -1,0 +1,70 @@
+//! The console's view of the customer's system information (`#system-info`): the last
+//! report as a readable table (one `tr[data-label]` per item), with Copy
+//! (`#copy-system-info`), which falls back to selecting the text.
+
+use std::rc::Rc;
+
+use connectit_protocol::{EntryKind, InfoItem, LogEntry};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::customer::system_info::InfoTable;
+use crate::{browser, text};
+
+/// The items of the last report in `entries`.
+pub fn last_report(entries: &[LogEntry]) -> Option<&[InfoItem]> {
+    entries.iter().rev().find_map(|e| match &e.kind {
+        EntryKind::SystemInfoShared { items } => Some(items.as_slice()),
+        _ => None,
+    })
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SystemInfoPanelProps {
+    pub entries: Rc<Vec<LogEntry>>,
+}
+
+#[component]
+pub fn SystemInfoPanel(props: &SystemInfoPanelProps) -> Html {
+    let copied = use_state(|| None::<&'static str>);
+    let Some(items) = last_report(&props.entries) else {
+        return html! {
+            <section id="system-info" class="system-info" aria-labelledby="system-info-heading">
+                <h2 id="system-info-heading">{ text::SYSTEM_INFO_HEADING }</h2>
+                <p class="muted">{ text::SYSTEM_INFO_NONE }</p>
+            </section>
+        };
+    };
+    let lines = text::info_lines(items);
+    let copy = {
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (copied, lines) = (copied.clone(), lines.clone());
+            spawn_local(async move {
+                match browser::copy_text(&lines).await {
+                    Ok(()) => copied.set(Some(text::COPIED)),
+                    Err(_) => {
+                        if let Some(table) = browser::document()
+                            .and_then(|d| d.get_element_by_id("system-info-table"))
+                        {
+                            browser::select_contents(&table);
+                        }
+                        copied.set(Some(text::COPY_FAILED));
+                    }
+                }
+            });
+        })
+    };
+    html! {
+        <section id="system-info" class="system-info" aria-labelledby="system-info-heading">
+            <h2 id="system-info-heading">{ text::SYSTEM_INFO_HEADING }</h2>
+            <InfoTable id="system-info-table" items={items.to_vec()} />
+            <button id="copy-system-info" type="button" class="secondary" onclick={copy}>
+                { text::SYSTEM_INFO_COPY }
+            </button>
+            if let Some(said) = *copied {
+                <p class="muted" role="status">{ said }</p>
+            }
+        </section>
+    }
+}

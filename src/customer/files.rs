@@ -1,0 +1,117 @@
+//! The customer's files panel (`#files`), shown while either file permission stands
+//! (and afterwards, while the session has transfers to show):
+//! with "receive files" granted, a button (`#pick-files`) over the hidden picker
+//! (`input#file-picker`) and a drop zone (`#file-drop`); the transfers, with Accept and
+//! Refuse for each file the technician offers; and `#file-error` when a file is refused
+//! before it is offered (too large).
+
+use wasm_bindgen::JsCast;
+use web_sys::{FileList, HtmlInputElement};
+use yew::prelude::*;
+
+use crate::files::{TransferList, Transfers};
+use crate::text;
+use connectit_protocol::Role;
+
+/// The files in a `FileList`.
+pub fn list_files(list: Option<FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+#[derive(Properties)]
+pub struct CustomerFilesProps {
+    /// Whether the customer may send (the technician holds "receive files").
+    pub can_send: bool,
+    pub technician: AttrValue,
+    pub transfers: std::rc::Rc<Transfers>,
+}
+
+impl PartialEq for CustomerFilesProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.can_send == other.can_send
+            && self.technician == other.technician
+            && self.transfers.transfers == other.transfers.transfers
+            && self.transfers.error == other.transfers.error
+    }
+}
+
+#[component]
+pub fn CustomerFiles(props: &CustomerFilesProps) -> Html {
+    let picker = use_node_ref();
+    let over = use_state(|| false);
+    let files = &props.transfers;
+    let on_pick = files.on_pick.clone();
+
+    let open_picker = {
+        let picker = picker.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(input) = picker.cast::<HtmlInputElement>() {
+                input.click();
+            }
+        })
+    };
+    let onchange = {
+        let on_pick = on_pick.clone();
+        Callback::from(move |e: Event| {
+            if let Some(input) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            {
+                let picked = list_files(input.files());
+                // The same file can be picked again later.
+                input.set_value("");
+                if !picked.is_empty() {
+                    on_pick.emit(picked);
+                }
+            }
+        })
+    };
+    let ondragover = {
+        let over = over.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            over.set(true);
+        })
+    };
+    let ondragleave = {
+        let over = over.clone();
+        Callback::from(move |_: DragEvent| over.set(false))
+    };
+    let ondrop = {
+        let over = over.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            over.set(false);
+            let picked = list_files(e.data_transfer().and_then(|d| d.files()));
+            if !picked.is_empty() {
+                on_pick.emit(picked);
+            }
+        })
+    };
+
+    html! {
+        <section id="files" class="files card-inner" aria-labelledby="files-heading">
+            <h2 id="files-heading">{ text::FILES_HEADING }</h2>
+            <p class="muted">{ text::FILES_INTRO_CUSTOMER }</p>
+            if props.can_send {
+                <div id="file-drop" role="group" class={classes!("file-drop", over.then_some("over"))}
+                    aria-label={text::FILE_DROP_LABEL} {ondragover} {ondragleave} {ondrop}>
+                    <label for="file-picker" class="visually-hidden">{ text::PICK_FILES }</label>
+                    <input id="file-picker" ref={picker} type="file" multiple=true class="visually-hidden"
+                        tabindex="-1" {onchange} />
+                    <button id="pick-files" type="button" class="primary" onclick={open_picker}>
+                        { text::PICK_FILES }
+                    </button>
+                    <span class="muted">{ " " }{ text::FILE_DROP }</span>
+                </div>
+            }
+            if let Some(error) = files.error.clone() {
+                <p id="file-error" class="field-error" role="alert">{ error }</p>
+            }
+            <TransferList transfers={files.transfers.clone()} viewer={Role::Customer}
+                technician={Some(props.technician.clone())} on_accept={files.on_accept.clone()}
+                on_refuse={files.on_refuse.clone()} on_cancel={files.on_cancel.clone()} />
+        </section>
+    }
+}

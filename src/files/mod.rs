@@ -1,0 +1,17 @@
+//! Files both ways over the files link's data channels: the link itself ([`link`]),
+//! the incremental SHA-256 ([`hash`]), the sending and receiving of one file
+//! ([`send`], [`receive`]), speed and time left ([`meter`]), downloads ([`save`]), the
+//! transfers driven by the session's log ([`transfers`]) and their rows ([`view`]).
+
+pub mod hash;
+pub mod link;
+pub mod meter;
+pub mod receive;
+pub mod save;
+pub mod send;
+pub mod transfers;
+pub mod view;
+pub mod wait;
+
+pub use transfers::{use_transfers, Progress, TransferView, Transfers};
+pub use view::{TransferList, TransferListProps};

@@ -1,0 +1,210 @@
+//! The transfers as a list (`#transfers`, one `li.transfer` each): name and size as
+//! text, direction and status in data attributes, a progress bar with speed and time
+//! left, Cancel while in flight, Accept and Refuse on the customer's incoming offers,
+//! the download link of a delivered file and the reason of a failed one.
+
+use std::rc::Rc;
+
+use connectit_protocol::files::safe_file_name;
+use connectit_protocol::{FileStatus, Role};
+use yew::prelude::*;
+
+use super::transfers::{Progress, TransferView};
+use crate::session::entry::failure_attr;
+use crate::text;
+use crate::widgets::use_now;
+
+/// How often a moving transfer's row refreshes, in milliseconds.
+pub const REFRESH_MS: u32 = 250;
+
+/// The status as `data-status` names it.
+pub fn status_attr(status: FileStatus) -> &'static str {
+    match status {
+        FileStatus::Offered => "offered",
+        FileStatus::Accepted => "accepted",
+        FileStatus::Sent => "sent",
+        FileStatus::Delivered => "delivered",
+        FileStatus::Refused => "refused",
+        FileStatus::Failed { .. } => "failed",
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TransferListProps {
+    pub transfers: Vec<TransferView>,
+    /// Whose page this is.
+    pub viewer: Role,
+    /// The technician's name, for the customer's offers.
+    #[prop_or_default]
+    pub technician: Option<AttrValue>,
+    pub on_accept: Callback<u32>,
+    pub on_refuse: Callback<u32>,
+    pub on_cancel: Callback<u32>,
+}
+
+#[component]
+pub fn TransferList(props: &TransferListProps) -> Html {
+    let rows = props.transfers.iter().rev().map(|t| {
+        html! {
+            <TransferRow key={t.transfer.file.to_string()} transfer={t.clone()} viewer={props.viewer}
+                technician={props.technician.clone()} on_accept={props.on_accept.clone()}
+                on_refuse={props.on_refuse.clone()} on_cancel={props.on_cancel.clone()} />
+        }
+    });
+    html! {
+        <>
+            <ul id="transfers" class="transfers" aria-label={text::TRANSFERS_LABEL}>{ for rows }</ul>
+            if props.transfers.is_empty() {
+                <p class="muted">{ text::NO_TRANSFERS }</p>
+            }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TransferRowProps {
+    pub transfer: TransferView,
+    pub viewer: Role,
+    #[prop_or_default]
+    pub technician: Option<AttrValue>,
+    pub on_accept: Callback<u32>,
+    pub on_refuse: Callback<u32>,
+    pub on_cancel: Callback<u32>,
+}
+
+#[component]
+pub fn TransferRow(props: &TransferRowProps) -> Html {
+    let view = &props.transfer;
+    let t = &view.transfer;
+    let file = t.file;
+    let name = t.name.clone();
+    let incoming_offer =
+        t.status == FileStatus::Offered && !view.outgoing && props.viewer == Role::Customer;
+    let cancellable = t.status.in_flight() && !incoming_offer;
+    let moving = matches!(t.status, FileStatus::Accepted | FileStatus::Sent);
+    let direction = if view.outgoing { "out" } else { "in" };
+    let result = match t.status {
+        FileStatus::Offered if view.outgoing => Some(text::FILE_WAITING_ANSWER.to_owned()),
+        FileStatus::Sent if view.outgoing => Some(text::FILE_CHECKING.to_owned()),
+        FileStatus::Delivered if view.outgoing => Some(text::FILE_DELIVERED_OUT.to_owned()),
+        FileStatus::Delivered => Some(text::FILE_DELIVERED_IN.to_owned()),
+        FileStatus::Refused => Some(text::FILE_REFUSED.to_owned()),
+        _ => None,
+    };
+    let reason = match t.status {
+        FileStatus::Failed { reason } => Some(reason),
+        _ => None,
+    };
+    let sender = props
+        .technician
+        .as_ref()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| text::TECHNICIAN.to_owned());
+    let emit = |cb: &Callback<u32>| cb.reform(move |_: MouseEvent| file);
+    html! {
+        <li class={classes!("transfer", format!("transfer-{}", status_attr(t.status)))}
+            data-file={file.to_string()} data-direction={direction} data-status={status_attr(t.status)}>
+            <div class="transfer-head">
+                <span class="transfer-direction">{ if view.outgoing { text::DIRECTION_OUT } else { text::DIRECTION_IN } }</span>
+                <span class="transfer-name">{ name.clone() }</span>
+                <span class="transfer-size">{ text::size(t.size) }</span>
+            </div>
+            if incoming_offer {
+                <p class="transfer-offer">{ text::file_offer(&sender, &name, t.size) }</p>
+                <div class="actions">
+                    <button type="button" class="accept-file primary" aria-label={text::accept_file_label(&name)}
+                        onclick={emit(&props.on_accept)}>{ text::ACCEPT_FILE }</button>
+                    <button type="button" class="refuse-file secondary" aria-label={text::refuse_file_label(&name)}
+                        onclick={emit(&props.on_refuse)}>{ text::REFUSE_FILE }</button>
+                </div>
+            }
+            if moving {
+                <Moving progress={view.progress.clone()} size={t.size} name={AttrValue::from(name.clone())} />
+            } else {
+                <Still progress={view.progress.clone()} size={t.size} delivered={t.status == FileStatus::Delivered}
+                    name={AttrValue::from(name.clone())} />
+            }
+            if cancellable {
+                <button type="button" class="cancel-transfer secondary" aria-label={text::cancel_transfer_label(&name)}
+                    onclick={emit(&props.on_cancel)}>{ text::CANCEL_TRANSFER }</button>
+            }
+            if let Some(url) = view.url.clone() {
+                <a class="save-file button-link" href={url} download={safe_file_name(&name)}
+                    aria-label={text::save_file_label(&name)}>{ text::SAVE_FILE }</a>
+            }
+            if let Some(words) = result {
+                <p class="transfer-result" role="status">{ words }</p>
+            }
+            if let Some(reason) = reason {
+                <p class="transfer-error" role="status" data-reason={failure_attr(reason)}>
+                    { text::failure(reason, props.viewer) }
+                </p>
+            }
+        </li>
+    }
+}
+
+#[derive(Properties)]
+struct MeterProps {
+    progress: Rc<Progress>,
+    size: u64,
+    name: AttrValue,
+    #[prop_or_default]
+    delivered: bool,
+}
+
+impl PartialEq for MeterProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.progress, &other.progress)
+            && self.size == other.size
+            && self.name == other.name
+            && self.delivered == other.delivered
+    }
+}
+
+/// A transfer in flight: refreshed every [`REFRESH_MS`].
+#[component]
+fn Moving(props: &MeterProps) -> Html {
+    let now = use_now(REFRESH_MS);
+    let (done, speed, left) = props.progress.sample(now, props.size);
+    bar(
+        &props.name,
+        done,
+        props.size,
+        speed
+            .map(text::speed)
+            .unwrap_or_else(|| text::SPEED_UNKNOWN.to_owned()),
+        left.map(text::time_left)
+            .unwrap_or_else(|| text::ETA_UNKNOWN.to_owned()),
+    )
+}
+
+/// A transfer not moving (offered, or over).
+#[component]
+fn Still(props: &MeterProps) -> Html {
+    let done = if props.delivered {
+        props.size
+    } else {
+        props.progress.done().min(props.size)
+    };
+    bar(&props.name, done, props.size, String::new(), String::new())
+}
+
+fn bar(name: &str, done: u64, size: u64, speed: String, left: String) -> Html {
+    // A bar needs a maximum above zero: an empty file is all done or not started.
+    let (value, max) = if size == 0 {
+        (u64::from(done > 0), 1)
+    } else {
+        (done, size)
+    };
+    let amount = text::progress_text(done, size);
+    html! {
+        <div class="transfer-meter">
+            <progress class="transfer-progress" max={max.to_string()} value={value.to_string()}
+                aria-label={text::progress_label(name)} aria-valuetext={amount.clone()}></progress>
+            <span class="transfer-amount">{ amount }</span>
+            <span class="transfer-speed">{ speed }</span>
+            <span class="transfer-eta">{ left }</span>
+        </div>
+    }
+}
