@@ -35,13 +35,7 @@
 //! p95 for both and their ratio. `-- 9 --floor-only` measures the floor alone (no broker,
 //! no app build needed).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 
 use connectit_e2e::{BrokerOptions, Browser, World};
 
@@ -229,7 +223,7 @@ async fn connectit_runs(w: &World, runs: usize) -> Vec<f64> {
 /// The floor: the bare two-page RTCPeerConnection, `runs` times (after a warm-up), the
 /// receiver in `tech`, the sender in `cust`, both pages loaded afresh each run.
 async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize) -> Vec<f64> {
-    let floor_base = serve_floor().await;
+    let floor_base = connectit_e2e::pageserver::serve(FLOOR_HTML).await;
     let mut samples = Vec::with_capacity(runs);
     for run in 0..=runs {
         let room = format!("r{run}");
@@ -317,135 +311,4 @@ fn summary(name: &str, samples: &mut [f64]) -> (f64, f64) {
         samples[n - 1]
     );
     (median, p95)
-}
-
-/// Mailboxes of the floor's relay: for each (room, peer), the open event stream, or the
-/// messages waiting for it.
-#[derive(Default)]
-struct Relay {
-    boxes: HashMap<(String, String), Mailbox>,
-}
-
-#[derive(Default)]
-struct Mailbox {
-    stream: Option<mpsc::UnboundedSender<String>>,
-    waiting: Vec<String>,
-}
-
-/// Serves the floor page and its relay on 127.0.0.1 (a secure context); its base URL.
-async fn serve_floor() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the floor server");
-    let addr = listener.local_addr().expect("the floor server's address");
-    let relay = Arc::new(Mutex::new(Relay::default()));
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let relay = relay.clone();
-            tokio::spawn(async move {
-                if let Err(e) = serve_one(socket, relay).await {
-                    eprintln!("floor server: {e}");
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-/// One HTTP/1.1 request (the connection closes after it, except an event stream).
-async fn serve_one(socket: TcpStream, relay: Arc<Mutex<Relay>>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(socket);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).await?;
-    let mut content_length = 0usize;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).await? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                content_length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let param = |key: &str| {
-        query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_owned())
-            .unwrap_or_default()
-    };
-    let key = (param("room"), param("peer"));
-    let mut socket = reader;
-    match (method, path) {
-        ("GET", "/") => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
-                 Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-                FLOOR_HTML.len()
-            );
-            socket.write_all(head.as_bytes()).await?;
-            socket.write_all(FLOOR_HTML.as_bytes()).await?;
-        }
-        ("GET", "/events") => {
-            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-            {
-                let mut relay = relay.lock().expect("relay lock");
-                let mailbox = relay.boxes.entry(key).or_default();
-                for message in mailbox.waiting.drain(..) {
-                    let _ = tx.send(message);
-                }
-                mailbox.stream = Some(tx);
-            }
-            socket
-                .write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
-                      Cache-Control: no-store\r\nConnection: keep-alive\r\n\r\n: open\n\n",
-                )
-                .await?;
-            socket.flush().await?;
-            while let Some(message) = rx.recv().await {
-                socket
-                    .write_all(format!("data: {message}\n\n").as_bytes())
-                    .await?;
-                socket.flush().await?;
-            }
-        }
-        ("POST", "/send") => {
-            let mut body = vec![0; content_length];
-            socket.read_exact(&mut body).await?;
-            let message = String::from_utf8_lossy(&body).replace('\n', " ");
-            {
-                let mut relay = relay.lock().expect("relay lock");
-                let mailbox = relay.boxes.entry(key).or_default();
-                let undelivered = match &mailbox.stream {
-                    Some(stream) => stream.send(message).err().map(|e| e.0),
-                    None => Some(message),
-                };
-                if let Some(message) = undelivered {
-                    mailbox.stream = None;
-                    mailbox.waiting.push(message);
-                }
-            }
-            socket
-                .write_all(
-                    b"HTTP/1.1 204 No Content\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-                )
-                .await?;
-        }
-        _ => {
-            socket
-                .write_all(
-                    b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-                )
-                .await?;
-        }
-    }
-    socket.flush().await?;
-    Ok(())
 }

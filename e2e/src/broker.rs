@@ -46,6 +46,9 @@ pub struct BrokerOptions {
     /// `prompt_deadline_secs`: how long a permission prompt waits for an answer (the
     /// broker's default, 60 s, otherwise); short for expiry tests.
     pub prompt_deadline_secs: Option<u64>,
+    /// `max_file_bytes`: the largest file either side may send (the broker's default,
+    /// 200 MiB, otherwise).
+    pub max_file_bytes: Option<u64>,
     /// `extra_origins`: more Origins the WebSocket check accepts (a [`crate::TcpProxy`]).
     pub extra_origins: Vec<String>,
     /// The account created before the broker starts.
@@ -186,6 +189,31 @@ impl Broker {
         self.data_dir.join("connectit.sqlite3")
     }
 
+    /// The broker's data folder (`data_dir`: the database and its keys).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// `connectit-broker --data <data dir> verify-record FILE`: its exit code and what
+    /// it printed (stdout, then stderr).
+    pub async fn verify_record(&self, file: &Path) -> (i32, String) {
+        let output = Command::new(broker_binary())
+            .arg("--data")
+            .arg(&self.data_dir)
+            .arg("verify-record")
+            .arg(file)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("run connectit-broker verify-record: {e}"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code().unwrap_or(-1), text)
+    }
+
     /// `GET path` on the broker: status and body (for checks that need no browser).
     pub async fn get(&self, path: &str) -> (u16, String) {
         let (port, path_owned) = (self.addr.port(), path.to_owned());
@@ -235,7 +263,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// `CONNECTIT_BROKER_BIN`, or the debug build in the workspace's target folder.
-fn broker_binary() -> PathBuf {
+pub fn broker_binary() -> PathBuf {
     let bin = match std::env::var_os("CONNECTIT_BROKER_BIN") {
         Some(bin) => PathBuf::from(bin),
         None => {
@@ -291,6 +319,9 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
     }
     if let Some(secs) = options.prompt_deadline_secs {
         line("prompt_deadline_secs", secs.to_string());
+    }
+    if let Some(bytes) = options.max_file_bytes {
+        line("max_file_bytes", bytes.to_string());
     }
     if !options.extra_origins.is_empty() {
         let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();

@@ -3,6 +3,7 @@
 //! Every operation names its element by CSS selector and waits for it like a user would:
 //! visible before it is read, clickable before it is clicked.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -44,6 +45,8 @@ pub struct Browser {
     /// chromedriver (its own process group, so Chromium can be killed with it).
     driver: Child,
     closed: bool,
+    /// Where Chromium saves downloads, without asking.
+    downloads: TempDir,
     /// The Chromium profile and chromedriver's log.
     _dir: TempDir,
 }
@@ -51,6 +54,12 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session.
     pub async fn start() -> Browser {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Browser::start`] with more Chromium switches (e.g.
+    /// `--enable-precise-memory-info` for the timing examples).
+    pub async fn start_with(extra_args: &[&str]) -> Browser {
         let dir = tempfile::Builder::new()
             .prefix("connectit-e2e-chromium-")
             .tempdir()
@@ -63,7 +72,7 @@ impl Browser {
                 Err(e) => panic!("start chromedriver (is chromium-driver installed?): {e}"),
             };
             match wait_for_driver(port, &mut driver).await {
-                Ok(()) => return Self::connect(port, driver, dir).await,
+                Ok(()) => return Self::connect(port, driver, dir, extra_args).await,
                 Err(why) => {
                     let _ = driver.start_kill();
                     failures.push(format!("port {port}: {why}"));
@@ -73,9 +82,13 @@ impl Browser {
         panic!("chromedriver did not become ready: {}", failures.join("; "));
     }
 
-    async fn connect(port: u16, mut driver: Child, dir: TempDir) -> Browser {
+    async fn connect(port: u16, mut driver: Child, dir: TempDir, extra_args: &[&str]) -> Browser {
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let profile = dir.path().join("profile");
+        let downloads = tempfile::Builder::new()
+            .prefix("connectit-e2e-downloads-")
+            .tempdir()
+            .expect("create a temporary download folder for Chromium");
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": chrome,
@@ -93,9 +106,22 @@ impl Browser {
                     "--window-size=1280,900",
                     "--use-fake-ui-for-media-stream",
                     "--use-fake-device-for-media-stream",
-                ]
+                ],
+                "prefs": {
+                    "download.default_directory": downloads.path().to_string_lossy(),
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                    "safebrowsing.enabled": false,
+                    // Several downloads from one page (files, then a record) need no
+                    // "allow multiple downloads" question.
+                    "profile.default_content_setting_values.automatic_downloads": 1,
+                }
             }
         });
+        let mut caps = caps;
+        if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+            args.extend(extra_args.iter().map(|a| json!(a)));
+        }
         let caps = match caps {
             Value::Object(map) => map,
             _ => unreachable!("capabilities are a JSON object"),
@@ -118,6 +144,7 @@ impl Browser {
             driver_port: port,
             driver,
             closed: false,
+            downloads,
             _dir: dir,
         }
     }
@@ -130,6 +157,17 @@ impl Browser {
             self.closed = true;
         }
         // Drop kills chromedriver.
+    }
+
+    /// The folder this browser saves downloads in (its own temporary folder).
+    pub fn download_dir(&self) -> &Path {
+        self.downloads.path()
+    }
+
+    /// The process group of this browser's chromedriver and the Chromium it started
+    /// (for measuring their memory from outside).
+    pub fn process_group(&self) -> Option<u32> {
+        self.driver.id()
     }
 
     /// The fantoccini client, for what the helpers here do not cover.
@@ -154,7 +192,7 @@ impl Browser {
     }
 
     /// Like [`Browser::eval`], but a failure is a value, for probes.
-    async fn try_eval(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+    pub(crate) async fn try_eval(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
         self.client
             .execute(script, args)
             .await

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use crate::broker::TechnicianAccount;
+use std::path::PathBuf;
+
 use crate::browser::{Browser, ChatEntry, FrameCount};
+use crate::transfers::{InfoRow, TestFile, Transfer};
 use serde_json::{json, Value};
 
 /// Every permission the request form offers, as serde writes it (`#perm-<name>`).
@@ -277,6 +280,36 @@ impl<'a> Console<'a> {
     /// Waits until `#customer-granted` lists exactly `permissions` (in any order).
     pub async fn wait_granted(&self, permissions: &[&str]) {
         wait_list(self.browser, "#customer-granted", permissions).await;
+    }
+}
+
+impl Console<'_> {
+    /// Picks `files` in `input#file-picker`: the technician sends them to the customer.
+    pub async fn send_files(&self, files: &[&TestFile]) {
+        self.browser.wait_visible("#files").await;
+        let paths: Vec<&std::path::Path> = files.iter().map(|f| f.path.as_path()).collect();
+        self.browser.pick_files("input#file-picker", &paths).await;
+    }
+
+    /// Saves the delivered incoming file `file` with its `a.save-file`; the downloaded
+    /// file.
+    pub async fn save_file(&self, file: u32) -> PathBuf {
+        self.browser
+            .click_and_download(&format!("{} a.save-file", Transfer::selector(file)))
+            .await
+    }
+
+    /// The items `#system-info` shows (once it shows some).
+    pub async fn system_info(&self) -> Vec<InfoRow> {
+        self.browser.info_rows("#system-info").await
+    }
+
+    /// Downloads the technician's copy of the record with `#download-record-<format>`
+    /// (`json` or `html`); the downloaded file.
+    pub async fn download_record(&self, format: &str) -> PathBuf {
+        self.browser
+            .click_and_download(&format!("#download-record-{format}"))
+            .await
     }
 }
 

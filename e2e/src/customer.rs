@@ -3,7 +3,10 @@
 
 use serde_json::{json, Value};
 
+use std::path::PathBuf;
+
 use crate::browser::{Browser, ChatEntry};
+use crate::transfers::{InfoRow, TestFile, Transfer, TRANSFER_TIMEOUT};
 
 /// The text `#waiting` must show.
 pub const WAITING_TEXT: &str = "A support representative will be with you shortly";
@@ -418,5 +421,76 @@ impl<'a> Customer<'a> {
             stopped.as_u64().unwrap_or(0) > 0,
             "no captured tracks to stop: call capture_tracks() first ({stopped})"
         );
+    }
+    // --- Files, system information, the record ---------------------------------------
+
+    /// Picks `files` in `input#file-picker`: the customer sends them to the technician.
+    pub async fn send_files(&self, files: &[&TestFile]) {
+        let paths: Vec<&std::path::Path> = files.iter().map(|f| f.path.as_path()).collect();
+        self.send_file_paths(&paths).await;
+    }
+
+    /// Picks the files at `paths` (absolute) in `input#file-picker`.
+    pub async fn send_file_paths(&self, paths: &[&std::path::Path]) {
+        self.browser.wait_visible("#files").await;
+        self.browser.wait_visible("#pick-files").await;
+        self.browser.pick_files("input#file-picker", paths).await;
+    }
+
+    /// Waits for the technician's offer of `name`
+    /// (`li.transfer[data-status=offered][data-direction=in]` with accept and refuse).
+    pub async fn wait_offer(&self, name: &str) -> Transfer {
+        self.browser
+            .wait_transfer(
+                &format!("an incoming offer of {name:?} with accept and refuse"),
+                TRANSFER_TIMEOUT,
+                |t| {
+                    t.name.contains(name)
+                        && t.status == "offered"
+                        && t.direction == "in"
+                        && t.can_accept
+                        && t.can_refuse
+                },
+            )
+            .await
+    }
+
+    /// Presses `button.accept-file` of transfer `file`.
+    pub async fn accept_file(&self, file: u32) {
+        self.browser
+            .click(&format!("{} button.accept-file", Transfer::selector(file)))
+            .await;
+    }
+
+    /// Presses `button.refuse-file` of transfer `file`.
+    pub async fn refuse_file(&self, file: u32) {
+        self.browser
+            .click(&format!("{} button.refuse-file", Transfer::selector(file)))
+            .await;
+    }
+
+    /// The items `#system-info-preview` shows (once it shows some).
+    pub async fn system_info_preview(&self) -> Vec<InfoRow> {
+        self.browser.info_rows("#system-info-preview").await
+    }
+
+    /// Presses `#send-system-info`; waits until the preview is gone.
+    pub async fn send_system_info(&self) {
+        self.browser.click("#send-system-info").await;
+        self.browser.wait_hidden("#system-info-preview").await;
+    }
+
+    /// Presses `#cancel-system-info`; waits until the preview is gone.
+    pub async fn cancel_system_info(&self) {
+        self.browser.click("#cancel-system-info").await;
+        self.browser.wait_hidden("#system-info-preview").await;
+    }
+
+    /// Downloads the record with `#download-record-<format>` (`json` or `html`); the
+    /// downloaded file.
+    pub async fn download_record(&self, format: &str) -> PathBuf {
+        self.browser
+            .click_and_download(&format!("#download-record-{format}"))
+            .await
     }
 }

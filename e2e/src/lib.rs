@@ -12,6 +12,10 @@
 //!   [`Browser::count_frames`] counts the frames a `<video>` decodes, never its size);
 //! - [`proxy`]: [`TcpProxy`], a TCP forwarder whose connections a test can cut, to drop
 //!   a browser's WebSocket for real;
+//! - [`transfers`]: files of random bytes with their SHA-256 ([`TestFile`]), picking
+//!   them in a file input, each browser's own download folder, the `#transfers` list
+//!   and the system information tables;
+//! - [`pageserver`]: a bare page and its signaling relay, for the timing examples' floors;
 //! - [`db`]: read-only views of the broker's SQLite file, for assertions;
 //! - [`wait`]: polling with a deadline and a message that says what never happened;
 //! - [`world`]: [`World`], one broker and two browsers, the stage of most tests
@@ -26,7 +30,9 @@ pub mod console;
 pub mod customer;
 pub mod db;
 mod http;
+pub mod pageserver;
 pub mod proxy;
+pub mod transfers;
 pub mod wait;
 pub mod world;
 
@@ -35,6 +41,7 @@ pub use browser::{Browser, ChatEntry, FrameCount};
 pub use console::{Console, NewSession};
 pub use customer::{Customer, Survey};
 pub use proxy::TcpProxy;
+pub use transfers::{sha256_file, InfoRow, TestFile, Transfer, TRANSFER_TIMEOUT};
 pub use wait::{wait_until, TIMEOUT};
 pub use world::World;
 

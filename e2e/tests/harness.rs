@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use connectit_e2e::TcpProxy;
+use connectit_e2e::{sha256_file, Browser, TcpProxy, TestFile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -125,4 +125,70 @@ async fn index_html_names_the_organisation() {
         );
         assert!(!html.contains("{{"), "GET {path}: a placeholder is left");
     }
+}
+
+/// A page for the browser-side helpers: a hidden multiple file input that reports what
+/// was picked, and a button that saves a blob as a download (as the pages save files).
+const FILES_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>files</title></head><body>
+<input type="file" id="picker" multiple style="display:none">
+<button id="save">Save</button>
+<script>
+window.__picked = null;
+document.getElementById('picker').addEventListener('change', (e) => {
+  window.__picked = Array.from(e.target.files).map((f) => [f.name, f.size]);
+});
+document.getElementById('save').addEventListener('click', () => {
+  const bytes = new TextEncoder().encode('saved by the page\n');
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes]));
+  a.download = 'saved.txt';
+  document.body.appendChild(a);
+  a.click();
+});
+</script></body></html>"#;
+
+/// A hidden file input takes two absolute paths; a blob download lands, finished, in
+/// the browser's own download folder; a second one gets a name of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn files_are_picked_and_downloads_land_in_the_browsers_folder() {
+    let base = connectit_e2e::pageserver::serve(FILES_PAGE).await;
+    let browser = Browser::start().await;
+    browser.goto(&format!("{base}/")).await;
+
+    let (a, b) = (
+        TestFile::random("a.bin", 300_000),
+        TestFile::random("b b.bin", 1_000),
+    );
+    assert_eq!(sha256_file(&a.path), a.sha256);
+    browser
+        .pick_files("#picker", &[a.path.as_path(), b.path.as_path()])
+        .await;
+    let picked = browser
+        .wait_for("the page to see the picked files", || async {
+            let v = browser.eval("return window.__picked;", vec![]).await;
+            if v.is_array() {
+                Ok(v)
+            } else {
+                Err(format!("{v}"))
+            }
+        })
+        .await;
+    assert_eq!(
+        picked,
+        serde_json::json!([["a.bin", 300000], ["b b.bin", 1000]])
+    );
+
+    assert!(browser.downloads().is_empty());
+    let first = browser.click_and_download("#save").await;
+    assert_eq!(first, browser.download_dir().join("saved.txt"));
+    assert_eq!(
+        std::fs::read_to_string(&first).ok().as_deref(),
+        Some("saved by the page\n")
+    );
+    let second = browser.click_and_download("#save").await;
+    assert_ne!(second, first, "a second download is a new file");
+    assert_eq!(browser.downloads().len(), 2);
+
+    browser.close().await;
 }
