@@ -141,6 +141,7 @@ impl Ctl {
     /// the log explains it within [`LOST_GRACE_MS`].
     pub(super) fn channel_closed(&self, file: u32) {
         let ctl = self.clone();
+        let size = self.transfer(file).map(|t| t.size);
         self.with_local(file, |l| {
             if l.done {
                 return;
@@ -148,6 +149,16 @@ impl Ctl {
             l.stop.set(true);
             l.listeners.clear();
             l.channel.take();
+            // Every byte is here: the sender closed after its last chunk, and the log's
+            // `FileSent` (however late) decides; nothing was lost.
+            let complete = l
+                .receiver
+                .as_ref()
+                .zip(size)
+                .is_some_and(|(r, size)| r.received() == size);
+            if complete {
+                return;
+            }
             l.lost = Some(Timeout::new(LOST_GRACE_MS, move || {
                 ctl.with_local(file, |l| l.lost = None);
                 let in_flight = ctl.transfer(file).is_some_and(|t| t.status.in_flight());
