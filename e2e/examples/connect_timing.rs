@@ -17,6 +17,7 @@
 
 use serde_json::{json, Value};
 
+use connectit_e2e::stats::summary;
 use connectit_e2e::{BrokerOptions, Browser, World};
 
 /// Arms a one-shot timer in the page: the next click on `button` starts it, the first
@@ -128,22 +129,4 @@ async fn result(browser: &Browser, target: &str, key: &str) -> f64 {
             }
         })
         .await
-}
-
-/// Prints the median and the 95th percentile (nearest rank) of `samples`.
-fn summary(name: &str, samples: &mut [f64]) {
-    samples.sort_by(f64::total_cmp);
-    let n = samples.len();
-    let median = if n % 2 == 1 {
-        samples[n / 2]
-    } else {
-        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
-    };
-    let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
-    let p95 = samples[rank - 1];
-    println!(
-        "{name}: median {median:.1} ms, p95 {p95:.1} ms, min {:.1} ms, max {:.1} ms ({n} runs)",
-        samples[0],
-        samples[n - 1]
-    );
 }

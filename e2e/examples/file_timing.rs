@@ -53,6 +53,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use connectit_e2e::stats::median;
 use connectit_e2e::transfers::TRANSFER_TIMEOUT;
 use connectit_e2e::{sha256_file, BrokerOptions, Browser, Console, Customer, TestFile, World};
 
@@ -605,16 +606,6 @@ fn report(what: &str, way: Way, run: usize, size: u64, s: &Sample) {
         mib(s.memory.renderer_rss as f64),
         mib(s.memory.browser_rss as f64),
     );
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
 }
 
 fn print_table(rows: &[(Way, &'static str, Vec<Sample>)], size: u64) {

@@ -32,6 +32,7 @@ pub mod db;
 mod http;
 pub mod pageserver;
 pub mod proxy;
+pub mod stats;
 pub mod transfers;
 pub mod wait;
 pub mod world;
