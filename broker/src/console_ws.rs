@@ -29,7 +29,7 @@ pub async fn console_socket(
         Ok(None) => return AppError(ErrorCode::Unauthorized).into_response(),
         Err(e) => return e.into_response(),
     };
-    upgrade.max_message_size(crate::ws::FRAME_LIMIT).on_upgrade(move |mut socket| async move {
+    crate::ws::limited(upgrade).on_upgrade(move |mut socket| async move {
             let _open = state.shutdown.socket_opened();
         // Subscribe before reading the list, so no change falls between the two.
         let mut updates = state.hub.watch_summaries();

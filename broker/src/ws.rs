@@ -47,6 +47,20 @@ pub const FRAME_LIMIT: usize = 4 * limits::MAX_MESSAGE_BYTES;
 const RATE_PER_SEC: f64 = 20.0;
 const RATE_BURST: f64 = 60.0;
 
+/// Outgoing bytes a socket may buffer for a slow reader before writes fail (and the
+/// socket closes): a client that stops reading cannot make the broker hold more.
+const WRITE_BUFFER_LIMIT: usize = 1024 * 1024;
+
+/// Every limit of the WebSocket layer, set here rather than left to defaults.
+pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .max_message_size(FRAME_LIMIT)
+        .max_frame_size(FRAME_LIMIT)
+        .write_buffer_size(64 * 1024)
+        .max_write_buffer_size(WRITE_BUFFER_LIMIT)
+        .accept_unmasked_frames(false)
+}
+
 /// Refuses a handshake whose Origin is not this site's.
 pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     let origin = headers
@@ -82,20 +96,17 @@ pub async fn session_socket(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    upgrade
-        .max_message_size(FRAME_LIMIT)
-        .max_frame_size(FRAME_LIMIT)
-        .on_upgrade(move |socket| async move {
-            let _open = state.shutdown.socket_opened();
-            let mut conn = Conn {
-                socket,
-                last_heard: Instant::now(),
-                tokens: RATE_BURST,
-                refilled: Instant::now(),
-            };
-            run(&state, &mut conn, technician).await;
-            tracing::debug!(%peer, "session socket closed");
-        })
+    limited(upgrade).on_upgrade(move |socket| async move {
+        let _open = state.shutdown.socket_opened();
+        let mut conn = Conn {
+            socket,
+            last_heard: Instant::now(),
+            tokens: RATE_BURST,
+            refilled: Instant::now(),
+        };
+        run(&state, &mut conn, technician).await;
+        tracing::debug!(%peer, "session socket closed");
+    })
 }
 
 /// One socket and its per-connection limits.
