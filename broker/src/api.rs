@@ -31,6 +31,7 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
         applet_url: c.applet_url.clone(),
         pin_validity_secs: c.pin_validity_secs,
         max_file_bytes: c.max_file_bytes,
+        texts: c.texts.clone(),
         now: now_ms(),
     })
 }

@@ -64,6 +64,10 @@ pub struct Config {
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed. A request from
     /// anywhere else is throttled by its own socket address, whatever it claims.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The organisation's wording for the pages, by language code then message key
+    /// (`[texts.en] waiting = "…"` changes a text; a new language code adds a language).
+    /// From the configuration file only.
+    pub texts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             turn_ttl_secs: 2 * 3600,
             max_file_bytes: 200 * 1024 * 1024,
             trusted_proxies: Vec::new(),
+            texts: Default::default(),
         }
     }
 }
@@ -236,6 +241,25 @@ impl Config {
             return Err(ConfigError(format!(
                 "turn_urls: {bad:?} must start with turn: or turns:"
             )));
+        }
+        for (language, texts) in &self.texts {
+            let code_ok = (2..=8).contains(&language.len())
+                && language
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !code_ok {
+                return Err(ConfigError(format!(
+                    "texts: {language:?} is not a language code such as en or pt-BR"
+                )));
+            }
+            if let Some((key, _)) = texts
+                .iter()
+                .find(|(_, v)| v.chars().any(|c| c.is_control() && c != '\n'))
+            {
+                return Err(ConfigError(format!(
+                    "texts.{language}.{key}: control characters are not allowed"
+                )));
+            }
         }
         if self.pin_attempts_per_address == 0 || self.pin_attempts_global == 0 {
             return Err(ConfigError("PIN attempt limits must be above zero".into()));
@@ -386,6 +410,15 @@ mod tests {
         ];
         let c = Config::load(Some(&file), env, &flags).unwrap();
         assert_eq!(c.organisation, "File Org");
+        std::fs::write(
+            &file,
+            "[texts.nl]\nwaiting = \"Een medewerker helpt u zo.\"\n",
+        )
+        .unwrap();
+        let t = Config::load(Some(&file), vec![], &[]).unwrap();
+        assert_eq!(t.texts["nl"]["waiting"], "Een medewerker helpt u zo.");
+        std::fs::write(&file, "[texts.\"not a code\"]\nwaiting = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&file), vec![], &[]).is_err());
         assert_eq!(c.pin_validity_secs, 90);
         assert_eq!(c.listen.port(), 0);
         assert_eq!(c.allowed_origins().len(), 3);

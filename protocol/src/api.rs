@@ -21,6 +21,10 @@ pub struct PublicConfig {
     pub pin_validity_secs: u64,
     /// The largest file either side may send, in bytes.
     pub max_file_bytes: u64,
+    /// The organisation's own wording, by language code then message key: it replaces
+    /// the built-in catalog's text for those keys, or adds a language.
+    #[serde(default)]
+    pub texts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     /// The broker's clock when it answered.
     pub now: Millis,
 }

@@ -273,6 +273,15 @@ fn http_bodies_round_trip() {
         applet_url: "https://x/a.exe".into(),
         pin_validity_secs: 1200,
         max_file_bytes: 200 << 20,
+        texts: [(
+            "nl".to_string(),
+            [(
+                "waiting".to_string(),
+                "Een medewerker helpt u zo.".to_string(),
+            )]
+            .into(),
+        )]
+        .into(),
         now: 1,
     });
     round_trip(SetupStatus { needs_setup: true });
