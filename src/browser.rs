@@ -97,6 +97,35 @@ pub fn storage_remove(key: &str) {
     }
 }
 
+fn local_storage() -> Option<Storage> {
+    window()?.local_storage().ok().flatten()
+}
+
+/// Reads a key from local storage (kept across visits: preferences).
+pub fn local_get(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+/// Writes a key to local storage (private modes may refuse: then the preference lasts
+/// for this page only).
+pub fn local_set(key: &str, value: &str) -> Result<(), BrowserError> {
+    local_storage()
+        .ok_or(BrowserError::Unsupported)?
+        .set_item(key, value)?;
+    Ok(())
+}
+
+/// Whether the focus is nowhere in particular: on the body, or on nothing (its element
+/// was just removed).
+pub fn focus_lost() -> bool {
+    document()
+        .map(|d| match d.active_element() {
+            None => true,
+            Some(e) => e.tag_name() == "BODY" || !e.is_connected(),
+        })
+        .unwrap_or(false)
+}
+
 /// Sets `document.title`.
 pub fn set_title(title: &str) {
     if let Some(document) = document() {

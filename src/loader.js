@@ -5,6 +5,16 @@
 // #no-wasm notice. If anything fails, that notice (with the applet link) stays.
 const named = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
 
+// The customer's text size (src/customer/text_size.rs), before anything is drawn.
+try {
+  const size = Number(window.localStorage.getItem('connectit.text-size'));
+  if ([112, 125, 150, 175, 200].includes(size)) {
+    document.documentElement.setAttribute('data-text-size', String(size));
+  }
+} catch (_) {
+  // No storage (private mode, or forbidden): the browser's own size.
+}
+
 async function start() {
   const js = named('connectit-js');
   const wasm = named('connectit-wasm');

@@ -578,6 +578,12 @@ pub const PROMPT_REMAINING_AFTER: &str = "seconds. No answer means no.";
 pub const APPLET_OFFER: &str = "Remote control needs the support applet: a web page cannot \
     control your mouse and keyboard.";
 pub const APPLET_OFFER_LINK: &str = "Download the support applet";
+pub const SCREEN_UNSUPPORTED: &str = "This browser cannot share your screen, so it is not \
+    offered here. The support applet can show your screen instead.";
+pub const TEXT_SIZE: &str = "Text size";
+pub const TEXT_SMALLER: &str = "smaller text";
+pub const TEXT_LARGER: &str = "larger text";
+pub const SCREEN_UNSUPPORTED_CAMERA: &str = "You can allow your camera instead.";
 pub const NOTIFICATION_BODY: &str = "Your support representative is waiting for your answer.";
 
 pub fn prompt_heading(technician: &str) -> String {

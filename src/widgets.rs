@@ -29,6 +29,20 @@ pub fn use_now(period_ms: u32) -> f64 {
     *now
 }
 
+/// When the component appears and the focus was lost (the previous step's element went
+/// away), moves it to `target` (a heading with `tabindex="-1"`, or a field), so keyboard
+/// and screen-reader users continue from the new step rather than from the top.
+#[hook]
+pub fn use_focus_if_lost(target: NodeRef) {
+    use_effect_with((), move |_| {
+        if browser::focus_lost() {
+            if let Some(element) = target.cast::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        }
+    });
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ConnectionStatusProps {
     pub status: LinkStatus,

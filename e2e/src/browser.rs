@@ -35,6 +35,16 @@ pub struct ChatEntry {
     pub text: Option<String>,
 }
 
+/// What a test changes in how Chromium starts.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// More Chromium switches.
+    pub args: Vec<String>,
+    /// More profile preferences (e.g.
+    /// `profile.managed_default_content_settings.javascript = 2`: scripts off).
+    pub prefs: serde_json::Map<String, Value>,
+}
+
 /// A running browser. Call [`Browser::close`] at the end of a test; dropping it also
 /// ends the WebDriver session and chromedriver, without waiting politely.
 pub struct Browser {
@@ -60,6 +70,15 @@ impl Browser {
     /// [`Browser::start`] with more Chromium switches (e.g.
     /// `--enable-precise-memory-info` for the timing examples).
     pub async fn start_with(extra_args: &[&str]) -> Browser {
+        Self::start_with_options(StartOptions {
+            args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
+            ..StartOptions::default()
+        })
+        .await
+    }
+
+    /// [`Browser::start`] with more switches and profile preferences.
+    pub async fn start_with_options(options: StartOptions) -> Browser {
         let dir = tempfile::Builder::new()
             .prefix("connectit-e2e-chromium-")
             .tempdir()
@@ -72,7 +91,7 @@ impl Browser {
                 Err(e) => panic!("start chromedriver (is chromium-driver installed?): {e}"),
             };
             match wait_for_driver(port, &mut driver).await {
-                Ok(()) => return Self::connect(port, driver, dir, extra_args).await,
+                Ok(()) => return Self::connect(port, driver, dir, &options).await,
                 Err(why) => {
                     let _ = driver.start_kill();
                     failures.push(format!("port {port}: {why}"));
@@ -82,7 +101,12 @@ impl Browser {
         panic!("chromedriver did not become ready: {}", failures.join("; "));
     }
 
-    async fn connect(port: u16, mut driver: Child, dir: TempDir, extra_args: &[&str]) -> Browser {
+    async fn connect(
+        port: u16,
+        mut driver: Child,
+        dir: TempDir,
+        options: &StartOptions,
+    ) -> Browser {
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let profile = dir.path().join("profile");
         let downloads = tempfile::Builder::new()
@@ -120,7 +144,10 @@ impl Browser {
         });
         let mut caps = caps;
         if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
-            args.extend(extra_args.iter().map(|a| json!(a)));
+            args.extend(options.args.iter().map(|a| json!(a)));
+        }
+        if let Some(prefs) = caps["goog:chromeOptions"]["prefs"].as_object_mut() {
+            prefs.extend(options.prefs.clone());
         }
         let caps = match caps {
             Value::Object(map) => map,
@@ -173,6 +200,86 @@ impl Browser {
     /// The fantoccini client, for what the helpers here do not cover.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver
+    /// (`POST /session/{id}/goog/cdp/execute`); its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let id = self
+            .session_id
+            .clone()
+            .unwrap_or_else(|| panic!("CDP {cmd}: no WebDriver session id"));
+        let body = json!({ "cmd": cmd, "params": params }).to_string();
+        let port = self.driver_port;
+        let path = format!("/session/{id}/goog/cdp/execute");
+        let answer = tokio::task::spawn_blocking(move || {
+            http::request_with_body(port, "POST", &path, &body, Duration::from_secs(10))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"));
+        match answer {
+            Some((200, body)) => serde_json::from_str::<Value>(&body)
+                .map(|v| v["value"].clone())
+                .unwrap_or_else(|e| panic!("CDP {cmd}: unreadable answer {body:?}: {e}")),
+            other => panic!("CDP {cmd} failed: {other:?}"),
+        }
+    }
+
+    /// Runs `source` in every page this browser opens from now on, before the page's
+    /// own scripts (CDP `Page.addScriptToEvaluateOnNewDocument`).
+    pub async fn before_page_scripts(&self, source: &str) {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        )
+        .await;
+    }
+
+    /// Sends `keys` (fantoccini key codes such as `"\u{e004}"` for Tab) to whatever
+    /// element has the focus, as a keyboard user would.
+    pub async fn press(&self, keys: &str) {
+        let element = self
+            .client
+            .active_element()
+            .await
+            .unwrap_or_else(|e| panic!("find the focused element: {e}"));
+        element
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("press {keys:?} on the focused element: {e}"));
+    }
+
+    /// Presses Tab (Shift+Tab when `back`) until `id` has the focus, at most `limit`
+    /// times; panics with the path taken when it never gets there.
+    pub async fn tab_to(&self, id: &str, back: bool, limit: usize) {
+        let key = if back { "\u{e008}\u{e004}" } else { "\u{e004}" };
+        let mut path = vec![self.focused_id().await];
+        for _ in 0..limit {
+            if path.last().map(String::as_str) == Some(id) {
+                return;
+            }
+            self.press(key).await;
+            path.push(self.focused_id().await);
+        }
+        if path.last().map(String::as_str) != Some(id) {
+            panic!("Tab never reached #{id}; focus went through {path:?}");
+        }
+    }
+
+    /// Resizes the window (CSS pixels at the default zoom).
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("resize the window to {width}×{height}: {e}"));
+    }
+
+    /// A PNG of the viewport.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("take a screenshot: {e}"))
     }
 
     /// Opens `url` and waits for the page to load.

@@ -1,5 +1,6 @@
 //! A few blocking HTTP/1.1 requests to chromedriver on loopback: its `/status` while it
-//! starts, and deleting the WebDriver session from `Drop`, where nothing can be awaited.
+//! starts, deleting the WebDriver session from `Drop`, where nothing can be awaited, and
+//! its Chrome DevTools endpoint (`goog/cdp/execute`), which fantoccini does not offer.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,12 +14,24 @@ pub(crate) fn request(
     path: &str,
     timeout: Duration,
 ) -> Option<(u16, String)> {
+    request_with_body(port, method, path, "", timeout)
+}
+
+/// [`request`] with a JSON `body` (e.g. chromedriver's CDP endpoint).
+pub(crate) fn request_with_body(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> Option<(u16, String)> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
     stream.set_write_timeout(Some(timeout)).ok()?;
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(head.as_bytes()).ok()?;
     // chromedriver may keep the connection open: stop once Content-Length is read.

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //!
+//! - [`axe`]: accessibility scans with axe-core, injected through WebDriver;
 //! - [`broker`]: [`Broker`] starts `connectit-broker` on port 0 with a fresh data
 //!   directory and one technician account, and stops it on drop;
 //! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium and offers the few
@@ -24,6 +25,7 @@
 //! Every helper panics with a message naming what failed: these are tests, and a clear
 //! panic is the best report they can give.
 
+pub mod axe;
 pub mod broker;
 pub mod browser;
 pub mod console;
@@ -37,8 +39,9 @@ pub mod transfers;
 pub mod wait;
 pub mod world;
 
+pub use axe::Violation;
 pub use broker::{Broker, BrokerOptions, TechnicianAccount};
-pub use browser::{Browser, ChatEntry, FrameCount};
+pub use browser::{Browser, ChatEntry, FrameCount, StartOptions};
 pub use console::{Console, NewSession};
 pub use customer::{Customer, Survey};
 pub use proxy::TcpProxy;

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use connectit_protocol::{Action, LogEntry, Role};
 use yew::prelude::*;
 
+use crate::browser;
 use crate::session::{ChatInput, ChatLog};
 use crate::socket::NotConnected;
 use crate::text;
@@ -22,6 +23,13 @@ pub struct CustomerChatProps {
 #[component]
 pub fn CustomerChat(props: &CustomerChatProps) -> Html {
     use_title(text::title(text::CHAT_TITLE, &props.organisation));
+    // Picked up: a customer whose focus was on the waiting room goes on in the message
+    // field.
+    use_effect_with((), |_| {
+        if browser::focus_lost() {
+            browser::focus_id("chat-input");
+        }
+    });
     let on_send = {
         let act = props.act.clone();
         Callback::from(move |text: String| act.emit(Action::Chat { text }).map(|_| ()))

@@ -5,7 +5,7 @@ use connectit_protocol::EndReason;
 use yew::prelude::*;
 
 use crate::text;
-use crate::widgets::use_title;
+use crate::widgets::{use_focus_if_lost, use_title};
 
 #[derive(Properties, PartialEq)]
 pub struct SessionEndedProps {
@@ -16,9 +16,11 @@ pub struct SessionEndedProps {
 #[component]
 pub fn SessionEnded(props: &SessionEndedProps) -> Html {
     use_title(text::title(text::ENDED_TITLE, &props.organisation));
+    let heading = use_node_ref();
+    use_focus_if_lost(heading.clone());
     html! {
         <section id="session-ended" class="card ended" role="status" aria-labelledby="ended-heading">
-            <h1 id="ended-heading">{ text::ENDED_HEADING }</h1>
+            <h1 id="ended-heading" tabindex="-1" ref={heading}>{ text::ENDED_HEADING }</h1>
             <p>{ text::end_reason(props.reason) }</p>
         </section>
     }

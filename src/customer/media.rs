@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
 use connectit_protocol::{
-    Action, EntryKind, IceServer, Media, MediaChange, MediaState, Phase, Role, Seq, SessionState,
-    StopCause,
+    Action, EntryKind, IceServer, Media, MediaChange, MediaState, Permission, Phase, Role, Seq,
+    SessionState, StopCause,
 };
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
@@ -22,7 +22,7 @@ use yew::prelude::*;
 
 use super::prompt::Answer;
 use super::sharing::Control;
-use crate::rtc::{Capture, CaptureRequest, Peer, PeerEvent, PeerRole, RtcError};
+use crate::rtc::{capture, Capture, CaptureRequest, Peer, PeerEvent, PeerRole, RtcError};
 use crate::session::{SessionHandle, Signals};
 use crate::socket::NotConnected;
 
@@ -148,6 +148,15 @@ impl Ctl {
             Answer::MoreTime => return self.act(Action::MoreTime { request }),
             Answer::Grant(permissions) => permissions,
         };
+        // What this browser cannot capture is not granted (the prompt does not offer it):
+        // the log shows it refused, as after a cancelled picker.
+        let permissions: Vec<Permission> = permissions
+            .into_iter()
+            .filter(|p| p.media().is_none_or(capture::supported))
+            .collect();
+        if permissions.is_empty() {
+            return self.act(Action::Deny { request });
+        }
         // Still inside the click: ask for the captures before anything is awaited.
         let asks: Vec<(Media, Result<CaptureRequest, RtcError>)> = MEDIA
             .into_iter()

@@ -2,7 +2,8 @@
 //! [`flow`]: PIN ([`pin`]), terms ([`terms`]), waiting and chat ([`session`],
 //! [`chat`]), the permission prompt ([`prompt`]), what is granted ([`granted`]), the
 //! sharing indicators ([`sharing`]) and the outgoing media behind them ([`media`]), the
-//! end and the survey ([`end`], [`survey`]).
+//! end and the survey ([`end`], [`survey`]), and the text size in the header
+//! ([`text_size`]).
 
 pub mod chat;
 pub mod end;
@@ -18,6 +19,7 @@ pub mod sharing;
 pub mod survey;
 pub mod system_info;
 pub mod terms;
+pub mod text_size;
 
 use std::rc::Rc;
 
@@ -191,6 +193,7 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
         <>
             <header class="page-header">
                 <p id="org-name" class="org-name">{ organisation }</p>
+                <text_size::TextSize />
             </header>
             <main class="page">{ body }</main>
             <Footer applet_url={AttrValue::from(config.applet_url.clone())}

@@ -7,12 +7,13 @@
 //! where the customer already allowed them).
 
 use connectit_protocol::reducer::PendingRequest;
-use connectit_protocol::Permission;
+use connectit_protocol::{Media, Permission};
 use gloo_events::EventListener;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlInputElement, Notification, NotificationOptions, VisibilityState};
 use yew::prelude::*;
 
+use crate::rtc::capture;
 use crate::session::countdown::Countdown;
 use crate::session::entry::permission_attr;
 use crate::{browser, text};
@@ -39,13 +40,15 @@ pub struct PromptProps {
     pub on_answer: Callback<Answer>,
 }
 
-/// The requested permissions a browser can grant, in the request's order.
+/// The requested permissions this browser can grant, in the request's order: a page
+/// cannot grant remote control, and a browser without screen capture cannot share the
+/// screen (feature detection, [`capture::supported`]).
 fn grantable(pending: &PendingRequest) -> Vec<Permission> {
     pending
         .permissions
         .iter()
         .copied()
-        .filter(|p| p.grantable())
+        .filter(|p| p.grantable() && p.media().is_none_or(capture::supported))
         .collect()
 }
 
@@ -81,6 +84,9 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
         .permissions
         .contains(&Permission::RemoteControl);
     let nothing_grantable = offered.is_empty();
+    let screen_unsupported = props.pending.permissions.contains(&Permission::ViewScreen)
+        && !capture::supported(Media::Screen);
+    let camera_instead = screen_unsupported && offered.contains(&Permission::Camera);
 
     let items = offered.iter().map(|p| {
         let id = format!("prompt-perm-{}", permission_attr(*p));
@@ -117,6 +123,17 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
             <p id="prompt-intro">{ text::PROMPT_INTRO }</p>
             if !nothing_grantable {
                 <ul class="prompt-perms">{ for items }</ul>
+            }
+            if screen_unsupported {
+                <div id="screen-unsupported" class="applet-offer">
+                    <p>{ text::SCREEN_UNSUPPORTED }</p>
+                    if camera_instead {
+                        <p>{ text::SCREEN_UNSUPPORTED_CAMERA }</p>
+                    }
+                    <a id="screen-unsupported-applet" href={props.applet_url.clone()} class="applet-link">
+                        { text::APPLET_OFFER_LINK }
+                    </a>
+                </div>
             }
             if asks_remote {
                 <div id="applet-offer" class="applet-offer">

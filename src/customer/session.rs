@@ -20,11 +20,11 @@ use super::system_info::{report_due, SystemInfo};
 use super::terms::Terms;
 use crate::files::use_transfers;
 use crate::record::{RecordDownloads, RecordSource};
-use crate::session::entry::media_attr;
+use crate::session::entry::{announcement, media_attr};
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ConfirmEnd, Pending};
 use crate::text;
-use crate::widgets::{use_title, ConnectionStatus};
+use crate::widgets::{use_focus_if_lost, use_title, ConnectionStatus};
 
 #[derive(Properties, PartialEq)]
 pub struct CustomerSessionProps {
@@ -175,6 +175,10 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 }
             </div>
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
+            // Read out when it changes: picked up, a file finished, the end.
+            <p id="announcer" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
+                { announcement(&live.entries, Role::Customer).unwrap_or_default() }
+            </p>
             { body }
         </div>
     }
@@ -194,10 +198,12 @@ fn Joining(props: &StepProps) -> Html {
 #[component]
 fn Waiting(props: &StepProps) -> Html {
     use_title(text::title(text::WAITING_TITLE, &props.organisation));
+    let heading = use_node_ref();
+    use_focus_if_lost(heading.clone());
     html! {
         <section id="waiting" class="waiting" role="status">
             <span class="pulse" aria-hidden="true"></span>
-            <h1>{ text::WAITING }</h1>
+            <h1 tabindex="-1" ref={heading}>{ text::WAITING }</h1>
             <p>{ text::WAITING_DETAIL }</p>
         </section>
     }

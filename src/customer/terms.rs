@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use crate::text;
-use crate::widgets::use_title;
+use crate::widgets::{use_focus_if_lost, use_title};
 
 /// Splits plain-text terms into paragraphs at blank lines.
 pub fn paragraphs(terms: &str) -> Vec<String> {
@@ -31,11 +31,13 @@ pub struct TermsProps {
 #[component]
 pub fn Terms(props: &TermsProps) -> Html {
     use_title(text::title(text::TERMS_TITLE, &props.organisation));
+    let heading = use_node_ref();
+    use_focus_if_lost(heading.clone());
     let accept = props.on_accept.reform(|_: MouseEvent| ());
     let decline = props.on_decline.reform(|_: MouseEvent| ());
     html! {
         <section id="terms" class="terms" aria-labelledby="terms-heading">
-            <h1 id="terms-heading">{ text::TERMS_HEADING }</h1>
+            <h1 id="terms-heading" tabindex="-1" ref={heading}>{ text::TERMS_HEADING }</h1>
             <p class="intro">{ text::TERMS_INTRO }</p>
             <div id="terms-text" class="terms-text" tabindex="0" role="document" aria-labelledby="terms-heading">
                 { for paragraphs(&props.terms).into_iter().map(|p| html! { <p>{ p }</p> }) }

@@ -19,6 +19,27 @@ use web_sys::{
 
 use super::RtcError;
 
+/// Whether this browser can capture `media` at all: feature detection, not a version
+/// check (a phone browser has no `getDisplayMedia`, a page outside a secure context no
+/// `navigator.mediaDevices`). What cannot be captured is not offered.
+pub fn supported(media: Media) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let devices =
+        match js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("mediaDevices")) {
+            Ok(devices) if devices.is_object() => devices,
+            _ => return false,
+        };
+    let method = match media {
+        Media::Screen => "getDisplayMedia",
+        Media::Camera => "getUserMedia",
+    };
+    js_sys::Reflect::get(&devices, &JsValue::from_str(method))
+        .map(|f| f.is_function())
+        .unwrap_or(false)
+}
+
 /// A capture asked for and not answered yet (the picker is open).
 pub struct CaptureRequest {
     media: Media,
@@ -29,6 +50,9 @@ impl CaptureRequest {
     /// Asks the browser for `media` now. Call it synchronously from a click handler:
     /// the browser allows the picker only within the user's gesture.
     pub fn start(media: Media) -> Result<CaptureRequest, RtcError> {
+        if !supported(media) {
+            return Err(RtcError::Unsupported);
+        }
         let devices = web_sys::window()
             .ok_or(RtcError::Unsupported)?
             .navigator()

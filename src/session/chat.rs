@@ -55,10 +55,12 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
         }
     });
     html! {
-        <ol id="chat-log" class="chat-log" role="log" aria-live="polite" aria-label={text::CHAT_LOG_LABEL}
+        // The log role sits on a wrapper: on the <ol> it would take away the list role its
+        // items need.
+        <div id="chat-log" class="chat-log" role="log" aria-live="polite" aria-label={text::CHAT_LOG_LABEL}
             tabindex="0" ref={list}>
-            { for items }
-        </ol>
+            <ol class="chat-entries">{ for items }</ol>
+        </div>
     }
 }
 

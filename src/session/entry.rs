@@ -117,6 +117,27 @@ pub fn file_names(entries: &[LogEntry]) -> Vec<(&str, u64)> {
 /// Describes `entry` for a viewer in `viewer`'s role. Chat messages carry their
 /// author; every other entry is shown as a system line. `files` names the files offered
 /// so far ([`file_names`]).
+/// What a screen reader is told, besides the chat log itself: the newest entry about
+/// the technician picking up, a file finishing (delivered or failed) or the end, in the
+/// words the log uses (`None` when there is none yet).
+pub fn announcement(entries: &[LogEntry], viewer: Role) -> Option<String> {
+    let technician = technician_name(entries);
+    let files = file_names(entries);
+    entries
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EntryKind::TechnicianPickedUp { .. }
+                    | EntryKind::FileDelivered { .. }
+                    | EntryKind::FileFailed { .. }
+                    | EntryKind::SessionEnded { .. }
+            )
+        })
+        .map(|e| line(e, viewer, technician, &files).text)
+}
+
 pub fn line(
     entry: &LogEntry,
     viewer: Role,
