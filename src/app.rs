@@ -6,6 +6,7 @@ use yew::prelude::*;
 use crate::browser;
 use crate::console::ConsolePage;
 use crate::customer::CustomerPage;
+use crate::i18n::LanguageProvider;
 
 /// Which page a path shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +28,9 @@ impl Route {
 
 #[component]
 pub fn App() -> Html {
-    match Route::from_path(&browser::pathname()) {
+    let page = match Route::from_path(&browser::pathname()) {
         Route::Customer => html! { <CustomerPage /> },
         Route::Console => html! { <ConsolePage /> },
-    }
+    };
+    html! { <LanguageProvider>{ page }</LanguageProvider> }
 }

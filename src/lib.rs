@@ -17,7 +17,9 @@
 //! - [`api`]: JSON over `fetch`, with typed errors;
 //! - [`browser`], [`clock`], [`time`]: small browser helpers, the broker's clock offset
 //!   and time formatting;
-//! - [`text`]: every sentence the user reads, in one place.
+//! - [`i18n`]: the message catalogs (English, French, the organisation's texts) and
+//!   the language choice;
+//! - [`text`]: the sentences not yet moved into the catalogs (console, errors, sharing).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -27,6 +29,7 @@ pub mod clock;
 pub mod console;
 pub mod customer;
 pub mod files;
+pub mod i18n;
 pub mod record;
 pub mod rtc;
 pub mod session;

@@ -4,6 +4,7 @@
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Msg};
 use crate::session::link::LinkStatus;
 use crate::{browser, clock, text};
 
@@ -71,14 +72,15 @@ pub struct FooterProps {
 /// The footer of every customer step: the native applet and other ways to get help.
 #[component]
 pub fn Footer(props: &FooterProps) -> Html {
+    let i18n = use_i18n();
     html! {
         <footer class="page-footer">
             <p>
-                { text::APPLET_HINT }{ " " }
-                <a id="applet-link" href={props.applet_url.clone()}>{ text::APPLET_LINK }</a>
+                { i18n.t(Msg::AppletHint) }{ " " }
+                <a id="applet-link" href={props.applet_url.clone()}>{ i18n.t(Msg::AppletLink) }</a>
             </p>
             <p>
-                { text::SUPPORT_CONTACT }{ " " }
+                { i18n.t(Msg::SupportContact) }{ " " }
                 <span id="support-contact">{ props.support_contact.clone() }</span>
             </p>
         </footer>

@@ -53,6 +53,9 @@ pub struct BrokerOptions {
     pub extra_origins: Vec<String>,
     /// The account created before the broker starts.
     pub technician: TechnicianAccount,
+    /// The organisation's texts, `(language, key, text)`: written as `[texts.<language>]`
+    /// tables (overrides, or a language added by configuration).
+    pub texts: Vec<(String, String, String)>,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -326,6 +329,16 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
     if !options.extra_origins.is_empty() {
         let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();
         line("extra_origins", format!("[{}]", list.join(", ")));
+    }
+    // Tables last: every key after a table header belongs to that table.
+    let mut languages: Vec<&str> = options.texts.iter().map(|(l, _, _)| l.as_str()).collect();
+    languages.sort_unstable();
+    languages.dedup();
+    for language in languages {
+        toml.push_str(&format!("\n[texts.{language}]\n"));
+        for (_, key, text) in options.texts.iter().filter(|(l, _, _)| l == language) {
+            toml.push_str(&format!("{key} = {}\n", quoted(text)));
+        }
     }
     toml
 }

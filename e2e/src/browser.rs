@@ -525,6 +525,28 @@ impl Browser {
         .await
     }
 
+    /// Chooses the option whose value is `value` in the `<select>` at `selector`, as a
+    /// user would, and waits until the select shows it.
+    pub async fn select_value(&self, selector: &str, value: &str) {
+        self.wait_for(&format!("{selector} to be set to {value:?}"), || async {
+            let element = self
+                .client
+                .find(Locator::Css(selector))
+                .await
+                .map_err(|e| format!("no {selector}: {e}"))?;
+            element
+                .select_by_value(value)
+                .await
+                .map_err(|e| format!("{selector} has no option {value:?}: {e}"))?;
+            let now = "const e = document.querySelector(arguments[0]); return e && e.value;";
+            match self.try_eval(now, vec![json!(selector)]).await? {
+                Value::String(v) if v == value => Ok(()),
+                other => Err(format!("{selector} holds {other}")),
+            }
+        })
+        .await
+    }
+
     /// Types `text` into `selector` key by key (fantoccini key codes such as
     /// `"\u{e007}"` for Enter work too).
     pub async fn type_into(&self, selector: &str, text: &str) {

@@ -70,8 +70,34 @@ impl<'a> Customer<'a> {
 
     /// Types `typed` into an emptied PIN field.
     pub async fn type_pin(&self, typed: &str) {
-        self.browser.clear_field("#pin-input").await;
-        self.browser.type_into("#pin-input", typed).await;
+        // Select what is there (Ctrl+A) and type over it: one input event with the new
+        // value, which a controlled field cannot undo the way it can undo a clear.
+        let replace = if self.browser.value("#pin-input").await.is_empty() {
+            typed.to_string()
+        } else {
+            format!("\u{e009}a\u{e000}{typed}")
+        };
+        self.browser.type_into("#pin-input", &replace).await;
+        let expected: String = typed.chars().filter(char::is_ascii_digit).collect();
+        self.browser
+            .wait_for(
+                &format!("#pin-input to hold the digits {expected}"),
+                || async {
+                    let now: String = self
+                        .browser
+                        .value("#pin-input")
+                        .await
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect();
+                    if now == expected {
+                        Ok(())
+                    } else {
+                        Err(format!("it holds {now:?}"))
+                    }
+                },
+            )
+            .await;
     }
 
     /// Presses Connect.

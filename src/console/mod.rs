@@ -27,6 +27,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::i18n::{use_i18n, LanguageSelect, Msg};
 use crate::widgets::use_title;
 use crate::{clock, text};
 
@@ -62,11 +63,13 @@ async fn check() -> Auth {
 
 #[component]
 pub fn ConsolePage() -> Html {
+    let i18n = use_i18n();
     let auth = use_state(|| Auth::Checking);
     let organisation = use_state(String::new);
     let attempt = use_state(|| 0u32);
     {
         let (auth, organisation) = (auth.clone(), organisation.clone());
+        let set_texts = i18n.set_texts.clone();
         use_effect_with(*attempt, move |_| {
             auth.set(Auth::Checking);
             spawn_local(async move {
@@ -74,6 +77,7 @@ pub fn ConsolePage() -> Html {
                 if let Ok(config) = api::config().await {
                     // The broker read its clock between our request and its answer.
                     clock::pong_sample(sent, config.now, clock::local_now());
+                    set_texts.emit(Rc::new(config.texts.clone()));
                     organisation.set(config.organisation);
                 }
                 auth.set(check().await);
@@ -91,13 +95,13 @@ pub fn ConsolePage() -> Html {
         Callback::from(move |()| auth.set(Auth::SignIn))
     };
     let body = match &*auth {
-        Auth::Checking => html! { <p class="loading" role="status">{ text::LOADING }</p> },
+        Auth::Checking => html! { <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p> },
         Auth::Unreachable => {
             let retry = Callback::from(move |_: MouseEvent| attempt.set(*attempt + 1));
             html! {
                 <section class="card" role="alert">
                     <p data-error="unreachable">{ text::UNREACHABLE }</p>
-                    <button type="button" class="primary" onclick={retry}>{ text::TRY_AGAIN }</button>
+                    <button type="button" class="primary" onclick={retry}>{ i18n.t(Msg::TryAgain) }</button>
                 </section>
             }
         }
@@ -112,6 +116,7 @@ pub fn ConsolePage() -> Html {
             <header class="page-header console-header">
                 <p id="org-name" class="org-name">{ (*organisation).clone() }</p>
                 <p class="product">{ text::CONSOLE_TITLE }</p>
+                <LanguageSelect />
             </header>
             <main class="page page-wide">{ body }</main>
         </>

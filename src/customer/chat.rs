@@ -7,9 +7,9 @@ use connectit_protocol::{Action, LogEntry, Role};
 use yew::prelude::*;
 
 use crate::browser;
+use crate::i18n::{use_i18n, Msg};
 use crate::session::{ChatInput, ChatLog};
 use crate::socket::NotConnected;
-use crate::text;
 use crate::widgets::use_title;
 
 #[derive(Properties, PartialEq)]
@@ -22,7 +22,8 @@ pub struct CustomerChatProps {
 
 #[component]
 pub fn CustomerChat(props: &CustomerChatProps) -> Html {
-    use_title(text::title(text::CHAT_TITLE, &props.organisation));
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::ChatTitle, &props.organisation));
     // Picked up: a customer whose focus was on the waiting room goes on in the message
     // field.
     use_effect_with((), |_| {
@@ -37,9 +38,9 @@ pub fn CustomerChat(props: &CustomerChatProps) -> Html {
     html! {
         <section class="chat" aria-labelledby="chat-heading">
             <h1 id="chat-heading" class="chat-heading">
-                { text::CHAT_WITH }{ " " }
+                { i18n.t(Msg::ChatWith) }{ " " }
                 <span id="technician-name">{ props.technician.clone() }</span>
-                <span class="muted">{ " " }{ text::from_organisation(&props.organisation) }</span>
+                <span class="muted">{ " " }{ i18n.t(Msg::FromOrganisation { organisation: props.organisation.to_string() }) }</span>
             </h1>
             <ChatLog entries={props.entries.clone()} viewer={Role::Customer} />
             <ChatInput {on_send} />

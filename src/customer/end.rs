@@ -4,7 +4,7 @@
 use connectit_protocol::EndReason;
 use yew::prelude::*;
 
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::{use_focus_if_lost, use_title};
 
 #[derive(Properties, PartialEq)]
@@ -15,13 +15,14 @@ pub struct SessionEndedProps {
 
 #[component]
 pub fn SessionEnded(props: &SessionEndedProps) -> Html {
-    use_title(text::title(text::ENDED_TITLE, &props.organisation));
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::EndedTitle, &props.organisation));
     let heading = use_node_ref();
     use_focus_if_lost(heading.clone());
     html! {
         <section id="session-ended" class="card ended" role="status" aria-labelledby="ended-heading">
-            <h1 id="ended-heading" tabindex="-1" ref={heading}>{ text::ENDED_HEADING }</h1>
-            <p>{ text::end_reason(props.reason) }</p>
+            <h1 id="ended-heading" tabindex="-1" ref={heading}>{ i18n.t(Msg::EndedHeading) }</h1>
+            <p>{ i18n.t(end_reason(props.reason)) }</p>
         </section>
     }
 }
@@ -34,7 +35,8 @@ pub struct ThankYouProps {
 
 #[component]
 pub fn ThankYou(props: &ThankYouProps) -> Html {
-    use_title(text::title(text::THANKS_TITLE, &props.organisation));
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::ThanksTitle, &props.organisation));
     let heading = use_node_ref();
     {
         let heading = heading.clone();
@@ -47,9 +49,20 @@ pub fn ThankYou(props: &ThankYouProps) -> Html {
     let restart = props.on_restart.reform(|_: MouseEvent| ());
     html! {
         <section id="thank-you" class="card thanks">
-            <h1 ref={heading} tabindex="-1">{ text::THANKS_HEADING }</h1>
-            <p>{ text::THANKS_TEXT }</p>
-            <button type="button" class="link-button" onclick={restart}>{ text::NEW_SESSION_CUSTOMER }</button>
+            <h1 ref={heading} tabindex="-1">{ i18n.t(Msg::ThanksHeading) }</h1>
+            <p>{ i18n.t(Msg::ThanksText) }</p>
+            <button type="button" class="link-button" onclick={restart}>{ i18n.t(Msg::NewSessionCustomer) }</button>
         </section>
+    }
+}
+
+/// Why the session ended, told to the customer.
+fn end_reason(reason: EndReason) -> Msg {
+    match reason {
+        EndReason::CustomerEnded => Msg::EndCustomerEnded,
+        EndReason::TechnicianEnded => Msg::EndTechnicianEnded,
+        EndReason::TermsDeclined => Msg::EndTermsDeclined,
+        EndReason::PinExpired => Msg::EndPinExpired,
+        EndReason::WaitingTimeout => Msg::EndWaitingTimeout,
     }
 }

@@ -27,9 +27,10 @@ use connectit_protocol::api::PublicConfig;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, LanguageSelect, Msg};
 use crate::record::{RecordDownloads, RecordSource};
 use crate::widgets::{use_title, Footer};
-use crate::{api, clock, text};
+use crate::{api, clock};
 use flow::{Flow, FlowAction, Joined, PinError, Step};
 
 /// The public configuration, while it loads.
@@ -42,10 +43,12 @@ enum ConfigState {
 
 #[component]
 pub fn CustomerPage() -> Html {
+    let i18n = use_i18n();
     let config = use_state(|| ConfigState::Loading);
     let attempt = use_state(|| 0u32);
     {
         let config = config.clone();
+        let set_texts = i18n.set_texts.clone();
         use_effect_with(*attempt, move |_| {
             config.set(ConfigState::Loading);
             spawn_local(async move {
@@ -53,6 +56,7 @@ pub fn CustomerPage() -> Html {
                 match api::config().await {
                     Ok(loaded) => {
                         clock::pong_sample(sent, loaded.now, clock::local_now());
+                        set_texts.emit(Rc::new(loaded.texts.clone()));
                         config.set(ConfigState::Loaded(Rc::new(loaded)));
                     }
                     Err(_) => config.set(ConfigState::Failed),
@@ -62,7 +66,7 @@ pub fn CustomerPage() -> Html {
     }
     match &*config {
         ConfigState::Loading => html! {
-            <main class="page"><p class="loading" role="status">{ text::LOADING }</p></main>
+            <main class="page"><p class="loading" role="status">{ i18n.t(Msg::Loading) }</p></main>
         },
         ConfigState::Failed => {
             let retry = Callback::from(move |_: MouseEvent| attempt.set(*attempt + 1));
@@ -79,12 +83,13 @@ struct ConfigFailedProps {
 
 #[component]
 fn ConfigFailed(props: &ConfigFailedProps) -> Html {
-    use_title(text::APP_NAME.to_owned());
+    let i18n = use_i18n();
+    use_title(i18n.t(Msg::AppName));
     html! {
         <main class="page">
             <section class="card" role="alert">
-                <p data-error="unreachable">{ text::CONFIG_UNREACHABLE }</p>
-                <button type="button" class="primary" onclick={props.retry.clone()}>{ text::TRY_AGAIN }</button>
+                <p data-error="unreachable">{ i18n.t(Msg::ConfigUnreachable) }</p>
+                <button type="button" class="primary" onclick={props.retry.clone()}>{ i18n.t(Msg::TryAgain) }</button>
             </section>
         </main>
     }
@@ -193,7 +198,10 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
         <>
             <header class="page-header">
                 <p id="org-name" class="org-name">{ organisation }</p>
-                <text_size::TextSize />
+                <div class="header-tools">
+                    <LanguageSelect />
+                    <text_size::TextSize />
+                </div>
             </header>
             <main class="page">{ body }</main>
             <Footer applet_url={AttrValue::from(config.applet_url.clone())}

@@ -8,6 +8,7 @@ use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
 use super::flow::PinError;
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::{use_now, use_title, ErrorText};
 use crate::{browser, text};
 
@@ -22,11 +23,11 @@ pub fn tidy(raw: &str) -> String {
 }
 
 /// A problem visible before asking the broker.
-fn local_problem(value: &str) -> Option<&'static str> {
+fn local_problem(value: &str) -> Option<Msg> {
     if value.chars().any(|c| !c.is_ascii_digit()) {
-        Some(text::PIN_ONLY_DIGITS)
+        Some(Msg::PinOnlyDigits)
     } else if value.len() > limits::PIN_DIGITS {
-        Some(text::PIN_TOO_LONG)
+        Some(Msg::PinTooLong)
     } else {
         None
     }
@@ -54,7 +55,8 @@ pub struct PinFormProps {
 
 #[component]
 pub fn PinForm(props: &PinFormProps) -> Html {
-    use_title(text::title(text::PIN_TITLE, &props.organisation));
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::PinTitle, &props.organisation));
     let value = use_state(String::new);
     let field = use_node_ref();
     let now = use_now(1000);
@@ -122,14 +124,16 @@ pub fn PinForm(props: &PinFormProps) -> Html {
     };
 
     let (message, code) = match (local_problem(&value), props.error) {
-        (Some(problem), _) => (Some(problem.to_owned()), Some("invalid_input")),
+        (Some(problem), _) => (Some(i18n.t(problem)), Some("invalid_input")),
         (None, Some(error)) => {
             let message = match error {
-                PinError::InvalidOrExpired => text::PIN_INVALID_OR_EXPIRED.to_owned(),
-                PinError::TooManyAttempts { .. } if wait_left > 0 => text::pin_wait(wait_left),
-                PinError::TooManyAttempts { .. } => text::PIN_CAN_RETRY.to_owned(),
-                PinError::InvalidInput => text::PIN_INVALID_INPUT.to_owned(),
-                PinError::Unreachable => text::PIN_UNREACHABLE.to_owned(),
+                PinError::InvalidOrExpired => i18n.t(Msg::PinInvalidOrExpired),
+                PinError::TooManyAttempts { .. } if wait_left > 0 => {
+                    i18n.t(Msg::PinWait { secs: wait_left })
+                }
+                PinError::TooManyAttempts { .. } => i18n.t(Msg::PinCanRetry),
+                PinError::InvalidInput => i18n.t(Msg::PinInvalidInput),
+                PinError::Unreachable => i18n.t(Msg::PinUnreachable),
                 PinError::Other(code) => text::error(code),
             };
             (Some(message), Some(error.code()))
@@ -144,18 +148,18 @@ pub fn PinForm(props: &PinFormProps) -> Html {
 
     html! {
         <section class="card" aria-labelledby="pin-heading">
-            <h1 id="pin-heading">{ text::PIN_HEADING }</h1>
-            <p class="intro">{ text::PIN_INTRO }</p>
+            <h1 id="pin-heading">{ i18n.t(Msg::PinHeading) }</h1>
+            <p class="intro">{ i18n.t(Msg::PinIntro) }</p>
             <form id="pin-form" class="pin-form" {onsubmit} novalidate=true>
-                <label for="pin-input">{ text::PIN_LABEL }</label>
+                <label for="pin-input">{ i18n.t(Msg::PinLabel) }</label>
                 <input id="pin-input" ref={field} type="text" inputmode="numeric"
                     autocomplete="one-time-code" spellcheck="false" class="pin-input"
                     value={(*value).clone()} aria-describedby={described}
                     aria-invalid={message.is_some().to_string()} {oninput} />
-                <p id="pin-hint" class="hint">{ text::PIN_HINT }</p>
+                <p id="pin-hint" class="hint">{ i18n.t(Msg::PinHint) }</p>
                 <ErrorText id="pin-error" {message} code={code.map(AttrValue::from)} />
                 <button id="connect-button" type="submit" class="primary" disabled={!can_connect}>
-                    { if props.busy { text::CONNECTING } else { text::CONNECT } }
+                    { if props.busy { i18n.t(Msg::Connecting) } else { i18n.t(Msg::Connect) } }
                 </button>
             </form>
         </section>
@@ -173,8 +177,8 @@ mod tests {
         assert_eq!(pin_from_fragment("#pin=12345"), None);
         assert_eq!(pin_from_fragment("#other=123456"), None);
         assert_eq!(tidy("12 34-56"), "123456");
-        assert_eq!(local_problem("12a"), Some(text::PIN_ONLY_DIGITS));
-        assert_eq!(local_problem("1234567"), Some(text::PIN_TOO_LONG));
+        assert_eq!(local_problem("12a"), Some(Msg::PinOnlyDigits));
+        assert_eq!(local_problem("1234567"), Some(Msg::PinTooLong));
         assert_eq!(local_problem("123"), None);
     }
 }

@@ -19,6 +19,7 @@ use super::sharing::SharingIndicator;
 use super::system_info::{report_due, SystemInfo};
 use super::terms::Terms;
 use crate::files::use_transfers;
+use crate::i18n::{use_i18n, Msg};
 use crate::record::{RecordDownloads, RecordSource};
 use crate::session::entry::{announcement, media_attr};
 use crate::session::notice::NoticeLine;
@@ -39,6 +40,7 @@ pub struct CustomerSessionProps {
 
 #[component]
 pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
+    let i18n = use_i18n();
     let handle = use_session(Join::Customer {
         token: props.token.to_string(),
     });
@@ -71,8 +73,8 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         let restart = props.on_restart.reform(|_: MouseEvent| ());
         return html! {
             <section class="card" role="alert">
-                <p>{ text::SESSION_GONE }</p>
-                <button type="button" class="primary" onclick={restart}>{ text::ENTER_NEW_PIN }</button>
+                <p>{ i18n.t(Msg::SessionGone) }</p>
+                <button type="button" class="primary" onclick={restart}>{ i18n.t(Msg::EnterNewPin) }</button>
             </section>
         };
     }
@@ -167,8 +169,8 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 <ConnectionStatus status={live.status} />
                 if can_end {
                     <ConfirmEnd trigger_id="end-button" trigger_class={classes!("close-button")}
-                        trigger_label={AttrValue::from(text::END_BUTTON_LABEL)}
-                        detail={text::END_CONFIRM_DETAIL} busy={live.is_pending(Pending::End)}
+                        trigger_label={AttrValue::from(i18n.t(Msg::EndButtonLabel))}
+                        detail={i18n.t(Msg::EndConfirmDetail)} busy={live.is_pending(Pending::End)}
                         on_confirm={send(Action::End)}>
                         <span aria-hidden="true">{ "✕" }</span>
                     </ConfirmEnd>
@@ -191,20 +193,22 @@ struct StepProps {
 
 #[component]
 fn Joining(props: &StepProps) -> Html {
-    use_title(text::title(text::JOINING_TITLE, &props.organisation));
-    html! { <p class="loading" role="status">{ text::JOINING }</p> }
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::JoiningTitle, &props.organisation));
+    html! { <p class="loading" role="status">{ i18n.t(Msg::Joining) }</p> }
 }
 
 #[component]
 fn Waiting(props: &StepProps) -> Html {
-    use_title(text::title(text::WAITING_TITLE, &props.organisation));
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::WaitingTitle, &props.organisation));
     let heading = use_node_ref();
     use_focus_if_lost(heading.clone());
     html! {
         <section id="waiting" class="waiting" role="status">
             <span class="pulse" aria-hidden="true"></span>
-            <h1 tabindex="-1" ref={heading}>{ text::WAITING }</h1>
-            <p>{ text::WAITING_DETAIL }</p>
+            <h1 tabindex="-1" ref={heading}>{ i18n.t(Msg::Waiting) }</h1>
+            <p>{ i18n.t(Msg::WaitingDetail) }</p>
         </section>
     }
 }

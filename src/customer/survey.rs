@@ -10,6 +10,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::i18n::{use_i18n, I18n, Msg};
 use crate::text;
 
 /// What the customer answered so far.
@@ -32,7 +33,7 @@ pub enum Submission {
 }
 
 impl Answers {
-    pub fn submission(&self) -> Submission {
+    pub fn submission(&self, i18n: &I18n) -> Submission {
         let comment = self.comment.trim();
         if !comment.is_empty() {
             if let Err(v) = check_text(comment, limits::COMMENT_MAX_CHARS) {
@@ -43,7 +44,7 @@ impl Answers {
             Some(rating) => Submission::Send { rating },
             None if self.resolved.is_none() && comment.is_empty() => Submission::Nothing,
             // The broker's survey needs a rating with any other answer.
-            None => Submission::Problem(text::SURVEY_NEEDS_RATING.to_owned()),
+            None => Submission::Problem(i18n.t(Msg::SurveyNeedsRating)),
         }
     }
 }
@@ -58,6 +59,7 @@ pub struct SurveyProps {
 
 #[component]
 pub fn Survey(props: &SurveyProps) -> Html {
+    let i18n = use_i18n();
     let answers = use_state(Answers::default);
     let sending = use_state(|| false);
     let problem = use_state(|| None::<String>);
@@ -65,12 +67,13 @@ pub fn Survey(props: &SurveyProps) -> Html {
     let onsubmit = {
         let (answers, sending, problem) = (answers.clone(), sending.clone(), problem.clone());
         let (token, on_done) = (props.token.clone(), props.on_done.clone());
+        let i18n = i18n.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *sending {
                 return;
             }
-            match answers.submission() {
+            match answers.submission(&i18n) {
                 Submission::Nothing => on_done.emit(()),
                 Submission::Problem(message) => problem.set(Some(message)),
                 Submission::Send { rating } => {
@@ -119,7 +122,7 @@ pub fn Survey(props: &SurveyProps) -> Html {
             })
         });
         let id = format!("rating-{n}");
-        let name = text::SURVEY_RATING_NAMES[usize::from(n - 1)];
+        let name = i18n.t(rating_name(n));
         html! {
             <span class="choice">
                 <input type="radio" id={id.clone()} name="rating" value={n.to_string()}
@@ -129,7 +132,7 @@ pub fn Survey(props: &SurveyProps) -> Html {
             </span>
         }
     });
-    let resolved_input = |value: bool, id: &'static str, label: &'static str| {
+    let resolved_input = |value: bool, id: &'static str, label: String| {
         let handle = answers.clone();
         let onchange = Callback::from(move |_: Event| {
             handle.set(Answers {
@@ -167,35 +170,46 @@ pub fn Survey(props: &SurveyProps) -> Html {
 
     html! {
         <form id="survey" class="card survey" {onsubmit} novalidate=true aria-labelledby="survey-heading">
-            <h2 id="survey-heading">{ text::SURVEY_HEADING }</h2>
-            <p class="intro">{ text::SURVEY_INTRO }</p>
+            <h2 id="survey-heading">{ i18n.t(Msg::SurveyHeading) }</h2>
+            <p class="intro">{ i18n.t(Msg::SurveyIntro) }</p>
             <fieldset class="choices rating">
-                <legend>{ text::SURVEY_RATING }</legend>
+                <legend>{ i18n.t(Msg::SurveyRating) }</legend>
                 { for rating_inputs }
             </fieldset>
             <fieldset class="choices">
-                <legend>{ text::SURVEY_RESOLVED }</legend>
-                { resolved_input(true, "resolved-yes", text::SURVEY_YES) }
-                { resolved_input(false, "resolved-no", text::SURVEY_NO) }
+                <legend>{ i18n.t(Msg::SurveyResolved) }</legend>
+                { resolved_input(true, "resolved-yes", i18n.t(Msg::SurveyYes)) }
+                { resolved_input(false, "resolved-no", i18n.t(Msg::SurveyNo)) }
             </fieldset>
-            <label for="survey-comment">{ text::SURVEY_COMMENT }</label>
+            <label for="survey-comment">{ i18n.t(Msg::SurveyComment) }</label>
             <textarea id="survey-comment" rows="4" value={answers.comment.clone()}
                 maxlength={limits::COMMENT_MAX_CHARS.to_string()} aria-describedby={described} {oninput} />
             <p id="survey-comment-count" class="hint">
-                { text::survey_comment_count(used, limits::COMMENT_MAX_CHARS) }
+                { i18n.t(Msg::SurveyCommentCount { used, max: limits::COMMENT_MAX_CHARS }) }
             </p>
             if let Some(message) = (*problem).clone() {
                 <p id="survey-error" class="field-error" role="alert">{ message }</p>
             }
             <div class="actions">
                 <button id="survey-submit" type="submit" class="primary" disabled={*sending}>
-                    { if *sending { text::SURVEY_SENDING } else { text::SURVEY_SUBMIT } }
+                    { if *sending { i18n.t(Msg::SurveySending) } else { i18n.t(Msg::SurveySubmit) } }
                 </button>
                 <button id="survey-skip" type="button" class="secondary" onclick={skip}>
-                    { text::SURVEY_SKIP }
+                    { i18n.t(Msg::SurveySkip) }
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The name of rating `n` (1 to 5).
+fn rating_name(n: u8) -> Msg {
+    match n {
+        1 => Msg::SurveyRating1,
+        2 => Msg::SurveyRating2,
+        3 => Msg::SurveyRating3,
+        4 => Msg::SurveyRating4,
+        _ => Msg::SurveyRating5,
     }
 }
 
@@ -205,16 +219,25 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn nothing_is_required() {
-        assert_eq!(Answers::default().submission(), Submission::Nothing);
+        assert_eq!(
+            Answers::default().submission(&I18n::default()),
+            Submission::Nothing
+        );
         let rated = Answers {
             rating: Some(4),
             ..Answers::default()
         };
-        assert_eq!(rated.submission(), Submission::Send { rating: 4 });
+        assert_eq!(
+            rated.submission(&I18n::default()),
+            Submission::Send { rating: 4 }
+        );
         let only_comment = Answers {
             comment: "thanks".into(),
             ..Answers::default()
         };
-        assert!(matches!(only_comment.submission(), Submission::Problem(_)));
+        assert!(matches!(
+            only_comment.submission(&I18n::default()),
+            Submission::Problem(_)
+        ));
     }
 }

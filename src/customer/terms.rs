@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::{use_focus_if_lost, use_title};
 
 /// Splits plain-text terms into paragraphs at blank lines.
@@ -30,24 +30,29 @@ pub struct TermsProps {
 
 #[component]
 pub fn Terms(props: &TermsProps) -> Html {
-    use_title(text::title(text::TERMS_TITLE, &props.organisation));
+    let i18n = use_i18n();
+    // The organisation's terms, unless it wrote them for this language too.
+    let terms = i18n
+        .override_text("terms")
+        .map_or_else(|| props.terms.to_string(), str::to_owned);
+    use_title(i18n.title(Msg::TermsTitle, &props.organisation));
     let heading = use_node_ref();
     use_focus_if_lost(heading.clone());
     let accept = props.on_accept.reform(|_: MouseEvent| ());
     let decline = props.on_decline.reform(|_: MouseEvent| ());
     html! {
         <section id="terms" class="terms" aria-labelledby="terms-heading">
-            <h1 id="terms-heading" tabindex="-1" ref={heading}>{ text::TERMS_HEADING }</h1>
-            <p class="intro">{ text::TERMS_INTRO }</p>
+            <h1 id="terms-heading" tabindex="-1" ref={heading}>{ i18n.t(Msg::TermsHeading) }</h1>
+            <p class="intro">{ i18n.t(Msg::TermsIntro) }</p>
             <div id="terms-text" class="terms-text" tabindex="0" role="document" aria-labelledby="terms-heading">
-                { for paragraphs(&props.terms).into_iter().map(|p| html! { <p>{ p }</p> }) }
+                { for paragraphs(&terms).into_iter().map(|p| html! { <p>{ p }</p> }) }
             </div>
             <div class="actions">
                 <button id="accept-terms" type="button" class="primary" disabled={props.busy} onclick={accept}>
-                    { text::ACCEPT_TERMS }
+                    { i18n.t(Msg::AcceptTerms) }
                 </button>
                 <button id="decline-terms" type="button" class="secondary" disabled={props.busy} onclick={decline}>
-                    { text::DECLINE_TERMS }
+                    { i18n.t(Msg::DeclineTerms) }
                 </button>
             </div>
         </section>

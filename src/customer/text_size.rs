@@ -5,7 +5,8 @@
 
 use yew::prelude::*;
 
-use crate::{browser, text};
+use crate::browser;
+use crate::i18n::{use_i18n, Msg};
 
 /// The sizes offered, in per cent of the browser's own text size.
 pub const STEPS: [u32; 6] = [100, 112, 125, 150, 175, 200];
@@ -41,6 +42,7 @@ fn apply(percent: u32) {
 
 #[component]
 pub fn TextSize() -> Html {
+    let i18n = use_i18n();
     let size = use_state(remembered);
     use_effect_with(*size, |size| {
         apply(*size);
@@ -55,19 +57,19 @@ pub fn TextSize() -> Html {
     let at_max = *size == STEPS[STEPS.len() - 1];
     html! {
         <div id="text-size" class="text-size" role="group" aria-labelledby="text-size-label">
-            <span id="text-size-label" class="text-size-label">{ text::TEXT_SIZE }</span>
+            <span id="text-size-label" class="text-size-label">{ i18n.t(Msg::TextSize) }</span>
             // aria-disabled, not disabled: the button keeps the keyboard focus at the end.
             // The names start with what the buttons show ("A−, smaller text").
             <button id="text-smaller" type="button" class="secondary"
                 aria-disabled={at_min.then_some("true")} onclick={change(false)}>
-                { "A−" }<span class="visually-hidden">{ ", " }{ text::TEXT_SMALLER }</span>
+                { "A−" }<span class="visually-hidden">{ ", " }{ i18n.t(Msg::TextSmaller) }</span>
             </button>
             <span id="text-size-value" class="text-size-value" aria-live="polite">
                 { format!("{} %", *size) }
             </span>
             <button id="text-larger" type="button" class="secondary"
                 aria-disabled={at_max.then_some("true")} onclick={change(true)}>
-                { "A+" }<span class="visually-hidden">{ ", " }{ text::TEXT_LARGER }</span>
+                { "A+" }<span class="visually-hidden">{ ", " }{ i18n.t(Msg::TextLarger) }</span>
             </button>
         </div>
     }

@@ -1,0 +1,98 @@
+//! Languages: the customer switches `#language` and the page re-renders from the French
+//! catalog, with the organisation's overrides; a language added only by configuration
+//! shows its configured text and English elsewhere; the choice survives a reload; a
+//! French browser starts in French. Run with `cargo test -p connectit-e2e -- --test-threads=2`
+//! after `cargo build -p connectit-broker` and `scripts/build-app`.
+
+use connectit_e2e::{Broker, BrokerOptions, Browser, Customer, StartOptions, World};
+use serde_json::json;
+
+/// The French catalog's PIN heading.
+const FR_PIN_HEADING: &str = "Se connecter à un conseiller";
+/// The English catalog's PIN heading.
+const EN_PIN_HEADING: &str = "Connect to a support representative";
+/// The organisation's French waiting text.
+const FR_WAITING: &str = "Merci de patienter, un technicien de Acme arrive.";
+/// The heading of the language the organisation adds.
+const DE_PIN_HEADING: &str = "Mit dem Support verbinden";
+
+fn options() -> BrokerOptions {
+    let text = |l: &str, k: &str, t: &str| (l.to_owned(), k.to_owned(), t.to_owned());
+    BrokerOptions {
+        texts: vec![
+            text("fr", "waiting", FR_WAITING),
+            text("de", "pin_heading", DE_PIN_HEADING),
+            text("de", "language_name", "Deutsch"),
+        ],
+        ..BrokerOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_customer_switches_language_and_sees_the_catalogs() {
+    let w = World::start(options()).await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let b = &w.cust;
+
+    customer.open().await;
+    b.wait_text_contains("#pin-heading", EN_PIN_HEADING).await;
+    assert_eq!(b.attr("html", "lang").await.as_deref(), Some("en"));
+    assert_eq!(
+        b.attr_all("#language option", "value").await,
+        vec!["en", "fr", "de"],
+        "the compiled languages, then the one the configuration adds"
+    );
+
+    // French: the catalog's text at once, and <html lang> follows.
+    b.select_value("#language", "fr").await;
+    b.wait_text_contains("#pin-heading", FR_PIN_HEADING).await;
+    b.wait_attr("html", "lang", "fr").await;
+    b.wait_text_contains("label[for=\"language\"]", "Langue")
+        .await;
+
+    // A language added by configuration: its heading, English elsewhere.
+    b.select_value("#language", "de").await;
+    b.wait_text_contains("#pin-heading", DE_PIN_HEADING).await;
+    b.wait_text_contains("#connect-button", "Connect").await;
+    b.wait_attr("html", "lang", "de").await;
+
+    // The choice survives a reload.
+    b.select_value("#language", "fr").await;
+    b.wait_text_contains("#pin-heading", FR_PIN_HEADING).await;
+    customer.open().await;
+    b.wait_text_contains("#pin-heading", FR_PIN_HEADING).await;
+    assert_eq!(b.value("#language").await, "fr");
+
+    // In the waiting room: the organisation's French override.
+    let session = console.create_session().await;
+    b.type_into("#pin-input", &session.pin).await;
+    b.click("#connect-button").await;
+    b.wait_visible("#terms-text").await;
+    b.wait_text_contains("#terms-heading", "Conditions d’utilisation")
+        .await;
+    b.click("#accept-terms").await;
+    b.wait_text_contains("#waiting", FR_WAITING).await;
+
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_french_browser_starts_in_french() {
+    let broker = Broker::start(options()).await;
+    let mut prefs = serde_json::Map::new();
+    prefs.insert("intl.accept_languages".into(), json!("fr"));
+    let browser = Browser::start_with_options(StartOptions {
+        args: vec!["--lang=fr".into()],
+        prefs,
+    })
+    .await;
+    let customer = Customer::new(&browser, broker.url());
+    customer.open().await;
+    browser
+        .wait_text_contains("#pin-heading", FR_PIN_HEADING)
+        .await;
+    browser.wait_attr("html", "lang", "fr").await;
+    assert_eq!(browser.value("#language").await, "fr");
+    browser.close().await;
+}
