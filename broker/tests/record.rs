@@ -5,7 +5,6 @@ mod support;
 
 use connectit_broker::record::{verify, Verdict};
 use connectit_protocol::api::SessionRecord;
-use connectit_protocol::wire::Join;
 use connectit_protocol::{Action, ErrorCode};
 use serde_json::json;
 use support::Broker;
@@ -13,28 +12,14 @@ use support::Broker;
 #[tokio::test]
 async fn both_sides_download_a_record_that_verifies_until_one_byte_changes() {
     let broker = Broker::start(|c| c.organisation = "Acme & Co".into()).await;
-    let (cookie, created, joined) = broker.joined_session().await;
-    let mut cust = broker
-        .join(
-            Join::Customer {
-                token: joined.token.clone(),
-            },
-            0,
-            None,
-        )
-        .await;
+    let support::Active {
+        cookie,
+        created,
+        joined,
+        mut cust,
+        mut tech,
+    } = broker.active_session_with_ids().await;
     let mut seen = Vec::new();
-    cust.act_ok(Action::AcceptTerms, &mut seen).await;
-    let mut tech = broker
-        .join(
-            Join::Technician {
-                session: created.id.clone(),
-            },
-            0,
-            Some(&cookie),
-        )
-        .await;
-    tech.act_ok(Action::PickUp, &mut seen).await;
     cust.act_ok(
         Action::Chat {
             text: "My <printer> says \"E42\"".into(),

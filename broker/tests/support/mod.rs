@@ -192,6 +192,12 @@ impl Broker {
     /// An active session (terms accepted, picked up): the customer's and the
     /// technician's sockets, both caught up with the log.
     pub async fn active_session(&self) -> (Ws, Ws) {
+        let active = self.active_session_with_ids().await;
+        (active.cust, active.tech)
+    }
+
+    /// [`Broker::active_session`], with the technician's cookie and the session's ids.
+    pub async fn active_session_with_ids(&self) -> Active {
         let (cookie, created, joined) = self.joined_session().await;
         let mut cust = self
             .join(
@@ -216,7 +222,13 @@ impl Broker {
         let picked = tech.act_ok(Action::PickUp, &mut seen).await;
         cust.entries_until(picked).await;
         tech.entries_until(picked).await;
-        (cust, tech)
+        Active {
+            cookie,
+            created,
+            joined,
+            cust,
+            tech,
+        }
     }
 
     /// Opens a WebSocket with the given Origin and cookie.
@@ -340,6 +352,15 @@ pub async fn http_with_headers(
         headers,
         body: bytes.to_vec(),
     }
+}
+
+/// An active session and how it was made.
+pub struct Active {
+    pub cookie: String,
+    pub created: CreatedSession,
+    pub joined: VerifyPinResponse,
+    pub cust: Ws,
+    pub tech: Ws,
 }
 
 pub struct Reply {
