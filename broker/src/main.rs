@@ -207,10 +207,14 @@ fn serve(mut config: Config) -> Result<(), String> {
         let _ = writeln!(out, "  customer page: {base}/");
         let _ = writeln!(out, "  console:       {base}/console");
         if let Some(code) = state.setup_code() {
+            // The command as this process was started, so it can be pasted as it is.
+            let program = std::env::args().next().unwrap_or_else(|| "connectit-broker".into());
+            let data = state.config.data_dir.display();
             let _ = writeln!(
                 out,
                 "  No technician account yet. Open {base}/console and use the one-time setup code {code},\n  \
-                 or run: connectit-broker create-technician --username NAME --display-name \"Full Name\" --password-stdin"
+                 or run: echo 'a long password' | {program} --data {data} create-technician \\\n      \
+                 --username NAME --display-name \"Full Name\" --password-stdin"
             );
         }
         let _ = out.flush();
