@@ -512,13 +512,7 @@ impl Browser {
                 Err(e) => Err(e.to_string()),
             };
             if let Err(direct) = direct {
-                let label = format!("label[for=\"{id}\"]");
-                let element = self.client.find(Locator::Css(&label)).await.map_err(|e| {
-                    format!("{selector} not clickable ({direct}) and no {label}: {e}")
-                })?;
-                element.click().await.map_err(|e| {
-                    format!("{selector} not clickable ({direct}), {label} neither: {e}")
-                })?;
+                self.click_label(selector, &id, &direct).await?;
             }
             Err(format!("{selector} clicked, not checked yet"))
         })
@@ -545,6 +539,21 @@ impl Browser {
             }
         })
         .await
+    }
+
+    /// Clicks the `<label for=id>` of `selector`, which could not be clicked itself
+    /// (`direct` says why): a styled radio or check box hides its input.
+    async fn click_label(&self, selector: &str, id: &str, direct: &str) -> Result<(), String> {
+        let label = format!("label[for=\"{id}\"]");
+        let element = self
+            .client
+            .find(Locator::Css(&label))
+            .await
+            .map_err(|e| format!("{selector} not clickable ({direct}) and no {label}: {e}"))?;
+        element
+            .click()
+            .await
+            .map_err(|e| format!("{selector} not clickable ({direct}), {label} neither: {e}"))
     }
 
     /// Types `text` into `selector` key by key (fantoccini key codes such as
@@ -705,13 +714,8 @@ impl Browser {
                         vec![json!(selector)],
                     )
                     .await?;
-                let label = format!("label[for=\"{}\"]", id.as_str().unwrap_or_default());
-                let element = self.client.find(Locator::Css(&label)).await.map_err(|e| {
-                    format!("{selector} not clickable ({direct}) and no {label}: {e}")
-                })?;
-                element.click().await.map_err(|e| {
-                    format!("{selector} not clickable ({direct}), {label} neither: {e}")
-                })?;
+                self.click_label(selector, id.as_str().unwrap_or_default(), &direct)
+                    .await?;
             }
             Err(format!("{selector} clicked, not in the wanted state yet"))
         })
