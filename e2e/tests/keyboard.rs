@@ -173,3 +173,129 @@ async fn the_customer_flow_by_keyboard_alone() {
 
     w.close().await;
 }
+
+/// Presses Tab (Shift+Tab when `back`) until the focused element matches `selector`.
+async fn tab_to_matching(b: &Browser, selector: &str, back: bool, limit: usize) {
+    let key = if back { SHIFT_TAB } else { TAB };
+    let probe = "const e = document.activeElement; \
+        return !!e && e.matches(arguments[0]);";
+    for _ in 0..limit {
+        if b.eval(probe, vec![Value::from(selector)]).await == Value::Bool(true) {
+            return;
+        }
+        b.press(key).await;
+    }
+    panic!("Tab never reached {selector}");
+}
+
+/// Whether the focused element matches `selector` and shows a focus ring.
+async fn assert_focus_visible_on(b: &Browser, selector: &str) {
+    let script = "const e = document.activeElement; if (!e) return 'nothing focused'; \
+        if (!e.matches(arguments[0])) return `focus on ${e.outerHTML.slice(0, 80)}`; \
+        const s = getComputedStyle(e); \
+        return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || 'no focus ring';";
+    match b.eval(script, vec![Value::from(selector)]).await {
+        Value::Bool(true) => {}
+        other => panic!("{selector}: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_by_keyboard_alone() {
+    let w = World::start(BrokerOptions::default()).await;
+    let tech = &w.tech;
+    let account = w.broker.technician();
+    let console = w.console();
+    let customer = w.customer();
+
+    // Sign in: type, Tab, type, Enter submits the form.
+    tech.goto(&w.broker.console_url()).await;
+    tech.wait_visible("#signin-form").await;
+    tab_to(tech, "signin-username").await;
+    tech.press(&account.username).await;
+    tab_to(tech, "signin-password").await;
+    tech.press(&format!("{}{ENTER}", account.password)).await;
+    tech.wait_text_contains("#signed-in-as", &account.display_name)
+        .await;
+
+    // A new session: Enter on the button; its PIN is shown and the copy buttons are
+    // reachable.
+    tab_to(tech, "create-session").await;
+    tech.press(ENTER).await;
+    tech.wait_visible("#new-pin").await;
+    let pin = tech
+        .attr("#new-pin", "data-pin")
+        .await
+        .expect("#new-pin has data-pin");
+    tab_to(tech, "copy-link").await;
+    tab_to(tech, "copy-email").await;
+
+    // The customer joins (by mouse: this test is about the console).
+    customer.join(&pin).await;
+    customer.accept_terms().await;
+    let id = console.session_ids().await[0].clone();
+    console.wait_row_phase(&id, "waiting").await;
+
+    // Open the row with the keyboard, then pick up.
+    let open = format!(".session-row[data-session-id=\"{id}\"] .open-session");
+    tab_to_matching(tech, &open, false, 60).await;
+    assert_focus_visible_on(tech, &open).await;
+    tech.press(ENTER).await;
+    tech.wait_visible("#session-view").await;
+    tab_to(tech, "pick-up").await;
+    tech.press(SPACE).await;
+    tech.wait_attr("#session-view", "data-phase", "active")
+        .await;
+    customer.wait_technician(&account.display_name).await;
+
+    // Chat: Enter sends, the focus stays in the field.
+    tab_to(tech, "chat-input").await;
+    tech.press(&format!("Hello, how can I help?{ENTER}")).await;
+    tech.wait_chat_message("technician", "Hello, how can I help?")
+        .await;
+    w.cust
+        .wait_chat_message("technician", "Hello, how can I help?")
+        .await;
+    assert_eq!(tech.focused_id().await, "chat-input");
+
+    // The request form: Space ticks a permission, the reason is typed, Enter on the
+    // submit button sends it; the customer grants and frames arrive.
+    tab_to(tech, "perm-view_screen").await;
+    tech.press(SPACE).await;
+    tab_to(tech, "request-reason").await;
+    tech.press("To see the error message").await;
+    tab_to(tech, "request-submit").await;
+    tech.press(ENTER).await;
+    tech.wait_visible("#pending-request").await;
+    customer.wait_prompt().await;
+    customer.grant_all().await;
+    console.wait_screen_frames(3).await;
+    tab_to(tech, "view-actual").await;
+    tech.press(ENTER).await;
+
+    // End: Escape closes the confirmation and gives the focus back; then Yes.
+    tab_to(tech, "end-session").await;
+    tech.press(ENTER).await;
+    tech.wait_visible("#end-confirm").await;
+    assert_eq!(tech.focused_id().await, "end-no", "the safe answer first");
+    tech.press(ESCAPE).await;
+    tech.wait_hidden("#end-confirm").await;
+    assert_eq!(tech.focused_id().await, "end-session", "focus back");
+    tech.press(ENTER).await;
+    tech.wait_visible("#end-confirm").await;
+    tech.press(TAB).await;
+    assert_focus_visible(tech, "end-yes").await;
+    tech.press(ENTER).await;
+    tech.wait_attr("#session-view", "data-phase", "ended").await;
+    w.cust.wait_visible("#session-ended").await;
+
+    // Back to the list, then sign out.
+    tab_to(tech, "back-to-list").await;
+    tech.press(ENTER).await;
+    tech.wait_visible("#session-list").await;
+    tab_to(tech, "sign-out").await;
+    tech.press(ENTER).await;
+    tech.wait_visible("#signin-form").await;
+
+    w.close().await;
+}
