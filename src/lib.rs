@@ -17,9 +17,9 @@
 //! - [`api`]: JSON over `fetch`, with typed errors;
 //! - [`browser`], [`clock`], [`time`]: small browser helpers, the broker's clock offset
 //!   and time formatting;
-//! - [`i18n`]: the message catalogs (English, French, the organisation's texts) and
-//!   the language choice;
-//! - [`text`]: the sentences not yet moved into the catalogs (console, errors, sharing).
+//! - [`i18n`]: every sentence the app shows, from the message catalogs (English, French,
+//!   the organisation's texts), with sizes and durations in the reader's language, and
+//!   the language choice.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -35,7 +35,6 @@ pub mod rtc;
 pub mod session;
 pub mod socket;
 pub mod sysinfo;
-pub mod text;
 pub mod time;
 pub mod widgets;
 

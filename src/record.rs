@@ -13,9 +13,9 @@ use connectit_protocol::SessionId;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::files::save::{save, ObjectUrl};
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 
 /// Who asks for the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,7 @@ pub struct RecordProps {
 
 #[component]
 pub fn RecordDownloads(props: &RecordProps) -> Html {
+    let i18n = use_i18n();
     let status = use_state(|| Status::Idle);
     // The last download's URL, revoked when replaced or on unmount.
     let kept: Rc<RefCell<Option<ObjectUrl>>> = use_mut_ref(|| None);
@@ -69,9 +70,11 @@ pub fn RecordDownloads(props: &RecordProps) -> Html {
     }
     let download = |format: RecordFormat| {
         let (status, kept, source) = (status.clone(), kept.clone(), props.source.clone());
+        let i18n = i18n.clone();
         Callback::from(move |_: MouseEvent| {
             status.set(Status::Busy);
             let (status, kept, source) = (status.clone(), kept.clone(), source.clone());
+            let i18n = i18n.clone();
             spawn_local(async move {
                 let answer = match &source {
                     RecordSource::Customer { token, .. } => {
@@ -81,13 +84,13 @@ pub fn RecordDownloads(props: &RecordProps) -> Html {
                         api::technician_record(session, format).await
                     }
                 };
-                let outcome = answer.map_err(explain).and_then(|download| {
-                    let url =
-                        ObjectUrl::new(&download.blob).map_err(|_| text::UNREACHABLE.to_owned())?;
+                let unreachable = |_| i18n.t(Msg::Unreachable);
+                let outcome = answer.map_err(|e| i18n.api_error(&e)).and_then(|download| {
+                    let url = ObjectUrl::new(&download.blob).map_err(unreachable)?;
                     let name = download
                         .file_name
                         .unwrap_or_else(|| default_name(source.session(), format));
-                    save(url.as_str(), &name).map_err(|_| text::UNREACHABLE.to_owned())?;
+                    save(url.as_str(), &name).map_err(unreachable)?;
                     *kept.borrow_mut() = Some(url);
                     Ok(())
                 });
@@ -101,32 +104,24 @@ pub fn RecordDownloads(props: &RecordProps) -> Html {
     let busy = *status == Status::Busy;
     html! {
         <section class="record" aria-labelledby="record-heading">
-            <h2 id="record-heading">{ text::RECORD_HEADING }</h2>
-            <p class="muted">{ text::RECORD_INTRO }</p>
+            <h2 id="record-heading">{ i18n.t(Msg::RecordHeading) }</h2>
+            <p class="muted">{ i18n.t(Msg::RecordIntro) }</p>
             <div class="actions">
                 <button id="download-record-html" type="button" class="secondary" disabled={busy}
-                    onclick={download(RecordFormat::Html)}>{ text::RECORD_HTML }</button>
+                    onclick={download(RecordFormat::Html)}>{ i18n.t(Msg::RecordHtml) }</button>
                 <button id="download-record-json" type="button" class="secondary" disabled={busy}
-                    onclick={download(RecordFormat::Json)}>{ text::RECORD_JSON }</button>
+                    onclick={download(RecordFormat::Json)}>{ i18n.t(Msg::RecordJson) }</button>
             </div>
             {
                 match &*status {
                     Status::Idle => html! {},
-                    Status::Busy => html! { <p class="muted" role="status">{ text::RECORD_DOWNLOADING }</p> },
-                    Status::Done => html! { <p class="muted" role="status">{ text::RECORD_READY }</p> },
+                    Status::Busy => html! { <p class="muted" role="status">{ i18n.t(Msg::RecordDownloading) }</p> },
+                    Status::Done => html! { <p class="muted" role="status">{ i18n.t(Msg::RecordReady) }</p> },
                     Status::Failed(why) => html! {
-                        <p id="record-error" class="field-error" role="alert">{ text::record_failed(why) }</p>
+                        <p id="record-error" class="field-error" role="alert">{ i18n.t(Msg::RecordFailed { why: why.clone() }) }</p>
                     },
                 }
             }
         </section>
-    }
-}
-
-fn explain(error: ApiError) -> String {
-    match error {
-        ApiError::Refused { code, .. } => text::error(code),
-        ApiError::Unreachable => text::UNREACHABLE.to_owned(),
-        ApiError::BadAnswer { .. } => text::BAD_ANSWER.to_owned(),
     }
 }

@@ -11,7 +11,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RtcPeerConnection;
 
-use crate::text;
+use crate::i18n::words::{dimensions, millis, time_zone};
+use crate::i18n::{I18n, Msg};
 
 /// Reads a property of a JavaScript object, if it is there.
 fn prop(target: &JsValue, name: &str) -> Option<JsValue> {
@@ -82,7 +83,7 @@ pub fn browser_from_user_agent(ua: &str) -> String {
 }
 
 /// The operating system from a user agent string.
-pub fn os_from_user_agent(ua: &str) -> String {
+pub fn os_from_user_agent(i18n: &I18n, ua: &str) -> String {
     let after = |marker: &str| -> Option<String> {
         let rest = &ua[ua.find(marker)? + marker.len()..];
         let v: String = rest
@@ -93,7 +94,7 @@ pub fn os_from_user_agent(ua: &str) -> String {
     };
     if let Some(v) = after("Windows NT ") {
         let name = match v.as_str() {
-            "10.0" => "Windows 10 or 11",
+            "10.0" => return i18n.t(Msg::WindowsTenOrEleven),
             "6.3" => "Windows 8.1",
             "6.2" => "Windows 8",
             "6.1" => "Windows 7",
@@ -116,7 +117,7 @@ pub fn os_from_user_agent(ua: &str) -> String {
     if ua.contains("Linux") {
         return "Linux".to_owned();
     }
-    text::INFO_UNKNOWN.to_owned()
+    i18n.t(Msg::InfoUnknown)
 }
 
 /// The brand a `navigator.userAgentData` names, without the made-up "Not A Brand"
@@ -141,10 +142,10 @@ fn brands(list: &JsValue) -> Vec<(String, String)> {
 
 /// Browser and operating system from `navigator.userAgentData` (with its high-entropy
 /// values where the browser gives them), else from the user agent string.
-async fn browser_and_os(navigator: &web_sys::Navigator) -> (String, String) {
+async fn browser_and_os(i18n: &I18n, navigator: &web_sys::Navigator) -> (String, String) {
     let ua = navigator.user_agent().unwrap_or_default();
     let Some(data) = prop(navigator, "userAgentData") else {
-        return (browser_from_user_agent(&ua), os_from_user_agent(&ua));
+        return (browser_from_user_agent(&ua), os_from_user_agent(i18n, &ua));
     };
     let mut browser = prop(&data, "brands")
         .map(|b| brands(&b))
@@ -186,7 +187,7 @@ async fn browser_and_os(navigator: &web_sys::Navigator) -> (String, String) {
         }
         (Some(os), Some(v)) if v != "0.0.0" => format!("{os} {v}"),
         (Some(os), _) => os,
-        (None, _) => os_from_user_agent(&ua),
+        (None, _) => os_from_user_agent(i18n, &ua),
     };
     (browser, os)
 }
@@ -213,16 +214,19 @@ pub async fn round_trip_ms(pc: &RtcPeerConnection) -> Option<f64> {
 }
 
 /// Everything the browser can tell, as the items to show and send. `connections` are
-/// the page's live peer connections (the first with a round-trip time gives it).
-pub async fn gather(connections: Vec<RtcPeerConnection>) -> Vec<InfoItem> {
+/// the page's live peer connections (the first with a round-trip time gives it). The
+/// labels are in the customer's language: the customer reads them before sending, and
+/// the technician receives exactly what was shown.
+pub async fn gather(i18n: &I18n, connections: Vec<RtcPeerConnection>) -> Vec<InfoItem> {
+    let label = |msg: Msg| i18n.t(msg);
     let mut items: Vec<Option<InfoItem>> = Vec::new();
     let Some(window) = web_sys::window() else {
         return Vec::new();
     };
     let navigator = window.navigator();
-    let (browser, os) = browser_and_os(&navigator).await;
-    items.push(item(text::INFO_BROWSER, &browser));
-    items.push(item(text::INFO_OS, &os));
+    let (browser, os) = browser_and_os(i18n, &navigator).await;
+    items.push(item(&label(Msg::InfoBrowser), &browser));
+    items.push(item(&label(Msg::InfoOs), &os));
     let languages: Vec<String> = navigator
         .languages()
         .iter()
@@ -233,15 +237,15 @@ pub async fn gather(connections: Vec<RtcPeerConnection>) -> Vec<InfoItem> {
     } else {
         languages.join(", ")
     };
-    items.push(item(text::INFO_LANGUAGES, &languages));
+    items.push(item(&label(Msg::InfoLanguages), &languages));
     let zone = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
         .resolved_options();
     let zone = prop_str(&zone, "timeZone").unwrap_or_default();
     let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
-    items.push(item(text::INFO_TIME_ZONE, &text::time_zone(&zone, offset)));
+    items.push(item(&label(Msg::InfoTimeZone), &time_zone(&zone, offset)));
     if let Ok(screen) = window.screen() {
         if let (Ok(w), Ok(h)) = (screen.width(), screen.height()) {
-            items.push(item(text::INFO_SCREEN, &text::dimensions(w, h)));
+            items.push(item(&label(Msg::InfoScreen), &dimensions(w, h)));
         }
     }
     let inner = (
@@ -250,28 +254,28 @@ pub async fn gather(connections: Vec<RtcPeerConnection>) -> Vec<InfoItem> {
     );
     if let (Some(w), Some(h)) = inner {
         items.push(item(
-            text::INFO_WINDOW,
-            &text::dimensions(w as i32, h as i32),
+            &label(Msg::InfoWindow),
+            &dimensions(w as i32, h as i32),
         ));
     }
     items.push(item(
-        text::INFO_PIXEL_RATIO,
+        &label(Msg::InfoPixelRatio),
         &format!("{}", window.device_pixel_ratio()),
     ));
     let cores = navigator.hardware_concurrency();
     if cores > 0.0 {
-        items.push(item(text::INFO_CORES, &format!("{cores}")));
+        items.push(item(&label(Msg::InfoCores), &format!("{cores}")));
     }
     if let Some(memory) = prop_f64(&navigator, "deviceMemory") {
-        items.push(item(text::INFO_MEMORY, &text::device_memory(memory)));
+        items.push(item(&label(Msg::InfoMemory), &i18n.device_memory(memory)));
     }
     items.push(item(
-        text::INFO_ONLINE,
-        if navigator.on_line() {
-            text::INFO_YES
+        &label(Msg::InfoOnline),
+        &label(if navigator.on_line() {
+            Msg::InfoYes
         } else {
-            text::INFO_NO
-        },
+            Msg::InfoNo
+        }),
     ));
     if let Some(connection) = prop(&navigator, "connection") {
         let kind = [
@@ -283,12 +287,12 @@ pub async fn gather(connections: Vec<RtcPeerConnection>) -> Vec<InfoItem> {
         .collect::<Vec<_>>()
         .join(", ");
         if !kind.is_empty() {
-            items.push(item(text::INFO_CONNECTION, &kind));
+            items.push(item(&label(Msg::InfoConnection), &kind));
         }
     }
     for pc in connections {
         if let Some(rtt) = round_trip_ms(&pc).await {
-            items.push(item(text::INFO_RTT, &text::millis(rtt)));
+            items.push(item(&label(Msg::InfoRtt), &millis(rtt)));
             break;
         }
     }
@@ -304,15 +308,21 @@ mod tests {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                       Chrome/156.0.0.0 Safari/537.36";
         assert_eq!(browser_from_user_agent(chrome), "Chrome 156.0.0.0");
-        assert_eq!(os_from_user_agent(chrome), "Linux");
+        assert_eq!(os_from_user_agent(&I18n::default(), chrome), "Linux");
         let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:153.0) Gecko/20100101 \
                        Firefox/153.0";
         assert_eq!(browser_from_user_agent(firefox), "Firefox 153.0");
-        assert_eq!(os_from_user_agent(firefox), "Windows 10 or 11");
+        assert_eq!(
+            os_from_user_agent(&I18n::default(), firefox),
+            "Windows 10 or 11"
+        );
         let safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 \
                       (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
         assert_eq!(browser_from_user_agent(safari), "Safari 17.4");
-        assert_eq!(os_from_user_agent(safari), "macOS 10.15.7");
+        assert_eq!(
+            os_from_user_agent(&I18n::default(), safari),
+            "macOS 10.15.7"
+        );
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]
@@ -352,20 +362,22 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test]
     async fn this_browser_tells_enough() {
-        let items = gather(Vec::new()).await;
+        let items = gather(&I18n::default(), Vec::new()).await;
         let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
         for label in [
-            text::INFO_BROWSER,
-            text::INFO_OS,
-            text::INFO_LANGUAGES,
-            text::INFO_TIME_ZONE,
-            text::INFO_SCREEN,
-            text::INFO_PIXEL_RATIO,
-            text::INFO_CORES,
-            text::INFO_ONLINE,
+            "Browser",
+            "Operating system",
+            "Languages",
+            "Time zone",
+            "Screen",
+            "Pixel ratio",
+            "Logical processors",
+            "Online",
         ] {
             assert!(labels.contains(&label), "{label} in {labels:?}");
         }
+        let french = gather(&I18n::new("fr", Default::default()), Vec::new()).await;
+        assert_eq!(french[0].label, "Navigateur");
         assert!(items.len() <= INFO_MAX_ITEMS);
     }
 }

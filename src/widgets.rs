@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use crate::i18n::{use_i18n, Msg};
 use crate::session::link::LinkStatus;
-use crate::{browser, clock, text};
+use crate::{browser, clock};
 
 /// Sets the window title while the component is shown.
 #[hook]
@@ -52,13 +52,14 @@ pub struct ConnectionStatusProps {
 /// `#connection-status`: shown while the socket is reconnecting.
 #[component]
 pub fn ConnectionStatus(props: &ConnectionStatusProps) -> Html {
+    let i18n = use_i18n();
     if props.status != LinkStatus::Reconnecting {
         return html! {};
     }
     html! {
         <p id="connection-status" class="connection-status" role="status">
             <span class="spinner" aria-hidden="true"></span>
-            { text::RECONNECTING }
+            { i18n.t(Msg::Reconnecting) }
         </p>
     }
 }

@@ -1,8 +1,10 @@
 //! Languages: the customer switches `#language` and the page re-renders from the French
 //! catalog, with the organisation's overrides; a language added only by configuration
 //! shows its configured text and English elsewhere; the choice survives a reload; a
-//! French browser starts in French. Run with `cargo test -p connectit-e2e -- --test-threads=2`
-//! after `cargo build -p connectit-broker` and `scripts/build-app`.
+//! French browser starts in French; the console and the log lines already shown switch
+//! too, each reader in their own language. Run with
+//! `cargo test -p connectit-e2e -- --test-threads=2` after `cargo build -p
+//! connectit-broker` and `scripts/build-app`.
 
 use connectit_e2e::{Broker, BrokerOptions, Browser, Customer, StartOptions, World};
 use serde_json::json;
@@ -95,4 +97,70 @@ async fn a_french_browser_starts_in_french() {
     browser.wait_attr("html", "lang", "fr").await;
     assert_eq!(browser.value("#language").await, "fr");
     browser.close().await;
+}
+
+/// The text of the first `#chat-log` entry of `kind`, once there is one that satisfies
+/// `wanted`.
+async fn wait_line(b: &Browser, kind: &str, wanted: &str) {
+    b.wait_chat(&format!("a {kind} line reading {wanted:?}"), |entries| {
+        let line = entries.iter().find(|e| e.kind == kind);
+        match line.and_then(|e| e.text.as_deref()) {
+            Some(text) if text == wanted => Ok(()),
+            other => Err(format!("{kind}: {other:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_and_the_log_lines_switch_to_french() {
+    let w = World::start(options()).await;
+    let (_console, _customer, _session) = w.active_session().await;
+    let (t, c) = (&w.tech, &w.cust);
+
+    // The console in English first, its log lines too.
+    wait_line(t, "technician_picked_up", "You picked up the session.").await;
+    wait_line(t, "customer_joined", "The customer joined with the PIN.").await;
+
+    // The technician switches: the console's own words and the lines already shown.
+    t.select_value("#language", "fr").await;
+    t.wait_attr("html", "lang", "fr").await;
+    t.wait_text_contains(".console-header .product", "Console du technicien")
+        .await;
+    t.wait_text_contains("#back-to-list", "Retour à la liste")
+        .await;
+    t.wait_text_contains("#end-session", "Terminer la session")
+        .await;
+    wait_line(
+        t,
+        "technician_picked_up",
+        "Vous avez pris la session en charge.",
+    )
+    .await;
+    wait_line(
+        t,
+        "customer_joined",
+        "Le client s’est connecté avec le code PIN.",
+    )
+    .await;
+
+    // Each reader has their own language: the customer still reads English…
+    wait_line(c, "technician_picked_up", "Tess Tester joined the session.").await;
+    // …until they switch too.
+    c.select_value("#language", "fr").await;
+    wait_line(
+        c,
+        "technician_picked_up",
+        "Tess Tester a rejoint la session.",
+    )
+    .await;
+    wait_line(c, "customer_joined", "Vous avez rejoint la session.").await;
+
+    // Back to English on the console: the same entries, English words again.
+    t.select_value("#language", "en").await;
+    wait_line(t, "technician_picked_up", "You picked up the session.").await;
+    t.wait_text_contains("#back-to-list", "Back to the list")
+        .await;
+
+    w.close().await;
 }

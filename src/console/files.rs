@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::customer::files::list_files;
 use crate::files::{TransferList, Transfers};
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 
 #[derive(Properties)]
 pub struct ConsoleFilesProps {
@@ -31,6 +31,7 @@ impl PartialEq for ConsoleFilesProps {
 
 #[component]
 pub fn ConsoleFiles(props: &ConsoleFilesProps) -> Html {
+    let i18n = use_i18n();
     let files = &props.transfers;
     let onchange = {
         let on_pick = files.on_pick.clone();
@@ -49,15 +50,15 @@ pub fn ConsoleFiles(props: &ConsoleFilesProps) -> Html {
     };
     html! {
         <section id="files" class="files" aria-labelledby="files-heading">
-            <h2 id="files-heading">{ text::FILES_HEADING }</h2>
+            <h2 id="files-heading">{ i18n.t(Msg::FilesHeading) }</h2>
             if props.can_send {
                 <div class="file-pick">
-                    <label for="file-picker">{ text::PICK_FILES_CONSOLE }</label>
+                    <label for="file-picker">{ i18n.t(Msg::PickFilesConsole) }</label>
                     <input id="file-picker" type="file" multiple=true {onchange} />
                 </div>
             }
-            if let Some(error) = files.error.clone() {
-                <p id="file-error" class="field-error" role="alert">{ error }</p>
+            if let Some(error) = &files.error {
+                <p id="file-error" class="field-error" role="alert">{ error.describe(&i18n) }</p>
             }
             <TransferList transfers={files.transfers.clone()} viewer={Role::Technician}
                 on_accept={files.on_accept.clone()} on_refuse={files.on_refuse.clone()}

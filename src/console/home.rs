@@ -12,10 +12,9 @@ use super::list::SessionList;
 use super::new_session::NewSessionPanel;
 use super::session_view::TechnicianSession;
 use super::sessions::use_console_sessions;
-use super::signin::failure;
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::i18n::{use_i18n, Msg};
 use crate::session::link::LinkStatus;
-use crate::text;
 
 /// What the main area shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +31,11 @@ pub struct HomeProps {
 
 #[component]
 pub fn Home(props: &HomeProps) -> Html {
+    let i18n = use_i18n();
     let view = use_state(|| View::List);
     let created = use_state(|| None::<Rc<CreatedSession>>);
     let creating = use_state(|| false);
-    let problem = use_state(|| None::<String>);
+    let problem = use_state(|| None::<ApiError>);
     let sessions = use_console_sessions();
 
     let create = {
@@ -63,7 +63,7 @@ pub fn Home(props: &HomeProps) -> Html {
                         created.set(Some(Rc::new(session)));
                         view.set(View::List);
                     }
-                    Err(e) => problem.set(Some(failure(e))),
+                    Err(e) => problem.set(Some(e)),
                 }
                 creating.set(false);
             });
@@ -76,7 +76,7 @@ pub fn Home(props: &HomeProps) -> Html {
             spawn_local(async move {
                 match api::sign_out().await {
                     Ok(()) => on_signed_out.emit(()),
-                    Err(e) => problem.set(Some(failure(e))),
+                    Err(e) => problem.set(Some(e)),
                 }
             });
         })
@@ -115,15 +115,15 @@ pub fn Home(props: &HomeProps) -> Html {
                 }
                 <section class="card sessions" aria-labelledby="sessions-heading">
                     <div class="card-head">
-                        <h2 id="sessions-heading">{ text::SESSIONS_HEADING }</h2>
+                        <h2 id="sessions-heading">{ i18n.t(Msg::SessionsHeading) }</h2>
                         if sessions.status == LinkStatus::Reconnecting {
-                            <p class="connection-status" role="status">{ text::RECONNECTING }</p>
+                            <p class="connection-status" role="status">{ i18n.t(Msg::Reconnecting) }</p>
                         }
                     </div>
                     if sessions.loaded {
                         <SessionList sessions={sessions.items.clone()} on_open={open} />
                     } else {
-                        <p class="loading" role="status">{ text::LOADING }</p>
+                        <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p>
                     }
                 </section>
             </>
@@ -134,16 +134,16 @@ pub fn Home(props: &HomeProps) -> Html {
         <>
             <div class="toolbar">
                 <p class="who">
-                    { text::SIGNED_IN_AS }{ " " }
+                    { i18n.t(Msg::SignedInAs) }{ " " }
                     <strong id="signed-in-as">{ props.technician.display_name.clone() }</strong>
                 </p>
                 <button id="create-session" type="button" class="primary" disabled={*creating} onclick={create}>
-                    { if *creating { text::CREATING_SESSION } else { text::CREATE_SESSION } }
+                    { i18n.t(if *creating { Msg::CreatingSession } else { Msg::CreateSession }) }
                 </button>
-                <button id="sign-out" type="button" class="secondary" onclick={sign_out}>{ text::SIGN_OUT }</button>
+                <button id="sign-out" type="button" class="secondary" onclick={sign_out}>{ i18n.t(Msg::SignOut) }</button>
             </div>
-            if let Some(message) = (*problem).clone() {
-                <p class="notice" role="alert">{ message }</p>
+            if let Some(error) = *problem {
+                <p class="notice" role="alert">{ i18n.api_error(&error) }</p>
             }
             { main }
         </>

@@ -5,8 +5,9 @@ use connectit_protocol::api::SessionSummary;
 use connectit_protocol::{Phase, SessionId};
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::use_now;
-use crate::{clock, text, time};
+use crate::{clock, time};
 
 /// The `data-phase` value (the protocol's own name for it).
 pub fn phase_attr(phase: Phase) -> &'static str {
@@ -27,11 +28,12 @@ pub struct SessionListProps {
 
 #[component]
 pub fn SessionList(props: &SessionListProps) -> Html {
+    let i18n = use_i18n();
     // Re-render every second for the PIN countdowns.
     let _tick = use_now(1000);
     if props.sessions.is_empty() {
         return html! {
-            <ul id="session-list" class="session-list"><li class="empty">{ text::NO_SESSIONS }</li></ul>
+            <ul id="session-list" class="session-list"><li class="empty">{ i18n.t(Msg::NoSessions) }</li></ul>
         };
     }
     let rows = props.sessions.iter().map(|s| {
@@ -44,24 +46,24 @@ pub fn SessionList(props: &SessionListProps) -> Html {
                 data-phase={phase_attr(s.phase)}>
                 <div class="session-row-main">
                     <span class={classes!("badge", format!("phase-{}", phase_attr(s.phase)))}>
-                        { text::phase(s.phase) }
+                        { i18n.phase(s.phase) }
                     </span>
-                    <span class="session-created">{ text::session_row_label(&created) }</span>
+                    <span class="session-created">{ i18n.t(Msg::SessionRowLabel { created: created.clone() }) }</span>
                 </div>
                 <div class="session-row-meta">
-                    <span>{ text::messages(s.messages) }</span>
+                    <span>{ i18n.messages(s.messages) }</span>
                     if s.phase != Phase::Ended && s.phase != Phase::Created {
                         <span class={classes!("presence", s.customer_online.then_some("online"))}>
-                            { if s.customer_online { text::CUSTOMER_ONLINE } else { text::CUSTOMER_OFFLINE } }
+                            { i18n.t(if s.customer_online { Msg::CustomerOnline } else { Msg::CustomerOffline }) }
                         </span>
                     }
                     if let Some(left) = pin_left {
-                        <span>{ if left > 0 { text::pin_valid_for(&time::clock_duration(left)) } else { text::PIN_EXPIRED.to_owned() } }</span>
+                        <span>{ i18n.t(if left > 0 { Msg::PinValidFor { left: time::clock_duration(left) } } else { Msg::PinExpired }) }</span>
                     }
                 </div>
                 <button type="button" class="open-session secondary" onclick={open}
-                    aria-label={format!("{}: {}", text::OPEN_SESSION, text::session_row_label(&created))}>
-                    { text::OPEN_SESSION }
+                    aria-label={i18n.t(Msg::OpenSessionLabel { created })}>
+                    { i18n.t(Msg::OpenSession) }
                 </button>
             </li>
         }

@@ -27,9 +27,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::clock;
 use crate::i18n::{use_i18n, LanguageSelect, Msg};
 use crate::widgets::use_title;
-use crate::{clock, text};
 
 /// Who is at the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub fn ConsolePage() -> Html {
             });
         });
     }
-    use_title(text::title(text::CONSOLE_TITLE, &organisation));
+    use_title(i18n.title(Msg::ConsoleTitle, &organisation));
 
     let signed_in = {
         let auth = auth.clone();
@@ -100,7 +100,7 @@ pub fn ConsolePage() -> Html {
             let retry = Callback::from(move |_: MouseEvent| attempt.set(*attempt + 1));
             html! {
                 <section class="card" role="alert">
-                    <p data-error="unreachable">{ text::UNREACHABLE }</p>
+                    <p data-error="unreachable">{ i18n.t(Msg::Unreachable) }</p>
                     <button type="button" class="primary" onclick={retry}>{ i18n.t(Msg::TryAgain) }</button>
                 </section>
             }
@@ -115,7 +115,7 @@ pub fn ConsolePage() -> Html {
         <>
             <header class="page-header console-header">
                 <p id="org-name" class="org-name">{ (*organisation).clone() }</p>
-                <p class="product">{ text::CONSOLE_TITLE }</p>
+                <p class="product">{ i18n.t(Msg::ConsoleTitle) }</p>
                 <LanguageSelect />
             </header>
             <main class="page page-wide">{ body }</main>

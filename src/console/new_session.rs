@@ -9,8 +9,9 @@ use connectit_protocol::Phase;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::use_now;
-use crate::{browser, clock, text, time};
+use crate::{browser, clock, time};
 
 /// The e-mail's text: subject line, blank line, body.
 pub fn email_text(created: &CreatedSession) -> String {
@@ -30,17 +31,21 @@ pub struct NewSessionProps {
 
 #[component]
 pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
+    let i18n = use_i18n();
     let _tick = use_now(1000);
-    let status = use_state(|| None::<&'static str>);
+    let status = use_state(|| None::<Msg>);
     let created = &props.created;
     let left = clock::secs_until(created.expires_at);
     // Once the customer joined (or the session ended) the PIN is spent, whatever the clock says.
     let validity = match props.phase {
-        None | Some(Phase::Created) if left > 0 => text::pin_valid_for(&time::clock_duration(left)),
-        None | Some(Phase::Created) => text::PIN_EXPIRED.to_owned(),
-        Some(Phase::Ended) => text::PIN_SESSION_ENDED.to_owned(),
-        Some(_) => text::PIN_USED.to_owned(),
+        None | Some(Phase::Created) if left > 0 => Msg::PinValidFor {
+            left: time::clock_duration(left),
+        },
+        None | Some(Phase::Created) => Msg::PinExpired,
+        Some(Phase::Ended) => Msg::PinSessionEnded,
+        Some(_) => Msg::PinUsed,
     };
+    let validity = i18n.t(validity);
     let usable = matches!(props.phase, None | Some(Phase::Created)) && left > 0;
     let email = email_text(created);
 
@@ -50,14 +55,14 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
             let (status, value) = (status.clone(), value.clone());
             spawn_local(async move {
                 match browser::copy_text(&value).await {
-                    Ok(()) => status.set(Some(text::COPIED)),
+                    Ok(()) => status.set(Some(Msg::Copied)),
                     Err(_) => {
                         if let Some(element) =
                             browser::document().and_then(|d| d.get_element_by_id(element_id))
                         {
                             browser::select_contents(&element);
                         }
-                        status.set(Some(text::COPY_FAILED));
+                        status.set(Some(Msg::CopyFailed));
                     }
                 }
             });
@@ -69,34 +74,34 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
     html! {
         <section id="new-session" class="card new-session" aria-labelledby="new-session-heading">
             <div class="card-head">
-                <h2 id="new-session-heading">{ text::NEW_SESSION_HEADING }</h2>
-                <button type="button" class="link-button" onclick={close}>{ text::CLOSE }</button>
+                <h2 id="new-session-heading">{ i18n.t(Msg::NewSessionHeading) }</h2>
+                <button type="button" class="link-button" onclick={close}>{ i18n.t(Msg::Close) }</button>
             </div>
-            <p class="intro">{ text::NEW_SESSION_INTRO }</p>
-            <p class="label">{ text::NEW_PIN_LABEL }</p>
+            <p class="intro">{ i18n.t(Msg::NewSessionIntro) }</p>
+            <p class="label">{ i18n.t(Msg::NewPinLabel) }</p>
             <p id="new-pin" class="big-pin" data-pin={created.pin.clone()}>
                 <span class="pin-group">{ first }</span><span class="pin-group">{ second }</span>
             </p>
             <p id="new-pin-remaining" class={classes!("remaining", (!usable).then_some("expired"))}>
                 { validity }
             </p>
-            <p class="label">{ text::LINK_LABEL }</p>
+            <p class="label">{ i18n.t(Msg::LinkLabel) }</p>
             <div class="copy-row">
                 <a id="new-link" href={created.link.clone()} target="_blank" rel="noopener noreferrer">
                     { created.link.clone() }
                 </a>
                 <button id="copy-link" type="button" class="secondary" onclick={copy(created.link.clone(), "new-link")}>
-                    { text::COPY_LINK }
+                    { i18n.t(Msg::CopyLink) }
                 </button>
             </div>
-            <label for="new-email" class="label">{ text::EMAIL_LABEL }</label>
+            <label for="new-email" class="label">{ i18n.t(Msg::EmailLabel) }</label>
             <textarea id="new-email" readonly=true rows="8" value={email.clone()} />
             <div class="actions">
                 <button id="copy-email" type="button" class="secondary" onclick={copy(email, "new-email")}>
-                    { text::COPY_EMAIL }
+                    { i18n.t(Msg::CopyEmail) }
                 </button>
             </div>
-            <p class="copy-status" role="status">{ status.unwrap_or_default() }</p>
+            <p class="copy-status" role="status">{ (*status).clone().map(|msg| i18n.t(msg)).unwrap_or_default() }</p>
         </section>
     }
 }

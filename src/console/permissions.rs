@@ -6,9 +6,10 @@ use connectit_protocol::{Action, Phase, SessionState};
 use yew::prelude::*;
 
 use super::request::RequestForm;
+use crate::i18n::words::capitalised;
+use crate::i18n::{use_i18n, Msg};
 use crate::session::countdown::Countdown;
 use crate::session::entry::permission_attr;
-use crate::text;
 
 #[derive(Properties, PartialEq)]
 pub struct PermissionsProps {
@@ -21,19 +22,20 @@ pub struct PermissionsProps {
 
 #[component]
 pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
+    let i18n = use_i18n();
     let state = &props.state;
     let active = state.phase == Phase::Active;
     let enabled = active && state.pending.is_none() && !props.busy;
     let granted = state.granted.iter().map(|p| {
         html! {
             <li key={permission_attr(*p)} data-permission={permission_attr(*p)}>
-                { text::capitalised(text::permission_for_technician(*p)) }
+                { capitalised(&i18n.permission_for_technician(*p)) }
             </li>
         }
     });
     html! {
         <section class="permissions" aria-labelledby="permissions-heading">
-            <h2 id="permissions-heading" class="visually-hidden">{ text::REQUEST_HEADING }</h2>
+            <h2 id="permissions-heading" class="visually-hidden">{ i18n.t(Msg::RequestHeading) }</h2>
             if active {
                 <RequestForm {enabled} on_request={props.on_request.clone()} />
             }
@@ -41,21 +43,21 @@ pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
                 <div id="pending-request" class="pending-request" role="status"
                     data-request={pending.request.to_string()}>
                     <p>
-                        <strong>{ text::PENDING_HEADING }</strong>{ ": " }
-                        { text::and_list(&pending.permissions.iter()
-                            .map(|p| text::permission_for_technician(*p)).collect::<Vec<_>>()) }
+                        <strong>{ i18n.t(Msg::PendingHeading) }</strong>{ i18n.t(Msg::Colon) }
+                        { i18n.and_list(&pending.permissions.iter()
+                            .map(|p| i18n.permission_for_technician(*p)).collect::<Vec<_>>()) }
                     </p>
                     <p class="remaining">
                         <Countdown id="pending-remaining" deadline={pending.deadline} />
-                        { " " }{ text::PENDING_REMAINING_AFTER }
+                        { " " }{ i18n.t(Msg::PendingRemainingAfter) }
                     </p>
                 </div>
             }
             <div class="customer-granted">
-                <h3>{ text::CUSTOMER_GRANTED_HEADING }</h3>
+                <h3>{ i18n.t(Msg::CustomerGrantedHeading) }</h3>
                 <ul id="customer-granted" class="grant-list">{ for granted }</ul>
                 if state.granted.is_empty() {
-                    <p class="muted">{ text::CUSTOMER_GRANTED_NOTHING }</p>
+                    <p class="muted">{ i18n.t(Msg::CustomerGrantedNothing) }</p>
                 }
             </div>
         </section>

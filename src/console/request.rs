@@ -7,8 +7,9 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::words::capitalised;
+use crate::i18n::{use_i18n, Msg};
 use crate::session::entry::permission_attr;
-use crate::text;
 
 #[derive(Properties, PartialEq)]
 pub struct RequestFormProps {
@@ -19,6 +20,7 @@ pub struct RequestFormProps {
 
 #[component]
 pub fn RequestForm(props: &RequestFormProps) -> Html {
+    let i18n = use_i18n();
     let chosen = use_state(Vec::<Permission>::new);
     let reason = use_state(String::new);
     let problem = use_state(|| false);
@@ -76,24 +78,24 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
         html! {
             <li key={id.clone()}>
                 <input type="checkbox" id={id.clone()} checked={chosen.contains(p)} onchange={toggle(*p)} />
-                <label for={id}>{ text::capitalised(text::permission_for_technician(*p)) }</label>
+                <label for={id}>{ capitalised(&i18n.permission_for_technician(*p)) }</label>
             </li>
         }
     });
     html! {
         <form id="request-form" class="request-form" {onsubmit} novalidate=true>
             <fieldset>
-                <legend>{ text::REQUEST_HEADING }</legend>
+                <legend>{ i18n.t(Msg::RequestHeading) }</legend>
                 <ul class="checks">{ for boxes }</ul>
             </fieldset>
-            <label for="request-reason">{ text::REQUEST_REASON }</label>
+            <label for="request-reason">{ i18n.t(Msg::RequestReason) }</label>
             <input id="request-reason" type="text" value={(*reason).clone()} {oninput}
                 maxlength={limits::REASON_MAX_CHARS.to_string()} />
             if *problem {
-                <p id="request-error" class="field-error" role="alert">{ text::REQUEST_NOTHING_CHOSEN }</p>
+                <p id="request-error" class="field-error" role="alert">{ i18n.t(Msg::ErrorInvalidPermissions) }</p>
             }
             <button id="request-submit" type="submit" class="primary" disabled={!props.enabled}>
-                { text::REQUEST_SUBMIT }
+                { i18n.t(Msg::RequestSubmit) }
             </button>
         </form>
     }

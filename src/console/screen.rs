@@ -8,8 +8,9 @@ use gloo_timers::callback::Interval;
 use web_sys::{Element, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
+use crate::clock;
+use crate::i18n::{use_i18n, Msg};
 use crate::session::video::Video;
-use crate::{clock, text};
 
 /// How often the resolution and frame rate are measured, in milliseconds.
 pub const STATS_EVERY_MS: u32 = 1_000;
@@ -56,13 +57,14 @@ fn state_attr(state: MediaState) -> &'static str {
 
 #[component]
 pub fn MediaView(props: &MediaViewProps) -> Html {
+    let i18n = use_i18n();
     let fit = use_state(|| Fit::Fit);
     let stats = use_state(|| None::<Stats>);
     let video = use_node_ref();
     let frame = use_node_ref();
     let (prefix, heading) = match props.media {
-        Media::Screen => ("screen", text::SCREEN_HEADING),
-        Media::Camera => ("camera", text::CAMERA_HEADING),
+        Media::Screen => ("screen", i18n.t(Msg::ScreenHeading)),
+        Media::Camera => ("camera", i18n.t(Msg::CameraHeading)),
     };
     let (fit_id, actual_id, full_id) = match props.media {
         Media::Screen => ("view-fit", "view-actual", "view-fullscreen"),
@@ -109,13 +111,14 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
         })
     };
     let status = match props.state {
-        MediaState::Off => Some(text::MEDIA_OFF),
-        MediaState::Paused => Some(text::MEDIA_PAUSED),
-        MediaState::Live if props.stream.is_none() => Some(text::MEDIA_WAITING),
+        MediaState::Off => Some(Msg::MediaOff),
+        MediaState::Paused => Some(Msg::MediaPaused),
+        MediaState::Live if props.stream.is_none() => Some(Msg::Connecting),
         MediaState::Live => None,
-    };
+    }
+    .map(|msg| i18n.t(msg));
     let stats_text = stats
-        .map(|s| text::stream_stats(s.width, s.height, s.fps))
+        .map(|s| i18n.stream_stats(s.width, s.height, s.fps))
         .unwrap_or_default();
     let fit_class = match *fit {
         Fit::Fit => "fit",
@@ -125,7 +128,7 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
         <section id={format!("{prefix}-view")} class={classes!("media-view", props.state.eq(&MediaState::Off).then_some("off"))}
             data-state={state_attr(props.state)} aria-labelledby={format!("{prefix}-heading")}>
             <div class="card-head">
-                <h2 id={format!("{prefix}-heading")}>{ heading }</h2>
+                <h2 id={format!("{prefix}-heading")}>{ heading.clone() }</h2>
                 <p id={format!("{prefix}-stats")} class="stats" aria-live="off">{ stats_text }</p>
             </div>
             if let Some(status) = status {
@@ -139,14 +142,14 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
             <div class="actions view-actions">
                 <button id={fit_id} type="button" class="secondary" disabled={!playing}
                     aria-pressed={(*fit == Fit::Fit).to_string()} onclick={set_fit(Fit::Fit)}>
-                    { text::VIEW_FIT }
+                    { i18n.t(Msg::ViewFit) }
                 </button>
                 <button id={actual_id} type="button" class="secondary" disabled={!playing}
                     aria-pressed={(*fit == Fit::Actual).to_string()} onclick={set_fit(Fit::Actual)}>
-                    { text::VIEW_ACTUAL }
+                    { i18n.t(Msg::ViewActual) }
                 </button>
                 <button id={full_id} type="button" class="secondary" disabled={!playing} onclick={fullscreen}>
-                    { text::VIEW_FULLSCREEN }
+                    { i18n.t(Msg::ViewFullscreen) }
                 </button>
             </div>
         </section>

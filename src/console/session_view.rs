@@ -18,11 +18,11 @@ use super::screen::MediaView;
 use super::system_info::SystemInfoPanel;
 use crate::api;
 use crate::files::use_transfers;
+use crate::i18n::{use_i18n, Msg};
 use crate::record::{RecordDownloads, RecordSource};
 use crate::session::live::LiveAction;
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ChatInput, ChatLog, ConfirmEnd, Pending};
-use crate::text;
 use crate::widgets::{use_title, ConnectionStatus};
 
 #[derive(Properties, PartialEq)]
@@ -33,7 +33,8 @@ pub struct TechnicianSessionProps {
 
 #[component]
 pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
-    use_title(text::title(text::SESSION_VIEW_TITLE, text::CONSOLE_TITLE));
+    let i18n = use_i18n();
+    use_title(i18n.title(Msg::SessionViewTitle, &i18n.t(Msg::ConsoleTitle)));
     let handle = use_session(Join::Technician {
         session: props.id.clone(),
     });
@@ -78,12 +79,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     };
 
     let status_line = match state.phase {
-        Phase::Created => Some(text::SESSION_CREATED_WAIT),
-        Phase::Connecting => Some(text::SESSION_CONNECTING_WAIT),
-        Phase::Waiting => Some(text::SESSION_WAITING),
-        Phase::Active if state.customer_away => Some(text::CUSTOMER_AWAY),
+        Phase::Created => Some(i18n.t(Msg::SessionCreatedWait)),
+        Phase::Connecting => Some(i18n.t(Msg::SessionConnectingWait)),
+        Phase::Waiting => Some(i18n.t(Msg::SessionWaiting)),
+        Phase::Active if state.customer_away => Some(i18n.t(Msg::CustomerAway)),
         Phase::Active => None,
-        Phase::Ended => state.end_reason.map(text::end_reason_technician),
+        Phase::Ended => state.end_reason.map(|r| i18n.end_reason_technician(r)),
     };
 
     html! {
@@ -91,25 +92,25 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             aria-labelledby="session-heading">
             <div class="session-bar">
                 <button id="back-to-list" type="button" class="link-button" onclick={back}>
-                    { "← " }{ text::BACK_TO_LIST }
+                    { "← " }{ i18n.t(Msg::BackToList) }
                 </button>
                 <ConnectionStatus status={live.status} />
                 if state.phase != Phase::Ended && live.fatal.is_none() {
                     <ConfirmEnd trigger_id="end-session" trigger_class={classes!("danger")}
-                        detail={text::END_CONFIRM_DETAIL_TECHNICIAN} busy={live.is_pending(Pending::End)}
+                        detail={i18n.t(Msg::EndConfirmDetailTechnician)} busy={live.is_pending(Pending::End)}
                         on_confirm={send(Action::End)}>
-                        { text::END_SESSION }
+                        { i18n.t(Msg::EndSession) }
                     </ConfirmEnd>
                 }
             </div>
             <h1 id="session-heading">
-                { text::SESSION_VIEW_TITLE }{ " · " }
+                { i18n.t(Msg::SessionViewTitle) }{ " · " }
                 <span class={classes!("badge", format!("phase-{}", phase_attr(state.phase)))}>
-                    { text::phase(state.phase) }
+                    { i18n.phase(state.phase) }
                 </span>
             </h1>
             if let Some(error) = live.fatal {
-                <p class="notice" role="alert">{ text::error(error) }</p>
+                <p class="notice" role="alert">{ i18n.error(error) }</p>
             }
             if let Some(line) = status_line {
                 <p class="status-line" role="status">{ line }</p>
@@ -117,7 +118,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             if state.phase == Phase::Waiting {
                 <button id="pick-up" type="button" class="primary" disabled={live.is_pending(Pending::PickUp)}
                     onclick={send(Action::PickUp).reform(|_: MouseEvent| ())}>
-                    { text::PICK_UP }
+                    { i18n.t(Msg::PickUp) }
                 </button>
             }
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />

@@ -8,9 +8,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::form::Field;
-use super::signin::failure;
+use super::signin::FormProblem;
 use crate::api::{self, ApiError};
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::ErrorText;
 
 /// Which field an error is about.
@@ -29,13 +29,14 @@ pub struct SetupProps {
 
 #[component]
 pub fn SetupForm(props: &SetupProps) -> Html {
+    let i18n = use_i18n();
     let code = use_state(String::new);
     let username = use_state(String::new);
     let display_name = use_state(String::new);
     let password = use_state(String::new);
     let busy = use_state(|| false);
     // The message, and the field it is about (None: the whole form).
-    let error = use_state(|| None::<(String, Option<FieldName>)>);
+    let error = use_state(|| None::<(FormProblem, Option<FieldName>)>);
 
     let onsubmit = {
         let (code, username, display_name, password, busy, error) = (
@@ -63,7 +64,7 @@ pub fn SetupForm(props: &SetupProps) -> Html {
                 || request.display_name.is_empty()
                 || request.password.is_empty()
             {
-                error.set(Some((text::FILL_ALL_FIELDS.to_owned(), None)));
+                error.set(Some((FormProblem::FillAllFields, None)));
                 return;
             }
             busy.set(true);
@@ -73,7 +74,7 @@ pub fn SetupForm(props: &SetupProps) -> Html {
                     Ok(technician) => on_done.emit(technician),
                     Err(e) => {
                         busy.set(false);
-                        error.set(Some((failure(e), field_of(&e))));
+                        error.set(Some((FormProblem::Api(e), field_of(&e))));
                     }
                 }
             });
@@ -92,22 +93,22 @@ pub fn SetupForm(props: &SetupProps) -> Html {
     };
     html! {
         <form id="setup-form" class="card narrow" {onsubmit} novalidate=true aria-labelledby="setup-heading">
-            <h1 id="setup-heading">{ text::SETUP_HEADING }</h1>
-            <p class="intro">{ text::SETUP_INTRO }</p>
-            <Field id="setup-code" label={text::SETUP_CODE} value={AttrValue::from((*code).clone())}
+            <h1 id="setup-heading">{ i18n.t(Msg::SetupHeading) }</h1>
+            <p class="intro">{ i18n.t(Msg::SetupIntro) }</p>
+            <Field id="setup-code" label={i18n.t(Msg::SetupCode)} value={AttrValue::from((*code).clone())}
                 autocomplete={AttrValue::from("off")} error_id={about(FieldName::SetupCode)}
                 on_change={setter(&code)} />
-            <Field id="setup-username" label={text::USERNAME} value={AttrValue::from((*username).clone())}
+            <Field id="setup-username" label={i18n.t(Msg::Username)} value={AttrValue::from((*username).clone())}
                 autocomplete={AttrValue::from("username")} error_id={about(FieldName::Username)}
                 on_change={setter(&username)} />
-            <Field id="setup-display-name" label={text::DISPLAY_NAME}
+            <Field id="setup-display-name" label={i18n.t(Msg::DisplayName)}
                 value={AttrValue::from((*display_name).clone())} autocomplete={AttrValue::from("name")}
                 error_id={about(FieldName::DisplayName)} on_change={setter(&display_name)} />
-            <Field id="setup-password" label={text::PASSWORD} kind="password"
+            <Field id="setup-password" label={i18n.t(Msg::Password)} kind="password"
                 value={AttrValue::from((*password).clone())} autocomplete={AttrValue::from("new-password")}
                 error_id={about(FieldName::Password)} on_change={setter(&password)} />
-            <ErrorText id="setup-error" message={error.as_ref().map(|(m, _)| m.clone())} />
-            <button id="setup-submit" type="submit" class="primary" disabled={*busy}>{ text::SETUP_SUBMIT }</button>
+            <ErrorText id="setup-error" message={error.as_ref().map(|(p, _)| p.describe(&i18n))} />
+            <button id="setup-submit" type="submit" class="primary" disabled={*busy}>{ i18n.t(Msg::SetupSubmit) }</button>
         </form>
     }
 }

@@ -6,15 +6,25 @@ use yew::prelude::*;
 
 use super::form::Field;
 use crate::api::{self, ApiError};
-use crate::text;
+use crate::i18n::{use_i18n, I18n, Msg};
 use crate::widgets::ErrorText;
 
-/// An API failure in words.
-pub fn failure(error: ApiError) -> String {
-    match error {
-        ApiError::Refused { code, .. } => text::error(code),
-        ApiError::Unreachable => text::UNREACHABLE.to_owned(),
-        ApiError::BadAnswer { .. } => text::BAD_ANSWER.to_owned(),
+/// What went wrong with a console form: kept as facts, put in words when shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProblem {
+    /// A field was left empty.
+    FillAllFields,
+    /// The broker did not accept it.
+    Api(ApiError),
+}
+
+impl FormProblem {
+    /// The problem in the reader's words.
+    pub fn describe(self, i18n: &I18n) -> String {
+        match self {
+            FormProblem::FillAllFields => i18n.t(Msg::FillAllFields),
+            FormProblem::Api(error) => i18n.api_error(&error),
+        }
     }
 }
 
@@ -25,10 +35,11 @@ pub struct SignInProps {
 
 #[component]
 pub fn SignInForm(props: &SignInProps) -> Html {
+    let i18n = use_i18n();
     let username = use_state(String::new);
     let password = use_state(String::new);
     let busy = use_state(|| false);
-    let error = use_state(|| None::<String>);
+    let error = use_state(|| None::<FormProblem>);
 
     let onsubmit = {
         let (username, password, busy, error) = (
@@ -44,7 +55,7 @@ pub fn SignInForm(props: &SignInProps) -> Html {
                 return;
             }
             if username.trim().is_empty() || password.is_empty() {
-                error.set(Some(text::FILL_ALL_FIELDS.to_owned()));
+                error.set(Some(FormProblem::FillAllFields));
                 return;
             }
             let request = SignInRequest {
@@ -58,7 +69,7 @@ pub fn SignInForm(props: &SignInProps) -> Html {
                     Ok(technician) => on_done.emit(technician),
                     Err(e) => {
                         busy.set(false);
-                        error.set(Some(failure(e)));
+                        error.set(Some(FormProblem::Api(e)));
                     }
                 }
             });
@@ -67,17 +78,17 @@ pub fn SignInForm(props: &SignInProps) -> Html {
     let error_id = error.is_some().then_some(AttrValue::from("signin-error"));
     html! {
         <form id="signin-form" class="card narrow" {onsubmit} novalidate=true aria-labelledby="signin-heading">
-            <h1 id="signin-heading">{ text::SIGNIN_HEADING }</h1>
-            <Field id="signin-username" label={text::USERNAME} value={AttrValue::from((*username).clone())}
+            <h1 id="signin-heading">{ i18n.t(Msg::SigninHeading) }</h1>
+            <Field id="signin-username" label={i18n.t(Msg::Username)} value={AttrValue::from((*username).clone())}
                 autocomplete={AttrValue::from("username")} error_id={error_id.clone()}
                 on_change={Callback::from({ let s = username.clone(); move |v| s.set(v) })} />
-            <Field id="signin-password" label={text::PASSWORD} kind="password"
+            <Field id="signin-password" label={i18n.t(Msg::Password)} kind="password"
                 value={AttrValue::from((*password).clone())}
                 autocomplete={AttrValue::from("current-password")} error_id={error_id}
                 on_change={Callback::from({ let s = password.clone(); move |v| s.set(v) })} />
-            <ErrorText id="signin-error" message={(*error).clone()} />
+            <ErrorText id="signin-error" message={error.map(|p| p.describe(&i18n))} />
             <button id="signin-submit" type="submit" class="primary" disabled={*busy}>
-                { if *busy { text::SIGNING_IN } else { text::SIGNIN_SUBMIT } }
+                { i18n.t(if *busy { Msg::SigningIn } else { Msg::SigninSubmit }) }
             </button>
         </form>
     }

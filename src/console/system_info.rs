@@ -8,8 +8,9 @@ use connectit_protocol::{EntryKind, InfoItem, LogEntry};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::browser;
 use crate::customer::system_info::InfoTable;
-use crate::{browser, text};
+use crate::i18n::{use_i18n, Msg};
 
 /// The items of the last report in `entries`.
 pub fn last_report(entries: &[LogEntry]) -> Option<&[InfoItem]> {
@@ -26,30 +27,31 @@ pub struct SystemInfoPanelProps {
 
 #[component]
 pub fn SystemInfoPanel(props: &SystemInfoPanelProps) -> Html {
-    let copied = use_state(|| None::<&'static str>);
+    let i18n = use_i18n();
+    let copied = use_state(|| None::<Msg>);
     let Some(items) = last_report(&props.entries) else {
         return html! {
             <section id="system-info" class="system-info" aria-labelledby="system-info-heading">
-                <h2 id="system-info-heading">{ text::SYSTEM_INFO_HEADING }</h2>
-                <p class="muted">{ text::SYSTEM_INFO_NONE }</p>
+                <h2 id="system-info-heading">{ i18n.t(Msg::SystemInfoHeading) }</h2>
+                <p class="muted">{ i18n.t(Msg::SystemInfoNone) }</p>
             </section>
         };
     };
-    let lines = text::info_lines(items);
+    let lines = i18n.info_lines(items);
     let copy = {
         let copied = copied.clone();
         Callback::from(move |_: MouseEvent| {
             let (copied, lines) = (copied.clone(), lines.clone());
             spawn_local(async move {
                 match browser::copy_text(&lines).await {
-                    Ok(()) => copied.set(Some(text::COPIED)),
+                    Ok(()) => copied.set(Some(Msg::Copied)),
                     Err(_) => {
                         if let Some(table) = browser::document()
                             .and_then(|d| d.get_element_by_id("system-info-table"))
                         {
                             browser::select_contents(&table);
                         }
-                        copied.set(Some(text::COPY_FAILED));
+                        copied.set(Some(Msg::CopyFailed));
                     }
                 }
             });
@@ -57,13 +59,13 @@ pub fn SystemInfoPanel(props: &SystemInfoPanelProps) -> Html {
     };
     html! {
         <section id="system-info" class="system-info" aria-labelledby="system-info-heading">
-            <h2 id="system-info-heading">{ text::SYSTEM_INFO_HEADING }</h2>
+            <h2 id="system-info-heading">{ i18n.t(Msg::SystemInfoHeading) }</h2>
             <InfoTable id="system-info-table" items={items.to_vec()} />
             <button id="copy-system-info" type="button" class="secondary" onclick={copy}>
-                { text::SYSTEM_INFO_COPY }
+                { i18n.t(Msg::SystemInfoCopy) }
             </button>
-            if let Some(said) = *copied {
-                <p class="muted" role="status">{ said }</p>
+            if let Some(said) = (*copied).clone() {
+                <p class="muted" role="status">{ i18n.t(said) }</p>
             }
         </section>
     }

@@ -10,7 +10,7 @@ use web_sys::{FileList, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::files::{TransferList, Transfers};
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 use connectit_protocol::Role;
 
 /// The files in a `FileList`.
@@ -38,6 +38,7 @@ impl PartialEq for CustomerFilesProps {
 
 #[component]
 pub fn CustomerFiles(props: &CustomerFilesProps) -> Html {
+    let i18n = use_i18n();
     let picker = use_node_ref();
     let over = use_state(|| false);
     let files = &props.transfers;
@@ -92,22 +93,22 @@ pub fn CustomerFiles(props: &CustomerFilesProps) -> Html {
 
     html! {
         <section id="files" class="files card-inner" aria-labelledby="files-heading">
-            <h2 id="files-heading">{ text::FILES_HEADING }</h2>
-            <p class="muted">{ text::FILES_INTRO_CUSTOMER }</p>
+            <h2 id="files-heading">{ i18n.t(Msg::FilesHeading) }</h2>
+            <p class="muted">{ i18n.t(Msg::FilesIntroCustomer) }</p>
             if props.can_send {
                 <div id="file-drop" role="group" class={classes!("file-drop", over.then_some("over"))}
-                    aria-label={text::FILE_DROP_LABEL} {ondragover} {ondragleave} {ondrop}>
-                    <label for="file-picker" class="visually-hidden">{ text::PICK_FILES }</label>
+                    aria-label={i18n.t(Msg::FileDropLabel)} {ondragover} {ondragleave} {ondrop}>
+                    <label for="file-picker" class="visually-hidden">{ i18n.t(Msg::PickFiles) }</label>
                     <input id="file-picker" ref={picker} type="file" multiple=true class="visually-hidden"
                         tabindex="-1" {onchange} />
                     <button id="pick-files" type="button" class="primary" onclick={open_picker}>
-                        { text::PICK_FILES }
+                        { i18n.t(Msg::PickFiles) }
                     </button>
-                    <span class="muted">{ " " }{ text::FILE_DROP }</span>
+                    <span class="muted">{ " " }{ i18n.t(Msg::FileDrop) }</span>
                 </div>
             }
-            if let Some(error) = files.error.clone() {
-                <p id="file-error" class="field-error" role="alert">{ error }</p>
+            if let Some(error) = &files.error {
+                <p id="file-error" class="field-error" role="alert">{ error.describe(&i18n) }</p>
             }
             <TransferList transfers={files.transfers.clone()} viewer={Role::Customer}
                 technician={Some(props.technician.clone())} on_accept={files.on_accept.clone()}

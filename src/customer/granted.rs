@@ -5,8 +5,9 @@
 use connectit_protocol::{Action, Permission};
 use yew::prelude::*;
 
+use crate::i18n::words::capitalised;
+use crate::i18n::{use_i18n, Msg};
 use crate::session::entry::permission_attr;
-use crate::text;
 
 #[derive(Properties, PartialEq)]
 pub struct GrantedProps {
@@ -20,6 +21,7 @@ pub struct GrantedProps {
 
 #[component]
 pub fn GrantedPanel(props: &GrantedProps) -> Html {
+    let i18n = use_i18n();
     let revoke = |permissions: Vec<Permission>| {
         props.on_revoke.reform(move |_: MouseEvent| Action::Revoke {
             permissions: permissions.clone(),
@@ -28,10 +30,10 @@ pub fn GrantedPanel(props: &GrantedProps) -> Html {
     let items = props.granted.iter().map(|p| {
         html! {
             <li key={permission_attr(*p)} data-permission={permission_attr(*p)} class="grant">
-                <span>{ text::capitalised(text::permission_for_customer(*p)) }</span>
+                <span>{ capitalised(&i18n.permission_for_customer(*p)) }</span>
                 <button type="button" class="revoke secondary" disabled={props.busy}
-                    aria-label={text::revoke_label(*p)} onclick={revoke(vec![*p])}>
-                    { text::REVOKE }
+                    aria-label={i18n.t(Msg::RevokeLabel { what: i18n.permission_for_customer(*p) })} onclick={revoke(vec![*p])}>
+                    { i18n.t(Msg::Revoke) }
                 </button>
             </li>
         }
@@ -39,14 +41,14 @@ pub fn GrantedPanel(props: &GrantedProps) -> Html {
     let empty = props.granted.is_empty();
     html! {
         <section id="granted" class="granted" aria-labelledby="granted-heading">
-            <h2 id="granted-heading">{ text::GRANTED_HEADING }</h2>
+            <h2 id="granted-heading">{ i18n.t(Msg::GrantedHeading) }</h2>
             if empty {
-                <p class="muted">{ text::GRANTED_NOTHING }</p>
+                <p class="muted">{ i18n.t(Msg::GrantedNothing) }</p>
             } else {
                 <ul class="grant-list">{ for items }</ul>
                 <button id="revoke-all" type="button" class="danger" disabled={props.busy}
                     onclick={revoke(props.granted.clone())}>
-                    { text::REVOKE_ALL }
+                    { i18n.t(Msg::RevokeAll) }
                 </button>
             }
         </section>

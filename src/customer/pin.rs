@@ -8,9 +8,9 @@ use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
 use super::flow::PinError;
+use crate::browser;
 use crate::i18n::{use_i18n, Msg};
 use crate::widgets::{use_now, use_title, ErrorText};
-use crate::{browser, text};
 
 /// Characters a person may type or paste between the digits.
 fn is_separator(c: char) -> bool {
@@ -134,7 +134,7 @@ pub fn PinForm(props: &PinFormProps) -> Html {
                 PinError::TooManyAttempts { .. } => i18n.t(Msg::PinCanRetry),
                 PinError::InvalidInput => i18n.t(Msg::PinInvalidInput),
                 PinError::Unreachable => i18n.t(Msg::PinUnreachable),
-                PinError::Other(code) => text::error(code),
+                PinError::Other(code) => i18n.error(code),
             };
             (Some(message), Some(error.code()))
         }

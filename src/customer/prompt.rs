@@ -13,10 +13,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlElement, HtmlInputElement, Notification, NotificationOptions, VisibilityState};
 use yew::prelude::*;
 
+use crate::browser;
+use crate::i18n::words::capitalised;
+use crate::i18n::{use_i18n, Msg};
 use crate::rtc::capture;
 use crate::session::countdown::Countdown;
 use crate::session::entry::permission_attr;
-use crate::{browser, text};
 
 /// The customer's answer to a prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,7 @@ fn grantable(pending: &PendingRequest) -> Vec<Permission> {
 
 #[component]
 pub fn PermissionPrompt(props: &PromptProps) -> Html {
+    let i18n = use_i18n();
     let offered = grantable(&props.pending);
     let chosen = use_state(|| offered.clone());
     let heading = use_node_ref();
@@ -106,8 +109,8 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
                 <input type="checkbox" id={id.clone()} {checked} {onchange}
                     aria-describedby={detail_id.clone()} />
                 <label for={id}>
-                    { text::capitalised(text::permission_for_customer(p)) }
-                    <span id={detail_id} class="hint">{ text::permission_detail(p) }</span>
+                    { capitalised(&i18n.permission_for_customer(p)) }
+                    <span id={detail_id} class="hint">{ i18n.permission_detail(p) }</span>
                 </label>
             </li>
         }
@@ -118,60 +121,60 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
             aria-labelledby="prompt-heading" aria-describedby="prompt-intro prompt-warning"
             data-request={props.pending.request.to_string()}>
             <h2 id="prompt-heading" tabindex="-1" ref={heading}>
-                { text::prompt_heading(&props.technician) }
+                { i18n.t(Msg::PromptHeading { technician: props.technician.to_string() }) }
             </h2>
-            <p id="prompt-intro">{ text::PROMPT_INTRO }</p>
+            <p id="prompt-intro">{ i18n.t(Msg::PromptIntro) }</p>
             if !nothing_grantable {
                 <ul class="prompt-perms">{ for items }</ul>
             }
             if screen_unsupported {
                 <div id="screen-unsupported" class="applet-offer">
-                    <p>{ text::SCREEN_UNSUPPORTED }</p>
+                    <p>{ i18n.t(Msg::ScreenUnsupported) }</p>
                     if camera_instead {
-                        <p>{ text::SCREEN_UNSUPPORTED_CAMERA }</p>
+                        <p>{ i18n.t(Msg::ScreenUnsupportedCamera) }</p>
                     }
                     <a id="screen-unsupported-applet" href={props.applet_url.clone()} class="applet-link">
-                        { text::APPLET_OFFER_LINK }
+                        { i18n.t(Msg::AppletLink) }
                     </a>
                 </div>
             }
             if asks_remote {
                 <div id="applet-offer" class="applet-offer">
-                    <p>{ text::APPLET_OFFER }</p>
-                    <a href={props.applet_url.clone()} class="applet-link">{ text::APPLET_OFFER_LINK }</a>
+                    <p>{ i18n.t(Msg::AppletOffer) }</p>
+                    <a href={props.applet_url.clone()} class="applet-link">{ i18n.t(Msg::AppletLink) }</a>
                 </div>
             }
             <p class="prompt-reason">
-                { text::PROMPT_REASON }{ " " }
+                { i18n.t(Msg::PromptReason) }{ " " }
                 if props.pending.reason.trim().is_empty() {
-                    <span id="prompt-reason" class="muted">{ text::PROMPT_NO_REASON }</span>
+                    <span id="prompt-reason" class="muted">{ i18n.t(Msg::PromptNoReason) }</span>
                 } else {
                     <q id="prompt-reason">{ props.pending.reason.clone() }</q>
                 }
             </p>
-            <p id="prompt-warning" class="prompt-warning">{ text::PROMPT_CONFIDENTIAL }</p>
+            <p id="prompt-warning" class="prompt-warning">{ i18n.t(Msg::PromptConfidential) }</p>
             <p class="prompt-time">
-                { text::PROMPT_REMAINING_BEFORE }{ " " }
+                { i18n.t(Msg::PromptRemainingBefore) }{ " " }
                 <Countdown id="prompt-remaining" deadline={props.pending.deadline} announce=true />
-                { " " }{ text::PROMPT_REMAINING_AFTER }
+                { " " }{ i18n.t(Msg::PromptRemainingAfter) }
             </p>
             <div class="actions">
                 if !nothing_grantable {
                     <button id="grant-all" type="button" class="primary" disabled={props.busy} onclick={grant_all}>
-                        { text::GRANT_ALL }
+                        { i18n.t(Msg::GrantAll) }
                     </button>
                     <button id="grant-selected" type="button" class="secondary"
                         disabled={props.busy || chosen.is_empty()} onclick={grant_selected}>
-                        { text::GRANT_SELECTED }
+                        { i18n.t(Msg::GrantSelected) }
                     </button>
                 }
                 <button id="deny" type="button" class="secondary" disabled={props.busy} onclick={deny}>
-                    { text::DENY }
+                    { i18n.t(Msg::Deny) }
                 </button>
                 <button id="more-time" type="button" class="link-button"
                     disabled={props.busy || props.pending.extended} onclick={more_time}
-                    title={props.pending.extended.then_some(text::MORE_TIME_USED)}>
-                    { text::MORE_TIME }
+                    title={props.pending.extended.then(|| i18n.t(Msg::MoreTimeUsed))}>
+                    { i18n.t(Msg::MoreTime) }
                 </button>
             </div>
         </section>
@@ -208,6 +211,7 @@ fn tab_hidden() -> bool {
 /// notification if the customer already allowed them (never asked for here).
 #[hook]
 fn use_attention(organisation: AttrValue) {
+    let i18n = use_i18n();
     let hidden = use_state(tab_hidden);
     {
         let hidden = hidden.clone();
@@ -225,9 +229,11 @@ fn use_attention(organisation: AttrValue) {
         let mut notification = None;
         if *hidden {
             restore = browser::document().map(|d| d.title());
-            let title = text::prompt_title(&organisation);
+            let title = i18n.t(Msg::PromptWaitingTitle {
+                title: i18n.title(Msg::PromptTitle, &organisation),
+            });
             browser::set_title(&title);
-            notification = notify(&title);
+            notification = notify(&title, &i18n.t(Msg::NotificationBody));
         }
         move || {
             if let Some(title) = restore {
@@ -241,14 +247,14 @@ fn use_attention(organisation: AttrValue) {
 }
 
 /// A notification, only where the page may already show them.
-fn notify(title: &str) -> Option<Notification> {
+fn notify(title: &str, body: &str) -> Option<Notification> {
     let window = browser::window()?;
     let supported = js_sys::Reflect::has(&window, &JsValue::from_str("Notification")).ok()?;
     if !supported || Notification::permission() != web_sys::NotificationPermission::Granted {
         return None;
     }
     let options = NotificationOptions::new();
-    options.set_body(text::NOTIFICATION_BODY);
+    options.set_body(body);
     options.set_tag("connectit-permission");
     Notification::new_with_options(title, &options).ok()
 }

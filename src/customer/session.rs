@@ -24,7 +24,6 @@ use crate::record::{RecordDownloads, RecordSource};
 use crate::session::entry::{announcement, media_attr};
 use crate::session::notice::NoticeLine;
 use crate::session::{use_session, ConfirmEnd, Pending};
-use crate::text;
 use crate::widgets::{use_focus_if_lost, use_title, ConnectionStatus};
 
 #[derive(Properties, PartialEq)]
@@ -133,7 +132,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 <>
                     { for prompt }
                     if media.problem.is_some() {
-                        <p id="capture-problem" class="notice" role="alert">{ text::CAPTURE_FAILED }</p>
+                        <p id="capture-problem" class="notice" role="alert">{ i18n.t(Msg::CaptureFailed) }</p>
                     }
                     { for indicators }
                     <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
@@ -179,7 +178,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
             // Read out when it changes: picked up, a file finished, the end.
             <p id="announcer" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
-                { announcement(&live.entries, Role::Customer).unwrap_or_default() }
+                { announcement(&i18n, &live.entries, Role::Customer).unwrap_or_default() }
             </p>
             { body }
         </div>

@@ -6,8 +6,8 @@ use connectit_protocol::Media;
 use web_sys::MediaStream;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Msg};
 use crate::session::video::Video;
-use crate::text;
 
 /// What the customer can do with a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,34 +47,35 @@ fn ids(media: Media) -> [&'static str; 5] {
 
 #[component]
 pub fn SharingIndicator(props: &SharingProps) -> Html {
+    let i18n = use_i18n();
     let [indicator, pause, resume, stop, preview] = ids(props.media);
     let media = props.media;
     let control = |c: Control| props.on_control.reform(move |_: MouseEvent| (media, c));
-    let words = match props.media {
-        Media::Screen => text::SHARING_SCREEN,
-        Media::Camera => text::SHARING_CAMERA,
-    };
-    let stop_words = match props.media {
-        Media::Screen => text::STOP_SHARING,
-        Media::Camera => text::STOP_CAMERA,
-    };
+    let words = i18n.t(match props.media {
+        Media::Screen => Msg::SharingScreen,
+        Media::Camera => Msg::SharingCamera,
+    });
+    let stop_words = i18n.t(match props.media {
+        Media::Screen => Msg::StopSharing,
+        Media::Camera => Msg::StopCamera,
+    });
     let state = if props.paused { "paused" } else { "live" };
     html! {
         <section id={indicator} class={classes!("sharing", props.paused.then_some("paused"))}
-            data-state={state} role="status" aria-label={words}>
+            data-state={state} role="status" aria-label={words.clone()}>
             <div class="sharing-main">
                 <p class="sharing-text"><span class="rec-dot" aria-hidden="true"></span>{ words }</p>
                 if props.paused {
-                    <p class="sharing-paused">{ text::SHARING_PAUSED }</p>
+                    <p class="sharing-paused">{ i18n.t(Msg::SharingPaused) }</p>
                 }
                 <div class="actions">
                     if props.paused {
                         <button id={resume} type="button" class="secondary" onclick={control(Control::Resume)}>
-                            { text::RESUME }
+                            { i18n.t(Msg::Resume) }
                         </button>
                     } else {
                         <button id={pause} type="button" class="secondary" onclick={control(Control::Pause)}>
-                            { text::PAUSE }
+                            { i18n.t(Msg::Pause) }
                         </button>
                     }
                     <button id={stop} type="button" class="danger" onclick={control(Control::Stop)}>
@@ -83,7 +84,7 @@ pub fn SharingIndicator(props: &SharingProps) -> Html {
                 </div>
             </div>
             <Video id={preview} class={classes!("self-preview")} stream={Some(Clone::clone(&props.stream))}
-                label={AttrValue::from(text::SELF_PREVIEW)} />
+                label={AttrValue::from(i18n.t(Msg::SelfPreview))} />
         </section>
     }
 }

@@ -11,7 +11,6 @@ use yew::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::i18n::{use_i18n, I18n, Msg};
-use crate::text;
 
 /// What the customer answered so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +36,7 @@ impl Answers {
         let comment = self.comment.trim();
         if !comment.is_empty() {
             if let Err(v) = check_text(comment, limits::COMMENT_MAX_CHARS) {
-                return Submission::Problem(text::error(ErrorCode::from(v)));
+                return Submission::Problem(i18n.error(ErrorCode::from(v)));
             }
         }
         match self.rating {
@@ -85,8 +84,12 @@ pub fn Survey(props: &SurveyProps) -> Html {
                     };
                     sending.set(true);
                     problem.set(None);
-                    let (sending, problem, on_done) =
-                        (sending.clone(), problem.clone(), on_done.clone());
+                    let (sending, problem, on_done, i18n) = (
+                        sending.clone(),
+                        problem.clone(),
+                        on_done.clone(),
+                        i18n.clone(),
+                    );
                     spawn_local(async move {
                         match api::submit_survey(&request).await {
                             Ok(())
@@ -99,11 +102,7 @@ pub fn Survey(props: &SurveyProps) -> Html {
                             }) => on_done.emit(()),
                             Err(error) => {
                                 sending.set(false);
-                                problem.set(Some(match error {
-                                    ApiError::Refused { code, .. } => text::error(code),
-                                    ApiError::Unreachable => text::UNREACHABLE.to_owned(),
-                                    ApiError::BadAnswer { .. } => text::BAD_ANSWER.to_owned(),
-                                }));
+                                problem.set(Some(i18n.api_error(&error)));
                             }
                         }
                     });

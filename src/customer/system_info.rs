@@ -12,8 +12,9 @@ use web_sys::RtcPeerConnection;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::i18n::{use_i18n, Msg};
 use crate::socket::NotConnected;
-use crate::{sysinfo, text};
+use crate::sysinfo;
 
 /// Where the preview is.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,15 +70,18 @@ impl PartialEq for SystemInfoProps {
 
 #[component]
 pub fn SystemInfo(props: &SystemInfoProps) -> Html {
+    let i18n = use_i18n();
     let preview = use_state(|| Preview::Idle { dropped: false });
     // The preview's current value for the gathering task (the handle may be older).
     let latest: Rc<RefCell<u32>> = use_mut_ref(|| 0);
     let gather = {
         let preview = preview.clone();
         let connections = props.connections.clone();
+        let i18n = i18n.clone();
         Callback::from(move |()| {
             preview.set(Preview::Gathering);
             let preview = preview.clone();
+            let i18n = i18n.clone();
             let connections = connections();
             let latest = latest.clone();
             let run = {
@@ -86,7 +90,7 @@ pub fn SystemInfo(props: &SystemInfoProps) -> Html {
                 *n
             };
             spawn_local(async move {
-                let items = sysinfo::gather(connections).await;
+                let items = sysinfo::gather(&i18n, connections).await;
                 if *latest.borrow() == run {
                     preview.set(Preview::Ready(items));
                 }
@@ -120,25 +124,25 @@ pub fn SystemInfo(props: &SystemInfoProps) -> Html {
 
     let body = match &*preview {
         Preview::Gathering => html! {
-            <p class="loading" role="status">{ text::SYSTEM_INFO_GATHERING }</p>
+            <p class="loading" role="status">{ i18n.t(Msg::SystemInfoGathering) }</p>
         },
         Preview::Ready(items) => html! {
             <>
-                <p id="system-info-intro">{ text::SYSTEM_INFO_PREVIEW_INTRO }</p>
+                <p id="system-info-intro">{ i18n.t(Msg::SystemInfoPreviewIntro) }</p>
                 <InfoTable id="system-info-preview" items={items.clone()} />
                 <div class="actions">
                     <button id="send-system-info" type="button" class="primary" disabled={props.busy}
-                        onclick={send}>{ text::SYSTEM_INFO_SEND }</button>
+                        onclick={send}>{ i18n.t(Msg::SystemInfoSend) }</button>
                     <button id="cancel-system-info" type="button" class="secondary" onclick={cancel}>
-                        { text::SYSTEM_INFO_CANCEL }
+                        { i18n.t(Msg::SystemInfoCancel) }
                     </button>
                 </div>
             </>
         },
         Preview::Sent | Preview::Idle { .. } => {
             let said = match &*preview {
-                Preview::Sent => Some(text::SYSTEM_INFO_SENT),
-                Preview::Idle { dropped: true } => Some(text::SYSTEM_INFO_DROPPED),
+                Preview::Sent => Some(i18n.t(Msg::SystemInfoSent)),
+                Preview::Idle { dropped: true } => Some(i18n.t(Msg::SystemInfoDropped)),
                 _ => None,
             };
             html! {
@@ -147,7 +151,7 @@ pub fn SystemInfo(props: &SystemInfoProps) -> Html {
                         <p class="muted" role="status">{ said }</p>
                     }
                     <button id="prepare-system-info" type="button" class="secondary" onclick={prepare}>
-                        { text::SYSTEM_INFO_AGAIN }
+                        { i18n.t(Msg::SystemInfoAgain) }
                     </button>
                 </>
             }
@@ -155,7 +159,7 @@ pub fn SystemInfo(props: &SystemInfoProps) -> Html {
     };
     html! {
         <section id="system-info-panel" class="system-info" aria-labelledby="system-info-heading">
-            <h2 id="system-info-heading">{ text::SYSTEM_INFO_HEADING }</h2>
+            <h2 id="system-info-heading">{ i18n.t(Msg::SystemInfoHeading) }</h2>
             { body }
         </section>
     }
@@ -170,6 +174,7 @@ pub struct InfoTableProps {
 /// The items as a two-column table, one `tr[data-label]` per item (text only).
 #[component]
 pub fn InfoTable(props: &InfoTableProps) -> Html {
+    let i18n = use_i18n();
     let rows = props.items.iter().map(|i| {
         html! {
             <tr data-label={i.label.clone()}>
@@ -181,7 +186,7 @@ pub fn InfoTable(props: &InfoTableProps) -> Html {
     html! {
         <table id={props.id.clone()} class="info-table">
             <thead class="visually-hidden">
-                <tr><th scope="col">{ text::SYSTEM_INFO_LABEL }</th><th scope="col">{ text::SYSTEM_INFO_VALUE }</th></tr>
+                <tr><th scope="col">{ i18n.t(Msg::SystemInfoLabel) }</th><th scope="col">{ i18n.t(Msg::SystemInfoValue) }</th></tr>
             </thead>
             <tbody>{ for rows }</tbody>
         </table>

@@ -64,7 +64,7 @@ impl Meter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text;
+    use crate::i18n::I18n;
 
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn speed_and_time_left_follow_the_samples() {
@@ -94,22 +94,44 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn words_for_sizes_speeds_and_times() {
-        assert_eq!(text::size(0), "0 bytes");
-        assert_eq!(text::size(1), "1 byte");
-        assert_eq!(text::size(999), "999 bytes");
-        assert_eq!(text::size(2_100_000), "2.1 MB");
-        assert_eq!(text::size(20_000_000), "20 MB");
-        assert_eq!(text::size(209_715_200), "210 MB");
-        assert_eq!(text::size(999_999), "1.0 MB");
-        assert_eq!(text::size(1_500_000_000), "1.5 GB");
-        assert_eq!(text::speed(3_400_000.0), "3.4 MB/s");
-        assert_eq!(text::speed(0.0), text::SPEED_UNKNOWN);
-        assert_eq!(text::time_left(0.2), "1 s left");
-        assert_eq!(text::time_left(0.0), "almost done");
-        assert_eq!(text::time_left(59.0), "59 s left");
-        assert_eq!(text::time_left(125.0), "2 min 5 s left");
-        assert_eq!(text::time_left(120.0), "2 min left");
-        assert_eq!(text::time_left(3_725.0), "1 h 2 min left");
-        assert_eq!(text::time_left(f64::INFINITY), text::ETA_UNKNOWN);
+        let en = I18n::default();
+        assert_eq!(en.size(0), "0 bytes");
+        assert_eq!(en.size(1), "1 byte");
+        assert_eq!(en.size(999), "999 bytes");
+        assert_eq!(en.size(2_100_000), "2.1 MB");
+        assert_eq!(en.size(20_000_000), "20 MB");
+        assert_eq!(en.size(209_715_200), "210 MB");
+        assert_eq!(en.size(999_999), "1.0 MB");
+        assert_eq!(en.size(1_500_000_000), "1.5 GB");
+        assert_eq!(en.speed(3_400_000.0), "3.4 MB/s");
+        assert_eq!(en.speed(0.0), "–");
+        assert_eq!(en.time_left(0.2), "1 s left");
+        assert_eq!(en.time_left(0.0), "almost done");
+        assert_eq!(en.time_left(59.0), "59 s left");
+        assert_eq!(en.time_left(125.0), "2 min 5 s left");
+        assert_eq!(en.time_left(120.0), "2 min left");
+        assert_eq!(en.time_left(3_725.0), "1 h 2 min left");
+        assert_eq!(en.time_left(f64::INFINITY), "–");
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn french_sizes_have_a_decimal_comma_and_french_units() {
+        let fr = I18n::new("fr", Default::default());
+        assert_eq!(fr.size(1), "1 octet");
+        assert_eq!(fr.size(999), "999 octets");
+        assert_eq!(fr.size(2_100_000), "2,1 Mo");
+        assert_eq!(fr.size(209_715_200), "210 Mo");
+        assert_eq!(fr.size(1_500_000_000), "1,5 Go");
+        assert_eq!(fr.speed(3_400_000.0), "3,4 Mo/s");
+        assert_eq!(fr.time_left(125.0), "encore 2 min 5 s");
+        assert_eq!(fr.progress_text(2_100_000, 20_000_000), "2,1 Mo sur 20 Mo");
+        assert_eq!(
+            fr.device_memory(0.5),
+            "0,5 Go ou plus (arrondi par le navigateur)"
+        );
+        assert_eq!(
+            fr.device_memory(8.0),
+            "8 Go ou plus (arrondi par le navigateur)"
+        );
     }
 }

@@ -13,5 +13,5 @@ pub mod transfers;
 pub mod view;
 pub mod wait;
 
-pub use transfers::{use_transfers, Progress, TransferView, Transfers};
+pub use transfers::{use_transfers, FileProblem, Progress, TransferView, Transfers};
 pub use view::{TransferList, TransferListProps};

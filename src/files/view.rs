@@ -10,8 +10,8 @@ use connectit_protocol::{FileStatus, Role};
 use yew::prelude::*;
 
 use super::transfers::{Progress, TransferView};
+use crate::i18n::{use_i18n, I18n, Msg};
 use crate::session::entry::failure_attr;
-use crate::text;
 use crate::widgets::use_now;
 
 /// How often a moving transfer's row refreshes, in milliseconds.
@@ -44,6 +44,7 @@ pub struct TransferListProps {
 
 #[component]
 pub fn TransferList(props: &TransferListProps) -> Html {
+    let i18n = use_i18n();
     let rows = props.transfers.iter().rev().map(|t| {
         html! {
             <TransferRow key={t.transfer.file.to_string()} transfer={t.clone()} viewer={props.viewer}
@@ -53,9 +54,9 @@ pub fn TransferList(props: &TransferListProps) -> Html {
     });
     html! {
         <>
-            <ul id="transfers" class="transfers" aria-label={text::TRANSFERS_LABEL}>{ for rows }</ul>
+            <ul id="transfers" class="transfers" aria-label={i18n.t(Msg::TransfersLabel)}>{ for rows }</ul>
             if props.transfers.is_empty() {
-                <p class="muted">{ text::NO_TRANSFERS }</p>
+                <p class="muted">{ i18n.t(Msg::NoTransfers) }</p>
             }
         </>
     }
@@ -74,6 +75,7 @@ pub struct TransferRowProps {
 
 #[component]
 pub fn TransferRow(props: &TransferRowProps) -> Html {
+    let i18n = use_i18n();
     let view = &props.transfer;
     let t = &view.transfer;
     let file = t.file;
@@ -84,13 +86,14 @@ pub fn TransferRow(props: &TransferRowProps) -> Html {
     let moving = matches!(t.status, FileStatus::Accepted | FileStatus::Sent);
     let direction = if view.outgoing { "out" } else { "in" };
     let result = match t.status {
-        FileStatus::Offered if view.outgoing => Some(text::FILE_WAITING_ANSWER.to_owned()),
-        FileStatus::Sent if view.outgoing => Some(text::FILE_CHECKING.to_owned()),
-        FileStatus::Delivered if view.outgoing => Some(text::FILE_DELIVERED_OUT.to_owned()),
-        FileStatus::Delivered => Some(text::FILE_DELIVERED_IN.to_owned()),
-        FileStatus::Refused => Some(text::FILE_REFUSED.to_owned()),
+        FileStatus::Offered if view.outgoing => Some(Msg::FileWaitingAnswer),
+        FileStatus::Sent if view.outgoing => Some(Msg::FileChecking),
+        FileStatus::Delivered if view.outgoing => Some(Msg::FileDeliveredOut),
+        FileStatus::Delivered => Some(Msg::FileDeliveredIn),
+        FileStatus::Refused => Some(Msg::FileRefused),
         _ => None,
-    };
+    }
+    .map(|msg| i18n.t(msg));
     let reason = match t.status {
         FileStatus::Failed { reason } => Some(reason),
         _ => None,
@@ -99,23 +102,23 @@ pub fn TransferRow(props: &TransferRowProps) -> Html {
         .technician
         .as_ref()
         .map(|n| n.to_string())
-        .unwrap_or_else(|| text::TECHNICIAN.to_owned());
+        .unwrap_or_else(|| i18n.t(Msg::Technician));
     let emit = |cb: &Callback<u32>| cb.reform(move |_: MouseEvent| file);
     html! {
         <li class={classes!("transfer", format!("transfer-{}", status_attr(t.status)))}
             data-file={file.to_string()} data-direction={direction} data-status={status_attr(t.status)}>
             <div class="transfer-head">
-                <span class="transfer-direction">{ if view.outgoing { text::DIRECTION_OUT } else { text::DIRECTION_IN } }</span>
+                <span class="transfer-direction">{ i18n.t(if view.outgoing { Msg::DirectionOut } else { Msg::DirectionIn }) }</span>
                 <span class="transfer-name">{ name.clone() }</span>
-                <span class="transfer-size">{ text::size(t.size) }</span>
+                <span class="transfer-size">{ i18n.size(t.size) }</span>
             </div>
             if incoming_offer {
-                <p class="transfer-offer">{ text::file_offer(&sender, &name, t.size) }</p>
+                <p class="transfer-offer">{ i18n.t(Msg::FileOffer { sender, name: name.clone(), size: i18n.size(t.size) }) }</p>
                 <div class="actions">
-                    <button type="button" class="accept-file primary" aria-label={text::accept_file_label(&name)}
-                        onclick={emit(&props.on_accept)}>{ text::ACCEPT_FILE }</button>
-                    <button type="button" class="refuse-file secondary" aria-label={text::refuse_file_label(&name)}
-                        onclick={emit(&props.on_refuse)}>{ text::REFUSE_FILE }</button>
+                    <button type="button" class="accept-file primary" aria-label={i18n.t(Msg::AcceptFileLabel { name: name.clone() })}
+                        onclick={emit(&props.on_accept)}>{ i18n.t(Msg::AcceptFile) }</button>
+                    <button type="button" class="refuse-file secondary" aria-label={i18n.t(Msg::RefuseFileLabel { name: name.clone() })}
+                        onclick={emit(&props.on_refuse)}>{ i18n.t(Msg::RefuseFile) }</button>
                 </div>
             }
             if moving {
@@ -125,19 +128,19 @@ pub fn TransferRow(props: &TransferRowProps) -> Html {
                     name={AttrValue::from(name.clone())} />
             }
             if cancellable {
-                <button type="button" class="cancel-transfer secondary" aria-label={text::cancel_transfer_label(&name)}
-                    onclick={emit(&props.on_cancel)}>{ text::CANCEL_TRANSFER }</button>
+                <button type="button" class="cancel-transfer secondary" aria-label={i18n.t(Msg::CancelTransferLabel { name: name.clone() })}
+                    onclick={emit(&props.on_cancel)}>{ i18n.t(Msg::CancelTransfer) }</button>
             }
             if let Some(url) = view.url.clone() {
                 <a class="save-file button-link" href={url} download={safe_file_name(&name)}
-                    aria-label={text::save_file_label(&name)}>{ text::SAVE_FILE }</a>
+                    aria-label={i18n.t(Msg::SaveFileLabel { name: name.clone() })}>{ i18n.t(Msg::SaveFile) }</a>
             }
             if let Some(words) = result {
                 <p class="transfer-result" role="status">{ words }</p>
             }
             if let Some(reason) = reason {
                 <p class="transfer-error" role="status" data-reason={failure_attr(reason)}>
-                    { text::failure(reason, props.viewer) }
+                    { i18n.failure(reason, props.viewer) }
                 </p>
             }
         </li>
@@ -165,43 +168,53 @@ impl PartialEq for MeterProps {
 /// A transfer in flight: refreshed every [`REFRESH_MS`].
 #[component]
 fn Moving(props: &MeterProps) -> Html {
+    let i18n = use_i18n();
     let now = use_now(REFRESH_MS);
     let (done, speed, left) = props.progress.sample(now, props.size);
     bar(
+        &i18n,
         &props.name,
         done,
         props.size,
         speed
-            .map(text::speed)
-            .unwrap_or_else(|| text::SPEED_UNKNOWN.to_owned()),
-        left.map(text::time_left)
-            .unwrap_or_else(|| text::ETA_UNKNOWN.to_owned()),
+            .map(|s| i18n.speed(s))
+            .unwrap_or_else(|| i18n.t(Msg::Unknown)),
+        left.map(|s| i18n.time_left(s))
+            .unwrap_or_else(|| i18n.t(Msg::Unknown)),
     )
 }
 
 /// A transfer not moving (offered, or over).
 #[component]
 fn Still(props: &MeterProps) -> Html {
+    let i18n = use_i18n();
     let done = if props.delivered {
         props.size
     } else {
         props.progress.done().min(props.size)
     };
-    bar(&props.name, done, props.size, String::new(), String::new())
+    bar(
+        &i18n,
+        &props.name,
+        done,
+        props.size,
+        String::new(),
+        String::new(),
+    )
 }
 
-fn bar(name: &str, done: u64, size: u64, speed: String, left: String) -> Html {
+fn bar(i18n: &I18n, name: &str, done: u64, size: u64, speed: String, left: String) -> Html {
     // A bar needs a maximum above zero: an empty file is all done or not started.
     let (value, max) = if size == 0 {
         (u64::from(done > 0), 1)
     } else {
         (done, size)
     };
-    let amount = text::progress_text(done, size);
+    let amount = i18n.progress_text(done, size);
     html! {
         <div class="transfer-meter">
             <progress class="transfer-progress" max={max.to_string()} value={value.to_string()}
-                aria-label={text::progress_label(name)} aria-valuetext={amount.clone()}></progress>
+                aria-label={i18n.t(Msg::ProgressLabel { name: name.to_owned() })} aria-valuetext={amount.clone()}></progress>
             <span class="transfer-amount">{ amount }</span>
             <span class="transfer-speed">{ speed }</span>
             <span class="transfer-eta">{ left }</span>

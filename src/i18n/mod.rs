@@ -8,6 +8,7 @@ pub mod en;
 pub mod fr;
 mod messages;
 mod select;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -36,12 +37,33 @@ fn built_in(lang: &str, msg: &Msg) -> Option<&'static str> {
     }
 }
 
-/// Replaces each `{name}` with its argument.
+/// Replaces each `{name}` with its argument, in one pass: an argument's own text (a file
+/// name, a comment) is never searched for placeholders. An unknown `{name}` stays as it is.
 fn fill(template: &str, args: &[(&'static str, String)]) -> String {
-    args.iter()
-        .fold(template.to_owned(), |text, (name, value)| {
-            text.replace(&format!("{{{name}}}"), value)
-        })
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (v, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The primary subtag, lower-cased: `fr-CA` → `fr`.

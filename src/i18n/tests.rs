@@ -93,6 +93,139 @@ fn every_key_is_unique_and_snake_case() {
     }
 }
 
+/// The `{name}` placeholders of a template, sorted.
+fn placeholders(template: &str) -> Vec<String> {
+    let mut names: Vec<String> = template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[wasm_bindgen_test]
+fn every_message_has_english_and_french_with_the_same_placeholders() {
+    let all = Msg::all();
+    assert_eq!(all.len(), KEYS.len(), "one sample per key");
+    for msg in all {
+        let (en, fr) = (en::text(&msg), fr::text(&msg));
+        let key = msg.key();
+        assert!(!en.trim().is_empty(), "{key}: English is empty");
+        assert!(!fr.trim().is_empty(), "{key}: French is empty");
+        assert_eq!(
+            placeholders(en),
+            placeholders(fr),
+            "{key}: the same placeholders in both"
+        );
+        let mut args: Vec<String> = msg.args().iter().map(|(n, _)| (*n).to_owned()).collect();
+        args.sort();
+        assert_eq!(placeholders(en), args, "{key}: each argument is used");
+    }
+}
+
+#[wasm_bindgen_test]
+fn french_follows_french_typography() {
+    for msg in Msg::all() {
+        let fr = fr::text(&msg);
+        let key = msg.key();
+        for mark in [':', ';', '?', '!', '»'] {
+            assert!(
+                !fr.contains(&format!(" {mark}")),
+                "{key}: a non-breaking space goes before {mark} in {fr:?}"
+            );
+        }
+        assert!(!fr.contains("« "), "{key}: a non-breaking space after «");
+        assert!(
+            !fr.contains('\''),
+            "{key}: the typographic apostrophe in {fr:?}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_documentation_lists_every_key() {
+    let doc = include_str!("../../docs/i18n.md");
+    for key in KEYS {
+        assert!(
+            doc.contains(&format!("| `{key}` |")),
+            "docs/i18n.md lists {key}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_argument_is_never_read_as_a_placeholder() {
+    let en = I18n::new("en", Rc::default());
+    assert_eq!(
+        en.t(Msg::FileOffer {
+            sender: "Tess".into(),
+            name: "{size}.txt".into(),
+            size: "2 kB".into(),
+        }),
+        "Tess offers you {size}.txt (2 kB)"
+    );
+    let custom = I18n::new(
+        "en",
+        texts(&[("en", "pin_wait", "Wait {secs} s {unknown}.")]),
+    );
+    assert_eq!(custom.t(Msg::PinWait { secs: 7 }), "Wait 7 s {unknown}.");
+}
+
+#[wasm_bindgen_test]
+fn errors_end_reasons_and_lists_read_in_the_language() {
+    use connectit_protocol::{EndReason, ErrorCode, Permission, RuleViolation};
+    let en = I18n::new("en", Rc::default());
+    let fr = I18n::new("fr", Rc::default());
+    let too_long = ErrorCode::NotAllowed {
+        violation: RuleViolation::TextTooLong { max_chars: 2000 },
+    };
+    assert_eq!(
+        en.error(too_long),
+        "That is too long: at most 2000 characters, please."
+    );
+    assert_eq!(
+        fr.error(too_long),
+        "C’est trop long\u{a0}: 2000 caractères au maximum."
+    );
+    assert_eq!(
+        fr.end_reason_technician(EndReason::CustomerEnded),
+        "Le client a terminé la session."
+    );
+    let asked = [
+        Permission::SendFiles,
+        Permission::ViewScreen,
+        Permission::Camera,
+    ];
+    assert_eq!(
+        en.permission_list(&asked, true),
+        "send you files and see your screen and camera"
+    );
+    assert_eq!(
+        fr.permission_list(&asked, false),
+        "envoyer des fichiers et voir l’écran et la caméra"
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_override_applies_to_a_console_text_and_inside_composed_sentences() {
+    use connectit_protocol::Permission;
+    let texts = texts(&[
+        ("fr", "console_title", "Poste de l’assistance"),
+        ("fr", "perm_technician_view_screen", "regarder l’écran"),
+    ]);
+    let fr = I18n::new("fr", texts);
+    assert_eq!(fr.t(Msg::ConsoleTitle), "Poste de l’assistance");
+    assert_eq!(
+        fr.t(Msg::LineRequested {
+            what: fr.permission_list(&[Permission::ViewScreen], false)
+        }),
+        "Vous avez demandé à regarder l’écran"
+    );
+}
+
 mod render {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_test::wasm_bindgen_test;
@@ -153,6 +286,142 @@ mod render {
         assert_eq!(
             crate::browser::local_get(STORAGE_KEY).as_deref(),
             Some("fr")
+        );
+        crate::browser::local_set(STORAGE_KEY, "en").unwrap();
+        root.remove();
+    }
+
+    fn text_of(root: &web_sys::Element, selector: &str) -> String {
+        root.query_selector(selector)
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    }
+
+    #[derive(Properties, PartialEq)]
+    struct InFrenchProps {
+        children: Html,
+    }
+
+    /// Its children with the French catalog.
+    #[component]
+    fn InFrench(props: &InFrenchProps) -> Html {
+        let context = I18n::new("fr", Default::default());
+        html! { <ContextProvider<I18n> {context}>{ props.children.clone() }</ContextProvider<I18n>> }
+    }
+
+    #[component]
+    fn FrenchSignIn() -> Html {
+        html! {
+            <InFrench>
+                <crate::console::signin::SignInForm on_done={Callback::noop()} />
+            </InFrench>
+        }
+    }
+
+    /// A console screen in French: heading, labels and button from the French catalog.
+    #[wasm_bindgen_test]
+    async fn the_console_sign_in_renders_in_french() {
+        let document = gloo_utils_document();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        yew::Renderer::<FrenchSignIn>::with_root(root.clone()).render();
+        yew::scheduler::flush().await;
+        assert_eq!(
+            text_of(&root, "#signin-heading"),
+            "Se connecter à la console"
+        );
+        assert_eq!(
+            text_of(&root, "label[for=signin-username]"),
+            "Nom d’utilisateur"
+        );
+        assert_eq!(text_of(&root, "label[for=signin-password]"), "Mot de passe");
+        assert_eq!(text_of(&root, "#signin-submit").trim(), "Se connecter");
+        root.remove();
+    }
+
+    #[component]
+    fn Log() -> Html {
+        use connectit_protocol::{Author, EntryKind, LogEntry, Permission, Role};
+        let entry = |seq, author, kind| LogEntry {
+            seq,
+            at: 1_700_000_000_000,
+            author,
+            kind,
+        };
+        let entries = std::rc::Rc::new(vec![
+            entry(1, Author::Customer, EntryKind::CustomerJoined),
+            entry(
+                2,
+                Author::Technician,
+                EntryKind::PermissionRequested {
+                    request: 1,
+                    permissions: vec![Permission::ViewScreen, Permission::SystemInfo],
+                    reason: "pour voir".into(),
+                    deadline: 1_700_000_060_000,
+                },
+            ),
+            entry(
+                3,
+                Author::Customer,
+                EntryKind::FileOffered {
+                    file: 1,
+                    name: "rapport.pdf".into(),
+                    size: 2_100_000,
+                },
+            ),
+        ]);
+        html! {
+            <LanguageProvider>
+                <LanguageSelect />
+                <crate::session::ChatLog {entries} viewer={Role::Technician} />
+            </LanguageProvider>
+        }
+    }
+
+    /// The log's system lines are words made at render time from the entries: switching
+    /// the language rewrites the lines already shown.
+    #[wasm_bindgen_test]
+    async fn log_lines_follow_the_viewers_language() {
+        let document = gloo_utils_document();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        crate::browser::local_set(STORAGE_KEY, "fr").unwrap();
+        yew::Renderer::<Log>::with_root(root.clone()).render();
+        yew::scheduler::flush().await;
+        let line = |kind: &str| text_of(&root, &format!("li[data-kind={kind}] .entry-text"));
+        assert_eq!(
+            line("customer_joined"),
+            "Le client s’est connecté avec le code PIN."
+        );
+        assert_eq!(
+            line("permission_requested"),
+            "Vous avez demandé à voir l’écran et lire les informations système\u{a0}: «\u{a0}pour voir\u{a0}»"
+        );
+        assert_eq!(
+            line("file_offered"),
+            "Le client vous envoie un fichier\u{a0}: rapport.pdf (2,1 Mo)"
+        );
+
+        let select: web_sys::HtmlSelectElement = root
+            .query_selector("#language")
+            .unwrap()
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        select.set_value("en");
+        select
+            .dispatch_event(&{
+                let init = web_sys::EventInit::new();
+                init.set_bubbles(true);
+                web_sys::Event::new_with_event_init_dict("change", &init).unwrap()
+            })
+            .unwrap();
+        yew::scheduler::flush().await;
+        assert_eq!(line("customer_joined"), "The customer joined with the PIN.");
+        assert_eq!(
+            line("file_offered"),
+            "The customer sends you a file: rapport.pdf (2.1 MB)"
         );
         crate::browser::local_set(STORAGE_KEY, "en").unwrap();
         root.remove();

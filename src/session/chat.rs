@@ -10,8 +10,9 @@ use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::entry::{file_names, line, technician_name};
+use crate::i18n::{use_i18n, Msg};
 use crate::socket::NotConnected;
-use crate::{text, time};
+use crate::time;
 
 #[derive(Properties, PartialEq)]
 pub struct ChatLogProps {
@@ -22,6 +23,7 @@ pub struct ChatLogProps {
 
 #[component]
 pub fn ChatLog(props: &ChatLogProps) -> Html {
+    let i18n = use_i18n();
     let list = use_node_ref();
     {
         // Keep the newest entry in view.
@@ -35,7 +37,7 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
     let technician = technician_name(&props.entries);
     let files = file_names(&props.entries);
     let items = props.entries.iter().map(|entry| {
-        let line = line(entry, props.viewer, technician, &files);
+        let line = line(&i18n, entry, props.viewer, technician, &files);
         let class = classes!(
             "entry",
             if line.chat { "entry-chat" } else { "entry-event" },
@@ -57,7 +59,7 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
     html! {
         // The log role sits on a wrapper: on the <ol> it would take away the list role its
         // items need.
-        <div id="chat-log" class="chat-log" role="log" aria-live="polite" aria-label={text::CHAT_LOG_LABEL}
+        <div id="chat-log" class="chat-log" role="log" aria-live="polite" aria-label={i18n.t(Msg::ChatLogLabel)}
             tabindex="0" ref={list}>
             <ol class="chat-entries">{ for items }</ol>
         </div>
@@ -72,16 +74,18 @@ pub struct ChatInputProps {
 
 #[component]
 pub fn ChatInput(props: &ChatInputProps) -> Html {
+    let i18n = use_i18n();
     let draft = use_state(String::new);
     let problem = use_state(|| None::<String>);
     let field = use_node_ref();
 
     let send = {
-        let (draft, problem, field, on_send) = (
+        let (draft, problem, field, on_send, i18n) = (
             draft.clone(),
             problem.clone(),
             field.clone(),
             props.on_send.clone(),
+            i18n.clone(),
         );
         Callback::from(move |()| {
             let current = field
@@ -91,7 +95,7 @@ pub fn ChatInput(props: &ChatInputProps) -> Html {
             if current.trim().is_empty() {
                 problem.set(None);
             } else if let Err(violation) = check_text(&current, limits::CHAT_MAX_CHARS) {
-                problem.set(Some(text::error(ErrorCode::from(violation))));
+                problem.set(Some(i18n.error(ErrorCode::from(violation))));
             } else if on_send.emit(current).is_ok() {
                 draft.set(String::new());
                 problem.set(None);
@@ -99,7 +103,7 @@ pub fn ChatInput(props: &ChatInputProps) -> Html {
                     f.set_value("");
                 }
             } else {
-                problem.set(Some(text::NOT_CONNECTED.to_owned()));
+                problem.set(Some(i18n.t(Msg::NotConnected)));
             }
             if let Some(f) = field.cast::<HtmlElement>() {
                 let _ = f.focus();
@@ -139,16 +143,16 @@ pub fn ChatInput(props: &ChatInputProps) -> Html {
 
     html! {
         <form class="chat-form" {onsubmit} novalidate=true>
-            <label for="chat-input" class="visually-hidden">{ text::CHAT_INPUT_LABEL }</label>
+            <label for="chat-input" class="visually-hidden">{ i18n.t(Msg::ChatInputLabel) }</label>
             <div class="chat-row">
                 <textarea id="chat-input" ref={field} rows="2" value={(*draft).clone()}
-                    placeholder={text::CHAT_INPUT_LABEL}
+                    placeholder={i18n.t(Msg::ChatInputLabel)}
                     aria-describedby={described} aria-invalid={problem.is_some().to_string()}
                     maxlength={limits::CHAT_MAX_CHARS.to_string()}
                     {oninput} {onkeydown} />
-                <button id="chat-send" type="submit" class="primary">{ text::CHAT_SEND }</button>
+                <button id="chat-send" type="submit" class="primary">{ i18n.t(Msg::ChatSend) }</button>
             </div>
-            <p id="chat-hint" class="hint">{ text::CHAT_INPUT_HINT }</p>
+            <p id="chat-hint" class="hint">{ i18n.t(Msg::ChatInputHint) }</p>
             if let Some(message) = (*problem).clone() {
                 <p id="chat-error" class="field-error" role="alert">{ message }</p>
             }

@@ -5,7 +5,7 @@
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 
 #[derive(Properties, PartialEq)]
 pub struct ConfirmEndProps {
@@ -28,6 +28,7 @@ pub struct ConfirmEndProps {
 
 #[component]
 pub fn ConfirmEnd(props: &ConfirmEndProps) -> Html {
+    let i18n = use_i18n();
     let open = use_state(|| false);
     let trigger = use_node_ref();
     let yes = use_node_ref();
@@ -108,14 +109,14 @@ pub fn ConfirmEnd(props: &ConfirmEndProps) -> Html {
                     <div id="end-confirm" class="dialog" role="alertdialog" aria-modal="true"
                         aria-labelledby="end-confirm-title" aria-describedby="end-confirm-detail"
                         {onkeydown}>
-                        <h2 id="end-confirm-title">{ text::END_CONFIRM }</h2>
+                        <h2 id="end-confirm-title">{ i18n.t(Msg::EndConfirm) }</h2>
                         <p id="end-confirm-detail">{ props.detail.clone() }</p>
                         <div class="dialog-actions">
                             <button id="end-yes" type="button" class="danger" ref={yes} onclick={on_yes}>
-                                { text::YES }
+                                { i18n.t(Msg::EndYes) }
                             </button>
                             <button id="end-no" type="button" class="secondary" ref={no} onclick={on_no}>
-                                { text::NO }
+                                { i18n.t(Msg::EndNo) }
                             </button>
                         </div>
                     </div>

@@ -6,8 +6,9 @@
 use connectit_protocol::Millis;
 use yew::prelude::*;
 
+use crate::clock;
+use crate::i18n::{use_i18n, Msg};
 use crate::widgets::use_now;
-use crate::{clock, text};
 
 /// Seconds left at which screen readers are told.
 pub const MARKS: [u64; 3] = [30, 10, 5];
@@ -47,9 +48,17 @@ pub struct CountdownProps {
 /// `<span id=… role="timer" data-seconds=N>N</span>`, and the marks for screen readers.
 #[component]
 pub fn Countdown(props: &CountdownProps) -> Html {
+    let i18n = use_i18n();
     let now = use_now(REFRESH_MS);
     let secs = seconds_left(props.deadline, now + clock::offset());
-    let said = mark(secs).map(text::seconds_left).unwrap_or_default();
+    let said = mark(secs)
+        .map(|secs| {
+            i18n.t(match secs {
+                1 => Msg::SecondsLeftOne,
+                secs => Msg::SecondsLeft { secs },
+            })
+        })
+        .unwrap_or_default();
     html! {
         <>
             <span id={props.id.clone()} class={classes!("countdown", (secs <= 10).then_some("urgent"))}

@@ -1,9 +1,12 @@
 //! One log entry as a line of the conversation: who wrote it, as whom the viewer sees
 //! them, and its words. Chat text stays text: it is never parsed as HTML.
 
-use connectit_protocol::{Author, EntryKind, FileFailure, LogEntry, Media, Permission, Role};
+use connectit_protocol::{
+    Author, EntryKind, FileFailure, LogEntry, Media, MediaChange, Permission, Role, StopCause,
+};
 
-use crate::text;
+use crate::i18n::words::short_hash;
+use crate::i18n::{I18n, Msg};
 
 /// How an entry is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +123,7 @@ pub fn file_names(entries: &[LogEntry]) -> Vec<(&str, u64)> {
 /// What a screen reader is told, besides the chat log itself: the newest entry about
 /// the technician picking up, a file finishing (delivered or failed) or the end, in the
 /// words the log uses (`None` when there is none yet).
-pub fn announcement(entries: &[LogEntry], viewer: Role) -> Option<String> {
+pub fn announcement(i18n: &I18n, entries: &[LogEntry], viewer: Role) -> Option<String> {
     let technician = technician_name(entries);
     let files = file_names(entries);
     entries
@@ -135,10 +138,11 @@ pub fn announcement(entries: &[LogEntry], viewer: Role) -> Option<String> {
                     | EntryKind::SessionEnded { .. }
             )
         })
-        .map(|e| line(e, viewer, technician, &files).text)
+        .map(|e| line(i18n, e, viewer, technician, &files).text)
 }
 
 pub fn line(
+    i18n: &I18n,
     entry: &LogEntry,
     viewer: Role,
     technician: Option<&str>,
@@ -147,6 +151,11 @@ pub fn line(
     let kind = kind_attr(&entry.kind);
     let mine = entry.author == Author::from(viewer);
     let is_customer = viewer == Role::Customer;
+    let t = |msg: Msg| i18n.t(msg);
+    // The customer's words or the technician's.
+    let pick = |customer: Msg, technician: Msg| t(if is_customer { customer } else { technician });
+    let technician_or_default = || technician.map_or_else(|| t(Msg::Technician), str::to_owned);
+    let file_name = |file: u32| name_of(files, file).map_or_else(|| t(Msg::AFile), str::to_owned);
     let event = |text: String| Line {
         author: "system",
         kind,
@@ -155,159 +164,251 @@ pub fn line(
         mine,
         text,
     };
-    match &entry.kind {
+    let text = match &entry.kind {
         EntryKind::Chat { text: words } => {
             let name = if mine {
-                text::YOU.to_owned()
+                t(Msg::You)
             } else {
                 match entry.author {
-                    Author::Customer => text::CUSTOMER.to_owned(),
-                    Author::Technician => technician.unwrap_or(text::TECHNICIAN).to_owned(),
-                    Author::System => text::SYSTEM.to_owned(),
+                    Author::Customer => t(Msg::Customer),
+                    Author::Technician => technician_or_default(),
+                    Author::System => t(Msg::System),
                 }
             };
-            Line {
+            return Line {
                 author: author_attr(entry.author),
                 kind,
                 name: Some(name),
                 chat: true,
                 mine,
                 text: words.clone(),
+            };
+        }
+        EntryKind::CustomerJoined => pick(Msg::LineCustomerJoinedSelf, Msg::LineCustomerJoined),
+        EntryKind::TermsAccepted => pick(Msg::LineTermsAcceptedSelf, Msg::LineTermsAccepted),
+        EntryKind::TermsDeclined => pick(Msg::LineTermsDeclinedSelf, Msg::LineTermsDeclined),
+        EntryKind::TechnicianPickedUp { name } => pick(
+            Msg::LinePickedUp { name: name.clone() },
+            Msg::LinePickedUpSelf,
+        ),
+        EntryKind::Disconnected { role } => t(match role {
+            role if *role == viewer => Msg::LineDisconnectedSelf,
+            Role::Customer => Msg::LineDisconnectedCustomer,
+            Role::Technician => Msg::LineDisconnectedTechnician {
+                name: technician_or_default(),
+            },
+        }),
+        EntryKind::Reconnected { role } => t(match role {
+            role if *role == viewer => Msg::LineReconnectedSelf,
+            Role::Customer => Msg::LineReconnectedCustomer,
+            Role::Technician => Msg::LineReconnectedTechnician {
+                name: technician_or_default(),
+            },
+        }),
+        EntryKind::SessionEnded { reason } => {
+            if is_customer {
+                i18n.end_reason(*reason)
+            } else {
+                i18n.end_reason_technician(*reason)
             }
         }
-        EntryKind::CustomerJoined => event(
-            if is_customer {
-                text::LINE_CUSTOMER_JOINED_SELF
-            } else {
-                text::LINE_CUSTOMER_JOINED
-            }
-            .to_owned(),
-        ),
-        EntryKind::TermsAccepted => event(
-            if is_customer {
-                text::LINE_TERMS_ACCEPTED_SELF
-            } else {
-                text::LINE_TERMS_ACCEPTED
-            }
-            .to_owned(),
-        ),
-        EntryKind::TermsDeclined => event(
-            if is_customer {
-                text::LINE_TERMS_DECLINED_SELF
-            } else {
-                text::LINE_TERMS_DECLINED
-            }
-            .to_owned(),
-        ),
-        EntryKind::TechnicianPickedUp { name } => event(if is_customer {
-            text::line_picked_up(name)
-        } else {
-            text::LINE_PICKED_UP_SELF.to_owned()
-        }),
-        EntryKind::Disconnected { role } => event(text::line_disconnected(
-            &text::member(*role, technician),
-            *role == viewer,
-        )),
-        EntryKind::Reconnected { role } => event(text::line_reconnected(
-            &text::member(*role, technician),
-            *role == viewer,
-        )),
-        EntryKind::SessionEnded { reason } => event(
-            if is_customer {
-                text::end_reason(*reason)
-            } else {
-                text::end_reason_technician(*reason)
-            }
-            .to_owned(),
-        ),
         EntryKind::SurveySubmitted {
             rating,
             resolved,
             comment,
-        } => event(if is_customer {
-            text::LINE_SURVEY_SELF.to_owned()
-        } else {
-            text::line_survey(*rating, *resolved, comment)
-        }),
+        } => {
+            let resolved = t(match resolved {
+                Some(true) => Msg::SurveyLineResolved,
+                Some(false) => Msg::SurveyLineNotResolved,
+                None => Msg::SurveyLineUnanswered,
+            });
+            t(match (is_customer, comment.is_empty()) {
+                (true, _) => Msg::LineSurveySelf,
+                (false, true) => Msg::LineSurvey {
+                    rating: *rating,
+                    resolved,
+                },
+                (false, false) => Msg::LineSurveyComment {
+                    rating: *rating,
+                    resolved,
+                    comment: comment.clone(),
+                },
+            })
+        }
         EntryKind::PermissionRequested {
             permissions,
             reason,
             ..
-        } => event(text::line_requested(
-            technician.unwrap_or(text::TECHNICIAN),
-            permissions,
-            reason,
-            is_customer,
-        )),
+        } => {
+            let what = i18n.permission_list(permissions, is_customer);
+            let line = if is_customer {
+                t(Msg::LineRequestedCustomer {
+                    technician: technician_or_default(),
+                    what,
+                })
+            } else {
+                t(Msg::LineRequested { what })
+            };
+            i18n.with_reason(line, reason)
+        }
         EntryKind::PermissionGranted { granted, .. } => {
-            event(text::line_granted(granted, is_customer))
+            let what = i18n.permission_list(granted, is_customer);
+            pick(
+                Msg::LineGrantedSelf { what: what.clone() },
+                Msg::LineGranted { what },
+            )
         }
-        EntryKind::PermissionDenied { .. } => {
-            event(pick(is_customer, text::LINE_DENIED_SELF, text::LINE_DENIED))
-        }
-        EntryKind::PermissionExpired { .. } => event(pick(
-            is_customer,
-            text::LINE_EXPIRED_SELF,
-            text::LINE_EXPIRED,
-        )),
-        EntryKind::PermissionExtended { .. } => event(pick(
-            is_customer,
-            text::LINE_EXTENDED_SELF,
-            text::LINE_EXTENDED,
-        )),
+        EntryKind::PermissionDenied { .. } => pick(Msg::LineDeniedSelf, Msg::LineDenied),
+        EntryKind::PermissionExpired { .. } => pick(Msg::LineExpiredSelf, Msg::LineExpired),
+        EntryKind::PermissionExtended { .. } => pick(Msg::LineExtendedSelf, Msg::LineExtended),
         EntryKind::PermissionsRevoked { permissions } => {
-            event(text::line_revoked(permissions, is_customer))
+            let what = i18n.permission_list(permissions, is_customer);
+            pick(
+                Msg::LineRevokedSelf { what: what.clone() },
+                Msg::LineRevoked { what },
+            )
         }
-        EntryKind::AppletOffered { .. } => event(pick(
-            is_customer,
-            text::LINE_APPLET_OFFERED_SELF,
-            text::LINE_APPLET_OFFERED,
-        )),
-        EntryKind::Media { media, change } => event(text::line_media(*media, *change, is_customer)),
-        EntryKind::PeerRestarted { media } => event(text::line_peer_restarted(*media)),
-        EntryKind::FileOffered { name, size, .. } => event(text::line_file_offered(
-            name,
-            *size,
-            entry.author,
-            viewer,
-            technician,
-        )),
+        EntryKind::AppletOffered { .. } => pick(Msg::LineAppletOfferedSelf, Msg::LineAppletOffered),
+        EntryKind::Media { media, change } => {
+            let what = i18n.media_words(*media, is_customer);
+            let by_who = |self_msg: fn(String) -> Msg, other: fn(String) -> Msg| {
+                t(if is_customer {
+                    self_msg(what.clone())
+                } else {
+                    other(what.clone())
+                })
+            };
+            match change {
+                MediaChange::Started => by_who(
+                    |what| Msg::LineMediaStartedSelf { what },
+                    |what| Msg::LineMediaStarted { what },
+                ),
+                MediaChange::Paused => by_who(
+                    |what| Msg::LineMediaPausedSelf { what },
+                    |what| Msg::LineMediaPaused { what },
+                ),
+                MediaChange::Resumed => by_who(
+                    |what| Msg::LineMediaResumedSelf { what },
+                    |what| Msg::LineMediaResumed { what },
+                ),
+                MediaChange::Stopped {
+                    cause: StopCause::Customer,
+                } => by_who(
+                    |what| Msg::LineMediaStoppedSelf { what },
+                    |what| Msg::LineMediaStopped { what },
+                ),
+                MediaChange::Stopped {
+                    cause: StopCause::Browser,
+                } => t(match media {
+                    Media::Screen => Msg::LineScreenStoppedByBrowser,
+                    Media::Camera => Msg::LineCameraStoppedByBrowser,
+                }),
+                MediaChange::Stopped {
+                    cause: StopCause::Failed,
+                } => t(Msg::LineMediaFailed { what }),
+            }
+        }
+        EntryKind::PeerRestarted { media } => t(match media {
+            Media::Screen => Msg::LinePeerRestartedScreen,
+            Media::Camera => Msg::LinePeerRestartedCamera,
+        }),
+        EntryKind::FileOffered { name, size, .. } => {
+            let (name, size) = (name.clone(), i18n.size(*size));
+            t(match (entry.author, viewer) {
+                (Author::Technician, Role::Customer) => Msg::LineFileOfferedToCustomer {
+                    technician: technician_or_default(),
+                    name,
+                    size,
+                },
+                (Author::Customer, Role::Technician) => {
+                    Msg::LineFileOfferedByCustomer { name, size }
+                }
+                (Author::Customer, Role::Customer) => {
+                    Msg::LineFileOfferedSelfCustomer { name, size }
+                }
+                _ => Msg::LineFileOfferedSelfTechnician { name, size },
+            })
+        }
         EntryKind::FileAccepted { file } => {
-            event(text::line_file_accepted(name_of(files, *file), is_customer))
+            let name = file_name(*file);
+            pick(
+                Msg::LineFileAcceptedSelf { name: name.clone() },
+                Msg::LineFileAccepted { name },
+            )
         }
         EntryKind::FileRefused { file } => {
-            event(text::line_file_refused(name_of(files, *file), is_customer))
+            let name = file_name(*file);
+            pick(
+                Msg::LineFileRefusedSelf { name: name.clone() },
+                Msg::LineFileRefused { name },
+            )
         }
-        EntryKind::FileSent { file, sha256 } => event(text::line_file_sent(
-            name_of(files, *file),
-            sha256,
-            mine,
-            entry.author,
-            technician,
-        )),
-        EntryKind::FileDelivered { file, sha256 } => event(text::line_file_delivered(
-            name_of(files, *file),
-            size_of(files, *file),
-            sha256,
-        )),
-        EntryKind::FileFailed { file, reason } => event(text::line_file_failed(
-            name_of(files, *file),
-            *reason,
-            viewer,
-            technician,
-        )),
+        EntryKind::FileSent { file, sha256 } => {
+            let (name, hash) = (file_name(*file), short_hash(sha256));
+            t(if mine {
+                Msg::LineFileSentSelf { name, hash }
+            } else if entry.author == Author::Customer {
+                Msg::LineFileSentCustomer { name, hash }
+            } else {
+                Msg::LineFileSentTechnician {
+                    who: technician_or_default(),
+                    name,
+                    hash,
+                }
+            })
+        }
+        EntryKind::FileDelivered { file, sha256 } => {
+            let (name, hash) = (file_name(*file), short_hash(sha256));
+            t(match size_of(files, *file) {
+                Some(bytes) => Msg::LineFileDeliveredSized {
+                    name,
+                    size: i18n.size(bytes),
+                    hash,
+                },
+                None => Msg::LineFileDelivered { name, hash },
+            })
+        }
+        EntryKind::FileFailed { file, reason } => {
+            let name = file_name(*file);
+            t(match reason {
+                FileFailure::Cancelled { by } if *by == viewer => {
+                    Msg::LineFileCancelledBySelf { name }
+                }
+                FileFailure::Cancelled { by: Role::Customer } => {
+                    Msg::LineFileCancelledByCustomer { name }
+                }
+                FileFailure::Cancelled { .. } => Msg::LineFileCancelledByTechnician {
+                    name,
+                    who: technician.map_or_else(|| t(Msg::TechnicianLower), str::to_owned),
+                },
+                FileFailure::HashMismatch => Msg::LineFileHashMismatch { name },
+                FileFailure::ConnectionLost => Msg::LineFileConnectionLost { name },
+                FileFailure::Revoked => Msg::LineFileRevoked { name },
+                FileFailure::Ended => Msg::LineFileEnded { name },
+                FileFailure::Unreadable => Msg::LineFileUnreadable { name },
+            })
+        }
         EntryKind::SystemInfoShared { items } => {
-            event(text::line_system_info(items.len(), is_customer))
+            let items = t(match items.len() {
+                1 => Msg::ItemsOne,
+                n => Msg::ItemsMany { n },
+            });
+            pick(
+                Msg::LineSystemInfoSelf {
+                    items: items.clone(),
+                },
+                Msg::LineSystemInfo { items },
+            )
         }
-    }
+    };
+    event(text)
 }
 
-fn name_of<'a>(files: &[(&'a str, u64)], file: u32) -> &'a str {
+fn name_of<'a>(files: &[(&'a str, u64)], file: u32) -> Option<&'a str> {
     (file as usize)
         .checked_sub(1)
         .and_then(|i| files.get(i))
         .map(|(name, _)| *name)
-        .unwrap_or(text::A_FILE)
 }
 
 fn size_of(files: &[(&str, u64)], file: u32) -> Option<u64> {
@@ -315,9 +416,4 @@ fn size_of(files: &[(&str, u64)], file: u32) -> Option<u64> {
         .checked_sub(1)
         .and_then(|i| files.get(i))
         .map(|(_, size)| *size)
-}
-
-/// The customer's words or the technician's.
-fn pick(is_customer: bool, customer: &str, technician: &str) -> String {
-    if is_customer { customer } else { technician }.to_owned()
 }

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::live::Notice;
-use crate::text;
+use crate::i18n::{use_i18n, Msg};
 
 #[derive(Properties, PartialEq)]
 pub struct NoticeLineProps {
@@ -14,19 +14,20 @@ pub struct NoticeLineProps {
 
 #[component]
 pub fn NoticeLine(props: &NoticeLineProps) -> Html {
+    let i18n = use_i18n();
     let Some(notice) = props.notice else {
         return html! {};
     };
     let message = match notice {
-        Notice::Refused(code) => text::error(code),
-        Notice::Unconfirmed => text::UNCONFIRMED.to_owned(),
-        Notice::NotConnected => text::NOT_CONNECTED.to_owned(),
+        Notice::Refused(code) => i18n.error(code),
+        Notice::Unconfirmed => i18n.t(Msg::Unconfirmed),
+        Notice::NotConnected => i18n.t(Msg::NotConnected),
     };
     let dismiss = props.on_dismiss.reform(|_: MouseEvent| ());
     html! {
         <div class="notice" role="alert" id="action-error">
             <p>{ message }</p>
-            <button type="button" class="link-button" onclick={dismiss}>{ text::CLOSE }</button>
+            <button type="button" class="link-button" onclick={dismiss}>{ i18n.t(Msg::Close) }</button>
         </div>
     }
 }

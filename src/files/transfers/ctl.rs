@@ -76,7 +76,7 @@ pub(super) struct Ctl {
     pub(super) seen: Rc<RefCell<u64>>,
     pub(super) act: Callback<Action, Result<u32, NotConnected>>,
     pub(super) signals: crate::session::Signals,
-    pub(super) error: UseStateHandle<Option<String>>,
+    pub(super) error: UseStateHandle<Option<super::FileProblem>>,
 }
 
 impl Ctl {

@@ -35,11 +35,12 @@ mod progress;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use connectit_protocol::{Action, FileTransfer, Role};
+use connectit_protocol::{Action, ErrorCode, FileTransfer, Role};
 use web_sys::{File, RtcPeerConnection};
 use yew::prelude::*;
 
 use super::link::FilesLink;
+use crate::i18n::{I18n, Msg};
 use crate::session::live::Live;
 use crate::session::SessionHandle;
 use ctl::Ctl;
@@ -68,11 +69,41 @@ impl PartialEq for TransferView {
     }
 }
 
+/// Why a picked file was not offered: kept as facts, put in words when shown, in the
+/// reader's language of the moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    /// Larger than the installation's limit: never offered.
+    TooLarge { name: String, size: u64, max: u64 },
+    /// The socket was down: nothing was sent.
+    NotConnected,
+    /// The broker refused the offer.
+    Refused { name: String, code: ErrorCode },
+}
+
+impl FileProblem {
+    /// The problem in the reader's words.
+    pub fn describe(&self, i18n: &I18n) -> String {
+        match self {
+            FileProblem::TooLarge { name, size, max } => i18n.t(Msg::FileTooLarge {
+                name: name.clone(),
+                size: i18n.size(*size),
+                max: i18n.size(*max),
+            }),
+            FileProblem::NotConnected => i18n.t(Msg::NotConnected),
+            FileProblem::Refused { name, code } => i18n.t(Msg::FileNotOffered {
+                name: name.clone(),
+                why: i18n.error(*code),
+            }),
+        }
+    }
+}
+
 /// The files as a component uses them.
 pub struct Transfers {
     pub transfers: Vec<TransferView>,
     /// A file refused before it was offered (too large), or a refused offer.
-    pub error: Option<String>,
+    pub error: Option<FileProblem>,
     /// Offers these files (checks the size first).
     pub on_pick: Callback<Vec<File>>,
     pub on_accept: Callback<u32>,
@@ -86,7 +117,7 @@ pub struct Transfers {
 /// installation's size limit.
 #[hook]
 pub fn use_transfers(handle: &SessionHandle, role: Role, max_bytes: u64) -> Transfers {
-    let error = use_state(|| None::<String>);
+    let error = use_state(|| None::<FileProblem>);
     let ctl = Ctl {
         role,
         max_bytes,

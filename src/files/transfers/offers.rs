@@ -7,9 +7,10 @@ use connectit_protocol::{check_text, files, Action, EntryKind, LogEntry};
 use web_sys::{Blob, File};
 
 use super::ctl::Ctl;
+use super::FileProblem;
+use crate::clock;
 use crate::session::live::Answer;
 use crate::socket::NotConnected;
-use crate::{clock, text};
 
 /// A picked file whose offer is on its way.
 pub(super) struct Queued {
@@ -32,8 +33,11 @@ impl Ctl {
             let name = file.name();
             let size = file.size() as u64;
             if size > self.max_bytes {
-                self.error
-                    .set(Some(text::file_too_large(&name, size, self.max_bytes)));
+                self.error.set(Some(FileProblem::TooLarge {
+                    name,
+                    size,
+                    max: self.max_bytes,
+                }));
                 continue;
             }
             let name = offer_name(&name);
@@ -48,7 +52,7 @@ impl Ctl {
                     at: clock::local_now(),
                 }),
                 Err(NotConnected) => {
-                    self.error.set(Some(text::NOT_CONNECTED.to_owned()));
+                    self.error.set(Some(FileProblem::NotConnected));
                     return;
                 }
             }
@@ -62,8 +66,10 @@ impl Ctl {
         let mut bound = Vec::new();
         self.queue.borrow_mut().retain(|q| match live.answer(q.id) {
             Some(Answer::Refused(code)) => {
-                self.error
-                    .set(Some(text::file_not_offered(&q.name, &text::error(code))));
+                self.error.set(Some(FileProblem::Refused {
+                    name: q.name.clone(),
+                    code,
+                }));
                 false
             }
             Some(Answer::Stored(seq)) => match offered_in(&live.entries, seq) {
