@@ -162,6 +162,7 @@ pub async fn verify_pin(
         Err(AppendError::Rule(_)) => return Err(AppError(ErrorCode::InvalidOrExpiredPin)),
         Err(AppendError::Storage(e)) => return Err(e.into()),
     }
+    state.pin_throttle.succeed(client);
     tracing::info!(session = %id, %client, "customer joined with a PIN");
     Ok(Json(VerifyPinResponse { session: id, token }))
 }

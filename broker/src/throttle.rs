@@ -1,6 +1,12 @@
 //! Throttling of failed guesses (PINs, passwords): a token bucket per client address
 //! and one for everybody. Each failure takes a token; with no token left, every
 //! attempt (right or wrong) is refused until one grows back.
+//!
+//! Only failures count, and an address that then succeeds gets its failures back in
+//! the global bucket ([`Throttle::succeed`]): a customer's typos cost nobody anything,
+//! so the global bucket can be small. An attacker earns a refund only with a right
+//! answer, at most `per_address` tokens for each. The guessing bound this gives is in
+//! `docs/security.md`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -116,6 +122,31 @@ impl Throttle {
     }
 }
 
+impl Throttle {
+    /// Records a success from `addr`: its failures not yet forgiven go back into the
+    /// global bucket, and its own bucket is full again.
+    pub fn succeed(&self, addr: IpAddr) {
+        let now = Instant::now();
+        let l = self.limits;
+        let spent = match self.addresses.lock() {
+            Ok(mut map) => match map.remove(&addr) {
+                Some(mut b) => {
+                    b.refill(l.per_address, l.address_refill, now);
+                    (l.per_address as f64 - b.tokens).max(0.0)
+                }
+                None => 0.0,
+            },
+            Err(_) => 0.0,
+        };
+        if spent > 0.0 {
+            if let Ok(mut g) = self.global.lock() {
+                g.refill(l.global, l.global_refill, now);
+                g.tokens = (g.tokens + spent).min(l.global as f64);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +171,24 @@ mod tests {
         let wait = t.check(a).unwrap_err();
         assert!((1..=10).contains(&wait), "{wait}");
         assert_eq!(t.check(b), Ok(()), "another address is not affected");
+    }
+
+    #[test]
+    fn a_success_gives_the_address_failures_back() {
+        let t = Throttle::new(limits(5, 3));
+        let honest: IpAddr = "10.0.0.7".parse().unwrap();
+        t.fail(honest);
+        t.fail(honest);
+        t.succeed(honest);
+        let other: IpAddr = "10.0.0.8".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(t.check(other), Ok(()), "the typos cost nobody");
+            t.fail(other);
+        }
+        assert!(t.check(other).is_err());
+        // A success from an address that never failed gives nothing back.
+        t.succeed("10.0.0.9".parse().unwrap());
+        assert!(t.check("10.0.0.10".parse().unwrap()).is_err());
     }
 
     #[test]
