@@ -129,7 +129,7 @@ pub async fn verify_pin(
     let request: VerifyPinRequest = parse_json(&body)?;
     let pin =
         clean_pin(&request.pin).ok_or(AppError(ErrorCode::InvalidInput { field: Field::Pin }))?;
-    state.pin_throttle.check(client).map_err(|s| {
+    state.pin_throttle.attempt(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -144,7 +144,6 @@ pub async fn verify_pin(
         .call(move |conn| db::claim_pin(conn, &pin_hash, &token_hash, now))
         .await?;
     let Some(id) = claimed else {
-        state.pin_throttle.fail(client);
         tracing::info!(%client, "wrong or expired PIN");
         return Err(AppError(ErrorCode::InvalidOrExpiredPin));
     };
@@ -162,7 +161,7 @@ pub async fn verify_pin(
         Err(AppendError::Rule(_)) => return Err(AppError(ErrorCode::InvalidOrExpiredPin)),
         Err(AppendError::Storage(e)) => return Err(e.into()),
     }
-    state.pin_throttle.succeed(client);
+    state.pin_throttle.forgive(client);
     tracing::info!(session = %id, %client, "customer joined with a PIN");
     Ok(Json(VerifyPinResponse { session: id, token }))
 }

@@ -285,10 +285,7 @@ fn unusable_certificates_are_start_errors() {
     // One without the other is a configuration error.
     let err = Config::load(
         None,
-        vec![(
-            "CONNECTIT_TLS_CERT".into(),
-            cert.cert.display().to_string(),
-        )],
+        vec![("CONNECTIT_TLS_CERT".into(), cert.cert.display().to_string())],
         &[],
     )
     .unwrap_err();
