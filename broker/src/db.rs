@@ -372,6 +372,17 @@ pub fn claim_pin(
         .map(SessionId))
 }
 
+/// Gives a claimed PIN back (the join could not be stored): the session waits for its
+/// customer again, with the same PIN, and the token is worth nothing.
+pub fn release_pin(conn: &Connection, pin_hash: &[u8], token_hash: &[u8]) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE sessions SET pin_hash = ?1, customer_token_hash = NULL
+         WHERE customer_token_hash = ?2 AND phase = 'created'",
+        params![pin_hash, token_hash],
+    )?;
+    Ok(())
+}
+
 pub fn session_by_token(
     conn: &Connection,
     token_hash: &[u8],
