@@ -96,7 +96,7 @@ impl Default for Config {
             pin_validity_secs: 20 * 60,
             waiting_timeout_secs: 30 * 60,
             pin_attempts_per_address: 5,
-            pin_address_refill_secs: 12,
+            pin_address_refill_secs: 300,
             pin_attempts_global: 10,
             pin_global_refill_secs: 120,
             sign_in_validity_secs: 12 * 3600,
