@@ -1,5 +1,7 @@
-//! A full database: the broker refuses new work with a typed error, acknowledges and
-//! sends nothing it did not store, and carries on, without a gap, once there is room.
+//! A database that cannot store (full, capped by `database_max_bytes`, locked by another
+//! program, failing one write): the broker refuses new work with a typed error,
+//! acknowledges and sends nothing it did not store, burns no PIN, and carries on,
+//! without a gap, once the cause is gone.
 
 mod support;
 
@@ -345,4 +347,39 @@ async fn quiet_or_entry(ws: &mut Ws) -> bool {
         Ok(Frame::Message(m)) => panic!("unexpected {m:?}"),
         Ok(Frame::Closed(c)) => panic!("closed {c:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_pin_whose_join_cannot_be_stored_stays_good() {
+    let broker = Broker::start(|_| {}).await;
+    let cookie = broker.sign_in("alice").await;
+    let session = broker.create_session(&cookie).await;
+    // Writing the join entry fails inside SQLite (as a full or failing disk would make
+    // it), after the PIN was claimed in the same request.
+    let other = rusqlite::Connection::open(broker.db_path()).unwrap();
+    other
+        .execute_batch(
+            "CREATE TRIGGER no_joins BEFORE INSERT ON entries
+             WHEN NEW.kind LIKE '%customer_joined%'
+             BEGIN SELECT RAISE(ABORT, 'no room for the join'); END;",
+        )
+        .unwrap();
+    let refused = broker.verify_pin(&session.pin).await;
+    assert_eq!(
+        (refused.status, refused.json::<ErrorCode>()),
+        (503, ErrorCode::StorageUnavailable)
+    );
+    let claimed: Option<Vec<u8>> = other
+        .query_row(
+            "SELECT customer_token_hash FROM sessions WHERE id = ?1",
+            [&session.id.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(claimed, None, "the PIN was given back, no token stands");
+    other.execute_batch("DROP TRIGGER no_joins").unwrap();
+    let joined = broker.verify_pin(&session.pin).await;
+    assert_eq!(joined.status, 200, "{}", joined.text());
+    assert_no_gaps(&broker);
+    broker.stop().await;
 }
