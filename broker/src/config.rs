@@ -511,6 +511,31 @@ mod tests {
     }
 
     #[test]
+    fn tls_keys_come_in_pairs_and_switch_the_scheme() {
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let err = Config::load(None, env(&[("CONNECTIT_TLS_KEY", "k.pem")]), &[]).unwrap_err();
+        assert!(err.0.contains("tls_cert and tls_key"), "{err}");
+        let mut c = Config::load(
+            None,
+            env(&[("CONNECTIT_TLS_CERT", "c.pem"), ("CONNECTIT_HSTS", "no")]),
+            &[("tls_key".into(), "k.pem".into())],
+        )
+        .unwrap();
+        assert!(c.serves_tls() && c.sends_hsts() && !c.hsts);
+        c.settle("127.0.0.1:8443".parse().unwrap());
+        assert_eq!(c.public_url, "https://127.0.0.1:8443");
+        let proxied = Config::load(None, env(&[("CONNECTIT_HSTS", "true")]), &[]).unwrap();
+        assert!(proxied.sends_hsts() && !proxied.serves_tls());
+        let err = Config::load(None, env(&[("CONNECTIT_HSTS", "maybe")]), &[]).unwrap_err();
+        assert!(err.0.contains("not true or false"), "{err}");
+    }
+
+    #[test]
     fn origins() {
         assert_eq!(
             origin_of("HTTP://Example.COM:8080/path?q").as_deref(),
