@@ -129,7 +129,7 @@ pub async fn verify_pin(
     let request: VerifyPinRequest = parse_json(&body)?;
     let pin =
         clean_pin(&request.pin).ok_or(AppError(ErrorCode::InvalidInput { field: Field::Pin }))?;
-    state.pin_throttle.check(client).map_err(|s| {
+    state.pin_throttle.attempt(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -138,13 +138,21 @@ pub async fn verify_pin(
     let token = secrets::new_token();
     let token_hash = secrets::token_hash(&token);
     let now = now_ms();
-    let claimed = state
+    let (pin_h, token_h) = (pin_hash.clone(), token_hash.clone());
+    let claimed = match state
         .hub
         .db()
-        .call(move |conn| db::claim_pin(conn, &pin_hash, &token_hash, now))
-        .await?;
+        .call(move |conn| db::claim_pin(conn, &pin_h, &token_h, now))
+        .await
+    {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            // The broker's trouble, not a wrong guess.
+            state.pin_throttle.succeed(client);
+            return Err(e.into());
+        }
+    };
     let Some(id) = claimed else {
-        state.pin_throttle.fail(client);
         tracing::info!(%client, "wrong or expired PIN");
         return Err(AppError(ErrorCode::InvalidOrExpiredPin));
     };
@@ -160,8 +168,21 @@ pub async fn verify_pin(
     {
         Ok(_) => {}
         Err(AppendError::Rule(_)) => return Err(AppError(ErrorCode::InvalidOrExpiredPin)),
-        Err(AppendError::Storage(e)) => return Err(e.into()),
+        Err(AppendError::Storage(e)) => {
+            // Not joined after all: the PIN stays good for when storage is back.
+            let released = state
+                .hub
+                .db()
+                .call(move |conn| db::release_pin(conn, &pin_hash, &token_hash))
+                .await;
+            if let Err(again) = released {
+                tracing::error!(error = %again, session = %id, "could not give a PIN back");
+            }
+            state.pin_throttle.succeed(client);
+            return Err(e.into());
+        }
     }
+    state.pin_throttle.forgive(client);
     tracing::info!(session = %id, %client, "customer joined with a PIN");
     Ok(Json(VerifyPinResponse { session: id, token }))
 }

@@ -149,7 +149,7 @@ pub async fn setup(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: SetupRequest = parse_json(&body)?;
-    state.sign_in_throttle.check(client).map_err(|s| {
+    state.sign_in_throttle.attempt(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -164,9 +164,9 @@ pub async fn setup(
         .as_deref()
         .is_some_and(|e| secrets::constant_time_eq(e.as_bytes(), given.as_bytes()));
     if !matches {
-        state.sign_in_throttle.fail(client);
         return Err(AppError(ErrorCode::InvalidSetupCode));
     }
+    state.sign_in_throttle.succeed(client);
     let technician = state
         .hub
         .db()
@@ -193,7 +193,7 @@ pub async fn sign_in(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: SignInRequest = parse_json(&body)?;
-    state.sign_in_throttle.check(client).map_err(|s| {
+    state.sign_in_throttle.attempt(client).map_err(|s| {
         AppError(ErrorCode::TooManyAttempts {
             retry_after_secs: s,
         })
@@ -214,11 +214,11 @@ pub async fn sign_in(
         .await
         .map_err(|_| AppError(ErrorCode::Internal))?;
     match found {
-        Some(technician) if ok => start_sign_in(&state, &technician).await,
-        _ => {
-            state.sign_in_throttle.fail(client);
-            Err(AppError(ErrorCode::InvalidCredentials))
+        Some(technician) if ok => {
+            state.sign_in_throttle.succeed(client);
+            start_sign_in(&state, &technician).await
         }
+        _ => Err(AppError(ErrorCode::InvalidCredentials)),
     }
 }
 

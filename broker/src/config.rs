@@ -68,6 +68,17 @@ pub struct Config {
     /// (`[texts.en] waiting = "…"` changes a text; a new language code adds a language).
     /// From the configuration file only.
     pub texts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// PEM file of the certificate chain: with `tls_key`, the broker serves HTTPS and
+    /// WSS itself. Empty: plain HTTP (behind a TLS-terminating proxy, or on loopback).
+    pub tls_cert: String,
+    /// PEM file of the certificate's private key.
+    pub tls_key: String,
+    /// Send `Strict-Transport-Security` although the broker speaks plain HTTP, because a
+    /// reverse proxy in front of it terminates TLS. Always sent when `tls_cert` is set.
+    pub hsts: bool,
+    /// The largest the database may grow, in bytes (0: no limit). Past it, new work is
+    /// refused with `storage_unavailable` and nothing unstored is acknowledged.
+    pub database_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -85,9 +96,9 @@ impl Default for Config {
             pin_validity_secs: 20 * 60,
             waiting_timeout_secs: 30 * 60,
             pin_attempts_per_address: 5,
-            pin_address_refill_secs: 12,
-            pin_attempts_global: 30,
-            pin_global_refill_secs: 2,
+            pin_address_refill_secs: 300,
+            pin_attempts_global: 10,
+            pin_global_refill_secs: 120,
             sign_in_validity_secs: 12 * 3600,
             prompt_deadline_secs: 60,
             stun_urls: Vec::new(),
@@ -97,6 +108,10 @@ impl Default for Config {
             max_file_bytes: 200 * 1024 * 1024,
             trusted_proxies: Vec::new(),
             texts: Default::default(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            hsts: false,
+            database_max_bytes: 0,
         }
     }
 }
@@ -144,6 +159,10 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("turn_ttl_secs", EnvKind::Int),
     ("max_file_bytes", EnvKind::Int),
     ("trusted_proxies", EnvKind::List),
+    ("tls_cert", EnvKind::Str),
+    ("tls_key", EnvKind::Str),
+    ("hsts", EnvKind::Bool),
+    ("database_max_bytes", EnvKind::Int),
 ];
 
 #[derive(Clone, Copy)]
@@ -152,6 +171,8 @@ enum EnvKind {
     Int,
     /// Comma-separated.
     List,
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    Bool,
 }
 
 impl Config {
@@ -261,6 +282,11 @@ impl Config {
                 )));
             }
         }
+        if self.tls_cert.is_empty() != self.tls_key.is_empty() {
+            return Err(ConfigError(
+                "tls_cert and tls_key go together: give both PEM files, or neither".into(),
+            ));
+        }
         if self.pin_attempts_per_address == 0 || self.pin_attempts_global == 0 {
             return Err(ConfigError("PIN attempt limits must be above zero".into()));
         }
@@ -272,12 +298,24 @@ impl Config {
     /// spelling of the same port.
     pub fn settle(&mut self, bound: SocketAddr) {
         if self.public_url.is_empty() {
-            self.public_url = format!("http://{bound}");
+            let scheme = if self.serves_tls() { "https" } else { "http" };
+            self.public_url = format!("{scheme}://{bound}");
             if bound.ip().is_loopback() {
                 self.extra_origins
-                    .push(format!("http://localhost:{}", bound.port()));
+                    .push(format!("{scheme}://localhost:{}", bound.port()));
             }
         }
+    }
+
+    /// Whether the broker itself speaks TLS (`tls_cert` and `tls_key` given).
+    pub fn serves_tls(&self) -> bool {
+        !self.tls_cert.is_empty() && !self.tls_key.is_empty()
+    }
+
+    /// Whether responses carry `Strict-Transport-Security`: when the broker serves TLS,
+    /// or when told it sits behind a proxy that does.
+    pub fn sends_hsts(&self) -> bool {
+        self.serves_tls() || self.hsts
     }
 
     /// The origins whose pages may open WebSockets here.
@@ -290,7 +328,7 @@ impl Config {
 
     /// Whether the site is served over HTTPS (cookies then get `Secure`).
     pub fn is_https(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.public_url.starts_with("https://") || self.serves_tls()
     }
 
     /// The public URL without a trailing slash.
@@ -316,6 +354,15 @@ fn to_toml(name: &str, value: &str, kind: EnvKind) -> Result<toml::Value, Config
                 .parse()
                 .map_err(|_| ConfigError(format!("{name}: {value:?} is not a whole number")))?,
         ),
+        EnvKind::Bool => toml::Value::Boolean(match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                return Err(ConfigError(format!(
+                    "{name}: {value:?} is not true or false"
+                )))
+            }
+        }),
         EnvKind::List => toml::Value::Array(
             value
                 .split(',')
@@ -461,6 +508,31 @@ mod tests {
         );
         assert_eq!(client_ip(&trusted, proxy, Some("garbage")), proxy);
         assert_eq!(client_ip(&trusted, proxy, None), proxy);
+    }
+
+    #[test]
+    fn tls_keys_come_in_pairs_and_switch_the_scheme() {
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let err = Config::load(None, env(&[("CONNECTIT_TLS_KEY", "k.pem")]), &[]).unwrap_err();
+        assert!(err.0.contains("tls_cert and tls_key"), "{err}");
+        let mut c = Config::load(
+            None,
+            env(&[("CONNECTIT_TLS_CERT", "c.pem"), ("CONNECTIT_HSTS", "no")]),
+            &[("tls_key".into(), "k.pem".into())],
+        )
+        .unwrap();
+        assert!(c.serves_tls() && c.sends_hsts() && !c.hsts);
+        c.settle("127.0.0.1:8443".parse().unwrap());
+        assert_eq!(c.public_url, "https://127.0.0.1:8443");
+        let proxied = Config::load(None, env(&[("CONNECTIT_HSTS", "true")]), &[]).unwrap();
+        assert!(proxied.sends_hsts() && !proxied.serves_tls());
+        let err = Config::load(None, env(&[("CONNECTIT_HSTS", "maybe")]), &[]).unwrap_err();
+        assert!(err.0.contains("not true or false"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The console socket (`/api/console/ws`): a signed-in technician's sessions, live.
-//! It sends the whole list once, then each session that changes.
+//! It sends the whole list once, then each session that changes. It takes no messages:
+//! a text or binary frame closes it with 1003 (control frames keep it alive).
 
 use std::time::Instant;
 
@@ -46,8 +47,24 @@ pub async fn console_socket(
         loop {
             tokio::select! {
                 frame = socket.recv() => match frame {
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                    Some(Ok(_)) => last_heard = Instant::now(),
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Err(e)) => {
+                        if let Some((code, reason)) = crate::ws::close_for(e) {
+                            let frame = axum::extract::ws::CloseFrame { code, reason: reason.into() };
+                            let _ = socket.send(Message::Close(Some(frame))).await;
+                        }
+                        return;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = Instant::now(),
+                    // The console socket only speaks: a message to it is a client error.
+                    Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                        let frame = axum::extract::ws::CloseFrame {
+                            code: close::UNSUPPORTED,
+                            reason: "the console socket takes no messages".into(),
+                        };
+                        let _ = socket.send(Message::Close(Some(frame))).await;
+                        return;
+                    }
                 },
                 update = updates.recv() => match update {
                     Ok(u) if u.technician_id == technician.id => {

@@ -124,6 +124,22 @@ impl Db {
         })
     }
 
+    /// Caps the database file at about `max_bytes` (0: no cap): past it, writes fail
+    /// with `SQLITE_FULL` and nothing is acknowledged. Never below what is stored.
+    pub fn limit_size(&self, max_bytes: u64) -> Result<(), DbError> {
+        self.blocking(|conn| {
+            let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = if max_bytes == 0 {
+                // SQLite's own ceiling.
+                i64::from(u32::MAX - 1)
+            } else {
+                (max_bytes / page_size.max(1) as u64).min(i64::MAX as u64) as i64
+            };
+            conn.pragma_update(None, "max_page_count", pages)?;
+            Ok(())
+        })
+    }
+
     /// Runs `f` with the connection on a blocking thread.
     pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
     where
@@ -354,6 +370,17 @@ pub fn claim_pin(
         )
         .optional()?
         .map(SessionId))
+}
+
+/// Gives a claimed PIN back (the join could not be stored): the session waits for its
+/// customer again, with the same PIN, and the token is worth nothing.
+pub fn release_pin(conn: &Connection, pin_hash: &[u8], token_hash: &[u8]) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE sessions SET pin_hash = ?1, customer_token_hash = NULL
+         WHERE customer_token_hash = ?2 AND phase = 'created'",
+        params![pin_hash, token_hash],
+    )?;
+    Ok(())
 }
 
 pub fn session_by_token(

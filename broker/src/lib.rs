@@ -29,6 +29,7 @@ pub mod record;
 pub mod secrets;
 pub mod static_files;
 pub mod throttle;
+pub mod tls;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -82,6 +83,8 @@ pub struct Shared {
     pub dummy_hash: String,
     /// Fires when the broker is stopping.
     pub shutdown: Shutdown,
+    /// The TLS configuration, when the broker serves HTTPS itself.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A stop signal many tasks can wait for, and a count of the sockets still open (the
@@ -155,19 +158,35 @@ impl AppState {
                 config.data_dir.display()
             ))
         })?;
-        let db = Db::open(&config.database_path()).map_err(|e| {
-            StartError(format!(
-                "cannot open {}: {e}",
-                config.database_path().display()
-            ))
-        })?;
+        let tls = if config.serves_tls() {
+            let config = tls::server_config(
+                std::path::Path::new(&config.tls_cert),
+                std::path::Path::new(&config.tls_key),
+            )
+            .map_err(|e| StartError(e.to_string()))?;
+            Some(config)
+        } else {
+            None
+        };
+        let db = Db::open(&config.database_path())
+            .and_then(|db| db.limit_size(config.database_max_bytes).map(|()| db))
+            .map_err(|e| {
+                StartError(format!(
+                    "cannot open {}: {e}",
+                    config.database_path().display()
+                ))
+            })?;
         let pin_key = PinKey::load_or_create(&config.data_dir)
             .map_err(|e| StartError(format!("cannot read or create the PIN key: {e}")))?;
         let technicians = db
             .blocking(|conn| db::technician_count(conn))
             .map_err(|e| StartError(format!("cannot read the database: {e}")))?;
         let setup_code = (technicians == 0).then(secrets::new_setup_code);
-        Ok(AppState::new(config, db, pin_key, setup_code))
+        let mut state = AppState::new(config, db, pin_key, setup_code);
+        if let Some(shared) = Arc::get_mut(&mut state.0) {
+            shared.tls = tls;
+        }
+        Ok(state)
     }
 
     pub fn new(config: Config, db: Db, pin_key: PinKey, setup_code: Option<String>) -> AppState {
@@ -194,6 +213,7 @@ impl AppState {
             setup_code: Mutex::new(setup_code.map(|c| secrets::normalise_setup_code(&c))),
             dummy_hash: secrets::hash_password("not a real password").unwrap_or_default(),
             shutdown: Shutdown::default(),
+            tls: None,
             config,
         }))
     }
@@ -256,16 +276,27 @@ pub async fn run(
     let keeper = deadlines.map(|rx| tokio::spawn(keep_deadlines(state.clone(), rx)));
     let stop = state.shutdown.clone();
     let sockets = state.shutdown.clone();
+    let tls = state.tls.clone();
     let router = app(state);
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let signal = async move {
         shutdown.await;
         stop.trigger();
-    })
-    .await;
+    };
+    let result = match tls {
+        Some(config) => {
+            use axum::serve::ListenerExt;
+            let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+            axum::serve(listener, service)
+                .with_graceful_shutdown(signal)
+                .await
+        }
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(signal)
+                .await
+        }
+    };
     // Upgraded sockets outlive the HTTP server: let them send their close frames and
     // store their last entries before the process goes.
     sockets.sockets_closed(Duration::from_secs(5)).await;

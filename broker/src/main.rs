@@ -22,6 +22,8 @@ Options (each also settable in the config file and as CONNECTIT_<NAME> in the en
   --public-url URL        address people use to reach the broker (default: http:// and the listening address)
   --organisation NAME     organisation name shown to customers
   --pin-validity-secs N   how long a PIN stays valid (default 1200)
+  --tls-cert FILE         PEM certificate chain: serve HTTPS and WSS (with --tls-key)
+  --tls-key FILE          PEM private key of that certificate
   -h, --help              this text
 ";
 
@@ -71,6 +73,8 @@ fn real_main() -> Result<(), String> {
             "--pin-validity-secs" => {
                 overrides.push(("pin_validity_secs".into(), value("--pin-validity-secs")?))
             }
+            "--tls-cert" => overrides.push(("tls_cert".into(), value("--tls-cert")?)),
+            "--tls-key" => overrides.push(("tls_key".into(), value("--tls-key")?)),
             "--username" => username = Some(value("--username")?),
             "--display-name" => display_name = Some(value("--display-name")?),
             "--password-stdin" => password_stdin = true,
@@ -202,7 +206,8 @@ fn serve(mut config: Config) -> Result<(), String> {
         }
         let state = AppState::open(config).map_err(|e| e.to_string())?;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "ConnectIT listening on http://{address}");
+        let scheme = if state.config.serves_tls() { "https" } else { "http" };
+        let _ = writeln!(out, "ConnectIT listening on {scheme}://{address}");
         let base = state.config.base_url().to_string();
         let _ = writeln!(out, "  customer page: {base}/");
         let _ = writeln!(out, "  console:       {base}/console");

@@ -23,6 +23,10 @@ pub const CSP: &str =
 img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// `Strict-Transport-Security` when the site is reached over TLS: a year, this host only
+/// (the organisation's other host names are theirs to decide).
+pub const HSTS: &str = "max-age=31536000";
+
 /// Adds the hardening headers to every response.
 pub async fn security_headers(
     State(state): State<AppState>,
@@ -46,12 +50,8 @@ pub async fn security_headers(
         "permissions-policy",
         "camera=(self), display-capture=(self), microphone=(), geolocation=(), payment=(), usb=()",
     );
-    if state.config.is_https() {
-        set(
-            h,
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
-        );
+    if state.config.sends_hsts() {
+        set(h, "strict-transport-security", HSTS);
     }
     if is_api && !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");

@@ -1,6 +1,12 @@
 //! Throttling of failed guesses (PINs, passwords): a token bucket per client address
-//! and one for everybody. Each failure takes a token; with no token left, every
-//! attempt (right or wrong) is refused until one grows back.
+//! and one for everybody. With no token left, every attempt (right or wrong) is
+//! refused until one grows back.
+//!
+//! Every attempt takes a token from both buckets before it is checked (so concurrent
+//! attempts cannot overspend), and a success gives it back: only failures count. A
+//! right PIN also gives the address's earlier failures back to the global bucket
+//! ([`Throttle::forgive`]), so a customer's typos cost nobody anything and the global
+//! bucket can be small. The guessing bound this gives is in `docs/security.md`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -51,7 +57,7 @@ pub struct Limits {
     pub global_refill: Duration,
 }
 
-/// Failure buckets, per address and global.
+/// Attempt buckets, per address and global.
 pub struct Throttle {
     limits: Limits,
     addresses: Mutex<HashMap<IpAddr, Bucket>>,
@@ -70,49 +76,70 @@ impl Throttle {
         }
     }
 
-    /// `Err(seconds to wait)` when `addr` (or everyone) has no failure left to spend.
-    pub fn check(&self, addr: IpAddr) -> Result<(), u32> {
+    /// Takes a token from `addr`'s bucket and the global one, or answers
+    /// `Err(seconds to wait)` when either is empty. Taking it before the guess is
+    /// checked means concurrent guesses cannot all pass on the last token: every
+    /// attempt costs one until [`Throttle::succeed`] gives it back.
+    pub fn attempt(&self, addr: IpAddr) -> Result<(), u32> {
         let now = Instant::now();
         let l = self.limits;
-        let mut wait = 0;
-        if let Ok(mut g) = self.global.lock() {
-            g.refill(l.global, l.global_refill, now);
-            wait = g.wait(l.global_refill);
-        }
-        if let Ok(mut map) = self.addresses.lock() {
-            if let Some(b) = map.get_mut(&addr) {
+        // Lock order: global, then addresses (everywhere).
+        let mut g = self.global.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        g.refill(l.global, l.global_refill, now);
+        if map.len() >= MAX_TRACKED && !map.contains_key(&addr) {
+            map.retain(|_, b| {
                 b.refill(l.per_address, l.address_refill, now);
-                wait = wait.max(b.wait(l.address_refill));
-            }
+                b.tokens < l.per_address as f64
+            });
         }
-        if wait == 0 {
-            Ok(())
-        } else {
-            Err(wait)
+        let b = map
+            .entry(addr)
+            .or_insert_with(|| Bucket::full(l.per_address, now));
+        b.refill(l.per_address, l.address_refill, now);
+        let wait = g.wait(l.global_refill).max(b.wait(l.address_refill));
+        if wait > 0 {
+            return Err(wait);
+        }
+        g.tokens -= 1.0;
+        b.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// The attempt from `addr` succeeded: its token goes back to both buckets.
+    pub fn succeed(&self, addr: IpAddr) {
+        let now = Instant::now();
+        let l = self.limits;
+        let mut g = self.global.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        g.refill(l.global, l.global_refill, now);
+        g.tokens = (g.tokens + 1.0).min(l.global as f64);
+        if let Some(b) = map.get_mut(&addr) {
+            b.refill(l.per_address, l.address_refill, now);
+            b.tokens = (b.tokens + 1.0).min(l.per_address as f64);
         }
     }
 
-    /// Records a failed guess from `addr`.
-    pub fn fail(&self, addr: IpAddr) {
+    /// The attempt from `addr` succeeded, and what it succeeded at can be done only
+    /// once (a PIN): every token the address spent and that has not grown back goes
+    /// back to the global bucket, and the address starts afresh. A customer's typos
+    /// then cost nobody anything; an attacker earns at most `per_address` tokens per
+    /// right answer, and right answers are what the throttle is there to prevent.
+    pub fn forgive(&self, addr: IpAddr) {
         let now = Instant::now();
         let l = self.limits;
-        if let Ok(mut g) = self.global.lock() {
-            g.refill(l.global, l.global_refill, now);
-            g.tokens = (g.tokens - 1.0).max(0.0);
-        }
-        if let Ok(mut map) = self.addresses.lock() {
-            if map.len() >= MAX_TRACKED {
-                map.retain(|_, b| {
-                    b.refill(l.per_address, l.address_refill, now);
-                    b.tokens < l.per_address as f64
-                });
+        let mut g = self.global.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        let spent = match map.remove(&addr) {
+            Some(mut b) => {
+                b.refill(l.per_address, l.address_refill, now);
+                // Whole guesses: a fraction grown back since is not held against them.
+                (l.per_address as f64 - b.tokens).max(0.0).ceil()
             }
-            let b = map
-                .entry(addr)
-                .or_insert_with(|| Bucket::full(l.per_address, now));
-            b.refill(l.per_address, l.address_refill, now);
-            b.tokens = (b.tokens - 1.0).max(0.0);
-        }
+            None => 0.0,
+        };
+        g.refill(l.global, l.global_refill, now);
+        g.tokens = (g.tokens + spent).min(l.global as f64);
     }
 }
 
@@ -134,20 +161,51 @@ mod tests {
         let t = Throttle::new(limits(3, 100));
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         for _ in 0..3 {
-            assert_eq!(t.check(a), Ok(()));
-            t.fail(a);
+            assert_eq!(t.attempt(a), Ok(()));
         }
-        let wait = t.check(a).unwrap_err();
+        let wait = t.attempt(a).unwrap_err();
         assert!((1..=10).contains(&wait), "{wait}");
-        assert_eq!(t.check(b), Ok(()), "another address is not affected");
+        assert_eq!(t.attempt(b), Ok(()), "another address is not affected");
+    }
+
+    #[test]
+    fn a_success_costs_nothing_but_keeps_earlier_failures() {
+        let t = Throttle::new(limits(2, 100));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(t.attempt(a), Ok(()));
+        for _ in 0..10 {
+            assert_eq!(t.attempt(a), Ok(()));
+            t.succeed(a);
+        }
+        assert_eq!(t.attempt(a), Ok(()));
+        assert!(t.attempt(a).is_err(), "the first failure still counts");
+    }
+
+    #[test]
+    fn a_right_pin_gives_the_address_failures_back() {
+        let t = Throttle::new(limits(5, 3));
+        let honest: IpAddr = "10.0.0.7".parse().unwrap();
+        // Two typos, then the right PIN.
+        for _ in 0..3 {
+            assert_eq!(t.attempt(honest), Ok(()));
+        }
+        t.forgive(honest);
+        let other: IpAddr = "10.0.0.8".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(t.attempt(other), Ok(()), "the typos cost nobody");
+        }
+        assert!(t.attempt(other).is_err());
+        // Forgiving an address that never tried gives nothing back.
+        t.forgive("10.0.0.9".parse().unwrap());
+        assert!(t.attempt("10.0.0.10".parse().unwrap()).is_err());
     }
 
     #[test]
     fn everyone_shares_the_global_bucket() {
         let t = Throttle::new(limits(100, 4));
         for i in 0..4u8 {
-            t.fail(IpAddr::from([10, 0, 0, i]));
+            assert_eq!(t.attempt(IpAddr::from([10, 0, 0, i])), Ok(()));
         }
-        assert!(t.check(IpAddr::from([10, 0, 0, 99])).is_err());
+        assert!(t.attempt(IpAddr::from([10, 0, 0, 99])).is_err());
     }
 }

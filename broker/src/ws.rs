@@ -29,6 +29,9 @@ use crate::AppState;
 pub mod close {
     pub const NORMAL: u16 = 1000;
     pub const GOING_AWAY: u16 = 1001;
+    pub const UNSUPPORTED: u16 = 1003;
+    pub const PROTOCOL: u16 = 1002;
+    pub const INVALID_DATA: u16 = 1007;
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const INTERNAL: u16 = 1011;
@@ -59,6 +62,19 @@ pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
         .write_buffer_size(64 * 1024)
         .max_write_buffer_size(WRITE_BUFFER_LIMIT)
         .accept_unmasked_frames(false)
+}
+
+/// The close a read error calls for, when the peer can still hear one: a frame beyond
+/// the layer's limit is 1009 like any oversize message, a text frame that is not
+/// UTF-8 is 1007, a broken frame is 1002. A lost connection gets none.
+pub fn close_for(error: axum::Error) -> Option<(u16, &'static str)> {
+    let error = error.into_inner().downcast::<tungstenite::Error>().ok()?;
+    match *error {
+        tungstenite::Error::Capacity(_) => Some((close::TOO_BIG, "message too large")),
+        tungstenite::Error::Utf8(_) => Some((close::INVALID_DATA, "text is not UTF-8")),
+        tungstenite::Error::Protocol(_) => Some((close::PROTOCOL, "protocol error")),
+        _ => None,
+    }
 }
 
 /// Refuses a handshake whose Origin is not this site's.
@@ -188,7 +204,13 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
         let frame = tokio::select! {
             frame = tokio::time::timeout_at(deadline, conn.socket.recv()) => match frame {
                 Ok(Some(Ok(frame))) => frame,
-                Ok(_) => return,
+                Ok(Some(Err(e))) => {
+                    if let Some((code, reason)) = close_for(e) {
+                        conn.close(code, reason).await;
+                    }
+                    return;
+                }
+                Ok(None) => return,
                 Err(_) => return conn.close(close::POLICY, "hello expected").await,
             },
             _ = state.shutdown.cancelled() => return conn.close(close::GOING_AWAY, "broker restarting").await,
@@ -304,7 +326,11 @@ async fn serve(
     loop {
         tokio::select! {
             frame = conn.socket.recv() => {
-                let Some(Ok(frame)) = frame else { return None };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => return close_for(e),
+                    None => return None,
+                };
                 match conn.decode(frame) {
                     Incoming::Message(message) => {
                         if !handle(state, conn, live, role, name, message).await {

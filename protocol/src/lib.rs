@@ -96,9 +96,40 @@ pub fn check_text(text: &str, max_chars: usize) -> Result<(), RuleViolation> {
     Ok(())
 }
 
+/// Checks a name that stands on one line (a file name): [`check_text`], and no line
+/// break or tab either, and none of the invisible characters that reorder text
+/// (bidirectional overrides and isolates), which can make `exe.pdf` read as `fdp.exe`.
+pub fn check_name(name: &str, max_chars: usize) -> Result<(), RuleViolation> {
+    check_text(name, max_chars)?;
+    let reorders = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if name.chars().any(|c| c == '\n' || c == '\t' || reorders(c)) {
+        return Err(RuleViolation::ControlCharacters);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_stay_on_one_line_in_their_own_order() {
+        assert!(check_name("report (1).pdf", 255).is_ok());
+        assert!(check_name("تقرير.pdf", 255).is_ok());
+        for bad in [
+            "a\nb.txt",
+            "a\tb.txt",
+            "invoice\u{202e}fdp.exe",
+            "x\u{2066}y",
+            "nul\0",
+        ] {
+            assert_eq!(
+                check_name(bad, 255),
+                Err(RuleViolation::ControlCharacters),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn pins_are_cleaned_of_separators() {

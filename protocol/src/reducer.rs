@@ -8,7 +8,7 @@ use crate::error::RuleViolation;
 use crate::files::{self, FileFailure, FileStatus, FileTransfer};
 use crate::log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
 use crate::permission::{Media, MediaChange, MediaState, Permission};
-use crate::{check_text, limits, Millis};
+use crate::{check_name, check_text, limits, Millis};
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -369,7 +369,7 @@ impl SessionState {
                 if *file as usize != self.files.len() + 1 {
                     return Err(RuleViolation::FileState);
                 }
-                check_text(name, files::FILE_NAME_MAX_CHARS)
+                check_name(name, files::FILE_NAME_MAX_CHARS)
             }
             EntryKind::FileAccepted { file } | EntryKind::FileRefused { file } => {
                 need_author(Author::Customer)?;

@@ -1,0 +1,93 @@
+//! Every kind of response carries the hardening headers: static files, the app's page
+//! for client routes, API JSON, API errors, misses, refusals of the WebSocket upgrade,
+//! and what the layers below the handlers answer (body too large, wrong method).
+
+mod support;
+
+use support::{http_with_headers, Broker, Reply};
+
+fn check(what: &str, reply: &Reply, status: u16) {
+    assert_eq!(reply.status, status, "{what}: {}", reply.text());
+    let csp = reply
+        .header("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no CSP"));
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(csp.contains("default-src 'self'"), "{what}: {csp}");
+    assert_eq!(
+        reply.header("x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(
+        reply.header("referrer-policy").as_deref(),
+        Some("no-referrer"),
+        "{what}"
+    );
+    assert_eq!(
+        reply.header("x-frame-options").as_deref(),
+        Some("DENY"),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let broker = Broker::start(|_| {}).await;
+    let a = broker.addr;
+    let get = |path: &'static str| broker.http("GET", path, None, None);
+    check(
+        "static file",
+        &get("/app-0123456789abcdef0123.js").await,
+        200,
+    );
+    check("the app's page", &get("/").await, 200);
+    check("a client route", &get("/console").await, 200);
+    check("API JSON", &get("/api/config").await, 200);
+    check("API, not signed in", &get("/api/sessions").await, 401);
+    check("API miss", &get("/api/nothing").await, 404);
+    check("file miss", &get("/missing.js").await, 404);
+    let bad_json = broker
+        .http_raw("POST", "/api/pin", Some(b"{nope".to_vec()), None)
+        .await;
+    check("API, bad JSON", &bad_json, 400);
+    let huge = broker
+        .http_raw("POST", "/api/pin", Some(vec![b' '; 100 * 1024]), None)
+        .await;
+    check("API, body too large", &huge, 413);
+    check(
+        "wrong method on a page",
+        &broker.http("POST", "/console", None, None).await,
+        405,
+    );
+    check(
+        "wrong method on the API",
+        &broker.http("DELETE", "/api/config", None, None).await,
+        405,
+    );
+    let upgrade = [
+        ("connection", "upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let mut foreign = upgrade.to_vec();
+    foreign.push(("origin", "http://evil.example"));
+    for path in ["/api/ws", "/api/console/ws"] {
+        let refused = http_with_headers(a, "GET", path, None, None, &foreign).await;
+        check("WebSocket upgrade from a foreign origin", &refused, 403);
+    }
+    let origin = broker.origin();
+    let mut anonymous = upgrade.to_vec();
+    anonymous.push(("origin", origin.as_str()));
+    let refused = http_with_headers(a, "GET", "/api/console/ws", None, None, &anonymous).await;
+    check("console upgrade without a sign-in", &refused, 401);
+    let plain = http_with_headers(a, "GET", "/api/ws", None, None, &[("origin", &origin)]).await;
+    assert!(
+        plain.status >= 400,
+        "a plain GET of the socket: {}",
+        plain.status
+    );
+    let status = plain.status;
+    check("a plain GET of the socket", &plain, status);
+    broker.stop().await;
+}
