@@ -102,7 +102,8 @@ pub fn safe_file_name(name: &str) -> String {
     let mut out: String = base
         .chars()
         .map(|c| {
-            if c.is_control() || "<>:\"|?*".contains(c) {
+            let reorders = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || reorders || "<>:\"|?*".contains(c) {
                 '_'
             } else {
                 c
@@ -141,6 +142,8 @@ mod tests {
         assert_eq!(safe_file_name("report.pdf"), "report.pdf");
         assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
         assert_eq!(safe_file_name("C:\\Windows\\evil.bat"), "evil.bat");
+        assert_eq!(safe_file_name("invoice\u{202e}fdp.exe"), "invoice_fdp.exe");
+        assert_eq!(safe_file_name("a\tb.txt"), "a_b.txt");
         assert_eq!(
             safe_file_name("a<b>c:d\"e|f?g*h.txt"),
             "a_b_c_d_e_f_g_h.txt"

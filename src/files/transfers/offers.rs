@@ -3,7 +3,7 @@
 //! it to its transfer id (its `Local` then holds the file) or explains a refusal.
 
 use connectit_protocol::files::safe_file_name;
-use connectit_protocol::{check_text, files, Action, EntryKind, LogEntry};
+use connectit_protocol::{check_name, files, Action, EntryKind, LogEntry};
 use web_sys::{Blob, File};
 
 use super::ctl::Ctl;
@@ -91,7 +91,7 @@ impl Ctl {
 /// The name a file is offered under: its own, unless the log would refuse it (control
 /// characters, too long), then the cleaned one.
 pub fn offer_name(name: &str) -> String {
-    if check_text(name, files::FILE_NAME_MAX_CHARS).is_ok() {
+    if check_name(name, files::FILE_NAME_MAX_CHARS).is_ok() {
         name.to_owned()
     } else {
         let clean: String = safe_file_name(name)
@@ -112,4 +112,19 @@ fn offered_in(entries: &[LogEntry], seq: u64) -> Option<u32> {
             EntryKind::FileOffered { file, .. } => Some(file),
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offer_name;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn names_the_log_would_refuse_are_offered_cleaned() {
+        assert_eq!(offer_name("report (1).pdf"), "report (1).pdf");
+        assert_eq!(offer_name("a\tb.txt"), "a_b.txt");
+        assert_eq!(offer_name("line\nbreak.txt"), "line_break.txt");
+        assert_eq!(offer_name("invoice\u{202e}fdp.exe"), "invoice_fdp.exe");
+        assert_eq!(offer_name(&"x".repeat(400)).chars().count(), 255);
+    }
 }
