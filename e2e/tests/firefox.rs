@@ -88,7 +88,10 @@ async fn share_screen(w: &World, console: &Console<'_>, customer: &Customer<'_>)
             }
         })
         .await;
-    assert!(!stats.is_empty());
+    assert!(
+        stats.contains("fps"),
+        "#screen-stats shows the frame rate as well as the size: {stats:?}"
+    );
 }
 
 /// Grants `permissions` through the prompt (a click on `#grant-all`); both sides then
@@ -191,6 +194,16 @@ async fn customer_in_firefox_with_the_console_in_chromium() {
     assert!(
         browser.value.starts_with("Firefox "),
         "the browser is named as Firefox with its version: {browser:?}"
+    );
+    // The screen's connection is live: its round-trip time is read from this
+    // browser's own statistics fields.
+    let rtt = preview
+        .iter()
+        .find(|r| r.label.to_lowercase().contains("round-trip"))
+        .unwrap_or_else(|| panic!("the preview has the round-trip time: {preview:#?}"));
+    assert!(
+        rtt.value.chars().any(|c| c.is_ascii_digit()),
+        "the round-trip time is a number: {rtt:?}"
     );
     customer.send_system_info().await;
     let shown = console.system_info().await;
