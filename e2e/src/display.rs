@@ -18,7 +18,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// The display shared by this process's Firefox browsers, while one of them holds it.
 static SHARED: Mutex<Weak<Xvfb>> = Mutex::new(Weak::new());
 
-/// A running Xvfb; dropping it stops the server (its lock file and socket go with it).
+/// A running Xvfb; dropping it stops the server (its socket goes with it).
 #[derive(Debug)]
 pub struct Xvfb {
     child: Child,
@@ -98,7 +98,7 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        // SIGTERM lets Xvfb remove its lock file and socket; SIGKILL if it lingers.
+        // SIGTERM lets Xvfb remove its socket; SIGKILL if it lingers.
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .stderr(Stdio::null())

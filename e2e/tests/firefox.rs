@@ -13,6 +13,9 @@
 //! `scripts/setup --test` (firefox-esr, Xvfb, geckodriver), `cargo build -p
 //! connectit-broker` and `scripts/build-app`.
 
+use std::path::Path;
+
+use connectit_e2e::display::Xvfb;
 use connectit_e2e::{
     sha256_file, BrokerOptions, Browser, BrowserKind, Console, Customer, TestFile, World,
 };
@@ -246,4 +249,42 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
     console.end_session().await;
     w.cust.wait_visible("#session-ended").await;
     w.close().await;
+}
+
+/// The virtual display: one shared by everyone who holds it; another server started
+/// beside it takes a display number of its own, and stopping it removes its socket. (Whether the shared one stops with its last holder depends on the other
+/// tests of this process, which may hold it too.)
+#[test]
+fn virtual_displays_are_shared_separate_and_cleaned_up() {
+    let number = |display: &str| display.trim_start_matches(':').to_owned();
+    let socket = |display: &str| format!("/tmp/.X11-unix/X{}", number(display));
+    let first = Xvfb::shared().expect("start Xvfb");
+    let second = Xvfb::shared().expect("share Xvfb");
+    assert_eq!(
+        second.display(),
+        first.display(),
+        "one display per test process"
+    );
+    assert!(
+        Path::new(&socket(&first.display())).exists(),
+        "Xvfb listens on {}",
+        first.display()
+    );
+
+    let own = Xvfb::start().expect("start a second, separate Xvfb");
+    let display = own.display();
+    assert_ne!(display, first.display(), "a free display number is picked");
+    assert!(
+        Path::new(&socket(&display)).exists(),
+        "Xvfb listens on {display}"
+    );
+    drop(own);
+    assert!(
+        !Path::new(&socket(&display)).exists(),
+        "a stopped Xvfb leaves no socket behind"
+    );
+    assert!(
+        Path::new(&socket(&first.display())).exists(),
+        "the shared one still runs"
+    );
 }
