@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::{SinkExt, StreamExt};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::display::Xvfb;
 use crate::http;
@@ -73,6 +75,11 @@ pub struct StartOptions {
     pub prefs: serde_json::Map<String, Value>,
 }
 
+/// A WebDriver BiDi connection to geckodriver (Firefox's way to what Chromium does
+/// through CDP).
+type BidiSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A running browser. Call [`Browser::close`] at the end of a test; dropping it also
 /// ends the WebDriver session and the driver, without waiting politely.
 pub struct Browser {
@@ -90,6 +97,11 @@ pub struct Browser {
     _dir: TempDir,
     /// The X display Firefox runs on (kept running while this browser does).
     _display: Option<Arc<Xvfb>>,
+    /// Firefox's WebDriver BiDi connection, opened on first use and kept open (what it
+    /// set up lasts as long as the session).
+    bidi: tokio::sync::Mutex<Option<BidiSocket>>,
+    /// The id of the next BiDi command.
+    bidi_next: std::sync::atomic::AtomicU64,
 }
 
 impl Browser {
@@ -212,6 +224,8 @@ impl Browser {
             downloads,
             _dir: dir,
             _display: None,
+            bidi: tokio::sync::Mutex::new(None),
+            bidi_next: std::sync::atomic::AtomicU64::new(1),
         }
     }
 
@@ -277,13 +291,82 @@ impl Browser {
     }
 
     /// Runs `source` in every page this browser opens from now on, before the page's
-    /// own scripts (CDP `Page.addScriptToEvaluateOnNewDocument`; Chromium only).
+    /// own scripts: CDP `Page.addScriptToEvaluateOnNewDocument` in Chromium, WebDriver
+    /// BiDi `script.addPreloadScript` in Firefox.
     pub async fn before_page_scripts(&self, source: &str) {
-        self.cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": source }),
-        )
-        .await;
+        match self.kind {
+            BrowserKind::Chromium => {
+                self.cdp(
+                    "Page.addScriptToEvaluateOnNewDocument",
+                    json!({ "source": source }),
+                )
+                .await;
+            }
+            BrowserKind::Firefox => {
+                self.bidi(
+                    "script.addPreloadScript",
+                    json!({ "functionDeclaration": format!("() => {{\n{source}\n}}") }),
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Sends one WebDriver BiDi command to Firefox (over the session's `webSocketUrl`)
+    /// and waits for its answer; its result. Firefox only, and an error answer panics
+    /// with what the browser said.
+    pub async fn bidi(&self, method: &str, params: Value) -> Value {
+        let url = self
+            .client
+            .capabilities()
+            .and_then(|caps| caps.get("webSocketUrl"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                panic!(
+                    "BiDi {method}: this {:?} session has no webSocketUrl (Firefox only)",
+                    self.kind
+                )
+            });
+        let mut socket = self.bidi.lock().await;
+        if socket.is_none() {
+            let (opened, _) = tokio_tungstenite::connect_async(url.as_str())
+                .await
+                .unwrap_or_else(|e| panic!("BiDi {method}: connect to {url}: {e}"));
+            *socket = Some(opened);
+        }
+        let Some(ws) = socket.as_mut() else {
+            unreachable!("the BiDi connection was just opened")
+        };
+        let id = self
+            .bidi_next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let command = json!({ "id": id, "method": method, "params": params }).to_string();
+        ws.send(Message::Text(command.into()))
+            .await
+            .unwrap_or_else(|e| panic!("BiDi {method}: send: {e}"));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let next = tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("BiDi {method}: no answer within 10 s"));
+            let text = match next {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("BiDi {method}: {e}"),
+                None => panic!("BiDi {method}: the connection closed"),
+            };
+            let answer: Value = serde_json::from_str(text.as_str())
+                .unwrap_or_else(|e| panic!("BiDi {method}: unreadable answer {text:?}: {e}"));
+            // Events (no id) and answers to other commands are not this one's.
+            if answer["id"] != json!(id) {
+                continue;
+            }
+            if answer["type"] == "error" {
+                panic!("BiDi {method} failed: {answer}");
+            }
+            return answer["result"].clone();
+        }
     }
 
     /// Sends `keys` (fantoccini key codes such as `"\u{e004}"` for Tab) to whatever
@@ -965,13 +1048,15 @@ fn geckodriver_binary() -> PathBuf {
 }
 
 /// geckodriver on `port`, its profiles in `dir`, Firefox on X display `display`.
-/// (Marionette, between geckodriver and Firefox, takes a port the system picks, so
-/// several Firefox run side by side.)
+/// (Marionette, between geckodriver and Firefox, takes a port the system picks, and
+/// WebDriver BiDi a free one, so several Firefox run side by side.)
 fn spawn_geckodriver(port: u16, dir: &TempDir, display: &str) -> std::io::Result<Child> {
     let log = std::fs::File::create(dir.path().join("geckodriver.log"))?;
     Command::new(geckodriver_binary())
         .arg("--host=127.0.0.1")
         .arg(format!("--port={port}"))
+        // WebDriver BiDi on a free port too (its default, 9222, would be shared).
+        .arg(format!("--websocket-port={}", free_port()))
         .arg("--profile-root")
         .arg(dir.path())
         .env("DISPLAY", display)
@@ -1047,6 +1132,8 @@ fn firefox_capabilities(
     let firefox = std::env::var("FIREFOX_BIN").unwrap_or_else(|_| "/usr/bin/firefox-esr".into());
     let mut caps = json!({
         "browserName": "firefox",
+        // WebDriver BiDi, for what classic WebDriver cannot do (scripts before a page's).
+        "webSocketUrl": true,
         "moz:firefoxOptions": {
             "binary": firefox,
             "args": ["-headless", "--width=1280", "--height=900"],

@@ -14,6 +14,7 @@
 //! connectit-broker` and `scripts/build-app`.
 
 use std::path::Path;
+use std::time::Duration;
 
 use connectit_e2e::display::Xvfb;
 use connectit_e2e::{
@@ -248,6 +249,52 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
 
     console.end_session().await;
     w.cust.wait_visible("#session-ended").await;
+    w.close().await;
+}
+
+/// A Firefox without `getDisplayMedia` (as on a phone; removed before the page's own
+/// scripts through WebDriver BiDi): the prompt explains the screen and offers the
+/// camera, and Firefox's camera reaches the technician in Chromium.
+#[tokio::test(flavor = "multi_thread")]
+async fn firefox_without_screen_capture_offers_its_camera() {
+    let w = World::start_with_browsers(
+        BrokerOptions::default(),
+        BrowserKind::Chromium,
+        BrowserKind::Firefox,
+    )
+    .await;
+    w.cust
+        .before_page_scripts("delete MediaDevices.prototype.getDisplayMedia;")
+        .await;
+    let (console, customer, _session) = w.active_session().await;
+    assert_eq!(
+        w.cust
+            .eval(
+                "return typeof navigator.mediaDevices.getDisplayMedia;",
+                vec![]
+            )
+            .await,
+        serde_json::json!("undefined"),
+        "the script ran before the page's"
+    );
+
+    let request = console
+        .request_permissions(&["view_screen", "camera"], "To see the printer")
+        .await;
+    customer.wait_prompt_for(request).await;
+    w.cust.wait_visible("#screen-unsupported").await;
+    assert_eq!(customer.prompt_permissions().await, ["camera"]);
+    customer.grant_all().await;
+    console.wait_granted(&["camera"]).await;
+    w.cust.wait_visible("#camera-indicator").await;
+    let frames = w
+        .tech
+        .wait_frames("#camera-video", LIVE_MIN_FRAMES, Duration::from_secs(2))
+        .await;
+    assert!(
+        frames.has_size(),
+        "the camera's video has a size: {frames:?}"
+    );
     w.close().await;
 }
 
