@@ -168,7 +168,8 @@ async fn technician_sends_a_file(w: &World, console: &Console<'_>, customer: &Cu
 
 /// The customer in Firefox, the technician in Chromium: PIN, terms, chat both ways, the
 /// screen (granted with a click) decoded at the technician, system information as
-/// Firefox tells it, a file each way, and the customer's X then Yes.
+/// Firefox tells it, a file each way, the customer's X then Yes, and the record saved
+/// from Firefox.
 #[tokio::test(flavor = "multi_thread")]
 async fn customer_in_firefox_with_the_console_in_chromium() {
     let w = World::start_with_browsers(
@@ -224,12 +225,21 @@ async fn customer_in_firefox_with_the_console_in_chromium() {
         .wait_attr("#session-view", "data-phase", "ended")
         .await;
     console.wait_row_phase_if_listed(&session.id, "ended").await;
+
+    // Firefox saves the record too, and the broker finds it intact.
+    w.cust.wait_visible("#download-record-json").await;
+    let record = customer.download_record("json").await;
+    let (code, out) = w.broker.verify_record(&record).await;
+    assert_eq!(
+        code, 0,
+        "the customer's record from Firefox verifies: {out}"
+    );
     w.close().await;
 }
 
 /// The console in Firefox, the customer in Chromium: sign in, create, pick up, chat
 /// both ways, the customer's screen decoded in Firefox, a file received and saved, and
-/// the technician ends the session.
+/// the technician ends the session and saves its record.
 #[tokio::test(flavor = "multi_thread")]
 async fn console_in_firefox_with_the_customer_in_chromium() {
     let w = World::start_with_browsers(
@@ -249,6 +259,13 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
 
     console.end_session().await;
     w.cust.wait_visible("#session-ended").await;
+
+    let record = console.download_record("json").await;
+    let (code, out) = w.broker.verify_record(&record).await;
+    assert_eq!(
+        code, 0,
+        "the technician's record from Firefox verifies: {out}"
+    );
     w.close().await;
 }
 
