@@ -192,7 +192,26 @@ async fn browser_and_os(i18n: &I18n, navigator: &web_sys::Navigator) -> (String,
     (browser, os)
 }
 
+/// The round-trip time of a candidate pair in seconds: its latest measurement
+/// (`currentRoundTripTime`, Chromium), else the mean of all of them
+/// (`totalRoundTripTime / responsesReceived`, Firefox, which has no current value).
+pub fn pair_round_trip_secs(
+    current: Option<f64>,
+    total: Option<f64>,
+    responses: Option<f64>,
+) -> Option<f64> {
+    current
+        .filter(|rtt| *rtt >= 0.0)
+        .or_else(|| match (total, responses) {
+            (Some(total), Some(responses)) if total >= 0.0 && responses >= 1.0 => {
+                Some(total / responses)
+            }
+            _ => None,
+        })
+}
+
 /// The round-trip time of a connection's chosen candidate pair, in milliseconds.
+/// Chosen: nominated and succeeded, or (Firefox) marked `selected`.
 pub async fn round_trip_ms(pc: &RtcPeerConnection) -> Option<f64> {
     let report = JsFuture::from(pc.get_stats()).await.ok()?;
     let values = prop(&report, "values")?
@@ -200,12 +219,19 @@ pub async fn round_trip_ms(pc: &RtcPeerConnection) -> Option<f64> {
         .ok()?;
     let iterator = values.call0(&report).ok()?;
     let iter = js_sys::try_iter(&iterator).ok()??;
+    let flag = |stat: &JsValue, name: &str| prop(stat, name).and_then(|v| v.as_bool());
     for stat in iter.flatten() {
         let pair = prop_str(&stat, "type").as_deref() == Some("candidate-pair");
-        let chosen = prop(&stat, "nominated").and_then(|v| v.as_bool()) == Some(true)
-            && prop_str(&stat, "state").as_deref() == Some("succeeded");
+        let succeeded = prop_str(&stat, "state").as_deref() == Some("succeeded");
+        let chosen = succeeded
+            && (flag(&stat, "nominated") == Some(true) || flag(&stat, "selected") == Some(true));
         if pair && chosen {
-            if let Some(rtt) = prop_f64(&stat, "currentRoundTripTime") {
+            let rtt = pair_round_trip_secs(
+                prop_f64(&stat, "currentRoundTripTime"),
+                prop_f64(&stat, "totalRoundTripTime"),
+                prop_f64(&stat, "responsesReceived"),
+            );
+            if let Some(rtt) = rtt {
                 return Some(rtt * 1000.0);
             }
         }
@@ -323,6 +349,24 @@ mod tests {
             os_from_user_agent(&I18n::default(), safari),
             "macOS 10.15.7"
         );
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn round_trip_from_either_browsers_fields() {
+        assert_eq!(pair_round_trip_secs(Some(0.004), None, None), Some(0.004));
+        assert_eq!(
+            pair_round_trip_secs(Some(0.004), Some(1.0), Some(10.0)),
+            Some(0.004),
+            "the latest measurement wins"
+        );
+        assert_eq!(
+            pair_round_trip_secs(None, Some(0.03), Some(10.0)),
+            Some(0.003),
+            "the mean where there is no current value"
+        );
+        assert_eq!(pair_round_trip_secs(None, Some(0.03), Some(0.0)), None);
+        assert_eq!(pair_round_trip_secs(None, None, Some(3.0)), None);
+        assert_eq!(pair_round_trip_secs(Some(-1.0), None, None), None);
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]

@@ -1,19 +1,25 @@
-//! One headless Chromium, driven through its own `chromedriver` (own port, own profile
+//! One headless browser, driven through its own WebDriver server (own port, own profile
 //! directory, so tests can run side by side), and the page operations the flows use.
-//! Every operation names its element by CSS selector and waits for it like a user would:
-//! visible before it is read, clickable before it is clicked.
+//! Chromium (through `chromedriver`) is the default; Firefox ESR (through
+//! `geckodriver`, on a virtual X display so that it can capture a screen) is the other
+//! [`BrowserKind`]. Every operation names its element by CSS selector and waits for it
+//! like a user would: visible before it is read, clickable before it is clicked.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::{SinkExt, StreamExt};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
 
+use crate::display::Xvfb;
 use crate::http;
 use crate::wait::TIMEOUT;
 
@@ -35,36 +41,84 @@ pub struct ChatEntry {
     pub text: Option<String>,
 }
 
-/// What a test changes in how Chromium starts.
+/// Which browser a [`Browser`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BrowserKind {
+    /// Debian's `chromium`, through `chromedriver`, with Chromium's fake capture
+    /// devices (a synthetic, steadily changing "screen").
+    #[default]
+    Chromium,
+    /// Debian's `firefox-esr`, through `geckodriver`, headless on a shared Xvfb display
+    /// (its screen is what `getDisplayMedia` captures; it needs a real click).
+    Firefox,
+}
+
+impl BrowserKind {
+    /// The driver program's name, for messages.
+    fn driver(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chromedriver",
+            BrowserKind::Firefox => "geckodriver",
+        }
+    }
+}
+
+/// What a test changes in how the browser starts (the browser's own switches and
+/// preferences: see [`Browser::start_kind_with_options`]).
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
-    /// More Chromium switches.
+    /// More command-line switches (Chromium's, or Firefox's for [`BrowserKind::Firefox`]).
     pub args: Vec<String>,
-    /// More profile preferences (e.g.
-    /// `profile.managed_default_content_settings.javascript = 2`: scripts off).
+    /// More profile preferences (e.g. Chromium's
+    /// `profile.managed_default_content_settings.javascript = 2`: scripts off; or
+    /// Firefox's `about:config` names).
     pub prefs: serde_json::Map<String, Value>,
 }
 
+/// A WebDriver BiDi connection to geckodriver (Firefox's way to what Chromium does
+/// through CDP).
+type BidiSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A running browser. Call [`Browser::close`] at the end of a test; dropping it also
-/// ends the WebDriver session and chromedriver, without waiting politely.
+/// ends the WebDriver session and the driver, without waiting politely.
 pub struct Browser {
     client: Client,
+    kind: BrowserKind,
     /// The WebDriver session, deleted on drop when [`Browser::close`] was not called.
     session_id: Option<String>,
     driver_port: u16,
-    /// chromedriver (its own process group, so Chromium can be killed with it).
+    /// The driver (its own process group, so the browser can be killed with it).
     driver: Child,
     closed: bool,
-    /// Where Chromium saves downloads, without asking.
+    /// Where the browser saves downloads, without asking.
     downloads: TempDir,
-    /// The Chromium profile and chromedriver's log.
+    /// The profile and the driver's log.
     _dir: TempDir,
+    /// The X display Firefox runs on (kept running while this browser does).
+    _display: Option<Arc<Xvfb>>,
+    /// Firefox's WebDriver BiDi connection, opened on first use and kept open (what it
+    /// set up lasts as long as the session).
+    bidi: tokio::sync::Mutex<Option<BidiSocket>>,
+    /// The id of the next BiDi command.
+    bidi_next: std::sync::atomic::AtomicU64,
 }
 
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session.
     pub async fn start() -> Browser {
         Self::start_with(&[]).await
+    }
+
+    /// Starts geckodriver on a free port and opens a headless Firefox session on the
+    /// shared virtual display.
+    pub async fn start_firefox() -> Browser {
+        Self::start_kind(BrowserKind::Firefox).await
+    }
+
+    /// A headless browser of `kind`, with nothing else changed.
+    pub async fn start_kind(kind: BrowserKind) -> Browser {
+        Self::start_kind_with_options(kind, StartOptions::default()).await
     }
 
     /// [`Browser::start`] with more Chromium switches (e.g.
@@ -79,79 +133,71 @@ impl Browser {
 
     /// [`Browser::start`] with more switches and profile preferences.
     pub async fn start_with_options(options: StartOptions) -> Browser {
+        Self::start_kind_with_options(BrowserKind::Chromium, options).await
+    }
+
+    /// A headless browser of `kind` with more switches and profile preferences.
+    pub async fn start_kind_with_options(kind: BrowserKind, options: StartOptions) -> Browser {
         let dir = tempfile::Builder::new()
-            .prefix("connectit-e2e-chromium-")
+            .prefix(match kind {
+                BrowserKind::Chromium => "connectit-e2e-chromium-",
+                BrowserKind::Firefox => "connectit-e2e-firefox-",
+            })
             .tempdir()
-            .expect("create a temporary profile directory for Chromium");
+            .expect("create a temporary profile directory for the browser");
+        let display = match kind {
+            BrowserKind::Chromium => None,
+            BrowserKind::Firefox => Some(
+                Xvfb::shared().unwrap_or_else(|e| panic!("a virtual display for Firefox: {e}")),
+            ),
+        };
         let mut failures = Vec::new();
         for _attempt in 0..3 {
             let port = free_port();
-            let mut driver = match spawn_chromedriver(port, &dir) {
-                Ok(driver) => driver,
-                Err(e) => panic!("start chromedriver (is chromium-driver installed?): {e}"),
+            let spawned = match kind {
+                BrowserKind::Chromium => spawn_chromedriver(port, &dir),
+                BrowserKind::Firefox => {
+                    let display = display.as_deref().map(Xvfb::display).unwrap_or_default();
+                    spawn_geckodriver(port, &dir, &display)
+                }
             };
-            match wait_for_driver(port, &mut driver).await {
-                Ok(()) => return Self::connect(port, driver, dir, &options).await,
+            let mut driver = match spawned {
+                Ok(driver) => driver,
+                Err(e) => panic!("start {} (run scripts/setup --test): {e}", kind.driver()),
+            };
+            match wait_for_driver(kind, port, &mut driver).await {
+                Ok(()) => {
+                    let mut browser = Self::connect(kind, port, driver, dir, &options).await;
+                    browser._display = display;
+                    return browser;
+                }
                 Err(why) => {
                     let _ = driver.start_kill();
                     failures.push(format!("port {port}: {why}"));
                 }
             }
         }
-        panic!("chromedriver did not become ready: {}", failures.join("; "));
+        panic!(
+            "{} did not become ready: {}",
+            kind.driver(),
+            failures.join("; ")
+        );
     }
 
     async fn connect(
+        kind: BrowserKind,
         port: u16,
         mut driver: Child,
         dir: TempDir,
         options: &StartOptions,
     ) -> Browser {
-        let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let profile = dir.path().join("profile");
         let downloads = tempfile::Builder::new()
             .prefix("connectit-e2e-downloads-")
             .tempdir()
-            .expect("create a temporary download folder for Chromium");
-        let caps = json!({
-            "goog:chromeOptions": {
-                "binary": chrome,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    format!("--user-data-dir={}", profile.display()),
-                    "--window-size=1280,900",
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                ],
-                "prefs": {
-                    "download.default_directory": downloads.path().to_string_lossy(),
-                    "download.prompt_for_download": false,
-                    "download.directory_upgrade": true,
-                    "safebrowsing.enabled": false,
-                    // Several downloads from one page (files, then a record) need no
-                    // "allow multiple downloads" question.
-                    "profile.default_content_setting_values.automatic_downloads": 1,
-                }
-            }
-        });
-        let mut caps = caps;
-        if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
-            args.extend(options.args.iter().map(|a| json!(a)));
-        }
-        if let Some(prefs) = caps["goog:chromeOptions"]["prefs"].as_object_mut() {
-            prefs.extend(options.prefs.clone());
-        }
-        let caps = match caps {
-            Value::Object(map) => map,
-            _ => unreachable!("capabilities are a JSON object"),
+            .expect("create a temporary download folder for the browser");
+        let caps = match kind {
+            BrowserKind::Chromium => chromium_capabilities(&dir, downloads.path(), options),
+            BrowserKind::Firefox => firefox_capabilities(downloads.path(), options),
         };
         let client = match ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
@@ -161,29 +207,41 @@ impl Browser {
             Ok(client) => client,
             Err(e) => {
                 let _ = driver.start_kill();
-                panic!("open a Chromium session through chromedriver on port {port}: {e}");
+                panic!(
+                    "open a {kind:?} session through {} on port {port}: {e}",
+                    kind.driver()
+                );
             }
         };
         let session_id = client.session_id().await.ok().flatten();
         Browser {
             client,
+            kind,
             session_id,
             driver_port: port,
             driver,
             closed: false,
             downloads,
             _dir: dir,
+            _display: None,
+            bidi: tokio::sync::Mutex::new(None),
+            bidi_next: std::sync::atomic::AtomicU64::new(1),
         }
     }
 
-    /// Ends the WebDriver session (Chromium quits) and stops chromedriver.
+    /// Which browser this is.
+    pub fn kind(&self) -> BrowserKind {
+        self.kind
+    }
+
+    /// Ends the WebDriver session (the browser quits) and stops its driver.
     pub async fn close(mut self) {
         if let Err(e) = self.client.clone().close().await {
             eprintln!("closing the WebDriver session failed: {e}");
         } else {
             self.closed = true;
         }
-        // Drop kills chromedriver.
+        // Drop kills the driver.
     }
 
     /// The folder this browser saves downloads in (its own temporary folder).
@@ -191,8 +249,8 @@ impl Browser {
         self.downloads.path()
     }
 
-    /// The process group of this browser's chromedriver and the Chromium it started
-    /// (for measuring their memory from outside).
+    /// The process group of this browser's driver and the browser it started (for
+    /// measuring their memory from outside).
     pub fn process_group(&self) -> Option<u32> {
         self.driver.id()
     }
@@ -203,8 +261,15 @@ impl Browser {
     }
 
     /// Runs a Chrome DevTools Protocol command through chromedriver
-    /// (`POST /session/{id}/goog/cdp/execute`); its result.
+    /// (`POST /session/{id}/goog/cdp/execute`); its result. Chromium only: Firefox
+    /// has no such endpoint, and asking it is a test's mistake, reported at once.
     pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        assert_eq!(
+            self.kind,
+            BrowserKind::Chromium,
+            "CDP {cmd}: the Chrome DevTools Protocol is Chromium's; this browser is {:?}",
+            self.kind
+        );
         let id = self
             .session_id
             .clone()
@@ -226,13 +291,82 @@ impl Browser {
     }
 
     /// Runs `source` in every page this browser opens from now on, before the page's
-    /// own scripts (CDP `Page.addScriptToEvaluateOnNewDocument`).
+    /// own scripts: CDP `Page.addScriptToEvaluateOnNewDocument` in Chromium, WebDriver
+    /// BiDi `script.addPreloadScript` in Firefox.
     pub async fn before_page_scripts(&self, source: &str) {
-        self.cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": source }),
-        )
-        .await;
+        match self.kind {
+            BrowserKind::Chromium => {
+                self.cdp(
+                    "Page.addScriptToEvaluateOnNewDocument",
+                    json!({ "source": source }),
+                )
+                .await;
+            }
+            BrowserKind::Firefox => {
+                self.bidi(
+                    "script.addPreloadScript",
+                    json!({ "functionDeclaration": format!("() => {{\n{source}\n}}") }),
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Sends one WebDriver BiDi command to Firefox (over the session's `webSocketUrl`)
+    /// and waits for its answer; its result. Firefox only, and an error answer panics
+    /// with what the browser said.
+    pub async fn bidi(&self, method: &str, params: Value) -> Value {
+        let url = self
+            .client
+            .capabilities()
+            .and_then(|caps| caps.get("webSocketUrl"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                panic!(
+                    "BiDi {method}: this {:?} session has no webSocketUrl (Firefox only)",
+                    self.kind
+                )
+            });
+        let mut socket = self.bidi.lock().await;
+        if socket.is_none() {
+            let (opened, _) = tokio_tungstenite::connect_async(url.as_str())
+                .await
+                .unwrap_or_else(|e| panic!("BiDi {method}: connect to {url}: {e}"));
+            *socket = Some(opened);
+        }
+        let Some(ws) = socket.as_mut() else {
+            unreachable!("the BiDi connection was just opened")
+        };
+        let id = self
+            .bidi_next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let command = json!({ "id": id, "method": method, "params": params }).to_string();
+        ws.send(Message::Text(command.into()))
+            .await
+            .unwrap_or_else(|e| panic!("BiDi {method}: send: {e}"));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let next = tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("BiDi {method}: no answer within 10 s"));
+            let text = match next {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("BiDi {method}: {e}"),
+                None => panic!("BiDi {method}: the connection closed"),
+            };
+            let answer: Value = serde_json::from_str(text.as_str())
+                .unwrap_or_else(|e| panic!("BiDi {method}: unreadable answer {text:?}: {e}"));
+            // Events (no id) and answers to other commands are not this one's.
+            if answer["id"] != json!(id) {
+                continue;
+            }
+            if answer["type"] == "error" {
+                panic!("BiDi {method} failed: {answer}");
+            }
+            return answer["result"].clone();
+        }
     }
 
     /// Sends `keys` (fantoccini key codes such as `"\u{e004}"` for Tab) to whatever
@@ -848,8 +982,8 @@ impl Drop for Browser {
     fn drop(&mut self) {
         if !self.closed {
             if let Some(id) = &self.session_id {
-                // Chromium quits when its session is deleted; this cannot await, so it
-                // speaks plain HTTP to chromedriver.
+                // The browser quits when its session is deleted; this cannot await, so
+                // it speaks plain HTTP to the driver.
                 let _ = http::request(
                     self.driver_port,
                     "DELETE",
@@ -859,7 +993,7 @@ impl Drop for Browser {
             }
         }
         if let Some(pid) = self.driver.id() {
-            // chromedriver leads its own process group: end it and whatever it started.
+            // The driver leads its own process group: end it and whatever it started.
             let _ = std::process::Command::new("kill")
                 .args(["-KILL", "--", &format!("-{pid}")])
                 .stderr(Stdio::null())
@@ -890,11 +1024,167 @@ fn spawn_chromedriver(port: u16, dir: &TempDir) -> std::io::Result<Child> {
         .spawn()
 }
 
-async fn wait_for_driver(port: u16, driver: &mut Child) -> Result<(), String> {
+/// `GECKODRIVER_BIN`, else `geckodriver` on `PATH`, else the one `cargo install` put in
+/// Cargo's `bin` folder (which a plain `cargo test` may not have on `PATH`).
+fn geckodriver_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("GECKODRIVER_BIN") {
+        return PathBuf::from(bin);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("geckodriver"))
+            .find(|candidate| candidate.is_file())
+    });
+    if let Some(bin) = on_path {
+        return bin;
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    cargo_home
+        .map(|home| home.join("bin").join("geckodriver"))
+        .filter(|bin| bin.is_file())
+        .unwrap_or_else(|| PathBuf::from("geckodriver"))
+}
+
+/// geckodriver on `port`, its profiles in `dir`, Firefox on X display `display`.
+/// (Marionette, between geckodriver and Firefox, takes a port the system picks, and
+/// WebDriver BiDi a free one, so several Firefox run side by side.)
+fn spawn_geckodriver(port: u16, dir: &TempDir, display: &str) -> std::io::Result<Child> {
+    let log = std::fs::File::create(dir.path().join("geckodriver.log"))?;
+    Command::new(geckodriver_binary())
+        .arg("--host=127.0.0.1")
+        .arg(format!("--port={port}"))
+        // WebDriver BiDi on a free port too (its default, 9222, would be shared).
+        .arg(format!("--websocket-port={}", free_port()))
+        .arg("--profile-root")
+        .arg(dir.path())
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+}
+
+/// Headless Chromium with its fake capture devices, its profile in `dir`, saving
+/// downloads in `downloads` without asking.
+fn chromium_capabilities(
+    dir: &TempDir,
+    downloads: &Path,
+    options: &StartOptions,
+) -> serde_json::Map<String, Value> {
+    let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let profile = dir.path().join("profile");
+    let mut caps = json!({
+        "goog:chromeOptions": {
+            "binary": chrome,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                format!("--user-data-dir={}", profile.display()),
+                "--window-size=1280,900",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+            "prefs": {
+                "download.default_directory": downloads.to_string_lossy(),
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false,
+                // Several downloads from one page (files, then a record) need no
+                // "allow multiple downloads" question.
+                "profile.default_content_setting_values.automatic_downloads": 1,
+            }
+        }
+    });
+    if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+        args.extend(options.args.iter().map(|a| json!(a)));
+    }
+    if let Some(prefs) = caps["goog:chromeOptions"]["prefs"].as_object_mut() {
+        prefs.extend(options.prefs.clone());
+    }
+    match caps {
+        Value::Object(map) => map,
+        _ => unreachable!("capabilities are a JSON object"),
+    }
+}
+
+/// What every downloaded file of the pages is served as: saved without a question.
+const DOWNLOAD_TYPES: &str = "application/octet-stream,application/json,text/html,\
+                              text/plain,application/x-binary";
+
+/// Headless Firefox ESR: camera and screen without a permission prompt (the screen
+/// still needs a real click), host candidates with their addresses, no calls home,
+/// downloads saved in `downloads` without asking.
+fn firefox_capabilities(
+    downloads: &Path,
+    options: &StartOptions,
+) -> serde_json::Map<String, Value> {
+    let firefox = std::env::var("FIREFOX_BIN").unwrap_or_else(|_| "/usr/bin/firefox-esr".into());
+    let mut caps = json!({
+        "browserName": "firefox",
+        // WebDriver BiDi, for what classic WebDriver cannot do (scripts before a page's).
+        "webSocketUrl": true,
+        "moz:firefoxOptions": {
+            "binary": firefox,
+            "args": ["-headless", "--width=1280", "--height=900"],
+            "prefs": {
+                // Capture without a prompt; a fake camera.
+                "media.navigator.permission.disabled": true,
+                "media.navigator.streams.fake": true,
+                // Host candidates with their loopback addresses, not `.local` names.
+                "media.peerconnection.ice.obfuscate_host_addresses": false,
+                // Downloads: into this browser's own folder, never a dialog or a panel.
+                "browser.download.dir": downloads.to_string_lossy(),
+                "browser.download.folderList": 2,
+                "browser.download.useDownloadDir": true,
+                "browser.download.always_ask_before_handling_new_types": false,
+                "browser.download.start_downloads_in_tmp_dir": false,
+                "browser.download.manager.showWhenStarting": false,
+                "browser.download.alwaysOpenPanel": false,
+                "browser.download.panel.shown": true,
+                "browser.helperApps.neverAsk.saveToDisk": DOWNLOAD_TYPES,
+                "pdfjs.disabled": true,
+                // The network here is closed: no services that call home.
+                "browser.safebrowsing.downloads.enabled": false,
+                "browser.safebrowsing.malware.enabled": false,
+                "browser.safebrowsing.phishing.enabled": false,
+                "network.captive-portal-service.enabled": false,
+                "network.connectivity-service.enabled": false,
+                "media.gmp-manager.updateEnabled": false,
+                "datareporting.policy.dataSubmissionEnabled": false,
+                "datareporting.healthreport.uploadEnabled": false,
+                "toolkit.telemetry.enabled": false,
+                "browser.shell.checkDefaultBrowser": false,
+            }
+        }
+    });
+    if let Some(args) = caps["moz:firefoxOptions"]["args"].as_array_mut() {
+        args.extend(options.args.iter().map(|a| json!(a)));
+    }
+    if let Some(prefs) = caps["moz:firefoxOptions"]["prefs"].as_object_mut() {
+        prefs.extend(options.prefs.clone());
+    }
+    match caps {
+        Value::Object(map) => map,
+        _ => unreachable!("capabilities are a JSON object"),
+    }
+}
+
+async fn wait_for_driver(kind: BrowserKind, port: u16, driver: &mut Child) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(status)) = driver.try_wait() {
-            return Err(format!("chromedriver exited: {status}"));
+            return Err(format!("{} exited: {status}", kind.driver()));
         }
         let answer = tokio::task::spawn_blocking(move || {
             http::request(port, "GET", "/status", Duration::from_secs(2))

@@ -1,13 +1,17 @@
 //! End-to-end test support for ConnectIT: the real broker serving the real Trunk build,
-//! driven through headless Chromium over WebDriver, one browser per participant.
+//! driven through headless Chromium (or Firefox ESR) over WebDriver, one browser per
+//! participant.
 //!
 //! # Layout
 //!
 //! - [`axe`]: accessibility scans with axe-core, injected through WebDriver;
 //! - [`broker`]: [`Broker`] starts `connectit-broker` on port 0 with a fresh data
 //!   directory and one technician account, and stops it on drop;
-//! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium and offers the few
-//!   page operations the tests need (wait, read, type, click), all by CSS selector;
+//! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium (or, as
+//!   [`BrowserKind::Firefox`], one `geckodriver` + Firefox ESR) and offers the few page
+//!   operations the tests need (wait, read, type, click), all by CSS selector;
+//! - [`display`]: [`display::Xvfb`], the virtual X display Firefox needs to capture a
+//!   screen, shared by the Firefox browsers of a test process;
 //! - [`console`] and [`customer`]: the two pages' flows, written as a user performs them
 //!   (including permission requests, prompts, grants, revocations and screen sharing;
 //!   [`Browser::count_frames`] counts the frames a `<video>` decodes, never its size);
@@ -31,6 +35,7 @@ pub mod browser;
 pub mod console;
 pub mod customer;
 pub mod db;
+pub mod display;
 mod http;
 pub mod pageserver;
 pub mod proxy;
@@ -41,7 +46,7 @@ pub mod world;
 
 pub use axe::Violation;
 pub use broker::{Broker, BrokerOptions, TechnicianAccount};
-pub use browser::{Browser, ChatEntry, FrameCount, StartOptions};
+pub use browser::{Browser, BrowserKind, ChatEntry, FrameCount, StartOptions};
 pub use console::{Console, NewSession};
 pub use customer::{Customer, Survey};
 pub use proxy::TcpProxy;

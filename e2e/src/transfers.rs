@@ -94,6 +94,11 @@ pub fn sha256_file(path: &Path) -> String {
     hex(&hasher.finalize())
 }
 
+/// A download still being written: Chromium's `.crdownload`, Firefox's `.part`.
+fn is_partial(name: &str) -> bool {
+    name.ends_with(".crdownload") || name.ends_with(".part")
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -183,8 +188,8 @@ pub struct InfoRow {
 }
 
 impl Browser {
-    /// The finished downloads in [`Browser::download_dir`] (no `.crdownload`, no hidden
-    /// temporary files), sorted.
+    /// The finished downloads in [`Browser::download_dir`] (no `.crdownload`, Firefox's
+    /// `.part`, or hidden temporary files), sorted.
     pub fn downloads(&self) -> Vec<PathBuf> {
         let dir = self.download_dir();
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -197,21 +202,21 @@ impl Browser {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                !name.starts_with('.') && !name.ends_with(".crdownload")
+                !name.starts_with('.') && !is_partial(&name)
             })
             .collect();
         files.sort();
         files
     }
 
-    /// Whether a download is still being written (a `.crdownload` or a hidden temporary
-    /// file in the folder).
+    /// Whether a download is still being written (a `.crdownload`, a `.part` or a hidden
+    /// temporary file in the folder).
     fn download_in_progress(&self) -> bool {
         std::fs::read_dir(self.download_dir())
             .map(|entries| {
                 entries.filter_map(|e| e.ok()).any(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    name.ends_with(".crdownload") || name.starts_with(".com.google.Chrome")
+                    is_partial(&name) || name.starts_with(".com.google.Chrome")
                 })
             })
             .unwrap_or(false)

@@ -2,7 +2,7 @@
 //! customer's), started together and closed together.
 
 use crate::broker::{Broker, BrokerOptions};
-use crate::browser::Browser;
+use crate::browser::{Browser, BrowserKind};
 use crate::console::{Console, NewSession};
 use crate::customer::Customer;
 
@@ -20,6 +20,18 @@ impl World {
     pub async fn start(options: BrokerOptions) -> World {
         let broker = Broker::start(options).await;
         let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
+        World { broker, tech, cust }
+    }
+
+    /// [`World::start`] with the technician's and the customer's browsers of the given
+    /// kinds (e.g. the customer in Firefox, the console in Chromium).
+    pub async fn start_with_browsers(
+        options: BrokerOptions,
+        tech: BrowserKind,
+        cust: BrowserKind,
+    ) -> World {
+        let broker = Broker::start(options).await;
+        let (tech, cust) = tokio::join!(Browser::start_kind(tech), Browser::start_kind(cust));
         World { broker, tech, cust }
     }
 
