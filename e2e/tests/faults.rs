@@ -20,9 +20,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use connectit_e2e::proxy::Trap;
 use connectit_e2e::{
-    db, wait_until, Broker, BrokerOptions, Browser, Console, Customer, NewSession, TcpProxy,
+    db, wait_until, Broker, BrokerOptions, Browser, Console, Customer, NewSession, TcpProxy, Trap,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
