@@ -7,8 +7,8 @@
 //! - the broker killed with SIGKILL in the middle of a session (screen shared, a
 //!   permission prompt pending, messages on their way) and started again on the same
 //!   address and data: both pages come back by themselves, every message a page saw
-//!   stored is in the log, the prompt runs out on time on both pages, and the session
-//!   goes on;
+//!   stored is in the log, the prompt runs out on time on both pages (and one pending
+//!   through another kill can still be answered), and the session goes on;
 //! - the broker stopped with SIGTERM: both pages say they are reconnecting, every
 //!   message a page saw stored is in the log, and the process exits with status 0.
 //!
@@ -43,7 +43,7 @@ const CUTS_PER_SIDE: usize = 5;
 /// A chat frame is larger than this; a keep-alive is smaller (what a trap waits for).
 const MESSAGE_FRAME_BYTES: usize = 200;
 /// The permission prompt deadline in the SIGKILL test.
-const PROMPT_SECS: u64 = 15;
+const PROMPT_SECS: u64 = 20;
 
 /// Writes `arguments[0]` (texts) one after the other through the page's message field,
 /// each once the previous one came back from the broker as `arguments[1]`'s entry.
@@ -809,6 +809,37 @@ async fn broker_killed_mid_session_restarts_and_the_session_goes_on() {
     }
     console.wait_screen_state("live").await;
     console.wait_screen_frames(3).await;
+
+    // A prompt pending through a second kill can still be answered before its deadline.
+    let second = console.request_permissions(&["system_info"], "").await;
+    customer.wait_prompt_for(second).await;
+    broker.kill().await;
+    for page in [&cust, &tech] {
+        page.wait_visible("#connection-status").await;
+    }
+    broker.restart().await;
+    for page in [&cust, &tech] {
+        page.wait_hidden("#connection-status").await;
+    }
+    customer.wait_prompt_for(second).await;
+    tech.wait_attr("#pending-request", "data-request", &second.to_string())
+        .await;
+    customer.grant_all().await;
+    tech.wait_hidden("#pending-request").await;
+    console.wait_granted(&["view_screen", "system_info"]).await;
+    let granted = db_kind(&db_path, &session.id, "permission_granted");
+    assert!(
+        granted
+            .iter()
+            .any(|(_, _, d)| d["request"] == json!(second)),
+        "the answer after the restart is stored: {granted:?}"
+    );
+    assert!(
+        db_kind(&db_path, &session.id, "permission_expired")
+            .iter()
+            .all(|(_, _, d)| d["request"] != json!(second)),
+        "the answered request did not also expire"
+    );
 
     // The chat goes on both ways.
     send_kept(&cust, "customer").await;
