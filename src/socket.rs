@@ -1,4 +1,6 @@
-//! A WebSocket that reconnects by itself, with backoff (0.5 s doubling to 5 s).
+//! A WebSocket that reconnects by itself, with backoff (0.5 s doubling to 5 s, each
+//! wait shortened by a random part of up to a half, so that many pages cut off
+//! together do not all come back at the same instant). It never gives up on its own.
 //!
 //! [`Socket`] owns the browser `WebSocket` and the closures it calls; dropping the last
 //! `Socket` unregisters them, closes the connection and cancels a pending retry. The
@@ -222,8 +224,8 @@ fn dropped(inner: &Rc<RefCell<Inner>>) {
     let retrying = {
         let mut state = inner.borrow_mut();
         if state.reconnect {
-            let delay = state.backoff_ms;
-            state.backoff_ms = (delay * 2).min(MAX_RETRY_MS);
+            let delay = jittered(state.backoff_ms);
+            state.backoff_ms = (state.backoff_ms * 2).min(MAX_RETRY_MS);
             let weak = Rc::downgrade(inner);
             state.retry = Some(Timeout::new(delay, move || {
                 if let Some(inner) = weak.upgrade() {
@@ -234,4 +236,10 @@ fn dropped(inner: &Rc<RefCell<Inner>>) {
         state.reconnect
     };
     notify(inner, SocketEvent::Dropped { retrying });
+}
+
+/// `backoff_ms` less a random part of up to a half of it.
+fn jittered(backoff_ms: u32) -> u32 {
+    let cut = (f64::from(backoff_ms) * 0.5 * js_sys::Math::random()) as u32;
+    backoff_ms - cut.min(backoff_ms / 2)
 }

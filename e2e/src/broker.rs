@@ -67,6 +67,8 @@ pub struct Broker {
     addr: SocketAddr,
     /// The technician account that exists in this broker's database.
     technician: TechnicianAccount,
+    /// The config file every start reads.
+    config_path: PathBuf,
     /// The broker's stderr, shown when a test fails.
     log_path: PathBuf,
     data_dir: PathBuf,
@@ -92,59 +94,7 @@ impl Broker {
 
         create_technician(&bin, &config_path, &options.technician, &log_path).await;
 
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .unwrap_or_else(|e| panic!("open {}: {e}", log_path.display()));
-        let mut child = Command::new(&bin)
-            .arg("--config")
-            .arg(&config_path)
-            .arg("serve")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {} serve: {e}", bin.display()));
-        let stdout = child.stdout.take().expect("the broker's stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(Duration::from_secs(30), async {
-            loop {
-                match lines.next_line().await {
-                    Ok(Some(line)) => {
-                        if let Some(url) = line.trim().strip_prefix("ConnectIT listening on ") {
-                            return Ok(url.trim_end_matches('/').to_owned());
-                        }
-                    }
-                    Ok(None) => return Err("stdout closed (the broker exited)".to_owned()),
-                    Err(e) => return Err(format!("reading stdout failed: {e}")),
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| Err("no `ConnectIT listening on` line within 30 s".to_owned()))
-        .unwrap_or_else(|why| {
-            panic!(
-                "the broker did not start: {why}\n--- broker log ---\n{}",
-                log_tail(&log_path, 60)
-            )
-        });
-        // Keep reading stdout (into the log) so the broker never blocks on a full pipe.
-        let mut stdout_log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&log_path)
-            .ok();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(file) = stdout_log.as_mut() {
-                    use std::io::Write;
-                    let _ = writeln!(file, "{line}");
-                }
-            }
-        });
-
+        let (child, url) = spawn_serve(&bin, &config_path, &log_path, None).await;
         let addr: SocketAddr = url
             .strip_prefix("http://")
             .and_then(|hostport| hostport.parse().ok())
@@ -156,9 +106,70 @@ impl Broker {
             url,
             addr,
             technician: options.technician,
+            config_path,
             log_path,
             data_dir,
             _dir: dir,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no chance to close anything) and waits for it.
+    pub async fn kill(&mut self) {
+        self.child
+            .kill()
+            .await
+            .unwrap_or_else(|e| panic!("kill -9 the broker: {e}"));
+    }
+
+    /// Sends SIGTERM and waits up to `within` for the process to exit: its exit status,
+    /// or `None` if it was still running then (it is killed).
+    pub async fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self
+            .child
+            .id()
+            .expect("the broker is running (it has a process id)");
+        let sent = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .unwrap_or_else(|e| panic!("run kill -TERM {pid}: {e}"));
+        assert!(sent.success(), "kill -TERM {pid} failed: {sent}");
+        match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(status) => Some(status.unwrap_or_else(|e| panic!("wait for the broker: {e}"))),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                None
+            }
+        }
+    }
+
+    /// Starts `serve` again, after [`Broker::kill`] or [`Broker::terminate`], with the
+    /// same config and data folder on the same address (retrying while the port is not
+    /// free yet).
+    pub async fn restart(&mut self) {
+        let bin = broker_binary();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match try_spawn_serve(&bin, &self.config_path, &self.log_path, Some(self.addr)).await {
+                Ok((child, url)) => {
+                    assert_eq!(url, self.url, "the restarted broker listens elsewhere");
+                    self.child = child;
+                    return;
+                }
+                Err(why) if attempts < 20 => {
+                    eprintln!(
+                        "restarting the broker on {}: {why}; trying again",
+                        self.addr
+                    );
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(why) => panic!(
+                    "the broker did not start again on {}: {why}\n--- broker log ---\n{}",
+                    self.addr,
+                    log_tail(&self.log_path, 60)
+                ),
+            }
         }
     }
 
@@ -255,6 +266,79 @@ impl Drop for Broker {
             );
         }
     }
+}
+
+/// Starts `serve` (on `listen`, or the config's port 0) and waits for its
+/// `ConnectIT listening on …` line; the process and the URL it printed.
+async fn spawn_serve(
+    bin: &Path,
+    config_path: &Path,
+    log_path: &Path,
+    listen: Option<SocketAddr>,
+) -> (Child, String) {
+    try_spawn_serve(bin, config_path, log_path, listen)
+        .await
+        .unwrap_or_else(|why| {
+            panic!(
+                "the broker did not start: {why}\n--- broker log ---\n{}",
+                log_tail(log_path, 60)
+            )
+        })
+}
+
+async fn try_spawn_serve(
+    bin: &Path,
+    config_path: &Path,
+    log_path: &Path,
+    listen: Option<SocketAddr>,
+) -> Result<(Child, String), String> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", log_path.display()));
+    let mut command = Command::new(bin);
+    command.arg("--config").arg(config_path);
+    if let Some(addr) = listen {
+        command.arg("--listen").arg(addr.to_string());
+    }
+    let mut child = command
+        .arg("serve")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {} serve: {e}", bin.display()));
+    let stdout = child.stdout.take().expect("the broker's stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match lines.next_line().await {
+                Ok(Some(line)) => {
+                    if let Some(url) = line.trim().strip_prefix("ConnectIT listening on ") {
+                        return Ok(url.trim_end_matches('/').to_owned());
+                    }
+                }
+                Ok(None) => return Err("stdout closed (the broker exited)".to_owned()),
+                Err(e) => return Err(format!("reading stdout failed: {e}")),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err("no `ConnectIT listening on` line within 30 s".to_owned()))?;
+    // Keep reading stdout (into the log) so the broker never blocks on a full pipe.
+    let mut stdout_log = std::fs::OpenOptions::new().append(true).open(log_path).ok();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(file) = stdout_log.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+            }
+        }
+    });
+    Ok((child, url))
 }
 
 /// The workspace root (the e2e crate's parent folder).

@@ -432,6 +432,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("run script in the page: {e}\nscript: {script}"))
     }
 
+    /// Runs `script` asynchronously: it ends by calling its last argument (after
+    /// `args`) with the value to return. For work that waits inside the page.
+    pub async fn eval_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute_async(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("run async script in the page: {e}\nscript: {script}"))
+    }
+
     /// Like [`Browser::eval`], but a failure is a value, for probes.
     pub(crate) async fn try_eval(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
         self.client

@@ -6,7 +6,8 @@
 //!
 //! - [`axe`]: accessibility scans with axe-core, injected through WebDriver;
 //! - [`broker`]: [`Broker`] starts `connectit-broker` on port 0 with a fresh data
-//!   directory and one technician account, and stops it on drop;
+//!   directory and one technician account, and stops it on drop; a test can also kill
+//!   it (SIGKILL), stop it (SIGTERM) and start it again on the same address and data;
 //! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium (or, as
 //!   [`BrowserKind::Firefox`], one `geckodriver` + Firefox ESR) and offers the few page
 //!   operations the tests need (wait, read, type, click), all by CSS selector;
@@ -16,7 +17,8 @@
 //!   (including permission requests, prompts, grants, revocations and screen sharing;
 //!   [`Browser::count_frames`] counts the frames a `<video>` decodes, never its size);
 //! - [`proxy`]: [`TcpProxy`], a TCP forwarder whose connections a test can cut, to drop
-//!   a browser's WebSocket for real;
+//!   a browser's WebSocket for real, at any moment or exactly as a message or its
+//!   answer passes ([`Trap`]);
 //! - [`transfers`]: files of random bytes with their SHA-256 ([`TestFile`]), picking
 //!   them in a file input, each browser's own download folder, the `#transfers` list
 //!   and the system information tables;
@@ -49,7 +51,7 @@ pub use broker::{Broker, BrokerOptions, TechnicianAccount};
 pub use browser::{Browser, BrowserKind, ChatEntry, FrameCount, StartOptions};
 pub use console::{Console, NewSession};
 pub use customer::{Customer, Survey};
-pub use proxy::TcpProxy;
+pub use proxy::{TcpProxy, Trap};
 pub use transfers::{sha256_file, InfoRow, TestFile, Transfer, TRANSFER_TIMEOUT};
 pub use wait::{wait_until, TIMEOUT};
 pub use world::World;
