@@ -84,6 +84,7 @@ impl fmt::Display for RowsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RowsError::Io { path, message } => write!(f, "{path}: {message}"),
+            RowsError::NotJson { line: 0, message } => write!(f, "not JSON: {message}"),
             RowsError::NotJson { line, message } => write!(f, "line {line}: not JSON: {message}"),
             RowsError::NotARow { line, why } => write!(f, "line {line}: not a row: {why}"),
             RowsError::NoRows => write!(f, "no array of rows (nor {{\"rows\": [...]}})"),
