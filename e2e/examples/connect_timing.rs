@@ -1,22 +1,50 @@
-//! How long joining takes, measured in the customer's browser (not a test: it asserts
-//! nothing about speed). For each of N runs (default 7) the technician creates a
-//! session, the customer opens `/`, types the PIN, and the page's own clock
+//! How long joining takes and how long a chat message takes, measured in the browsers,
+//! each beside its floor: a bare WebSocket echo server timed from a bare page in the
+//! same headless Chromium (see `connectit_e2e::echo`). Not a test: it asserts nothing
+//! about speed.
+//!
+//! **Joining** (N runs, default 7): the technician creates a session and opens it, the
+//! customer opens `/`, types the PIN, and the customer page's own clock
 //! (`performance.now()`) measures:
 //!
 //! - **connect → terms**: from the click on Connect to `#terms` being on screen (PIN
 //!   verified, socket up, log folded: the session is ready for the customer);
 //! - **accept → waiting**: from the click on "accept" to `#waiting` being on screen;
 //! - **connect → chat ready**: from the click on Connect to `#chat-input` being on
-//!   screen, with the two human steps in between (accepting the terms, the technician
-//!   picking up) done by the drivers as soon as each is possible: so it includes two
-//!   WebDriver round trips that a person would replace with their reaction time.
+//!   screen. The two human steps in between are done at once by scripts in the pages:
+//!   the customer page clicks `#accept-terms` the moment it shows, the console clicks
+//!   `#pick-up` the moment it shows. So this is the system's own time: PIN check, socket,
+//!   terms accepted, the technician's console told, the pick-up sent back and shown.
 //!
-//! Run: `cargo build -p connectit-broker && trunk build --release --offline &&
+//! Their floor: **open + first echo**, a fresh `WebSocket` to the echo server, opened,
+//! one message echoed (the least any join over a WebSocket costs).
+//!
+//! **Chat** (M messages in the last run's session, default 20): the customer types a
+//! message and clicks `#chat-send`; the time runs from that click
+//! (`timeOrigin + event.timeStamp`, a capture-phase listener on the customer page) to the
+//! moment the message is in the console's `#chat-log` (a `MutationObserver` on the
+//! technician's page, `timeOrigin + now`). One clock for both ends: both browsers run on
+//! this machine and read the same system clock (as `share_timing` does). The path is
+//! browser → broker (stored in SQLite, folded, fanned out) → other browser: the same
+//! hops as a round trip to an echo server, which is its floor (**echo round trip**:
+//! send on an open socket → the echo arrives, messages of 200 bytes).
+//!
+//! **Page transfer**: on the first run (a fresh profile: cold cache) the bytes the
+//! customer page fetched until the PIN field showed (Resource Timing `transferSize`,
+//! headers included) beside the same files compressed with `gzip -9`.
+//!
+//! Run: `cargo build -p connectit-broker && scripts/build-app &&
 //! cargo run -p connectit-e2e --example connect_timing -- 7`
-//! (or `CONNECT_TIMING_RUNS=7`).
+//! (or `CONNECT_TIMING_RUNS=7`); `--chat M` for M chat messages, `--echo K` for K echo
+//! round trips (default 50), `--rows FILE` to append the figures as rows of
+//! `scripts/bench`'s table.
+
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use connectit_e2e::bench::{append_rows, Row};
+use connectit_e2e::echo::{self, EchoPlan, EchoServer};
 use connectit_e2e::stats::summary;
 use connectit_e2e::{BrokerOptions, Browser, World};
 
@@ -50,21 +78,122 @@ window.addEventListener('click', onClick, true);
 return true;
 "#;
 
+/// Clicks `arguments[0]` once, from inside the page, as soon as it is visible and
+/// enabled (a person who does not hesitate): in a task queued right then, so that the
+/// timers' observers see the element first.
+const AUTO_CLICK: &str = r#"
+const [selector] = arguments;
+const vis = (e) => !!e && e.isConnected && e.getClientRects().length > 0
+  && getComputedStyle(e).visibility !== 'hidden';
+let done = false;
+const observer = new MutationObserver(() => check());
+const check = () => {
+  if (done) return;
+  const e = document.querySelector(selector);
+  if (!vis(e) || e.disabled) return;
+  done = true;
+  observer.disconnect();
+  setTimeout(() => e.click(), 0);
+};
+observer.observe(document.documentElement,
+  { subtree: true, childList: true, attributes: true, characterData: true });
+check();
+return true;
+"#;
+
+/// Customer: the next click on `#chat-send` stores `timeOrigin + timeStamp` in
+/// `window.__sent`.
+const ARM_SEND: &str = r#"
+window.__sent = null;
+const onClick = (event) => {
+  if (!event.target.closest || !event.target.closest('#chat-send')) return;
+  window.removeEventListener('click', onClick, true);
+  window.__sent = performance.timeOrigin + event.timeStamp;
+};
+window.addEventListener('click', onClick, true);
+return true;
+"#;
+
+/// Technician: the moment a customer entry with text `arguments[0]` is in `#chat-log`,
+/// `window.__arrived` gets `timeOrigin + now`.
+const ARM_ARRIVE: &str = r#"
+const [text] = arguments;
+window.__arrived = null;
+const check = () => {
+  if (window.__arrived !== null) return;
+  const hit = Array.from(document.querySelectorAll('#chat-log li.entry[data-author="customer"] .entry-text'))
+    .some((e) => e.textContent.trim() === text);
+  if (!hit) return;
+  window.__arrived = performance.timeOrigin + performance.now();
+  if (window.__arriveObserver) window.__arriveObserver.disconnect();
+};
+if (window.__arriveObserver) window.__arriveObserver.disconnect();
+window.__arriveObserver = new MutationObserver(check);
+window.__arriveObserver.observe(document.documentElement,
+  { subtree: true, childList: true, characterData: true });
+check();
+return true;
+"#;
+
+/// What the page fetched so far: `[path, transferSize, encodedBodySize]` for the
+/// document and every resource.
+const TRANSFERS: &str = r#"
+const entries = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));
+return entries.map((e) => [new URL(e.name).pathname, e.transferSize, e.encodedBodySize]);
+"#;
+
+/// What the command line asks for.
+struct Args {
+    runs: usize,
+    chat: usize,
+    echo: usize,
+    rows: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        runs: std::env::var("CONNECT_TIMING_RUNS")
+            .ok()
+            .map(|n| count(&n, "CONNECT_TIMING_RUNS"))
+            .unwrap_or(7),
+        chat: 20,
+        echo: 50,
+        rows: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().unwrap_or_else(|| panic!("{name} needs a value"));
+        match arg.as_str() {
+            "--chat" => args.chat = count(&value("--chat"), "--chat"),
+            "--echo" => args.echo = count(&value("--echo"), "--echo"),
+            "--rows" => args.rows = Some(PathBuf::from(value("--rows"))),
+            n if !n.starts_with("--") => args.runs = count(n, "the number of runs"),
+            other => panic!("unknown option {other} (--chat M, --echo K, --rows FILE)"),
+        }
+    }
+    args
+}
+
+/// A positive count.
+fn count(text: &str, what: &str) -> usize {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => n,
+        _ => panic!("{what} is a positive integer, not {text:?}"),
+    }
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .or_else(|| std::env::var("CONNECT_TIMING_RUNS").ok())
-        .map(|n| n.parse().expect("the number of runs is a positive integer"))
-        .unwrap_or(7);
-    assert!(runs > 0, "at least one run");
+    let args = args();
+    let runs = args.runs;
 
     let w = World::start(BrokerOptions::default()).await;
     let console = w.signed_in_console().await;
     let customer = w.customer();
     let mut connect_ms = Vec::with_capacity(runs);
     let mut accept_ms = Vec::with_capacity(runs);
-    let mut chat_ms = Vec::with_capacity(runs);
+    let mut chat_ready_ms = Vec::with_capacity(runs);
+    let mut page: Option<(f64, f64)> = None;
 
     for run in 1..=runs {
         let session = console.create_session().await;
@@ -72,35 +201,193 @@ async fn main() {
             customer.forget_session().await;
         }
         customer.open().await;
+        if run == 1 {
+            page = Some(page_transfer(&w.cust).await);
+        }
         customer.type_pin(&session.pin).await;
-        // The technician watches the session, ready to pick up.
+        // The technician watches the session, ready to pick up the moment it waits.
         console.open_session(&session.id).await;
+        w.tech.eval(AUTO_CLICK, vec![json!("#pick-up")]).await;
 
         arm(&w.cust, "#connect-button", "#chat-input", "chat").await;
+        arm(&w.cust, "#accept-terms", "#waiting", "accept").await;
+        w.cust.eval(AUTO_CLICK, vec![json!("#accept-terms")]).await;
         let connect = measure(&w.cust, "#connect-button", "#terms", "connect").await;
-        let accept = measure(&w.cust, "#accept-terms", "#waiting", "accept").await;
-        console.pick_up().await;
+        let accept = result(&w.cust, "#waiting", "accept").await;
         let chat = result(&w.cust, "#chat-input", "chat").await;
+        console
+            .browser
+            .wait_attr("#session-view", "data-phase", "active")
+            .await;
         println!(
             "run {run:>2}: connect → terms {connect:7.1} ms   accept → waiting {accept:7.1} ms   \
              connect → chat ready {chat:7.1} ms"
         );
         connect_ms.push(connect);
         accept_ms.push(accept);
-        chat_ms.push(chat);
-        // Leave the waiting room so the next run starts clean.
-        customer.end().await;
-        console.back_to_list().await;
+        chat_ready_ms.push(chat);
+        if run < runs {
+            // Leave the session so the next run starts clean (the last one is kept
+            // for the chat messages).
+            customer.end().await;
+            console.back_to_list().await;
+        }
     }
 
+    let mut message_ms = Vec::with_capacity(args.chat);
+    for i in 1..=args.chat {
+        let text = format!("timing message {i} {}", "·".repeat(40));
+        w.tech.eval(ARM_ARRIVE, vec![json!(text)]).await;
+        w.cust.type_into("#chat-input", &text).await;
+        w.cust.eval(ARM_SEND, vec![]).await;
+        w.cust.click("#chat-send").await;
+        let sent = number(&w.cust, "window.__sent", "the send click").await;
+        let arrived = number(&w.tech, "window.__arrived", "the message at the console").await;
+        let ms = arrived - sent;
+        println!("chat {i:>2}: customer click → technician's log {ms:7.2} ms");
+        message_ms.push(ms);
+    }
+    customer.end().await;
+
+    let server = EchoServer::start().await;
+    let plan = EchoPlan {
+        opens: runs.max(5),
+        round_trips: args.echo,
+        payload_bytes: 200,
+        gap_ms: 100,
+    };
+    let mut floor = echo::measure(&w.cust, &server, plan).await;
+
     println!();
-    summary("connect → terms (session ready)", &mut connect_ms);
+    let connect = summary("connect → terms (session ready)", &mut connect_ms);
     summary("accept → waiting", &mut accept_ms);
-    summary(
-        "connect → chat ready (automated accept and pick-up)",
-        &mut chat_ms,
+    let ready = summary(
+        "connect → chat ready (accept and pick-up clicked at once in the pages)",
+        &mut chat_ready_ms,
     );
+    let open = summary(
+        "floor: bare WebSocket open + first echo",
+        &mut floor.open_first_echo_ms,
+    );
+    let chat = summary("chat message customer → technician", &mut message_ms);
+    let rtt = summary(
+        "floor: bare WebSocket echo round trip",
+        &mut floor.round_trip_ms,
+    );
+    if let Some((fetched, gzipped)) = page {
+        println!(
+            "customer page until the PIN field shows: {:.1} KB fetched, {:.1} KB as gzip -9",
+            fetched / 1000.0,
+            gzipped / 1000.0
+        );
+    }
+
+    if let Some(path) = &args.rows {
+        let open_is = "bare WebSocket: new socket, open, first echo (same browser)";
+        let rtt_is = "bare WebSocket echo round trip (same browser)";
+        let mut rows = Vec::new();
+        if let Some((fetched, gzipped)) = page {
+            rows.push(Row::new(
+                "customer page: bytes fetched until the PIN field shows (cold cache)",
+                "KB",
+                fetched / 1000.0,
+                gzipped / 1000.0,
+                "the same files, gzip -9",
+            ));
+        }
+        let joins = [
+            ("PIN submitted → terms shown", connect),
+            ("PIN submitted → chat ready (human steps instant)", ready),
+        ];
+        for (figure, (median, p95)) in joins {
+            rows.push(Row::new(
+                &format!("{figure}, median"),
+                "ms",
+                median,
+                open.0,
+                open_is,
+            ));
+            rows.push(Row::new(
+                &format!("{figure}, p95"),
+                "ms",
+                p95,
+                open.1,
+                open_is,
+            ));
+        }
+        rows.push(Row::new(
+            "chat message customer → technician, median",
+            "ms",
+            chat.0,
+            rtt.0,
+            rtt_is,
+        ));
+        rows.push(Row::new(
+            "chat message customer → technician, p95",
+            "ms",
+            chat.1,
+            rtt.1,
+            rtt_is,
+        ));
+        append_rows(path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
+    }
+    drop(server);
     w.close().await;
+}
+
+/// Waits until the page expression `expr` is a number; that number.
+async fn number(browser: &Browser, expr: &str, what: &str) -> f64 {
+    let script = format!("return {expr};");
+    browser
+        .wait_for(what, || async {
+            let v = browser.eval(&script, vec![]).await;
+            v.as_f64().ok_or_else(|| format!("{expr} = {v}"))
+        })
+        .await
+}
+
+/// What the customer page fetched so far (bytes on the wire), and what the same files
+/// weigh compressed with `gzip -9` (files of the build found by their path; anything
+/// else, such as an API answer, counts with its body as it came).
+async fn page_transfer(browser: &Browser) -> (f64, f64) {
+    let entries = browser.eval(TRANSFERS, vec![]).await;
+    let dist = dist_dir();
+    let (mut fetched, mut gzipped) = (0.0, 0.0);
+    for entry in entries.as_array().into_iter().flatten() {
+        let path = entry[0].as_str().unwrap_or_default();
+        let transfer = entry[1].as_f64().unwrap_or(0.0);
+        let body = entry[2].as_f64().unwrap_or(0.0);
+        fetched += transfer;
+        let file = match path {
+            "/" | "" => dist.join("index.html"),
+            other => dist.join(other.trim_start_matches('/')),
+        };
+        gzipped += if file.is_file() {
+            gzip_size(&file) as f64
+        } else {
+            body
+        };
+        println!("fetched {path}: {transfer} bytes on the wire, body {body}");
+    }
+    (fetched, gzipped)
+}
+
+/// The app build the broker serves (`CONNECTIT_DIST_DIR`, or `dist/`).
+fn dist_dir() -> PathBuf {
+    std::env::var_os("CONNECTIT_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| connectit_e2e::broker::workspace_root().join("dist"))
+}
+
+/// The size of `file` compressed with `gzip -9`.
+fn gzip_size(file: &Path) -> usize {
+    let output = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("run gzip on {}: {e}", file.display()));
+    assert!(output.status.success(), "gzip -9 {} failed", file.display());
+    output.stdout.len()
 }
 
 /// Arms the page timer, clicks `button` through WebDriver, and waits for the result.

@@ -40,7 +40,9 @@
 //!
 //! Run: `cargo build -p connectit-broker && scripts/build-app &&
 //! cargo run -p connectit-e2e --example file_timing` (3 timed runs per path and
-//! direction by default, `-- 5` for five; `-- --one-way` for technician → customer only;
+//! direction by default, `-- 5` for five; `-- --one-way` for technician → customer only,
+//! `-- --to-technician` for customer → technician only; `--rows FILE` appends the rates
+//! as rows of `scripts/bench`'s table;
 //! `-- --floor-only` for the floor alone, which needs no broker or app build;
 //! `FILE_TIMING_MB=200` for another size; about 1.5 minutes on 2 cores). It prints every
 //! run on stderr, then a table on stdout: median time and MB/s (10^6 bytes per second)
@@ -53,6 +55,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use connectit_e2e::bench::{append_rows, Row};
 use connectit_e2e::stats::median;
 use connectit_e2e::transfers::TRANSFER_TIMEOUT;
 use connectit_e2e::{sha256_file, BrokerOptions, Browser, Console, Customer, TestFile, World};
@@ -279,11 +282,20 @@ events.onmessage = (e) => {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let floor_only = args.iter().any(|a| a == "--floor-only");
-    let both = !args.iter().any(|a| a == "--one-way");
+    let one_way = args.iter().any(|a| a == "--one-way");
+    let to_technician = args.iter().any(|a| a == "--to-technician");
+    let rows_file = args
+        .iter()
+        .position(|a| a == "--rows")
+        .map(|i| match args.get(i + 1) {
+            Some(path) => PathBuf::from(path),
+            None => panic!("--rows needs a file"),
+        });
     let runs: usize = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .map(|n| n.parse().expect("the number of runs is a positive integer"))
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rows"))
+        .map(|(_, n)| n.parse().expect("the number of runs is a positive integer"))
         .unwrap_or(3);
     assert!(runs > 0, "at least one run");
     let mb: u64 = std::env::var("FILE_TIMING_MB")
@@ -291,10 +303,11 @@ async fn main() {
         .map(|n| n.parse().expect("FILE_TIMING_MB is a number of MB"))
         .unwrap_or(100);
     let size = mb * 1_000_000;
-    let ways: Vec<Way> = if both {
-        vec![Way::ToCustomer, Way::ToTechnician]
-    } else {
-        vec![Way::ToCustomer]
+    let ways: Vec<Way> = match (one_way, to_technician) {
+        (true, true) => panic!("--one-way and --to-technician exclude each other"),
+        (true, false) => vec![Way::ToCustomer],
+        (false, true) => vec![Way::ToTechnician],
+        (false, false) => vec![Way::ToCustomer, Way::ToTechnician],
     };
 
     eprintln!("writing a {mb} MB file of random bytes…");
@@ -325,7 +338,10 @@ async fn main() {
                 let floor = floor_runs(&w.tech, &w.cust, way, &file, &warm, runs).await;
                 rows.push((way, "floor", floor));
             }
-            print_table(&rows, size);
+            let rates = print_table(&rows, size);
+            if let Some(path) = &rows_file {
+                write_rows(path, &rates, mb);
+            }
             w.close().await;
         }
         None => {
@@ -333,7 +349,7 @@ async fn main() {
                 let floor = floor_runs(&tech, &cust, way, &file, &warm, runs).await;
                 rows.push((way, "floor", floor));
             }
-            print_table(&rows, size);
+            let _ = print_table(&rows, size);
             tokio::join!(tech.close(), cust.close());
         }
     }
@@ -608,7 +624,34 @@ fn report(what: &str, way: Way, run: usize, size: u64, s: &Sample) {
     );
 }
 
-fn print_table(rows: &[(Way, &'static str, Vec<Sample>)], size: u64) {
+/// Appends one row per direction measured both ways: ConnectIT's rate beside the floor's.
+fn write_rows(path: &Path, rates: &[(Way, &str, f64)], mb: u64) {
+    let rows: Vec<Row> = [Way::ToCustomer, Way::ToTechnician]
+        .into_iter()
+        .filter_map(|way| {
+            let rate = |path: &str| {
+                rates
+                    .iter()
+                    .find(|(w, p, _)| *w == way && *p == path)
+                    .map(|r| r.2)
+            };
+            Some(Row::new(
+                &format!("file {} ({mb} MB), median rate", way.label()),
+                "MB/s",
+                rate("ConnectIT")?,
+                rate("floor")?,
+                "bare RTCDataChannel between two pages, the same bytes",
+            ))
+        })
+        .collect();
+    append_rows(path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
+}
+
+/// Prints the table; the median rate of each (direction, path), MB/s.
+fn print_table(
+    rows: &[(Way, &'static str, Vec<Sample>)],
+    size: u64,
+) -> Vec<(Way, &'static str, f64)> {
     println!();
     println!(
         "{} MB file, median of {} run(s) each; memory of the receiving browser (peaks)",
@@ -619,7 +662,7 @@ fn print_table(rows: &[(Way, &'static str, Vec<Sample>)], size: u64) {
         "| direction | path | time (s) | MB/s | last byte (s) | JS heap peak | renderer PSS peak | browser PSS peak |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    let mut rates: Vec<(Way, &str, f64)> = Vec::new();
+    let mut rates: Vec<(Way, &'static str, f64)> = Vec::new();
     for (way, path, samples) in rows {
         let mut total: Vec<f64> = samples.iter().map(|s| s.total_ms).collect();
         let ms = median(&mut total);
@@ -657,6 +700,7 @@ fn print_table(rows: &[(Way, &'static str, Vec<Sample>)], size: u64) {
             );
         }
     }
+    rates
 }
 
 /// Samples, every 100 ms, the PSS of one browser's processes (its chromedriver's

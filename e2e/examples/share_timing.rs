@@ -33,10 +33,14 @@
 //! cargo run -p connectit-e2e --example share_timing -- 9`
 //! (or `SHARE_TIMING_RUNS=9`; 9 runs by default). It prints every run, then median and
 //! p95 for both and their ratio. `-- 9 --floor-only` measures the floor alone (no broker,
-//! no app build needed).
+//! no app build needed). `--rows FILE` appends median and p95 as rows of
+//! `scripts/bench`'s table.
 
 use serde_json::{json, Value};
 
+use std::path::PathBuf;
+
+use connectit_e2e::bench::{append_rows, Row};
 use connectit_e2e::stats::summary;
 use connectit_e2e::{BrokerOptions, Browser, World};
 
@@ -155,10 +159,18 @@ events.onmessage = (e) => {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let floor_only = args.iter().any(|a| a == "--floor-only");
+    let rows = args
+        .iter()
+        .position(|a| a == "--rows")
+        .map(|i| match args.get(i + 1) {
+            Some(path) => PathBuf::from(path),
+            None => panic!("--rows needs a file"),
+        });
     let runs: usize = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .cloned()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rows"))
+        .map(|(_, a)| a.clone())
         .or_else(|| std::env::var("SHARE_TIMING_RUNS").ok())
         .map(|n| n.parse().expect("the number of runs is a positive integer"))
         .unwrap_or(9);
@@ -191,6 +203,21 @@ async fn main() {
         c_median / f_median,
         c_p95 / f_p95
     );
+    if let Some(path) = rows {
+        let floor_is = "bare two-page RTCPeerConnection, click → first frame";
+        let figure = "grant click → first decoded frame at the technician";
+        let rows = [
+            Row::new(
+                &format!("{figure}, median"),
+                "ms",
+                c_median,
+                f_median,
+                floor_is,
+            ),
+            Row::new(&format!("{figure}, p95"), "ms", c_p95, f_p95, floor_is),
+        ];
+        append_rows(&path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
+    }
     w.close().await;
 }
 

@@ -5,6 +5,7 @@
 //! # Layout
 //!
 //! - [`axe`]: accessibility scans with axe-core, injected through WebDriver;
+//! - [`bench`]: the rows of `scripts/bench`'s table (a figure, its floor, their ratio);
 //! - [`broker`]: [`Broker`] starts `connectit-broker` on port 0 with a fresh data
 //!   directory and one technician account, and stops it on drop; a test can also kill
 //!   it (SIGKILL), stop it (SIGTERM) and start it again on the same address and data;
@@ -24,6 +25,8 @@
 //!   and the system information tables;
 //! - [`pageserver`]: a bare page and its signaling relay, for the timing examples' floors;
 //! - [`db`]: read-only views of the broker's SQLite file, for assertions;
+//! - [`echo`]: a bare WebSocket echo server and a page that times it, the floor of the
+//!   latency figures;
 //! - [`wait`]: polling with a deadline and a message that says what never happened;
 //! - [`world`]: [`World`], one broker and two browsers, the stage of most tests
 //!   ([`World::active_session`]: signed in, created, joined, accepted, picked up).
@@ -32,12 +35,14 @@
 //! panic is the best report they can give.
 
 pub mod axe;
+pub mod bench;
 pub mod broker;
 pub mod browser;
 pub mod console;
 pub mod customer;
 pub mod db;
 pub mod display;
+pub mod echo;
 mod http;
 pub mod pageserver;
 pub mod proxy;
