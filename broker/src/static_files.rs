@@ -1,6 +1,8 @@
 //! The built app (`dist/`), and the security headers every response carries.
 //!
-//! Files are served from the folder as they are; any other path outside `/api/` gets
+//! Files are served from the folder as they are, or as their gzip copy (`NAME.gz`, made
+//! by `scripts/build-app`) when the browser accepts gzip and the copy is at least as new;
+//! any other path outside `/api/` gets
 //! `index.html` (the app routes on the client), with the organisation's name and
 //! applet link filled in so the no-WebAssembly notice is right without script.
 
@@ -69,12 +71,28 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let dist = &state.config.dist_dir;
+    let gzip = accepts_gzip(request.headers());
     if let Some(file) = safe_join(dist, &path) {
         if file.file_name().is_some_and(|n| n != "index.html")
             && tokio::fs::metadata(&file).await.is_ok_and(|m| m.is_file())
         {
+            if gzip {
+                if let Some(bytes) = gzip_copy(&file).await {
+                    let mut response = file_response(&file, bytes);
+                    let h = response.headers_mut();
+                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                    return response;
+                }
+            }
             return match tokio::fs::read(&file).await {
-                Ok(bytes) => file_response(&file, bytes),
+                Ok(bytes) => {
+                    let mut response = file_response(&file, bytes);
+                    response
+                        .headers_mut()
+                        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                    response
+                }
                 Err(_) => AppError(ErrorCode::NotFound).into_response(),
             };
         }
@@ -84,6 +102,40 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
         }
     }
     index(&state).await
+}
+
+/// Whether `Accept-Encoding` lists gzip (or `*`) without `q=0`.
+fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding == "gzip" || coding == "*") && !refused
+        })
+}
+
+/// The bytes of `file`'s gzip copy, when there is one at least as new as the file.
+async fn gzip_copy(file: &Path) -> Option<Vec<u8>> {
+    let mut name = file.file_name()?.to_os_string();
+    name.push(".gz");
+    let copy = file.with_file_name(name);
+    let (original, compressed) = (
+        tokio::fs::metadata(file).await.ok()?,
+        tokio::fs::metadata(&copy).await.ok()?,
+    );
+    if compressed.modified().ok()? < original.modified().ok()? {
+        return None;
+    }
+    tokio::fs::read(&copy).await.ok()
 }
 
 async fn index(state: &AppState) -> Response {
@@ -189,6 +241,24 @@ mod tests {
         );
         assert_eq!(safe_join(dist, "/../etc/passwd"), None);
         assert_eq!(safe_join(dist, "/a/../../x"), None);
+    }
+
+    #[test]
+    fn gzip_is_accepted_unless_refused() {
+        let with = |value: &str| {
+            let mut h = axum::http::HeaderMap::new();
+            h.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("br, identity"));
+        assert!(!accepts_gzip(&axum::http::HeaderMap::new()));
     }
 
     #[test]

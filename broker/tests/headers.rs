@@ -91,3 +91,68 @@ async fn every_response_carries_the_security_headers() {
     check("a plain GET of the socket", &plain, status);
     broker.stop().await;
 }
+
+/// The app's files go out as their gzip copy to browsers that accept gzip (with the same
+/// type, caching and security headers), as they are to others, and never as a stale copy.
+#[tokio::test]
+async fn files_go_out_gzipped_when_the_browser_accepts_it() {
+    let broker = Broker::start(|_| {}).await;
+    let a = broker.addr;
+    let name = "app-0123456789abcdef0123.js";
+    let file = broker.state.config.dist_dir.join(name);
+    std::fs::write(&file, "console.log('hello');\n".repeat(200)).unwrap();
+    let status = std::process::Command::new("gzip")
+        .args(["-9", "-k", "-f"])
+        .arg(&file)
+        .status()
+        .expect("gzip runs");
+    assert!(status.success());
+    let original = std::fs::read(&file).unwrap();
+    let compressed = std::fs::read(file.with_file_name(format!("{name}.gz"))).unwrap();
+    let path = format!("/{name}");
+
+    let gz = http_with_headers(
+        a,
+        "GET",
+        &path,
+        None,
+        None,
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    check("gzip copy", &gz, 200);
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(gz.header("vary").as_deref(), Some("accept-encoding"));
+    assert_eq!(
+        gz.header("content-type").as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(gz
+        .header("cache-control")
+        .is_some_and(|c| c.contains("immutable")));
+    assert_eq!(gz.body, compressed);
+    assert!(
+        gz.body.len() < original.len() / 10,
+        "{} bytes",
+        gz.body.len()
+    );
+
+    for refused in [None, Some("gzip;q=0"), Some("br")] {
+        let headers: Vec<(&str, &str)> = refused
+            .map(|v| ("accept-encoding", v))
+            .into_iter()
+            .collect();
+        let plain = http_with_headers(a, "GET", &path, None, None, &headers).await;
+        check("plain file", &plain, 200);
+        assert_eq!(plain.header("content-encoding"), None, "{refused:?}");
+        assert_eq!(plain.body, original, "{refused:?}");
+    }
+
+    // A copy older than its file (the file was rebuilt) is not used.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, "console.log('rebuilt');").unwrap();
+    let fresh =
+        http_with_headers(a, "GET", &path, None, None, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(fresh.header("content-encoding"), None);
+    assert_eq!(fresh.body, b"console.log('rebuilt');");
+}
