@@ -96,10 +96,11 @@ pub fn is_sha256_hex(hash: &str) -> bool {
 }
 
 /// A file name made safe to save under: no folders, no control or reserved characters,
-/// no leading dots, not empty, at most 255 bytes.
+/// no leading dots, no white space or dots at either end (Windows drops trailing ones),
+/// not a Windows device name, not empty, at most 255 bytes. A safe name stays as it is.
 pub fn safe_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut out: String = base
+    let mapped: String = base
         .chars()
         .map(|c| {
             let reorders = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
@@ -110,11 +111,16 @@ pub fn safe_file_name(name: &str) -> String {
             }
         })
         .collect();
-    out = out
-        .trim()
-        .trim_start_matches('.')
-        .trim_end_matches(['.', ' '])
-        .to_string();
+    // Trimming can uncover more to trim (" . .x" leaves " .x" after one pass): repeat.
+    let mut out = mapped.as_str();
+    loop {
+        let next = out.trim().trim_start_matches('.').trim_end_matches('.');
+        if next.len() == out.len() {
+            break;
+        }
+        out = next;
+    }
+    let mut out = fit(out.to_string());
     let stem = out.split('.').next().unwrap_or("").to_ascii_uppercase();
     const RESERVED: [&str; 22] = [
         "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
@@ -122,15 +128,26 @@ pub fn safe_file_name(name: &str) -> String {
     ];
     if RESERVED.contains(&stem.as_str()) {
         out.insert(0, '_');
-    }
-    while out.len() > 255 {
-        out.pop();
+        out = fit(out);
     }
     if out.is_empty() {
         "file".into()
     } else {
         out
     }
+}
+
+/// Cuts `name` to at most 255 bytes on a character boundary, then drops the white space
+/// and dots the cut may have left at its end.
+fn fit(mut name: String) -> String {
+    while name.len() > 255 {
+        name.pop();
+    }
+    let end = name
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .len();
+    name.truncate(end);
+    name
 }
 
 #[cfg(test)]
