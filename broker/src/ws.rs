@@ -53,10 +53,15 @@ const RATE_BURST: f64 = 60.0;
 /// Outgoing bytes a socket may buffer for a slow reader before writes fail (and the
 /// socket closes): a client that stops reading cannot make the broker hold more.
 const WRITE_BUFFER_LIMIT: usize = 1024 * 1024;
+/// What each socket reserves for reading: a chat message or a signal fits, a bigger
+/// frame grows it (up to [`FRAME_LIMIT`]). The library's 128 KiB default was most of a
+/// connection's memory.
+const READ_BUFFER: usize = 8 * 1024;
 
 /// Every limit of the WebSocket layer, set here rather than left to defaults.
 pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
     upgrade
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(FRAME_LIMIT)
         .max_frame_size(FRAME_LIMIT)
         .write_buffer_size(64 * 1024)
