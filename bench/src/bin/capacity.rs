@@ -173,15 +173,28 @@ async fn run(o: Options) -> Result<(), BenchError> {
     );
     let mut rows: Vec<Row> = Vec::new();
     let mut stopped: Option<String> = None;
-    for &n in &o.sessions {
+    let mut tried = 0;
+    for &wanted in &o.sessions {
         // Each side of the loopback holds two sockets per session, plus a few files.
+        // A count beyond the limit is replaced once by the largest round count that fits.
+        let mut n = wanted;
         if (2 * n + 256) as u64 > files {
+            let fits = (files.saturating_sub(256) / 2 / 500 * 500) as usize;
             stopped = Some(format!(
-                "{n} sessions need about {} open files; the limit is {files}",
-                2 * n + 256
+                "{wanted} sessions need about {} open files; the limit is {files}{}",
+                2 * wanted + 256,
+                if fits > tried {
+                    format!(", so {fits} were tried instead")
+                } else {
+                    String::new()
+                }
             ));
-            break;
+            if fits <= tried {
+                break;
+            }
+            n = fits;
         }
+        tried = n;
         for server in ["broker", "relay"] {
             let row = measure(server, n, &o, &broker, &sources, chat).await?;
             eprintln!(
@@ -199,6 +212,9 @@ async fn run(o: Options) -> Result<(), BenchError> {
                 "{} of {n} sessions failed on the broker",
                 broker_row.errors()
             ));
+            break;
+        }
+        if n != wanted {
             break;
         }
     }
