@@ -292,6 +292,14 @@ pub async fn run(
                 .await
         }
         None => {
+            // Small frames (an entry, then its ack) go out at once: with Nagle's algorithm
+            // the second waits for the peer's delayed ACK, about 40 ms.
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!("TCP_NODELAY not set: {e}");
+                }
+            });
             axum::serve(listener, service)
                 .with_graceful_shutdown(signal)
                 .await
