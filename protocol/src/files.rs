@@ -103,8 +103,7 @@ pub fn safe_file_name(name: &str) -> String {
     let mapped: String = base
         .chars()
         .map(|c| {
-            let reorders = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || reorders || "<>:\"|?*".contains(c) {
+            if c.is_control() || crate::reorders_text(c) || "<>:\"|?*".contains(c) {
                 '_'
             } else {
                 c

@@ -96,13 +96,17 @@ pub fn check_text(text: &str, max_chars: usize) -> Result<(), RuleViolation> {
     Ok(())
 }
 
+/// Whether `c` is one of the invisible characters that reorder text (bidirectional
+/// embeddings, overrides and isolates), which can make `exe.pdf` read as `fdp.exe`.
+pub fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Checks a name that stands on one line (a file name): [`check_text`], and no line
-/// break or tab either, and none of the invisible characters that reorder text
-/// (bidirectional overrides and isolates), which can make `exe.pdf` read as `fdp.exe`.
+/// break or tab either, and no character that [reorders text](reorders_text).
 pub fn check_name(name: &str, max_chars: usize) -> Result<(), RuleViolation> {
     check_text(name, max_chars)?;
-    let reorders = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if name.chars().any(|c| c == '\n' || c == '\t' || reorders(c)) {
+    if name.chars().any(|c| c == '\n' || c == '\t' || reorders_text(c)) {
         return Err(RuleViolation::ControlCharacters);
     }
     Ok(())
