@@ -79,20 +79,14 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
             if gzip {
                 if let Some(bytes) = gzip_copy(&file).await {
                     let mut response = file_response(&file, bytes);
-                    let h = response.headers_mut();
-                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                     return response;
                 }
             }
             return match tokio::fs::read(&file).await {
-                Ok(bytes) => {
-                    let mut response = file_response(&file, bytes);
-                    response
-                        .headers_mut()
-                        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-                    response
-                }
+                Ok(bytes) => file_response(&file, bytes),
                 Err(_) => AppError(ErrorCode::NotFound).into_response(),
             };
         }
@@ -180,6 +174,8 @@ fn file_response(file: &Path, bytes: Vec<u8>) -> Response {
         "no-cache"
     };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // The same URL may go out as it is or as its gzip copy.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 

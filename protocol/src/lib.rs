@@ -106,7 +106,10 @@ pub fn reorders_text(c: char) -> bool {
 /// break or tab either, and no character that [reorders text](reorders_text).
 pub fn check_name(name: &str, max_chars: usize) -> Result<(), RuleViolation> {
     check_text(name, max_chars)?;
-    if name.chars().any(|c| c == '\n' || c == '\t' || reorders_text(c)) {
+    if name
+        .chars()
+        .any(|c| c == '\n' || c == '\t' || reorders_text(c))
+    {
         return Err(RuleViolation::ControlCharacters);
     }
     Ok(())
