@@ -386,18 +386,26 @@ impl Browser {
     /// Presses Tab (Shift+Tab when `back`) until `id` has the focus, at most `limit`
     /// times; panics with the path taken when it never gets there.
     pub async fn tab_to(&self, id: &str, back: bool, limit: usize) {
+        self.tab_to_matching(&format!("#{id}"), back, limit).await;
+    }
+
+    /// Presses Tab (Shift+Tab when `back`) until the focused element matches
+    /// `selector`, at most `limit` times; panics with the path taken (the ids focused)
+    /// when it never gets there.
+    pub async fn tab_to_matching(&self, selector: &str, back: bool, limit: usize) {
         let key = if back { "\u{e008}\u{e004}" } else { "\u{e004}" };
+        let probe = "const e = document.activeElement; return !!e && e.matches(arguments[0]);";
         let mut path = vec![self.focused_id().await];
-        for _ in 0..limit {
-            if path.last().map(String::as_str) == Some(id) {
+        for pressed in 0..=limit {
+            if self.eval(probe, vec![json!(selector)]).await == json!(true) {
                 return;
             }
-            self.press(key).await;
-            path.push(self.focused_id().await);
+            if pressed < limit {
+                self.press(key).await;
+                path.push(self.focused_id().await);
+            }
         }
-        if path.last().map(String::as_str) != Some(id) {
-            panic!("Tab never reached #{id}; focus went through {path:?}");
-        }
+        panic!("Tab never reached {selector}; focus went through {path:?}");
     }
 
     /// Resizes the window (CSS pixels at the default zoom).

@@ -20,17 +20,7 @@ const RIGHT: &str = "\u{e014}";
 /// survey's hidden radio inputs) its label's.
 async fn assert_focus_visible(b: &Browser, id: &str) {
     assert_eq!(b.focused_id().await, id, "#{id} has the focus");
-    let script = "const e = document.activeElement; if (!e) return 'nothing focused'; \
-        const ring = (el) => { const s = getComputedStyle(el); \
-          return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }; \
-        if (ring(e)) return true; \
-        const label = e.id && document.querySelector(`label[for=\"${e.id}\"]`); \
-        if (label && ring(label)) return true; \
-        return `no focus ring on #${e.id}`;";
-    match b.eval(script, vec![]).await {
-        Value::Bool(true) => {}
-        other => panic!("#{id}: {other}"),
-    }
+    assert_focus_visible_on(b, &format!("#{id}")).await;
 }
 
 /// Tabs forwards to `id` and checks its focus ring.
@@ -174,26 +164,17 @@ async fn the_customer_flow_by_keyboard_alone() {
     w.close().await;
 }
 
-/// Presses Tab (Shift+Tab when `back`) until the focused element matches `selector`.
-async fn tab_to_matching(b: &Browser, selector: &str, back: bool, limit: usize) {
-    let key = if back { SHIFT_TAB } else { TAB };
-    let probe = "const e = document.activeElement; \
-        return !!e && e.matches(arguments[0]);";
-    for _ in 0..limit {
-        if b.eval(probe, vec![Value::from(selector)]).await == Value::Bool(true) {
-            return;
-        }
-        b.press(key).await;
-    }
-    panic!("Tab never reached {selector}");
-}
-
-/// Whether the focused element matches `selector` and shows a focus ring.
+/// Whether the focused element matches `selector` and shows a focus ring: its own
+/// outline, or (for the survey's hidden radio inputs) its label's.
 async fn assert_focus_visible_on(b: &Browser, selector: &str) {
     let script = "const e = document.activeElement; if (!e) return 'nothing focused'; \
         if (!e.matches(arguments[0])) return `focus on ${e.outerHTML.slice(0, 80)}`; \
-        const s = getComputedStyle(e); \
-        return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || 'no focus ring';";
+        const ring = (el) => { const s = getComputedStyle(el); \
+          return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }; \
+        if (ring(e)) return true; \
+        const label = e.id && document.querySelector(`label[for=\"${e.id}\"]`); \
+        if (label && ring(label)) return true; \
+        return 'no focus ring';";
     match b.eval(script, vec![Value::from(selector)]).await {
         Value::Bool(true) => {}
         other => panic!("{selector}: {other}"),
@@ -238,7 +219,7 @@ async fn the_console_by_keyboard_alone() {
 
     // Open the row with the keyboard, then pick up.
     let open = format!(".session-row[data-session-id=\"{id}\"] .open-session");
-    tab_to_matching(tech, &open, false, 60).await;
+    tech.tab_to_matching(&open, false, 60).await;
     assert_focus_visible_on(tech, &open).await;
     tech.press(ENTER).await;
     tech.wait_visible("#session-view").await;
