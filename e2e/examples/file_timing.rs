@@ -55,7 +55,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use connectit_e2e::bench::{append_rows, Row};
+use connectit_e2e::bench::{self, append_rows, Row};
 use connectit_e2e::stats::median;
 use connectit_e2e::transfers::TRANSFER_TIMEOUT;
 use connectit_e2e::{sha256_file, BrokerOptions, Browser, Console, Customer, TestFile, World};
@@ -284,18 +284,9 @@ async fn main() {
     let floor_only = args.iter().any(|a| a == "--floor-only");
     let one_way = args.iter().any(|a| a == "--one-way");
     let to_technician = args.iter().any(|a| a == "--to-technician");
-    let rows_file = args
-        .iter()
-        .position(|a| a == "--rows")
-        .map(|i| match args.get(i + 1) {
-            Some(path) => PathBuf::from(path),
-            None => panic!("--rows needs a file"),
-        });
-    let runs: usize = args
-        .iter()
-        .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rows"))
-        .map(|(_, n)| n.parse().expect("the number of runs is a positive integer"))
+    let rows_file = bench::rows_argument(&args);
+    let runs: usize = bench::runs_argument(&args)
+        .map(|n| n.parse().expect("the number of runs is a positive integer"))
         .unwrap_or(3);
     assert!(runs > 0, "at least one run");
     let mb: u64 = std::env::var("FILE_TIMING_MB")

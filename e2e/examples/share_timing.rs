@@ -38,9 +38,7 @@
 
 use serde_json::{json, Value};
 
-use std::path::PathBuf;
-
-use connectit_e2e::bench::{append_rows, Row};
+use connectit_e2e::bench::{self, append_rows, Row};
 use connectit_e2e::stats::summary;
 use connectit_e2e::{BrokerOptions, Browser, World};
 
@@ -159,18 +157,9 @@ events.onmessage = (e) => {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let floor_only = args.iter().any(|a| a == "--floor-only");
-    let rows = args
-        .iter()
-        .position(|a| a == "--rows")
-        .map(|i| match args.get(i + 1) {
-            Some(path) => PathBuf::from(path),
-            None => panic!("--rows needs a file"),
-        });
-    let runs: usize = args
-        .iter()
-        .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rows"))
-        .map(|(_, a)| a.clone())
+    let rows = bench::rows_argument(&args);
+    let runs: usize = bench::runs_argument(&args)
+        .map(str::to_owned)
         .or_else(|| std::env::var("SHARE_TIMING_RUNS").ok())
         .map(|n| n.parse().expect("the number of runs is a positive integer"))
         .unwrap_or(9);

@@ -17,7 +17,7 @@
 
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
@@ -93,6 +93,25 @@ impl fmt::Display for RowsError {
 }
 
 impl std::error::Error for RowsError {}
+
+/// The file after `--rows` in a timing example's arguments, if given.
+pub fn rows_argument(args: &[String]) -> Option<PathBuf> {
+    args.iter()
+        .position(|a| a == "--rows")
+        .map(|i| match args.get(i + 1) {
+            Some(path) => PathBuf::from(path),
+            None => panic!("--rows needs a file"),
+        })
+}
+
+/// The first argument that is neither an option nor the file after `--rows`: a timing
+/// example's number of runs.
+pub fn runs_argument(args: &[String]) -> Option<&str> {
+    args.iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rows"))
+        .map(|(_, a)| a.as_str())
+}
 
 /// Appends `rows` to `path` (created when missing), one JSON object a line.
 pub fn append_rows(path: &Path, rows: &[Row]) -> Result<(), RowsError> {
