@@ -408,6 +408,23 @@ impl Browser {
         panic!("Tab never reached {selector}; focus went through {path:?}");
     }
 
+    /// Sets a marker on `window`: [`Browser::has_mark`] later tells whether the page is
+    /// still the same one (not reloaded, not navigated away).
+    pub async fn mark_page(&self, name: &str) {
+        self.eval(
+            "window[arguments[0]] = true; return true;",
+            vec![json!(name)],
+        )
+        .await;
+    }
+
+    /// Whether the page still carries the marker `name` of [`Browser::mark_page`].
+    pub async fn has_mark(&self, name: &str) -> bool {
+        self.eval("return window[arguments[0]] === true;", vec![json!(name)])
+            .await
+            == json!(true)
+    }
+
     /// Resizes the window (CSS pixels at the default zoom).
     pub async fn set_window_size(&self, width: u32, height: u32) {
         self.client

@@ -1,7 +1,7 @@
 //! The customer page (`/`), as a customer uses it: enter the PIN (or follow the link),
 //! accept or decline the terms, wait, chat, end with X, answer the survey.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use std::path::PathBuf;
 
@@ -224,12 +224,6 @@ impl<'a> Customer<'a> {
             .into_iter()
             .map(|e| e.seq)
             .collect()
-    }
-
-    /// Sets a marker on `window` (a test can later check the page was not reloaded).
-    pub async fn mark_page(&self, name: &str) {
-        let script = "window[arguments[0]] = true; return true;";
-        self.browser.eval(script, vec![json!(name)]).await;
     }
 
     // --- Permission prompts ---------------------------------------------------------

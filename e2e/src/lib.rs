@@ -59,7 +59,7 @@ pub use customer::{Customer, Survey};
 pub use proxy::{TcpProxy, Trap};
 pub use transfers::{sha256_file, InfoRow, TestFile, Transfer, TRANSFER_TIMEOUT};
 pub use wait::{wait_until, TIMEOUT};
-pub use world::World;
+pub use world::{start_session, World};
 
 /// The PIN as a person might type it: "123 456" (the page must clean the space away).
 pub fn spaced_pin(pin: &str) -> String {

@@ -52,21 +52,11 @@ impl World {
         console
     }
 
-    /// The common start of the sharing tests: the technician signs in and creates a
-    /// session, the customer joins with the PIN and accepts the terms, the technician
-    /// opens the session and picks up; both pages show it active.
+    /// The common start of the sharing tests: [`start_session`] with this world's
+    /// broker and pages.
     pub async fn active_session(&self) -> (Console<'_>, Customer<'_>, NewSession) {
-        let console = self.signed_in_console().await;
-        let customer = self.customer();
-        let session = console.create_session().await;
-        customer.join(&session.pin).await;
-        customer.accept_terms().await;
-        console.wait_row_phase(&session.id, "waiting").await;
-        console.open_session(&session.id).await;
-        console.pick_up().await;
-        customer
-            .wait_technician(&self.broker.technician().display_name)
-            .await;
+        let (console, customer) = (self.console(), self.customer());
+        let session = start_session(&self.broker, &console, &customer).await;
         (console, customer, session)
     }
 
@@ -75,4 +65,26 @@ impl World {
         tokio::join!(self.tech.close(), self.cust.close());
         drop(self.broker);
     }
+}
+
+/// The technician signs in (at `console`) and creates a session, the customer joins with
+/// the PIN and accepts the terms, the technician opens the session and picks up; both
+/// pages show it active. For tests that hold the broker themselves (to kill or restart
+/// it) or reach it through proxies.
+pub async fn start_session(
+    broker: &Broker,
+    console: &Console<'_>,
+    customer: &Customer<'_>,
+) -> NewSession {
+    console.sign_in(broker.technician()).await;
+    let session = console.create_session().await;
+    customer.join(&session.pin).await;
+    customer.accept_terms().await;
+    console.wait_row_phase(&session.id, "waiting").await;
+    console.open_session(&session.id).await;
+    console.pick_up().await;
+    customer
+        .wait_technician(&broker.technician().display_name)
+        .await;
+    session
 }

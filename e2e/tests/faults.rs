@@ -21,12 +21,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use connectit_e2e::{
-    db, wait_until, Broker, BrokerOptions, Browser, Console, Customer, NewSession, TcpProxy, Trap,
+    db, start_session, wait_until, Broker, BrokerOptions, Browser, Console, Customer, TcpProxy,
+    Trap,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+
+/// The `window` marker that shows a page was never reloaded.
+const SAME_PAGE: &str = "__connectit_e2e_same_page";
 
 /// Messages each side writes in the chat test.
 const PER_SIDE: usize = 500;
@@ -427,25 +431,6 @@ fn check_chat(whose: &str, chats: &[Chat], customer: &[String], technician: &[St
     }
 }
 
-/// Signed in, created, joined, accepted, picked up; both pages show it active.
-async fn active_session(
-    broker: &Broker,
-    console: &Console<'_>,
-    customer: &Customer<'_>,
-) -> NewSession {
-    console.sign_in(broker.technician()).await;
-    let session = console.create_session().await;
-    customer.join(&session.pin).await;
-    customer.accept_terms().await;
-    console.wait_row_phase(&session.id, "waiting").await;
-    console.open_session(&session.id).await;
-    console.pick_up().await;
-    customer
-        .wait_technician(&broker.technician().display_name)
-        .await;
-    session
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_survives_random_cuts_on_both_sides() {
     let seed: u64 = std::env::var("CONNECTIT_FAULTS_SEED")
@@ -473,13 +458,10 @@ async fn chat_survives_random_cuts_on_both_sides() {
     let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
     let console = Console::new(&tech, &technician_proxy.url());
     let customer = Customer::new(&cust, &customer_proxy.url());
-    let session = active_session(&broker, &console, &customer).await;
-    customer.mark_page("__connectit_e2e_same_page").await;
-    tech.eval(
-        "window.__connectit_e2e_same_page = true; return true;",
-        vec![],
-    )
-    .await;
+    let session = start_session(&broker, &console, &customer).await;
+    for page in [&cust, &tech] {
+        page.mark_page(SAME_PAGE).await;
+    }
     let db_path = broker.db_path();
 
     let started = Instant::now();
@@ -575,10 +557,8 @@ async fn chat_survives_random_cuts_on_both_sides() {
             shown == stored,
             "{whose} shows the messages otherwise than the database stored them"
         );
-        assert_eq!(
-            page.eval("return window.__connectit_e2e_same_page === true;", vec![])
-                .await,
-            json!(true),
+        assert!(
+            page.has_mark(SAME_PAGE).await,
             "{whose} came back without a reload"
         );
     }
@@ -686,10 +666,8 @@ fn assert_stored_once(db_path: &Path, session: &str, acked: &[Chat]) {
 async fn assert_back_and_caught_up(cust: &Browser, tech: &Browser, db_path: &Path, session: &str) {
     for page in [cust, tech] {
         wait_caught_up(page, db_path, session).await;
-        assert_eq!(
-            page.eval("return window.__connectit_e2e_same_page === true;", vec![])
-                .await,
-            json!(true),
+        assert!(
+            page.has_mark(SAME_PAGE).await,
             "the page came back without a reload"
         );
         let stored = db_chats(db_path, session);
@@ -711,14 +689,10 @@ async fn broker_killed_mid_session_restarts_and_the_session_goes_on() {
     let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
     let console = Console::new(&tech, broker.url());
     let customer = Customer::new(&cust, broker.url());
-    let session = active_session(&broker, &console, &customer).await;
+    let session = start_session(&broker, &console, &customer).await;
     let db_path = broker.db_path();
     for page in [&cust, &tech] {
-        page.eval(
-            "window.__connectit_e2e_same_page = true; return true;",
-            vec![],
-        )
-        .await;
+        page.mark_page(SAME_PAGE).await;
     }
 
     // The screen is shared.
@@ -866,14 +840,10 @@ async fn broker_stopped_with_sigterm_tells_the_pages_and_keeps_the_log() {
     let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
     let console = Console::new(&tech, broker.url());
     let customer = Customer::new(&cust, broker.url());
-    let session = active_session(&broker, &console, &customer).await;
+    let session = start_session(&broker, &console, &customer).await;
     let db_path = broker.db_path();
     for page in [&cust, &tech] {
-        page.eval(
-            "window.__connectit_e2e_same_page = true; return true;",
-            vec![],
-        )
-        .await;
+        page.mark_page(SAME_PAGE).await;
     }
     customer
         .send_chat("Before the stop, from the customer.")

@@ -3,7 +3,9 @@
 //! comes back, the customer sees every missed message exactly once, in order, without
 //! reloading, and can write again.
 
-use connectit_e2e::{Broker, BrokerOptions, Browser, ChatEntry, Console, Customer, TcpProxy};
+use connectit_e2e::{
+    start_session, Broker, BrokerOptions, Browser, ChatEntry, Console, Customer, TcpProxy,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customer_reconnects_and_misses_nothing() {
@@ -17,16 +19,8 @@ async fn customer_reconnects_and_misses_nothing() {
     let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
     let console = Console::new(&tech, broker.url());
     let customer = Customer::new(&cust, &proxy.url());
-    let tech_name = broker.technician().display_name.clone();
 
-    console.sign_in(broker.technician()).await;
-    let session = console.create_session().await;
-    customer.join(&session.pin).await;
-    customer.accept_terms().await;
-    console.wait_row_phase(&session.id, "waiting").await;
-    console.open_session(&session.id).await;
-    console.pick_up().await;
-    customer.wait_technician(&tech_name).await;
+    start_session(&broker, &console, &customer).await;
 
     customer
         .send_chat("Hello, I am behind a flaky network.")
@@ -36,7 +30,7 @@ async fn customer_reconnects_and_misses_nothing() {
     let before = "Noted. Stay with me.";
     console.send_chat(before).await;
     cust.wait_chat_message("technician", before).await;
-    customer.mark_page("__connectit_e2e_same_page").await;
+    cust.mark_page("__connectit_e2e_same_page").await;
     let technician_before = cust
         .chat_entries("#chat-log")
         .await
@@ -99,10 +93,8 @@ async fn customer_reconnects_and_misses_nothing() {
         seqs.windows(2).all(|w| w[0] < w[1]),
         "data-seq must increase strictly (no duplicates, no reordering): {seqs:?}"
     );
-    assert_eq!(
-        cust.eval("return window.__connectit_e2e_same_page === true;", vec![])
-            .await,
-        serde_json::json!(true),
+    assert!(
+        cust.has_mark("__connectit_e2e_same_page").await,
         "the page caught up without a reload"
     );
 
