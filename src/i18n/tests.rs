@@ -253,11 +253,8 @@ mod render {
     #[wasm_bindgen_test]
     async fn switching_the_menu_switches_the_text() {
         let document = gloo_utils_document();
-        let root = document.create_element("div").unwrap();
-        document.body().unwrap().append_child(&root).unwrap();
         crate::browser::local_set(STORAGE_KEY, "en").unwrap();
-        yew::Renderer::<Page>::with_root(root.clone()).render();
-        yew::scheduler::flush().await;
+        let root = mount::<Page>().await;
         let heading = || {
             document
                 .get_element_by_id("i18n-test-heading")
@@ -322,11 +319,7 @@ mod render {
     /// A console screen in French: heading, labels and button from the French catalog.
     #[wasm_bindgen_test]
     async fn the_console_sign_in_renders_in_french() {
-        let document = gloo_utils_document();
-        let root = document.create_element("div").unwrap();
-        document.body().unwrap().append_child(&root).unwrap();
-        yew::Renderer::<FrenchSignIn>::with_root(root.clone()).render();
-        yew::scheduler::flush().await;
+        let root = mount::<FrenchSignIn>().await;
         assert_eq!(
             text_of(&root, "#signin-heading"),
             "Se connecter à la console"
@@ -383,12 +376,8 @@ mod render {
     /// the language rewrites the lines already shown.
     #[wasm_bindgen_test]
     async fn log_lines_follow_the_viewers_language() {
-        let document = gloo_utils_document();
-        let root = document.create_element("div").unwrap();
-        document.body().unwrap().append_child(&root).unwrap();
         crate::browser::local_set(STORAGE_KEY, "fr").unwrap();
-        yew::Renderer::<Log>::with_root(root.clone()).render();
-        yew::scheduler::flush().await;
+        let root = mount::<Log>().await;
         let line = |kind: &str| text_of(&root, &format!("li[data-kind={kind}] .entry-text"));
         assert_eq!(
             line("customer_joined"),
@@ -425,6 +414,16 @@ mod render {
         );
         crate::browser::local_set(STORAGE_KEY, "en").unwrap();
         root.remove();
+    }
+
+    /// Renders `C` into a new element of the page's body, and returns that element.
+    async fn mount<C: BaseComponent<Properties = ()>>() -> web_sys::Element {
+        let document = gloo_utils_document();
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        yew::Renderer::<C>::with_root(root.clone()).render();
+        yew::scheduler::flush().await;
+        root
     }
 
     fn gloo_utils_document() -> web_sys::Document {
