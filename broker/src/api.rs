@@ -5,15 +5,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
-    CreatedSession, PublicConfig, SessionSummary, SurveyRequest, VerifyPinRequest,
-    VerifyPinResponse,
+    AuditKind, CreatedSession, JoinRequest, PublicConfig, SessionSummary, SurveyRequest,
+    VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
 use connectit_protocol::{clean_pin, Author, EntryKind, ErrorCode, SessionId};
 
 use crate::auth::require_technician;
 use crate::client::ClientIp;
-use crate::db;
+use crate::db::{self, Claim, Credential};
 use crate::error::{parse_json, AppError};
 use crate::hub::{now_ms, AppendError};
 use crate::secrets;
@@ -45,16 +45,20 @@ pub async fn create_session(
     let expires_at = now + state.config.pin_validity_secs * 1000;
     // Draw until the PIN is unused among live sessions (at most a few tries even with
     // many thousands live).
+    let join_token = secrets::new_join_token();
     let mut created = None;
     for _ in 0..32 {
         let pin = secrets::new_pin();
         let hash = state.pin_key.hash(&pin);
+        let join_hash = secrets::token_hash(&join_token);
         let id = SessionId(secrets::new_session_id());
         let (tid, key) = (technician.id, id.clone());
         let inserted = state
             .hub
             .db()
-            .call(move |conn| db::insert_session(conn, &key, tid, &hash, expires_at, now))
+            .call(move |conn| {
+                db::insert_session(conn, &key, tid, &hash, &join_hash, expires_at, now)
+            })
             .await?;
         if inserted {
             created = Some((id, pin));
@@ -66,7 +70,7 @@ pub async fn create_session(
         state.hub.announce(&live).await;
     }
     tracing::info!(session = %id, technician = %technician.username, "session created");
-    let link = format!("{}/#pin={pin}", state.config.base_url());
+    let link = format!("{}/#join={join_token}", state.config.base_url());
     let org = &state.config.organisation;
     let minutes = state.config.pin_validity_secs.div_ceil(60);
     let email_subject = format!("Your remote support session with {org}");
@@ -74,7 +78,7 @@ pub async fn create_session(
         "Hello,\n\n{name} from {org} is ready to help you.\n\n\
          1. Open {link}\n\
          2. If the page asks for a PIN, enter: {pin}\n\n\
-         The PIN works once and expires in {minutes} minutes. Nothing needs to be installed: \
+         The link and the PIN work until {name} starts helping you, for {minutes} minutes at most. Nothing needs to be installed: \
          the session runs in your web browser, and you decide, one request at a time, what \
          the technician may see or do. You can end the session at any moment.\n\n\
          Only use the address above ({base}). We will never ask you for a password.\n\n\
@@ -129,62 +133,170 @@ pub async fn verify_pin(
     let request: VerifyPinRequest = parse_json(&body)?;
     let pin =
         clean_pin(&request.pin).ok_or(AppError(ErrorCode::InvalidInput { field: Field::Pin }))?;
-    state.pin_throttle.attempt(client).map_err(|s| {
-        AppError(ErrorCode::TooManyAttempts {
-            retry_after_secs: s,
-        })
-    })?;
-    let pin_hash = state.pin_key.hash(&pin);
-    let token = secrets::new_token();
-    let token_hash = secrets::token_hash(&token);
-    let now = now_ms();
-    let (pin_h, token_h) = (pin_hash.clone(), token_hash.clone());
-    let claimed = match state
-        .hub
-        .db()
-        .call(move |conn| db::claim_pin(conn, &pin_h, &token_h, now))
-        .await
-    {
-        Ok(claimed) => claimed,
+    if let Err(refusal) = state.pin_throttle.attempt(client) {
+        let detail = match refusal.scope {
+            crate::throttle::Scope::Network => "its network is throttled",
+            _ => "the address is throttled",
+        };
+        state
+            .audit
+            .count(AuditKind::PinThrottled, Some(client), None, detail);
+        return Err(AppError(ErrorCode::TooManyAttempts {
+            retry_after_secs: refusal.wait_secs,
+        }));
+    }
+    let hash = state.pin_key.hash(&pin);
+    match join(&state, client, Credential::Pin(&hash)).await {
+        Ok(Some(joined)) => {
+            state.pin_throttle.forgive(client);
+            Ok(Json(joined))
+        }
+        Ok(None) => {
+            state.audit.count(
+                AuditKind::PinFailed,
+                Some(client),
+                None,
+                "wrong or expired PIN",
+            );
+            Err(AppError(ErrorCode::InvalidOrExpiredPin))
+        }
         Err(e) => {
             // The broker's trouble, not a wrong guess.
             state.pin_throttle.succeed(client);
-            return Err(e.into());
+            Err(e)
         }
+    }
+}
+
+/// `POST /api/join {token}`: the link's join token stands in for the PIN. It has 128
+/// bits, so no throttle is needed (nor could guessing it be blocked for anyone else).
+pub async fn join_link(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    body: Bytes,
+) -> Result<Json<VerifyPinResponse>, AppError> {
+    let request: JoinRequest = parse_json(&body)?;
+    let token = request.token.trim();
+    let well_formed = token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let hash = secrets::token_hash(&token.to_ascii_lowercase());
+    if well_formed {
+        if let Some(joined) = join(&state, client, Credential::Link(&hash)).await? {
+            return Ok(Json(joined));
+        }
+    }
+    state.audit.count(
+        AuditKind::LinkFailed,
+        Some(client),
+        None,
+        "unknown, used or expired link",
+    );
+    Err(AppError(ErrorCode::InvalidOrExpiredLink))
+}
+
+/// Lets a customer in by a PIN or link: `None` if nothing live has it (or as many as
+/// may are already joining with it, which looks the same from outside).
+async fn join(
+    state: &AppState,
+    client: std::net::IpAddr,
+    by: Credential<'_>,
+) -> Result<Option<VerifyPinResponse>, AppError> {
+    let token = secrets::new_token();
+    let token_hash = secrets::token_hash(&token);
+    let now = now_ms();
+    let max_open = state.config.pin_candidates;
+    let new_id = SessionId(secrets::new_session_id());
+    let (by_owned, how) = match by {
+        Credential::Pin(h) => (OwnedCredential::Pin(h.to_vec()), "PIN"),
+        Credential::Link(h) => (OwnedCredential::Link(h.to_vec()), "link"),
     };
-    let Some(id) = claimed else {
-        tracing::info!(%client, "wrong or expired PIN");
-        return Err(AppError(ErrorCode::InvalidOrExpiredPin));
+    let th = token_hash.clone();
+    let claim = state
+        .hub
+        .db()
+        .call(move |conn| db::claim(conn, by_owned.borrow(), &th, &new_id, max_open, now))
+        .await?;
+    let claimed = match claim {
+        Claim::In(claimed) => claimed,
+        Claim::Unknown => return Ok(None),
+        Claim::Full => {
+            state.audit.count(
+                AuditKind::SecondCandidate,
+                Some(client),
+                None,
+                &format!("refused: {max_open} already joining with one {how}"),
+            );
+            return Ok(None);
+        }
     };
     let live = state
         .hub
-        .get(&id)
+        .get(&claimed.session)
         .await?
         .ok_or(AppError(ErrorCode::Internal))?;
+    state
+        .hub
+        .set_check_code(&live, Some(claimed.check_code.clone()))
+        .await;
     match state
         .hub
         .append(&live, Author::System, EntryKind::CustomerJoined)
         .await
     {
         Ok(_) => {}
-        Err(AppendError::Rule(_)) => return Err(AppError(ErrorCode::InvalidOrExpiredPin)),
-        Err(AppendError::Storage(e)) => {
-            // Not joined after all: the PIN stays good for when storage is back.
+        Err(AppendError::Rule(_)) => return Ok(None),
+        Err(e) => {
+            // Not joined after all: the PIN stays as it was for when storage is back.
+            let undo = claimed.clone();
             let released = state
                 .hub
                 .db()
-                .call(move |conn| db::release_pin(conn, &pin_hash, &token_hash))
+                .call(move |conn| db::release(conn, &undo))
                 .await;
             if let Err(again) = released {
-                tracing::error!(error = %again, session = %id, "could not give a PIN back");
+                tracing::error!(error = %again, session = %claimed.session, "could not undo a join");
             }
-            state.pin_throttle.succeed(client);
+            state.hub.set_check_code(&live, None).await;
+            if claimed.second {
+                state.hub.forget(&claimed.session);
+            }
             return Err(e.into());
         }
     }
-    state.pin_throttle.forgive(client);
-    tracing::info!(session = %id, %client, "customer joined with a PIN");
-    Ok(Json(VerifyPinResponse { session: id, token }))
+    if claimed.second {
+        state
+            .audit
+            .event(
+                AuditKind::SecondCandidate,
+                Some(client),
+                None,
+                &format!(
+                    "a second person joined with the {how} of session {}",
+                    claimed.invitation
+                ),
+            )
+            .await;
+        state.hub.refresh_invitation(&claimed.invitation).await;
+    }
+    tracing::info!(session = %claimed.session, %client, how, "customer joined");
+    Ok(Some(VerifyPinResponse {
+        session: claimed.session,
+        token,
+    }))
+}
+
+/// A [`Credential`] that can be moved to the database thread.
+enum OwnedCredential {
+    Pin(Vec<u8>),
+    Link(Vec<u8>),
+}
+
+impl OwnedCredential {
+    fn borrow(&self) -> Credential<'_> {
+        match self {
+            OwnedCredential::Pin(h) => Credential::Pin(h),
+            OwnedCredential::Link(h) => Credential::Link(h),
+        }
+    }
 }
 
 pub async fn survey(State(state): State<AppState>, body: Bytes) -> Result<StatusCode, AppError> {
@@ -206,9 +318,6 @@ pub async fn survey(State(state): State<AppState>, body: Bytes) -> Result<Status
         resolved: request.resolved,
         comment: request.comment,
     };
-    match state.hub.append(&live, Author::Customer, kind).await {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(AppendError::Rule(v)) => Err(AppError(v.into())),
-        Err(AppendError::Storage(e)) => Err(e.into()),
-    }
+    state.hub.append(&live, Author::Customer, kind).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -36,16 +36,32 @@ pub struct Config {
     pub pin_validity_secs: u64,
     /// How long a customer may wait for a technician before the session ends, in seconds.
     pub waiting_timeout_secs: u64,
-    /// Failed PIN guesses one client address may make at once before it must wait.
+    /// Failed PIN guesses one client address (IPv6: one /64) may make at once before it
+    /// must wait.
     pub pin_attempts_per_address: u32,
     /// Seconds for one failed guess of one address to be forgiven.
     pub pin_address_refill_secs: u64,
-    /// Failed PIN guesses all clients together may make at once before all must wait.
-    pub pin_attempts_global: u32,
-    /// Seconds for one failed guess to be forgiven globally.
-    pub pin_global_refill_secs: u64,
+    /// Failed PIN guesses the addresses of one network (IPv4 /24, IPv6 /48) may make
+    /// together at once. There is no bucket for everybody: see `docs/security.md`.
+    pub pin_attempts_per_network: u32,
+    /// Seconds for one failed guess of one network to be forgiven.
+    pub pin_network_refill_secs: u64,
+    /// How many people may be joining or waiting with one PIN or link at once (the
+    /// technician picks one up; the others are told).
+    pub pin_candidates: u32,
+    /// Failed sign-ins one address may make at once, and seconds for one to be forgiven.
+    pub sign_in_attempts_per_address: u32,
+    pub sign_in_address_refill_secs: u64,
+    /// Failed sign-ins to one account from browsers it does not know, and seconds for
+    /// one to be forgiven. A browser that signed in to the account before (its device
+    /// cookie) is not held back by these.
+    pub sign_in_attempts_per_account: u32,
+    pub sign_in_account_refill_secs: u64,
     /// How long a technician stays signed in, in seconds.
     pub sign_in_validity_secs: u64,
+    /// How long the one-time setup code for the first account stays valid, in seconds
+    /// (`connectit-broker setup-code` makes a new one).
+    pub setup_code_validity_secs: u64,
     /// How long the customer has to answer a permission prompt, in seconds (and how
     /// much "More time" adds).
     pub prompt_deadline_secs: u64,
@@ -79,6 +95,23 @@ pub struct Config {
     /// The largest the database may grow, in bytes (0: no limit). Past it, new work is
     /// refused with `storage_unavailable` and nothing unstored is acknowledged.
     pub database_max_bytes: u64,
+    /// The most entries, and bytes of entries, one session's log may hold. Past either,
+    /// actions are refused with `log_full`; ending the session still works.
+    pub session_max_entries: u64,
+    pub session_max_bytes: u64,
+    /// Open connections one client address may hold.
+    pub max_connections_per_address: u64,
+    /// Open connections in all (0: as many as the open-file limit leaves room for).
+    pub max_connections: u64,
+    /// Seconds a client has to send a request's headers (also between requests on a
+    /// kept-alive connection).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to finish a TLS handshake.
+    pub tls_handshake_timeout_secs: u64,
+    /// Seconds repeated security events are counted before their line is written.
+    pub audit_window_secs: u64,
+    /// Days security log lines are kept.
+    pub audit_retention_days: u64,
 }
 
 impl Default for Config {
@@ -97,9 +130,15 @@ impl Default for Config {
             waiting_timeout_secs: 30 * 60,
             pin_attempts_per_address: 5,
             pin_address_refill_secs: 300,
-            pin_attempts_global: 10,
-            pin_global_refill_secs: 120,
+            pin_attempts_per_network: 20,
+            pin_network_refill_secs: 60,
+            pin_candidates: 4,
+            sign_in_attempts_per_address: 10,
+            sign_in_address_refill_secs: 60,
+            sign_in_attempts_per_account: 10,
+            sign_in_account_refill_secs: 60,
             sign_in_validity_secs: 12 * 3600,
+            setup_code_validity_secs: 3600,
             prompt_deadline_secs: 60,
             stun_urls: Vec::new(),
             turn_urls: Vec::new(),
@@ -112,6 +151,14 @@ impl Default for Config {
             tls_key: String::new(),
             hsts: false,
             database_max_bytes: 0,
+            session_max_entries: 10_000,
+            session_max_bytes: 8 * 1024 * 1024,
+            max_connections_per_address: 256,
+            max_connections: 0,
+            header_read_timeout_secs: 15,
+            tls_handshake_timeout_secs: 10,
+            audit_window_secs: 60,
+            audit_retention_days: 90,
         }
     }
 }
@@ -149,9 +196,15 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("waiting_timeout_secs", EnvKind::Int),
     ("pin_attempts_per_address", EnvKind::Int),
     ("pin_address_refill_secs", EnvKind::Int),
-    ("pin_attempts_global", EnvKind::Int),
-    ("pin_global_refill_secs", EnvKind::Int),
+    ("pin_attempts_per_network", EnvKind::Int),
+    ("pin_network_refill_secs", EnvKind::Int),
+    ("pin_candidates", EnvKind::Int),
+    ("sign_in_attempts_per_address", EnvKind::Int),
+    ("sign_in_address_refill_secs", EnvKind::Int),
+    ("sign_in_attempts_per_account", EnvKind::Int),
+    ("sign_in_account_refill_secs", EnvKind::Int),
     ("sign_in_validity_secs", EnvKind::Int),
+    ("setup_code_validity_secs", EnvKind::Int),
     ("prompt_deadline_secs", EnvKind::Int),
     ("stun_urls", EnvKind::List),
     ("turn_urls", EnvKind::List),
@@ -163,6 +216,14 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("tls_key", EnvKind::Str),
     ("hsts", EnvKind::Bool),
     ("database_max_bytes", EnvKind::Int),
+    ("session_max_entries", EnvKind::Int),
+    ("session_max_bytes", EnvKind::Int),
+    ("max_connections_per_address", EnvKind::Int),
+    ("max_connections", EnvKind::Int),
+    ("header_read_timeout_secs", EnvKind::Int),
+    ("tls_handshake_timeout_secs", EnvKind::Int),
+    ("audit_window_secs", EnvKind::Int),
+    ("audit_retention_days", EnvKind::Int),
 ];
 
 #[derive(Clone, Copy)]
@@ -287,8 +348,52 @@ impl Config {
                 "tls_cert and tls_key go together: give both PEM files, or neither".into(),
             ));
         }
-        if self.pin_attempts_per_address == 0 || self.pin_attempts_global == 0 {
-            return Err(ConfigError("PIN attempt limits must be above zero".into()));
+        let nonzero = [
+            (
+                "pin_attempts_per_address",
+                self.pin_attempts_per_address as u64,
+            ),
+            ("pin_address_refill_secs", self.pin_address_refill_secs),
+            (
+                "pin_attempts_per_network",
+                self.pin_attempts_per_network as u64,
+            ),
+            ("pin_network_refill_secs", self.pin_network_refill_secs),
+            ("pin_candidates", self.pin_candidates as u64),
+            (
+                "sign_in_attempts_per_address",
+                self.sign_in_attempts_per_address as u64,
+            ),
+            (
+                "sign_in_address_refill_secs",
+                self.sign_in_address_refill_secs,
+            ),
+            (
+                "sign_in_attempts_per_account",
+                self.sign_in_attempts_per_account as u64,
+            ),
+            (
+                "sign_in_account_refill_secs",
+                self.sign_in_account_refill_secs,
+            ),
+            ("sign_in_validity_secs", self.sign_in_validity_secs),
+            ("setup_code_validity_secs", self.setup_code_validity_secs),
+            ("session_max_entries", self.session_max_entries),
+            ("session_max_bytes", self.session_max_bytes),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address,
+            ),
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            (
+                "tls_handshake_timeout_secs",
+                self.tls_handshake_timeout_secs,
+            ),
+            ("audit_window_secs", self.audit_window_secs),
+            ("audit_retention_days", self.audit_retention_days),
+        ];
+        if let Some((name, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError(format!("{name} must be above zero")));
         }
         Ok(())
     }

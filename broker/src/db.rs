@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use connectit_protocol::{Author, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
+use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::chain;
@@ -74,6 +74,16 @@ CREATE TABLE IF NOT EXISTS entries (
     hash       BLOB NOT NULL,
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    address TEXT,
+    account TEXT,
+    count   INTEGER NOT NULL DEFAULT 1,
+    detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit(at);
 CREATE TABLE IF NOT EXISTS surveys (
     session_id   TEXT PRIMARY KEY REFERENCES sessions(id),
     rating       INTEGER NOT NULL,
@@ -92,12 +102,57 @@ pub struct TechnicianRow {
     pub password_hash: String,
 }
 
+/// A signed-in technician: the account and the sign-in that says so.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub technician: TechnicianRow,
+    /// The hash of the sign-in token (what sockets are closed by on sign-out).
+    pub token_hash: Vec<u8>,
+    pub expires_at: Millis,
+}
+
 /// What the database knows of a session besides its log.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub technician_id: i64,
     pub created_at: Millis,
     pub pin_expires_at: Millis,
+    /// The session the technician made, whose PIN and link this one was joined by
+    /// (itself, for that session).
+    pub invitation: SessionId,
+    /// The code the customer reads out, once someone joined.
+    pub check_code: Option<String>,
+}
+
+/// How a customer came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// The keyed hash of a six-digit PIN.
+    Pin(&'a [u8]),
+    /// The hash of a link's join token.
+    Link(&'a [u8]),
+}
+
+/// A customer let in by a PIN or link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub session: SessionId,
+    pub invitation: SessionId,
+    /// Whether the session is a new one beside the invitation's own (someone else had
+    /// come in with the same PIN or link before).
+    pub second: bool,
+    /// The customer's check code.
+    pub check_code: String,
+}
+
+/// What a PIN or link led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    In(Claimed),
+    /// Nothing live has it.
+    Unknown,
+    /// As many people as may are already joining or waiting with it.
+    Full,
 }
 
 impl Db {
@@ -170,8 +225,35 @@ impl Db {
     }
 }
 
+/// Adds a column to a table made by an earlier version, if it lacks it.
+fn add_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Result<(), DbError> {
+    let has = conn
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+        ))?
+        .exists([column])?;
+    if !has {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
 /// Brings a database made by an earlier version up to date.
 fn migrate(conn: &Connection) -> Result<(), DbError> {
+    add_column(
+        conn,
+        "technicians",
+        "disabled",
+        "INTEGER NOT NULL DEFAULT 0",
+    )?;
+    add_column(conn, "sessions", "invitation", "TEXT")?;
+    add_column(conn, "sessions", "check_code", "TEXT")?;
+    add_column(conn, "sessions", "join_token_hash", "BLOB")?;
+    conn.execute_batch(
+        "UPDATE sessions SET invitation = id WHERE invitation IS NULL;
+         CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_join_token ON sessions(join_token_hash);
+         CREATE INDEX IF NOT EXISTS sessions_by_invitation ON sessions(invitation);",
+    )?;
     let chained = conn
         .prepare("SELECT 1 FROM pragma_table_info('entries') WHERE name = 'hash'")?
         .exists([])?;
@@ -257,17 +339,35 @@ fn technician_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TechnicianRow>
     })
 }
 
+/// An account that may sign in (not disabled), by user name.
 pub fn technician_by_username(
     conn: &Connection,
     username: &str,
 ) -> Result<Option<TechnicianRow>, DbError> {
     Ok(conn
         .query_row(
-            "SELECT id, username, display_name, password_hash FROM technicians WHERE username = ?1",
+            "SELECT id, username, display_name, password_hash FROM technicians
+             WHERE username = ?1 AND disabled = 0",
             [username],
             technician_from_row,
         )
         .optional()?)
+}
+
+/// Disables (or enables again) an account; a disabled account's sign-ins are deleted,
+/// and its open sockets close within a second. `Ok(false)`: no such account.
+pub fn set_disabled(conn: &Connection, username: &str, disabled: bool) -> Result<bool, DbError> {
+    let changed = conn.execute(
+        "UPDATE technicians SET disabled = ?2 WHERE username = ?1",
+        params![username, disabled],
+    )?;
+    if disabled {
+        conn.execute(
+            "DELETE FROM sign_ins WHERE technician_id = (SELECT id FROM technicians WHERE username = ?1)",
+            [username],
+        )?;
+    }
+    Ok(changed > 0)
 }
 
 pub fn technician_by_id(conn: &Connection, id: i64) -> Result<Option<TechnicianRow>, DbError> {
@@ -293,20 +393,46 @@ pub fn insert_sign_in(
     Ok(())
 }
 
+/// The live sign-in with this token hash, of an account that is not disabled.
 pub fn technician_by_sign_in(
     conn: &Connection,
     token_hash: &[u8],
     now: Millis,
-) -> Result<Option<TechnicianRow>, DbError> {
+) -> Result<Option<SignedIn>, DbError> {
     Ok(conn
         .query_row(
-            "SELECT t.id, t.username, t.display_name, t.password_hash
+            "SELECT t.id, t.username, t.display_name, t.password_hash, s.expires_at
              FROM sign_ins s JOIN technicians t ON t.id = s.technician_id
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND t.disabled = 0",
             params![token_hash, now as i64],
-            technician_from_row,
+            |r| {
+                Ok(SignedIn {
+                    technician: technician_from_row(r)?,
+                    token_hash: token_hash.to_vec(),
+                    expires_at: r.get::<_, i64>(4)? as Millis,
+                })
+            },
         )
         .optional()?)
+}
+
+/// Which of these sign-ins are no longer good (signed out, expired, account disabled).
+pub fn dead_sign_ins(
+    conn: &Connection,
+    token_hashes: &[Vec<u8>],
+    now: Millis,
+) -> Result<Vec<Vec<u8>>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM sign_ins s JOIN technicians t ON t.id = s.technician_id
+         WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND t.disabled = 0",
+    )?;
+    let mut dead = Vec::new();
+    for hash in token_hashes {
+        if !stmt.exists(params![hash, now as i64])? {
+            dead.push(hash.clone());
+        }
+    }
+    Ok(dead)
 }
 
 pub fn delete_sign_in(conn: &Connection, token_hash: &[u8]) -> Result<(), DbError> {
@@ -314,15 +440,23 @@ pub fn delete_sign_in(conn: &Connection, token_hash: &[u8]) -> Result<(), DbErro
     Ok(())
 }
 
+/// Forgets sign-ins that expired (they count for nothing already).
+pub fn delete_expired_sign_ins(conn: &Connection, now: Millis) -> Result<(), DbError> {
+    conn.execute("DELETE FROM sign_ins WHERE expires_at <= ?1", [now as i64])?;
+    Ok(())
+}
+
 // ---- sessions ---------------------------------------------------------------------------
 
-/// Creates a session with its PIN hash. `Ok(false)` when a live session already has
-/// that PIN (the caller draws another); an expired holder of the same PIN gives it up.
+/// Creates a session with its PIN hash and its link's join token hash. `Ok(false)`
+/// when a live session already has that PIN (the caller draws another); an expired
+/// holder of the same PIN gives it up.
 pub fn insert_session(
     conn: &mut Connection,
     id: &SessionId,
     technician_id: i64,
     pin_hash: &[u8],
+    join_token_hash: &[u8],
     pin_expires_at: Millis,
     now: Millis,
 ) -> Result<bool, DbError> {
@@ -344,43 +478,163 @@ pub fn insert_session(
         )?;
     }
     tx.execute(
-        "INSERT INTO sessions(id, technician_id, pin_hash, pin_expires_at, created_at, phase_since, last_activity)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
-        params![id.0, technician_id, pin_hash, pin_expires_at as i64, now as i64],
+        "INSERT INTO sessions(id, technician_id, pin_hash, join_token_hash, pin_expires_at, created_at,
+                              phase_since, last_activity, invitation)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?1)",
+        params![id.0, technician_id, pin_hash, join_token_hash, pin_expires_at as i64, now as i64],
     )?;
     tx.commit()?;
     Ok(true)
 }
 
-/// Uses a PIN: if a session in `created` has it and it has not expired, the PIN is
-/// spent (forgotten) and the customer's token hash recorded, in one statement.
-pub fn claim_pin(
-    conn: &Connection,
-    pin_hash: &[u8],
+/// Lets a customer in by a PIN or link that is live (not expired, nobody picked up
+/// yet). The first person gets the session the technician made; anyone after them,
+/// while fewer than `max_open` are joining or waiting, gets a new session beside it,
+/// so nobody who used the PIN takes it from the others: the technician picks one up
+/// (telling them apart by their check codes) and the rest are told. The customer's
+/// token hash and a check code distinct among the invitation's are stored.
+pub fn claim(
+    conn: &mut Connection,
+    by: Credential<'_>,
     token_hash: &[u8],
+    new_id: &SessionId,
+    max_open: u32,
     now: Millis,
-) -> Result<Option<SessionId>, DbError> {
-    Ok(conn
+) -> Result<Claim, DbError> {
+    let tx = conn.transaction()?;
+    let (column, hash) = match by {
+        Credential::Pin(h) => ("pin_hash", h),
+        Credential::Link(h) => ("join_token_hash", h),
+    };
+    let found = tx
         .query_row(
-            "UPDATE sessions SET pin_hash = NULL, customer_token_hash = ?2
-             WHERE pin_hash = ?1 AND pin_expires_at > ?3 AND phase = 'created'
-             RETURNING id",
-            params![pin_hash, token_hash, now as i64],
-            |r| r.get::<_, String>(0),
+            &format!(
+                "SELECT id, technician_id, pin_expires_at, phase, customer_token_hash IS NOT NULL
+                 FROM sessions WHERE {column} = ?1 AND pin_expires_at > ?2"
+            ),
+            params![hash, now as i64],
+            |r| {
+                Ok((
+                    SessionId(r.get::<_, String>(0)?),
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
+            },
         )
-        .optional()?
-        .map(SessionId))
+        .optional()?;
+    let Some((invitation, technician_id, pin_expires_at, phase, bound)) = found else {
+        return Ok(Claim::Unknown);
+    };
+    let (open, ever): (i64, i64) = tx.query_row(
+        "SELECT count(*) FILTER (WHERE phase IN ('connecting', 'waiting')
+                                 OR (phase = 'created' AND customer_token_hash IS NOT NULL)),
+                count(*) FILTER (WHERE customer_token_hash IS NOT NULL)
+         FROM sessions WHERE invitation = ?1",
+        [&invitation.0],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    // Bounded both at once and in all: whoever holds a PIN cannot make sessions without end.
+    if open >= i64::from(max_open) || ever >= 8 * i64::from(max_open) {
+        return Ok(Claim::Full);
+    }
+    let taken: Vec<String> = tx
+        .prepare(
+            "SELECT check_code FROM sessions WHERE invitation = ?1 AND check_code IS NOT NULL",
+        )?
+        .query_map([&invitation.0], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let code = crate::secrets::new_check_code(&taken);
+    let claimed = if phase == "created" && !bound {
+        tx.execute(
+            "UPDATE sessions SET customer_token_hash = ?2, check_code = ?3 WHERE id = ?1",
+            params![invitation.0, token_hash, code],
+        )?;
+        Claimed {
+            session: invitation.clone(),
+            invitation,
+            second: false,
+            check_code: code,
+        }
+    } else {
+        tx.execute(
+            "INSERT INTO sessions(id, technician_id, pin_expires_at, customer_token_hash, check_code,
+                                  created_at, phase_since, last_activity, invitation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?7)",
+            params![new_id.0, technician_id, pin_expires_at, token_hash, code, now as i64, invitation.0],
+        )?;
+        Claimed {
+            session: new_id.clone(),
+            invitation,
+            second: true,
+            check_code: code,
+        }
+    };
+    tx.commit()?;
+    Ok(Claim::In(claimed))
 }
 
-/// Gives a claimed PIN back (the join could not be stored): the session waits for its
-/// customer again, with the same PIN, and the token is worth nothing.
-pub fn release_pin(conn: &Connection, pin_hash: &[u8], token_hash: &[u8]) -> Result<(), DbError> {
-    conn.execute(
-        "UPDATE sessions SET pin_hash = ?1, customer_token_hash = NULL
-         WHERE customer_token_hash = ?2 AND phase = 'created'",
-        params![pin_hash, token_hash],
-    )?;
+/// Undoes a claim whose join could not be stored: the invitation's own session waits
+/// for its customer again, a session made beside it goes, and the token is worth
+/// nothing.
+pub fn release(conn: &Connection, claimed: &Claimed) -> Result<(), DbError> {
+    if claimed.second {
+        conn.execute(
+            "DELETE FROM sessions WHERE id = ?1 AND phase = 'created'
+             AND NOT EXISTS (SELECT 1 FROM entries WHERE session_id = ?1)",
+            [&claimed.session.0],
+        )?;
+    } else {
+        conn.execute(
+            "UPDATE sessions SET customer_token_hash = NULL, check_code = NULL
+             WHERE id = ?1 AND phase = 'created'",
+            [&claimed.session.0],
+        )?;
+    }
     Ok(())
+}
+
+/// The technician picked someone up: the invitation's PIN and link stop working, and
+/// the other sessions still joining or waiting with them are answered (returned, to be
+/// ended).
+pub fn close_invitation(
+    conn: &Connection,
+    invitation: &SessionId,
+    picked: &SessionId,
+) -> Result<Vec<SessionId>, DbError> {
+    conn.execute(
+        "UPDATE sessions SET pin_hash = NULL, join_token_hash = NULL WHERE id = ?1",
+        [&invitation.0],
+    )?;
+    let others: Vec<String> = conn
+        .prepare(
+            "SELECT id FROM sessions WHERE invitation = ?1 AND id != ?2
+             AND phase IN ('connecting', 'waiting') ORDER BY created_at",
+        )?
+        .query_map(params![invitation.0, picked.0], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(others.into_iter().map(SessionId).collect())
+}
+
+/// How many sessions were joined by the invitation's PIN or link.
+pub fn invitation_size(conn: &Connection, invitation: &SessionId) -> Result<u32, DbError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM sessions WHERE invitation = ?1",
+        [&invitation.0],
+        |r| r.get(0),
+    )?;
+    Ok(n as u32)
+}
+
+/// How many people are joining or waiting with the invitation's PIN or link.
+pub fn open_candidates(conn: &Connection, invitation: &SessionId) -> Result<u32, DbError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM sessions WHERE invitation = ?1 AND phase IN ('connecting', 'waiting')",
+        [&invitation.0],
+        |r| r.get(0),
+    )?;
+    Ok(n as u32)
 }
 
 pub fn session_by_token(
@@ -400,17 +654,29 @@ pub fn session_by_token(
 pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRow>, DbError> {
     Ok(conn
         .query_row(
-            "SELECT technician_id, created_at, pin_expires_at FROM sessions WHERE id = ?1",
+            "SELECT technician_id, created_at, pin_expires_at, coalesce(invitation, id), check_code
+             FROM sessions WHERE id = ?1",
             [&id.0],
             |r| {
                 Ok(SessionRow {
                     technician_id: r.get(0)?,
                     created_at: r.get::<_, i64>(1)? as Millis,
                     pin_expires_at: r.get::<_, i64>(2)? as Millis,
+                    invitation: SessionId(r.get(3)?),
+                    check_code: r.get(4)?,
                 })
             },
         )
         .optional()?)
+}
+
+/// How many entries a session has stored, and the bytes of their JSON.
+pub fn log_size(conn: &Connection, id: &SessionId) -> Result<(u64, u64), DbError> {
+    Ok(conn.query_row(
+        "SELECT count(*), coalesce(sum(length(kind)), 0) FROM entries WHERE session_id = ?1",
+        [&id.0],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+    )?)
 }
 
 /// A technician's sessions that are not over, or ended after `ended_since`, newest first.
@@ -513,12 +779,23 @@ pub fn append_entry(
         params![session.0, entry.seq as i64, entry.at as i64, author_name(entry.author), kind, &hash[..]],
     )?;
     match new_phase {
-        Some(phase) => tx.execute(
-            "UPDATE sessions SET phase = ?2, phase_since = ?3, last_activity = ?3,
-                 pin_hash = CASE WHEN ?2 = 'ended' THEN NULL ELSE pin_hash END
-             WHERE id = ?1",
-            params![session.0, phase_name(phase), entry.at as i64],
-        )?,
+        Some(phase) => {
+            // The technician ending the session they made (or its PIN expiring) cancels
+            // the invitation; a customer leaving does not take it from the others.
+            let cancels = matches!(
+                entry.kind,
+                EntryKind::SessionEnded {
+                    reason: EndReason::TechnicianEnded | EndReason::PinExpired
+                }
+            );
+            tx.execute(
+                "UPDATE sessions SET phase = ?2, phase_since = ?3, last_activity = ?3,
+                     pin_hash = CASE WHEN ?4 AND invitation = id THEN NULL ELSE pin_hash END,
+                     join_token_hash = CASE WHEN ?4 AND invitation = id THEN NULL ELSE join_token_hash END
+                 WHERE id = ?1",
+                params![session.0, phase_name(phase), entry.at as i64, cancels],
+            )?
+        }
         None => tx.execute(
             "UPDATE sessions SET last_activity = ?2 WHERE id = ?1",
             params![session.0, entry.at as i64],

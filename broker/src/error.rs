@@ -6,6 +6,7 @@ use axum::Json;
 use connectit_protocol::ErrorCode;
 
 use crate::db::DbError;
+use crate::hub::AppendError;
 
 /// An error answered as `{"code": …, "details": …}` with the fitting status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,13 +15,19 @@ pub struct AppError(pub ErrorCode);
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self.0 {
-            ErrorCode::InvalidOrExpiredPin | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::InvalidOrExpiredPin
+            | ErrorCode::InvalidOrExpiredLink
+            | ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::TooManyAttempts { .. } | ErrorCode::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ErrorCode::InvalidInput { .. } | ErrorCode::MalformedMessage => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidCredentials | ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::InvalidSetupCode | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::InvalidSetupCode | ErrorCode::Forbidden | ErrorCode::CrossOrigin => {
+                StatusCode::FORBIDDEN
+            }
+            ErrorCode::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::LogFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
             ErrorCode::MessageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::OutOfOrder | ErrorCode::NotAllowed { .. } => StatusCode::CONFLICT,
             ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -39,6 +46,30 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         tracing::error!(error = %e, "storage failed");
         AppError(ErrorCode::StorageUnavailable)
+    }
+}
+
+impl From<AppendError> for AppError {
+    fn from(e: AppendError) -> Self {
+        AppError(append_error_code(e))
+    }
+}
+
+/// The code an append's failure is answered with (the storage detail goes to the log).
+pub fn append_error_code(e: AppendError) -> ErrorCode {
+    match e {
+        AppendError::Rule(v) => v.into(),
+        AppendError::Storage(e) => {
+            tracing::error!(error = %e, "could not store an entry");
+            ErrorCode::StorageUnavailable
+        }
+        AppendError::Full {
+            max_entries,
+            max_bytes,
+        } => ErrorCode::LogFull {
+            max_entries,
+            max_bytes,
+        },
     }
 }
 

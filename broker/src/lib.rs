@@ -6,9 +6,14 @@
 //! - [`config`]: defaults, TOML file, environment, flags;
 //! - [`db`]: the SQLite schema and queries;
 //! - [`hub`]: live sessions, the append path (rules, then storage, then fan-out);
-//! - [`auth`]: technician accounts, sign-in cookies, the one-time setup code;
-//! - [`api`]: HTTP handlers for sessions, PINs and surveys;
+//! - [`auth`]: technician accounts, sign-in cookies and device cookies, the one-time
+//!   setup code, and closing a technician's sockets when their sign-in ends;
+//! - [`api`]: HTTP handlers for sessions, PINs and join links, surveys;
 //! - [`ws`], [`console_ws`]: the session socket and the console socket;
+//! - [`record`], [`signing`]: the session record and the key that signs it;
+//! - [`serve`], [`guard`]: the accept loop with its connection caps and time limits,
+//!   and the same-origin and JSON checks every request passes;
+//! - [`audit`]: the security log;
 //! - [`static_files`]: the built app and the security headers;
 //! - [`secrets`], [`throttle`]: randomness, hashes, guess throttling.
 //!
@@ -16,6 +21,7 @@
 //! stop a real broker on port 0.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod chain;
 pub mod client;
@@ -23,16 +29,18 @@ pub mod config;
 pub mod console_ws;
 pub mod db;
 pub mod error;
+pub mod guard;
 pub mod hub;
 pub mod ice;
 pub mod record;
 pub mod secrets;
+pub mod serve;
+pub mod signing;
 pub mod static_files;
 pub mod throttle;
 pub mod tls;
 pub mod ws;
 
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,11 +52,15 @@ use connectit_protocol::{Author, EndReason, EntryKind};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::audit::Audit;
+use crate::auth::SignIns;
 use crate::config::Config;
 use crate::db::Db;
-use crate::hub::{now_ms, Hub};
+use crate::hub::{now_ms, Caps, Hub};
 use crate::secrets::PinKey;
-use crate::throttle::{Limits, Throttle};
+use crate::serve::Connections;
+use crate::signing::RecordSigner;
+use crate::throttle::{AddressThrottle, Limit, PinThrottle, SignInThrottle};
 
 /// Largest HTTP request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -69,16 +81,26 @@ pub struct Shared {
     /// Origins allowed to open WebSockets, computed once from the config.
     pub allowed_origins: Vec<String>,
     pub hub: Hub,
-    /// The hub's request deadlines, until [`run`] starts the task that keeps them.
-    deadlines: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<hub::Deadline>>>,
-    /// Key of the PIN hashes.
+    /// The hub's background work, until [`run`] starts the tasks that do it.
+    hub_tasks: Mutex<Option<hub::HubTasks>>,
+    /// Key of the PIN hashes (and of device cookies).
     pub pin_key: PinKey,
-    /// Failed PIN guesses.
-    pub pin_throttle: Throttle,
-    /// Failed sign-ins and setup codes.
-    pub sign_in_throttle: Throttle,
-    /// The one-time code that creates the first account, while there is none.
+    /// The key that signs session records.
+    pub signer: RecordSigner,
+    /// Failed PIN guesses, per address and per network.
+    pub pin_throttle: PinThrottle,
+    /// Failed sign-ins, per address and per account (or per known device).
+    pub sign_in_throttle: SignInThrottle,
+    /// Failed setup codes, per address.
+    pub setup_throttle: AddressThrottle,
+    /// The one-time code made at start, to print, while no account exists.
     pub setup_code: Mutex<Option<String>>,
+    /// Open technician sockets by sign-in, and the news that a sign-in ended.
+    pub sign_ins: SignIns,
+    /// The security log.
+    pub audit: Arc<Audit>,
+    /// Open connections, per address and in all.
+    pub connections: Arc<Connections>,
     /// A password hash to verify against when the user name is unknown (even timing).
     pub dummy_hash: String,
     /// Fires when the broker is stopping.
@@ -149,15 +171,15 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl AppState {
-    /// Opens the data folder (database, PIN key) and prepares the setup code if no
-    /// technician account exists yet.
+    /// Opens the data folder (database, PIN key, record key: readable by the broker's
+    /// user only) and makes a setup code if no technician account exists yet.
     pub fn open(config: Config) -> Result<AppState, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            StartError(format!(
-                "cannot create data folder {}: {e}",
-                config.data_dir.display()
-            ))
+        let data = &config.data_dir;
+        std::fs::create_dir_all(data).map_err(|e| {
+            StartError(format!("cannot create data folder {}: {e}", data.display()))
         })?;
+        private::folder(data)
+            .map_err(|e| StartError(format!("cannot make {} private: {e}", data.display())))?;
         let tls = if config.serves_tls() {
             let config = tls::server_config(
                 std::path::Path::new(&config.tls_cert),
@@ -168,49 +190,87 @@ impl AppState {
         } else {
             None
         };
-        let db = Db::open(&config.database_path())
+        let path = config.database_path();
+        let cannot_open =
+            |e: &dyn std::fmt::Display| StartError(format!("cannot open {}: {e}", path.display()));
+        private::database_files(&path).map_err(|e| cannot_open(&e))?;
+        let db = Db::open(&path)
             .and_then(|db| db.limit_size(config.database_max_bytes).map(|()| db))
-            .map_err(|e| {
-                StartError(format!(
-                    "cannot open {}: {e}",
-                    config.database_path().display()
-                ))
-            })?;
-        let pin_key = PinKey::load_or_create(&config.data_dir)
+            .map_err(|e| cannot_open(&e))?;
+        // SQLite makes its -wal and -shm files with the database's own mode; an older
+        // installation's may predate that.
+        private::database_files(&path).map_err(|e| cannot_open(&e))?;
+        let pin_key = PinKey::load_or_create(data)
             .map_err(|e| StartError(format!("cannot read or create the PIN key: {e}")))?;
-        let technicians = db
-            .blocking(|conn| db::technician_count(conn))
+        let signer = RecordSigner::load_or_create(data).map_err(|e| {
+            StartError(format!("cannot read or create the record-signing key: {e}"))
+        })?;
+        let validity = config.setup_code_validity_secs;
+        let setup_code = db
+            .blocking(|conn| auth::prepare_setup_code(conn, validity))
             .map_err(|e| StartError(format!("cannot read the database: {e}")))?;
-        let setup_code = (technicians == 0).then(secrets::new_setup_code);
-        let mut state = AppState::new(config, db, pin_key, setup_code);
+        let mut state = AppState::new(config, db, pin_key, signer, setup_code);
         if let Some(shared) = Arc::get_mut(&mut state.0) {
             shared.tls = tls;
         }
         Ok(state)
     }
 
-    pub fn new(config: Config, db: Db, pin_key: PinKey, setup_code: Option<String>) -> AppState {
-        let pin_limits = Limits {
-            per_address: config.pin_attempts_per_address,
-            address_refill: Duration::from_secs(config.pin_address_refill_secs),
-            global: config.pin_attempts_global,
-            global_refill: Duration::from_secs(config.pin_global_refill_secs),
+    pub fn new(
+        config: Config,
+        db: Db,
+        pin_key: PinKey,
+        signer: RecordSigner,
+        setup_code: Option<String>,
+    ) -> AppState {
+        let c = &config;
+        let pin_throttle = PinThrottle::new(
+            Limit::new(c.pin_attempts_per_address, c.pin_address_refill_secs),
+            Limit::new(c.pin_attempts_per_network, c.pin_network_refill_secs),
+        );
+        let by_address = Limit::new(
+            c.sign_in_attempts_per_address,
+            c.sign_in_address_refill_secs,
+        );
+        let sign_in_throttle = SignInThrottle::new(
+            by_address,
+            Limit::new(
+                c.sign_in_attempts_per_account,
+                c.sign_in_account_refill_secs,
+            ),
+            // A known device: its own allowance, as large as an address's.
+            by_address,
+        );
+        let caps = Caps {
+            max_entries: c.session_max_entries,
+            max_bytes: c.session_max_bytes,
         };
-        let sign_in_limits = Limits {
-            per_address: 5,
-            address_refill: Duration::from_secs(30),
-            global: 50,
-            global_refill: Duration::from_secs(2),
-        };
-        let (hub, deadlines) = Hub::new(db);
+        let audit = Arc::new(Audit::new(
+            db.clone(),
+            Duration::from_secs(c.audit_window_secs),
+            Duration::from_secs(c.audit_retention_days * 24 * 3600),
+        ));
+        let open_files = serve::raise_open_file_limit();
+        let connections = Connections::new(serve::Limits {
+            per_address: c.max_connections_per_address as usize,
+            total: serve::total_cap(c.max_connections as usize, open_files),
+            header_read: Duration::from_secs(c.header_read_timeout_secs),
+            tls_handshake: Duration::from_secs(c.tls_handshake_timeout_secs),
+        });
+        let (hub, hub_tasks) = Hub::new(db, caps);
         AppState(Arc::new(Shared {
             allowed_origins: config.allowed_origins(),
             hub,
-            deadlines: Mutex::new(Some(deadlines)),
+            hub_tasks: Mutex::new(Some(hub_tasks)),
             pin_key,
-            pin_throttle: Throttle::new(pin_limits),
-            sign_in_throttle: Throttle::new(sign_in_limits),
-            setup_code: Mutex::new(setup_code.map(|c| secrets::normalise_setup_code(&c))),
+            signer,
+            pin_throttle,
+            sign_in_throttle,
+            setup_throttle: AddressThrottle::new(by_address),
+            setup_code: Mutex::new(setup_code),
+            sign_ins: SignIns::default(),
+            audit,
+            connections,
             dummy_hash: secrets::hash_password("not a real password").unwrap_or_default(),
             shutdown: Shutdown::default(),
             tls: None,
@@ -218,19 +278,56 @@ impl AppState {
         }))
     }
 
-    /// The setup code as printed (grouped), if the first account is still to be made.
+    /// The setup code made at start, as printed (grouped), while the first account is
+    /// still to be made.
     pub fn setup_code(&self) -> Option<String> {
         self.setup_code
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|c| {
-                c.as_bytes()
-                    .chunks(4)
-                    .map(|g| String::from_utf8_lossy(g).into_owned())
-                    .collect::<Vec<_>>()
-                    .join("-")
-            })
+            .clone()
+    }
+}
+
+/// Folders and files only the broker's user can read.
+mod private {
+    use std::path::Path;
+
+    /// Makes `dir` 0700.
+    pub fn folder(dir: &Path) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        #[cfg(not(unix))]
+        let _ = dir;
+        Ok(())
+    }
+
+    /// Creates the database file 0600 if it is missing (SQLite gives its journal files
+    /// the same mode), and makes it and its journal files 0600 if they exist.
+    pub fn database_files(db: &Path) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(db)?;
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = db.as_os_str().to_owned();
+                name.push(suffix);
+                match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = db;
+        Ok(())
     }
 }
 
@@ -247,13 +344,20 @@ pub fn app(state: AppState) -> Router {
             get(api::list_sessions).post(api::create_session),
         )
         .route("/api/pin", post(api::verify_pin))
+        .route("/api/join", post(api::join_link))
         .route("/api/survey", post(api::survey))
         .route("/api/record", post(record::customer_record))
+        .route("/api/record-key", get(record::public_key))
         .route("/api/sessions/{id}/record", get(record::technician_record))
+        .route("/api/audit", get(auth::audit_log))
         .route("/api/ws", get(ws::session_socket))
         .route("/api/console/ws", get(console_ws::console_socket))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::requests,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             static_files::security_headers,
@@ -268,50 +372,45 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep(state.clone()));
-    let deadlines = state
-        .deadlines
+    let watcher = tokio::spawn(auth::watch_sign_ins(state.clone()));
+    let auditor = {
+        let (audit, stop) = (state.audit.clone(), state.shutdown.clone());
+        tokio::spawn(async move { audit.keep(stop).await })
+    };
+    let hub_tasks = state
+        .hub_tasks
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .take();
-    let keeper = deadlines.map(|rx| tokio::spawn(keep_deadlines(state.clone(), rx)));
+    let keepers = hub_tasks.map(|tasks| {
+        (
+            tokio::spawn(keep_deadlines(state.clone(), tasks.deadlines)),
+            tokio::spawn(keep_invitations(state.clone(), tasks.refresh)),
+        )
+    });
     let stop = state.shutdown.clone();
     let sockets = state.shutdown.clone();
-    let tls = state.tls.clone();
+    let (tls, connections, audit) = (
+        state.tls.clone(),
+        state.connections.clone(),
+        state.audit.clone(),
+    );
     let router = app(state);
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let signal = async move {
         shutdown.await;
         stop.trigger();
     };
-    let result = match tls {
-        Some(config) => {
-            use axum::serve::ListenerExt;
-            let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
-            axum::serve(listener, service)
-                .with_graceful_shutdown(signal)
-                .await
-        }
-        None => {
-            // Small frames (an entry, then its ack) go out at once: with Nagle's algorithm
-            // the second waits for the peer's delayed ACK, about 40 ms.
-            use axum::serve::ListenerExt;
-            let listener = listener.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!("TCP_NODELAY not set: {e}");
-                }
-            });
-            axum::serve(listener, service)
-                .with_graceful_shutdown(signal)
-                .await
-        }
-    };
+    let result = serve::serve(listener, router, tls, connections, audit, signal).await;
     // Upgraded sockets outlive the HTTP server: let them send their close frames and
     // store their last entries before the process goes.
     sockets.sockets_closed(Duration::from_secs(5)).await;
     sweeper.abort();
-    if let Some(keeper) = keeper {
-        keeper.abort();
+    watcher.abort();
+    if let Some((deadlines, invitations)) = keepers {
+        deadlines.abort();
+        invitations.abort();
     }
+    let _ = tokio::time::timeout(Duration::from_secs(5), auditor).await;
     result
 }
 
@@ -354,6 +453,17 @@ async fn keep_deadlines(
                 }
             }
         });
+    }
+}
+
+/// Sends again the summaries of the sessions of a PIN or link that several people used,
+/// whenever one of them starts or stops waiting (their rows say how many wait).
+async fn keep_invitations(
+    state: AppState,
+    mut refresh: tokio::sync::mpsc::UnboundedReceiver<connectit_protocol::SessionId>,
+) {
+    while let Some(invitation) = refresh.recv().await {
+        state.hub.announce_invitation(&invitation).await;
     }
 }
 
@@ -401,5 +511,15 @@ async fn sweep(state: AppState) {
             }
         }
         state.hub.evict_idle();
+        if now % 60_000 < 1_000 {
+            if let Err(e) = state
+                .hub
+                .db()
+                .call(move |conn| db::delete_expired_sign_ins(conn, now))
+                .await
+            {
+                tracing::warn!(error = %e, "could not forget expired sign-ins");
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! `connectit-broker`: serve, or create a technician account.
+//! `connectit-broker`: serve; create, disable or enable a technician account; make a
+//! new setup code; print the record-signing key; verify a session record.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -11,8 +12,17 @@ const USAGE: &str = "\
 Usage:
   connectit-broker [OPTIONS] [serve]
   connectit-broker [OPTIONS] create-technician --username NAME --display-name \"Full Name\" --password-stdin
-  connectit-broker [OPTIONS] verify-record FILE.json
-      checks a downloaded session record against the database: exit 0 if intact, 1 if not
+  connectit-broker [OPTIONS] disable-technician --username NAME
+      the account can no longer sign in; its open sockets close within a second
+  connectit-broker [OPTIONS] enable-technician --username NAME
+  connectit-broker [OPTIONS] setup-code
+      while no account exists: a new one-time setup code for the first one
+  connectit-broker [OPTIONS] record-key
+      prints the public key that checks session records' signatures (base64)
+  connectit-broker [OPTIONS] verify-record [--public-key KEY] FILE.json
+      checks a downloaded session record: with --public-key (base64 or hex, or a file
+      holding it), on its own, with no database; without, against the database (and
+      its signature with this broker's key). Exit 0 if intact, 1 if not
 
 Options (each also settable in the config file and as CONNECTIT_<NAME> in the environment):
   --config FILE           TOML configuration file
@@ -31,11 +41,18 @@ enum Command {
     Serve,
     VerifyRecord {
         file: PathBuf,
+        public_key: Option<String>,
     },
     CreateTechnician {
         username: String,
         display_name: String,
     },
+    SetDisabled {
+        username: String,
+        disabled: bool,
+    },
+    SetupCode,
+    RecordKey,
 }
 
 fn main() -> ExitCode {
@@ -57,6 +74,7 @@ fn real_main() -> Result<(), String> {
     let mut display_name = None;
     let mut password_stdin = false;
     let mut record_file: Option<PathBuf> = None;
+    let mut public_key: Option<String> = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -78,11 +96,25 @@ fn real_main() -> Result<(), String> {
             "--username" => username = Some(value("--username")?),
             "--display-name" => display_name = Some(value("--display-name")?),
             "--password-stdin" => password_stdin = true,
+            "--public-key" => public_key = Some(value("--public-key")?),
             "serve" if command.is_none() => command = Some("serve"),
             "create-technician" if command.is_none() => command = Some("create-technician"),
-            "verify-record" if command.is_none() => {
-                command = Some("verify-record");
-                record_file = Some(value("verify-record")?.into());
+            "disable-technician" | "enable-technician" | "setup-code" | "record-key"
+                if command.is_none() =>
+            {
+                command = Some(match arg.as_str() {
+                    "disable-technician" => "disable-technician",
+                    "enable-technician" => "enable-technician",
+                    "setup-code" => "setup-code",
+                    _ => "record-key",
+                });
+            }
+            "verify-record" if command.is_none() => command = Some("verify-record"),
+            file if command == Some("verify-record")
+                && record_file.is_none()
+                && !file.starts_with('-') =>
+            {
+                record_file = Some(file.into());
             }
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
@@ -94,14 +126,33 @@ fn real_main() -> Result<(), String> {
         },
         "verify-record" => Command::VerifyRecord {
             file: record_file.ok_or("verify-record needs a file")?,
+            public_key,
         },
+        "disable-technician" | "enable-technician" => Command::SetDisabled {
+            username: username.ok_or("this command needs --username")?,
+            disabled: command == Some("disable-technician"),
+        },
+        "setup-code" => Command::SetupCode,
+        "record-key" => Command::RecordKey,
         _ => Command::Serve,
     };
     let config = Config::load(config_file.as_deref(), std::env::vars(), &overrides)
         .map_err(|e| e.to_string())?;
     match command {
         Command::Serve => serve(config),
-        Command::VerifyRecord { file } => verify_record(config, &file),
+        Command::VerifyRecord { file, public_key } => match public_key {
+            Some(key) => verify_offline(&key, &file),
+            None => verify_record(config, &file),
+        },
+        Command::SetDisabled { username, disabled } => set_disabled(config, &username, disabled),
+        Command::SetupCode => setup_code(config),
+        Command::RecordKey => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+            let key = connectit_broker::signing::RecordSigner::load_or_create(&config.data_dir)
+                .map_err(|e| format!("cannot read or create the record-signing key: {e}"))?;
+            println!("{}", key.public_key_base64());
+            Ok(())
+        }
         Command::CreateTechnician {
             username,
             display_name,
@@ -140,22 +191,122 @@ fn create_technician(config: Config, username: &str, display_name: &str) -> Resu
     Ok(())
 }
 
-fn verify_record(config: Config, file: &std::path::Path) -> Result<(), String> {
-    use connectit_broker::record::{verify, Verdict};
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let record: connectit_protocol::api::SessionRecord =
-        serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{} is not a ConnectIT session record (JSON): {e}",
-                file.display()
-            )
-        })?;
+fn open_db(config: &Config) -> Result<db::Db, String> {
     let path = config.database_path();
     if !path.exists() {
         return Err(format!("no database at {}", path.display()));
     }
-    let db = db::Db::open(&path).map_err(|e| e.to_string())?;
+    db::Db::open(&path).map_err(|e| e.to_string())
+}
+
+fn set_disabled(config: Config, username: &str, disabled: bool) -> Result<(), String> {
+    let db = open_db(&config)?;
+    let found = db
+        .blocking(|conn| db::set_disabled(conn, username, disabled))
+        .map_err(|e| e.to_string())?;
+    if !found {
+        return Err(format!("no technician account {username:?}"));
+    }
+    if disabled {
+        println!("Technician account {username:?} disabled: it cannot sign in, and its open sessions close within a second.");
+    } else {
+        println!("Technician account {username:?} enabled.");
+    }
+    Ok(())
+}
+
+fn setup_code(config: Config) -> Result<(), String> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+    let db = db::Db::open(&config.database_path()).map_err(|e| e.to_string())?;
+    let validity = config.setup_code_validity_secs;
+    match db
+        .blocking(|conn| auth::prepare_setup_code(conn, validity))
+        .map_err(|e| e.to_string())?
+    {
+        Some(code) => {
+            println!(
+                "One-time setup code for the first account: {code} (valid {} minutes; open /console and enter it)",
+                validity.div_ceil(60)
+            );
+            Ok(())
+        }
+        None => {
+            Err("a technician account exists already: sign in, or use create-technician".into())
+        }
+    }
+}
+
+fn read_record(file: &std::path::Path) -> Result<connectit_protocol::api::SessionRecord, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a ConnectIT session record (JSON): {e}",
+            file.display()
+        )
+    })
+}
+
+/// `verify-record --public-key KEY FILE`: no database, only the broker's public key.
+fn verify_offline(key: &str, file: &std::path::Path) -> Result<(), String> {
+    use connectit_broker::record::{verify_signed, Signed};
+    use connectit_broker::signing::parse_public_key;
+    // The key itself, or a file holding it.
+    let text = match std::fs::read_to_string(key) {
+        Ok(text) => text,
+        Err(_) => key.to_string(),
+    };
+    let public = parse_public_key(&text).map_err(|e| format!("--public-key: {e}"))?;
+    let record = read_record(file)?;
+    match verify_signed(&public, &record) {
+        Signed::Intact {
+            entries,
+            final_hash,
+        } => {
+            println!(
+                "INTACT: session {}, {entries} entries, final hash {final_hash}, signed by key {}",
+                record.session,
+                connectit_broker::signing::key_id(&public)
+            );
+            Ok(())
+        }
+        other => {
+            let why = match other {
+                Signed::Unsigned => "the record carries no signature (an older format): check it against the database instead".to_string(),
+                Signed::OtherKey { key_id } => format!("it was signed by another key ({key_id})"),
+                Signed::BadSignature => "the signature does not cover it: a header field, the number of entries or the final hash was changed".to_string(),
+                Signed::BrokenChain { seq } => format!("entry {seq} does not match its hash: the file was changed"),
+                Signed::WrongFinalHash => "the final hash is not the last entry's: entries were changed, added or cut off".to_string(),
+                Signed::Intact { .. } => unreachable!(),
+            };
+            println!("NOT INTACT: session {}: {why}", record.session);
+            std::process::exit(1);
+        }
+    }
+}
+
+fn verify_record(config: Config, file: &std::path::Path) -> Result<(), String> {
+    use connectit_broker::record::{verify, verify_signed, Signed, Verdict};
+    let record = read_record(file)?;
+    // This broker's own key, when the record is signed: a changed header shows here.
+    if record.signature.is_some() {
+        let key = connectit_broker::signing::RecordSigner::load_or_create(&config.data_dir)
+            .map_err(|e| format!("cannot read the record-signing key: {e}"))?;
+        if let bad @ (Signed::BadSignature | Signed::OtherKey { .. }) =
+            verify_signed(key.public_key(), &record)
+        {
+            println!(
+                "NOT INTACT: session {}: {}",
+                record.session,
+                match bad {
+                    Signed::OtherKey { key_id } => format!("signed by another key ({key_id})"),
+                    _ => "the signature does not cover it: a header field, the number of entries or the final hash was changed".to_string(),
+                }
+            );
+            std::process::exit(1);
+        }
+    }
+    let db = open_db(&config)?;
     let verdict = db
         .blocking(|conn| verify(conn, &record))
         .map_err(|e| e.to_string())?;

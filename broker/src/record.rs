@@ -1,15 +1,19 @@
 //! The session record: the whole log with its chain hashes, as JSON (to verify) and as a
-//! readable page (to keep), for the customer and the technician; and the check that a
-//! downloaded record matches the stored log.
+//! readable page (to keep), for the customer and the technician, signed by the broker;
+//! and the two checks of a downloaded record: offline, with the broker's public key
+//! only ([`verify_signed`]: a copy stands on its own, whatever happens to the database
+//! later), and against the stored log ([`verify`]).
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use connectit_protocol::api::{RecordEntry, RecordFormat, RecordRequest, SessionRecord};
+use connectit_protocol::api::{
+    RecordEntry, RecordFormat, RecordKey, RecordRequest, RecordSignature, SessionRecord,
+};
 use connectit_protocol::{
-    Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Media, MediaChange, Millis,
-    Permission, Role, SessionId, SessionState, StopCause,
+    shown_text, Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Media, MediaChange,
+    Millis, Permission, Role, SessionId, SessionState, StopCause,
 };
 use serde::Deserialize;
 
@@ -18,14 +22,73 @@ use crate::db::{self, DbError};
 use crate::error::{parse_json, AppError};
 use crate::hub::now_ms;
 use crate::secrets::hex;
+use crate::signing::{self, RecordSigner};
 use crate::static_files::escape_html;
 use crate::{chain, AppState};
 
 /// The record format's name and version.
-pub const FORMAT: &str = "connectit-record/1";
+pub const FORMAT: &str = "connectit-record/2";
+/// The line before the signed header.
+const SIGNED_PREFIX: &[u8] = b"connectit-record-signature/1\n";
 
-/// Reads a session's record from the database.
+/// What a record's signature covers: every header field, the number of entries and the
+/// final chain hash (which covers every entry), as JSON in this field order after the
+/// line `connectit-record-signature/1`.
+#[derive(serde::Serialize)]
+struct SignedHeader<'a> {
+    format: &'a str,
+    session: &'a SessionId,
+    organisation: &'a str,
+    technician: &'a str,
+    created_at: Millis,
+    exported_at: Millis,
+    entries: u64,
+    final_hash: &'a str,
+}
+
+/// The exact bytes the broker signs and a verifier checks.
+pub fn signed_bytes(record: &SessionRecord) -> Vec<u8> {
+    let header = SignedHeader {
+        format: &record.format,
+        session: &record.session,
+        organisation: &record.organisation,
+        technician: &record.technician,
+        created_at: record.created_at,
+        exported_at: record.exported_at,
+        entries: record.entries.len() as u64,
+        final_hash: &record.final_hash,
+    };
+    let mut out = SIGNED_PREFIX.to_vec();
+    out.extend(serde_json::to_vec(&header).unwrap_or_default());
+    out
+}
+
+/// Signs `record` with the broker's key.
+pub fn sign(record: &mut SessionRecord, signer: &RecordSigner) {
+    record.signature = Some(RecordSignature {
+        algorithm: "ed25519".into(),
+        key_id: signer.key_id(),
+        value: signer.sign(&signed_bytes(record)),
+    });
+}
+
+/// Reads a session's record from the database, signed.
 pub fn load(
+    conn: &rusqlite::Connection,
+    organisation: &str,
+    signer: &RecordSigner,
+    id: &SessionId,
+    now: Millis,
+) -> Result<Option<SessionRecord>, DbError> {
+    let mut record = load_unsigned(conn, organisation, id, now)?;
+    if let Some(record) = record.as_mut() {
+        sign(record, signer);
+    }
+    Ok(record)
+}
+
+/// Reads a session's record from the database, to be signed.
+pub fn load_unsigned(
     conn: &rusqlite::Connection,
     organisation: &str,
     id: &SessionId,
@@ -57,7 +120,76 @@ pub fn load(
             })
             .collect(),
         final_hash,
+        signature: None,
     }))
+}
+
+/// What checking a record with the broker's public key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signed {
+    /// The signature is the key's, over this very header, entry count and final hash,
+    /// and every entry fits its chain up to that hash.
+    Intact { entries: usize, final_hash: String },
+    /// The record carries no signature (`connectit-record/1`): only the database can
+    /// say whether it is genuine.
+    Unsigned,
+    /// Signed with another key than the one given.
+    OtherKey { key_id: String },
+    /// The signature does not cover what the file says: a header field, the number of
+    /// entries or the final hash was changed (or entries were cut off).
+    BadSignature,
+    /// The record's own hashes do not fit its entries from this entry on.
+    BrokenChain { seq: u64 },
+    /// The final hash is not the last entry's (entries added, removed or changed).
+    WrongFinalHash,
+}
+
+/// Checks `record` with no database: its chain, its final hash, and the broker's
+/// signature over both and the header.
+pub fn verify_signed(public_key: &[u8], record: &SessionRecord) -> Signed {
+    let Some(signature) = &record.signature else {
+        return Signed::Unsigned;
+    };
+    let key_id = signing::key_id(public_key);
+    if signature.algorithm != "ed25519" || signature.key_id != key_id {
+        return Signed::OtherKey {
+            key_id: signature.key_id.clone(),
+        };
+    }
+    if !signing::verify(public_key, &signed_bytes(record), &signature.value) {
+        return Signed::BadSignature;
+    }
+    match own_chain(record) {
+        Ok((entries, final_hash)) => Signed::Intact {
+            entries,
+            final_hash,
+        },
+        Err(Verdict::BrokenChain { seq }) => Signed::BrokenChain { seq },
+        Err(_) => Signed::WrongFinalHash,
+    }
+}
+
+/// Checks the record's entries against its own hashes and final hash: the number of
+/// entries and the final hash, or where it breaks.
+fn own_chain(record: &SessionRecord) -> Result<(usize, String), Verdict> {
+    let mut own = Vec::with_capacity(record.entries.len());
+    for e in &record.entries {
+        let Some(hash) = unhex(&e.hash) else {
+            return Err(Verdict::BrokenChain { seq: e.entry.seq });
+        };
+        own.push((e.entry.clone(), hash));
+    }
+    if let Some(seq) = chain::first_break(&record.session, &own) {
+        return Err(Verdict::BrokenChain { seq });
+    }
+    let expected_final = own
+        .last()
+        .map(|(_, h)| hex(h))
+        .unwrap_or_else(|| hex(&chain::genesis(&record.session)));
+    if record.final_hash != expected_final {
+        return Err(Verdict::WrongFinalHash);
+    }
+    Ok((own.len(), expected_final))
 }
 
 /// What checking a record against the database found.
@@ -75,39 +207,27 @@ pub enum Verdict {
     UnknownSession,
 }
 
-/// Checks `record` against its own chain and against the stored log.
+/// Checks `record` against its own chain and against the stored log (what the
+/// database says now: the signature is [`verify_signed`]'s business).
 pub fn verify(conn: &rusqlite::Connection, record: &SessionRecord) -> Result<Verdict, DbError> {
-    let mut own = Vec::with_capacity(record.entries.len());
-    for e in &record.entries {
-        let Some(hash) = unhex(&e.hash) else {
-            return Ok(Verdict::BrokenChain { seq: e.entry.seq });
-        };
-        own.push((e.entry.clone(), hash));
-    }
-    if let Some(seq) = chain::first_break(&record.session, &own) {
-        return Ok(Verdict::BrokenChain { seq });
-    }
-    let expected_final = own
-        .last()
-        .map(|(_, h)| hex(h))
-        .unwrap_or_else(|| hex(&chain::genesis(&record.session)));
-    if record.final_hash != expected_final {
-        return Ok(Verdict::WrongFinalHash);
-    }
+    let (entries, final_hash) = match own_chain(record) {
+        Ok(found) => found,
+        Err(verdict) => return Ok(verdict),
+    };
     if db::session_row(conn, &record.session)?.is_none() {
         return Ok(Verdict::UnknownSession);
     }
     let stored = db::entries_with_hashes(conn, &record.session)?;
-    for (i, (entry, hash)) in own.iter().enumerate() {
+    for (i, e) in record.entries.iter().enumerate() {
         match stored.get(i) {
-            Some((s, h)) if s == entry && h == hash => {}
-            _ => return Ok(Verdict::Differs { seq: entry.seq }),
+            Some((s, h)) if *s == e.entry && hex(h) == e.hash => {}
+            _ => return Ok(Verdict::Differs { seq: e.entry.seq }),
         }
     }
     // A record made before later entries is still intact: it is a prefix of the log.
     Ok(Verdict::Intact {
-        entries: own.len(),
-        final_hash: expected_final,
+        entries,
+        final_hash,
     })
 }
 
@@ -170,12 +290,13 @@ async fn respond(
 ) -> Result<Response, AppError> {
     let organisation = state.config.organisation.clone();
     let key = id.clone();
-    let record = state
+    let found = state
         .hub
         .db()
-        .call(move |conn| load(conn, &organisation, &key, now_ms()))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
+        .call(move |conn| load_unsigned(conn, &organisation, &key, now_ms()))
+        .await?;
+    let mut record = found.ok_or(AppError(ErrorCode::NotFound))?;
+    sign(&mut record, &state.signer);
     let short: String = id.0.chars().take(8).collect();
     let (body, content_type, extension) = match format {
         RecordFormat::Json => (
@@ -194,6 +315,15 @@ async fn respond(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// `GET /api/record-key`: the public key that checks records' signatures.
+pub async fn public_key(State(state): State<AppState>) -> axum::Json<RecordKey> {
+    axum::Json(RecordKey {
+        algorithm: "ed25519".into(),
+        public_key: state.signer.public_key_base64(),
+        key_id: state.signer.key_id(),
+    })
 }
 
 /// A plain-English line for an entry; `before` is the session's state before it (for
@@ -241,6 +371,9 @@ pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> St
             EndReason::PinExpired => "The session ended: the PIN expired unused.".into(),
             EndReason::WaitingTimeout => {
                 "The session ended: no technician picked up in time.".into()
+            }
+            EndReason::OtherCustomerChosen => {
+                "The session ended: someone else had used the same PIN or link, and the technician helped them.".into()
             }
         },
         EntryKind::SurveySubmitted {
@@ -413,12 +546,13 @@ pub fn to_html(record: &SessionRecord) -> String {
             EntryKind::Chat { .. } => "chat",
             _ => "event",
         };
+        // Each line in its own direction, without characters that reorder text.
         rows.push_str(&format!(
-            "<tr class=\"{class}\"><td>{}</td><td>{} UTC</td><td>{}</td><td class=\"hash\">{}</td></tr>\n",
+            "<tr class=\"{class}\"><td>{}</td><td>{} UTC</td><td><bdi>{}</bdi></td><td class=\"hash\">{}</td></tr>\n",
             e.entry.seq,
             utc(e.entry.at),
-            escape_html(&line),
-            &e.hash[..16],
+            escape_html(&shown_text(&line)),
+            e.hash.get(..16).unwrap_or(&e.hash),
         ));
     }
     format!(
@@ -431,10 +565,16 @@ tr.chat td:nth-child(3){{font-weight:600}}.hash{{font-family:monospace;color:#4a
 <p><strong>{org}</strong>, technician {tech}. Session {id}, opened {created} UTC; this copy made {exported} UTC.</p>\n\
 <table><thead><tr><th>#</th><th>Time</th><th>What happened</th><th>Chain hash</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
 <p>Final hash of the log (SHA-256 chain): <code>{hash}</code></p>\n\
+<p>Signed by the broker's key <code>{key_id}</code> (Ed25519): <code>{signature}</code></p>\n\
 <p>Each entry's hash covers the one before it, so a change anywhere changes this final hash. \
-The organisation can check a copy of this record (its JSON form) against its stored log.</p>\n</body></html>\n",
-        org = escape_html(&record.organisation),
-        tech = escape_html(&record.technician),
+The broker's signature covers this page's header, the number of entries and the final hash: \
+anyone with the organisation's public key (at <code>/api/record-key</code>) can check the JSON \
+form of this record, without the organisation's database, with \
+<code>connectit-broker verify-record --public-key KEY FILE.json</code>.</p>\n</body></html>\n",
+        org = escape_html(&shown_text(&record.organisation)),
+        tech = escape_html(&shown_text(&record.technician)),
+        key_id = escape_html(record.signature.as_ref().map(|s| s.key_id.as_str()).unwrap_or("none")),
+        signature = escape_html(record.signature.as_ref().map(|s| s.value.as_str()).unwrap_or("none")),
         id = escape_html(&record.session.0),
         created = utc(record.created_at),
         exported = utc(record.exported_at),

@@ -52,9 +52,21 @@ impl PinKey {
         mac.update(pin.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
+
+    /// HMAC-SHA-256 of `data` for another use of the key, kept apart from PIN hashes
+    /// (and from each other) by `domain`.
+    pub fn mac(&self, domain: &str, data: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a new file readable by its owner only (0600), failing if it exists.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -76,6 +88,33 @@ pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex(&bytes)
+}
+
+/// A link's join token: 128 random bits, hex (it stands in for a PIN, online only,
+/// with no throttle needed).
+pub fn new_join_token() -> String {
+    new_session_id()
+}
+
+/// A four-digit check code that is none of `taken` (if one is found in a few draws:
+/// `taken` is a handful of codes).
+pub fn new_check_code(taken: &[String]) -> String {
+    let mut rng = rand::rng();
+    let mut code = String::new();
+    for _ in 0..100 {
+        code = format!("{:04}", rng.random_range(0..10_000u32));
+        if !taken.contains(&code) {
+            break;
+        }
+    }
+    code
+}
+
+/// 16 random bytes (a device's id).
+pub fn new_id_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
 }
 
 /// A session id: 128 random bits, hex.

@@ -1,17 +1,63 @@
-//! Throttling of failed guesses (PINs, passwords): a token bucket per client address
-//! and one for everybody. With no token left, every attempt (right or wrong) is
-//! refused until one grows back.
+//! Throttling of failed guesses: token buckets kept per client address, per network
+//! and per account, and **never one for everybody**. A bucket shared by all clients is
+//! a switch that anyone can turn off: whoever keeps it empty locks every customer out.
+//! Here an attacker can only empty the buckets of the addresses, networks and accounts
+//! they attack, and each has a way around (the link's join token, a known device).
 //!
-//! Every attempt takes a token from both buckets before it is checked (so concurrent
-//! attempts cannot overspend), and a success gives it back: only failures count. A
-//! right PIN also gives the address's earlier failures back to the global bucket
-//! ([`Throttle::forgive`]), so a customer's typos cost nobody anything and the global
-//! bucket can be small. The guessing bound this gives is in `docs/security.md`.
+//! Every attempt takes a token from each of its buckets before it is checked (so
+//! concurrent attempts cannot overspend) and a success gives it back: only failures
+//! count. With no token in a bucket, the attempt is refused before it is checked,
+//! right or wrong. The bounds this gives are in `docs/security.md`.
+//!
+//! - [`PinThrottle`]: PIN guesses, per address (IPv6: per /64) and per network (/24,
+//!   IPv6 /48).
+//! - [`SignInThrottle`]: passwords, per address and per account; a browser with the
+//!   account's device cookie is counted on its own instead.
+//! - [`AddressThrottle`]: one bucket per address (the one-time setup code, which has
+//!   62 bits and needs nothing more).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// A bucket's size and pace: `burst` failures at once, one more every `refill`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub burst: u32,
+    pub refill: Duration,
+}
+
+impl Limit {
+    pub const fn new(burst: u32, refill_secs: u64) -> Limit {
+        Limit {
+            burst,
+            refill: Duration::from_secs(refill_secs),
+        }
+    }
+}
+
+/// Which of an attempt's buckets was empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The client's own address.
+    Address,
+    /// The client's network (IPv4 /24, IPv6 /48).
+    Network,
+    /// The account being signed in to (from browsers it does not know).
+    Account,
+    /// The browser's device cookie for the account.
+    Device,
+}
+
+/// An attempt refused before it was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// Seconds until the emptiest of its buckets holds a token again.
+    pub wait_secs: u32,
+    pub scope: Scope,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -19,127 +65,300 @@ struct Bucket {
     updated: Instant,
 }
 
-impl Bucket {
-    fn full(capacity: u32, now: Instant) -> Self {
-        Bucket {
-            tokens: capacity as f64,
-            updated: now,
-        }
-    }
-
-    fn refill(&mut self, capacity: u32, refill: Duration, now: Instant) {
-        let grown =
-            now.saturating_duration_since(self.updated).as_secs_f64() / refill.as_secs_f64();
-        self.tokens = (self.tokens + grown).min(capacity as f64);
-        self.updated = now;
-    }
-
-    /// Seconds until a whole token is there (0 if one is).
-    fn wait(&self, refill: Duration) -> u32 {
-        if self.tokens >= 1.0 {
-            0
-        } else {
-            ((1.0 - self.tokens) * refill.as_secs_f64()).ceil().max(1.0) as u32
-        }
-    }
-}
-
-/// Limits for one kind of guess.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Failures one address may make in a burst.
-    pub per_address: u32,
-    /// Time for one failure of an address to be forgiven.
-    pub address_refill: Duration,
-    /// Failures everyone together may make in a burst.
-    pub global: u32,
-    /// Time for one failure to be forgiven globally.
-    pub global_refill: Duration,
-}
-
-/// Attempt buckets, per address and global.
-pub struct Throttle {
-    limits: Limits,
-    addresses: Mutex<HashMap<IpAddr, Bucket>>,
-    global: Mutex<Bucket>,
-}
-
-/// Most addresses remembered before full buckets are forgotten.
+/// Most keys one set of buckets remembers; past it, the fullest are forgotten (a
+/// forgotten key starts full again, which only forgives it).
 const MAX_TRACKED: usize = 100_000;
 
-impl Throttle {
-    pub fn new(limits: Limits) -> Self {
-        Throttle {
-            limits,
-            addresses: Mutex::new(HashMap::new()),
-            global: Mutex::new(Bucket::full(limits.global, Instant::now())),
+/// Token buckets by key; a key never seen has a full bucket.
+struct Buckets<K> {
+    limit: Limit,
+    map: HashMap<K, Bucket>,
+}
+
+impl<K: Hash + Eq + Clone> Buckets<K> {
+    fn new(limit: Limit) -> Self {
+        Buckets {
+            limit,
+            map: HashMap::new(),
         }
     }
 
-    /// Takes a token from `addr`'s bucket and the global one, or answers
-    /// `Err(seconds to wait)` when either is empty. Taking it before the guess is
-    /// checked means concurrent guesses cannot all pass on the last token: every
-    /// attempt costs one until [`Throttle::succeed`] gives it back.
-    pub fn attempt(&self, addr: IpAddr) -> Result<(), u32> {
+    /// The key's tokens now.
+    fn tokens(&self, key: &K, now: Instant) -> f64 {
+        let l = self.limit;
+        match self.map.get(key) {
+            None => f64::from(l.burst),
+            Some(b) => {
+                let grown = now.saturating_duration_since(b.updated).as_secs_f64()
+                    / l.refill.as_secs_f64().max(f64::MIN_POSITIVE);
+                (b.tokens + grown).min(f64::from(l.burst))
+            }
+        }
+    }
+
+    /// Seconds until the key has a whole token (0: it has one).
+    fn wait(&self, key: &K, now: Instant) -> u32 {
+        let tokens = self.tokens(key, now);
+        if tokens >= 1.0 {
+            0
+        } else {
+            ((1.0 - tokens) * self.limit.refill.as_secs_f64())
+                .ceil()
+                .max(1.0) as u32
+        }
+    }
+
+    /// Adds `delta` tokens (negative: takes), within `0..=burst`.
+    fn add(&mut self, key: &K, delta: f64, now: Instant) {
+        let tokens = (self.tokens(key, now) + delta).clamp(0.0, f64::from(self.limit.burst));
+        if tokens >= f64::from(self.limit.burst) {
+            self.map.remove(key);
+            return;
+        }
+        if self.map.len() >= MAX_TRACKED && !self.map.contains_key(key) {
+            self.forget_fullest(now);
+        }
+        self.map.insert(
+            key.clone(),
+            Bucket {
+                tokens,
+                updated: now,
+            },
+        );
+    }
+
+    /// Failures not yet grown back (whole ones).
+    fn spent(&self, key: &K, now: Instant) -> f64 {
+        (f64::from(self.limit.burst) - self.tokens(key, now))
+            .max(0.0)
+            .ceil()
+    }
+
+    /// Forgets the tenth of the keys that are closest to full.
+    fn forget_fullest(&mut self, now: Instant) {
+        let mut levels: Vec<(f64, K)> = self
+            .map
+            .keys()
+            .map(|k| (self.tokens(k, now), k.clone()))
+            .collect();
+        levels.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, key) in levels.into_iter().take(MAX_TRACKED / 10 + 1) {
+            self.map.remove(&key);
+        }
+    }
+}
+
+/// The key an address is throttled by: IPv4 as it is, IPv6 by its /64 (what one
+/// host is usually given), an IPv4-mapped IPv6 address as the IPv4 one.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(mask_v6(v6, 64)),
+        },
+        v4 => v4,
+    }
+}
+
+/// The network an address belongs to: IPv4 /24, IPv6 /48.
+pub fn network_key(ip: IpAddr) -> IpAddr {
+    match address_key(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::V4(Ipv4Addr::new(a, b, c, 0))
+        }
+        IpAddr::V6(v6) => IpAddr::V6(mask_v6(v6, 48)),
+    }
+}
+
+fn mask_v6(ip: Ipv6Addr, bits: u32) -> Ipv6Addr {
+    let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+    Ipv6Addr::from(u128::from(ip) & mask)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// PIN guesses: per address and per network.
+pub struct PinThrottle {
+    inner: Mutex<PinBuckets>,
+}
+
+struct PinBuckets {
+    address: Buckets<IpAddr>,
+    network: Buckets<IpAddr>,
+}
+
+impl PinThrottle {
+    pub fn new(per_address: Limit, per_network: Limit) -> Self {
+        PinThrottle {
+            inner: Mutex::new(PinBuckets {
+                address: Buckets::new(per_address),
+                network: Buckets::new(per_network),
+            }),
+        }
+    }
+
+    /// Takes a token from the address's and the network's buckets, or says which is
+    /// empty and for how long.
+    pub fn attempt(&self, ip: IpAddr) -> Result<(), Refusal> {
         let now = Instant::now();
-        let l = self.limits;
-        // Lock order: global, then addresses (everywhere).
-        let mut g = self.global.lock().unwrap_or_else(|p| p.into_inner());
-        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
-        g.refill(l.global, l.global_refill, now);
-        if map.len() >= MAX_TRACKED && !map.contains_key(&addr) {
-            map.retain(|_, b| {
-                b.refill(l.per_address, l.address_refill, now);
-                b.tokens < l.per_address as f64
-            });
+        let (a, n) = (address_key(ip), network_key(ip));
+        let mut b = lock(&self.inner);
+        let refusal = [
+            (b.address.wait(&a, now), Scope::Address),
+            (b.network.wait(&n, now), Scope::Network),
+        ]
+        .into_iter()
+        .filter(|(wait, _)| *wait > 0)
+        .max_by_key(|(wait, _)| *wait);
+        if let Some((wait_secs, scope)) = refusal {
+            return Err(Refusal { wait_secs, scope });
         }
-        let b = map
-            .entry(addr)
-            .or_insert_with(|| Bucket::full(l.per_address, now));
-        b.refill(l.per_address, l.address_refill, now);
-        let wait = g.wait(l.global_refill).max(b.wait(l.address_refill));
-        if wait > 0 {
-            return Err(wait);
-        }
-        g.tokens -= 1.0;
-        b.tokens -= 1.0;
+        b.address.add(&a, -1.0, now);
+        b.network.add(&n, -1.0, now);
         Ok(())
     }
 
-    /// The attempt from `addr` succeeded: its token goes back to both buckets.
-    pub fn succeed(&self, addr: IpAddr) {
+    /// The attempt was not a failure (the broker could not check it): its token goes
+    /// back.
+    pub fn succeed(&self, ip: IpAddr) {
         let now = Instant::now();
-        let l = self.limits;
-        let mut g = self.global.lock().unwrap_or_else(|p| p.into_inner());
-        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
-        g.refill(l.global, l.global_refill, now);
-        g.tokens = (g.tokens + 1.0).min(l.global as f64);
-        if let Some(b) = map.get_mut(&addr) {
-            b.refill(l.per_address, l.address_refill, now);
-            b.tokens = (b.tokens + 1.0).min(l.per_address as f64);
+        let mut b = lock(&self.inner);
+        b.address.add(&address_key(ip), 1.0, now);
+        b.network.add(&network_key(ip), 1.0, now);
+    }
+
+    /// A right PIN from `ip`: the address's failures that have not grown back are
+    /// forgiven, in its bucket and in its network's, so a customer's typos cost
+    /// nobody anything. An attacker earns this only by a right answer, which is what
+    /// the throttle is there to prevent.
+    pub fn forgive(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let (a, n) = (address_key(ip), network_key(ip));
+        let mut b = lock(&self.inner);
+        let spent = b.address.spent(&a, now);
+        b.address.add(&a, spent, now);
+        b.network.add(&n, spent, now);
+    }
+}
+
+/// Passwords: per address and per account, or per device for a browser that holds the
+/// account's device cookie. A stranger who empties an account's bucket keeps out only
+/// browsers the account never signed in from.
+pub struct SignInThrottle {
+    inner: Mutex<SignInBuckets>,
+}
+
+struct SignInBuckets {
+    address: Buckets<IpAddr>,
+    account: Buckets<String>,
+    device: Buckets<[u8; 16]>,
+}
+
+/// What an attempt was counted against, to give back on success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counted {
+    /// The address and the account (a browser the account does not know).
+    AddressAndAccount { address: IpAddr, account: String },
+    /// A known device of the account.
+    Device([u8; 16]),
+}
+
+impl SignInThrottle {
+    pub fn new(per_address: Limit, per_account: Limit, per_device: Limit) -> Self {
+        SignInThrottle {
+            inner: Mutex::new(SignInBuckets {
+                address: Buckets::new(per_address),
+                account: Buckets::new(per_account),
+                device: Buckets::new(per_device),
+            }),
         }
     }
 
-    /// The attempt from `addr` succeeded, and what it succeeded at can be done only
-    /// once (a PIN): every token the address spent and that has not grown back goes
-    /// back to the global bucket, and the address starts afresh. A customer's typos
-    /// then cost nobody anything; an attacker earns at most `per_address` tokens per
-    /// right answer, and right answers are what the throttle is there to prevent.
-    pub fn forgive(&self, addr: IpAddr) {
+    /// Takes a token for an attempt on `account` (lower-cased user name) from `ip`,
+    /// from the device's bucket when the browser is a known device of the account,
+    /// else from the address's and the account's.
+    pub fn attempt(
+        &self,
+        ip: IpAddr,
+        account: &str,
+        device: Option<[u8; 16]>,
+    ) -> Result<Counted, Refusal> {
         let now = Instant::now();
-        let l = self.limits;
-        let mut g = self.global.lock().unwrap_or_else(|p| p.into_inner());
-        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
-        let spent = match map.remove(&addr) {
-            Some(mut b) => {
-                b.refill(l.per_address, l.address_refill, now);
-                // Whole guesses: a fraction grown back since is not held against them.
-                (l.per_address as f64 - b.tokens).max(0.0).ceil()
+        let mut b = lock(&self.inner);
+        if let Some(device) = device {
+            let wait_secs = b.device.wait(&device, now);
+            if wait_secs > 0 {
+                return Err(Refusal {
+                    wait_secs,
+                    scope: Scope::Device,
+                });
             }
-            None => 0.0,
-        };
-        g.refill(l.global, l.global_refill, now);
-        g.tokens = (g.tokens + spent).min(l.global as f64);
+            b.device.add(&device, -1.0, now);
+            return Ok(Counted::Device(device));
+        }
+        let (address, account) = (address_key(ip), account.to_string());
+        let refusal = [
+            (b.address.wait(&address, now), Scope::Address),
+            (b.account.wait(&account, now), Scope::Account),
+        ]
+        .into_iter()
+        .filter(|(wait, _)| *wait > 0)
+        .max_by_key(|(wait, _)| *wait);
+        if let Some((wait_secs, scope)) = refusal {
+            return Err(Refusal { wait_secs, scope });
+        }
+        b.address.add(&address, -1.0, now);
+        b.account.add(&account, -1.0, now);
+        Ok(Counted::AddressAndAccount { address, account })
+    }
+
+    /// The attempt succeeded: its token goes back (earlier failures still count).
+    pub fn succeed(&self, counted: &Counted) {
+        let now = Instant::now();
+        let mut b = lock(&self.inner);
+        match counted {
+            Counted::Device(device) => b.device.add(device, 1.0, now),
+            Counted::AddressAndAccount { address, account } => {
+                b.address.add(address, 1.0, now);
+                b.account.add(account, 1.0, now);
+            }
+        }
+    }
+}
+
+/// One bucket per address.
+pub struct AddressThrottle {
+    inner: Mutex<Buckets<IpAddr>>,
+}
+
+impl AddressThrottle {
+    pub fn new(limit: Limit) -> Self {
+        AddressThrottle {
+            inner: Mutex::new(Buckets::new(limit)),
+        }
+    }
+
+    pub fn attempt(&self, ip: IpAddr) -> Result<(), Refusal> {
+        let now = Instant::now();
+        let key = address_key(ip);
+        let mut b = lock(&self.inner);
+        match b.wait(&key, now) {
+            0 => {
+                b.add(&key, -1.0, now);
+                Ok(())
+            }
+            wait_secs => Err(Refusal {
+                wait_secs,
+                scope: Scope::Address,
+            }),
+        }
+    }
+
+    pub fn succeed(&self, ip: IpAddr) {
+        lock(&self.inner).add(&address_key(ip), 1.0, Instant::now());
     }
 }
 
@@ -147,31 +366,101 @@ impl Throttle {
 mod tests {
     use super::*;
 
-    fn limits(per_address: u32, global: u32) -> Limits {
-        Limits {
-            per_address,
-            address_refill: Duration::from_secs(10),
-            global,
-            global_refill: Duration::from_secs(3),
-        }
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn pins(per_address: u32, per_network: u32) -> PinThrottle {
+        PinThrottle::new(Limit::new(per_address, 10), Limit::new(per_network, 3))
     }
 
     #[test]
     fn an_address_runs_out_alone() {
-        let t = Throttle::new(limits(3, 100));
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let t = pins(3, 100);
         for _ in 0..3 {
-            assert_eq!(t.attempt(a), Ok(()));
+            assert_eq!(t.attempt(ip("10.0.0.1")), Ok(()));
         }
-        let wait = t.attempt(a).unwrap_err();
-        assert!((1..=10).contains(&wait), "{wait}");
-        assert_eq!(t.attempt(b), Ok(()), "another address is not affected");
+        let refusal = t.attempt(ip("10.0.0.1")).unwrap_err();
+        assert_eq!(refusal.scope, Scope::Address);
+        assert!((1..=10).contains(&refusal.wait_secs), "{refusal:?}");
+        assert_eq!(
+            t.attempt(ip("10.0.0.2")),
+            Ok(()),
+            "a neighbour is not affected"
+        );
+    }
+
+    #[test]
+    fn a_network_runs_out_but_no_other_network_does() {
+        let t = pins(100, 4);
+        for i in 0..4u8 {
+            assert_eq!(t.attempt(IpAddr::from([10, 0, 0, i])), Ok(()));
+        }
+        let refusal = t.attempt(IpAddr::from([10, 0, 0, 99])).unwrap_err();
+        assert_eq!(refusal.scope, Scope::Network);
+        assert_eq!(t.attempt(IpAddr::from([10, 0, 1, 1])), Ok(()));
+        assert_eq!(t.attempt(IpAddr::from([192, 0, 2, 1])), Ok(()));
+    }
+
+    #[test]
+    fn there_is_no_bucket_for_everybody() {
+        // A thousand networks each spend their whole allowance: a thousand-and-first
+        // is as free as ever.
+        let t = pins(2, 2);
+        for n in 0..1000u32 {
+            let [_, b, c, _] = (n << 8).to_be_bytes();
+            for _ in 0..2 {
+                assert_eq!(t.attempt(IpAddr::from([10, b, c, 1])), Ok(()));
+            }
+            assert!(t.attempt(IpAddr::from([10, b, c, 1])).is_err());
+        }
+        assert_eq!(t.attempt(ip("198.51.100.7")), Ok(()));
+    }
+
+    #[test]
+    fn ipv6_is_counted_by_host_and_site_prefixes() {
+        let t = pins(2, 3);
+        // One /64 is one host, however many addresses it uses.
+        assert_eq!(t.attempt(ip("2001:db8:1:1::1")), Ok(()));
+        assert_eq!(t.attempt(ip("2001:db8:1:1::2")), Ok(()));
+        assert_eq!(
+            t.attempt(ip("2001:db8:1:1:ffff::3")).unwrap_err().scope,
+            Scope::Address
+        );
+        // Another /64 in the same /48 has one left of the network's three.
+        assert_eq!(t.attempt(ip("2001:db8:1:2::1")), Ok(()));
+        assert_eq!(
+            t.attempt(ip("2001:db8:1:3::1")).unwrap_err().scope,
+            Scope::Network
+        );
+        assert_eq!(t.attempt(ip("2001:db8:2::1")), Ok(()));
+        assert_eq!(address_key(ip("::ffff:10.1.2.3")), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn a_right_pin_forgives_the_address_typos() {
+        let t = pins(3, 4);
+        let honest = ip("10.0.0.7");
+        for _ in 0..3 {
+            assert_eq!(t.attempt(honest), Ok(()));
+        }
+        t.forgive(honest);
+        for _ in 0..3 {
+            assert_eq!(t.attempt(honest), Ok(()), "the address starts afresh");
+        }
+        assert!(t.attempt(honest).is_err());
+        // Its network got the first three back too: one of four is left.
+        t.forgive(honest);
+        let neighbour = ip("10.0.0.8");
+        for _ in 0..3 {
+            assert_eq!(t.attempt(neighbour), Ok(()));
+        }
     }
 
     #[test]
     fn a_success_costs_nothing_but_keeps_earlier_failures() {
-        let t = Throttle::new(limits(2, 100));
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let t = pins(2, 100);
+        let a = ip("10.0.0.1");
         assert_eq!(t.attempt(a), Ok(()));
         for _ in 0..10 {
             assert_eq!(t.attempt(a), Ok(()));
@@ -182,30 +471,45 @@ mod tests {
     }
 
     #[test]
-    fn a_right_pin_gives_the_address_failures_back() {
-        let t = Throttle::new(limits(5, 3));
-        let honest: IpAddr = "10.0.0.7".parse().unwrap();
-        // Two typos, then the right PIN.
-        for _ in 0..3 {
-            assert_eq!(t.attempt(honest), Ok(()));
+    fn a_known_device_signs_in_while_its_account_is_attacked() {
+        let t = SignInThrottle::new(Limit::new(5, 60), Limit::new(3, 60), Limit::new(2, 60));
+        // Strangers from many addresses use up the account.
+        for i in 0..3u8 {
+            assert!(t
+                .attempt(IpAddr::from([10, 9, i, 1]), "alice", None)
+                .is_ok());
         }
-        t.forgive(honest);
-        let other: IpAddr = "10.0.0.8".parse().unwrap();
-        for _ in 0..3 {
-            assert_eq!(t.attempt(other), Ok(()), "the typos cost nobody");
-        }
-        assert!(t.attempt(other).is_err());
-        // Forgiving an address that never tried gives nothing back.
-        t.forgive("10.0.0.9".parse().unwrap());
-        assert!(t.attempt("10.0.0.10".parse().unwrap()).is_err());
+        let refused = t.attempt(ip("10.9.200.1"), "alice", None).unwrap_err();
+        assert_eq!(refused.scope, Scope::Account);
+        assert!(
+            t.attempt(ip("10.9.200.1"), "bob", None).is_ok(),
+            "another account is not affected"
+        );
+        // Alice's own browser is counted on its own.
+        let device = [7u8; 16];
+        let counted = t.attempt(ip("10.9.201.1"), "alice", Some(device)).unwrap();
+        t.succeed(&counted);
+        // A stolen device cookie does not give unlimited guesses.
+        assert!(t.attempt(ip("10.9.202.1"), "alice", Some(device)).is_ok());
+        assert!(t.attempt(ip("10.9.202.1"), "alice", Some(device)).is_ok());
+        assert_eq!(
+            t.attempt(ip("10.9.202.1"), "alice", Some(device))
+                .unwrap_err()
+                .scope,
+            Scope::Device
+        );
     }
 
     #[test]
-    fn everyone_shares_the_global_bucket() {
-        let t = Throttle::new(limits(100, 4));
-        for i in 0..4u8 {
-            assert_eq!(t.attempt(IpAddr::from([10, 0, 0, i])), Ok(()));
+    fn buckets_stay_bounded() {
+        let mut b: Buckets<u32> = Buckets::new(Limit::new(3, 1000));
+        let now = Instant::now();
+        for k in 0..(MAX_TRACKED as u32 + 50) {
+            b.add(&k, -1.0, now);
         }
-        assert!(t.attempt(IpAddr::from([10, 0, 0, 99])).is_err());
+        assert!(b.map.len() <= MAX_TRACKED, "{}", b.map.len());
+        // A full bucket is not stored at all.
+        b.add(&1, 5.0, now);
+        assert!(!b.map.contains_key(&1));
     }
 }

@@ -2,6 +2,10 @@
 //! carries the log both ways: entries out (stored ones first, then live ones, each
 //! once), actions in (each acknowledged after its entry is stored, or refused with a
 //! typed error).
+//!
+//! One socket per role per session: a newer one takes the seat and the older closes
+//! with [`CloseReason::Replaced`]. A technician's socket closes with
+//! [`CloseReason::SignedOut`] within a second of the sign-in ending.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,8 +15,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use connectit_protocol::api::AuditKind;
 use connectit_protocol::reducer::file_permission;
-use connectit_protocol::wire::{Action, ClientMessage, Join, ServerMessage};
+use connectit_protocol::wire::{Action, ClientMessage, CloseReason, Join, ServerMessage};
 use connectit_protocol::{
     limits, Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Millis, Permission,
     Role, RuleViolation, Seq, SessionState,
@@ -20,9 +25,9 @@ use connectit_protocol::{
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::auth;
-use crate::db::{self, TechnicianRow};
-use crate::error::AppError;
-use crate::hub::{now_ms, AppendError, LiveSession, Relayed};
+use crate::db::{self, SignedIn};
+use crate::error::{append_error_code, AppError};
+use crate::hub::{now_ms, LiveSession, Relayed, Seat};
 use crate::AppState;
 
 /// Close codes (RFC 6455).
@@ -46,7 +51,8 @@ pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// The frame limit given to the WebSocket layer: above the message limit, so that an
 /// oversize message gets a typed error and close code 1009 from us.
 pub const FRAME_LIMIT: usize = 4 * limits::MAX_MESSAGE_BYTES;
-/// Messages per second a socket may send on average, and in a burst.
+/// Messages per second a socket may send before its `hello`, on average and in a
+/// burst (after it, the session's rate for the role applies).
 const RATE_PER_SEC: f64 = 20.0;
 const RATE_BURST: f64 = 60.0;
 
@@ -83,7 +89,11 @@ pub fn close_for(error: axum::Error) -> Option<(u16, &'static str)> {
 }
 
 /// Refuses a handshake whose Origin is not this site's.
-pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+pub fn check_origin(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
     let origin = headers
         .get(axum::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok());
@@ -97,7 +107,10 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppErro
             Ok(())
         }
         _ => {
-            tracing::warn!(origin = ?origin, "WebSocket handshake from a foreign origin refused");
+            let detail = format!("foreign origin {origin:?}");
+            state
+                .audit
+                .count(AuditKind::SocketRefused, Some(peer.ip()), None, &detail);
             Err(AppError(ErrorCode::Forbidden))
         }
     }
@@ -109,11 +122,11 @@ pub async fn session_socket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(e) = check_origin(&state, &headers) {
+    if let Err(e) = check_origin(&state, peer, &headers) {
         return e.into_response();
     }
     // The cookie is read at the handshake: a technician's socket needs it.
-    let technician = match auth::technician_from_headers(&state, &headers).await {
+    let technician = match auth::signed_in(&state, &headers).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -121,6 +134,7 @@ pub async fn session_socket(
         let _open = state.shutdown.socket_opened();
         let mut conn = Conn {
             socket,
+            peer,
             last_heard: Instant::now(),
             tokens: RATE_BURST,
             refilled: Instant::now(),
@@ -133,9 +147,11 @@ pub async fn session_socket(
 /// One socket and its per-connection limits.
 pub struct Conn {
     pub socket: WebSocket,
+    /// Who is at the other end (for the security log).
+    pub peer: SocketAddr,
     /// When the peer last sent anything (messages and pongs).
     pub last_heard: Instant,
-    /// Rate-limit bucket.
+    /// Rate-limit bucket before `hello`.
     tokens: f64,
     refilled: Instant,
 }
@@ -147,6 +163,8 @@ pub enum Incoming {
     Refused(ErrorCode),
     /// The socket must close with this code (after the error, if any, is sent).
     Close(u16, Option<ErrorCode>),
+    /// The peer closed: our close frame answers theirs.
+    PeerClosed,
     /// Control frames and the like: nothing to do.
     Nothing,
 }
@@ -169,13 +187,20 @@ impl Conn {
             .await;
     }
 
-    /// Interprets one frame: size, rate and JSON are checked here.
+    /// Sends the close frame that answers the peer's (the WebSocket layer queued it
+    /// when the peer's arrived): the peer sees a clean close, not a dropped connection.
+    pub async fn answer_close(&mut self) {
+        use futures_util::SinkExt;
+        let _ = self.socket.flush().await;
+    }
+
+    /// Interprets one frame: size and JSON are checked here.
     pub fn decode(&mut self, frame: Message) -> Incoming {
         self.last_heard = Instant::now();
         let text = match frame {
             Message::Text(t) => t,
             Message::Binary(_) => return Incoming::Refused(ErrorCode::MalformedMessage),
-            Message::Close(_) => return Incoming::Close(close::NORMAL, None),
+            Message::Close(_) => return Incoming::PeerClosed,
             Message::Ping(_) | Message::Pong(_) => return Incoming::Nothing,
         };
         if text.len() > limits::MAX_MESSAGE_BYTES {
@@ -184,25 +209,42 @@ impl Conn {
             };
             return Incoming::Close(close::TOO_BIG, Some(error));
         }
+        match serde_json::from_str::<ClientMessage>(text.as_str()) {
+            Ok(m) => Incoming::Message(m),
+            Err(_) => Incoming::Refused(ErrorCode::MalformedMessage),
+        }
+    }
+
+    /// Whether one more message may pass before `hello`.
+    fn allow_before_hello(&mut self) -> bool {
         let now = Instant::now();
         self.tokens = (self.tokens
             + now.duration_since(self.refilled).as_secs_f64() * RATE_PER_SEC)
             .min(RATE_BURST);
         self.refilled = now;
         if self.tokens < 1.0 {
-            return Incoming::Refused(ErrorCode::RateLimited {
-                retry_after_secs: 1,
-            });
+            return false;
         }
         self.tokens -= 1.0;
-        match serde_json::from_str::<ClientMessage>(text.as_str()) {
-            Ok(m) => Incoming::Message(m),
-            Err(_) => Incoming::Refused(ErrorCode::MalformedMessage),
-        }
+        true
     }
 }
 
-async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow>) {
+/// The answer to a message over the rate limit.
+fn rate_limited(message: &ClientMessage) -> ServerMessage {
+    let id = match message {
+        ClientMessage::Act { id, .. } => Some(*id),
+        _ => None,
+    };
+    ServerMessage::Error {
+        id,
+        error: ErrorCode::RateLimited {
+            retry_after_secs: 1,
+        },
+    }
+}
+
+async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) {
     // 1. hello
     let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
     let (join, after) = loop {
@@ -220,27 +262,15 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
             },
             _ = state.shutdown.cancelled() => return conn.close(close::GOING_AWAY, "broker restarting").await,
         };
-        match conn.decode(frame) {
-            Incoming::Message(ClientMessage::Hello { join, after }) => break (join, after),
-            Incoming::Message(ClientMessage::Ping { t }) => {
-                conn.send(&ServerMessage::Pong { t, now: now_ms() }).await;
+        let message = match conn.decode(frame) {
+            Incoming::Message(message) if !conn.allow_before_hello() => {
+                conn.send(&rate_limited(&message)).await;
+                continue;
             }
-            Incoming::Message(ClientMessage::Act { id, .. }) => {
-                conn.send(&ServerMessage::Error {
-                    id: Some(id),
-                    error: ErrorCode::OutOfOrder,
-                })
-                .await;
-            }
-            Incoming::Message(ClientMessage::Signal { .. }) => {
-                conn.send(&ServerMessage::Error {
-                    id: None,
-                    error: ErrorCode::OutOfOrder,
-                })
-                .await;
-            }
+            Incoming::Message(message) => message,
             Incoming::Refused(error) => {
                 conn.send(&ServerMessage::Error { id: None, error }).await;
+                continue;
             }
             Incoming::Close(code, error) => {
                 if let Some(error) = error {
@@ -248,14 +278,45 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
                 }
                 return conn.close(code, "").await;
             }
-            Incoming::Nothing => {}
+            Incoming::PeerClosed => return conn.answer_close().await,
+            Incoming::Nothing => continue,
+        };
+        match message {
+            ClientMessage::Hello { join, after } => break (join, after),
+            ClientMessage::Ping { t } => {
+                conn.send(&ServerMessage::Pong { t, now: now_ms() }).await;
+            }
+            ClientMessage::Act { id, .. } => {
+                conn.send(&ServerMessage::Error {
+                    id: Some(id),
+                    error: ErrorCode::OutOfOrder,
+                })
+                .await;
+            }
+            ClientMessage::Signal { .. } => {
+                conn.send(&ServerMessage::Error {
+                    id: None,
+                    error: ErrorCode::OutOfOrder,
+                })
+                .await;
+            }
         }
     };
 
     // 2. who is this?
+    let technician = signed_in.as_ref().map(|s| &s.technician);
     let (live, role, name) = match resolve(state, join, technician).await {
         Ok(found) => found,
         Err(error) => {
+            if matches!(error, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
+                let detail = format!("hello refused: {error}");
+                state.audit.count(
+                    AuditKind::SocketRefused,
+                    Some(conn.peer.ip()),
+                    None,
+                    &detail,
+                );
+            }
             conn.send(&ServerMessage::Error { id: None, error }).await;
             return conn.close(close::POLICY, "not allowed").await;
         }
@@ -281,6 +342,7 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
             role,
             now: now_ms(),
             ice_servers: crate::ice::servers_for(&state.config, &live.id, now_ms() / 1000),
+            check_code: state.hub.check_code(&live).await,
         })
         .await
     {
@@ -296,17 +358,83 @@ async fn run(state: &AppState, conn: &mut Conn, technician: Option<TechnicianRow
     if let Err(e) = state.hub.connected(&live, role).await {
         tracing::warn!(error = ?e, "could not log a reconnection");
     }
+    // Counted present before the socket it replaces goes, so the handover logs no drop.
+    let mut seat = live.take_seat(role);
+    let mut held = signed_in
+        .as_ref()
+        .map(|s| state.sign_ins.hold(&s.token_hash));
 
     let mut feeds = Feeds {
         entries: rx,
         signals,
     };
-    let outcome = serve(state, conn, &live, role, &name, &mut feeds, &mut sent).await;
+    let mut ends = Ends {
+        seat: &mut seat,
+        seat_open: true,
+        held: held.as_mut(),
+    };
+    let outcome = serve(
+        state, conn, &live, role, &name, &mut feeds, &mut ends, &mut sent,
+    )
+    .await;
+    live.leave_seat(&seat);
     if let Err(e) = state.hub.disconnected(&live, role).await {
         tracing::warn!(error = ?e, "could not log a disconnection");
     }
-    if let Some((code, reason)) = outcome {
-        conn.close(code, reason).await;
+    match outcome {
+        Outcome::Close(code, reason) => conn.close(code, reason).await,
+        Outcome::AnswerClose => conn.answer_close().await,
+        Outcome::Gone => {}
+    }
+}
+
+/// How a socket's main loop ended.
+enum Outcome {
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+    /// The peer closed: answer its close frame.
+    AnswerClose,
+    /// The connection is gone.
+    Gone,
+}
+
+impl From<CloseReason> for Outcome {
+    fn from(reason: CloseReason) -> Self {
+        Outcome::Close(reason.code(), reason.text())
+    }
+}
+
+/// What ends a socket from outside: a newer socket for its role, the end of its
+/// technician's sign-in.
+struct Ends<'a, 'b> {
+    seat: &'a mut Seat,
+    /// False once the seat's channel closed without a replacement (nothing to wait for).
+    seat_open: bool,
+    held: Option<&'a mut auth::HeldSignIn<'b>>,
+}
+
+impl Ends<'_, '_> {
+    /// Completes with the reason the socket must close.
+    async fn next(&mut self) -> CloseReason {
+        let replaced = async {
+            if self.seat_open {
+                match (&mut self.seat.replaced).await {
+                    Ok(()) => return,
+                    Err(_) => self.seat_open = false,
+                }
+            }
+            std::future::pending::<()>().await
+        };
+        let signed_out = async {
+            match self.held.as_mut() {
+                Some(held) => held.ended().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = replaced => CloseReason::Replaced,
+            _ = signed_out => CloseReason::SignedOut,
+        }
     }
 }
 
@@ -316,7 +444,8 @@ struct Feeds {
     signals: broadcast::Receiver<Relayed>,
 }
 
-/// The socket's main loop. Returns the close to send, if any.
+/// The socket's main loop. Returns how to close.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     state: &AppState,
     conn: &mut Conn,
@@ -324,8 +453,9 @@ async fn serve(
     role: Role,
     name: &str,
     feeds: &mut Feeds,
+    ends: &mut Ends<'_, '_>,
     sent: &mut Seq,
-) -> Option<(u16, &'static str)> {
+) -> Outcome {
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
@@ -333,13 +463,23 @@ async fn serve(
             frame = conn.socket.recv() => {
                 let frame = match frame {
                     Some(Ok(frame)) => frame,
-                    Some(Err(e)) => return close_for(e),
-                    None => return None,
+                    Some(Err(e)) => return match close_for(e) {
+                        Some((code, reason)) => Outcome::Close(code, reason),
+                        None => Outcome::Gone,
+                    },
+                    None => return Outcome::Gone,
                 };
                 match conn.decode(frame) {
+                    Incoming::Message(message) if !live.allow_message(role) => {
+                        let detail = format!("{role:?} of session {}", live.id);
+                        state.audit.count(AuditKind::Flood, Some(conn.peer.ip()), None, &detail);
+                        if !conn.send(&rate_limited(&message)).await {
+                            return Outcome::Gone;
+                        }
+                    }
                     Incoming::Message(message) => {
                         if !handle(state, conn, live, role, name, message).await {
-                            return None;
+                            return Outcome::Gone;
                         }
                     }
                     Incoming::Refused(error) => {
@@ -349,8 +489,9 @@ async fn serve(
                         if let Some(error) = error {
                             conn.send(&ServerMessage::Error { id: None, error }).await;
                         }
-                        return Some((code, "message too large"));
+                        return Outcome::Close(code, "message too large");
                     }
+                    Incoming::PeerClosed => return Outcome::AnswerClose,
                     Incoming::Nothing => {}
                 }
             }
@@ -358,20 +499,20 @@ async fn serve(
                 Ok(signal) if signal.from != role => {
                     let message = ServerMessage::Signal { link: signal.link, payload: signal.payload.to_string() };
                     if !conn.send(&message).await {
-                        return None;
+                        return Outcome::Gone;
                     }
                 }
                 Ok(_) => {}
                 // A lost signal is recovered by ICE (or a restart); nothing to replay.
                 Err(RecvError::Lagged(n)) => tracing::warn!(lost = n, "a socket fell behind on signals"),
-                Err(RecvError::Closed) => return Some((close::GOING_AWAY, "shutting down")),
+                Err(RecvError::Closed) => return Outcome::Close(close::GOING_AWAY, "shutting down"),
             },
             entry = feeds.entries.recv() => match entry {
                 Ok(entry) => {
                     if entry.seq > *sent {
                         *sent = entry.seq;
                         if !conn.send(&ServerMessage::Entry(entry)).await {
-                            return None;
+                            return Outcome::Gone;
                         }
                     }
                 }
@@ -382,27 +523,28 @@ async fn serve(
                             for entry in missed {
                                 *sent = entry.seq;
                                 if !conn.send(&ServerMessage::Entry(entry)).await {
-                                    return None;
+                                    return Outcome::Gone;
                                 }
                             }
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "could not catch a socket up");
-                            return Some((close::INTERNAL, "storage"));
+                            return Outcome::Close(close::INTERNAL, "storage");
                         }
                     }
                 }
-                Err(RecvError::Closed) => return Some((close::GOING_AWAY, "shutting down")),
+                Err(RecvError::Closed) => return Outcome::Close(close::GOING_AWAY, "shutting down"),
             },
+            reason = ends.next() => return reason.into(),
             _ = ping.tick() => {
                 if conn.last_heard.elapsed() > IDLE_LIMIT {
-                    return Some((close::POLICY, "idle"));
+                    return Outcome::Close(close::POLICY, "idle");
                 }
                 if conn.socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return None;
+                    return Outcome::Gone;
                 }
             }
-            _ = state.shutdown.cancelled() => return Some((close::GOING_AWAY, "broker restarting")),
+            _ = state.shutdown.cancelled() => return Outcome::Close(close::GOING_AWAY, "broker restarting"),
         }
     }
 }
@@ -447,15 +589,17 @@ async fn handle(
                     follow_up(state, live, &entry).await;
                     ServerMessage::Ack { id, seq: entry.seq }
                 }
-                Err(AppendError::Rule(v)) => ServerMessage::Error {
-                    id: Some(id),
-                    error: v.into(),
-                },
-                Err(AppendError::Storage(e)) => {
-                    tracing::error!(error = %e, "could not store an entry");
+                Err(e) => {
+                    let error = append_error_code(e);
+                    if let ErrorCode::LogFull { .. } = error {
+                        let detail = format!("session {}", live.id);
+                        state
+                            .audit
+                            .count(AuditKind::LogFull, Some(conn.peer.ip()), None, &detail);
+                    }
                     ServerMessage::Error {
                         id: Some(id),
-                        error: ErrorCode::StorageUnavailable,
+                        error,
                     }
                 }
             }
@@ -483,8 +627,13 @@ impl Limits {
 }
 
 /// What the broker logs as a consequence of an entry: the applet offer when remote
-/// control is asked for, and the end of every transfer a revocation stops.
+/// control is asked for, the end of every transfer a revocation stops, and, when the
+/// technician picks someone up, the end of the invitation (its PIN and link stop
+/// working) and of the other sessions joined with it.
 async fn follow_up(state: &AppState, live: &LiveSession, entry: &LogEntry) {
+    if let EntryKind::TechnicianPickedUp { .. } = entry.kind {
+        close_invitation(state, live).await;
+    }
     let consequences: Vec<EntryKind> = match &entry.kind {
         EntryKind::PermissionRequested {
             request,
@@ -510,6 +659,42 @@ async fn follow_up(state: &AppState, live: &LiveSession, entry: &LogEntry) {
     for kind in consequences {
         if let Err(e) = state.hub.append(live, Author::System, kind).await {
             tracing::warn!(error = ?e, "could not log a consequence");
+        }
+    }
+}
+
+/// The technician picked up `live`: nobody else gets in with its PIN or link, and the
+/// others who did are told that someone else is being helped.
+async fn close_invitation(state: &AppState, live: &LiveSession) {
+    let (invitation, picked) = (live.invitation.clone(), live.id.clone());
+    let others = match state
+        .hub
+        .db()
+        .call(move |conn| db::close_invitation(conn, &invitation, &picked))
+        .await
+    {
+        Ok(others) => others,
+        Err(e) => {
+            tracing::error!(error = %e, session = %live.id, "could not close a PIN after the pick-up");
+            return;
+        }
+    };
+    for id in others {
+        let ended = match state.hub.get(&id).await {
+            Ok(Some(other)) => {
+                let reason = EndReason::OtherCustomerChosen;
+                state
+                    .hub
+                    .append(&other, Author::System, EntryKind::SessionEnded { reason })
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = ended {
+            tracing::warn!(session = %id, error = %e, "could not end a session whose PIN someone else used");
         }
     }
 }
@@ -595,7 +780,7 @@ fn entry_for(
 async fn resolve(
     state: &AppState,
     join: Join,
-    technician: Option<TechnicianRow>,
+    technician: Option<&crate::db::TechnicianRow>,
 ) -> Result<(Arc<LiveSession>, Role, String), ErrorCode> {
     match join {
         Join::Customer { token } => {
@@ -626,7 +811,7 @@ async fn resolve(
             if live.technician_id != tech.id {
                 return Err(ErrorCode::Forbidden);
             }
-            Ok((live, Role::Technician, tech.display_name))
+            Ok((live, Role::Technician, tech.display_name.clone()))
         }
     }
 }

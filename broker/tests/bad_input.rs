@@ -491,14 +491,14 @@ async fn every_bad_frame_gets_its_typed_answer_and_changes_no_stored_entry() {
 #[tokio::test]
 async fn used_and_expired_pins_and_sign_ins_open_nothing() {
     let broker = Broker::start(|c| {
-        c.sign_in_validity_secs = 1;
-        c.pin_validity_secs = 1;
+        c.sign_in_validity_secs = 3;
+        c.pin_validity_secs = 2;
     })
     .await;
-    let alice = broker.sign_in("alice").await;
-    let used = broker.create_session(&alice).await;
+    // A PIN is used once its customer is picked up.
+    let active = broker.active_session_with_ids().await;
+    let (alice, used) = (active.cookie.clone(), active.created.clone());
     let expiring = broker.create_session(&alice).await;
-    assert_eq!(broker.verify_pin(&used.pin).await.status, 200);
     let before = snapshot(&broker);
     // A used PIN, again.
     let again = broker.verify_pin(&used.pin).await;
@@ -512,7 +512,7 @@ async fn used_and_expired_pins_and_sign_ins_open_nothing() {
         (letters.status, letters.json::<ErrorCode>()),
         (400, ErrorCode::InvalidInput { field: Field::Pin })
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     // An expired PIN.
     let late = broker.verify_pin(&expiring.pin).await;
     assert_eq!(

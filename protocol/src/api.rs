@@ -65,7 +65,9 @@ pub struct CreatedSession {
     /// The six digits to read out. Shown once: the broker keeps only a keyed hash.
     pub pin: String,
     pub expires_at: Millis,
-    /// The customer page with the PIN in the fragment (`…/#pin=123456`).
+    /// The customer page with the link's own join token in the fragment
+    /// (`…/#join=…`): 128 random bits, so the link needs no PIN and no guessing
+    /// throttle. Like the PIN, it works until the technician picks someone up.
     pub link: String,
     /// A ready e-mail to send from the organisation's own address.
     pub email_subject: String,
@@ -85,6 +87,14 @@ pub struct SessionSummary {
     pub messages: u64,
     /// Whether the customer is connected now.
     pub customer_online: bool,
+    /// The code the customer's page shows (see [`crate::ServerMessage::Welcome`]),
+    /// once someone joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_code: Option<String>,
+    /// How many people are joining or waiting with this session's PIN or link, this
+    /// one included (more than one: ask for the check code before picking up).
+    #[serde(default)]
+    pub candidates: u32,
 }
 
 /// `POST /api/pin`.
@@ -93,7 +103,13 @@ pub struct VerifyPinRequest {
     pub pin: String,
 }
 
-/// The answer to a right PIN: a token for this session only.
+/// `POST /api/join`: the join token of a link (`#join=…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub token: String,
+}
+
+/// The answer to a right PIN or link: a token for this session only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyPinResponse {
     pub session: SessionId,
@@ -112,10 +128,11 @@ pub struct SurveyRequest {
 }
 
 /// The session's record as the customer and the technician download it: every entry of
-/// the log with its chain hash, and the last hash, which stands for the whole log.
+/// the log with its chain hash, the last hash, which stands for the whole log, and the
+/// broker's signature over the header, the entry count and that last hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
-    /// `connectit-record/1`.
+    /// `connectit-record/2` (`/1`: the same without the signature).
     pub format: String,
     pub session: SessionId,
     pub organisation: String,
@@ -127,6 +144,88 @@ pub struct SessionRecord {
     pub entries: Vec<RecordEntry>,
     /// Hex SHA-256 chain hash of the last entry.
     pub final_hash: String,
+    /// The broker's signature (absent in `connectit-record/1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<RecordSignature>,
+}
+
+/// An Ed25519 signature by the broker over the record's header fields, its number of
+/// entries and its final hash (the exact bytes: `docs/security.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSignature {
+    /// `ed25519`.
+    pub algorithm: String,
+    /// The first 8 bytes of the SHA-256 of the public key, hex: which key signed.
+    pub key_id: String,
+    /// The signature, standard base64.
+    pub value: String,
+}
+
+/// `GET /api/record-key`: the public key that checks records' signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordKey {
+    /// `ed25519`.
+    pub algorithm: String,
+    /// The 32-byte public key, standard base64.
+    pub public_key: String,
+    /// As in [`RecordSignature::key_id`].
+    pub key_id: String,
+}
+
+/// One line of the security log (`GET /api/audit`): sign-ins, sign-outs, refusals and
+/// floods. Repeated refusals from one address are counted into one line a minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// When it happened (for a counted line: the first of them).
+    pub at: Millis,
+    pub kind: AuditKind,
+    /// The client's address, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The account concerned (for a failed sign-in: the user name as typed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// How many times it happened in this line's minute (1 for single events).
+    pub count: u64,
+    /// A detail for the operator (an origin, a session id, a limit).
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// What a security log line is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    SignInSucceeded,
+    SignInFailed,
+    SignInThrottled,
+    SignedOut,
+    /// A technician's open sockets were closed: signed out, expired or disabled.
+    SocketsClosed,
+    SetupSucceeded,
+    SetupFailed,
+    SetupThrottled,
+    /// Wrong PINs from one address.
+    PinFailed,
+    /// PIN attempts refused before checking (the address or its network is throttled).
+    PinThrottled,
+    /// Join links with an unknown or used token.
+    LinkFailed,
+    /// A second person joined with a PIN or link someone had already used.
+    SecondCandidate,
+    /// A state-changing request from another site, or not JSON.
+    CrossOriginRefused,
+    /// A WebSocket handshake refused (foreign origin, no sign-in).
+    SocketRefused,
+    /// Messages over a session's rate limit.
+    Flood,
+    /// A session's log reached its cap.
+    LogFull,
+    /// Connections refused over the per-address or total cap.
+    ConnectionsRefused,
+    /// Connections closed for not sending their request in time (idle or trickling).
+    SlowConnections,
 }
 
 /// One entry of a [`SessionRecord`].

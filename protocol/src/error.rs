@@ -74,6 +74,8 @@ pub enum Field {
 pub enum ErrorCode {
     /// No live session has this PIN (wrong, used, or expired: deliberately one answer).
     InvalidOrExpiredPin,
+    /// The link's join token is unknown, used or expired (ask for a new PIN or link).
+    InvalidOrExpiredLink,
     /// Too many failed attempts: wait this long before trying again.
     TooManyAttempts { retry_after_secs: u32 },
     /// A field's value is not acceptable (a PIN that is not six digits, say).
@@ -100,6 +102,14 @@ pub enum ErrorCode {
     NotAllowed { violation: RuleViolation },
     /// The broker could not store the entry; nothing was acknowledged.
     StorageUnavailable,
+    /// The session's log holds as much as it may (entries or bytes): nothing more is
+    /// stored but the end of the session and what the broker itself must record.
+    LogFull { max_entries: u64, max_bytes: u64 },
+    /// A request that changes something came from another site's page (its `Origin`
+    /// or `Sec-Fetch-Site` is not this broker's).
+    CrossOrigin,
+    /// A request body that is not `application/json`.
+    UnsupportedContentType,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

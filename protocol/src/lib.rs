@@ -102,6 +102,18 @@ pub fn reorders_text(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Text a person wrote, as it may be shown: without the characters that [reorder
+/// text](reorders_text). The log keeps what was sent; every place that shows chat, a
+/// name or a reason shows it through this (and in its own bidirectional isolate), so a
+/// message cannot make `exe.pdf` read as `fdp.exe` or flip what follows it.
+pub fn shown_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(reorders_text) {
+        std::borrow::Cow::Owned(text.chars().filter(|c| !reorders_text(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// Checks a name that stands on one line (a file name): [`check_text`], and no line
 /// break or tab either, and no character that [reorders text](reorders_text).
 pub fn check_name(name: &str, max_chars: usize) -> Result<(), RuleViolation> {
@@ -136,6 +148,16 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn shown_text_drops_what_reorders_it() {
+        assert_eq!(shown_text("invoice\u{202e}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(shown_text("a\u{2066}b\u{2069}c\u{202a}d"), "abcd");
+        assert!(matches!(
+            shown_text("مرحبا hello"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum EndReason {
     PinExpired,
     /// No technician picked up in time.
     WaitingTimeout,
+    /// Someone else entered the same PIN (or opened the same link), and the technician
+    /// picked them up: this customer was not the one being helped.
+    OtherCustomerChosen,
 }
 
 /// What happened. Adjacently tagged: `{"type": "chat", "data": {"text": "…"}}`.

@@ -197,7 +197,7 @@ impl SessionState {
             EntryKind::TechnicianPickedUp { name } => {
                 need_author(Author::Technician)?;
                 need_phase(&[Waiting])?;
-                check_text(name, NAME_MAX_CHARS)
+                check_name(name, NAME_MAX_CHARS)
             }
             EntryKind::Chat { text } => {
                 if author == Author::System {
@@ -232,7 +232,7 @@ impl SessionState {
                     need_author(Author::System)?;
                     need_phase(&[Created])
                 }
-                EndReason::WaitingTimeout => {
+                EndReason::WaitingTimeout | EndReason::OtherCustomerChosen => {
                     need_author(Author::System)?;
                     need_phase(&[Connecting, Waiting])
                 }

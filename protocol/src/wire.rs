@@ -128,6 +128,11 @@ pub enum ServerMessage {
         role: Role,
         now: Millis,
         ice_servers: Vec<IceServer>,
+        /// The code the customer's page shows once they are in (four digits), which the
+        /// technician asks them to read out before picking up: several people who
+        /// entered one PIN are told apart by it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        check_code: Option<String>,
     },
     /// One log entry, in order, never twice on one socket.
     Entry(LogEntry),
@@ -162,6 +167,46 @@ pub enum SignalBody {
     },
     /// The sender closed its peer connection for this media.
     Hangup,
+}
+
+/// Why the broker closed a socket for good: the close frame's code (4000–4999 are the
+/// application's) and its reason text. A page that gets one does not reconnect by
+/// itself; it says why and lets the person act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The technician signed out (here or elsewhere), the sign-in expired, or the
+    /// account was disabled: sign in again.
+    SignedOut,
+    /// A newer socket for the same role in the same session took over (the session
+    /// was opened in another tab or window).
+    Replaced,
+}
+
+impl CloseReason {
+    /// Every reason, for tests and tables.
+    pub const ALL: [CloseReason; 2] = [CloseReason::SignedOut, CloseReason::Replaced];
+
+    /// The close frame's code.
+    pub const fn code(self) -> u16 {
+        match self {
+            CloseReason::SignedOut => 4001,
+            CloseReason::Replaced => 4002,
+        }
+    }
+
+    /// The close frame's reason text (the snake_case name).
+    pub const fn text(self) -> &'static str {
+        match self {
+            CloseReason::SignedOut => "signed_out",
+            CloseReason::Replaced => "replaced",
+        }
+    }
+
+    /// The reason a close code stands for, if it is one of ours.
+    pub fn from_code(code: u16) -> Option<CloseReason> {
+        CloseReason::ALL.into_iter().find(|r| r.code() == code)
+    }
 }
 
 /// Broker → console, on the technician's console socket: their sessions, live.

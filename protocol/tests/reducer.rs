@@ -161,7 +161,7 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
             }
             EndReason::TechnicianEnded => author == A::Technician && phase != P::Ended,
             EndReason::PinExpired => author == A::System && phase == P::Created,
-            EndReason::WaitingTimeout => {
+            EndReason::WaitingTimeout | EndReason::OtherCustomerChosen => {
                 author == A::System && matches!(phase, P::Connecting | P::Waiting)
             }
             EndReason::TermsDeclined => false,

@@ -3,7 +3,7 @@
 
 use connectit_protocol::api::*;
 use connectit_protocol::error::Field;
-use connectit_protocol::wire::{ConsoleMessage, Join};
+use connectit_protocol::wire::{CloseReason, ConsoleMessage, Join};
 use connectit_protocol::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -137,6 +137,13 @@ fn every_error() -> Vec<ErrorCode> {
             },
         },
         ErrorCode::StorageUnavailable,
+        ErrorCode::InvalidOrExpiredLink,
+        ErrorCode::LogFull {
+            max_entries: 10_000,
+            max_bytes: 4 << 20,
+        },
+        ErrorCode::CrossOrigin,
+        ErrorCode::UnsupportedContentType,
         ErrorCode::Internal,
     ]
 }
@@ -246,6 +253,14 @@ fn server_messages_round_trip() {
                 credential: Some("c2VjcmV0".into()),
             },
         ],
+        check_code: Some("0427".into()),
+    });
+    round_trip(ServerMessage::Welcome {
+        session: SessionId("s1".into()),
+        role: Role::Technician,
+        now: 5,
+        ice_servers: vec![],
+        check_code: None,
     });
     for (i, kind) in every_entry_kind().into_iter().enumerate() {
         round_trip(ServerMessage::Entry(LogEntry {
@@ -307,6 +322,8 @@ fn http_bodies_round_trip() {
         last_activity: 3,
         messages: 4,
         customer_online: true,
+        check_code: Some("0427".into()),
+        candidates: 2,
     };
     round_trip(summary.clone());
     round_trip(ConsoleMessage::Sessions(vec![summary.clone()]));
@@ -315,12 +332,15 @@ fn http_bodies_round_trip() {
         id: SessionId("s".into()),
         pin: "123456".into(),
         expires_at: 9,
-        link: "http://h/#pin=123456".into(),
+        link: "http://h/#join=0123456789abcdef0123456789abcdef".into(),
         email_subject: "s".into(),
         email_body: "b".into(),
     });
     round_trip(VerifyPinRequest {
         pin: "123 456".into(),
+    });
+    round_trip(JoinRequest {
+        token: "0123456789abcdef0123456789abcdef".into(),
     });
     round_trip(VerifyPinResponse {
         session: SessionId("s".into()),
@@ -332,6 +352,21 @@ fn http_bodies_round_trip() {
         resolved: Some(false),
         comment: String::new(),
     });
+}
+
+#[test]
+fn close_reasons_are_application_codes() {
+    for reason in CloseReason::ALL {
+        assert!((4000..5000).contains(&reason.code()), "{reason:?}");
+        assert_eq!(CloseReason::from_code(reason.code()), Some(reason));
+        assert_eq!(
+            serde_json::to_value(reason).unwrap(),
+            json!(reason.text()),
+            "the reason text is the snake_case name"
+        );
+    }
+    assert_eq!(CloseReason::from_code(1000), None);
+    assert_eq!(CloseReason::from_code(1008), None);
 }
 
 #[test]

@@ -64,5 +64,6 @@ fn end_reason(reason: EndReason) -> Msg {
         EndReason::TermsDeclined => Msg::EndTermsDeclined,
         EndReason::PinExpired => Msg::EndPinExpired,
         EndReason::WaitingTimeout => Msg::EndWaitingTimeout,
+        EndReason::OtherCustomerChosen => Msg::EndOtherCustomerChosen,
     }
 }

@@ -3,6 +3,7 @@
 //! speeds and the time a transfer still needs. Everything here goes through
 //! [`I18n::t`], so the organisation's texts apply to the parts too.
 
+use connectit_protocol::api::AuditKind;
 use connectit_protocol::error::Field;
 use connectit_protocol::{
     EndReason, ErrorCode, FileFailure, InfoItem, Media, Permission, Phase, Role, RuleViolation,
@@ -242,6 +243,7 @@ impl I18n {
             EndReason::TermsDeclined => Msg::EndTermsDeclined,
             EndReason::PinExpired => Msg::EndPinExpired,
             EndReason::WaitingTimeout => Msg::EndWaitingTimeout,
+            EndReason::OtherCustomerChosen => Msg::EndOtherCustomerChosen,
         })
     }
 
@@ -253,6 +255,7 @@ impl I18n {
             EndReason::TermsDeclined => Msg::EndForTechnicianTermsDeclined,
             EndReason::PinExpired => Msg::EndForTechnicianPinExpired,
             EndReason::WaitingTimeout => Msg::EndForTechnicianWaitingTimeout,
+            EndReason::OtherCustomerChosen => Msg::EndForTechnicianOtherCustomerChosen,
         })
     }
 
@@ -324,6 +327,34 @@ impl I18n {
             ErrorCode::NotAllowed { violation } => return self.violation(violation),
             ErrorCode::StorageUnavailable => Msg::ErrorStorage,
             ErrorCode::Internal => Msg::ErrorInternal,
+            ErrorCode::InvalidOrExpiredLink => Msg::LinkInvalid,
+            ErrorCode::LogFull { .. } => Msg::ErrorLogFull,
+            ErrorCode::CrossOrigin => Msg::ErrorCrossOrigin,
+            ErrorCode::UnsupportedContentType => Msg::ErrorUnsupportedContentType,
+        })
+    }
+
+    /// What a line of the security log is about.
+    pub fn audit_kind(&self, kind: AuditKind) -> String {
+        self.t(match kind {
+            AuditKind::SignInSucceeded => Msg::AuditSignInSucceeded,
+            AuditKind::SignInFailed => Msg::AuditSignInFailed,
+            AuditKind::SignInThrottled => Msg::AuditSignInThrottled,
+            AuditKind::SignedOut => Msg::AuditSignedOut,
+            AuditKind::SocketsClosed => Msg::AuditSocketsClosed,
+            AuditKind::SetupSucceeded => Msg::AuditSetupSucceeded,
+            AuditKind::SetupFailed => Msg::AuditSetupFailed,
+            AuditKind::SetupThrottled => Msg::AuditSetupThrottled,
+            AuditKind::PinFailed => Msg::AuditPinFailed,
+            AuditKind::PinThrottled => Msg::AuditPinThrottled,
+            AuditKind::LinkFailed => Msg::AuditLinkFailed,
+            AuditKind::SecondCandidate => Msg::AuditSecondCandidate,
+            AuditKind::CrossOriginRefused => Msg::AuditCrossOriginRefused,
+            AuditKind::SocketRefused => Msg::AuditSocketRefused,
+            AuditKind::Flood => Msg::AuditFlood,
+            AuditKind::LogFull => Msg::AuditLogFull,
+            AuditKind::ConnectionsRefused => Msg::AuditConnectionsRefused,
+            AuditKind::SlowConnections => Msg::AuditSlowConnections,
         })
     }
 

@@ -490,6 +490,82 @@ pub enum Frame {
     Closed(Option<u16>),
 }
 
+/// A keep-alive HTTP/1.1 connection from a chosen loopback address (Linux lets a
+/// socket bind any 127.0.0.0/8 address): many clients, one machine.
+pub struct Source {
+    pub source: std::net::IpAddr,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Source {
+    pub async fn new(source: std::net::Ipv4Addr, broker: SocketAddr) -> Source {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(SocketAddr::new(std::net::IpAddr::V4(source), 0))
+            .unwrap_or_else(|e| panic!("bind {source}: {e}"));
+        let tcp = socket.connect(broker).await.expect("connect");
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        Source {
+            source: std::net::IpAddr::V4(source),
+            sender,
+        }
+    }
+
+    /// Sends a JSON `body` to `path` (POST) with these extra headers.
+    pub async fn post(&mut self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        let mut request = hyper::Request::post(path).header("host", "localhost");
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            request = request.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        self.sender.ready().await.expect("connection open");
+        let response = self.sender.send_request(request).await.expect("answer");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: bytes.to_vec(),
+        }
+    }
+}
+
+impl Broker {
+    /// Writes the security log's counted lines now (instead of at the minute).
+    pub async fn flush_audit(&self) {
+        self.state.audit.flush().await;
+    }
+
+    /// The security log's lines of one kind: (address, account, count, detail).
+    pub fn audit(&self, kind: &str) -> Vec<(Option<String>, Option<String>, u64, String)> {
+        let db = self.sqlite();
+        let mut stmt = db
+            .prepare(
+                "SELECT address, account, count, detail FROM audit WHERE kind = ?1 ORDER BY id",
+            )
+            .unwrap();
+        stmt.query_map([kind], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+}
+
 /// Milliseconds since the Unix epoch (the broker's clock is this machine's).
 pub fn now_ms() -> u64 {
     connectit_broker::hub::now_ms()
