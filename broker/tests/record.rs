@@ -1,5 +1,8 @@
-//! The session record: downloaded by both sides, hash-chained, and verified against the
-//! database by the `verify-record` command, which notices a single changed byte.
+//! The session record: downloaded by both sides, hash-chained and signed by the broker,
+//! and verified by the `verify-record` command: against the database, where a single
+//! changed byte shows; and with the broker's public key alone, where a changed entry, a
+//! changed header field and a cut-off copy show, and a genuine copy stands whatever
+//! later happens to the database.
 
 mod support;
 
@@ -158,5 +161,163 @@ async fn both_sides_download_a_record_that_verifies_until_one_byte_changes() {
     let no = run(&bad_file);
     assert_eq!(no.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&no.stdout).contains("entry 4 does not match its hash"));
+    broker.stop().await;
+}
+
+/// Runs `connectit-broker` with these arguments: exit code and standard output.
+fn cli(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_connectit-broker"))
+        .args(args)
+        .output()
+        .expect("run connectit-broker");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test]
+async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_database() {
+    let broker = Broker::start(|c| c.organisation = "Acme".into()).await;
+    let support::Active {
+        joined, mut cust, ..
+    } = broker.active_session_with_ids().await;
+    let mut seen = Vec::new();
+    cust.act_ok(
+        Action::Chat {
+            text: "Please pay the invoice of 100 EUR".into(),
+        },
+        &mut seen,
+    )
+    .await;
+    let record: SessionRecord = broker
+        .http(
+            "POST",
+            "/api/record",
+            Some(json!({"token": joined.token, "format": "json"})),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(record.format, "connectit-record/2");
+    let signature = record.signature.clone().expect("signed");
+    assert_eq!(signature.algorithm, "ed25519");
+
+    // The public key: served at a fixed address, printed by the command line alike.
+    let served: connectit_protocol::api::RecordKey =
+        broker.http("GET", "/api/record-key", None, None).await.json();
+    let data = broker.db_path().parent().unwrap().to_path_buf();
+    let (code, printed) = cli(&["--data".as_ref(), data.as_os_str(), "record-key".as_ref()]);
+    assert_eq!(code, Some(0), "{printed}");
+    assert_eq!(printed.trim(), served.public_key);
+    assert_eq!(served.key_id, signature.key_id);
+    let key = served.public_key.clone();
+
+    // Files elsewhere, checked with the key alone: no --data, no database.
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, record: &SessionRecord| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, serde_json::to_string_pretty(record).unwrap()).unwrap();
+        cli(&[
+            "--data".as_ref(),
+            dir.path().join("no-such-folder").as_os_str(),
+            "verify-record".as_ref(),
+            "--public-key".as_ref(),
+            key.as_ref(),
+            file.as_os_str(),
+        ])
+    };
+    let (code, out) = check("genuine.json", &record);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("INTACT"), "{out}");
+
+    // A changed entry, with every hash recomputed by the forger: the signed final hash
+    // no longer matches.
+    let mut forged = record.clone();
+    for e in &mut forged.entries {
+        if let connectit_protocol::EntryKind::Chat { text } = &mut e.entry.kind {
+            *text = text.replace("100 EUR", "900 EUR");
+        }
+    }
+    let mut prev = connectit_broker::chain::genesis(&forged.session);
+    for e in &mut forged.entries {
+        prev = connectit_broker::chain::entry_hash(&prev, &e.entry);
+        e.hash = connectit_broker::secrets::hex(&prev);
+    }
+    forged.final_hash = forged.entries.last().unwrap().hash.clone();
+    let (code, out) = check("forged.json", &forged);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("NOT INTACT") && out.contains("signature"), "{out}");
+    // The same change without recomputing: the chain breaks at the entry.
+    let mut edited = record.clone();
+    let chat = edited
+        .entries
+        .iter_mut()
+        .find(|e| matches!(e.entry.kind, connectit_protocol::EntryKind::Chat { .. }))
+        .unwrap();
+    chat.entry.kind = connectit_protocol::EntryKind::Chat {
+        text: "Please pay the invoice of 900 EUR".into(),
+    };
+    let (code, out) = check("edited.json", &edited);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("does not match its hash"), "{out}");
+
+    // A header field changed: the technician, the organisation, the creation time.
+    for (name, change) in [
+        ("technician", (|r: &mut SessionRecord| r.technician = "Bob Jones".into()) as fn(&mut SessionRecord)),
+        ("organisation", |r: &mut SessionRecord| r.organisation = "Evil Corp".into()),
+        ("created_at", |r: &mut SessionRecord| r.created_at -= 3_600_000),
+    ] {
+        let mut changed = record.clone();
+        change(&mut changed);
+        let (code, out) = check(&format!("{name}.json"), &changed);
+        assert_eq!(code, Some(1), "{name}: {out}");
+        assert!(out.contains("signature"), "{name}: {out}");
+    }
+
+    // Cut down to its first entries, final hash and all: the signature counts entries.
+    let mut truncated = record.clone();
+    truncated.entries.truncate(3);
+    truncated.final_hash = truncated.entries.last().unwrap().hash.clone();
+    let (code, out) = check("truncated.json", &truncated);
+    assert_eq!(code, Some(1), "{out}");
+    let mut cut = record.clone();
+    cut.entries.truncate(3);
+    let (code, out) = check("cut.json", &cut);
+    assert_eq!(code, Some(1), "{out}");
+
+    // Another broker's key does not vouch for it.
+    let stranger = connectit_broker::signing::RecordSigner::ephemeral();
+    let file = dir.path().join("genuine.json");
+    let (code, out) = cli(&[
+        "verify-record".as_ref(),
+        "--public-key".as_ref(),
+        stranger.public_key_base64().as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("another key"), "{out}");
+
+    // Whoever holds the database rewrites the chat: the check against the database now
+    // disagrees, and the customer's genuine copy still verifies with the key.
+    {
+        let db = rusqlite::Connection::open(data.join("connectit.sqlite3")).unwrap();
+        let changed = db
+            .execute(
+                "UPDATE entries SET kind = replace(kind, '100 EUR', '10 EUR') WHERE kind LIKE '%100 EUR%'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let (code, out) = cli(&[
+        "--data".as_ref(),
+        data.as_os_str(),
+        "verify-record".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(code, Some(1), "the database no longer agrees: {out}");
+    let (code, out) = check("genuine-again.json", &record);
+    assert_eq!(code, Some(0), "the genuine copy stands on its own: {out}");
     broker.stop().await;
 }
