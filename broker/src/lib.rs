@@ -193,13 +193,13 @@ impl AppState {
         let path = config.database_path();
         let cannot_open =
             |e: &dyn std::fmt::Display| StartError(format!("cannot open {}: {e}", path.display()));
-        private::database_files(&path).map_err(|e| cannot_open(&e))?;
+        private::create_database_file(&path).map_err(|e| cannot_open(&e))?;
         let db = Db::open(&path)
             .and_then(|db| db.limit_size(config.database_max_bytes).map(|()| db))
             .map_err(|e| cannot_open(&e))?;
         // SQLite makes its -wal and -shm files with the database's own mode; an older
         // installation's may predate that.
-        private::database_files(&path).map_err(|e| cannot_open(&e))?;
+        private::database_modes(&path).map_err(|e| cannot_open(&e))?;
         let pin_key = PinKey::load_or_create(data)
             .map_err(|e| StartError(format!("cannot read or create the PIN key: {e}")))?;
         let signer = RecordSigner::load_or_create(data).map_err(|e| {
@@ -305,17 +305,32 @@ mod private {
     }
 
     /// Creates the database file 0600 if it is missing (SQLite gives its journal files
-    /// the same mode), and makes it and its journal files 0600 if they exist.
-    pub fn database_files(db: &Path) -> std::io::Result<()> {
+    /// the same mode). Only before SQLite opens it: closing another descriptor of an
+    /// open database file would drop SQLite's locks on it (POSIX advisory locks are
+    /// per process), and another process could then delete the write-ahead log under it.
+    pub fn create_database_file(db: &Path) -> std::io::Result<()> {
         #[cfg(unix)]
         {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .open(db)?;
+            use std::os::unix::fs::OpenOptionsExt;
+            if !db.exists() {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .mode(0o600)
+                    .open(db)?;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = db;
+        Ok(())
+    }
+
+    /// Makes the database and its journal files 0600, by name (no descriptor is opened).
+    pub fn database_modes(db: &Path) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let mut name = db.as_os_str().to_owned();
                 name.push(suffix);

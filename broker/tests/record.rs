@@ -204,8 +204,10 @@ async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_d
     assert_eq!(signature.algorithm, "ed25519");
 
     // The public key: served at a fixed address, printed by the command line alike.
-    let served: connectit_protocol::api::RecordKey =
-        broker.http("GET", "/api/record-key", None, None).await.json();
+    let served: connectit_protocol::api::RecordKey = broker
+        .http("GET", "/api/record-key", None, None)
+        .await
+        .json();
     let data = broker.db_path().parent().unwrap().to_path_buf();
     let (code, printed) = cli(&["--data".as_ref(), data.as_os_str(), "record-key".as_ref()]);
     assert_eq!(code, Some(0), "{printed}");
@@ -247,7 +249,10 @@ async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_d
     forged.final_hash = forged.entries.last().unwrap().hash.clone();
     let (code, out) = check("forged.json", &forged);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("NOT INTACT") && out.contains("signature"), "{out}");
+    assert!(
+        out.contains("NOT INTACT") && out.contains("signature"),
+        "{out}"
+    );
     // The same change without recomputing: the chain breaks at the entry.
     let mut edited = record.clone();
     let chat = edited
@@ -264,9 +269,16 @@ async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_d
 
     // A header field changed: the technician, the organisation, the creation time.
     for (name, change) in [
-        ("technician", (|r: &mut SessionRecord| r.technician = "Bob Jones".into()) as fn(&mut SessionRecord)),
-        ("organisation", |r: &mut SessionRecord| r.organisation = "Evil Corp".into()),
-        ("created_at", |r: &mut SessionRecord| r.created_at -= 3_600_000),
+        (
+            "technician",
+            (|r: &mut SessionRecord| r.technician = "Bob Jones".into()) as fn(&mut SessionRecord),
+        ),
+        ("organisation", |r: &mut SessionRecord| {
+            r.organisation = "Evil Corp".into()
+        }),
+        ("created_at", |r: &mut SessionRecord| {
+            r.created_at -= 3_600_000
+        }),
     ] {
         let mut changed = record.clone();
         change(&mut changed);

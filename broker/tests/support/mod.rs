@@ -42,6 +42,11 @@ impl Broker {
         Self::start_with(|_| {}, false).await
     }
 
+    /// A broker with no technician account yet, changed by `tweak`.
+    pub async fn start_empty_with(tweak: impl FnOnce(&mut Config)) -> Broker {
+        Self::start_with(tweak, false).await
+    }
+
     async fn start_with(tweak: impl FnOnce(&mut Config), accounts: bool) -> Broker {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::load(None, vec![], &[]).expect("default config");
