@@ -442,6 +442,25 @@ impl Ws {
         }
     }
 
+    /// Reads until the broker's close frame (skipping messages), within `limit`: its code
+    /// and reason, or `None` if the connection ended without one.
+    pub async fn close_frame(&mut self, limit: Duration) -> Option<(u16, String)> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .expect("the socket closed in time");
+            match frame {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Some((u16::from(frame.code), frame.reason.to_string()))
+                }
+                Some(Ok(Message::Close(None))) => return Some((1005, String::new())),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Sends an action and waits for its ack, returning the entry's seq. Entries that
     /// arrive meanwhile are kept in `seen`.
     pub async fn act_ok(&mut self, action: Action, seen: &mut Vec<LogEntry>) -> Seq {
@@ -454,6 +473,21 @@ impl Ws {
                     id: Some(got),
                     error,
                 } if got == id => panic!("action refused: {error:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for the answer to action `id`: its entry's seq, or the error (entries
+    /// meanwhile are skipped).
+    pub async fn answer(&mut self, id: u32) -> Result<Seq, connectit_protocol::ErrorCode> {
+        loop {
+            match self.recv().await {
+                ServerMessage::Ack { id: got, seq } if got == id => return Ok(seq),
+                ServerMessage::Error {
+                    id: Some(got),
+                    error,
+                } if got == id => return Err(error),
                 _ => {}
             }
         }
