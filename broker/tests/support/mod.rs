@@ -359,6 +359,39 @@ pub async fn http_with_headers(
     }
 }
 
+/// One HTTP request to `addr` with exactly these headers (no content type is added).
+pub async fn http_raw_headers(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let client: Client_<_, Full<Bytes>> = Client_::builder(TokioExecutor::new()).build_http();
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if let Some(c) = cookie {
+        request = request.header("cookie", c);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .unwrap();
+    let response = client.request(request).await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: bytes.to_vec(),
+    }
+}
+
 /// An active session and how it was made.
 pub struct Active {
     pub cookie: String,
@@ -438,6 +471,21 @@ impl Ws {
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Frame::Closed(None),
+            }
+        }
+    }
+
+    /// The next text message as it came (for the console socket's messages), or `None`
+    /// if the socket closed; within 5 s.
+    pub async fn stream_next_text(&mut self) -> Option<String> {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a message within 5 s");
+            match frame {
+                Some(Ok(Message::Text(t))) => return Some(t.to_string()),
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                Some(Ok(_)) => continue,
             }
         }
     }
