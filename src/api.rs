@@ -3,8 +3,9 @@
 //! refused, or a reason it could not be asked at all.
 
 use connectit_protocol::api::{
-    CreatedSession, PublicConfig, RecordFormat, RecordRequest, SessionSummary, SetupRequest,
-    SetupStatus, SignInRequest, SurveyRequest, Technician, VerifyPinRequest, VerifyPinResponse,
+    AuditEntry, CreatedSession, JoinRequest, PublicConfig, RecordFormat, RecordRequest,
+    SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest, Technician,
+    VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -121,6 +122,23 @@ pub async fn verify_pin(pin: &str) -> Result<VerifyPinResponse, ApiError> {
         pin: pin.to_owned(),
     };
     call("POST", "/api/pin", json(&body)).await
+}
+
+/// `POST /api/join`: the link's join token instead of a PIN.
+pub async fn join_link(token: &str) -> Result<VerifyPinResponse, ApiError> {
+    let body = JoinRequest {
+        token: token.to_owned(),
+    };
+    call("POST", "/api/join", json(&body)).await
+}
+
+/// `GET /api/audit`: the security log, newest first (before the line `before`).
+pub async fn audit(before: Option<i64>) -> Result<Vec<AuditEntry>, ApiError> {
+    let path = match before {
+        Some(id) => format!("/api/audit?limit=100&before={id}"),
+        None => "/api/audit?limit=100".to_owned(),
+    };
+    call("GET", &path, None).await
 }
 
 pub async fn submit_survey(request: &SurveyRequest) -> Result<(), ApiError> {

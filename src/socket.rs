@@ -1,6 +1,8 @@
 //! A WebSocket that reconnects by itself, with backoff (0.5 s doubling to 5 s, each
 //! wait shortened by a random part of up to a half, so that many pages cut off
-//! together do not all come back at the same instant). It never gives up on its own.
+//! together do not all come back at the same instant). It gives up only when the
+//! broker closes it with one of the application's [`CloseReason`]s (signed out, or
+//! replaced by a newer socket): coming back would undo what the broker meant.
 //!
 //! [`Socket`] owns the browser `WebSocket` and the closures it calls; dropping the last
 //! `Socket` unregisters them, closes the connection and cancels a pending retry. The
@@ -10,6 +12,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
+use connectit_protocol::wire::CloseReason;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -30,6 +33,8 @@ pub enum SocketEvent {
     /// The connection was lost (or refused); `retrying` says whether a new attempt is
     /// scheduled.
     Dropped { retrying: bool },
+    /// The broker closed the connection for good, for this reason: no new attempt.
+    Ended(CloseReason),
 }
 
 /// The socket could not send: it is not connected right now.
@@ -199,13 +204,23 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
             }
         })
     };
-    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
         with_current(&weak, generation, |inner| {
             {
                 let mut state = inner.borrow_mut();
                 state.retired = state.conn.take();
             }
-            dropped(inner);
+            match CloseReason::from_code(event.code()) {
+                Some(reason) => {
+                    {
+                        let mut state = inner.borrow_mut();
+                        state.reconnect = false;
+                        state.retry = None;
+                    }
+                    notify(inner, SocketEvent::Ended(reason));
+                }
+                None => dropped(inner),
+            }
         });
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));

@@ -10,6 +10,19 @@ pub fn hh_mm(at: Millis) -> String {
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
 
+/// `YYYY-MM-DD HH:MM` of a broker timestamp, in the browser's local time.
+pub fn date_time(at: Millis) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
 /// The ISO 8601 form for `<time datetime=…>`.
 pub fn iso(at: Millis) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(at as f64));

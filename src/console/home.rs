@@ -1,13 +1,18 @@
-//! The signed-in console: who is signed in, sign out, "New session", and either the
-//! list of sessions or one opened session ([`View`]).
+//! The signed-in console: who is signed in, sign out, "New session", the security log,
+//! and either the list of sessions or one opened session ([`View`]). When the broker
+//! ends the sign-in (signed out elsewhere, expired, disabled) the console goes back to
+//! the sign-in form and says why; a session opened in another window stops here until
+//! the technician takes it back.
 
 use std::rc::Rc;
 
 use connectit_protocol::api::{CreatedSession, Technician};
+use connectit_protocol::wire::CloseReason;
 use connectit_protocol::SessionId;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::audit::AuditLog;
 use super::list::SessionList;
 use super::new_session::NewSessionPanel;
 use super::session_view::TechnicianSession;
@@ -21,12 +26,16 @@ use crate::session::link::LinkStatus;
 pub enum View {
     List,
     Session(SessionId),
+    /// The session was opened in another tab or window and stopped here.
+    Elsewhere(SessionId),
+    Audit,
 }
 
 #[derive(Properties, PartialEq)]
 pub struct HomeProps {
     pub technician: Rc<Technician>,
-    pub on_signed_out: Callback<()>,
+    /// Signed out: `true` when the broker ended the sign-in.
+    pub on_signed_out: Callback<bool>,
 }
 
 #[component]
@@ -37,6 +46,14 @@ pub fn Home(props: &HomeProps) -> Html {
     let creating = use_state(|| false);
     let problem = use_state(|| None::<ApiError>);
     let sessions = use_console_sessions();
+    {
+        let on_signed_out = props.on_signed_out.clone();
+        use_effect_with(sessions.signed_out, move |signed_out| {
+            if *signed_out {
+                on_signed_out.emit(true);
+            }
+        });
+    }
 
     let create = {
         let (created, creating, problem, view) = (
@@ -75,7 +92,7 @@ pub fn Home(props: &HomeProps) -> Html {
             let (problem, on_signed_out) = (problem.clone(), on_signed_out.clone());
             spawn_local(async move {
                 match api::sign_out().await {
-                    Ok(()) => on_signed_out.emit(()),
+                    Ok(()) => on_signed_out.emit(false),
                     Err(e) => problem.set(Some(e)),
                 }
             });
@@ -100,10 +117,44 @@ pub fn Home(props: &HomeProps) -> Html {
         Callback::from(move |()| created.set(None))
     };
 
+    let show_audit = {
+        let view = view.clone();
+        Callback::from(move |_: MouseEvent| view.set(View::Audit))
+    };
     let main = match &*view {
         View::Session(id) => {
-            html! { <TechnicianSession key={id.0.clone()} id={id.clone()} on_back={back} /> }
+            let on_closed = {
+                let (view, id, on_signed_out) =
+                    (view.clone(), id.clone(), props.on_signed_out.clone());
+                Callback::from(move |reason| match reason {
+                    CloseReason::SignedOut => on_signed_out.emit(true),
+                    CloseReason::Replaced => view.set(View::Elsewhere(id.clone())),
+                })
+            };
+            let summary = sessions.items.iter().find(|s| &s.id == id).cloned();
+            html! {
+                <TechnicianSession key={id.0.clone()} id={id.clone()} {summary} on_back={back} {on_closed} />
+            }
         }
+        View::Elsewhere(id) => {
+            let take_back = {
+                let (view, id) = (view.clone(), id.clone());
+                Callback::from(move |_: MouseEvent| view.set(View::Session(id.clone())))
+            };
+            let to_list = back.reform(|_: MouseEvent| ());
+            html! {
+                <section id="opened-elsewhere" class="card" role="alert">
+                    <p>{ i18n.t(Msg::OpenedElsewhere) }</p>
+                    <div class="actions">
+                        <button id="use-here" type="button" class="primary" onclick={take_back}>
+                            { i18n.t(Msg::UseHere) }
+                        </button>
+                        <button type="button" class="secondary" onclick={to_list}>{ i18n.t(Msg::BackToList) }</button>
+                    </div>
+                </section>
+            }
+        }
+        View::Audit => html! { <AuditLog on_back={back} /> },
         View::List => html! {
             <>
                 if let Some(session) = (*created).clone() {
@@ -140,6 +191,7 @@ pub fn Home(props: &HomeProps) -> Html {
                 <button id="create-session" type="button" class="primary" disabled={*creating} onclick={create}>
                     { i18n.t(if *creating { Msg::CreatingSession } else { Msg::CreateSession }) }
                 </button>
+                <button id="show-audit" type="button" class="secondary" onclick={show_audit}>{ i18n.t(Msg::AuditOpen) }</button>
                 <button id="sign-out" type="button" class="secondary" onclick={sign_out}>{ i18n.t(Msg::SignOut) }</button>
             </div>
             if let Some(error) = *problem {

@@ -57,6 +57,14 @@ pub fn SessionList(props: &SessionListProps) -> Html {
                             { i18n.t(if s.customer_online { Msg::CustomerOnline } else { Msg::CustomerOffline }) }
                         </span>
                     }
+                    if let (Some(code), Phase::Connecting | Phase::Waiting) = (&s.check_code, s.phase) {
+                        <span class="row-check-code" data-code={code.clone()}>
+                            { i18n.t(Msg::ListCheckCode { code: crate::customer::session::spaced(code) }) }
+                        </span>
+                    }
+                    if s.candidates > 1 && matches!(s.phase, Phase::Connecting | Phase::Waiting) {
+                        <span class="row-candidates warning">{ i18n.t(Msg::ListCandidates { count: s.candidates.into() }) }</span>
+                    }
                     if let Some(left) = pin_left {
                         <span>{ i18n.t(if left > 0 { Msg::PinValidFor { left: time::clock_duration(left) } } else { Msg::PinExpired }) }</span>
                     }

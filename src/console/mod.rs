@@ -1,9 +1,10 @@
 //! The technician console (`/console`): first-account setup, sign-in, then the home
-//! view with the sessions ([`home`]); in one session, the permission requests
-//! ([`request`], [`permissions`]) and the customer's screen and camera ([`screen`],
-//! [`media`]). [`Auth`] is the one state machine of who is
-//! signed in.
+//! view with the sessions ([`home`]) and the security log ([`audit`]); in one session,
+//! the permission requests ([`request`], [`permissions`]) and the customer's screen and
+//! camera ([`screen`], [`media`]). [`Auth`] is the one state machine of who is signed
+//! in.
 
+pub mod audit;
 pub mod files;
 pub mod form;
 pub mod home;
@@ -40,7 +41,8 @@ pub enum Auth {
     Unreachable,
     /// No account exists yet: create the first with the setup code.
     Setup,
-    SignIn,
+    /// Signing in; `true` when the broker ended the last sign-in (say so).
+    SignIn(bool),
     SignedIn(Rc<Technician>),
 }
 
@@ -54,8 +56,8 @@ async fn check() -> Auth {
             Err(ApiError::Refused {
                 code: ErrorCode::Unauthorized,
                 ..
-            }) => Auth::SignIn,
-            Err(ApiError::Refused { .. }) => Auth::SignIn,
+            }) => Auth::SignIn(false),
+            Err(ApiError::Refused { .. }) => Auth::SignIn(false),
             Err(_) => Auth::Unreachable,
         },
     }
@@ -90,9 +92,10 @@ pub fn ConsolePage() -> Html {
         let auth = auth.clone();
         Callback::from(move |technician: Technician| auth.set(Auth::SignedIn(Rc::new(technician))))
     };
+    // `true`: the broker ended the sign-in (not the technician's own "Sign out").
     let signed_out = {
         let auth = auth.clone();
-        Callback::from(move |()| auth.set(Auth::SignIn))
+        Callback::from(move |by_broker: bool| auth.set(Auth::SignIn(by_broker)))
     };
     let body = match &*auth {
         Auth::Checking => html! { <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p> },
@@ -106,7 +109,9 @@ pub fn ConsolePage() -> Html {
             }
         }
         Auth::Setup => html! { <setup::SetupForm on_done={signed_in} /> },
-        Auth::SignIn => html! { <signin::SignInForm on_done={signed_in} /> },
+        Auth::SignIn(by_broker) => html! {
+            <signin::SignInForm on_done={signed_in} signed_out={*by_broker} />
+        },
         Auth::SignedIn(technician) => html! {
             <home::Home technician={technician.clone()} on_signed_out={signed_out} />
         },

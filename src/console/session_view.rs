@@ -5,7 +5,8 @@
 
 use std::rc::Rc;
 
-use connectit_protocol::wire::Join;
+use connectit_protocol::api::SessionSummary;
+use connectit_protocol::wire::{CloseReason, Join};
 use connectit_protocol::{Action, Media, Permission, Phase, Role, SessionId};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -28,7 +29,12 @@ use crate::widgets::{use_title, ConnectionStatus};
 #[derive(Properties, PartialEq)]
 pub struct TechnicianSessionProps {
     pub id: SessionId,
+    /// The session as the console's list has it (how many used its PIN).
+    #[prop_or_default]
+    pub summary: Option<SessionSummary>,
     pub on_back: Callback<()>,
+    /// The broker closed the socket for good: signed out, or opened elsewhere.
+    pub on_closed: Callback<CloseReason>,
 }
 
 #[component]
@@ -52,6 +58,14 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
         });
     }
     let transfers = Rc::new(use_transfers(&handle, Role::Technician, *max_file_bytes));
+    {
+        let on_closed = props.on_closed.clone();
+        use_effect_with(handle.live.ended_by, move |ended_by| {
+            if let Some(reason) = ended_by {
+                on_closed.emit(*reason);
+            }
+        });
+    }
     let live = &*handle.live;
     let state = &live.state;
     let back = props.on_back.reform(|_: MouseEvent| ());
@@ -78,6 +92,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
         Callback::from(move |text: String| act.emit(Action::Chat { text }).map(|_| ()))
     };
 
+    let candidates = props.summary.as_ref().map_or(0, |s| s.candidates);
     let status_line = match state.phase {
         Phase::Created => Some(i18n.t(Msg::SessionCreatedWait)),
         Phase::Connecting => Some(i18n.t(Msg::SessionConnectingWait)),
@@ -114,6 +129,19 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             }
             if let Some(line) = status_line {
                 <p class="status-line" role="status">{ line }</p>
+            }
+            if candidates > 1 && matches!(state.phase, Phase::Connecting | Phase::Waiting) {
+                <p id="several-candidates" class="notice warning" role="alert">
+                    { i18n.t(Msg::SeveralCandidates { count: candidates.into() }) }
+                </p>
+            }
+            if let (Some(code), Phase::Connecting | Phase::Waiting) = (&live.check_code, state.phase) {
+                <div class="check-code">
+                    <p id="tech-check-code" data-code={code.clone()}>
+                        { i18n.t(Msg::TechCheckCode { code: crate::customer::session::spaced(code) }) }
+                    </p>
+                    <p class="hint">{ i18n.t(Msg::TechCheckCodeHint) }</p>
+                </div>
             }
             if state.phase == Phase::Waiting {
                 <button id="pick-up" type="button" class="primary" disabled={live.is_pending(Pending::PickUp)}

@@ -21,12 +21,15 @@ pub struct SessionsState {
     pub status: LinkStatus,
     /// Whether the list arrived at least once.
     pub loaded: bool,
+    /// The broker closed the socket because the sign-in ended.
+    pub signed_out: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionsAction {
     Message(ConsoleMessage),
     Status(LinkStatus),
+    SignedOut,
 }
 
 impl Reducible for SessionsState {
@@ -36,6 +39,10 @@ impl Reducible for SessionsState {
         let mut next = (*self).clone();
         match action {
             SessionsAction::Status(status) => next.status = status,
+            SessionsAction::SignedOut => {
+                next.signed_out = true;
+                next.status = LinkStatus::Closed;
+            }
             SessionsAction::Message(ConsoleMessage::Sessions(list)) => {
                 next.items = list;
                 next.loaded = true;
@@ -75,6 +82,8 @@ pub fn use_console_sessions() -> UseReducerHandle<SessionsState> {
                         LinkStatus::Closed
                     }))
                 }
+                // Only a sign-in's end closes the console socket for good.
+                SocketEvent::Ended(_) => dispatcher.dispatch(SessionsAction::SignedOut),
             });
             let socket = browser::ws_url(CONSOLE_WS_PATH).map(|url| Socket::open(url, listener));
             move || drop(socket)

@@ -31,6 +31,9 @@ impl FormProblem {
 #[derive(Properties, PartialEq)]
 pub struct SignInProps {
     pub on_done: Callback<Technician>,
+    /// The broker ended the last sign-in (signed out elsewhere, expired, disabled).
+    #[prop_or_default]
+    pub signed_out: bool,
 }
 
 #[component]
@@ -79,6 +82,9 @@ pub fn SignInForm(props: &SignInProps) -> Html {
     html! {
         <form id="signin-form" class="card narrow" {onsubmit} novalidate=true aria-labelledby="signin-heading">
             <h1 id="signin-heading">{ i18n.t(Msg::SigninHeading) }</h1>
+            if props.signed_out {
+                <p id="signed-out" class="notice" role="status">{ i18n.t(Msg::SignedOutElsewhere) }</p>
+            }
             <Field id="signin-username" label={i18n.t(Msg::Username)} value={AttrValue::from((*username).clone())}
                 autocomplete={AttrValue::from("username")} error_id={error_id.clone()}
                 on_change={Callback::from({ let s = username.clone(); move |v| s.set(v) })} />

@@ -39,7 +39,7 @@ pub fn CustomerChat(props: &CustomerChatProps) -> Html {
         <section class="chat" aria-labelledby="chat-heading">
             <h1 id="chat-heading" class="chat-heading">
                 { i18n.t(Msg::ChatWith) }{ " " }
-                <span id="technician-name">{ props.technician.clone() }</span>
+                <bdi id="technician-name">{ props.technician.clone() }</bdi>
                 <span class="muted">{ " " }{ i18n.t(Msg::FromOrganisation { organisation: props.organisation.to_string() }) }</span>
             </h1>
             <ChatLog entries={props.entries.clone()} viewer={Role::Customer} />

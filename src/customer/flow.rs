@@ -20,6 +20,8 @@ pub struct Joined {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PinError {
     InvalidOrExpired,
+    /// The link's join token is used or expired.
+    LinkInvalid,
     /// Wait until this local time (milliseconds) before trying again.
     TooManyAttempts {
         until: f64,
@@ -37,6 +39,7 @@ impl PinError {
             ApiError::Unreachable | ApiError::BadAnswer { .. } => PinError::Unreachable,
             ApiError::Refused { code, .. } => match code {
                 ErrorCode::InvalidOrExpiredPin => PinError::InvalidOrExpired,
+                ErrorCode::InvalidOrExpiredLink => PinError::LinkInvalid,
                 ErrorCode::TooManyAttempts { retry_after_secs }
                 | ErrorCode::RateLimited { retry_after_secs } => PinError::TooManyAttempts {
                     until: now + f64::from(retry_after_secs) * 1000.0,
@@ -51,6 +54,7 @@ impl PinError {
     pub fn code(&self) -> &'static str {
         match self {
             PinError::InvalidOrExpired => "invalid_or_expired",
+            PinError::LinkInvalid => "link_invalid",
             PinError::TooManyAttempts { .. } => "too_many_attempts",
             PinError::InvalidInput => "invalid_input",
             PinError::Unreachable | PinError::Other(_) => "unreachable",

@@ -24,6 +24,7 @@ pub mod text_size;
 use std::rc::Rc;
 
 use connectit_protocol::api::PublicConfig;
+use connectit_protocol::EndReason;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -116,6 +117,33 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
     });
     use_effect_with(flow.step.clone(), saved::store);
 
+    // The session is open in another tab or window (the broker said so): this one
+    // stops, until the person takes it back here.
+    let elsewhere = use_state(|| false);
+    {
+        // A link's `#join=…` lets the customer in without a PIN.
+        let flow = flow.clone();
+        use_effect_with((), move |_| {
+            let token = pin::join_token_from_fragment(&crate::browser::hash());
+            if let (Some(token), Step::Pin { .. }) = (token, &flow.step) {
+                let _ = crate::browser::clear_hash();
+                flow.dispatch(FlowAction::Verify);
+                let flow = flow.clone();
+                spawn_local(async move {
+                    match api::join_link(&token).await {
+                        Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
+                            session: answer.session,
+                            token: answer.token,
+                        })),
+                        Err(e) => flow.dispatch(FlowAction::Failed(PinError::from_api(
+                            e,
+                            clock::local_now(),
+                        ))),
+                    }
+                });
+            }
+        });
+    }
     let on_verify = {
         let flow = flow.clone();
         Callback::from(move |pin: String| {
@@ -156,6 +184,7 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
         .reform(|()| FlowAction::Restart);
     let config = &props.config;
     let organisation: AttrValue = config.organisation.clone().into();
+    let i18n = use_i18n();
 
     let body = match &flow.step {
         Step::Pin { .. } | Step::Joining => {
@@ -168,11 +197,46 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
                     {error} on_submit={on_verify} {on_edit} />
             }
         }
-        Step::Session(joined) => html! {
-            <session::CustomerSession key={joined.token.clone()} session={joined.session.clone()}
-                token={AttrValue::from(joined.token.clone())}
-                config={config.clone()} {on_ended} {on_restart} />
-        },
+        Step::Session(_) if *elsewhere => {
+            let take_back = {
+                let elsewhere = elsewhere.clone();
+                Callback::from(move |_: MouseEvent| elsewhere.set(false))
+            };
+            html! {
+                <section id="opened-elsewhere" class="card" role="alert">
+                    <p>{ i18n.t(Msg::OpenedElsewhere) }</p>
+                    <button id="use-here" type="button" class="primary" onclick={take_back}>
+                        { i18n.t(Msg::UseHere) }
+                    </button>
+                </section>
+            }
+        }
+        Step::Session(joined) => {
+            let on_closed = {
+                let elsewhere = elsewhere.clone();
+                Callback::from(move |_| elsewhere.set(true))
+            };
+            html! {
+                <session::CustomerSession key={joined.token.clone()} session={joined.session.clone()}
+                    token={AttrValue::from(joined.token.clone())}
+                    config={config.clone()} {on_ended} {on_restart} {on_closed} />
+            }
+        }
+        Step::Survey { joined, reason } if *reason == EndReason::OtherCustomerChosen => {
+            // Not the person being helped: nothing to rate.
+            let restart = on_restart.reform(|_: MouseEvent| ());
+            html! {
+                <>
+                    <end::SessionEnded organisation={organisation.clone()} reason={*reason} />
+                    <section class="card">
+                        <button type="button" class="primary" onclick={restart}>{ i18n.t(Msg::EnterNewPin) }</button>
+                    </section>
+                    <section class="card">
+                        <RecordDownloads source={record_source(joined)} />
+                    </section>
+                </>
+            }
+        }
         Step::Survey { joined, reason } => html! {
             <>
                 <end::SessionEnded organisation={organisation.clone()} reason={*reason} />

@@ -1,6 +1,7 @@
 //! The PIN step (`#pin-form`): one field for the six digits. Pasted spaces, dashes and
 //! dots are cleaned away, a `#pin=NNNNNN` fragment fills the field (and is then removed
-//! from the address bar), and Connect is enabled only for six digits.
+//! from the address bar), and Connect is enabled only for six digits. (A link's
+//! `#join=…` fragment needs no PIN: [`join_token_from_fragment`], used by the page.)
 
 use connectit_protocol::{clean_pin, limits};
 use wasm_bindgen::JsCast;
@@ -36,6 +37,15 @@ fn local_problem(value: &str) -> Option<Msg> {
 /// The PIN carried by a `#pin=…` fragment, cleaned.
 pub fn pin_from_fragment(hash: &str) -> Option<String> {
     hash.strip_prefix("#pin=").and_then(clean_pin)
+}
+
+/// The join token carried by a link's `#join=…` fragment (the broker says whether it
+/// is good; only its shape is checked here).
+pub fn join_token_from_fragment(hash: &str) -> Option<String> {
+    hash.strip_prefix("#join=")
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
 }
 
 #[derive(Properties, PartialEq)]
@@ -128,6 +138,7 @@ pub fn PinForm(props: &PinFormProps) -> Html {
         (None, Some(error)) => {
             let message = match error {
                 PinError::InvalidOrExpired => i18n.t(Msg::PinInvalidOrExpired),
+                PinError::LinkInvalid => i18n.t(Msg::LinkInvalid),
                 PinError::TooManyAttempts { .. } if wait_left > 0 => {
                     i18n.t(Msg::PinWait { secs: wait_left })
                 }
@@ -176,6 +187,13 @@ mod tests {
         assert_eq!(pin_from_fragment("#pin=123-456").as_deref(), Some("123456"));
         assert_eq!(pin_from_fragment("#pin=12345"), None);
         assert_eq!(pin_from_fragment("#other=123456"), None);
+        assert_eq!(
+            join_token_from_fragment("#join=0123456789abcdef0123456789ABCDEF").as_deref(),
+            Some("0123456789abcdef0123456789ABCDEF")
+        );
+        assert_eq!(join_token_from_fragment("#join="), None);
+        assert_eq!(join_token_from_fragment("#join=<script>"), None);
+        assert_eq!(join_token_from_fragment("#pin=123456"), None);
         assert_eq!(tidy("12 34-56"), "123456");
         assert_eq!(local_problem("12a"), Some(Msg::PinOnlyDigits));
         assert_eq!(local_problem("1234567"), Some(Msg::PinTooLong));

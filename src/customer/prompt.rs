@@ -149,7 +149,7 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
                 if props.pending.reason.trim().is_empty() {
                     <span id="prompt-reason" class="muted">{ i18n.t(Msg::PromptNoReason) }</span>
                 } else {
-                    <q id="prompt-reason">{ props.pending.reason.clone() }</q>
+                    <q id="prompt-reason" dir="auto">{ connectit_protocol::shown_text(&props.pending.reason).into_owned() }</q>
                 }
             </p>
             <p id="prompt-warning" class="prompt-warning">{ i18n.t(Msg::PromptConfidential) }</p>

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use connectit_protocol::api::PublicConfig;
-use connectit_protocol::wire::Join;
+use connectit_protocol::wire::{CloseReason, Join};
 use connectit_protocol::{Action, EndReason, Link, Media, Permission, Phase, Role, SessionId};
 use yew::prelude::*;
 
@@ -35,6 +35,8 @@ pub struct CustomerSessionProps {
     pub on_ended: Callback<(EndReason, bool)>,
     /// The session cannot be resumed: back to the PIN.
     pub on_restart: Callback<()>,
+    /// The broker closed the socket for good (the session was opened elsewhere).
+    pub on_closed: Callback<CloseReason>,
 }
 
 #[component]
@@ -64,6 +66,15 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         use_effect_with(ended, move |ended| {
             if let Some(ended) = ended {
                 on_ended.emit(*ended);
+            }
+        });
+    }
+
+    {
+        let on_closed = props.on_closed.clone();
+        use_effect_with(live.ended_by, move |ended_by| {
+            if let Some(reason) = ended_by {
+                on_closed.emit(*reason);
             }
         });
     }
@@ -99,7 +110,10 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 busy={live.is_pending(Pending::AcceptTerms) || live.is_pending(Pending::DeclineTerms)}
                 on_accept={send(Action::AcceptTerms)} on_decline={send(Action::DeclineTerms)} />
         },
-        Phase::Waiting => html! { <Waiting organisation={organisation.clone()} /> },
+        Phase::Waiting => html! {
+            <Waiting organisation={organisation.clone()}
+                check_code={live.check_code.clone().map(AttrValue::from)} />
+        },
         Phase::Active => {
             let technician = AttrValue::from(state.technician.clone().unwrap_or_default());
             let prompt = state.pending.clone().map(|pending| {
@@ -197,17 +211,44 @@ fn Joining(props: &StepProps) -> Html {
     html! { <p class="loading" role="status">{ i18n.t(Msg::Joining) }</p> }
 }
 
+#[derive(Properties, PartialEq)]
+struct WaitingProps {
+    organisation: AttrValue,
+    /// The code to read out to the technician, once the broker gave it.
+    check_code: Option<AttrValue>,
+}
+
 #[component]
-fn Waiting(props: &StepProps) -> Html {
+fn Waiting(props: &WaitingProps) -> Html {
     let i18n = use_i18n();
     use_title(i18n.title(Msg::WaitingTitle, &props.organisation));
     let heading = use_node_ref();
     use_focus_if_lost(heading.clone());
     html! {
-        <section id="waiting" class="waiting" role="status">
-            <span class="pulse" aria-hidden="true"></span>
-            <h1 tabindex="-1" ref={heading}>{ i18n.t(Msg::Waiting) }</h1>
-            <p>{ i18n.t(Msg::WaitingDetail) }</p>
+        <section id="waiting" class="waiting">
+            <div role="status">
+                <span class="pulse" aria-hidden="true"></span>
+                <h1 tabindex="-1" ref={heading}>{ i18n.t(Msg::Waiting) }</h1>
+                <p>{ i18n.t(Msg::WaitingDetail) }</p>
+            </div>
+            if let Some(code) = &props.check_code {
+                <div class="check-code">
+                    <p id="check-code" data-code={code.clone()}>
+                        { i18n.t(Msg::CheckCode { code: spaced(code) }) }
+                    </p>
+                    <p class="hint">{ i18n.t(Msg::CheckCodeHint) }</p>
+                </div>
+            }
         </section>
     }
+}
+
+/// A check code as it is read out: its digits in pairs (`47 12`).
+pub fn spaced(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    chars
+        .chunks(2)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

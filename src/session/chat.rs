@@ -48,11 +48,12 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
             <li key={entry.seq.to_string()} {class} data-seq={entry.seq.to_string()} data-author={line.author} data-kind={line.kind}>
                 <div class="entry-meta">
                     if let Some(name) = line.name {
-                        <span class="entry-author">{ name }</span>
+                        <span class="entry-author"><bdi>{ name }</bdi></span>
                     }
                     <time datetime={time::iso(entry.at)}>{ time::hh_mm(entry.at) }</time>
                 </div>
-                <p class="entry-text">{ line.text }</p>
+                // Each line in its own direction, isolated from the rest of the page.
+                <p class="entry-text" dir="auto">{ line.text }</p>
             </li>
         }
     });

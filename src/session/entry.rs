@@ -2,7 +2,8 @@
 //! them, and its words. Chat text stays text: it is never parsed as HTML.
 
 use connectit_protocol::{
-    Author, EntryKind, FileFailure, LogEntry, Media, MediaChange, Permission, Role, StopCause,
+    shown_text, Author, EntryKind, FileFailure, LogEntry, Media, MediaChange, Permission, Role,
+    StopCause,
 };
 
 use crate::i18n::words::short_hash;
@@ -156,13 +157,15 @@ pub fn line(
     let pick = |customer: Msg, technician: Msg| t(if is_customer { customer } else { technician });
     let technician_or_default = || technician.map_or_else(|| t(Msg::Technician), str::to_owned);
     let file_name = |file: u32| name_of(files, file).map_or_else(|| t(Msg::AFile), str::to_owned);
+    // Every line without the characters that reorder text (names, reasons, comments
+    // and chat are people's words).
     let event = |text: String| Line {
         author: "system",
         kind,
         name: None,
         chat: false,
         mine,
-        text,
+        text: shown_text(&text).into_owned(),
     };
     let text = match &entry.kind {
         EntryKind::Chat { text: words } => {
@@ -181,7 +184,7 @@ pub fn line(
                 name: Some(name),
                 chat: true,
                 mine,
-                text: words.clone(),
+                text: shown_text(words).into_owned(),
             };
         }
         EntryKind::CustomerJoined => pick(Msg::LineCustomerJoinedSelf, Msg::LineCustomerJoined),

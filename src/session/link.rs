@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use connectit_protocol::wire::{Join, SignalBody};
+use connectit_protocol::wire::{CloseReason, Join, SignalBody};
 use connectit_protocol::{
     Action, ClientMessage, ErrorCode, IceServer, Link, LogEntry, Role, Seq, ServerMessage,
 };
@@ -41,6 +41,8 @@ pub enum LinkEvent {
     Welcome {
         role: Role,
         ice_servers: Vec<IceServer>,
+        /// The code the customer reads out to the technician, once someone joined.
+        check_code: Option<String>,
     },
     /// A WebRTC signal from the other member (a payload that does not parse is dropped).
     Signal {
@@ -65,6 +67,8 @@ pub enum LinkEvent {
     },
     /// The broker will not let us in (token no longer valid, not our session).
     Fatal(ErrorCode),
+    /// The broker closed the socket for good: signed out, or opened elsewhere.
+    Ended(CloseReason),
 }
 
 /// State shared by the socket's listener and the owner.
@@ -158,6 +162,14 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
             // If this fails the socket is closing already; the retry says hello again.
             let _ = send(socket, &hello);
         }
+        SocketEvent::Ended(reason) => {
+            let ids = std::mem::take(&mut *shared.outstanding.borrow_mut());
+            if !ids.is_empty() {
+                emit(LinkEvent::Lost { ids });
+            }
+            emit(LinkEvent::Status(LinkStatus::Closed));
+            emit(LinkEvent::Ended(reason));
+        }
         SocketEvent::Dropped { retrying } => {
             let ids = std::mem::take(&mut *shared.outstanding.borrow_mut());
             if !ids.is_empty() {
@@ -179,13 +191,18 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                     role,
                     now,
                     ice_servers,
+                    check_code,
                     ..
                 } => {
                     clock::rough_sample(now);
                     socket.healthy();
                     send_ping(socket);
                     emit(LinkEvent::Status(LinkStatus::Online));
-                    emit(LinkEvent::Welcome { role, ice_servers });
+                    emit(LinkEvent::Welcome {
+                        role,
+                        ice_servers,
+                        check_code,
+                    });
                 }
                 ServerMessage::Signal { link, payload } => {
                     if let Ok(body) = serde_json::from_str::<SignalBody>(&payload) {

@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use connectit_protocol::wire::CloseReason;
 use connectit_protocol::{
     Action, ErrorCode, IceServer, LogEntry, RuleViolation, Seq, SessionState,
 };
@@ -87,6 +88,11 @@ pub struct Live {
     pub notice: Option<Notice>,
     /// The broker will not let us in: the page cannot go on.
     pub fatal: Option<ErrorCode>,
+    /// The broker closed the socket for good (signed out, opened elsewhere), until the
+    /// page connects again.
+    pub ended_by: Option<CloseReason>,
+    /// The code the customer reads out to the technician (from the last welcome).
+    pub check_code: Option<String>,
     /// The latest answers to actions (at most [`ANSWERS_KEPT`]), for the parts that
     /// must know which entry an action made (a file offer's id) or why it was refused.
     pub answers: Rc<Vec<(u32, Answer)>>,
@@ -172,8 +178,14 @@ impl Reducible for Live {
             LiveAction::DismissNotice => next.notice = None,
             LiveAction::Link(event) => match event {
                 LinkEvent::Status(status) => next.status = status,
-                LinkEvent::Welcome { ice_servers, .. } => {
+                LinkEvent::Welcome {
+                    ice_servers,
+                    check_code,
+                    ..
+                } => {
                     next.welcomed = true;
+                    next.ended_by = None;
+                    next.check_code = check_code;
                     next.ice_servers = Rc::new(ice_servers);
                     if next.notice == Some(Notice::NotConnected) {
                         next.notice = None;
@@ -216,6 +228,10 @@ impl Reducible for Live {
                 }
                 LinkEvent::Fatal(error) => {
                     next.fatal = Some(error);
+                    next.pending.clear();
+                }
+                LinkEvent::Ended(reason) => {
+                    next.ended_by = Some(reason);
                     next.pending.clear();
                 }
             },
