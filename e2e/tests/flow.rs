@@ -20,8 +20,8 @@ async fn happy_path_from_pin_to_survey() {
     let session = console.create_session().await;
     console.wait_row_phase(&session.id, "created").await;
     assert!(
-        session.link.ends_with(&format!("#pin={}", session.pin)),
-        "#new-link {:?} should carry the PIN in its fragment",
+        session.link.contains("/#join=") && !session.link.contains(&session.pin),
+        "#new-link {:?} should carry its own join token, not the PIN",
         session.link
     );
 
@@ -143,7 +143,7 @@ async fn happy_path_from_pin_to_survey() {
     w.close().await;
 }
 
-/// The shared link `/#pin=NNNNNN` fills the field; Connect joins.
+/// A hand-made link `/#pin=NNNNNN` fills the field; Connect joins.
 #[tokio::test(flavor = "multi_thread")]
 async fn join_by_link() {
     let w = World::start(BrokerOptions::default()).await;

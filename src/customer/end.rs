@@ -20,7 +20,8 @@ pub fn SessionEnded(props: &SessionEndedProps) -> Html {
     let heading = use_node_ref();
     use_focus_if_lost(heading.clone());
     html! {
-        <section id="session-ended" class="card ended" role="status" aria-labelledby="ended-heading">
+        <section id="session-ended" class="card ended" role="status" aria-labelledby="ended-heading"
+            data-reason={reason_attr(props.reason)}>
             <h1 id="ended-heading" tabindex="-1" ref={heading}>{ i18n.t(Msg::EndedHeading) }</h1>
             <p>{ i18n.t(end_reason(props.reason)) }</p>
         </section>
@@ -54,6 +55,14 @@ pub fn ThankYou(props: &ThankYouProps) -> Html {
             <button type="button" class="link-button" onclick={restart}>{ i18n.t(Msg::NewSessionCustomer) }</button>
         </section>
     }
+}
+
+/// The `data-reason` value (the protocol's own name for it).
+fn reason_attr(reason: EndReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Why the session ended, told to the customer.
