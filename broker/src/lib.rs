@@ -253,6 +253,7 @@ impl AppState {
         let open_files = serve::raise_open_file_limit();
         let connections = Connections::new(serve::Limits {
             per_address: c.max_connections_per_address as usize,
+            proxies: c.trusted_proxies.clone(),
             total: serve::total_cap(c.max_connections as usize, open_files),
             header_read: Duration::from_secs(c.header_read_timeout_secs),
             tls_handshake: Duration::from_secs(c.tls_handshake_timeout_secs),

@@ -47,10 +47,13 @@ const MAX_HANDSHAKES: usize = 256;
 const RESERVED_FILES: u64 = 64;
 
 /// The connection limits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Open connections one client address (IPv6: its /64) may hold.
     pub per_address: usize,
+    /// Reverse proxies (`trusted_proxies`): every client behind one arrives from its
+    /// address, so it is held to the total only.
+    pub proxies: Vec<IpAddr>,
     /// Open connections in all.
     pub total: usize,
     /// Time to send a request's headers (from the connection's start, or from the end
@@ -87,8 +90,8 @@ impl Connections {
         })
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// A place for a connection from `ip`, if both caps allow one.
@@ -99,7 +102,7 @@ impl Connections {
             return Err(Full::Total);
         }
         let mine = open.by_address.entry(key).or_insert(0);
-        if *mine >= self.limits.per_address {
+        if *mine >= self.limits.per_address && !self.limits.proxies.contains(&ip) {
             return Err(Full::Address);
         }
         *mine += 1;
@@ -241,7 +244,7 @@ pub async fn serve(
     audit: Arc<Audit>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let limits = connections.limits();
+    let limits = connections.limits().clone();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read)
@@ -293,7 +296,7 @@ pub async fn serve(
             acceptor: acceptor.clone(),
             handshakes: handshakes.clone(),
             audit: audit.clone(),
-            limits,
+            tls_handshake: limits.tls_handshake,
             peer,
             stop: stop_rx.clone(),
             _done: done_rx.clone(),
@@ -316,7 +319,7 @@ struct Connection {
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     handshakes: Arc<Semaphore>,
     audit: Arc<Audit>,
-    limits: Limits,
+    tls_handshake: Duration,
     peer: SocketAddr,
     stop: watch::Receiver<()>,
     _done: watch::Receiver<()>,
@@ -337,7 +340,7 @@ impl Connection {
                     return;
                 };
                 let handshake = acceptor.accept(tcp);
-                match tokio::time::timeout(self.limits.tls_handshake, handshake).await {
+                match tokio::time::timeout(self.tls_handshake, handshake).await {
                     Ok(Ok(tls)) => {
                         drop(_slot);
                         let io = Placed {
@@ -413,6 +416,7 @@ mod tests {
     fn limits(per_address: usize, total: usize) -> Limits {
         Limits {
             per_address,
+            proxies: vec!["10.9.9.9".parse().unwrap()],
             total,
             header_read: Duration::from_secs(1),
             tls_handshake: Duration::from_secs(1),
@@ -439,6 +443,10 @@ mod tests {
             c.admit("2001:db8::2".parse().unwrap()).err(),
             Some(Full::Address)
         );
+        // A trusted proxy speaks for many clients: only the total holds it.
+        let proxy: IpAddr = "10.9.9.9".parse().unwrap();
+        let held: Vec<_> = (0..5).map(|_| c.admit(proxy).unwrap()).collect();
+        assert_eq!(held.len(), 5);
     }
 
     #[test]

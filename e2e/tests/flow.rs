@@ -218,16 +218,20 @@ async fn expired_pin_is_refused() {
     w.close().await;
 }
 
-/// A PIN works once: a second browser trying it is refused; the first stays in.
+/// A PIN works until the technician picks someone up: then a second browser trying it
+/// is refused, and the one picked up stays in.
 #[tokio::test(flavor = "multi_thread")]
-async fn pin_works_only_once() {
+async fn pin_works_until_someone_is_picked_up() {
     let w = World::start(BrokerOptions::default()).await;
     let console = w.signed_in_console().await;
     let customer = w.customer();
     let session = console.create_session().await;
 
     customer.join(&session.pin).await;
-    console.wait_row_phase(&session.id, "connecting").await;
+    customer.accept_terms().await;
+    console.wait_row_phase(&session.id, "waiting").await;
+    console.open_session(&session.id).await;
+    console.pick_up().await;
 
     // Someone else (here: the technician's browser, as a second customer) tries it.
     let second = connectit_e2e::Customer::new(&w.tech, w.broker.url());
