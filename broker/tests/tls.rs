@@ -311,3 +311,46 @@ fn unusable_certificates_are_start_errors() {
     let err = AppState::open(c).err().expect("refused");
     assert!(err.0.contains("pair"), "{err}");
 }
+
+#[tokio::test]
+async fn a_stalled_tls_handshake_is_cut_and_holds_up_nobody() {
+    let cert = test_cert();
+    let (cert_path, key_path) = (cert.cert.clone(), cert.key.clone());
+    let broker = Broker::start(move |c| {
+        c.tls_cert = cert_path.display().to_string();
+        c.tls_key = key_path.display().to_string();
+        c.tls_handshake_timeout_secs = 1;
+        c.audit_window_secs = 3600;
+    })
+    .await;
+    // Connections that start a handshake and never finish it.
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let mut tcp = TcpStream::connect(broker.addr).await.unwrap();
+        use tokio::io::AsyncWriteExt;
+        // The first bytes of a ClientHello record, then nothing.
+        tcp.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00])
+            .await
+            .unwrap();
+        stalled.push(tcp);
+    }
+    // Meanwhile a real client is served at once.
+    let started = std::time::Instant::now();
+    let (status, _, _) = get(&broker, &cert.client, "/api/config").await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < Duration::from_millis(900));
+    // The stalled ones are cut at the limit.
+    for tcp in stalled.iter_mut() {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(3), tcp.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "a stalled handshake still open after 3 s: {read:?}"
+        );
+    }
+    broker.flush_audit().await;
+    let slow: u64 = broker.audit("slow_connections").iter().map(|l| l.2).sum();
+    assert_eq!(slow, 20);
+    broker.stop().await;
+}

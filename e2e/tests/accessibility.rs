@@ -110,6 +110,11 @@ async fn every_screen_passes_axe() {
         })
         .await;
     scan(&mut found, &w.cust, "thank-you").await;
+    // The security log, with the sign-in that opened this console in it.
+    w.tech.click("#back-to-list").await;
+    w.tech.click("#show-audit").await;
+    w.tech.wait_visible("#audit-log tbody tr").await;
+    scan(&mut found, &w.tech, "the security log").await;
 
     w.close().await;
     assert!(found.is_empty(), "{}", found.join("\n"));
