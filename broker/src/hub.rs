@@ -330,8 +330,9 @@ impl Hub {
             .remove(id);
     }
 
-    /// Someone else joined with `invitation`'s PIN or link: counts who is joining or
-    /// waiting with it again and sends its sessions' summaries again.
+    /// Someone else joined with `invitation`'s PIN or link, or one of them started or
+    /// stopped waiting: counts who is joining or waiting with it again (the database
+    /// is the count) and sends its sessions' summaries again.
     pub async fn refresh_invitation(&self, invitation: &SessionId) {
         let key = invitation.clone();
         match self
@@ -348,7 +349,7 @@ impl Hub {
     }
 
     /// Sends the summaries of the loaded sessions of `invitation` again.
-    pub async fn announce_invitation(&self, invitation: &SessionId) {
+    async fn announce_invitation(&self, invitation: &SessionId) {
         let members: Vec<Arc<LiveSession>> = self
             .sessions
             .lock()
@@ -476,18 +477,12 @@ impl Hub {
         Ok(())
     }
 
-    /// Keeps the count of candidates of a shared PIN or link as a session moves
-    /// between joining or waiting and anything else.
+    /// A session of a PIN or link that several people used started or stopped joining
+    /// or waiting: its invitation's count is read again and its sessions' summaries
+    /// sent again (by the task that keeps invitations, outside this session's lock).
     fn count_candidate(&self, live: &LiveSession, from: Phase, to: Phase) {
         let open = |p: Phase| matches!(p, Phase::Connecting | Phase::Waiting);
-        let change: i64 = match (open(from), open(to)) {
-            (false, true) => 1,
-            (true, false) => -1,
-            _ => return,
-        };
-        let mut shared = self.shared_now();
-        if let Some(n) = shared.get_mut(&live.invitation) {
-            *n = (i64::from(*n) + change).max(0) as u32;
+        if open(from) != open(to) && self.shared_now().contains_key(&live.invitation) {
             let _ = self.refresh.send(live.invitation.clone());
         }
     }

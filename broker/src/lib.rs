@@ -479,7 +479,7 @@ async fn keep_invitations(
     mut refresh: tokio::sync::mpsc::UnboundedReceiver<connectit_protocol::SessionId>,
 ) {
     while let Some(invitation) = refresh.recv().await {
-        state.hub.announce_invitation(&invitation).await;
+        state.hub.refresh_invitation(&invitation).await;
     }
 }
 
