@@ -81,7 +81,7 @@ impl Pair {
         let offerer = {
             let out = to_answerer.clone();
             FilesLink::offer(
-                &[],
+                &connectit_protocol::IceConfig::default(),
                 Callback::from(move |e| {
                     if let PeerEvent::Signal(body) = e {
                         out.borrow_mut().push(body)
@@ -93,7 +93,7 @@ impl Pair {
         let answerer = {
             let (out, channels) = (to_offerer.clone(), channels.clone());
             FilesLink::answer(
-                &[],
+                &connectit_protocol::IceConfig::default(),
                 Callback::from(move |e| match e {
                     PeerEvent::Signal(body) => out.borrow_mut().push(body),
                     PeerEvent::Channel(c) => channels.borrow_mut().push(c),

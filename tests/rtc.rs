@@ -50,7 +50,7 @@ async fn two_peers_connect_through_their_signals() {
         let out = to_answerer.clone();
         Peer::new(
             PeerRole::Offerer,
-            &[],
+            &connectit_protocol::IceConfig::default(),
             Callback::from(move |e| {
                 if let PeerEvent::Signal(body) = e {
                     out.borrow_mut().push(body)
@@ -63,7 +63,7 @@ async fn two_peers_connect_through_their_signals() {
         let (out, received) = (to_offerer.clone(), received.clone());
         Peer::new(
             PeerRole::Answerer,
-            &[],
+            &connectit_protocol::IceConfig::default(),
             Callback::from(move |e| match e {
                 PeerEvent::Signal(body) => out.borrow_mut().push(body),
                 PeerEvent::Remote(stream) => *received.borrow_mut() = Some(stream),

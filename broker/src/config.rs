@@ -75,6 +75,9 @@ pub struct Config {
     pub turn_secret: String,
     /// How long minted TURN credentials stay valid, in seconds.
     pub turn_ttl_secs: u64,
+    /// Which paths the peer connections may take: `all` (direct, through NAT or
+    /// relayed) or `relay` (only through `turn_urls`).
+    pub ice_transport_policy: connectit_protocol::IcePolicy,
     /// The largest file either side may send, in bytes.
     pub max_file_bytes: u64,
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed. A request from
@@ -144,6 +147,7 @@ impl Default for Config {
             turn_urls: Vec::new(),
             turn_secret: String::new(),
             turn_ttl_secs: 2 * 3600,
+            ice_transport_policy: connectit_protocol::IcePolicy::All,
             max_file_bytes: 200 * 1024 * 1024,
             trusted_proxies: Vec::new(),
             texts: Default::default(),
@@ -210,6 +214,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("turn_urls", EnvKind::List),
     ("turn_secret", EnvKind::Str),
     ("turn_ttl_secs", EnvKind::Int),
+    ("ice_transport_policy", EnvKind::Str),
     ("max_file_bytes", EnvKind::Int),
     ("trusted_proxies", EnvKind::List),
     ("tls_cert", EnvKind::Str),
@@ -298,6 +303,15 @@ impl Config {
         if self.prompt_deadline_secs == 0 || self.turn_ttl_secs == 0 {
             return Err(ConfigError(
                 "prompt_deadline_secs and turn_ttl_secs must be above zero".into(),
+            ));
+        }
+        if self.ice_transport_policy == connectit_protocol::IcePolicy::Relay
+            && self.turn_urls.is_empty()
+        {
+            return Err(ConfigError(
+                "ice_transport_policy = \"relay\" needs turn_urls (and turn_secret): \
+                 with no relay, no peer connection could form"
+                    .into(),
             ));
         }
         if !self.turn_urls.is_empty() && self.turn_secret.is_empty() {

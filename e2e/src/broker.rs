@@ -56,6 +56,10 @@ pub struct BrokerOptions {
     /// The organisation's texts, `(language, key, text)`: written as `[texts.<language>]`
     /// tables (overrides, or a language added by configuration).
     pub texts: Vec<(String, String, String)>,
+    /// `turn_urls` and `turn_secret`: a relay (a [`crate::Turn`]).
+    pub turn: Option<(Vec<String>, String)>,
+    /// `ice_transport_policy = "relay"`: the peer connections may only use the relay.
+    pub relay_only: bool,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -409,6 +413,14 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
     }
     if let Some(bytes) = options.max_file_bytes {
         line("max_file_bytes", bytes.to_string());
+    }
+    if let Some((urls, secret)) = &options.turn {
+        let list: Vec<String> = urls.iter().map(|u| quoted(u)).collect();
+        line("turn_urls", format!("[{}]", list.join(", ")));
+        line("turn_secret", quoted(secret));
+    }
+    if options.relay_only {
+        line("ice_transport_policy", quoted("relay"));
     }
     if !options.extra_origins.is_empty() {
         let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();

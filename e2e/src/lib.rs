@@ -48,6 +48,7 @@ pub mod pageserver;
 pub mod proxy;
 pub mod stats;
 pub mod transfers;
+pub mod turn;
 pub mod wait;
 pub mod world;
 
@@ -58,6 +59,7 @@ pub use console::{Console, NewSession};
 pub use customer::{Customer, Survey};
 pub use proxy::{TcpProxy, Trap};
 pub use transfers::{sha256_file, InfoRow, TestFile, Transfer, TRANSFER_TIMEOUT};
+pub use turn::{Turn, TurnTransport};
 pub use wait::{wait_until, TIMEOUT};
 pub use world::{start_session, World};
 

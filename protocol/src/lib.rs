@@ -24,7 +24,9 @@ pub mod wire;
 pub use error::{ErrorCode, RuleViolation};
 pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
 pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
-pub use permission::{IceServer, Link, Media, MediaChange, MediaState, Permission, StopCause};
+pub use permission::{
+    IceConfig, IcePolicy, IceServer, Link, Media, MediaChange, MediaState, Permission, StopCause,
+};
 pub use reducer::{Phase, SessionState};
 pub use wire::{Action, ClientMessage, ServerMessage};
 

@@ -132,6 +132,26 @@ pub enum StopCause {
     Failed,
 }
 
+/// Which ICE candidates the peer connections may use (the `iceTransportPolicy` of every
+/// `RTCPeerConnection` on both sides), as the organisation sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IcePolicy {
+    /// Any path: direct, through NAT, or relayed.
+    #[default]
+    All,
+    /// Only through the organisation's TURN relay.
+    Relay,
+}
+
+/// How a session's peer connections are made: the ICE servers (with TURN credentials
+/// minted for the session) and the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IceConfig {
+    pub servers: Vec<IceServer>,
+    pub policy: IcePolicy,
+}
+
 /// One ICE server for the peer connections (STUN, or TURN with credentials).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServer {

@@ -13,7 +13,7 @@ use crate::api::SessionSummary;
 use crate::error::ErrorCode;
 use crate::files::{FileFailure, InfoItem};
 use crate::log::{LogEntry, Role, Seq};
-use crate::permission::{IceServer, Link, Media, MediaChange, Permission};
+use crate::permission::{IcePolicy, IceServer, Link, Media, MediaChange, Permission};
 use crate::{Millis, SessionId};
 
 /// Who a session socket speaks for.
@@ -122,12 +122,16 @@ pub enum ClientMessage {
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Answer to `hello`: the session, the broker's clock, and the ICE servers for this
-    /// session's peer connections (TURN credentials minted for it, short-lived).
+    /// session's peer connections (TURN credentials minted for it, short-lived) with the
+    /// organisation's transport policy.
     Welcome {
         session: SessionId,
         role: Role,
         now: Millis,
         ice_servers: Vec<IceServer>,
+        /// `relay`: the peer connections may only use the TURN relay.
+        #[serde(default)]
+        ice_transport_policy: IcePolicy,
         /// The code the customer's page shows once they are in (four digits), which the
         /// technician asks them to read out before picking up: several people who
         /// entered one PIN are told apart by it.

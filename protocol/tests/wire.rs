@@ -254,6 +254,7 @@ fn server_messages_round_trip() {
             },
         ],
         check_code: Some("0427".into()),
+        ice_transport_policy: IcePolicy::Relay,
     });
     round_trip(ServerMessage::Welcome {
         session: SessionId("s1".into()),
@@ -261,7 +262,19 @@ fn server_messages_round_trip() {
         now: 5,
         ice_servers: vec![],
         check_code: None,
+        ice_transport_policy: IcePolicy::All,
     });
+    // A welcome from before the policy existed means "all".
+    let old: ServerMessage = serde_json::from_value(json!({"type": "welcome", "data": {
+        "session": "s", "role": "customer", "now": 1, "ice_servers": []}}))
+    .unwrap();
+    assert!(matches!(
+        old,
+        ServerMessage::Welcome {
+            ice_transport_policy: IcePolicy::All,
+            ..
+        }
+    ));
     for (i, kind) in every_entry_kind().into_iter().enumerate() {
         round_trip(ServerMessage::Entry(LogEntry {
             seq: i as u64 + 1,

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::{IceServer, Media, MediaState, Phase, SessionState};
+use connectit_protocol::{IceConfig, Media, MediaState, Phase, SessionState};
 use web_sys::MediaStream;
 use yew::prelude::*;
 
@@ -58,7 +58,7 @@ impl Peers {
 struct Ctl {
     peers: Rc<RefCell<Peers>>,
     state: Rc<RefCell<SessionState>>,
-    ice: Rc<RefCell<Rc<Vec<IceServer>>>>,
+    ice: Rc<RefCell<Rc<IceConfig>>>,
     /// Each media's state at the last look, to see it stop.
     before: Rc<RefCell<[MediaState; 2]>>,
     signals: Signals,
@@ -155,14 +155,14 @@ pub fn use_technician_media(handle: &SessionHandle) -> Incoming {
     let ctl = Ctl {
         peers: use_mut_ref(Peers::default),
         state: use_mut_ref(SessionState::default),
-        ice: use_mut_ref(|| Rc::new(Vec::new())),
+        ice: use_mut_ref(|| Rc::new(IceConfig::default())),
         before: use_mut_ref(|| [MediaState::Off; 2]),
         signals: handle.signals.clone(),
         streams: streams.clone(),
         current: use_mut_ref(Incoming::default),
     };
     *ctl.state.borrow_mut() = handle.live.state.clone();
-    *ctl.ice.borrow_mut() = handle.live.ice_servers.clone();
+    *ctl.ice.borrow_mut() = handle.live.ice.clone();
     {
         let ctl = ctl.clone();
         use_effect_with((), move |_| {

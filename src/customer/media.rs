@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
 use connectit_protocol::{
-    Action, EntryKind, IceServer, Media, MediaChange, MediaState, Permission, Phase, Role, Seq,
+    Action, EntryKind, IceConfig, Media, MediaChange, MediaState, Permission, Phase, Role, Seq,
     SessionState, StopCause,
 };
 use gloo_events::EventListener;
@@ -101,7 +101,7 @@ struct Ctl {
     slots: Rc<RefCell<Slots>>,
     /// The latest fold of the log (updated at every render).
     state: Rc<RefCell<SessionState>>,
-    ice: Rc<RefCell<Rc<Vec<IceServer>>>>,
+    ice: Rc<RefCell<Rc<IceConfig>>>,
     /// The last entry looked at for a technician's reconnection.
     seen: Rc<RefCell<Seq>>,
     act: Callback<Action, Result<u32, NotConnected>>,
@@ -446,7 +446,7 @@ pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
     let ctl = Ctl {
         slots: use_mut_ref(Slots::default),
         state: use_mut_ref(SessionState::default),
-        ice: use_mut_ref(|| Rc::new(Vec::new())),
+        ice: use_mut_ref(|| Rc::new(IceConfig::default())),
         seen: use_mut_ref(|| 0),
         act: handle.act.clone(),
         signals: handle.signals.clone(),
@@ -455,7 +455,7 @@ pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
         orphan_check: use_mut_ref(|| None),
     };
     *ctl.state.borrow_mut() = handle.live.state.clone();
-    *ctl.ice.borrow_mut() = handle.live.ice_servers.clone();
+    *ctl.ice.borrow_mut() = handle.live.ice.clone();
 
     {
         let ctl = ctl.clone();

@@ -5,7 +5,7 @@
 
 use connectit_protocol::files::FILE_CHUNK_BYTES;
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::IceServer;
+use connectit_protocol::IceConfig;
 use wasm_bindgen::JsValue;
 use web_sys::{RtcDataChannel, RtcPeerConnection};
 use yew::Callback;
@@ -36,7 +36,7 @@ pub struct FilesLink {
 
 impl FilesLink {
     /// The customer's side: a new connection with the control channel, offering.
-    pub fn offer(ice: &[IceServer], on_event: Callback<PeerEvent>) -> Result<FilesLink, RtcError> {
+    pub fn offer(ice: &IceConfig, on_event: Callback<PeerEvent>) -> Result<FilesLink, RtcError> {
         let peer = Peer::new(PeerRole::Offerer, ice, on_event)?;
         let control = peer.data_channel(CONTROL_LABEL)?;
         peer.offer(false);
@@ -47,7 +47,7 @@ impl FilesLink {
     }
 
     /// The technician's side, made when the customer's offer arrives.
-    pub fn answer(ice: &[IceServer], on_event: Callback<PeerEvent>) -> Result<FilesLink, RtcError> {
+    pub fn answer(ice: &IceConfig, on_event: Callback<PeerEvent>) -> Result<FilesLink, RtcError> {
         let peer = Peer::new(PeerRole::Answerer, ice, on_event)?;
         Ok(FilesLink {
             peer,

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::IceServer;
+use connectit_protocol::IceConfig;
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
@@ -91,13 +91,14 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// A new connection with these ICE servers; `on_event` hears what needs doing.
+    /// A new connection with these ICE servers and policy; `on_event` hears what needs
+    /// doing.
     pub fn new(
         role: PeerRole,
-        ice_servers: &[IceServer],
+        ice: &IceConfig,
         on_event: Callback<PeerEvent>,
     ) -> Result<Peer, RtcError> {
-        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers))?;
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice))?;
         let inner = Rc::new(Inner {
             pc,
             role,

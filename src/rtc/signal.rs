@@ -2,17 +2,26 @@
 //! ICE candidates and the ICE server configuration.
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::IceServer;
+use connectit_protocol::{IceConfig, IcePolicy, IceServer};
 use wasm_bindgen::JsValue;
 use web_sys::{
-    RtcConfiguration, RtcIceCandidate, RtcIceCandidateInit, RtcIceServer, RtcSdpType,
-    RtcSessionDescriptionInit,
+    RtcConfiguration, RtcIceCandidate, RtcIceCandidateInit, RtcIceServer, RtcIceTransportPolicy,
+    RtcSdpType, RtcSessionDescriptionInit,
 };
 
 /// The peer connection configuration for these ICE servers (none at all is fine on one
-/// network: host candidates connect).
-pub fn configuration(servers: &[IceServer]) -> RtcConfiguration {
+/// network: host candidates connect) and the organisation's transport policy.
+pub fn configuration(ice: &IceConfig) -> RtcConfiguration {
     let config = RtcConfiguration::new();
+    config.set_ice_transport_policy(match ice.policy {
+        IcePolicy::All => RtcIceTransportPolicy::All,
+        IcePolicy::Relay => RtcIceTransportPolicy::Relay,
+    });
+    config.set_ice_servers(&server_list(&ice.servers));
+    config
+}
+
+fn server_list(servers: &[IceServer]) -> js_sys::Array {
     let list = js_sys::Array::new();
     for server in servers {
         let entry = RtcIceServer::new();
@@ -26,8 +35,7 @@ pub fn configuration(servers: &[IceServer]) -> RtcConfiguration {
         }
         list.push(&entry);
     }
-    config.set_ice_servers(&list);
-    config
+    list
 }
 
 /// The browser's form of an offer or an answer.
@@ -71,15 +79,23 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn ice_servers_are_configured() {
-        let config = configuration(&[IceServer {
-            urls: vec!["turn:turn.example:3478".into()],
-            username: Some("123:abc".into()),
-            credential: Some("secret".into()),
-        }]);
+        let config = configuration(&IceConfig {
+            servers: vec![IceServer {
+                urls: vec!["turn:turn.example:3478".into()],
+                username: Some("123:abc".into()),
+                credential: Some("secret".into()),
+            }],
+            policy: IcePolicy::Relay,
+        });
         let servers = js_sys::Reflect::get(&config, &"iceServers".into()).unwrap_or_default();
         let first = js_sys::Array::from(&servers).get(0);
         let username = js_sys::Reflect::get(&first, &"username".into()).unwrap_or_default();
         assert_eq!(username.as_string().as_deref(), Some("123:abc"));
+        let policy =
+            js_sys::Reflect::get(&config, &"iceTransportPolicy".into()).unwrap_or_default();
+        assert_eq!(policy.as_string().as_deref(), Some("relay"));
+        // The browser takes it.
+        assert!(web_sys::RtcPeerConnection::new_with_configuration(&config).is_ok());
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::{CloseReason, Join, SignalBody};
 use connectit_protocol::{
-    Action, ClientMessage, ErrorCode, IceServer, Link, LogEntry, Role, Seq, ServerMessage,
+    Action, ClientMessage, ErrorCode, IceConfig, Link, LogEntry, Role, Seq, ServerMessage,
 };
 use gloo_timers::callback::Interval;
 use yew::Callback;
@@ -40,7 +40,7 @@ pub enum LinkEvent {
     /// The broker accepted us in this role.
     Welcome {
         role: Role,
-        ice_servers: Vec<IceServer>,
+        ice: IceConfig,
         /// The code the customer reads out to the technician, once someone joined.
         check_code: Option<String>,
     },
@@ -191,6 +191,7 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                     role,
                     now,
                     ice_servers,
+                    ice_transport_policy,
                     check_code,
                     ..
                 } => {
@@ -200,7 +201,10 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                     emit(LinkEvent::Status(LinkStatus::Online));
                     emit(LinkEvent::Welcome {
                         role,
-                        ice_servers,
+                        ice: IceConfig {
+                            servers: ice_servers,
+                            policy: ice_transport_policy,
+                        },
                         check_code,
                     });
                 }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::CloseReason;
 use connectit_protocol::{
-    Action, ErrorCode, IceServer, LogEntry, RuleViolation, Seq, SessionState,
+    Action, ErrorCode, IceConfig, LogEntry, RuleViolation, Seq, SessionState,
 };
 use yew::Reducible;
 
@@ -81,8 +81,9 @@ pub struct Live {
     pub status: LinkStatus,
     /// Whether the broker welcomed us at least once.
     pub welcomed: bool,
-    /// The ICE servers for this session's peer connections (from the last welcome).
-    pub ice_servers: Rc<Vec<IceServer>>,
+    /// The ICE servers and policy for this session's peer connections (from the last
+    /// welcome).
+    pub ice: Rc<IceConfig>,
     /// Actions sent and not answered, by id.
     pub pending: Vec<(u32, Pending)>,
     pub notice: Option<Notice>,
@@ -179,14 +180,12 @@ impl Reducible for Live {
             LiveAction::Link(event) => match event {
                 LinkEvent::Status(status) => next.status = status,
                 LinkEvent::Welcome {
-                    ice_servers,
-                    check_code,
-                    ..
+                    ice, check_code, ..
                 } => {
                     next.welcomed = true;
                     next.ended_by = None;
                     next.check_code = check_code;
-                    next.ice_servers = Rc::new(ice_servers);
+                    next.ice = Rc::new(ice);
                     if next.notice == Some(Notice::NotConnected) {
                         next.notice = None;
                     }

@@ -54,7 +54,7 @@ impl Ctl {
             self.drop_link();
         }
         let _ = self.signals.send_files(&SignalBody::Hangup);
-        let ice = self.live.borrow().ice_servers.clone();
+        let ice = self.live.borrow().ice.clone();
         if let Ok(link) = FilesLink::offer(&ice, self.peer_events()) {
             *self.link.borrow_mut() = Some(link);
         }
@@ -109,7 +109,7 @@ impl Ctl {
                     return;
                 }
                 if self.link.borrow().is_none() {
-                    let ice = self.live.borrow().ice_servers.clone();
+                    let ice = self.live.borrow().ice.clone();
                     match FilesLink::answer(&ice, self.peer_events()) {
                         Ok(link) => *self.link.borrow_mut() = Some(link),
                         Err(_) => return,

@@ -1,0 +1,200 @@
+//! Screen sharing and a file transfer through a real TURN relay (coturn, started on
+//! loopback ports with the repository's `deploy/coturn/turnserver.conf`), with the
+//! broker's `ice_transport_policy = "relay"` so that no direct path may be used: over
+//! TURN/UDP, TURN/TCP and TURN/TLS. The technician's video decodes frames, the file
+//! arrives with its SHA-256, and `getStats()` in both browsers shows the selected
+//! candidate pair going through the relay by the expected transport.
+
+use std::time::Instant;
+
+use connectit_e2e::{sha256_file, BrokerOptions, Browser, TestFile, Turn, TurnTransport, World};
+use serde_json::Value;
+
+/// Keeps every `RTCPeerConnection` a page makes, for `getStats()` from the test.
+const KEEP_PEERS: &str = r#"
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native || Native.__kept) return;
+  window.__peers = [];
+  const Kept = function (...args) {
+    const pc = new Native(...args);
+    window.__peers.push(pc);
+    return pc;
+  };
+  Kept.prototype = Native.prototype;
+  Object.setPrototypeOf(Kept, Native);
+  Kept.__kept = true;
+  window.RTCPeerConnection = Kept;
+})();
+"#;
+
+/// For every kept peer connection that is connected: its configured transport policy
+/// and the local and remote candidates of its selected pair.
+const SELECTED_PAIRS: &str = r#"
+const done = arguments[arguments.length - 1];
+(async () => {
+  const out = [];
+  for (const pc of (window.__peers || [])) {
+    if (pc.connectionState !== 'connected') continue;
+    const stats = await pc.getStats();
+    let pairId = null;
+    stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+    let pair = pairId ? stats.get(pairId) : null;
+    if (!pair) stats.forEach((s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
+    if (!pair) continue;
+    const local = stats.get(pair.localCandidateId) || {};
+    const remote = stats.get(pair.remoteCandidateId) || {};
+    out.push({
+      policy: pc.getConfiguration().iceTransportPolicy,
+      local: local.candidateType, relayProtocol: local.relayProtocol || null,
+      remote: remote.candidateType,
+      bytes: (pair.bytesSent || 0) + (pair.bytesReceived || 0),
+    });
+  }
+  return out;
+})().then(done, (e) => done({ error: String(e) }));
+"#;
+
+/// The selected pairs of `browser`'s connected peer connections.
+async fn selected_pairs(browser: &Browser) -> Vec<Value> {
+    match browser.eval_async(SELECTED_PAIRS, vec![]).await {
+        Value::Array(pairs) => pairs,
+        other => panic!("getStats(): {other}"),
+    }
+}
+
+/// Waits until the technician's `#screen-video` has decoded a first frame.
+async fn first_frame(browser: &Browser) {
+    browser
+        .wait_for("a first decoded frame in #screen-video", || async {
+            let frames = browser
+                .eval(
+                    "const v = document.querySelector('#screen-video');\
+                     return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;",
+                    vec![],
+                )
+                .await;
+            match frames.as_u64() {
+                Some(n) if n > 0 => Ok(()),
+                other => Err(format!("frames: {other:?}")),
+            }
+        })
+        .await;
+}
+
+/// Screen and a file with only the relay allowed, reached by `transport` (or, with
+/// `None`, with no relay at all).
+async fn share_and_send_through(transport: Option<TurnTransport>) {
+    let turn = transport.map(|_| Turn::start());
+    let broker = connectit_e2e::Broker::start(BrokerOptions {
+        turn: turn
+            .as_ref()
+            .zip(transport)
+            .map(|(turn, t)| (vec![turn.url(t)], turn.secret.clone())),
+        relay_only: transport.is_some(),
+        ..BrokerOptions::default()
+    })
+    .await;
+    let args = ["--ignore-certificate-errors"];
+    let (tech, cust) = tokio::join!(Browser::start_with(&args), Browser::start_with(&args));
+    let w = World { broker, tech, cust };
+    tokio::join!(
+        w.tech.before_page_scripts(KEEP_PEERS),
+        w.cust.before_page_scripts(KEEP_PEERS)
+    );
+    let (console, customer, _session) = w.active_session().await;
+
+    // The screen, then a file, both granted at once.
+    let request = console
+        .request_permissions(&["view_screen", "send_files"], "To look at your settings")
+        .await;
+    customer.wait_prompt_for(request).await;
+    let granted = Instant::now();
+    customer.grant_all().await;
+    first_frame(&w.tech).await;
+    let first = granted.elapsed();
+    console.wait_screen_state("live").await;
+    let frames = console.wait_screen_frames(5).await;
+    assert!(frames.frames() >= 5, "{frames:?}");
+
+    let file = TestFile::random("through-the-relay.bin", 4 * 1024 * 1024);
+    console.send_files(&[&file]).await;
+    let offer = customer.wait_offer(&file.name).await.file;
+    let accepted = Instant::now();
+    customer.accept_file(offer).await;
+    w.cust.wait_file_status(offer, "delivered").await;
+    let took = accepted.elapsed();
+    let saved = w
+        .cust
+        .wait_download_named(&file.name, Some(file.size))
+        .await;
+    assert_eq!(
+        sha256_file(&saved),
+        file.sha256,
+        "the file's SHA-256 through the relay"
+    );
+
+    // Both browsers: every connected peer connection took the expected path.
+    let (tech_pairs, cust_pairs) = tokio::join!(selected_pairs(&w.tech), selected_pairs(&w.cust));
+    let log = turn.as_ref().map(Turn::log_tail).unwrap_or_default();
+    for (side, pairs) in [("technician", &tech_pairs), ("customer", &cust_pairs)] {
+        assert!(
+            pairs.len() >= 2,
+            "{side}: the screen's and the files' connections are up: {pairs:?}\n{log}"
+        );
+        for pair in pairs.iter() {
+            match transport {
+                Some(transport) => {
+                    assert_eq!(pair["policy"], "relay", "{side}: {pair}");
+                    assert_eq!(pair["local"], "relay", "{side}: relayed: {pair}");
+                    assert_eq!(
+                        pair["relayProtocol"],
+                        transport.relay_protocol(),
+                        "{side}: reached the relay by {transport:?}: {pair}"
+                    );
+                }
+                None => {
+                    assert_eq!(pair["policy"], "all", "{side}: {pair}");
+                    assert_eq!(pair["local"], "host", "{side}: direct: {pair}");
+                }
+            }
+        }
+    }
+    if let Some(turn) = &turn {
+        assert!(turn.allocations() >= 2, "coturn allocated for both:\n{log}");
+    }
+    let rate = file.size as f64 / took.as_secs_f64() / (1024.0 * 1024.0);
+    let path = match transport {
+        Some(t) => format!("through the relay over {t:?}"),
+        None => "directly".to_string(),
+    };
+    eprintln!(
+        "{path}: grant → first frame at the technician {:.0} ms; 4 MiB file accepted → \
+         delivered {:.0} ms ({rate:.1} MiB/s); selected pairs: technician {}, customer {}",
+        first.as_secs_f64() * 1000.0,
+        took.as_secs_f64() * 1000.0,
+        Value::Array(tech_pairs),
+        Value::Array(cust_pairs)
+    );
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screen_and_file_through_turn_over_udp() {
+    share_and_send_through(Some(TurnTransport::Udp)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screen_and_file_through_turn_over_tcp_only() {
+    share_and_send_through(Some(TurnTransport::Tcp)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screen_and_file_through_turn_over_tls_only() {
+    share_and_send_through(Some(TurnTransport::Tls)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screen_and_file_directly_for_comparison() {
+    share_and_send_through(None).await;
+}
