@@ -33,6 +33,7 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
         max_file_bytes: c.max_file_bytes,
         texts: c.texts.clone(),
         now: now_ms(),
+        warnings: c.warnings(),
     })
 }
 

@@ -459,6 +459,25 @@ impl Config {
         Duration::from_secs(self.pin_validity_secs)
     }
 
+    /// What the installation lacks: a TURN relay when people reach it from beyond this
+    /// machine.
+    pub fn warnings(&self) -> Vec<connectit_protocol::api::ConfigWarning> {
+        let beyond = origin_of(&self.public_url).is_some_and(|origin| {
+            let host = origin.split("://").nth(1).unwrap_or("");
+            let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+            !(host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback()))
+        });
+        let mut warnings = Vec::new();
+        if beyond && self.turn_urls.is_empty() {
+            warnings.push(connectit_protocol::api::ConfigWarning::NoRelay);
+        }
+        warnings
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("connectit.sqlite3")
     }
@@ -602,6 +621,58 @@ mod tests {
         let err =
             Config::load(None, vec![], &[("public_url".into(), "ftp://x".into())]).unwrap_err();
         assert!(err.0.contains("public_url"), "{err}");
+        // Relay only, and no relay: no connection could form.
+        let relay = (
+            "CONNECTIT_ICE_TRANSPORT_POLICY".to_string(),
+            "relay".to_string(),
+        );
+        let err = Config::load(None, vec![relay.clone()], &[]).unwrap_err();
+        assert!(err.0.contains("turn_urls"), "{err}");
+        let with_turn = Config::load(
+            None,
+            vec![
+                relay,
+                ("CONNECTIT_TURN_URLS".into(), "turn:t.example:3478".into()),
+                ("CONNECTIT_TURN_SECRET".into(), "s".into()),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            with_turn.ice_transport_policy,
+            connectit_protocol::IcePolicy::Relay
+        );
+        let err = Config::load(
+            None,
+            vec![("CONNECTIT_ICE_TRANSPORT_POLICY".into(), "sometimes".into())],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.0.contains("ice_transport_policy") || err.0.contains("unknown variant"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_public_broker_without_a_relay_is_warned_about() {
+        use connectit_protocol::api::ConfigWarning;
+        let at = |url: &str, turn: bool| {
+            let mut vars = vec![("CONNECTIT_PUBLIC_URL".to_string(), url.to_string())];
+            if turn {
+                vars.push(("CONNECTIT_TURN_URLS".into(), "turn:t.example:3478".into()));
+                vars.push(("CONNECTIT_TURN_SECRET".into(), "s".into()));
+            }
+            Config::load(None, vars, &[]).unwrap().warnings()
+        };
+        assert_eq!(
+            at("https://help.example.org", false),
+            vec![ConfigWarning::NoRelay]
+        );
+        assert_eq!(at("https://help.example.org", true), vec![]);
+        assert_eq!(at("http://127.0.0.1:8080", false), vec![]);
+        assert_eq!(at("http://localhost:8080", false), vec![]);
+        assert_eq!(at("http://[::1]:8080", false), vec![]);
     }
 
     #[test]

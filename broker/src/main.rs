@@ -356,6 +356,16 @@ fn serve(mut config: Config) -> Result<(), String> {
             tracing::warn!(dist = %config.dist_dir.display(), "the app is not built here: pages will say so");
         }
         let state = AppState::open(config).map_err(|e| e.to_string())?;
+        for warning in state.config.warnings() {
+            match warning {
+                connectit_protocol::api::ConfigWarning::NoRelay => tracing::warn!(
+                    public_url = %state.config.public_url,
+                    "no TURN relay: customers behind strict firewalls or proxies may not be able \
+                     to share their screen or send files; set stun_urls, turn_urls and turn_secret \
+                     (docs/deployment.md, TURN)"
+                ),
+            }
+        }
         let mut out = std::io::stdout().lock();
         let scheme = if state.config.serves_tls() { "https" } else { "http" };
         let _ = writeln!(out, "ConnectIT listening on {scheme}://{address}");

@@ -27,6 +27,18 @@ pub struct PublicConfig {
     pub texts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     /// The broker's clock when it answered.
     pub now: Millis,
+    /// What the installation lacks, for the console to say (the broker logs it at start).
+    #[serde(default)]
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Something the organisation should set, said on the console's status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigWarning {
+    /// Reached beyond this machine with no TURN relay: customers behind strict
+    /// firewalls or proxies may be unable to share their screen or send files.
+    NoRelay,
 }
 
 /// `GET /api/setup`: whether the first technician account still needs creating.

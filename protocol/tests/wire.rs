@@ -311,6 +311,7 @@ fn http_bodies_round_trip() {
         )]
         .into(),
         now: 1,
+        warnings: vec![ConfigWarning::NoRelay],
     });
     round_trip(SetupStatus { needs_setup: true });
     round_trip(SetupRequest {

@@ -22,7 +22,7 @@ pub mod system_info;
 
 use std::rc::Rc;
 
-use connectit_protocol::api::Technician;
+use connectit_protocol::api::{ConfigWarning, Technician};
 use connectit_protocol::ErrorCode;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -44,6 +44,13 @@ pub enum Auth {
     /// Signing in; `true` when the broker ended the last sign-in (say so).
     SignIn(bool),
     SignedIn(Rc<Technician>),
+}
+
+/// The `data-warning` value (the protocol's own name for it).
+fn warning_attr(warning: ConfigWarning) -> &'static str {
+    match warning {
+        ConfigWarning::NoRelay => "no_relay",
+    }
 }
 
 /// Finds out whether setup is needed and who is signed in.
@@ -68,9 +75,10 @@ pub fn ConsolePage() -> Html {
     let i18n = use_i18n();
     let auth = use_state(|| Auth::Checking);
     let organisation = use_state(String::new);
+    let warnings = use_state(Vec::<ConfigWarning>::new);
     let attempt = use_state(|| 0u32);
     {
-        let (auth, organisation) = (auth.clone(), organisation.clone());
+        let (auth, organisation, warnings) = (auth.clone(), organisation.clone(), warnings.clone());
         let set_texts = i18n.set_texts.clone();
         use_effect_with(*attempt, move |_| {
             auth.set(Auth::Checking);
@@ -80,6 +88,7 @@ pub fn ConsolePage() -> Html {
                     // The broker read its clock between our request and its answer.
                     clock::pong_sample(sent, config.now, clock::local_now());
                     set_texts.emit(Rc::new(config.texts.clone()));
+                    warnings.set(config.warnings.clone());
                     organisation.set(config.organisation);
                 }
                 auth.set(check().await);
@@ -123,7 +132,16 @@ pub fn ConsolePage() -> Html {
                 <p class="product">{ i18n.t(Msg::ConsoleTitle) }</p>
                 <LanguageSelect />
             </header>
-            <main class="page page-wide">{ body }</main>
+            <main class="page page-wide">
+                if matches!(*auth, Auth::SignedIn(_)) {
+                    { for warnings.iter().map(|w| html! {
+                        <p class="notice warning config-warning" role="status" data-warning={warning_attr(*w)}>
+                            { i18n.t(match w { ConfigWarning::NoRelay => Msg::WarningNoRelay }) }
+                        </p>
+                    }) }
+                }
+                { body }
+            </main>
         </>
     }
 }

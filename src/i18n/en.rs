@@ -480,5 +480,6 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::AuditLogFull => "A session's record is full",
         Msg::AuditConnectionsRefused => "Connections refused: too many open",
         Msg::AuditSlowConnections => "Connections closed: request not sent in time",
+        Msg::WarningNoRelay => "No TURN relay is set up: customers behind strict firewalls or proxies may not be able to share their screen or send files. Ask your administrator to set stun_urls, turn_urls and turn_secret.",
     }
 }

@@ -480,5 +480,6 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::AuditLogFull => "Le compte rendu d’une session est plein",
         Msg::AuditConnectionsRefused => "Connexions refusées\u{a0}: trop de connexions ouvertes",
         Msg::AuditSlowConnections => "Connexions fermées\u{a0}: demande non envoyée à temps",
+        Msg::WarningNoRelay => "Aucun relais TURN n’est configuré\u{a0}: les clients derrière un pare-feu ou un proxy stricts risquent de ne pas pouvoir partager leur écran ni envoyer de fichiers. Demandez à votre administrateur de renseigner stun_urls, turn_urls et turn_secret.",
     }
 }

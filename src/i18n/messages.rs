@@ -518,4 +518,5 @@ messages! {
     AuditLogFull => "audit_log_full",
     AuditConnectionsRefused => "audit_connections_refused",
     AuditSlowConnections => "audit_slow_connections",
+    WarningNoRelay => "warning_no_relay",
 }
