@@ -12,8 +12,8 @@ use connectit_protocol::api::{
     RecordEntry, RecordFormat, RecordKey, RecordRequest, RecordSignature, SessionRecord,
 };
 use connectit_protocol::{
-    shown_text, Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Media, MediaChange,
-    Millis, Permission, Role, SessionId, SessionState, StopCause,
+    shown_text, Author, EndReason, EntryKind, ErrorCode, FileFailure, Link, LogEntry, Media,
+    MediaChange, Millis, PathFailure, Permission, Role, SessionId, SessionState, StopCause,
 };
 use serde::Deserialize;
 
@@ -439,6 +439,19 @@ pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> St
         EntryKind::PeerRestarted { media: m } => {
             format!("The connection for {} was restarted.", media(*m))
         }
+        EntryKind::PathFailed { link, reason } => format!(
+            "{} could not connect {}: {}.",
+            who(entry.author),
+            match link {
+                Link::Screen => "screen sharing",
+                Link::Camera => "the camera",
+                Link::Files => "the file transfers",
+            },
+            match reason {
+                PathFailure::IceFailed => "no network path worked, also after retrying",
+                PathFailure::TimedOut => "no network path was found in time",
+            }
+        ),
         EntryKind::FileOffered { name, size, .. } => {
             format!(
                 "{} offered the file “{name}” ({}).",

@@ -756,6 +756,7 @@ fn entry_for(
         Action::Revoke { permissions } => EntryKind::PermissionsRevoked { permissions },
         Action::Media { media, change } => EntryKind::Media { media, change },
         Action::PeerRestarted { media } => EntryKind::PeerRestarted { media },
+        Action::PathFailed { link, reason } => EntryKind::PathFailed { link, reason },
         Action::OfferFile { name, size } => {
             if size > limits.max_file_bytes {
                 return Err(RuleViolation::FileTooLarge {

@@ -163,6 +163,15 @@ async fn share_and_send_through(transport: Option<TurnTransport>) {
     if let Some(turn) = &turn {
         assert!(turn.allocations() >= 2, "coturn allocated for both:\n{log}");
     }
+    // The console says how each connection travels, from the same statistics.
+    let route = match transport {
+        Some(t) => format!("relay-{}", t.relay_protocol()),
+        None => "direct".to_string(),
+    };
+    w.tech.wait_attr("#screen-path", "data-route", &route).await;
+    w.tech.wait_attr("#files-path", "data-route", &route).await;
+    let line = w.tech.text("#screen-path").await;
+    assert!(line.contains("fps") && line.contains("ms"), "{line}");
     let rate = file.size as f64 / took.as_secs_f64() / (1024.0 * 1024.0);
     let path = match transport {
         Some(t) => format!("through the relay over {t:?}"),
@@ -197,4 +206,85 @@ async fn screen_and_file_through_turn_over_tls_only() {
 #[tokio::test(flavor = "multi_thread")]
 async fn screen_and_file_directly_for_comparison() {
     share_and_send_through(None).await;
+}
+
+/// Only the relay is allowed, and nothing answers where it should be: no path can be
+/// found. Both pages say so plainly, with what to try, the log says why, and the
+/// console does not say "Connecting…" for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_path_is_said_plainly_on_both_sides_and_logged() {
+    // A port where nothing listens, for UDP and TCP.
+    let closed = {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    };
+    let w = World::start(BrokerOptions {
+        turn: Some((
+            vec![
+                format!("turn:127.0.0.1:{closed}?transport=udp"),
+                format!("turn:127.0.0.1:{closed}?transport=tcp"),
+            ],
+            "no relay here".into(),
+        )),
+        relay_only: true,
+        ..BrokerOptions::default()
+    })
+    .await;
+    let (console, customer, _session) = w.active_session().await;
+    let request = console
+        .request_permissions(&["view_screen", "send_files"], "To look at your settings")
+        .await;
+    customer.wait_prompt_for(request).await;
+    let granted = Instant::now();
+    customer.grant_all().await;
+    // Within the connection's time limit (15 s) and a little.
+    let wait = std::time::Duration::from_secs(25);
+    w.cust
+        .wait_for_within(
+            "the customer told the screen could not connect",
+            wait,
+            || async {
+                if w.cust.is_visible(".path-failed[data-link=screen]").await {
+                    Ok(())
+                } else {
+                    Err("no .path-failed[data-link=screen]".to_string())
+                }
+            },
+        )
+        .await;
+    let said = granted.elapsed();
+    let text = w.cust.text(".path-failed[data-link=screen]").await;
+    assert!(text.contains("network"), "with what to try: {text}");
+    assert!(
+        w.cust.is_visible(".path-failed[data-link=screen] a").await,
+        "the applet link"
+    );
+    w.tech
+        .wait_for_within(
+            "the console told the screen could not connect",
+            wait,
+            || async {
+                if w.tech.is_visible("#screen-path-failed").await {
+                    Ok(())
+                } else {
+                    Err("no #screen-path-failed".to_string())
+                }
+            },
+        )
+        .await;
+    let screen = w.tech.text("#screen-view").await;
+    assert!(
+        !screen.contains("Connecting"),
+        "not Connecting… for ever: {screen}"
+    );
+    w.tech.wait_visible("#files-path-failed").await;
+    w.cust.wait_visible(".path-failed[data-link=files]").await;
+    // Both logs say why.
+    w.tech.wait_entry_kind_count("path_failed", 2).await;
+    w.cust.wait_entry_kind_count("path_failed", 2).await;
+    eprintln!(
+        "no path: said on the customer's page {:.1} s after the grant",
+        said.as_secs_f64()
+    );
+    w.close().await;
 }

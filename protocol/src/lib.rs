@@ -25,7 +25,8 @@ pub use error::{ErrorCode, RuleViolation};
 pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
 pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
 pub use permission::{
-    IceConfig, IcePolicy, IceServer, Link, Media, MediaChange, MediaState, Permission, StopCause,
+    IceConfig, IcePolicy, IceServer, Link, Media, MediaChange, MediaState, PathFailure, Permission,
+    StopCause,
 };
 pub use reducer::{Phase, SessionState};
 pub use wire::{Action, ClientMessage, ServerMessage};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::files::{FileFailure, InfoItem};
-use crate::permission::{Media, MediaChange, Permission};
+use crate::permission::{Link, Media, MediaChange, PathFailure, Permission};
 use crate::Millis;
 
 /// Position of an entry in its session's log, from 1. `0` means "nothing yet".
@@ -103,6 +103,8 @@ pub enum EntryKind {
     Media { media: Media, change: MediaChange },
     /// A peer connection failed and was restarted (ICE restart) under the same grant.
     PeerRestarted { media: Media },
+    /// A peer connection could not be made at all (the member who saw it says why).
+    PathFailed { link: Link, reason: PathFailure },
     /// A member offers a file (the author sends it).
     FileOffered { file: u32, name: String, size: u64 },
     /// The customer takes the technician's file.

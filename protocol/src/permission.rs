@@ -132,6 +132,17 @@ pub enum StopCause {
     Failed,
 }
 
+/// Why a peer connection could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathFailure {
+    /// ICE failed, also after restarting: no pair of candidates could reach the other.
+    IceFailed,
+    /// ICE did not connect in time (no usable candidate: a relay that cannot be reached,
+    /// UDP blocked with no TURN over TCP or TLS).
+    TimedOut,
+}
+
 /// Which ICE candidates the peer connections may use (the `iceTransportPolicy` of every
 /// `RTCPeerConnection` on both sides), as the organisation sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -360,6 +360,15 @@ impl SessionState {
                 }
                 Ok(())
             }
+            // Only while the link may carry something: a failure under a grant.
+            EntryKind::PathFailed { link, .. } => {
+                member(author)?;
+                need_phase(&[Active])?;
+                if !link.allowed(&self.granted) {
+                    return Err(RuleViolation::NotGranted);
+                }
+                Ok(())
+            }
             EntryKind::FileOffered { file, name, .. } => {
                 let from = member(author)?;
                 need_phase(&[Active])?;
@@ -590,7 +599,7 @@ impl SessionState {
                     MediaChange::Stopped { .. } => MediaState::Off,
                 };
             }
-            EntryKind::PeerRestarted { .. } => {}
+            EntryKind::PeerRestarted { .. } | EntryKind::PathFailed { .. } => {}
             EntryKind::FileOffered { file, name, size } => {
                 let from = if entry.author == Author::Customer {
                     Role::Customer

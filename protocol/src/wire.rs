@@ -13,7 +13,7 @@ use crate::api::SessionSummary;
 use crate::error::ErrorCode;
 use crate::files::{FileFailure, InfoItem};
 use crate::log::{LogEntry, Role, Seq};
-use crate::permission::{IcePolicy, IceServer, Link, Media, MediaChange, Permission};
+use crate::permission::{IcePolicy, IceServer, Link, Media, MediaChange, PathFailure, Permission};
 use crate::{Millis, SessionId};
 
 /// Who a session socket speaks for.
@@ -67,6 +67,11 @@ pub enum Action {
     /// Either member: a peer connection was restarted.
     PeerRestarted {
         media: Media,
+    },
+    /// Either member: a peer connection could not be made.
+    PathFailed {
+        link: Link,
+        reason: PathFailure,
     },
     /// Either member: offer a file to the other (the broker sets its id).
     OfferFile {

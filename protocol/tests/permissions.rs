@@ -1,8 +1,8 @@
 //! Permission prompts, grants, revocations and media streams, by the rules.
 
 use connectit_protocol::{
-    Author, EntryKind, LogEntry, Media, MediaChange, MediaState, Permission, Phase, RuleViolation,
-    SessionState, StopCause,
+    Author, EntryKind, Link, LogEntry, Media, MediaChange, MediaState, PathFailure, Permission,
+    Phase, RuleViolation, SessionState, StopCause,
 };
 
 use Permission::*;
@@ -375,6 +375,38 @@ fn media_follows_its_states_and_the_end_stops_everything() {
         ),
         Err(RuleViolation::MediaState),
         "nothing to restart"
+    );
+    // A path that could not be made is told, by either member, under the grant only.
+    s.ok(
+        5,
+        Author::Customer,
+        EntryKind::PathFailed {
+            link: Link::Screen,
+            reason: PathFailure::TimedOut,
+        },
+    );
+    assert_eq!(
+        s.try_at(
+            5,
+            Author::Technician,
+            EntryKind::PathFailed {
+                link: Link::Files,
+                reason: PathFailure::IceFailed,
+            }
+        ),
+        Err(RuleViolation::NotGranted),
+        "no file permission, no files link"
+    );
+    assert_eq!(
+        s.try_at(
+            5,
+            Author::System,
+            EntryKind::PathFailed {
+                link: Link::Screen,
+                reason: PathFailure::IceFailed,
+            }
+        ),
+        Err(RuleViolation::WrongAuthor)
     );
     s.ok(
         6,

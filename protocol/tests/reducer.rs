@@ -2,8 +2,8 @@
 //! table of what is allowed, plus random walks that check the rules' invariants.
 
 use connectit_protocol::{
-    Author, EndReason, EntryKind, FileFailure, InfoItem, LogEntry, Media, MediaChange, Permission,
-    Phase, Role, RuleViolation, SessionState, StopCause,
+    Author, EndReason, EntryKind, FileFailure, InfoItem, Link, LogEntry, Media, MediaChange,
+    PathFailure, Permission, Phase, Role, RuleViolation, SessionState, StopCause,
 };
 
 /// `check` at broker time 0 (these rules do not depend on time).
@@ -76,6 +76,10 @@ fn kinds() -> Vec<EntryKind> {
         },
         EntryKind::PeerRestarted {
             media: Media::Screen,
+        },
+        EntryKind::PathFailed {
+            link: Link::Screen,
+            reason: PathFailure::TimedOut,
         },
         EntryKind::FileOffered {
             file: 1,
@@ -178,6 +182,7 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
         | EntryKind::AppletOffered { .. }
         | EntryKind::Media { .. }
         | EntryKind::PeerRestarted { .. }
+        | EntryKind::PathFailed { .. }
         | EntryKind::FileOffered { .. }
         | EntryKind::FileAccepted { .. }
         | EntryKind::FileRefused { .. }
@@ -218,7 +223,7 @@ fn every_combination_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 5 * 3 * 26);
+    assert_eq!(checked, 5 * 3 * 27);
 }
 
 #[test]

@@ -68,6 +68,10 @@ fn every_entry_kind() -> Vec<EntryKind> {
         EntryKind::PeerRestarted {
             media: Media::Screen,
         },
+        EntryKind::PathFailed {
+            link: Link::Files,
+            reason: PathFailure::IceFailed,
+        },
         EntryKind::FileOffered {
             file: 1,
             name: "a.txt".into(),
@@ -181,6 +185,10 @@ fn client_messages_round_trip() {
         },
         Action::PeerRestarted {
             media: Media::Camera,
+        },
+        Action::PathFailed {
+            link: Link::Screen,
+            reason: PathFailure::TimedOut,
         },
         Action::OfferFile {
             name: "report.pdf".into(),

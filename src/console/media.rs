@@ -7,8 +7,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::{IceConfig, Media, MediaState, Phase, SessionState};
-use web_sys::MediaStream;
+use connectit_protocol::{IceConfig, Media, MediaState, PathFailure, Phase, SessionState};
+use web_sys::{MediaStream, RtcPeerConnection};
 use yew::prelude::*;
 
 use crate::rtc::{Peer, PeerEvent, PeerRole};
@@ -16,22 +16,36 @@ use crate::session::{SessionHandle, Signals};
 
 const MEDIA: [Media; 2] = [Media::Screen, Media::Camera];
 
+/// What the views show of one incoming media.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IncomingMedia {
+    pub stream: Option<MediaStream>,
+    /// The connection, for its statistics (how it travels).
+    pub connection: Option<RtcPeerConnection>,
+    /// This side gave the connection up: no path was found.
+    pub failed: Option<PathFailure>,
+}
+
 /// The streams received, for the views.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Incoming {
-    pub screen: Option<MediaStream>,
-    pub camera: Option<MediaStream>,
+    pub screen: IncomingMedia,
+    pub camera: IncomingMedia,
 }
 
 impl Incoming {
     pub fn get(&self, media: Media) -> Option<MediaStream> {
+        self.media(media).stream.clone()
+    }
+
+    pub fn media(&self, media: Media) -> &IncomingMedia {
         match media {
-            Media::Screen => self.screen.clone(),
-            Media::Camera => self.camera.clone(),
+            Media::Screen => &self.screen,
+            Media::Camera => &self.camera,
         }
     }
 
-    fn slot(&mut self, media: Media) -> &mut Option<MediaStream> {
+    fn slot(&mut self, media: Media) -> &mut IncomingMedia {
         match media {
             Media::Screen => &mut self.screen,
             Media::Camera => &mut self.camera,
@@ -73,10 +87,15 @@ impl Ctl {
         state.phase == Phase::Active && state.has(media.permission())
     }
 
-    fn set_stream(&self, media: Media, stream: Option<MediaStream>) {
+    /// Changes what the views show of `media`.
+    fn update(&self, media: Media, change: impl FnOnce(&mut IncomingMedia)) {
         let mut current = self.current.borrow_mut();
-        *current.slot(media) = stream;
+        change(current.slot(media));
         self.streams.set(current.clone());
+    }
+
+    fn set_stream(&self, media: Media, stream: Option<MediaStream>) {
+        self.update(media, |m| m.stream = stream);
     }
 
     fn signal(&self, media: Media, body: SignalBody) {
@@ -94,7 +113,14 @@ impl Ctl {
                     };
                     let ice = self.ice.borrow().clone();
                     match Peer::new(PeerRole::Answerer, &ice, on_event) {
-                        Ok(peer) => *self.peers.borrow_mut().slot(media) = Some(peer),
+                        Ok(peer) => {
+                            let connection = peer.connection();
+                            *self.peers.borrow_mut().slot(media) = Some(peer);
+                            self.update(media, |m| {
+                                m.connection = Some(connection);
+                                m.failed = None;
+                            });
+                        }
                         Err(_) => return,
                     }
                 }
@@ -121,6 +147,11 @@ impl Ctl {
             // A connection that cannot take the customer's offer is made anew on the
             // next one.
             PeerEvent::Failed(_) => self.close(media),
+            // No path: the view says so (and the customer's side logs it).
+            PeerEvent::GaveUp(reason) => {
+                self.close(media);
+                self.update(media, |m| m.failed = Some(reason));
+            }
             PeerEvent::Restarted | PeerEvent::Channel(_) => {}
         }
     }
@@ -128,8 +159,12 @@ impl Ctl {
     fn close(&self, media: Media) {
         let peer = self.peers.borrow_mut().slot(media).take();
         drop(peer);
-        if self.current.borrow_mut().slot(media).is_some() {
-            self.set_stream(media, None);
+        let shown = self.current.borrow_mut().slot(media).clone();
+        if shown.stream.is_some() || shown.connection.is_some() {
+            self.update(media, |m| {
+                m.stream = None;
+                m.connection = None;
+            });
         }
     }
 

@@ -11,6 +11,7 @@ pub mod home;
 pub mod list;
 pub mod media;
 pub mod new_session;
+pub mod path;
 pub mod permissions;
 pub mod request;
 pub mod screen;

@@ -3,11 +3,12 @@
 //! the stream's resolution and frame rate (decoded frames counted over each second),
 //! and the paused or off state from the log.
 
-use connectit_protocol::{Media, MediaState};
+use connectit_protocol::{Media, MediaState, PathFailure};
 use gloo_timers::callback::Interval;
-use web_sys::{Element, HtmlVideoElement, MediaStream};
+use web_sys::{Element, HtmlVideoElement, MediaStream, RtcPeerConnection};
 use yew::prelude::*;
 
+use super::path::PathLine;
 use crate::clock;
 use crate::i18n::{use_i18n, Msg};
 use crate::session::video::Video;
@@ -45,6 +46,12 @@ pub struct MediaViewProps {
     /// The media's state in the log.
     pub state: MediaState,
     pub stream: Option<MediaStream>,
+    /// The connection, for how it travels.
+    #[prop_or_default]
+    pub connection: Option<RtcPeerConnection>,
+    /// No path could be found (this side gave up, or the customer's side said so).
+    #[prop_or_default]
+    pub failed: Option<PathFailure>,
 }
 
 fn state_attr(state: MediaState) -> &'static str {
@@ -110,13 +117,20 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
             }
         })
     };
-    let status = match props.state {
-        MediaState::Off => Some(Msg::MediaOff),
-        MediaState::Paused => Some(Msg::MediaPaused),
-        MediaState::Live if props.stream.is_none() => Some(Msg::Connecting),
-        MediaState::Live => None,
+    let status = match (props.failed, props.state) {
+        // Said below, with what to try: not "Connecting…" for ever.
+        (Some(_), _) if props.stream.is_none() => None,
+        (_, MediaState::Off) => Some(Msg::MediaOff),
+        (_, MediaState::Paused) => Some(Msg::MediaPaused),
+        (_, MediaState::Live) if props.stream.is_none() => Some(Msg::Connecting),
+        (_, MediaState::Live) => None,
     }
     .map(|msg| i18n.t(msg));
+    let failed = props.failed.filter(|_| props.stream.is_none()).map(|why| {
+        i18n.t(Msg::PathFailedTechnician {
+            why: i18n.path_why(why),
+        })
+    });
     let stats_text = stats
         .map(|s| i18n.stream_stats(s.width, s.height, s.fps))
         .unwrap_or_default();
@@ -133,6 +147,12 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
             </div>
             if let Some(status) = status {
                 <p class="status-line" role="status">{ status }</p>
+            }
+            if let Some(failed) = failed {
+                <p id={format!("{prefix}-path-failed")} class="notice warning" role="alert">{ failed }</p>
+            }
+            if playing {
+                <PathLine id={AttrValue::from(format!("{prefix}-path"))} connection={props.connection.clone()} />
             }
             <div class={classes!("video-frame", fit_class, (!playing).then_some("empty"))} ref={frame}>
                 <Video id={format!("{prefix}-video")} node_ref={video.clone()}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use connectit_protocol::api::SessionSummary;
 use connectit_protocol::wire::{CloseReason, Join};
-use connectit_protocol::{Action, Media, Permission, Phase, Role, SessionId};
+use connectit_protocol::{Action, Link, Media, Permission, Phase, Role, SessionId};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -23,6 +23,7 @@ use crate::i18n::{use_i18n, Msg};
 use crate::record::{RecordDownloads, RecordSource};
 use crate::session::live::LiveAction;
 use crate::session::notice::NoticeLine;
+use crate::session::paths::path_failure;
 use crate::session::{use_session, ChatInput, ChatLog, ConfirmEnd, Pending};
 use crate::widgets::{use_title, ConnectionStatus};
 
@@ -152,13 +153,19 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
             if matches!(state.phase, Phase::Active | Phase::Ended) {
                 <div class="media-views">
-                    <MediaView media={Media::Screen} state={state.screen} stream={incoming.get(Media::Screen)} />
-                    <MediaView media={Media::Camera} state={state.camera} stream={incoming.get(Media::Camera)} />
+                    { for [Media::Screen, Media::Camera].into_iter().map(|media| {
+                        let shown = incoming.media(media);
+                        let failed = shown.failed.or_else(|| path_failure(&live.entries, Link::from(media)));
+                        html! {
+                            <MediaView key={format!("{media:?}")} {media} state={state.media(media)}
+                                stream={shown.stream.clone()} connection={shown.connection.clone()} {failed} />
+                        }
+                    }) }
                 </div>
                 <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
                     on_request={on_request} />
                 <ConsoleFiles can_send={state.phase == Phase::Active && state.has(Permission::SendFiles)}
-                    transfers={transfers.clone()} />
+                    transfers={transfers.clone()} failed={path_failure(&live.entries, Link::Files)} />
                 <SystemInfoPanel entries={live.entries.clone()} />
             }
             <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />

@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
 use connectit_protocol::{
-    Action, EntryKind, IceConfig, Media, MediaChange, MediaState, Permission, Phase, Role, Seq,
-    SessionState, StopCause,
+    Action, EntryKind, IceConfig, Link, Media, MediaChange, MediaState, Permission, Phase, Role,
+    Seq, SessionState, StopCause,
 };
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
@@ -351,6 +351,17 @@ impl Ctl {
                 if self.state.borrow().media(media) != MediaState::Off {
                     self.act(Action::PeerRestarted { media });
                 }
+            }
+            // No path: say so in the log (both pages explain it from there) and stop
+            // capturing what cannot reach anyone.
+            PeerEvent::GaveUp(reason) => {
+                if self.granted(media) {
+                    self.act(Action::PathFailed {
+                        link: Link::from(media),
+                        reason,
+                    });
+                }
+                self.stop(media, Some(StopCause::Failed));
             }
             // The customer's side receives nothing; a failed step shows in the
             // connection's state, and the next restart tries again.

@@ -8,6 +8,8 @@ use std::rc::Rc;
 use connectit_protocol::api::PublicConfig;
 use connectit_protocol::wire::{CloseReason, Join};
 use connectit_protocol::{Action, EndReason, Link, Media, Permission, Phase, Role, SessionId};
+
+use crate::session::paths::path_failure;
 use yew::prelude::*;
 
 use super::chat::CustomerChat;
@@ -148,6 +150,15 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                     if media.problem.is_some() {
                         <p id="capture-problem" class="notice" role="alert">{ i18n.t(Msg::CaptureFailed) }</p>
                     }
+                    { for [Link::Screen, Link::Camera, Link::Files].into_iter().filter_map(|link| {
+                        path_failure(&live.entries, link).map(|_| html! {
+                            <div key={format!("{link:?}")} class="notice warning path-failed" role="alert"
+                                data-link={link_attr(link)}>
+                                <p>{ i18n.t(Msg::PathFailedCustomer { what: i18n.path_what(link) }) }</p>
+                                <a href={props.config.applet_url.clone()}>{ i18n.t(Msg::AppletLink) }</a>
+                            </div>
+                        })
+                    }) }
                     { for indicators }
                     <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
                         entries={live.entries.clone()} act={handle.act.clone()} />
@@ -196,6 +207,15 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
             </p>
             { body }
         </div>
+    }
+}
+
+/// The `data-link` value (the protocol's own name for it).
+fn link_attr(link: Link) -> &'static str {
+    match link {
+        Link::Screen => "screen",
+        Link::Camera => "camera",
+        Link::Files => "files",
     }
 }
 

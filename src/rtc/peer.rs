@@ -7,13 +7,17 @@
 //! Signalling steps run one at a time, in arrival order, on a queue; candidates that
 //! come before the remote description wait for it. [`Peer`] owns the connection and
 //! every listener; dropping it closes the connection and detaches them.
+//!
+//! A connection that is not `connected` within [`CONNECT_LIMIT_MS`] of its start (or of
+//! a restart), or that fails again after [`MAX_RESTARTS`] restarts, is given up: both
+//! sides hear [`PeerEvent::GaveUp`] with why, instead of "Connecting…" for ever.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::IceConfig;
+use connectit_protocol::{IceConfig, PathFailure};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
@@ -33,6 +37,10 @@ pub const DISCONNECTED_GRACE_MS: u32 = 5_000;
 /// ICE restarts in a row without reaching `connected`, after which the offerer stops
 /// trying (the other side is gone; a reconnection will make a new connection).
 pub const MAX_RESTARTS: u32 = 3;
+/// How long a connection may take to reach `connected` (from its start, or from a
+/// restart) before it is given up: gathering through a relay takes a few seconds at
+/// most; longer means no path exists.
+pub const CONNECT_LIMIT_MS: u32 = 15_000;
 
 /// Which side of the connection this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +62,9 @@ pub enum PeerEvent {
     Channel(RtcDataChannel),
     /// The connection failed and ICE was restarted (the owner logs it).
     Restarted,
+    /// No path could be found: this connection will not carry anything (the owner says
+    /// so, and logs it on the customer's side).
+    GaveUp(PathFailure),
     /// A signalling step failed.
     Failed(RtcError),
 }
@@ -80,6 +91,10 @@ struct Inner {
     grace: RefCell<Option<Timeout>>,
     /// Restarts since the connection last was `connected`.
     restarts: Cell<u32>,
+    /// Gives the connection up if it is not `connected` in time.
+    deadline: RefCell<Option<Timeout>>,
+    /// Whether [`PeerEvent::GaveUp`] was said (once).
+    gave_up: Cell<bool>,
     closed: Cell<bool>,
     /// The connection's event listeners (dropped with it).
     listeners: RefCell<Vec<EventListener>>,
@@ -109,11 +124,14 @@ impl Peer {
             early: RefCell::new(Vec::new()),
             grace: RefCell::new(None),
             restarts: Cell::new(0),
+            deadline: RefCell::new(None),
+            gave_up: Cell::new(false),
             closed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
         });
         let listeners = listen(&inner);
         *inner.listeners.borrow_mut() = listeners;
+        arm_deadline(&inner);
         Ok(Peer { inner })
     }
 
@@ -182,6 +200,7 @@ impl Drop for Peer {
         let inner = &self.inner;
         inner.closed.set(true);
         inner.grace.borrow_mut().take();
+        inner.deadline.borrow_mut().take();
         inner.steps.borrow_mut().clear();
         inner.listeners.borrow_mut().clear();
         inner.pc.close();
@@ -248,18 +267,64 @@ fn listen(inner: &Rc<Inner>) -> Vec<EventListener> {
     vec![on_candidate, on_track, on_channel, on_ice]
 }
 
-fn ice_changed(inner: &Rc<Inner>) {
-    if inner.closed.get() || inner.role != PeerRole::Offerer {
+/// (Re)starts the time the connection has to reach `connected`.
+fn arm_deadline(inner: &Rc<Inner>) {
+    let weak = Rc::downgrade(inner);
+    let timer = Timeout::new(CONNECT_LIMIT_MS, move || {
+        if let Some(inner) = weak.upgrade() {
+            inner.deadline.borrow_mut().take();
+            if !matches!(
+                inner.pc.ice_connection_state(),
+                RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+            ) {
+                give_up(&inner, PathFailure::TimedOut);
+            }
+        }
+    });
+    *inner.deadline.borrow_mut() = Some(timer);
+}
+
+/// Says once that no path could be found.
+fn give_up(inner: &Rc<Inner>, why: PathFailure) {
+    if inner.closed.get() || inner.gave_up.replace(true) {
         return;
     }
-    match inner.pc.ice_connection_state() {
+    inner.deadline.borrow_mut().take();
+    inner.grace.borrow_mut().take();
+    inner.on_event.emit(PeerEvent::GaveUp(why));
+}
+
+fn ice_changed(inner: &Rc<Inner>) {
+    if inner.closed.get() {
+        return;
+    }
+    let state = inner.pc.ice_connection_state();
+    if matches!(
+        state,
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+    ) {
+        inner.deadline.borrow_mut().take();
+    }
+    if inner.role != PeerRole::Offerer {
+        // The answerer does not restart: it gives up when the offerer would have stopped
+        // trying, or at the deadline.
+        if state == RtcIceConnectionState::Failed && inner.deadline.borrow().is_none() {
+            arm_deadline(inner);
+        }
+        return;
+    }
+    match state {
         RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
             inner.grace.borrow_mut().take();
             inner.restarts.set(0);
         }
         RtcIceConnectionState::Failed => {
             inner.grace.borrow_mut().take();
-            restart(inner);
+            if inner.restarts.get() >= MAX_RESTARTS {
+                give_up(inner, PathFailure::IceFailed);
+            } else {
+                restart(inner);
+            }
         }
         RtcIceConnectionState::Disconnected => {
             let weak = Rc::downgrade(inner);
@@ -284,6 +349,7 @@ fn restart(inner: &Rc<Inner>) {
         return;
     }
     inner.restarts.set(done + 1);
+    arm_deadline(inner);
     enqueue(inner, Step::Offer { ice_restart: true });
     inner.on_event.emit(PeerEvent::Restarted);
 }

@@ -83,6 +83,7 @@ pub fn kind_attr(kind: &EntryKind) -> &'static str {
         EntryKind::AppletOffered { .. } => "applet_offered",
         EntryKind::Media { .. } => "media",
         EntryKind::PeerRestarted { .. } => "peer_restarted",
+        EntryKind::PathFailed { .. } => "path_failed",
         EntryKind::FileOffered { .. } => "file_offered",
         EntryKind::FileAccepted { .. } => "file_accepted",
         EntryKind::FileRefused { .. } => "file_refused",
@@ -314,6 +315,10 @@ pub fn line(
         EntryKind::PeerRestarted { media } => t(match media {
             Media::Screen => Msg::LinePeerRestartedScreen,
             Media::Camera => Msg::LinePeerRestartedCamera,
+        }),
+        EntryKind::PathFailed { link, reason } => t(Msg::LinePathFailed {
+            what: i18n.path_what(*link),
+            why: i18n.path_why(*reason),
         }),
         EntryKind::FileOffered { name, size, .. } => {
             let (name, size) = (name.clone(), i18n.size(*size));

@@ -50,7 +50,9 @@ impl From<&Action> for Pending {
             Action::Grant { .. } | Action::Deny { .. } => Pending::Answer,
             Action::MoreTime { .. } => Pending::MoreTime,
             Action::Revoke { .. } => Pending::Revoke,
-            Action::Media { .. } | Action::PeerRestarted { .. } => Pending::Media,
+            Action::Media { .. } | Action::PeerRestarted { .. } | Action::PathFailed { .. } => {
+                Pending::Media
+            }
             Action::OfferFile { .. } => Pending::Offer,
             Action::AcceptFile { .. } | Action::RefuseFile { .. } => Pending::FileAnswer,
             Action::FileSent { .. } | Action::FileDelivered { .. } | Action::FileFailed { .. } => {

@@ -11,6 +11,7 @@ pub mod hook;
 pub mod link;
 pub mod live;
 pub mod notice;
+pub mod paths;
 pub mod video;
 
 pub use chat::{ChatInput, ChatLog};

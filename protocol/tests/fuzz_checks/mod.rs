@@ -237,7 +237,7 @@ impl Choices<'_> {
         let pending: Vec<u32> = state.pending.iter().map(|p| p.request).collect();
         let files: Vec<u32> = (1..=state.files.len() as u32).collect();
         let file = self.id(&files);
-        match self.below(26) {
+        match self.below(27) {
             0 => EntryKind::CustomerJoined,
             1 => EntryKind::TermsAccepted,
             2 => EntryKind::TermsDeclined,
@@ -252,6 +252,7 @@ impl Choices<'_> {
                     EndReason::TermsDeclined,
                     EndReason::PinExpired,
                     EndReason::WaitingTimeout,
+                    EndReason::OtherCustomerChosen,
                 ]),
             },
             8 => EntryKind::PermissionRequested {
@@ -344,6 +345,10 @@ impl Choices<'_> {
                 rating: self.below(8) as u8,
                 resolved: self.pick(&[None, Some(true), Some(false)]),
                 comment: self.text(),
+            },
+            25 => EntryKind::PathFailed {
+                link: self.pick(&[Link::Screen, Link::Camera, Link::Files]),
+                reason: self.pick(&[PathFailure::IceFailed, PathFailure::TimedOut]),
             },
             _ => EntryKind::AppletOffered {
                 request: state.applet_due.unwrap_or(state.requests),

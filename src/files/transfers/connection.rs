@@ -4,7 +4,7 @@
 //! channel, which stops it and, unless the log says why in time, reports it lost.
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::{EntryKind, FileFailure, Role};
+use connectit_protocol::{Action, EntryKind, FileFailure, Link, Role};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use web_sys::RtcDataChannel;
@@ -92,6 +92,15 @@ impl Ctl {
             PeerEvent::Channel(channel) => self.incoming_channel(channel),
             // The technician's side makes a new link on the customer's next offer.
             PeerEvent::Failed(_) if self.role == Role::Technician => self.drop_link(),
+            // No path: the customer's side says so in the log, which both pages show.
+            PeerEvent::GaveUp(reason) => {
+                if self.role == Role::Customer && self.link_allowed() {
+                    let _ = self.act.emit(Action::PathFailed {
+                        link: Link::Files,
+                        reason,
+                    });
+                }
+            }
             PeerEvent::Failed(_) | PeerEvent::Restarted | PeerEvent::Remote(_) => {}
         }
     }
