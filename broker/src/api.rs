@@ -31,6 +31,7 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
         applet_url: c.applet_url.clone(),
         pin_validity_secs: c.pin_validity_secs,
         max_file_bytes: c.max_file_bytes,
+        screen_max_kbps: c.screen_max_kbps,
         texts: c.texts.clone(),
         now: now_ms(),
         warnings: c.warnings(),

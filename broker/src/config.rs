@@ -80,6 +80,9 @@ pub struct Config {
     pub ice_transport_policy: connectit_protocol::IcePolicy,
     /// The largest file either side may send, in bytes.
     pub max_file_bytes: u64,
+    /// The most a screen share may send, in kbit/s (0: no cap, the browser adapts to
+    /// the network). The picture keeps its resolution and drops frames under the cap.
+    pub screen_max_kbps: u32,
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed. A request from
     /// anywhere else is throttled by its own socket address, whatever it claims.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -149,6 +152,7 @@ impl Default for Config {
             turn_ttl_secs: 2 * 3600,
             ice_transport_policy: connectit_protocol::IcePolicy::All,
             max_file_bytes: 200 * 1024 * 1024,
+            screen_max_kbps: 0,
             trusted_proxies: Vec::new(),
             texts: Default::default(),
             tls_cert: String::new(),
@@ -216,6 +220,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("turn_ttl_secs", EnvKind::Int),
     ("ice_transport_policy", EnvKind::Str),
     ("max_file_bytes", EnvKind::Int),
+    ("screen_max_kbps", EnvKind::Int),
     ("trusted_proxies", EnvKind::List),
     ("tls_cert", EnvKind::Str),
     ("tls_key", EnvKind::Str),

@@ -60,6 +60,8 @@ pub struct BrokerOptions {
     pub turn: Option<(Vec<String>, String)>,
     /// `ice_transport_policy = "relay"`: the peer connections may only use the relay.
     pub relay_only: bool,
+    /// `screen_max_kbps`: the organisation's cap on a screen share's rate.
+    pub screen_max_kbps: Option<u32>,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -421,6 +423,9 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
     }
     if options.relay_only {
         line("ice_transport_policy", quoted("relay"));
+    }
+    if let Some(kbps) = options.screen_max_kbps {
+        line("screen_max_kbps", kbps.to_string());
     }
     if !options.extra_origins.is_empty() {
         let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();

@@ -21,6 +21,10 @@ pub struct PublicConfig {
     pub pin_validity_secs: u64,
     /// The largest file either side may send, in bytes.
     pub max_file_bytes: u64,
+    /// The most a screen share may send, in kbit/s (0: the browser decides). Under a
+    /// tight rate the picture keeps its resolution and drops frames.
+    #[serde(default)]
+    pub screen_max_kbps: u32,
     /// The organisation's own wording, by language code then message key: it replaces
     /// the built-in catalog's text for those keys, or adds a language.
     #[serde(default)]

@@ -309,6 +309,7 @@ fn http_bodies_round_trip() {
         applet_url: "https://x/a.exe".into(),
         pin_validity_secs: 1200,
         max_file_bytes: 200 << 20,
+        screen_max_kbps: 1500,
         texts: [(
             "nl".to_string(),
             [(

@@ -111,6 +111,8 @@ struct Ctl {
     /// A pending check for streams the log calls live that this page does not send
     /// (left over from before a reload).
     orphan_check: Rc<RefCell<Option<Timeout>>>,
+    /// The organisation's cap on a screen share's rate.
+    screen_max_kbps: Option<u32>,
 }
 
 /// How long the log may show a stream this page does not own before the page reports
@@ -318,6 +320,10 @@ impl Ctl {
                 return;
             };
             peer.send_track(out.capture.track(), out.capture.stream());
+            if media == Media::Screen {
+                // Text stays legible: resolution kept, frames dropped under the cap.
+                peer.tune_for_text(out.capture.track(), self.screen_max_kbps);
+            }
             if out.paused {
                 peer.set_track(None);
             }
@@ -451,7 +457,7 @@ impl Ctl {
 }
 
 #[hook]
-pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
+pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> CustomerMedia {
     let view = use_state(Shares::default);
     let problem = use_state(|| None::<RtcError>);
     let ctl = Ctl {
@@ -464,6 +470,7 @@ pub fn use_customer_media(handle: &SessionHandle) -> CustomerMedia {
         view: view.clone(),
         problem: problem.clone(),
         orphan_check: use_mut_ref(|| None),
+        screen_max_kbps: (screen_max_kbps > 0).then_some(screen_max_kbps),
     };
     *ctl.state.borrow_mut() = handle.live.state.clone();
     *ctl.ice.borrow_mut() = handle.live.ice.clone();

@@ -47,7 +47,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
     let handle = use_session(Join::Customer {
         token: props.token.to_string(),
     });
-    let media = use_customer_media(&handle);
+    let media = use_customer_media(&handle, props.config.screen_max_kbps);
     let transfers = Rc::new(use_transfers(
         &handle,
         Role::Customer,

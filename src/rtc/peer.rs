@@ -141,6 +141,45 @@ impl Peer {
         *self.inner.sender.borrow_mut() = Some(sender);
     }
 
+    /// Tunes the track being sent for reading text: the encoder is told the content is
+    /// detail (`contentHint`), and under a tight bitrate keeps the resolution and drops
+    /// frames instead (`degradationPreference: maintain-resolution`), within `max_kbps`
+    /// when the organisation caps it. Browsers that lack a part ignore it.
+    pub fn tune_for_text(&self, track: &MediaStreamTrack, max_kbps: Option<u32>) {
+        use wasm_bindgen::JsValue;
+        let _ = js_sys::Reflect::set(track, &"contentHint".into(), &"detail".into());
+        let Some(sender) = self.inner.sender.borrow().clone() else {
+            return;
+        };
+        let params: JsValue = sender.get_parameters().into();
+        let _ = js_sys::Reflect::set(
+            &params,
+            &"degradationPreference".into(),
+            &"maintain-resolution".into(),
+        );
+        if let Some(kbps) = max_kbps {
+            let encodings = js_sys::Reflect::get(&params, &"encodings".into())
+                .ok()
+                .map(|e| js_sys::Array::from(&e))
+                .unwrap_or_default();
+            if encodings.length() == 0 {
+                encodings.push(&js_sys::Object::new());
+                let _ = js_sys::Reflect::set(&params, &"encodings".into(), &encodings);
+            }
+            for encoding in encodings.iter() {
+                let bps = JsValue::from_f64(f64::from(kbps) * 1000.0);
+                let _ = js_sys::Reflect::set(&encoding, &"maxBitrate".into(), &bps);
+            }
+        }
+        let promise = sender.set_parameters_with_parameters(params.unchecked_ref());
+        let on_event = self.inner.on_event.clone();
+        spawn_local(async move {
+            if let Err(e) = JsFuture::from(promise).await {
+                on_event.emit(PeerEvent::Failed(e.into()));
+            }
+        });
+    }
+
     /// Makes an offer (queued after any step in progress).
     pub fn offer(&self, ice_restart: bool) {
         enqueue(&self.inner, Step::Offer { ice_restart });
