@@ -62,6 +62,9 @@ pub struct BrokerOptions {
     pub relay_only: bool,
     /// `screen_max_kbps`: the organisation's cap on a screen share's rate.
     pub screen_max_kbps: Option<u32>,
+    /// Where the broker listens (`127.0.0.1:0` otherwise), e.g. a [`crate::Netns`]'s
+    /// host address, for a browser inside the namespace.
+    pub listen: Option<String>,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -395,7 +398,10 @@ fn dist_dir() -> PathBuf {
 fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String {
     let mut toml = String::new();
     let mut line = |key: &str, value: String| toml.push_str(&format!("{key} = {value}\n"));
-    line("listen", quoted("127.0.0.1:0"));
+    line(
+        "listen",
+        quoted(options.listen.as_deref().unwrap_or("127.0.0.1:0")),
+    );
     line("data_dir", quoted(&data_dir.to_string_lossy()));
     line("dist_dir", quoted(&dist.to_string_lossy()));
     line("organisation", quoted(ORGANISATION));

@@ -73,6 +73,9 @@ pub struct StartOptions {
     /// `profile.managed_default_content_settings.javascript = 2`: scripts off; or
     /// Firefox's `about:config` names).
     pub prefs: serde_json::Map<String, Value>,
+    /// Another Chromium binary (a script that starts it inside a network namespace:
+    /// [`crate::Netns::chromium_wrapper`]); the driver then speaks to it over a pipe.
+    pub binary: Option<String>,
 }
 
 /// A WebDriver BiDi connection to geckodriver (Firefox's way to what Chromium does
@@ -1145,6 +1148,12 @@ fn chromium_capabilities(
     }
     if let Some(prefs) = caps["goog:chromeOptions"]["prefs"].as_object_mut() {
         prefs.extend(options.prefs.clone());
+    }
+    if let Some(binary) = &options.binary {
+        caps["goog:chromeOptions"]["binary"] = json!(binary);
+        if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+            args.push(json!("--remote-debugging-pipe"));
+        }
     }
     match caps {
         Value::Object(map) => map,

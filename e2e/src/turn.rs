@@ -30,9 +30,11 @@ impl TurnTransport {
     }
 }
 
-/// A running coturn on loopback.
+/// A running coturn.
 pub struct Turn {
     child: Child,
+    /// The address it listens and relays on.
+    pub ip: std::net::Ipv4Addr,
     /// TURN over UDP and TCP.
     pub port: u16,
     /// TURN over TLS.
@@ -45,12 +47,12 @@ pub struct Turn {
     _dir: TempDir,
 }
 
-/// A port that is free for both UDP and TCP on 127.0.0.1 right now.
-fn free_port_both() -> u16 {
+/// A port that is free for both UDP and TCP on `ip` right now.
+fn free_port_both(ip: std::net::Ipv4Addr) -> u16 {
     for _ in 0..50 {
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind a TCP port");
+        let tcp = TcpListener::bind((ip, 0)).expect("bind a TCP port");
         let port = tcp.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        if UdpSocket::bind((ip, port)).is_ok() {
             return port;
         }
     }
@@ -64,17 +66,24 @@ fn repo_config() -> PathBuf {
 }
 
 impl Turn {
-    /// Starts coturn and waits until it listens.
+    /// Starts coturn on 127.0.0.1 and waits until it listens.
     pub fn start() -> Turn {
+        Turn::start_on(std::net::Ipv4Addr::LOCALHOST)
+    }
+
+    /// Starts coturn listening and relaying on `ip` (relaying to `ip` allowed, as the
+    /// test needs) and waits until it listens.
+    pub fn start_on(ip: std::net::Ipv4Addr) -> Turn {
         let dir = tempfile::Builder::new()
             .prefix("connectit-e2e-turn-")
             .tempdir()
             .expect("a temporary folder for coturn");
-        let (port, tls_port) = (free_port_both(), free_port_both());
+        let (port, tls_port) = (free_port_both(ip), free_port_both(ip));
         let secret = format!("test-secret-{}", std::process::id());
         let made = rcgen::generate_simple_self_signed(vec![
             "localhost".to_string(),
             "127.0.0.1".to_string(),
+            ip.to_string(),
         ])
         .expect("a certificate for the relay");
         let cert_pem = dir.path().join("cert.pem");
@@ -105,7 +114,7 @@ impl Turn {
             .collect();
         config.push_str(&format!(
             "\n# The test's own:\n\
-             listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\n\
+             listening-ip={ip}\nrelay-ip={ip}\n\
              listening-port={port}\ntls-listening-port={tls_port}\n\
              min-port=40000\nmax-port=60000\n\
              static-auth-secret={secret}\nrealm=connectit.test\n\
@@ -113,7 +122,7 @@ impl Turn {
              log-file=stdout\nverbose\nno-dtls\n\
              pidfile={}\nuserdb={}\n\
              # Both browsers are on this machine: the one exception to the refusals above.\n\
-             allow-loopback-peers\nallowed-peer-ip=127.0.0.1\n",
+             allow-loopback-peers\nallowed-peer-ip={ip}\n",
             cert_pem.display(),
             key_pem.display(),
             dir.path().join("turnserver.pid").display(),
@@ -133,6 +142,7 @@ impl Turn {
             });
         let turn = Turn {
             child,
+            ip,
             port,
             tls_port,
             secret,
@@ -141,7 +151,7 @@ impl Turn {
             _dir: dir,
         };
         let started = Instant::now();
-        while !(listening(port) && listening(tls_port)) {
+        while !(listening(ip, port) && listening(ip, tls_port)) {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "coturn did not listen on {port} and {tls_port}:\n{}",
@@ -155,9 +165,13 @@ impl Turn {
     /// The broker's `turn_urls` for one way of reaching the relay.
     pub fn url(&self, transport: TurnTransport) -> String {
         match transport {
-            TurnTransport::Udp => format!("turn:127.0.0.1:{}?transport=udp", self.port),
-            TurnTransport::Tcp => format!("turn:127.0.0.1:{}?transport=tcp", self.port),
-            TurnTransport::Tls => format!("turns:localhost:{}?transport=tcp", self.tls_port),
+            TurnTransport::Udp => format!("turn:{}:{}?transport=udp", self.ip, self.port),
+            TurnTransport::Tcp => format!("turn:{}:{}?transport=tcp", self.ip, self.port),
+            // By name on loopback (the name the certificate holds), else by address.
+            TurnTransport::Tls if self.ip.is_loopback() => {
+                format!("turns:localhost:{}?transport=tcp", self.tls_port)
+            }
+            TurnTransport::Tls => format!("turns:{}:{}?transport=tcp", self.ip, self.tls_port),
         }
     }
 
@@ -178,12 +192,9 @@ impl Turn {
     }
 }
 
-fn listening(port: u16) -> bool {
-    std::net::TcpStream::connect_timeout(
-        &SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_millis(100),
-    )
-    .is_ok()
+fn listening(ip: std::net::Ipv4Addr, port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&SocketAddr::from((ip, port)), Duration::from_millis(100))
+        .is_ok()
 }
 
 impl Drop for Turn {

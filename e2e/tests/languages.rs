@@ -87,6 +87,7 @@ async fn a_french_browser_starts_in_french() {
     let browser = Browser::start_with_options(StartOptions {
         args: vec!["--lang=fr".into()],
         prefs,
+        ..StartOptions::default()
     })
     .await;
     let customer = Customer::new(&browser, broker.url());

@@ -236,3 +236,94 @@ async fn no_path_is_said_plainly_on_both_sides_and_logged() {
     );
     w.close().await;
 }
+
+/// The customer's browser in a network namespace whose only way out is TCP to the
+/// broker's and the relay's ports (nftables inside it drops everything else, UDP
+/// first): the share and the file still reach the technician, through the relay over
+/// TCP or TLS, and the firewall counted the UDP it dropped. Runs where the test may
+/// create namespaces (root, `ip netns`); elsewhere it says so and does nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn from_a_network_that_lets_out_only_tcp_the_share_goes_by_tcp_or_tls() {
+    let netns = match connectit_e2e::Netns::create() {
+        Ok(netns) => netns,
+        Err(why) => {
+            eprintln!("network namespaces are not available here ({why}): not run");
+            return;
+        }
+    };
+    let turn = Turn::start_on(netns.host_ip);
+    let broker = connectit_e2e::Broker::start(BrokerOptions {
+        turn: Some((
+            vec![
+                turn.url(TurnTransport::Udp),
+                turn.url(TurnTransport::Tcp),
+                turn.url(TurnTransport::Tls),
+            ],
+            turn.secret.clone(),
+        )),
+        relay_only: true,
+        listen: Some(format!("{}:0", netns.host_ip)),
+        ..BrokerOptions::default()
+    })
+    .await;
+    netns
+        .allow_only_tcp_to(&[broker.addr().port(), turn.port, turn.tls_port])
+        .unwrap_or_else(|e| panic!("the namespace's firewall: {e}"));
+    // Served on the veth address, which is not a secure context by itself.
+    let secure = format!(
+        "--unsafely-treat-insecure-origin-as-secure={}",
+        broker.url()
+    );
+    let args = vec!["--ignore-certificate-errors".to_string(), secure];
+    let (tech, cust) = tokio::join!(
+        Browser::start_with_options(connectit_e2e::StartOptions {
+            args: args.clone(),
+            ..Default::default()
+        }),
+        Browser::start_with_options(connectit_e2e::StartOptions {
+            args,
+            binary: Some(netns.chromium_wrapper()),
+            ..Default::default()
+        })
+    );
+    let w = World { broker, tech, cust };
+    w.cust.before_page_scripts(KEEP_PEERS).await;
+    let (console, customer, _session) = w.active_session().await;
+    let request = console
+        .request_permissions(&["view_screen", "send_files"], "To look at your settings")
+        .await;
+    customer.wait_prompt_for(request).await;
+    customer.grant_all().await;
+    console.wait_screen_state("live").await;
+    console.wait_screen_frames(5).await;
+    let file = TestFile::random("out-of-a-locked-network.bin", 2 * 1024 * 1024);
+    console.send_files(&[&file]).await;
+    let offer = customer.wait_offer(&file.name).await.file;
+    customer.accept_file(offer).await;
+    w.cust.wait_file_status(offer, "delivered").await;
+    let saved = w
+        .cust
+        .wait_download_named(&file.name, Some(file.size))
+        .await;
+    assert_eq!(sha256_file(&saved), file.sha256);
+    let pairs = selected_pairs(&w.cust).await;
+    assert!(pairs.len() >= 2, "{pairs:?}\n{}", turn.log_tail());
+    for pair in &pairs {
+        assert_eq!(pair["local"], "relay", "{pair}");
+        assert!(
+            pair["relayProtocol"] == "tcp" || pair["relayProtocol"] == "tls",
+            "UDP is blocked: {pair}"
+        );
+    }
+    let dropped = netns.udp_dropped();
+    assert!(
+        dropped > 0,
+        "the browser tried UDP, and the firewall dropped it"
+    );
+    eprintln!(
+        "locked-down network (namespace {}, only TCP out): share and file through the relay \
+         by {}; {dropped} UDP packets dropped",
+        netns.name, pairs[0]["relayProtocol"]
+    );
+    w.close().await;
+}
