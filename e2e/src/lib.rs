@@ -46,6 +46,7 @@ pub mod echo;
 mod http;
 pub mod netns;
 pub mod pageserver;
+pub mod paths;
 pub mod peers;
 pub mod proxy;
 pub mod squid;

@@ -7,80 +7,17 @@
 
 use std::time::Instant;
 
+use connectit_e2e::paths::{relay_world, share_and_send};
 use connectit_e2e::peers::{selected_pairs, KEEP_PEERS};
-use connectit_e2e::{sha256_file, BrokerOptions, Browser, TestFile, Turn, TurnTransport, World};
+use connectit_e2e::{BrokerOptions, Browser, Turn, TurnTransport, World};
 use serde_json::Value;
-
-/// Waits until the technician's `#screen-video` has decoded a first frame.
-async fn first_frame(browser: &Browser) {
-    browser
-        .wait_for("a first decoded frame in #screen-video", || async {
-            let frames = browser
-                .eval(
-                    "const v = document.querySelector('#screen-video');\
-                     return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;",
-                    vec![],
-                )
-                .await;
-            match frames.as_u64() {
-                Some(n) if n > 0 => Ok(()),
-                other => Err(format!("frames: {other:?}")),
-            }
-        })
-        .await;
-}
 
 /// Screen and a file with only the relay allowed, reached by `transport` (or, with
 /// `None`, with no relay at all).
 async fn share_and_send_through(transport: Option<TurnTransport>) {
-    let turn = transport.map(|_| Turn::start());
-    let broker = connectit_e2e::Broker::start(BrokerOptions {
-        turn: turn
-            .as_ref()
-            .zip(transport)
-            .map(|(turn, t)| (vec![turn.url(t)], turn.secret.clone())),
-        relay_only: transport.is_some(),
-        ..BrokerOptions::default()
-    })
-    .await;
-    let args = ["--ignore-certificate-errors"];
-    let (tech, cust) = tokio::join!(Browser::start_with(&args), Browser::start_with(&args));
-    let w = World { broker, tech, cust };
-    tokio::join!(
-        w.tech.before_page_scripts(KEEP_PEERS),
-        w.cust.before_page_scripts(KEEP_PEERS)
-    );
+    let (turn, w) = relay_world(transport).await;
     let (console, customer, _session) = w.active_session().await;
-
-    // The screen, then a file, both granted at once.
-    let request = console
-        .request_permissions(&["view_screen", "send_files"], "To look at your settings")
-        .await;
-    customer.wait_prompt_for(request).await;
-    let granted = Instant::now();
-    customer.grant_all().await;
-    first_frame(&w.tech).await;
-    let first = granted.elapsed();
-    console.wait_screen_state("live").await;
-    let frames = console.wait_screen_frames(5).await;
-    assert!(frames.frames() >= 5, "{frames:?}");
-
-    let file = TestFile::random("through-the-relay.bin", 4 * 1024 * 1024);
-    console.send_files(&[&file]).await;
-    let offer = customer.wait_offer(&file.name).await.file;
-    let accepted = Instant::now();
-    customer.accept_file(offer).await;
-    w.cust.wait_file_status(offer, "delivered").await;
-    let took = accepted.elapsed();
-    let saved = w
-        .cust
-        .wait_download_named(&file.name, Some(file.size))
-        .await;
-    assert_eq!(
-        sha256_file(&saved),
-        file.sha256,
-        "the file's SHA-256 through the relay"
-    );
+    let carried = share_and_send(&w, &console, &customer, 4 * 1024 * 1024).await;
 
     // Both browsers: every connected peer connection took the expected path.
     let (tech_pairs, cust_pairs) = tokio::join!(selected_pairs(&w.tech), selected_pairs(&w.cust));
@@ -120,16 +57,16 @@ async fn share_and_send_through(transport: Option<TurnTransport>) {
     w.tech.wait_attr("#files-path", "data-route", &route).await;
     let line = w.tech.text("#screen-path").await;
     assert!(line.contains("fps") && line.contains("ms"), "{line}");
-    let rate = file.size as f64 / took.as_secs_f64() / (1024.0 * 1024.0);
     let path = match transport {
         Some(t) => format!("through the relay over {t:?}"),
         None => "directly".to_string(),
     };
     eprintln!(
         "{path}: grant → first frame at the technician {:.0} ms; 4 MiB file accepted → \
-         delivered {:.0} ms ({rate:.1} MiB/s); selected pairs: technician {}, customer {}",
-        first.as_secs_f64() * 1000.0,
-        took.as_secs_f64() * 1000.0,
+         delivered {:.0} ms ({:.1} MB/s); selected pairs: technician {}, customer {}",
+        carried.first_frame.as_secs_f64() * 1000.0,
+        carried.file.as_secs_f64() * 1000.0,
+        carried.file_mb_per_sec(),
         Value::Array(tech_pairs),
         Value::Array(cust_pairs)
     );
@@ -289,23 +226,7 @@ async fn from_a_network_that_lets_out_only_tcp_the_share_goes_by_tcp_or_tls() {
     let w = World { broker, tech, cust };
     w.cust.before_page_scripts(KEEP_PEERS).await;
     let (console, customer, _session) = w.active_session().await;
-    let request = console
-        .request_permissions(&["view_screen", "send_files"], "To look at your settings")
-        .await;
-    customer.wait_prompt_for(request).await;
-    customer.grant_all().await;
-    console.wait_screen_state("live").await;
-    console.wait_screen_frames(5).await;
-    let file = TestFile::random("out-of-a-locked-network.bin", 2 * 1024 * 1024);
-    console.send_files(&[&file]).await;
-    let offer = customer.wait_offer(&file.name).await.file;
-    customer.accept_file(offer).await;
-    w.cust.wait_file_status(offer, "delivered").await;
-    let saved = w
-        .cust
-        .wait_download_named(&file.name, Some(file.size))
-        .await;
-    assert_eq!(sha256_file(&saved), file.sha256);
+    share_and_send(&w, &console, &customer, 2 * 1024 * 1024).await;
     let pairs = selected_pairs(&w.cust).await;
     assert!(pairs.len() >= 2, "{pairs:?}\n{}", turn.log_tail());
     for pair in &pairs {

@@ -5,10 +5,9 @@
 //! a proxy carries no UDP. The proxy's log shows each, and `getStats()` the relayed
 //! pair.
 
+use connectit_e2e::paths::share_and_send;
 use connectit_e2e::peers::{selected_pairs, KEEP_PEERS};
-use connectit_e2e::{
-    sha256_file, Broker, BrokerOptions, Browser, Squid, TestFile, Turn, TurnTransport, World,
-};
+use connectit_e2e::{Broker, BrokerOptions, Browser, Squid, Turn, TurnTransport, World};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn page_socket_share_and_file_through_an_http_proxy() {
@@ -39,23 +38,7 @@ async fn page_socket_share_and_file_through_an_http_proxy() {
     w.cust.before_page_scripts(KEEP_PEERS).await;
     let (console, customer, _session) = w.active_session().await;
 
-    let request = console
-        .request_permissions(&["view_screen", "send_files"], "To look at your settings")
-        .await;
-    customer.wait_prompt_for(request).await;
-    customer.grant_all().await;
-    console.wait_screen_state("live").await;
-    console.wait_screen_frames(5).await;
-    let file = TestFile::random("through-the-proxy.bin", 2 * 1024 * 1024);
-    console.send_files(&[&file]).await;
-    let offer = customer.wait_offer(&file.name).await.file;
-    customer.accept_file(offer).await;
-    w.cust.wait_file_status(offer, "delivered").await;
-    let saved = w
-        .cust
-        .wait_download_named(&file.name, Some(file.size))
-        .await;
-    assert_eq!(sha256_file(&saved), file.sha256);
+    share_and_send(&w, &console, &customer, 2 * 1024 * 1024).await;
 
     // The customer's connections went through the relay by TCP or TLS.
     let pairs = selected_pairs(&w.cust).await;
