@@ -378,21 +378,36 @@ impl Hub {
         author: Author,
         kind: EntryKind,
     ) -> Result<LogEntry, AppendError> {
-        self.append_with(live, author, |_, _| Ok(kind)).await
-    }
-
-    /// Appends the entry `build` makes from the state and the entry's time (for entries
-    /// that depend on them: a request's id and deadline, say).
-    pub async fn append_with(
-        &self,
-        live: &LiveSession,
-        author: Author,
-        build: impl FnOnce(&SessionState, Millis) -> Result<EntryKind, RuleViolation>,
-    ) -> Result<LogEntry, AppendError> {
         let mut inner = live.inner.lock().await;
         let at = now_ms().max(inner.last_at);
-        let kind = build(&inner.state, at).map_err(AppendError::Rule)?;
         self.append_locked(live, &mut inner, author, kind, at).await
+    }
+
+    /// Appends what the rules decide from the state and the entries' time
+    /// ([`connectit_protocol::decide`]): the first entry, or the refusal; then each
+    /// entry that follows from it, under the same hold of the session, so nothing comes
+    /// between them. Answers the entries appended.
+    pub async fn append_decided(
+        &self,
+        live: &LiveSession,
+        decide: impl FnOnce(&SessionState, Millis) -> Result<Vec<(Author, EntryKind)>, RuleViolation>,
+    ) -> Result<Vec<LogEntry>, AppendError> {
+        let mut inner = live.inner.lock().await;
+        let at = now_ms().max(inner.last_at);
+        let decided = decide(&inner.state, at).map_err(AppendError::Rule)?;
+        let mut appended = Vec::with_capacity(decided.len());
+        for (i, (author, kind)) in decided.into_iter().enumerate() {
+            match self.append_locked(live, &mut inner, author, kind, at).await {
+                Ok(entry) => appended.push(entry),
+                Err(e) if i == 0 => return Err(e),
+                Err(e) => {
+                    // The action stands; what follows from it could not be stored.
+                    tracing::warn!(session = %live.id, error = ?e, "could not log a consequence");
+                    break;
+                }
+            }
+        }
+        Ok(appended)
     }
 
     async fn append_locked(
@@ -495,8 +510,7 @@ impl Hub {
         }
     }
 
-    /// Relays a WebRTC signal to the other member, if the session is active and the
-    /// link's permission is granted right now.
+    /// Relays a WebRTC signal to the other member, if the rules let the link be open.
     pub async fn relay(
         &self,
         live: &LiveSession,
@@ -505,14 +519,7 @@ impl Hub {
         payload: &str,
     ) -> Result<(), RuleViolation> {
         let inner = live.inner.lock().await;
-        if inner.state.phase != Phase::Active {
-            return Err(RuleViolation::WrongPhase {
-                phase: inner.state.phase,
-            });
-        }
-        if !link.allowed(&inner.state.granted) {
-            return Err(RuleViolation::NotGranted);
-        }
+        inner.state.link_allows(link)?;
         let _ = live.signals.send(Relayed {
             from,
             link,

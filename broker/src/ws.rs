@@ -16,11 +16,10 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::api::AuditKind;
-use connectit_protocol::reducer::file_permission;
-use connectit_protocol::wire::{Action, ClientMessage, CloseReason, Join, ServerMessage};
+use connectit_protocol::wire::{ClientMessage, CloseReason, Join, ServerMessage};
 use connectit_protocol::{
-    limits, Author, EndReason, EntryKind, ErrorCode, FileFailure, LogEntry, Millis, Permission,
-    Role, RuleViolation, Seq, SessionState,
+    decide, limits, Actor, Author, EndReason, EntryKind, ErrorCode, Limits, LogEntry, Millis, Role,
+    Seq, SessionState,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -583,12 +582,21 @@ async fn handle(
             }
         }
         ClientMessage::Act { id, action } => {
-            let limits = Limits::of(&state.config);
-            let build = |s: &SessionState, at: Millis| entry_for(action, role, name, s, at, limits);
-            match state.hub.append_with(live, Author::from(role), build).await {
-                Ok(entry) => {
-                    follow_up(state, live, &entry).await;
-                    ServerMessage::Ack { id, seq: entry.seq }
+            let limits = Limits {
+                prompt_ms: state.config.prompt_deadline_secs * 1000,
+                max_file_bytes: state.config.max_file_bytes,
+            };
+            let actor = Actor { role, name };
+            let decided = |s: &SessionState, at: Millis| decide(s, actor, action, at, limits);
+            match state.hub.append_decided(live, decided).await {
+                Ok(entries) => {
+                    if let Some(EntryKind::TechnicianPickedUp { .. }) =
+                        entries.first().map(|e| &e.kind)
+                    {
+                        close_invitation(state, live).await;
+                    }
+                    let seq = entries.first().map_or(0, |e| e.seq);
+                    ServerMessage::Ack { id, seq }
                 }
                 Err(e) => {
                     let error = append_error_code(e);
@@ -607,61 +615,6 @@ async fn handle(
         }
     };
     conn.send(&reply).await
-}
-
-/// What the broker's configuration adds to the rules.
-#[derive(Clone, Copy)]
-struct Limits {
-    /// How long a permission prompt runs, and how much more time adds.
-    prompt_ms: u64,
-    /// The largest file either side may offer.
-    max_file_bytes: u64,
-}
-
-impl Limits {
-    fn of(config: &crate::config::Config) -> Self {
-        Limits {
-            prompt_ms: config.prompt_deadline_secs * 1000,
-            max_file_bytes: config.max_file_bytes,
-        }
-    }
-}
-
-/// What the broker logs as a consequence of an entry: the applet offer when remote
-/// control is asked for, the end of every transfer a revocation stops, and, when the
-/// technician picks someone up, the end of the invitation (its PIN and link stop
-/// working) and of the other sessions joined with it.
-async fn follow_up(state: &AppState, live: &LiveSession, entry: &LogEntry) {
-    if let EntryKind::TechnicianPickedUp { .. } = entry.kind {
-        close_invitation(state, live).await;
-    }
-    let consequences: Vec<EntryKind> = match &entry.kind {
-        EntryKind::PermissionRequested {
-            request,
-            permissions,
-            ..
-        } if permissions.contains(&Permission::RemoteControl) => {
-            // The prompt shows the native applet's link: the log says so.
-            vec![EntryKind::AppletOffered { request: *request }]
-        }
-        EntryKind::PermissionsRevoked { .. } => {
-            let now = state.hub.state(live).await;
-            now.files
-                .iter()
-                .filter(|t| t.status.in_flight() && !now.has(file_permission(t.from)))
-                .map(|t| EntryKind::FileFailed {
-                    file: t.file,
-                    reason: FileFailure::Revoked,
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    for kind in consequences {
-        if let Err(e) = state.hub.append(live, Author::System, kind).await {
-            tracing::warn!(error = ?e, "could not log a consequence");
-        }
-    }
 }
 
 /// The technician picked up `live`: nobody else gets in with its PIN or link, and the
@@ -698,84 +651,6 @@ async fn close_invitation(state: &AppState, live: &LiveSession) {
             tracing::warn!(session = %id, error = %e, "could not end a session whose PIN someone else used");
         }
     }
-}
-
-/// The log entry an action asks for, given the session's state and the entry's time
-/// (a request gets the next id and a deadline; more time extends the pending one; a
-/// file gets the next id if it is within the size limit).
-fn entry_for(
-    action: Action,
-    role: Role,
-    name: &str,
-    state: &SessionState,
-    at: Millis,
-    limits: Limits,
-) -> Result<EntryKind, RuleViolation> {
-    let prompt_ms = limits.prompt_ms;
-    Ok(match action {
-        Action::AcceptTerms => EntryKind::TermsAccepted,
-        Action::DeclineTerms => EntryKind::TermsDeclined,
-        Action::PickUp => EntryKind::TechnicianPickedUp {
-            name: name.to_string(),
-        },
-        Action::Chat { text } => EntryKind::Chat { text },
-        Action::End => EntryKind::SessionEnded {
-            reason: match role {
-                Role::Customer => EndReason::CustomerEnded,
-                Role::Technician => EndReason::TechnicianEnded,
-            },
-        },
-        Action::RequestPermissions {
-            permissions,
-            reason,
-        } => EntryKind::PermissionRequested {
-            request: state.requests + 1,
-            permissions,
-            reason,
-            deadline: at + prompt_ms,
-        },
-        Action::Grant {
-            request,
-            permissions,
-        } => EntryKind::PermissionGranted {
-            request,
-            granted: permissions,
-        },
-        Action::Deny { request } => EntryKind::PermissionDenied { request },
-        Action::MoreTime { request } => {
-            let pending = state
-                .pending
-                .as_ref()
-                .filter(|p| p.request == request)
-                .ok_or(RuleViolation::NoSuchRequest)?;
-            EntryKind::PermissionExtended {
-                request,
-                deadline: pending.deadline + prompt_ms,
-            }
-        }
-        Action::Revoke { permissions } => EntryKind::PermissionsRevoked { permissions },
-        Action::Media { media, change } => EntryKind::Media { media, change },
-        Action::PeerRestarted { media } => EntryKind::PeerRestarted { media },
-        Action::PathFailed { link, reason } => EntryKind::PathFailed { link, reason },
-        Action::OfferFile { name, size } => {
-            if size > limits.max_file_bytes {
-                return Err(RuleViolation::FileTooLarge {
-                    max_bytes: limits.max_file_bytes,
-                });
-            }
-            EntryKind::FileOffered {
-                file: state.files.len() as u32 + 1,
-                name,
-                size,
-            }
-        }
-        Action::AcceptFile { file } => EntryKind::FileAccepted { file },
-        Action::RefuseFile { file } => EntryKind::FileRefused { file },
-        Action::FileSent { file, sha256 } => EntryKind::FileSent { file, sha256 },
-        Action::FileDelivered { file, sha256 } => EntryKind::FileDelivered { file, sha256 },
-        Action::FileFailed { file, reason } => EntryKind::FileFailed { file, reason },
-        Action::ShareSystemInfo { items } => EntryKind::SystemInfoShared { items },
-    })
 }
 
 /// Finds the session a `hello` names, and checks the caller may join it.

@@ -5,6 +5,8 @@
 //! - [`log`]: the session log's entries (what happened, who did it, when);
 //! - [`reducer`]: the session's rules: [`SessionState`] is the fold of the log, and
 //!   [`SessionState::check`] refuses every entry the rules forbid;
+//! - [`decide`]: what an action appends ([`decide::decide`]: its entry and what follows
+//!   from it), and whether a link may be open ([`SessionState::may_open`]);
 //! - [`wire`]: the WebSocket messages, one enum per direction;
 //! - [`api`]: the HTTP request and response bodies;
 //! - [`error`]: the error codes, shared by HTTP and WebSocket answers.
@@ -14,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod decide;
 pub mod error;
 pub mod files;
 pub mod log;
@@ -21,6 +24,7 @@ pub mod permission;
 pub mod reducer;
 pub mod wire;
 
+pub use decide::{decide, Actor, Limits};
 pub use error::{ErrorCode, RuleViolation};
 pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
 pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};

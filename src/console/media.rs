@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::{IceConfig, Media, MediaState, PathFailure, Phase, SessionState};
+use connectit_protocol::{IceConfig, Link, Media, MediaState, PathFailure, SessionState};
 use web_sys::{MediaStream, RtcPeerConnection};
 use yew::prelude::*;
 
@@ -83,8 +83,7 @@ struct Ctl {
 
 impl Ctl {
     fn allowed(&self, media: Media) -> bool {
-        let state = self.state.borrow();
-        state.phase == Phase::Active && state.has(media.permission())
+        self.state.borrow().may_open(Link::from(media))
     }
 
     /// Changes what the views show of `media`.

@@ -126,8 +126,7 @@ impl Ctl {
     }
 
     fn granted(&self, media: Media) -> bool {
-        let state = self.state.borrow();
-        state.phase == Phase::Active && state.has(media.permission())
+        self.state.borrow().may_open(Link::from(media))
     }
 
     fn refresh(&self) {

@@ -163,7 +163,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                     <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
                         entries={live.entries.clone()} act={handle.act.clone()} />
                     // Also after the grants went: what happened to each file stays shown.
-                    if Link::Files.allowed(&state.granted) || !state.files.is_empty() {
+                    if state.may_open(Link::Files) || !state.files.is_empty() {
                         <CustomerFiles can_send={state.has(Permission::ReceiveFiles)}
                             technician={technician.clone()} transfers={transfers.clone()} />
                     }

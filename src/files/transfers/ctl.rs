@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use connectit_protocol::{Action, FileFailure, FileStatus, FileTransfer, Link, Phase, Role};
+use connectit_protocol::{Action, FileFailure, FileStatus, FileTransfer, Link, Role};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use web_sys::{Blob, RtcDataChannel};
@@ -89,8 +89,7 @@ impl Ctl {
     }
 
     pub(super) fn link_allowed(&self) -> bool {
-        let live = self.live.borrow();
-        live.state.phase == Phase::Active && Link::Files.allowed(&live.state.granted)
+        self.live.borrow().state.may_open(Link::Files)
     }
 
     pub(super) fn with_local<R>(&self, file: u32, f: impl FnOnce(&mut Local) -> R) -> R {

@@ -1,0 +1,174 @@
+//! Actions become entries here, and only here: [`decide`] turns what a member asks
+//! for (at the broker's time, within the broker's limits) into the entries to append,
+//! its own first and then those that follow from it by themselves, or a typed refusal.
+//! The broker appends what it is given; the pages ask the same rules what they may do
+//! ([`SessionState::may_open`]).
+
+use crate::files::FileFailure;
+use crate::log::{Author, EndReason, EntryKind, Role};
+use crate::permission::{Link, Permission};
+use crate::reducer::{file_permission, Phase, SessionState};
+use crate::wire::Action;
+use crate::{Millis, RuleViolation};
+
+/// What the broker's configuration adds to the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a permission prompt runs, and how much "More time" adds, in ms.
+    pub prompt_ms: u64,
+    /// The largest file either side may offer, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// Who acts: a member, and the name the log gives them (the technician's display name
+/// when they pick up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor<'a> {
+    pub role: Role,
+    pub name: &'a str,
+}
+
+/// The entries `action` appends at broker time `at`, in order: the action's own, then
+/// what follows from it by itself (the native applet offered when remote control is
+/// asked for; every transfer a revocation leaves without its permission, failed).
+/// Nothing is appended if the action's own entry is refused.
+pub fn decide(
+    state: &SessionState,
+    actor: Actor<'_>,
+    action: Action,
+    at: Millis,
+    limits: Limits,
+) -> Result<Vec<(Author, EntryKind)>, RuleViolation> {
+    let kind = entry_for(state, actor, action, at, limits)?;
+    let author = Author::from(actor.role);
+    state.check(author, &kind, at)?;
+    let follows = consequences(state, &kind);
+    let mut out = Vec::with_capacity(1 + follows.len());
+    out.push((author, kind));
+    out.extend(follows.into_iter().map(|k| (Author::System, k)));
+    Ok(out)
+}
+
+/// The log entry an action asks for, given the session's state and the entry's time
+/// (a request gets the next id and a deadline; more time extends the pending one; a
+/// file gets the next id if it is within the size limit).
+fn entry_for(
+    state: &SessionState,
+    actor: Actor<'_>,
+    action: Action,
+    at: Millis,
+    limits: Limits,
+) -> Result<EntryKind, RuleViolation> {
+    Ok(match action {
+        Action::AcceptTerms => EntryKind::TermsAccepted,
+        Action::DeclineTerms => EntryKind::TermsDeclined,
+        Action::PickUp => EntryKind::TechnicianPickedUp {
+            name: actor.name.to_string(),
+        },
+        Action::Chat { text } => EntryKind::Chat { text },
+        Action::End => EntryKind::SessionEnded {
+            reason: match actor.role {
+                Role::Customer => EndReason::CustomerEnded,
+                Role::Technician => EndReason::TechnicianEnded,
+            },
+        },
+        Action::RequestPermissions {
+            permissions,
+            reason,
+        } => EntryKind::PermissionRequested {
+            request: state.requests + 1,
+            permissions,
+            reason,
+            deadline: at + limits.prompt_ms,
+        },
+        Action::Grant {
+            request,
+            permissions,
+        } => EntryKind::PermissionGranted {
+            request,
+            granted: permissions,
+        },
+        Action::Deny { request } => EntryKind::PermissionDenied { request },
+        Action::MoreTime { request } => {
+            let pending = state
+                .pending
+                .as_ref()
+                .filter(|p| p.request == request)
+                .ok_or(RuleViolation::NoSuchRequest)?;
+            EntryKind::PermissionExtended {
+                request,
+                deadline: pending.deadline + limits.prompt_ms,
+            }
+        }
+        Action::Revoke { permissions } => EntryKind::PermissionsRevoked { permissions },
+        Action::Media { media, change } => EntryKind::Media { media, change },
+        Action::PeerRestarted { media } => EntryKind::PeerRestarted { media },
+        Action::PathFailed { link, reason } => EntryKind::PathFailed { link, reason },
+        Action::OfferFile { name, size } => {
+            if size > limits.max_file_bytes {
+                return Err(RuleViolation::FileTooLarge {
+                    max_bytes: limits.max_file_bytes,
+                });
+            }
+            EntryKind::FileOffered {
+                file: state.files.len() as u32 + 1,
+                name,
+                size,
+            }
+        }
+        Action::AcceptFile { file } => EntryKind::FileAccepted { file },
+        Action::RefuseFile { file } => EntryKind::FileRefused { file },
+        Action::FileSent { file, sha256 } => EntryKind::FileSent { file, sha256 },
+        Action::FileDelivered { file, sha256 } => EntryKind::FileDelivered { file, sha256 },
+        Action::FileFailed { file, reason } => EntryKind::FileFailed { file, reason },
+        Action::ShareSystemInfo { items } => EntryKind::SystemInfoShared { items },
+    })
+}
+
+/// What the broker logs by itself after `kind` (checked against `before`, the state it
+/// applies to): the applet offer when remote control is asked for, and the end of
+/// every transfer in flight whose permission a revocation takes away.
+fn consequences(before: &SessionState, kind: &EntryKind) -> Vec<EntryKind> {
+    match kind {
+        EntryKind::PermissionRequested {
+            request,
+            permissions,
+            ..
+        } if permissions.contains(&Permission::RemoteControl) => {
+            // The prompt shows the native applet's link: the log says so.
+            vec![EntryKind::AppletOffered { request: *request }]
+        }
+        EntryKind::PermissionsRevoked { permissions } => before
+            .files
+            .iter()
+            .filter(|t| {
+                let needs = file_permission(t.from);
+                t.status.in_flight() && (permissions.contains(&needs) || !before.has(needs))
+            })
+            .map(|t| EntryKind::FileFailed {
+                file: t.file,
+                reason: FileFailure::Revoked,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl SessionState {
+    /// Whether `link` may carry anything now (be open, relay signals): the session is
+    /// active and the link's permission stands; else why not.
+    pub fn link_allows(&self, link: Link) -> Result<(), RuleViolation> {
+        if self.phase != Phase::Active {
+            return Err(RuleViolation::WrongPhase { phase: self.phase });
+        }
+        if !link.allowed(&self.granted) {
+            return Err(RuleViolation::NotGranted);
+        }
+        Ok(())
+    }
+
+    /// Whether `link` may be open now (see [`SessionState::link_allows`]).
+    pub fn may_open(&self, link: Link) -> bool {
+        self.link_allows(link).is_ok()
+    }
+}

@@ -1,0 +1,377 @@
+//! The rule book: what an action appends, what follows from it by itself, and what
+//! each link may carry, asked of the same state the broker and the pages hold.
+
+use connectit_protocol::{
+    decide, Action, Actor, Author, EndReason, EntryKind, FileFailure, Limits, Link, LogEntry,
+    Permission, Phase, Role, RuleViolation, SessionState,
+};
+
+use Permission::*;
+
+const LIMITS: Limits = Limits {
+    prompt_ms: 30_000,
+    max_file_bytes: 1 << 20,
+};
+
+const CUSTOMER: Actor<'static> = Actor {
+    role: Role::Customer,
+    name: "",
+};
+
+const TECHNICIAN: Actor<'static> = Actor {
+    role: Role::Technician,
+    name: "Alice",
+};
+
+/// A session, driven only through `decide`: every entry it returns is applied in turn,
+/// as the broker appends them.
+struct Session {
+    state: SessionState,
+    now: u64,
+}
+
+impl Session {
+    fn new() -> Session {
+        let mut s = Session {
+            state: SessionState::default(),
+            now: 1_000,
+        };
+        s.append(Author::System, EntryKind::CustomerJoined);
+        s
+    }
+
+    /// A session the technician has picked up.
+    fn active() -> Session {
+        let mut s = Session::new();
+        s.ok(CUSTOMER, Action::AcceptTerms);
+        s.ok(TECHNICIAN, Action::PickUp);
+        s
+    }
+
+    /// An active session with `granted` granted.
+    fn granted(granted: &[Permission]) -> Session {
+        let mut s = Session::active();
+        s.ok(
+            TECHNICIAN,
+            Action::RequestPermissions {
+                permissions: granted.to_vec(),
+                reason: String::new(),
+            },
+        );
+        let request = s.state.requests;
+        s.ok(
+            CUSTOMER,
+            Action::Grant {
+                request,
+                permissions: granted.to_vec(),
+            },
+        );
+        s
+    }
+
+    fn append(&mut self, author: Author, kind: EntryKind) {
+        let entry = LogEntry {
+            seq: self.state.last_seq + 1,
+            at: self.now,
+            author,
+            kind,
+        };
+        self.state.apply(&entry).expect("decided entries apply");
+    }
+
+    /// Decide `action` and apply what it returns; the entries, or the refusal (and
+    /// then the state is untouched).
+    fn act(
+        &mut self,
+        actor: Actor<'_>,
+        action: Action,
+    ) -> Result<Vec<(Author, EntryKind)>, RuleViolation> {
+        self.now += 10;
+        let before = self.state.clone();
+        let out = decide(&self.state, actor, action, self.now, LIMITS);
+        assert_eq!(self.state, before, "deciding changes nothing");
+        for (author, kind) in out.clone()? {
+            self.append(author, kind);
+        }
+        out
+    }
+
+    fn ok(&mut self, actor: Actor<'_>, action: Action) -> Vec<(Author, EntryKind)> {
+        let shown = format!("{action:?}");
+        self.act(actor, action)
+            .unwrap_or_else(|v| panic!("{shown}: {v:?}"))
+    }
+}
+
+#[test]
+fn pick_up_logs_the_technicians_name_and_the_session_becomes_active() {
+    let mut s = Session::new();
+    s.ok(CUSTOMER, Action::AcceptTerms);
+    let out = s.ok(TECHNICIAN, Action::PickUp);
+    assert_eq!(
+        out,
+        vec![(
+            Author::Technician,
+            EntryKind::TechnicianPickedUp {
+                name: "Alice".into()
+            }
+        )]
+    );
+    assert_eq!(s.state.phase, Phase::Active);
+}
+
+#[test]
+fn a_customer_cannot_pick_up_and_nothing_is_appended() {
+    let mut s = Session::new();
+    s.ok(CUSTOMER, Action::AcceptTerms);
+    let seq = s.state.last_seq;
+    assert_eq!(
+        s.act(CUSTOMER, Action::PickUp),
+        Err(RuleViolation::WrongAuthor)
+    );
+    assert_eq!(s.state.last_seq, seq);
+    assert_eq!(s.state.phase, Phase::Waiting);
+}
+
+#[test]
+fn end_gives_the_reason_of_whoever_ends() {
+    let mut s = Session::active();
+    assert_eq!(
+        s.ok(CUSTOMER, Action::End),
+        vec![(
+            Author::Customer,
+            EntryKind::SessionEnded {
+                reason: EndReason::CustomerEnded
+            }
+        )]
+    );
+    let mut s = Session::active();
+    assert_eq!(
+        s.ok(TECHNICIAN, Action::End),
+        vec![(
+            Author::Technician,
+            EntryKind::SessionEnded {
+                reason: EndReason::TechnicianEnded
+            }
+        )]
+    );
+    assert_eq!(s.state.phase, Phase::Ended);
+    assert!(matches!(
+        s.act(CUSTOMER, Action::End),
+        Err(RuleViolation::WrongPhase {
+            phase: Phase::Ended
+        })
+    ));
+}
+
+#[test]
+fn a_request_gets_the_next_id_and_a_deadline_from_the_limits() {
+    let mut s = Session::active();
+    let at = s.now + 10;
+    let out = s.ok(
+        TECHNICIAN,
+        Action::RequestPermissions {
+            permissions: vec![ViewScreen],
+            reason: "to look".into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![(
+            Author::Technician,
+            EntryKind::PermissionRequested {
+                request: 1,
+                permissions: vec![ViewScreen],
+                reason: "to look".into(),
+                deadline: at + LIMITS.prompt_ms,
+            }
+        )]
+    );
+    s.ok(CUSTOMER, Action::Deny { request: 1 });
+    let out = s.ok(
+        TECHNICIAN,
+        Action::RequestPermissions {
+            permissions: vec![SystemInfo],
+            reason: String::new(),
+        },
+    );
+    assert!(matches!(
+        out[0].1,
+        EntryKind::PermissionRequested { request: 2, .. }
+    ));
+}
+
+#[test]
+fn asking_for_remote_control_offers_the_applet_in_the_same_step() {
+    let mut s = Session::active();
+    let out = s.ok(
+        TECHNICIAN,
+        Action::RequestPermissions {
+            permissions: vec![ViewScreen, RemoteControl],
+            reason: String::new(),
+        },
+    );
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        out[1],
+        (Author::System, EntryKind::AppletOffered { request: 1 })
+    );
+}
+
+#[test]
+fn more_time_extends_the_pending_deadline_once() {
+    let mut s = Session::active();
+    let out = s.ok(
+        TECHNICIAN,
+        Action::RequestPermissions {
+            permissions: vec![ViewScreen],
+            reason: String::new(),
+        },
+    );
+    let EntryKind::PermissionRequested { deadline, .. } = out[0].1 else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        s.ok(CUSTOMER, Action::MoreTime { request: 1 }),
+        vec![(
+            Author::Customer,
+            EntryKind::PermissionExtended {
+                request: 1,
+                deadline: deadline + LIMITS.prompt_ms,
+            }
+        )]
+    );
+    assert_eq!(
+        s.act(CUSTOMER, Action::MoreTime { request: 1 }),
+        Err(RuleViolation::AlreadyExtended)
+    );
+    assert_eq!(
+        s.act(CUSTOMER, Action::MoreTime { request: 7 }),
+        Err(RuleViolation::NoSuchRequest)
+    );
+}
+
+#[test]
+fn a_file_over_the_limit_is_refused_with_the_limit() {
+    let mut s = Session::granted(&[SendFiles]);
+    assert_eq!(
+        s.act(
+            TECHNICIAN,
+            Action::OfferFile {
+                name: "big.iso".into(),
+                size: LIMITS.max_file_bytes + 1,
+            },
+        ),
+        Err(RuleViolation::FileTooLarge {
+            max_bytes: LIMITS.max_file_bytes
+        })
+    );
+    assert!(s.state.files.is_empty());
+    let out = s.ok(
+        TECHNICIAN,
+        Action::OfferFile {
+            name: "fits.zip".into(),
+            size: LIMITS.max_file_bytes,
+        },
+    );
+    assert!(matches!(out[0].1, EntryKind::FileOffered { file: 1, .. }));
+}
+
+#[test]
+fn revoking_a_file_permission_fails_only_the_transfers_it_carried() {
+    let mut s = Session::granted(&[SendFiles, ReceiveFiles]);
+    // One file each way, both in flight (the customer's own file needs no answer).
+    s.ok(
+        TECHNICIAN,
+        Action::OfferFile {
+            name: "to-customer.zip".into(),
+            size: 10,
+        },
+    );
+    s.ok(CUSTOMER, Action::AcceptFile { file: 1 });
+    s.ok(
+        CUSTOMER,
+        Action::OfferFile {
+            name: "from-customer.log".into(),
+            size: 10,
+        },
+    );
+    assert!(s.state.files.iter().all(|t| t.status.in_flight()));
+    let out = s.ok(
+        CUSTOMER,
+        Action::Revoke {
+            permissions: vec![SendFiles],
+        },
+    );
+    assert_eq!(
+        out,
+        vec![
+            (
+                Author::Customer,
+                EntryKind::PermissionsRevoked {
+                    permissions: vec![SendFiles]
+                }
+            ),
+            (
+                Author::System,
+                EntryKind::FileFailed {
+                    file: 1,
+                    reason: FileFailure::Revoked
+                }
+            ),
+        ]
+    );
+    // The other direction still stands, and its link with it.
+    assert!(s.state.may_open(Link::Files));
+    let out = s.ok(
+        CUSTOMER,
+        Action::Revoke {
+            permissions: vec![ReceiveFiles],
+        },
+    );
+    assert_eq!(out.len(), 2);
+    assert!(!s.state.may_open(Link::Files));
+}
+
+#[test]
+fn a_refused_revocation_fails_no_transfer() {
+    let mut s = Session::granted(&[SendFiles]);
+    s.ok(
+        TECHNICIAN,
+        Action::OfferFile {
+            name: "a.zip".into(),
+            size: 1,
+        },
+    );
+    s.ok(CUSTOMER, Action::AcceptFile { file: 1 });
+    assert_eq!(
+        s.act(
+            CUSTOMER,
+            Action::Revoke {
+                permissions: vec![ViewScreen]
+            }
+        ),
+        Err(RuleViolation::NotGranted)
+    );
+    assert!(s.state.files[0].status.in_flight());
+}
+
+#[test]
+fn links_open_only_while_active_and_granted() {
+    let s = Session::new();
+    assert!(matches!(
+        s.state.link_allows(Link::Screen),
+        Err(RuleViolation::WrongPhase {
+            phase: Phase::Connecting
+        })
+    ));
+    let mut s = Session::granted(&[ViewScreen]);
+    assert_eq!(s.state.link_allows(Link::Screen), Ok(()));
+    assert_eq!(
+        s.state.link_allows(Link::Camera),
+        Err(RuleViolation::NotGranted)
+    );
+    assert!(!s.state.may_open(Link::Files));
+    s.ok(CUSTOMER, Action::End);
+    assert!(!s.state.may_open(Link::Screen));
+}
