@@ -10,7 +10,7 @@ use std::rc::Rc;
 use common::*;
 use connectit::customer::pin::{PinForm, PinFormProps};
 use connectit::customer::survey::{Survey, SurveyProps};
-use connectit::session::{ChatInput, ChatLog, ConfirmEnd};
+use connectit::session::{ChatInput, ChatLog, ConfirmEnd, Entries};
 use connectit::socket::NotConnected;
 use connectit_protocol::{Author, EntryKind, LogEntry, Phase, Role, SessionState};
 use wasm_bindgen::JsCast;
@@ -165,13 +165,13 @@ async fn chat_log_shows_a_folded_log_with_authors_and_text_as_text() {
         ),
     ];
     let state = SessionState::fold(&log).expect("a valid log");
-    assert_eq!(state.phase, Phase::Active);
+    assert_eq!(state.phase(), Phase::Active);
 
     let root = fresh_root();
     yew::Renderer::<ChatLog>::with_root_and_props(
         root.clone(),
         connectit::session::chat::ChatLogProps {
-            entries: Rc::new(log),
+            entries: Entries::from(log),
             viewer: Role::Customer,
         },
     )

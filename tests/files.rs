@@ -426,7 +426,7 @@ fn entry(seq: u64, author: Author, kind: EntryKind) -> LogEntry {
 #[wasm_bindgen_test]
 async fn file_and_system_information_entries_are_log_lines() {
     let hash = "3f2a".repeat(16);
-    let entries = Rc::new(vec![
+    let entries = connectit::session::Entries::from(vec![
         entry(
             1,
             Author::Technician,
@@ -604,7 +604,7 @@ async fn the_preview_sends_exactly_what_it_shows() {
 
 #[wasm_bindgen_test]
 async fn the_console_shows_the_last_report_with_copy() {
-    let entries = Rc::new(vec![entry(
+    let entries = connectit::session::Entries::from(vec![entry(
         1,
         Author::Customer,
         EntryKind::SystemInfoShared {

@@ -13,11 +13,10 @@ use connectit::console::permissions::{PermissionsPanel, PermissionsProps};
 use connectit::console::request::{RequestForm, RequestFormProps};
 use connectit::customer::granted::{GrantedPanel, GrantedProps};
 use connectit::customer::prompt::{Answer, PermissionPrompt, PromptProps};
-use connectit::session::ChatLog;
-use connectit_protocol::reducer::PendingRequest;
+use connectit::session::{ChatLog, Entries};
 use connectit_protocol::{
-    Action, Author, EntryKind, LogEntry, Media, MediaChange, Permission, Phase, Role, SessionState,
-    StopCause,
+    Action, Author, EntryKind, LogEntry, Media, MediaChange, PendingRequest, Permission, Phase,
+    Role, SessionState, StopCause,
 };
 use wasm_bindgen_test::*;
 use yew::prelude::*;
@@ -278,12 +277,55 @@ async fn the_console_asks_for_the_chosen_permissions_with_a_reason() {
 #[wasm_bindgen_test]
 async fn the_console_shows_the_pending_request_and_the_grants() {
     let root = fresh_root();
-    let state = SessionState {
-        phase: Phase::Active,
-        pending: Some(pending(vec![Permission::Camera], 20_000.0, false)),
-        granted: vec![Permission::SystemInfo],
-        ..SessionState::default()
-    };
+    // Active, system information granted, the camera asked for (20 s left).
+    let now = js_sys::Date::now() as u64;
+    let log = [
+        (Author::System, EntryKind::CustomerJoined),
+        (Author::Customer, EntryKind::TermsAccepted),
+        (
+            Author::Technician,
+            EntryKind::TechnicianPickedUp {
+                name: "Tess".into(),
+            },
+        ),
+        (
+            Author::Technician,
+            EntryKind::PermissionRequested {
+                request: 1,
+                permissions: vec![Permission::SystemInfo],
+                reason: String::new(),
+                deadline: now + 20_000,
+            },
+        ),
+        (
+            Author::Customer,
+            EntryKind::PermissionGranted {
+                request: 1,
+                granted: vec![Permission::SystemInfo],
+            },
+        ),
+        (
+            Author::Technician,
+            EntryKind::PermissionRequested {
+                request: 2,
+                permissions: vec![Permission::Camera],
+                reason: String::new(),
+                deadline: now + 20_000,
+            },
+        ),
+    ];
+    let log: Vec<LogEntry> = log
+        .into_iter()
+        .enumerate()
+        .map(|(i, (author, kind))| LogEntry {
+            seq: i as u64 + 1,
+            at: now,
+            author,
+            kind,
+        })
+        .collect();
+    let state = SessionState::fold(&log).expect("a log by the rules");
+    assert_eq!(state.phase(), Phase::Active);
     yew::Renderer::<PermissionsPanel>::with_root_and_props(
         root.clone(),
         PermissionsProps {
@@ -302,7 +344,7 @@ async fn the_console_shows_the_pending_request_and_the_grants() {
         get(&root, "#pending-request")
             .get_attribute("data-request")
             .as_deref(),
-        Some("7")
+        Some("2")
     );
     let left: u64 = text(&root, "#pending-remaining")
         .trim()
@@ -326,7 +368,7 @@ fn entry(seq: u64, author: Author, kind: EntryKind) -> LogEntry {
 
 #[wasm_bindgen_test]
 async fn permission_entries_are_log_lines_on_both_sides() {
-    let entries = Rc::new(vec![
+    let entries = Entries::from(vec![
         entry(
             1,
             Author::Technician,

@@ -236,7 +236,7 @@ fn validate_account(username: &str, display_name: &str, password: &str) -> Resul
         return Err(bad(Field::Username));
     }
     // A name stands on one line, in its own order (no characters that reorder text).
-    check_name(display_name, connectit_protocol::reducer::NAME_MAX_CHARS)
+    check_name(display_name, connectit_protocol::limits::NAME_MAX_CHARS)
         .map_err(|_| bad(Field::DisplayName))?;
     if password.chars().count() < 8 || password.len() > 1024 {
         return Err(bad(Field::Password));

@@ -280,7 +280,7 @@ impl Hub {
         })?;
         let last_at = entries.last().map(|e| e.at).unwrap_or(row.created_at);
         // A request still pending when the broker stopped expires as it should.
-        if let Some(p) = &state.pending {
+        if let Some(p) = &state.pending() {
             let _ = self.deadlines.send(Deadline {
                 session: id.clone(),
                 request: p.request,
@@ -425,21 +425,21 @@ impl Hub {
         let bytes = serde_json::to_string(&kind).map(|k| k.len()).unwrap_or(0) as u64;
         self.check_caps(inner, author, &kind, bytes)?;
         let entry = LogEntry {
-            seq: inner.state.last_seq + 1,
+            seq: inner.state.last_seq() + 1,
             at,
             author,
             kind,
         };
         let mut next = inner.state.clone();
         next.apply(&entry).map_err(AppendError::Rule)?;
-        let new_phase = (next.phase != inner.state.phase).then_some(next.phase);
+        let new_phase = (next.phase() != inner.state.phase()).then_some(next.phase());
         let (id, stored) = (live.id.clone(), entry.clone());
         self.db
             .call(move |conn| db::append_entry(conn, &id, &stored, new_phase))
             .await
             .map_err(AppendError::Storage)?;
         if let Some(phase) = new_phase {
-            self.count_candidate(live, inner.state.phase, phase);
+            self.count_candidate(live, inner.state.phase(), phase);
         }
         inner.state = next;
         inner.last_at = entry.at;
@@ -542,7 +542,7 @@ impl Hub {
     ) -> Result<(Vec<LogEntry>, broadcast::Receiver<LogEntry>), DbError> {
         let inner = live.inner.lock().await;
         let rx = live.entries.subscribe();
-        let backlog = if after < inner.state.last_seq {
+        let backlog = if after < inner.state.last_seq() {
             self.entries_after(&live.id, after).await?
         } else {
             Vec::new()
@@ -584,14 +584,14 @@ impl Hub {
         let away = match role {
             Role::Customer => {
                 inner.customers_online += 1;
-                inner.customers_online == 1 && inner.state.customer_away
+                inner.customers_online == 1 && inner.state.away(Role::Customer)
             }
             Role::Technician => {
                 inner.technicians_online += 1;
-                inner.technicians_online == 1 && inner.state.technician_away
+                inner.technicians_online == 1 && inner.state.away(Role::Technician)
             }
         };
-        if away && inner.state.phase != Phase::Ended {
+        if away && inner.state.phase() != Phase::Ended {
             let at = now_ms().max(inner.last_at);
             self.append_locked(
                 live,
@@ -636,14 +636,14 @@ impl Hub {
     fn summary_of(&self, live: &LiveSession, inner: &Inner) -> SessionSummary {
         SessionSummary {
             id: live.id.clone(),
-            phase: inner.state.phase,
+            phase: inner.state.phase(),
             created_at: live.created_at,
             pin_expires_at: live.pin_expires_at,
             last_activity: inner.last_at,
-            messages: inner.state.chat_count,
+            messages: inner.state.chat_count(),
             customer_online: inner.customers_online > 0,
             check_code: inner.check_code.clone(),
-            candidates: self.candidates(live, inner.state.phase),
+            candidates: self.candidates(live, inner.state.phase()),
         }
     }
 
@@ -669,7 +669,7 @@ impl Hub {
             let ended = live
                 .inner
                 .try_lock()
-                .map(|i| i.state.phase == Phase::Ended)
+                .map(|i| i.state.phase() == Phase::Ended)
                 .unwrap_or(false);
             watched || !ended
         });

@@ -448,7 +448,7 @@ async fn keep_deadlines(
                     return;
                 };
                 // Answered, or given more time (which has its own deadline): nothing to do.
-                let pending = state.hub.state(&live).await.pending;
+                let pending = state.hub.state(&live).await.pending().cloned();
                 if pending
                     .is_none_or(|p| p.request != deadline.request || p.deadline != deadline.at)
                 {

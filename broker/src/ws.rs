@@ -343,6 +343,7 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) {
             ice_servers: crate::ice::servers_for(&state.config, &live.id, now_ms() / 1000),
             ice_transport_policy: state.config.ice_transport_policy,
             check_code: state.hub.check_code(&live).await,
+            last_seq: backlog.last().map_or(after, |e| e.seq),
         })
         .await
     {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::reducer::Phase;
+use crate::state::Phase;
 use crate::{Millis, SessionId};
 
 /// `GET /api/config`: what the browser needs to know about this installation.
@@ -111,6 +111,14 @@ pub struct SessionSummary {
     /// one included (more than one: ask for the check code before picking up).
     #[serde(default)]
     pub candidates: u32,
+}
+
+impl SessionSummary {
+    /// When the PIN and join link stop working, while they still can be used (nobody
+    /// has joined yet); the same limit [`crate::SessionState::due`] ends the session at.
+    pub fn pin_valid_until(&self) -> Option<Millis> {
+        (self.phase == Phase::Created).then_some(self.pin_expires_at)
+    }
 }
 
 /// `POST /api/pin`.

@@ -7,7 +7,7 @@
 use crate::files::FileFailure;
 use crate::log::{Author, EndReason, EntryKind, Role};
 use crate::permission::{Link, Permission};
-use crate::reducer::{file_permission, Phase, SessionState};
+use crate::state::{file_permission, Phase, SessionState};
 use crate::wire::Action;
 use crate::{Millis, RuleViolation};
 

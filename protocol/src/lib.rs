@@ -2,11 +2,21 @@
 //!
 //! # Layout
 //!
+//! The rule book of a session, in four parts (pure: no I/O, no clock of their own):
+//!
+//! - [`state`]: [`SessionState`], the fold of the log ([`SessionState::apply`]), read
+//!   through accessors;
+//! - [`rules`]: [`SessionState::check`], which refuses every entry the rules forbid;
+//! - [`decide`]: what a member's action appends ([`decide()`]: its entry and what
+//!   follows from it), and whether a link may be open ([`SessionState::may_open`]);
+//! - [`due`]: what time makes happen ([`SessionState::due`], and when,
+//!   [`SessionState::next_due`]).
+//!
+//! And what the two sides exchange:
+//!
 //! - [`log`]: the session log's entries (what happened, who did it, when);
-//! - [`reducer`]: the session's rules: [`SessionState`] is the fold of the log, and
-//!   [`SessionState::check`] refuses every entry the rules forbid;
-//! - [`decide`]: what an action appends ([`decide::decide`]: its entry and what follows
-//!   from it), and whether a link may be open ([`SessionState::may_open`]);
+//! - [`permission`], [`files`]: what a technician may ask for, the streams and links
+//!   that carry it, the transfers;
 //! - [`wire`]: the WebSocket messages, one enum per direction;
 //! - [`api`]: the HTTP request and response bodies;
 //! - [`error`]: the error codes, shared by HTTP and WebSocket answers.
@@ -17,14 +27,17 @@
 
 pub mod api;
 pub mod decide;
+pub mod due;
 pub mod error;
 pub mod files;
 pub mod log;
 pub mod permission;
-pub mod reducer;
+pub mod rules;
+pub mod state;
 pub mod wire;
 
 pub use decide::{decide, Actor, Limits};
+pub use due::Timeouts;
 pub use error::{ErrorCode, RuleViolation};
 pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
 pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
@@ -32,7 +45,7 @@ pub use permission::{
     IceConfig, IcePolicy, IceServer, Link, Media, MediaChange, MediaState, PathFailure, Permission,
     StopCause,
 };
-pub use reducer::{Phase, SessionState};
+pub use state::{PendingRequest, Phase, SessionState};
 pub use wire::{Action, ClientMessage, ServerMessage};
 
 /// Milliseconds since the Unix epoch, on the broker's clock.
@@ -65,6 +78,8 @@ pub mod limits {
     pub const MAX_SIGNAL_BYTES: usize = 24 * 1024;
     /// Longest reason line of a permission request, in characters.
     pub const REASON_MAX_CHARS: usize = 200;
+    /// Longest technician display name, in characters.
+    pub const NAME_MAX_CHARS: usize = 100;
     /// Number of digits in a PIN.
     pub const PIN_DIGITS: usize = 6;
 }

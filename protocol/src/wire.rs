@@ -142,6 +142,10 @@ pub enum ServerMessage {
         /// entered one PIN are told apart by it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         check_code: Option<String>,
+        /// The session's last entry now: the entries after the hello's `after` up to
+        /// this one follow at once (a page loading the whole log knows when it has it).
+        #[serde(default)]
+        last_seq: Seq,
     },
     /// One log entry, in order, never twice on one socket.
     Entry(LogEntry),

@@ -58,7 +58,7 @@ impl Session {
                 reason: String::new(),
             },
         );
-        let request = s.state.requests;
+        let request = s.state.requests();
         s.ok(
             CUSTOMER,
             Action::Grant {
@@ -71,7 +71,7 @@ impl Session {
 
     fn append(&mut self, author: Author, kind: EntryKind) {
         let entry = LogEntry {
-            seq: self.state.last_seq + 1,
+            seq: self.state.last_seq() + 1,
             at: self.now,
             author,
             kind,
@@ -117,20 +117,20 @@ fn pick_up_logs_the_technicians_name_and_the_session_becomes_active() {
             }
         )]
     );
-    assert_eq!(s.state.phase, Phase::Active);
+    assert_eq!(s.state.phase(), Phase::Active);
 }
 
 #[test]
 fn a_customer_cannot_pick_up_and_nothing_is_appended() {
     let mut s = Session::new();
     s.ok(CUSTOMER, Action::AcceptTerms);
-    let seq = s.state.last_seq;
+    let seq = s.state.last_seq();
     assert_eq!(
         s.act(CUSTOMER, Action::PickUp),
         Err(RuleViolation::WrongAuthor)
     );
-    assert_eq!(s.state.last_seq, seq);
-    assert_eq!(s.state.phase, Phase::Waiting);
+    assert_eq!(s.state.last_seq(), seq);
+    assert_eq!(s.state.phase(), Phase::Waiting);
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn end_gives_the_reason_of_whoever_ends() {
             }
         )]
     );
-    assert_eq!(s.state.phase, Phase::Ended);
+    assert_eq!(s.state.phase(), Phase::Ended);
     assert!(matches!(
         s.act(CUSTOMER, Action::End),
         Err(RuleViolation::WrongPhase {
@@ -266,7 +266,7 @@ fn a_file_over_the_limit_is_refused_with_the_limit() {
             max_bytes: LIMITS.max_file_bytes
         })
     );
-    assert!(s.state.files.is_empty());
+    assert!(s.state.files().is_empty());
     let out = s.ok(
         TECHNICIAN,
         Action::OfferFile {
@@ -296,7 +296,7 @@ fn revoking_a_file_permission_fails_only_the_transfers_it_carried() {
             size: 10,
         },
     );
-    assert!(s.state.files.iter().all(|t| t.status.in_flight()));
+    assert!(s.state.files().iter().all(|t| t.status.in_flight()));
     let out = s.ok(
         CUSTOMER,
         Action::Revoke {
@@ -353,7 +353,7 @@ fn a_refused_revocation_fails_no_transfer() {
         ),
         Err(RuleViolation::NotGranted)
     );
-    assert!(s.state.files[0].status.in_flight());
+    assert!(s.state.files()[0].status.in_flight());
 }
 
 #[test]

@@ -42,7 +42,7 @@ impl Session {
 
     fn try_(&mut self, author: Author, kind: EntryKind) -> Result<(), RuleViolation> {
         let entry = LogEntry {
-            seq: self.0.last_seq + 1,
+            seq: self.0.last_seq() + 1,
             at: 10,
             author,
             kind,
@@ -378,5 +378,5 @@ fn system_information_needs_its_grant_and_clean_text() {
         );
     }
     s.ok(Author::Customer, report);
-    assert_eq!(s.0.info_shared, 1);
+    assert_eq!(s.0.info_shared(), 1);
 }

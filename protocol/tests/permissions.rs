@@ -26,13 +26,13 @@ impl Session {
                 name: "Alice".into(),
             },
         );
-        assert_eq!(s.state.phase, Phase::Active);
+        assert_eq!(s.state.phase(), Phase::Active);
         s
     }
 
     fn try_at(&mut self, at: u64, author: Author, kind: EntryKind) -> Result<(), RuleViolation> {
         let entry = LogEntry {
-            seq: self.state.last_seq + 1,
+            seq: self.state.last_seq() + 1,
             at,
             author,
             kind,
@@ -52,7 +52,7 @@ impl Session {
     }
 
     fn request(&mut self, at: u64, permissions: &[Permission], deadline: u64) -> u32 {
-        let request = self.state.requests + 1;
+        let request = self.state.requests() + 1;
         self.ok(
             at,
             Author::Technician,
@@ -71,7 +71,7 @@ impl Session {
 fn grant_a_subset_then_revoke_one_by_one() {
     let mut s = Session::active();
     let r = s.request(1_000, &[ViewScreen, Camera, SystemInfo], 61_000);
-    assert!(s.state.pending.is_some());
+    assert!(s.state.pending().is_some());
     s.ok(
         5_000,
         Author::Customer,
@@ -80,8 +80,8 @@ fn grant_a_subset_then_revoke_one_by_one() {
             granted: vec![SystemInfo, ViewScreen],
         },
     );
-    assert_eq!(s.state.granted, vec![ViewScreen, SystemInfo]);
-    assert!(s.state.pending.is_none());
+    assert_eq!(s.state.granted(), vec![ViewScreen, SystemInfo]);
+    assert!(s.state.pending().is_none());
     assert!(!s.state.has(Camera), "what was not chosen is not granted");
 
     s.ok(
@@ -92,7 +92,7 @@ fn grant_a_subset_then_revoke_one_by_one() {
             change: MediaChange::Started,
         },
     );
-    assert_eq!(s.state.screen, MediaState::Live);
+    assert_eq!(s.state.media(Media::Screen), MediaState::Live);
     // Revoking the screen stops it at once.
     s.ok(
         7_000,
@@ -102,7 +102,7 @@ fn grant_a_subset_then_revoke_one_by_one() {
         },
     );
     assert_eq!(
-        (s.state.screen, s.state.granted.clone()),
+        (s.state.media(Media::Screen), s.state.granted().to_vec()),
         (MediaState::Off, vec![SystemInfo])
     );
     assert_eq!(
@@ -159,7 +159,7 @@ fn answers_count_only_until_the_deadline_decided_by_the_broker_clock() {
         Author::System,
         EntryKind::PermissionExpired { request: r },
     );
-    assert!(s.state.pending.is_none() && s.state.granted.is_empty());
+    assert!(s.state.pending().is_none() && s.state.granted().is_empty());
     // The technician must ask again; the old id is gone.
     assert_eq!(
         s.try_at(
@@ -223,7 +223,7 @@ fn one_request_at_a_time_and_more_time_once() {
         Author::Customer,
         EntryKind::PermissionDenied { request: r },
     );
-    assert!(s.state.granted.is_empty() && s.state.pending.is_none());
+    assert!(s.state.granted().is_empty() && s.state.pending().is_none());
 }
 
 #[test]
@@ -265,7 +265,7 @@ fn requests_and_grants_are_checked() {
 
     let r = s.request(0, &[ViewScreen, RemoteControl], 60_000);
     assert_eq!(
-        s.state.applet_due,
+        s.state.applet_due(),
         Some(r),
         "remote control asks for the applet offer"
     );
@@ -436,10 +436,10 @@ fn media_follows_its_states_and_the_end_stops_everything() {
         },
     );
     assert_eq!(
-        (s.state.screen, s.state.camera),
+        (s.state.media(Media::Screen), s.state.media(Media::Camera)),
         (MediaState::Off, MediaState::Off)
     );
-    assert!(s.state.granted.is_empty());
+    assert!(s.state.granted().is_empty());
 }
 
 #[test]
@@ -454,13 +454,13 @@ fn revoke_all_at_once() {
             granted: vec![ViewScreen, SendFiles, ReceiveFiles],
         },
     );
-    let all = s.state.granted.clone();
+    let all = s.state.granted().to_vec();
     s.ok(
         2,
         Author::Customer,
         EntryKind::PermissionsRevoked { permissions: all },
     );
-    assert!(s.state.granted.is_empty());
+    assert!(s.state.granted().is_empty());
     assert_eq!(
         s.try_at(
             3,

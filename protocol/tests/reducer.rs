@@ -144,7 +144,7 @@ fn state_in(phase: Phase) -> SessionState {
             })
             .unwrap();
     }
-    assert_eq!(state.phase, phase);
+    assert_eq!(state.phase(), phase);
     state
 }
 
@@ -211,7 +211,7 @@ fn every_combination_matches_the_table() {
                 if verdict.is_err() {
                     let mut copy = state.clone();
                     let entry = LogEntry {
-                        seq: state.last_seq + 1,
+                        seq: state.last_seq() + 1,
                         at: 0,
                         author,
                         kind: kind.clone(),
@@ -260,7 +260,7 @@ fn presence_follows_who_is_there() {
         kind: k,
     })
     .unwrap();
-    assert!(s.customer_away);
+    assert!(s.away(Role::Customer));
     assert_eq!(
         s.check_now(
             Author::System,
@@ -291,7 +291,7 @@ fn presence_follows_who_is_there() {
         kind: k,
     })
     .unwrap();
-    assert!(!s.customer_away);
+    assert!(!s.away(Role::Customer));
 }
 
 #[test]
@@ -361,7 +361,7 @@ fn surveys_need_a_customer_a_valid_rating_and_happen_once() {
         Err(RuleViolation::ControlCharacters)
     );
     let e = LogEntry {
-        seq: s.last_seq + 1,
+        seq: s.last_seq() + 1,
         at: 0,
         author: Author::Customer,
         kind: survey(3, "fine"),
@@ -384,7 +384,7 @@ fn declining_the_terms_ends_the_session() {
     })
     .unwrap();
     assert_eq!(
-        (s.phase, s.end_reason),
+        (s.phase(), s.end_reason()),
         (Phase::Ended, Some(EndReason::TermsDeclined))
     );
 }
@@ -446,7 +446,7 @@ fn random_walks_keep_the_invariants() {
             let kind = rng.pick(&all_kinds);
             let before = state.clone();
             let entry = LogEntry {
-                seq: state.last_seq + 1,
+                seq: state.last_seq() + 1,
                 at: 0,
                 author,
                 kind,
@@ -456,17 +456,17 @@ fn random_walks_keep_the_invariants() {
                     // Phases only move forward.
                     let rank = |p: Phase| PHASES.iter().position(|x| *x == p).unwrap();
                     assert!(
-                        rank(state.phase) >= rank(before.phase),
+                        rank(state.phase()) >= rank(before.phase()),
                         "{before:?} -> {state:?}"
                     );
-                    if before.phase == Phase::Ended {
+                    if before.phase() == Phase::Ended {
                         assert!(
                             matches!(entry.kind, EntryKind::SurveySubmitted { .. }),
                             "{entry:?} after the end"
                         );
                     }
                     if let EntryKind::Chat { .. } = entry.kind {
-                        assert_eq!(state.chat_count, before.chat_count + 1);
+                        assert_eq!(state.chat_count(), before.chat_count() + 1);
                     }
                     log.push(entry);
                 }

@@ -263,6 +263,7 @@ fn server_messages_round_trip() {
         ],
         check_code: Some("0427".into()),
         ice_transport_policy: IcePolicy::Relay,
+        last_seq: 12,
     });
     round_trip(ServerMessage::Welcome {
         session: SessionId("s1".into()),
@@ -271,8 +272,10 @@ fn server_messages_round_trip() {
         ice_servers: vec![],
         check_code: None,
         ice_transport_policy: IcePolicy::All,
+        last_seq: 0,
     });
-    // A welcome from before the policy existed means "all".
+    // A welcome from before the policy existed means "all"; one that does not say
+    // where the log is, 0.
     let old: ServerMessage = serde_json::from_value(json!({"type": "welcome", "data": {
         "session": "s", "role": "customer", "now": 1, "ice_servers": []}}))
     .unwrap();
@@ -280,6 +283,7 @@ fn server_messages_round_trip() {
         old,
         ServerMessage::Welcome {
             ice_transport_policy: IcePolicy::All,
+            last_seq: 0,
             ..
         }
     ));

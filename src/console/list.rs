@@ -40,7 +40,7 @@ pub fn SessionList(props: &SessionListProps) -> Html {
         let id = s.id.clone();
         let open = props.on_open.reform(move |_: MouseEvent| id.clone());
         let created = time::hh_mm(s.created_at);
-        let pin_left = (s.phase == Phase::Created).then(|| clock::secs_until(s.pin_expires_at));
+        let pin_left = s.pin_valid_until().map(clock::secs_until);
         html! {
             <li key={s.id.0.clone()} class="session-row" data-session-id={s.id.0.clone()}
                 data-phase={phase_attr(s.phase)}>

@@ -171,7 +171,7 @@ impl Ctl {
     fn sync(&self) {
         let now = {
             let state = self.state.borrow();
-            [state.screen, state.camera]
+            [state.media(Media::Screen), state.media(Media::Camera)]
         };
         let before = std::mem::replace(&mut *self.before.borrow_mut(), now);
         for (i, media) in MEDIA.into_iter().enumerate() {

@@ -24,9 +24,9 @@ pub struct PermissionsProps {
 pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
     let i18n = use_i18n();
     let state = &props.state;
-    let active = state.phase == Phase::Active;
-    let enabled = active && state.pending.is_none() && !props.busy;
-    let granted = state.granted.iter().map(|p| {
+    let active = state.phase() == Phase::Active;
+    let enabled = active && state.pending().is_none() && !props.busy;
+    let granted = state.granted().iter().map(|p| {
         html! {
             <li key={permission_attr(*p)} data-permission={permission_attr(*p)}>
                 { capitalised(&i18n.permission_for_technician(*p)) }
@@ -39,7 +39,7 @@ pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
             if active {
                 <RequestForm {enabled} on_request={props.on_request.clone()} />
             }
-            if let Some(pending) = &state.pending {
+            if let Some(pending) = &state.pending() {
                 <div id="pending-request" class="pending-request" role="status"
                     data-request={pending.request.to_string()}>
                     <p>
@@ -56,7 +56,7 @@ pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
             <div class="customer-granted">
                 <h3>{ i18n.t(Msg::CustomerGrantedHeading) }</h3>
                 <ul id="customer-granted" class="grant-list">{ for granted }</ul>
-                if state.granted.is_empty() {
+                if state.granted().is_empty() {
                     <p class="muted">{ i18n.t(Msg::CustomerGrantedNothing) }</p>
                 }
             </div>

@@ -94,24 +94,24 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     };
 
     let candidates = props.summary.as_ref().map_or(0, |s| s.candidates);
-    let status_line = match state.phase {
+    let status_line = match state.phase() {
         Phase::Created => Some(i18n.t(Msg::SessionCreatedWait)),
         Phase::Connecting => Some(i18n.t(Msg::SessionConnectingWait)),
         Phase::Waiting => Some(i18n.t(Msg::SessionWaiting)),
-        Phase::Active if state.customer_away => Some(i18n.t(Msg::CustomerAway)),
+        Phase::Active if state.away(Role::Customer) => Some(i18n.t(Msg::CustomerAway)),
         Phase::Active => None,
-        Phase::Ended => state.end_reason.map(|r| i18n.end_reason_technician(r)),
+        Phase::Ended => state.end_reason().map(|r| i18n.end_reason_technician(r)),
     };
 
     html! {
-        <section id="session-view" class="card session-view" data-phase={phase_attr(state.phase)}
+        <section id="session-view" class="card session-view" data-phase={phase_attr(state.phase())}
             aria-labelledby="session-heading">
             <div class="session-bar">
                 <button id="back-to-list" type="button" class="link-button" onclick={back}>
                     { "← " }{ i18n.t(Msg::BackToList) }
                 </button>
                 <ConnectionStatus status={live.status} />
-                if state.phase != Phase::Ended && live.fatal.is_none() {
+                if state.phase() != Phase::Ended && live.fatal.is_none() {
                     <ConfirmEnd trigger_id="end-session" trigger_class={classes!("danger")}
                         detail={i18n.t(Msg::EndConfirmDetailTechnician)} busy={live.is_pending(Pending::End)}
                         on_confirm={send(Action::End)}>
@@ -121,8 +121,8 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             </div>
             <h1 id="session-heading">
                 { i18n.t(Msg::SessionViewTitle) }{ " · " }
-                <span class={classes!("badge", format!("phase-{}", phase_attr(state.phase)))}>
-                    { i18n.phase(state.phase) }
+                <span class={classes!("badge", format!("phase-{}", phase_attr(state.phase())))}>
+                    { i18n.phase(state.phase()) }
                 </span>
             </h1>
             if let Some(error) = live.fatal {
@@ -131,12 +131,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             if let Some(line) = status_line {
                 <p class="status-line" role="status">{ line }</p>
             }
-            if candidates > 1 && matches!(state.phase, Phase::Connecting | Phase::Waiting) {
+            if candidates > 1 && matches!(state.phase(), Phase::Connecting | Phase::Waiting) {
                 <p id="several-candidates" class="notice warning" role="alert">
                     { i18n.t(Msg::SeveralCandidates { count: candidates.into() }) }
                 </p>
             }
-            if let (Some(code), Phase::Connecting | Phase::Waiting) = (&live.check_code, state.phase) {
+            if let (Some(code), Phase::Connecting | Phase::Waiting) = (&live.check_code, state.phase()) {
                 <div class="check-code">
                     <p id="tech-check-code" data-code={code.clone()}>
                         { i18n.t(Msg::TechCheckCode { code: crate::customer::session::spaced(code) }) }
@@ -144,18 +144,18 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                     <p class="hint">{ i18n.t(Msg::TechCheckCodeHint) }</p>
                 </div>
             }
-            if state.phase == Phase::Waiting {
+            if state.phase() == Phase::Waiting {
                 <button id="pick-up" type="button" class="primary" disabled={live.is_pending(Pending::PickUp)}
                     onclick={send(Action::PickUp).reform(|_: MouseEvent| ())}>
                     { i18n.t(Msg::PickUp) }
                 </button>
             }
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
-            if matches!(state.phase, Phase::Active | Phase::Ended) {
+            if matches!(state.phase(), Phase::Active | Phase::Ended) {
                 <div class="media-views">
                     { for [Media::Screen, Media::Camera].into_iter().map(|media| {
                         let shown = incoming.media(media);
-                        let failed = shown.failed.or_else(|| path_failure(&live.entries, Link::from(media)));
+                        let failed = shown.failed.or_else(|| path_failure(&live.entries.borrow(), Link::from(media)));
                         html! {
                             <MediaView key={format!("{media:?}")} {media} state={state.media(media)}
                                 stream={shown.stream.clone()} connection={shown.connection.clone()} {failed} />
@@ -164,12 +164,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                 </div>
                 <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
                     on_request={on_request} />
-                <ConsoleFiles can_send={state.phase == Phase::Active && state.has(Permission::SendFiles)}
-                    transfers={transfers.clone()} failed={path_failure(&live.entries, Link::Files)} />
+                <ConsoleFiles can_send={state.phase() == Phase::Active && state.has(Permission::SendFiles)}
+                    transfers={transfers.clone()} failed={path_failure(&live.entries.borrow(), Link::Files)} />
                 <SystemInfoPanel entries={live.entries.clone()} />
             }
             <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
-            if state.phase == Phase::Active {
+            if state.phase() == Phase::Active {
                 <ChatInput on_send={on_chat} />
             }
             <RecordDownloads source={RecordSource::Technician { session: props.id.clone() }} />

@@ -2,8 +2,6 @@
 //! report as a readable table (one `tr[data-label]` per item), with Copy
 //! (`#copy-system-info`), which falls back to selecting the text.
 
-use std::rc::Rc;
-
 use connectit_protocol::{EntryKind, InfoItem, LogEntry};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -11,6 +9,7 @@ use yew::prelude::*;
 use crate::browser;
 use crate::customer::system_info::InfoTable;
 use crate::i18n::{use_i18n, Msg};
+use crate::session::Entries;
 
 /// The items of the last report in `entries`.
 pub fn last_report(entries: &[LogEntry]) -> Option<&[InfoItem]> {
@@ -22,14 +21,15 @@ pub fn last_report(entries: &[LogEntry]) -> Option<&[InfoItem]> {
 
 #[derive(Properties, PartialEq)]
 pub struct SystemInfoPanelProps {
-    pub entries: Rc<Vec<LogEntry>>,
+    pub entries: Entries,
 }
 
 #[component]
 pub fn SystemInfoPanel(props: &SystemInfoPanelProps) -> Html {
     let i18n = use_i18n();
     let copied = use_state(|| None::<Msg>);
-    let Some(items) = last_report(&props.entries) else {
+    let entries = props.entries.borrow();
+    let Some(items) = last_report(&entries) else {
         return html! {
             <section id="system-info" class="system-info" aria-labelledby="system-info-heading">
                 <h2 id="system-info-heading">{ i18n.t(Msg::SystemInfoHeading) }</h2>

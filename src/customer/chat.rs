@@ -1,14 +1,12 @@
 //! The customer's view once a technician picked up: who they are talking with
 //! (`#technician-name`), the conversation and the message field.
 
-use std::rc::Rc;
-
-use connectit_protocol::{Action, LogEntry, Role};
+use connectit_protocol::{Action, Role};
 use yew::prelude::*;
 
 use crate::browser;
 use crate::i18n::{use_i18n, Msg};
-use crate::session::{ChatInput, ChatLog};
+use crate::session::{ChatInput, ChatLog, Entries};
 use crate::socket::NotConnected;
 use crate::widgets::use_title;
 
@@ -16,7 +14,7 @@ use crate::widgets::use_title;
 pub struct CustomerChatProps {
     pub organisation: AttrValue,
     pub technician: AttrValue,
-    pub entries: Rc<Vec<LogEntry>>,
+    pub entries: Entries,
     pub act: Callback<Action, Result<u32, NotConnected>>,
 }
 

@@ -195,8 +195,7 @@ impl Ctl {
             let open = ctl
                 .state
                 .borrow()
-                .pending
-                .as_ref()
+                .pending()
                 .is_some_and(|p| p.request == request);
             if !open {
                 // Answered or expired while the picker was open: share nothing.
@@ -253,7 +252,7 @@ impl Ctl {
         if let Some(last) = entries.last() {
             *self.seen.borrow_mut() = last.seq;
         }
-        let waiting = self.state.borrow().pending.is_some();
+        let waiting = self.state.borrow().pending().is_some();
         for media in MEDIA {
             let granted = self.granted(media);
             let step = match self.slots.borrow_mut().slot(media).as_ref() {
@@ -292,7 +291,7 @@ impl Ctl {
         let mut slots = self.slots.borrow_mut();
         MEDIA
             .into_iter()
-            .filter(|m| state.phase == Phase::Active && state.media(*m) != MediaState::Off)
+            .filter(|m| state.phase() == Phase::Active && state.media(*m) != MediaState::Off)
             .filter(|m| slots.slot(*m).is_none())
             .collect()
     }
@@ -500,7 +499,7 @@ pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> Custo
     {
         let ctl = ctl.clone();
         let entries = handle.live.entries.clone();
-        use_effect(move || ctl.sync(&entries));
+        use_effect(move || ctl.sync(&entries.borrow()));
     }
 
     let on_answer = {

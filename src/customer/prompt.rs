@@ -6,7 +6,7 @@
 //! While the tab is hidden the title starts with "(!) " (and a notification is shown
 //! where the customer already allowed them).
 
-use connectit_protocol::reducer::PendingRequest;
+use connectit_protocol::PendingRequest;
 use connectit_protocol::{Media, Permission};
 use gloo_events::EventListener;
 use wasm_bindgen::{JsCast, JsValue};

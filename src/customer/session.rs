@@ -59,10 +59,10 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
 
     {
         let on_ended = props.on_ended.clone();
-        let ended = (state.phase == Phase::Ended).then(|| {
+        let ended = (state.phase() == Phase::Ended).then(|| {
             (
-                state.end_reason.unwrap_or(EndReason::CustomerEnded),
-                state.survey_submitted,
+                state.end_reason().unwrap_or(EndReason::CustomerEnded),
+                state.survey_submitted(),
             )
         });
         use_effect_with(ended, move |ended| {
@@ -105,7 +105,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         .to_callback()
         .reform(|()| crate::session::live::LiveAction::DismissNotice);
 
-    let body = match state.phase {
+    let body = match state.phase() {
         Phase::Created => html! { <Joining organisation={organisation.clone()} /> },
         Phase::Connecting => html! {
             <Terms organisation={organisation.clone()} terms={AttrValue::from(props.config.terms.clone())}
@@ -117,8 +117,9 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 check_code={live.check_code.clone().map(AttrValue::from)} />
         },
         Phase::Active => {
-            let technician = AttrValue::from(state.technician.clone().unwrap_or_default());
-            let prompt = state.pending.clone().map(|pending| {
+            let technician =
+                AttrValue::from(state.technician().map(str::to_owned).unwrap_or_default());
+            let prompt = state.pending().cloned().map(|pending| {
                 let request = pending.request;
                 let on_answer = media.on_answer.reform(move |answer| (request, answer));
                 html! {
@@ -151,7 +152,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                         <p id="capture-problem" class="notice" role="alert">{ i18n.t(Msg::CaptureFailed) }</p>
                     }
                     { for [Link::Screen, Link::Camera, Link::Files].into_iter().filter_map(|link| {
-                        path_failure(&live.entries, link).map(|_| html! {
+                        path_failure(&live.entries.borrow(), link).map(|_| html! {
                             <div key={format!("{link:?}")} class="notice warning path-failed" role="alert"
                                 data-link={link_attr(link)}>
                                 <p>{ i18n.t(Msg::PathFailedCustomer { what: i18n.path_what(link) }) }</p>
@@ -163,15 +164,15 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                     <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
                         entries={live.entries.clone()} act={handle.act.clone()} />
                     // Also after the grants went: what happened to each file stays shown.
-                    if state.may_open(Link::Files) || !state.files.is_empty() {
+                    if state.may_open(Link::Files) || !state.files().is_empty() {
                         <CustomerFiles can_send={state.has(Permission::ReceiveFiles)}
                             technician={technician.clone()} transfers={transfers.clone()} />
                     }
                     if state.has(Permission::SystemInfo) {
-                        <SystemInfo due={report_due(&live.entries)} {connections} on_send={on_share}
+                        <SystemInfo due={report_due(&live.entries.borrow())} {connections} on_send={on_share}
                             busy={live.is_pending(Pending::SystemInfo)} />
                     }
-                    <GrantedPanel granted={state.granted.clone()} busy={live.is_pending(Pending::Revoke)}
+                    <GrantedPanel granted={state.granted().to_vec()} busy={live.is_pending(Pending::Revoke)}
                         on_revoke={media.on_revoke.clone()} />
                     <RecordDownloads source={RecordSource::Customer {
                         session: props.session.clone(),
@@ -183,7 +184,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         Phase::Ended => html! {},
     };
     let can_end = matches!(
-        state.phase,
+        state.phase(),
         Phase::Connecting | Phase::Waiting | Phase::Active
     );
 
@@ -203,7 +204,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
             // Read out when it changes: picked up, a file finished, the end.
             <p id="announcer" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
-                { announcement(&i18n, &live.entries, Role::Customer).unwrap_or_default() }
+                { announcement(&i18n, &live.entries.borrow(), Role::Customer).unwrap_or_default() }
             </p>
             { body }
         </div>

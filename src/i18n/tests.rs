@@ -342,7 +342,7 @@ mod render {
             author,
             kind,
         };
-        let entries = std::rc::Rc::new(vec![
+        let entries = crate::session::Entries::from(vec![
             entry(1, Author::Customer, EntryKind::CustomerJoined),
             entry(
                 2,

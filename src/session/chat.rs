@@ -2,13 +2,12 @@
 //! that screen readers announce), [`ChatInput`] writes a message (Enter sends,
 //! Shift+Enter starts a new line, focus stays in the field).
 
-use std::rc::Rc;
-
-use connectit_protocol::{check_text, limits, ErrorCode, LogEntry, Role};
+use connectit_protocol::{check_text, limits, ErrorCode, Role};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use super::entries::Entries;
 use super::entry::{file_names, line, technician_name};
 use crate::i18n::{use_i18n, Msg};
 use crate::socket::NotConnected;
@@ -16,7 +15,7 @@ use crate::time;
 
 #[derive(Properties, PartialEq)]
 pub struct ChatLogProps {
-    pub entries: Rc<Vec<LogEntry>>,
+    pub entries: Entries,
     /// Whose page this is (decides "You" and how events are worded).
     pub viewer: Role,
 }
@@ -34,9 +33,10 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
             }
         });
     }
-    let technician = technician_name(&props.entries);
-    let files = file_names(&props.entries);
-    let items = props.entries.iter().map(|entry| {
+    let entries = props.entries.borrow();
+    let technician = technician_name(&entries);
+    let files = file_names(&entries);
+    let items = entries.iter().map(|entry| {
         let line = line(&i18n, entry, props.viewer, technician, &files);
         let class = classes!(
             "entry",

@@ -136,9 +136,49 @@ pub fn use_session(join: Join) -> SessionHandle {
     }
 
     {
+        // The page's fold disagreed with an entry: load the whole log again, and say
+        // so where a developer looks.
+        let holder = holder.clone();
+        let out_of_step = live.out_of_step;
+        use_effect_with(live.reloads, move |reloads| {
+            if let (true, Some(o)) = (*reloads > 0, out_of_step) {
+                web_sys::console::warn_1(
+                    &format!(
+                        "ConnectIT: entry {} does not follow from this page's state ({:?}); \
+                         loading the session's log again (reload {reloads})",
+                        o.seq, o.violation
+                    )
+                    .into(),
+                );
+                if let Some(link) = holder.borrow().as_ref() {
+                    link.reload();
+                }
+            }
+        });
+    }
+
+    {
+        // Gave up: the page's rules and the broker's log disagree even after reloading.
+        let holder = holder.clone();
+        let gave_up = live.fatal == Some(connectit_protocol::ErrorCode::Internal);
+        use_effect_with(gave_up, move |gave_up| {
+            if *gave_up {
+                web_sys::console::error_1(
+                    &"ConnectIT: the session's log still disagrees with this page's rules \
+                      after reloading it; stopped"
+                        .into(),
+                );
+                if let Some(link) = holder.borrow_mut().take() {
+                    link.finish();
+                }
+            }
+        });
+    }
+
+    {
         // Once the session is over, a closed socket stays closed.
         let holder = holder.clone();
-        use_effect_with(live.state.phase, move |phase| {
+        use_effect_with(live.state.phase(), move |phase| {
             if *phase == Phase::Ended {
                 if let Some(link) = holder.borrow().as_ref() {
                     link.finish();

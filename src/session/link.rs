@@ -43,6 +43,8 @@ pub enum LinkEvent {
         ice: IceConfig,
         /// The code the customer reads out to the technician, once someone joined.
         check_code: Option<String>,
+        /// The broker's last entry then (0 from a broker that does not say).
+        last_seq: Seq,
     },
     /// A WebRTC signal from the other member (a payload that does not parse is dropped).
     Signal {
@@ -135,6 +137,13 @@ impl SessionLink {
         send(&self.socket, &ClientMessage::Signal { link, payload })
     }
 
+    /// Loads the whole log again: reconnects at once and asks for every entry (the
+    /// page's fold disagreed with one).
+    pub fn reload(&self) {
+        self.shared.last_seq.set(0);
+        self.socket.restart();
+    }
+
     /// The session is over: do not reconnect once the broker closes the socket.
     pub fn finish(&self) {
         self.socket.stop_reconnecting();
@@ -193,6 +202,7 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                     ice_servers,
                     ice_transport_policy,
                     check_code,
+                    last_seq,
                     ..
                 } => {
                     clock::rough_sample(now);
@@ -206,6 +216,7 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                             policy: ice_transport_policy,
                         },
                         check_code,
+                        last_seq,
                     });
                 }
                 ServerMessage::Signal { link, payload } => {

@@ -6,6 +6,7 @@
 pub mod chat;
 pub mod confirm;
 pub mod countdown;
+pub mod entries;
 pub mod entry;
 pub mod hook;
 pub mod link;
@@ -16,5 +17,6 @@ pub mod video;
 
 pub use chat::{ChatInput, ChatLog};
 pub use confirm::ConfirmEnd;
+pub use entries::Entries;
 pub use hook::{use_session, SessionHandle, Signals};
 pub use live::{Live, Pending};

@@ -164,7 +164,7 @@ impl Choices<'_> {
             1 => " \n\t ".into(),
             2 => "bell\u{7}".into(),
             3 => "x".repeat(limits::CHAT_MAX_CHARS + 1),
-            4 => "é".repeat(reducer::NAME_MAX_CHARS + 1),
+            4 => "é".repeat(limits::NAME_MAX_CHARS + 1),
             5 => "line one\nline two\t✓".into(),
             6 | 7 => {
                 let n = self.below(24);
@@ -177,13 +177,13 @@ impl Choices<'_> {
 
     fn permissions(&mut self, state: &SessionState) -> Vec<Permission> {
         let from_request = state
-            .pending
+            .pending()
             .as_ref()
             .map(|p| p.permissions.clone())
             .unwrap_or_default();
         match self.below(4) {
             0 => from_request,
-            1 => state.granted.clone(),
+            1 => state.granted().to_vec(),
             _ => {
                 let n = self.below(4);
                 (0..n).map(|_| self.pick(&Permission::ALL)).collect()
@@ -234,8 +234,8 @@ impl Choices<'_> {
     }
 
     fn kind(&mut self, state: &SessionState, at: Millis) -> EntryKind {
-        let pending: Vec<u32> = state.pending.iter().map(|p| p.request).collect();
-        let files: Vec<u32> = (1..=state.files.len() as u32).collect();
+        let pending: Vec<u32> = state.pending().iter().map(|p| p.request).collect();
+        let files: Vec<u32> = (1..=state.files().len() as u32).collect();
         let file = self.id(&files);
         match self.below(27) {
             0 => EntryKind::CustomerJoined,
@@ -256,7 +256,7 @@ impl Choices<'_> {
                 ]),
             },
             8 => EntryKind::PermissionRequested {
-                request: self.id(&[state.requests + 1]),
+                request: self.id(&[state.requests() + 1]),
                 permissions: self.permissions(state),
                 reason: self.text(),
                 deadline: self.time(at),
@@ -279,7 +279,7 @@ impl Choices<'_> {
                 permissions: self.permissions(state),
             },
             14 => EntryKind::AppletOffered {
-                request: self.id(&state.applet_due.into_iter().collect::<Vec<_>>()),
+                request: self.id(&state.applet_due().into_iter().collect::<Vec<_>>()),
             },
             15 => EntryKind::Media {
                 media: self.media(),
@@ -302,7 +302,7 @@ impl Choices<'_> {
                 media: self.media(),
             },
             17 => EntryKind::FileOffered {
-                file: self.id(&[state.files.len() as u32 + 1]),
+                file: self.id(&[state.files().len() as u32 + 1]),
                 name: self.text(),
                 size: u64::from(self.u32()),
             },
@@ -351,7 +351,7 @@ impl Choices<'_> {
                 reason: self.pick(&[PathFailure::IceFailed, PathFailure::TimedOut]),
             },
             _ => EntryKind::AppletOffered {
-                request: state.applet_due.unwrap_or(state.requests),
+                request: state.applet_due().unwrap_or(state.requests()),
             },
         }
     }
@@ -376,11 +376,11 @@ fn rank(phase: Phase) -> usize {
 /// accepted request named; `chats` the number of accepted chat entries.
 fn invariants(state: &SessionState, requested: &[Permission], chats: u64, entries: usize) {
     let ctx = || format!("{state:?}");
-    assert_eq!(state.last_seq, entries as u64, "{}", ctx());
-    assert_eq!(state.chat_count, chats, "{}", ctx());
+    assert_eq!(state.last_seq(), entries as u64, "{}", ctx());
+    assert_eq!(state.chat_count(), chats, "{}", ctx());
     // Grants: a sorted set of grantable permissions that some request asked for.
-    assert!(state.granted.windows(2).all(|w| w[0] < w[1]), "{}", ctx());
-    for p in &state.granted {
+    assert!(state.granted().windows(2).all(|w| w[0] < w[1]), "{}", ctx());
+    for p in state.granted() {
         assert!(p.grantable(), "{}", ctx());
         assert!(
             requested.contains(p),
@@ -395,63 +395,63 @@ fn invariants(state: &SessionState, requested: &[Permission], chats: u64, entrie
         }
     }
     // A pending request, and an applet offer due, exist only while active.
-    if let Some(p) = &state.pending {
-        assert_eq!(state.phase, Phase::Active, "{}", ctx());
-        assert_eq!(p.request, state.requests, "{}", ctx());
+    if let Some(p) = &state.pending() {
+        assert_eq!(state.phase(), Phase::Active, "{}", ctx());
+        assert_eq!(p.request, state.requests(), "{}", ctx());
         assert!(!p.permissions.is_empty(), "{}", ctx());
     }
-    if state.applet_due.is_some() {
-        assert_eq!(state.phase, Phase::Active, "{}", ctx());
+    if state.applet_due().is_some() {
+        assert_eq!(state.phase(), Phase::Active, "{}", ctx());
     }
     // Who is there follows the phase.
     assert_eq!(
-        state.end_reason.is_some(),
-        state.phase == Phase::Ended,
+        state.end_reason().is_some(),
+        state.phase() == Phase::Ended,
         "{}",
         ctx()
     );
     if matches!(
-        state.phase,
+        state.phase(),
         Phase::Connecting | Phase::Waiting | Phase::Active
     ) {
-        assert!(state.customer_joined, "{}", ctx());
+        assert!(state.customer_joined(), "{}", ctx());
     }
-    if state.phase == Phase::Created {
-        assert!(!state.customer_joined, "{}", ctx());
+    if state.phase() == Phase::Created {
+        assert!(!state.customer_joined(), "{}", ctx());
     }
-    if state.technician.is_some() {
-        assert!(rank(state.phase) >= rank(Phase::Active), "{}", ctx());
+    if state.technician().is_some() {
+        assert!(rank(state.phase()) >= rank(Phase::Active), "{}", ctx());
     }
-    if state.phase == Phase::Active {
-        assert!(state.technician.is_some(), "{}", ctx());
+    if state.phase() == Phase::Active {
+        assert!(state.technician().is_some(), "{}", ctx());
     }
-    if state.customer_away {
-        assert!(state.customer_joined, "{}", ctx());
+    if state.away(Role::Customer) {
+        assert!(state.customer_joined(), "{}", ctx());
     }
-    if state.technician_away {
-        assert!(state.technician.is_some(), "{}", ctx());
+    if state.away(Role::Technician) {
+        assert!(state.technician().is_some(), "{}", ctx());
     }
-    if state.survey_submitted {
+    if state.survey_submitted() {
         assert!(
-            state.phase == Phase::Ended && state.customer_joined,
+            state.phase() == Phase::Ended && state.customer_joined(),
             "{}",
             ctx()
         );
     }
     // The end stops everything.
-    if state.phase == Phase::Ended {
-        assert!(state.granted.is_empty(), "{}", ctx());
-        assert!(state.pending.is_none(), "{}", ctx());
-        assert_eq!(state.screen, MediaState::Off, "{}", ctx());
-        assert_eq!(state.camera, MediaState::Off, "{}", ctx());
+    if state.phase() == Phase::Ended {
+        assert!(state.granted().is_empty(), "{}", ctx());
+        assert!(state.pending().is_none(), "{}", ctx());
+        assert_eq!(state.media(Media::Screen), MediaState::Off, "{}", ctx());
+        assert_eq!(state.media(Media::Camera), MediaState::Off, "{}", ctx());
         assert!(
-            state.files.iter().all(|t| !t.status.in_flight()),
+            state.files().iter().all(|t| !t.status.in_flight()),
             "{}",
             ctx()
         );
     }
     // Files: numbered in order; a sent or delivered file has the sender's hash.
-    for (i, t) in state.files.iter().enumerate() {
+    for (i, t) in state.files().iter().enumerate() {
         assert_eq!(t.file as usize, i + 1, "{}", ctx());
         if matches!(t.status, FileStatus::Sent | FileStatus::Delivered) {
             assert!(t.sha256.as_deref().is_some_and(is_sha256_hex), "{}", ctx());
@@ -482,7 +482,7 @@ pub fn reducer(data: &[u8]) {
 
         let checked = state.check(author, &kind, at);
         let entry = LogEntry {
-            seq: state.last_seq + 1,
+            seq: state.last_seq() + 1,
             at,
             author,
             kind,
@@ -497,10 +497,10 @@ pub fn reducer(data: &[u8]) {
         state = next;
         // Phases only move forward; after the end, only the survey.
         assert!(
-            rank(state.phase) >= rank(before.phase),
+            rank(state.phase()) >= rank(before.phase()),
             "{before:?} -> {state:?}"
         );
-        if before.phase == Phase::Ended {
+        if before.phase() == Phase::Ended {
             assert!(
                 matches!(entry.kind, EntryKind::SurveySubmitted { .. }),
                 "{entry:?} after the end"
@@ -528,7 +528,7 @@ pub fn reducer(data: &[u8]) {
     }
     // An entry out of sequence is refused whatever it is, and changes nothing.
     if let Some(last) = log.last() {
-        for seq in [state.last_seq, state.last_seq + 2] {
+        for seq in [state.last_seq(), state.last_seq() + 2] {
             let mut copy = state.clone();
             let wrong = LogEntry {
                 seq,

@@ -32,12 +32,17 @@ impl Ctl {
         let back = {
             let live = self.live.borrow();
             let seen = *self.seen.borrow();
-            let back = live.entries.iter().filter(|e| e.seq > seen).any(|e| {
-                e.kind
-                    == EntryKind::Reconnected {
-                        role: Role::Technician,
-                    }
-            });
+            let back = live
+                .entries
+                .borrow()
+                .iter()
+                .filter(|e| e.seq > seen)
+                .any(|e| {
+                    e.kind
+                        == EntryKind::Reconnected {
+                            role: Role::Technician,
+                        }
+                });
             if let Some(last) = live.entries.last() {
                 *self.seen.borrow_mut() = last.seq;
             }

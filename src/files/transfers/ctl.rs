@@ -123,7 +123,7 @@ impl Ctl {
         let live = self.live.borrow();
         let mut locals = self.locals.borrow_mut();
         live.state
-            .files
+            .files()
             .iter()
             .map(|t| {
                 let local = locals.entry(t.file).or_default();

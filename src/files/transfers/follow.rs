@@ -13,7 +13,7 @@ impl Ctl {
         self.sync_link();
         self.bind_offers();
         let settled = self.queue.borrow().is_empty();
-        let files = self.live.borrow().state.files.clone();
+        let files = self.live.borrow().state.files().to_vec();
         for t in &files {
             self.sync_one(t, settled);
         }

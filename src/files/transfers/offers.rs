@@ -72,7 +72,7 @@ impl Ctl {
                 }));
                 false
             }
-            Some(Answer::Stored(seq)) => match offered_in(&live.entries, seq) {
+            Some(Answer::Stored(seq)) => match offered_in(&live.entries.borrow(), seq) {
                 Some(file) => {
                     bound.push((file, q.blob.clone()));
                     false

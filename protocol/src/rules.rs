@@ -1,81 +1,13 @@
-//! The session's rules, as a pure fold of its log. The broker calls [`SessionState::check`]
-//! before it stores an entry and [`SessionState::apply`] after; the browser applies the
-//! entries it receives to decide what to show. One set of rules, two places.
-
-use serde::{Deserialize, Serialize};
+//! The rules: [`SessionState::check`] says whether an author may append an entry in
+//! the session's state at a given broker time, and why not. Nothing else in either the
+//! broker or the browser decides what the log may hold.
 
 use crate::error::RuleViolation;
-use crate::files::{self, FileFailure, FileStatus, FileTransfer};
-use crate::log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
-use crate::permission::{Media, MediaChange, MediaState, Permission};
+use crate::files::{self, FileFailure, FileStatus};
+use crate::log::{Author, EndReason, EntryKind, Role};
+use crate::permission::{MediaChange, MediaState, Permission};
+use crate::state::{file_permission, PendingRequest, Phase, SessionState};
 use crate::{check_name, check_text, limits, Millis};
-
-/// Where a session is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// PIN issued, nobody has used it yet.
-    #[default]
-    Created,
-    /// PIN verified; the customer is reading the terms.
-    Connecting,
-    /// Terms accepted; the customer waits for a technician.
-    Waiting,
-    /// A technician picked up: chat (and, later, permissions) happen here.
-    Active,
-    /// Over, for good.
-    Ended,
-}
-
-/// Longest technician display name, in characters.
-pub const NAME_MAX_CHARS: usize = 100;
-
-/// A session's state: what the log so far implies.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SessionState {
-    pub phase: Phase,
-    /// Sequence number of the last entry applied (0 before any).
-    pub last_seq: Seq,
-    /// Whether a customer ever joined (the survey is theirs only).
-    pub customer_joined: bool,
-    /// The technician's display name, once picked up.
-    pub technician: Option<String>,
-    /// Why it ended, once ended.
-    pub end_reason: Option<EndReason>,
-    /// Whether the customer's connection is currently dropped.
-    pub customer_away: bool,
-    /// Whether the technician's connection is currently dropped.
-    pub technician_away: bool,
-    /// Whether the survey was answered (it can be, once).
-    pub survey_submitted: bool,
-    /// Number of chat messages so far.
-    pub chat_count: u64,
-    /// Number of permission requests made (the next one's id is this plus one).
-    pub requests: u32,
-    /// The request waiting for the customer's answer, if any.
-    pub pending: Option<PendingRequest>,
-    /// What the customer has granted and not revoked, sorted.
-    pub granted: Vec<Permission>,
-    /// The screen stream.
-    pub screen: MediaState,
-    /// The camera stream.
-    pub camera: MediaState,
-    /// A request that named remote control, until the applet offer is logged.
-    pub applet_due: Option<u32>,
-    /// Every file transfer, in order (the id is the position plus one).
-    pub files: Vec<FileTransfer>,
-    /// System information reports sent.
-    pub info_shared: u32,
-}
-
-/// The permission a file sent by `from` needs: the technician sends with "send files",
-/// the customer with "receive files" (the technician receives).
-pub fn file_permission(from: Role) -> Permission {
-    match from {
-        Role::Technician => Permission::SendFiles,
-        Role::Customer => Permission::ReceiveFiles,
-    }
-}
 
 /// The member an author is, or `WrongAuthor` for the system.
 fn member(author: Author) -> Result<Role, RuleViolation> {
@@ -86,74 +18,12 @@ fn member(author: Author) -> Result<Role, RuleViolation> {
     }
 }
 
-/// A permission request waiting for an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingRequest {
-    pub request: u32,
-    pub permissions: Vec<Permission>,
-    pub reason: String,
-    /// Broker time after which no answer counts.
-    pub deadline: Millis,
-    /// Whether "More time" was used.
-    pub extended: bool,
-}
-
 /// Whether `list` names at least one permission and none twice.
 fn distinct_and_some(list: &[Permission]) -> bool {
     !list.is_empty() && list.iter().enumerate().all(|(i, p)| !list[..i].contains(p))
 }
 
 impl SessionState {
-    /// The state after folding `entries`, or the first violation (with its entry's seq).
-    pub fn fold<'a>(
-        entries: impl IntoIterator<Item = &'a LogEntry>,
-    ) -> Result<Self, (Seq, RuleViolation)> {
-        let mut state = Self::default();
-        for entry in entries {
-            state.apply(entry).map_err(|v| (entry.seq, v))?;
-        }
-        Ok(state)
-    }
-
-    /// Whether an entry with this sequence number is the next one (not a duplicate).
-    pub fn is_next(&self, seq: Seq) -> bool {
-        seq == self.last_seq + 1
-    }
-
-    /// Whether `permission` is granted now.
-    pub fn has(&self, permission: Permission) -> bool {
-        self.granted.contains(&permission)
-    }
-
-    /// The state of a media stream.
-    pub fn media(&self, media: Media) -> MediaState {
-        match media {
-            Media::Screen => self.screen,
-            Media::Camera => self.camera,
-        }
-    }
-
-    fn media_mut(&mut self, media: Media) -> &mut MediaState {
-        match media {
-            Media::Screen => &mut self.screen,
-            Media::Camera => &mut self.camera,
-        }
-    }
-
-    /// The transfer `file`.
-    pub fn transfer(&self, file: u32) -> Result<&FileTransfer, RuleViolation> {
-        (file as usize)
-            .checked_sub(1)
-            .and_then(|i| self.files.get(i))
-            .ok_or(RuleViolation::FileState)
-    }
-
-    fn transfer_mut(&mut self, file: u32) -> Option<&mut FileTransfer> {
-        (file as usize)
-            .checked_sub(1)
-            .and_then(|i| self.files.get_mut(i))
-    }
-
     /// The pending request if it is `request` and `at` is not past its deadline.
     fn answerable(&self, request: u32, at: Millis) -> Result<&PendingRequest, RuleViolation> {
         let pending = self
@@ -197,7 +67,7 @@ impl SessionState {
             EntryKind::TechnicianPickedUp { name } => {
                 need_author(Author::Technician)?;
                 need_phase(&[Waiting])?;
-                check_name(name, NAME_MAX_CHARS)
+                check_name(name, limits::NAME_MAX_CHARS)
             }
             EntryKind::Chat { text } => {
                 if author == Author::System {
@@ -488,152 +358,5 @@ impl SessionState {
                 }
             }
         }
-    }
-
-    /// Applies the next entry of the log: its sequence number must follow the last one,
-    /// and the rules must allow it.
-    fn set_file(&mut self, file: u32, status: FileStatus) {
-        if let Some(t) = self.transfer_mut(file) {
-            t.status = status;
-        }
-    }
-
-    /// The end takes every grant back and stops every stream and transfer.
-    fn stop_everything(&mut self) {
-        for t in self.files.iter_mut().filter(|t| t.status.in_flight()) {
-            t.status = FileStatus::Failed {
-                reason: FileFailure::Ended,
-            };
-        }
-        self.pending = None;
-        self.granted.clear();
-        self.screen = MediaState::Off;
-        self.camera = MediaState::Off;
-        self.applet_due = None;
-    }
-
-    pub fn apply(&mut self, entry: &LogEntry) -> Result<(), RuleViolation> {
-        if !self.is_next(entry.seq) {
-            return Err(RuleViolation::SequenceGap {
-                expected: self.last_seq + 1,
-                got: entry.seq,
-            });
-        }
-        self.check(entry.author, &entry.kind, entry.at)?;
-        self.last_seq = entry.seq;
-        match &entry.kind {
-            EntryKind::CustomerJoined => {
-                self.phase = Phase::Connecting;
-                self.customer_joined = true;
-            }
-            EntryKind::TermsAccepted => self.phase = Phase::Waiting,
-            EntryKind::TermsDeclined => {
-                self.phase = Phase::Ended;
-                self.end_reason = Some(EndReason::TermsDeclined);
-            }
-            EntryKind::TechnicianPickedUp { name } => {
-                self.phase = Phase::Active;
-                self.technician = Some(name.clone());
-            }
-            EntryKind::Chat { .. } => self.chat_count += 1,
-            EntryKind::Disconnected { role } | EntryKind::Reconnected { role } => {
-                let away = matches!(entry.kind, EntryKind::Disconnected { .. });
-                match role {
-                    Role::Customer => self.customer_away = away,
-                    Role::Technician => self.technician_away = away,
-                }
-            }
-            EntryKind::SessionEnded { reason } => {
-                self.phase = Phase::Ended;
-                self.end_reason = Some(*reason);
-                self.stop_everything();
-            }
-            EntryKind::SurveySubmitted { .. } => self.survey_submitted = true,
-            EntryKind::PermissionRequested {
-                request,
-                permissions,
-                reason,
-                deadline,
-            } => {
-                self.requests = *request;
-                self.pending = Some(PendingRequest {
-                    request: *request,
-                    permissions: permissions.clone(),
-                    reason: reason.clone(),
-                    deadline: *deadline,
-                    extended: false,
-                });
-                if permissions.contains(&Permission::RemoteControl) {
-                    self.applet_due = Some(*request);
-                }
-            }
-            EntryKind::PermissionGranted { granted, .. } => {
-                self.pending = None;
-                for p in granted {
-                    if !self.granted.contains(p) {
-                        self.granted.push(*p);
-                    }
-                }
-                self.granted.sort();
-            }
-            EntryKind::PermissionDenied { .. } | EntryKind::PermissionExpired { .. } => {
-                self.pending = None
-            }
-            EntryKind::PermissionExtended { deadline, .. } => {
-                if let Some(p) = self.pending.as_mut() {
-                    p.deadline = *deadline;
-                    p.extended = true;
-                }
-            }
-            EntryKind::PermissionsRevoked { permissions } => {
-                self.granted.retain(|p| !permissions.contains(p));
-                for media in permissions.iter().filter_map(|p| p.media()) {
-                    *self.media_mut(media) = MediaState::Off;
-                }
-            }
-            EntryKind::AppletOffered { .. } => self.applet_due = None,
-            EntryKind::Media { media, change } => {
-                *self.media_mut(*media) = match change {
-                    MediaChange::Started | MediaChange::Resumed => MediaState::Live,
-                    MediaChange::Paused => MediaState::Paused,
-                    MediaChange::Stopped { .. } => MediaState::Off,
-                };
-            }
-            EntryKind::PeerRestarted { .. } | EntryKind::PathFailed { .. } => {}
-            EntryKind::FileOffered { file, name, size } => {
-                let from = if entry.author == Author::Customer {
-                    Role::Customer
-                } else {
-                    Role::Technician
-                };
-                self.files.push(FileTransfer {
-                    file: *file,
-                    from,
-                    name: name.clone(),
-                    size: *size,
-                    // The technician has nothing to decide about a customer's file.
-                    status: if from == Role::Customer {
-                        FileStatus::Accepted
-                    } else {
-                        FileStatus::Offered
-                    },
-                    sha256: None,
-                });
-            }
-            EntryKind::FileAccepted { file } => self.set_file(*file, FileStatus::Accepted),
-            EntryKind::FileRefused { file } => self.set_file(*file, FileStatus::Refused),
-            EntryKind::FileSent { file, sha256 } => {
-                if let Some(t) = self.transfer_mut(*file) {
-                    t.status = FileStatus::Sent;
-                    t.sha256 = Some(sha256.clone());
-                }
-            }
-            EntryKind::FileDelivered { file, .. } => self.set_file(*file, FileStatus::Delivered),
-            EntryKind::FileFailed { file, reason } => {
-                self.set_file(*file, FileStatus::Failed { reason: *reason })
-            }
-            EntryKind::SystemInfoShared { .. } => self.info_shared += 1,
-        }
-        Ok(())
     }
 }

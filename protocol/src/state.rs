@@ -1,0 +1,372 @@
+//! A session's state: the fold of its log. [`SessionState::apply`] takes the next
+//! entry if the rules ([`crate::rules`]) allow it; the broker and the browser fold the
+//! same log with it. The fields are the crate's own: outside it, the state is read
+//! through its accessors and changed only by applying entries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::RuleViolation;
+use crate::files::{FileFailure, FileStatus, FileTransfer};
+use crate::log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
+use crate::permission::{Media, MediaChange, MediaState, Permission};
+use crate::Millis;
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// PIN issued, nobody has used it yet.
+    #[default]
+    Created,
+    /// PIN verified; the customer is reading the terms.
+    Connecting,
+    /// Terms accepted; the customer waits for a technician.
+    Waiting,
+    /// A technician picked up: chat (and, later, permissions) happen here.
+    Active,
+    /// Over, for good.
+    Ended,
+}
+
+/// A session's state: what the log so far implies.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SessionState {
+    pub(crate) phase: Phase,
+    /// Broker time of the entry that brought the session into its phase (0 while it is
+    /// `Created`: nothing is logged before someone joins).
+    pub(crate) phase_since: Millis,
+    /// Sequence number of the last entry applied (0 before any).
+    pub(crate) last_seq: Seq,
+    /// Whether a customer ever joined (the survey is theirs only).
+    pub(crate) customer_joined: bool,
+    /// The technician's display name, once picked up.
+    pub(crate) technician: Option<String>,
+    /// Why it ended, once ended.
+    pub(crate) end_reason: Option<EndReason>,
+    /// Whether the customer's connection is currently dropped.
+    pub(crate) customer_away: bool,
+    /// Whether the technician's connection is currently dropped.
+    pub(crate) technician_away: bool,
+    /// Whether the survey was answered (it can be, once).
+    pub(crate) survey_submitted: bool,
+    /// Number of chat messages so far.
+    pub(crate) chat_count: u64,
+    /// Number of permission requests made (the next one's id is this plus one).
+    pub(crate) requests: u32,
+    /// The request waiting for the customer's answer, if any.
+    pub(crate) pending: Option<PendingRequest>,
+    /// What the customer has granted and not revoked, sorted.
+    pub(crate) granted: Vec<Permission>,
+    /// The screen stream.
+    pub(crate) screen: MediaState,
+    /// The camera stream.
+    pub(crate) camera: MediaState,
+    /// A request that named remote control, until the applet offer is logged.
+    pub(crate) applet_due: Option<u32>,
+    /// Every file transfer, in order (the id is the position plus one).
+    pub(crate) files: Vec<FileTransfer>,
+    /// System information reports sent.
+    pub(crate) info_shared: u32,
+}
+
+/// The permission a file sent by `from` needs: the technician sends with "send files",
+/// the customer with "receive files" (the technician receives).
+pub fn file_permission(from: Role) -> Permission {
+    match from {
+        Role::Technician => Permission::SendFiles,
+        Role::Customer => Permission::ReceiveFiles,
+    }
+}
+
+/// A permission request waiting for an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    pub request: u32,
+    pub permissions: Vec<Permission>,
+    pub reason: String,
+    /// Broker time after which no answer counts.
+    pub deadline: Millis,
+    /// Whether "More time" was used.
+    pub extended: bool,
+}
+
+impl SessionState {
+    /// The state after folding `entries`, or the first violation (with its entry's seq).
+    pub fn fold<'a>(
+        entries: impl IntoIterator<Item = &'a LogEntry>,
+    ) -> Result<Self, (Seq, RuleViolation)> {
+        let mut state = Self::default();
+        for entry in entries {
+            state.apply(entry).map_err(|v| (entry.seq, v))?;
+        }
+        Ok(state)
+    }
+
+    /// Where the session is in its life.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Broker time of the entry that brought the session into its phase (0 while it is
+    /// `Created`).
+    pub fn phase_since(&self) -> Millis {
+        self.phase_since
+    }
+
+    /// Sequence number of the last entry applied (0 before any).
+    pub fn last_seq(&self) -> Seq {
+        self.last_seq
+    }
+
+    /// Whether a customer ever joined.
+    pub fn customer_joined(&self) -> bool {
+        self.customer_joined
+    }
+
+    /// The technician's display name, once picked up.
+    pub fn technician(&self) -> Option<&str> {
+        self.technician.as_deref()
+    }
+
+    /// Why it ended, once ended.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        self.end_reason
+    }
+
+    /// Whether `role`'s connection is dropped now.
+    pub fn away(&self, role: Role) -> bool {
+        match role {
+            Role::Customer => self.customer_away,
+            Role::Technician => self.technician_away,
+        }
+    }
+
+    /// Whether the survey was answered.
+    pub fn survey_submitted(&self) -> bool {
+        self.survey_submitted
+    }
+
+    /// Number of chat messages so far.
+    pub fn chat_count(&self) -> u64 {
+        self.chat_count
+    }
+
+    /// Number of permission requests made (the next one's id is this plus one).
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// The request waiting for the customer's answer, if any.
+    pub fn pending(&self) -> Option<&PendingRequest> {
+        self.pending.as_ref()
+    }
+
+    /// What the customer has granted and not revoked, sorted.
+    pub fn granted(&self) -> &[Permission] {
+        &self.granted
+    }
+
+    /// The request whose applet offer is still to be logged (it named remote control).
+    pub fn applet_due(&self) -> Option<u32> {
+        self.applet_due
+    }
+
+    /// Every file transfer, in order (the id is the position plus one).
+    pub fn files(&self) -> &[FileTransfer] {
+        &self.files
+    }
+
+    /// System information reports sent.
+    pub fn info_shared(&self) -> u32 {
+        self.info_shared
+    }
+
+    /// Whether an entry with this sequence number is the next one (not a duplicate).
+    pub fn is_next(&self, seq: Seq) -> bool {
+        seq == self.last_seq + 1
+    }
+
+    /// Whether `permission` is granted now.
+    pub fn has(&self, permission: Permission) -> bool {
+        self.granted.contains(&permission)
+    }
+
+    /// The state of a media stream.
+    pub fn media(&self, media: Media) -> MediaState {
+        match media {
+            Media::Screen => self.screen,
+            Media::Camera => self.camera,
+        }
+    }
+
+    fn media_mut(&mut self, media: Media) -> &mut MediaState {
+        match media {
+            Media::Screen => &mut self.screen,
+            Media::Camera => &mut self.camera,
+        }
+    }
+
+    /// The transfer `file`.
+    pub fn transfer(&self, file: u32) -> Result<&FileTransfer, RuleViolation> {
+        (file as usize)
+            .checked_sub(1)
+            .and_then(|i| self.files.get(i))
+            .ok_or(RuleViolation::FileState)
+    }
+
+    fn transfer_mut(&mut self, file: u32) -> Option<&mut FileTransfer> {
+        (file as usize)
+            .checked_sub(1)
+            .and_then(|i| self.files.get_mut(i))
+    }
+
+    fn set_file(&mut self, file: u32, status: FileStatus) {
+        if let Some(t) = self.transfer_mut(file) {
+            t.status = status;
+        }
+    }
+
+    /// The end takes every grant back and stops every stream and transfer.
+    fn stop_everything(&mut self) {
+        for t in self.files.iter_mut().filter(|t| t.status.in_flight()) {
+            t.status = FileStatus::Failed {
+                reason: FileFailure::Ended,
+            };
+        }
+        self.pending = None;
+        self.granted.clear();
+        self.screen = MediaState::Off;
+        self.camera = MediaState::Off;
+        self.applet_due = None;
+    }
+
+    /// Applies the next entry of the log: its sequence number must follow the last one,
+    /// and the rules must allow it. A refusal changes nothing.
+    pub fn apply(&mut self, entry: &LogEntry) -> Result<(), RuleViolation> {
+        if !self.is_next(entry.seq) {
+            return Err(RuleViolation::SequenceGap {
+                expected: self.last_seq + 1,
+                got: entry.seq,
+            });
+        }
+        self.check(entry.author, &entry.kind, entry.at)?;
+        let phase = self.phase;
+        self.last_seq = entry.seq;
+        match &entry.kind {
+            EntryKind::CustomerJoined => {
+                self.phase = Phase::Connecting;
+                self.customer_joined = true;
+            }
+            EntryKind::TermsAccepted => self.phase = Phase::Waiting,
+            EntryKind::TermsDeclined => {
+                self.phase = Phase::Ended;
+                self.end_reason = Some(EndReason::TermsDeclined);
+            }
+            EntryKind::TechnicianPickedUp { name } => {
+                self.phase = Phase::Active;
+                self.technician = Some(name.clone());
+            }
+            EntryKind::Chat { .. } => self.chat_count += 1,
+            EntryKind::Disconnected { role } | EntryKind::Reconnected { role } => {
+                let away = matches!(entry.kind, EntryKind::Disconnected { .. });
+                match role {
+                    Role::Customer => self.customer_away = away,
+                    Role::Technician => self.technician_away = away,
+                }
+            }
+            EntryKind::SessionEnded { reason } => {
+                self.phase = Phase::Ended;
+                self.end_reason = Some(*reason);
+                self.stop_everything();
+            }
+            EntryKind::SurveySubmitted { .. } => self.survey_submitted = true,
+            EntryKind::PermissionRequested {
+                request,
+                permissions,
+                reason,
+                deadline,
+            } => {
+                self.requests = *request;
+                self.pending = Some(PendingRequest {
+                    request: *request,
+                    permissions: permissions.clone(),
+                    reason: reason.clone(),
+                    deadline: *deadline,
+                    extended: false,
+                });
+                if permissions.contains(&Permission::RemoteControl) {
+                    self.applet_due = Some(*request);
+                }
+            }
+            EntryKind::PermissionGranted { granted, .. } => {
+                self.pending = None;
+                for p in granted {
+                    if !self.granted.contains(p) {
+                        self.granted.push(*p);
+                    }
+                }
+                self.granted.sort();
+            }
+            EntryKind::PermissionDenied { .. } | EntryKind::PermissionExpired { .. } => {
+                self.pending = None
+            }
+            EntryKind::PermissionExtended { deadline, .. } => {
+                if let Some(p) = self.pending.as_mut() {
+                    p.deadline = *deadline;
+                    p.extended = true;
+                }
+            }
+            EntryKind::PermissionsRevoked { permissions } => {
+                self.granted.retain(|p| !permissions.contains(p));
+                for media in permissions.iter().filter_map(|p| p.media()) {
+                    *self.media_mut(media) = MediaState::Off;
+                }
+            }
+            EntryKind::AppletOffered { .. } => self.applet_due = None,
+            EntryKind::Media { media, change } => {
+                *self.media_mut(*media) = match change {
+                    MediaChange::Started | MediaChange::Resumed => MediaState::Live,
+                    MediaChange::Paused => MediaState::Paused,
+                    MediaChange::Stopped { .. } => MediaState::Off,
+                };
+            }
+            EntryKind::PeerRestarted { .. } | EntryKind::PathFailed { .. } => {}
+            EntryKind::FileOffered { file, name, size } => {
+                let from = if entry.author == Author::Customer {
+                    Role::Customer
+                } else {
+                    Role::Technician
+                };
+                self.files.push(FileTransfer {
+                    file: *file,
+                    from,
+                    name: name.clone(),
+                    size: *size,
+                    // The technician has nothing to decide about a customer's file.
+                    status: if from == Role::Customer {
+                        FileStatus::Accepted
+                    } else {
+                        FileStatus::Offered
+                    },
+                    sha256: None,
+                });
+            }
+            EntryKind::FileAccepted { file } => self.set_file(*file, FileStatus::Accepted),
+            EntryKind::FileRefused { file } => self.set_file(*file, FileStatus::Refused),
+            EntryKind::FileSent { file, sha256 } => {
+                if let Some(t) = self.transfer_mut(*file) {
+                    t.status = FileStatus::Sent;
+                    t.sha256 = Some(sha256.clone());
+                }
+            }
+            EntryKind::FileDelivered { file, .. } => self.set_file(*file, FileStatus::Delivered),
+            EntryKind::FileFailed { file, reason } => {
+                self.set_file(*file, FileStatus::Failed { reason: *reason })
+            }
+            EntryKind::SystemInfoShared { .. } => self.info_shared += 1,
+        }
+        if self.phase != phase {
+            self.phase_since = entry.at;
+        }
+        Ok(())
+    }
+}
