@@ -9,13 +9,13 @@ use connectit_protocol::api::{
     VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
-use connectit_protocol::{clean_pin, Author, EntryKind, ErrorCode, SessionId};
+use connectit_protocol::{clean_pin, Author, EndReason, EntryKind, ErrorCode, SessionId};
 
 use crate::auth::require_technician;
 use crate::client::ClientIp;
 use crate::db::{self, Claim, Credential};
 use crate::error::{parse_json, AppError};
-use crate::hub::{now_ms, AppendError};
+use crate::hub::{now_ms, AppendError, LiveSession};
 use crate::secrets;
 use crate::AppState;
 
@@ -56,8 +56,7 @@ pub async fn create_session(
         let id = SessionId(secrets::new_session_id());
         let (tid, key) = (technician.id, id.clone());
         let inserted = state
-            .hub
-            .db()
+            .db
             .call(move |conn| {
                 db::insert_session(conn, &key, tid, &hash, &join_hash, expires_at, now)
             })
@@ -69,7 +68,7 @@ pub async fn create_session(
     }
     let (id, pin) = created.ok_or(AppError(ErrorCode::Internal))?;
     if let Some(live) = state.hub.get(&id).await? {
-        state.hub.announce(&live).await;
+        live.announce().await;
     }
     tracing::info!(session = %id, technician = %technician.username, "session created");
     let link = format!("{}/#join={join_token}", state.config.base_url());
@@ -114,14 +113,15 @@ pub async fn summaries_for(
 ) -> Result<Vec<SessionSummary>, AppError> {
     let since = now_ms().saturating_sub(ENDED_SHOWN_FOR_MS);
     let ids = state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::technician_sessions(conn, technician_id, since))
         .await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(live) = state.hub.get(&id).await? {
-            out.push(state.hub.summary(&live).await);
+            if let Some(summary) = live.summary().await {
+                out.push(summary);
+            }
         }
     }
     Ok(out)
@@ -213,8 +213,7 @@ async fn join(
     };
     let th = token_hash.clone();
     let claim = state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::claim(conn, by_owned.borrow(), &th, &new_id, max_open, now))
         .await?;
     let claimed = match claim {
@@ -235,29 +234,18 @@ async fn join(
         .get(&claimed.session)
         .await?
         .ok_or(AppError(ErrorCode::Internal))?;
-    state
-        .hub
-        .set_check_code(&live, Some(claimed.check_code.clone()))
-        .await;
-    match state
-        .hub
-        .append(&live, Author::System, EntryKind::CustomerJoined)
-        .await
-    {
+    live.set_check_code(Some(claimed.check_code.clone())).await;
+    match live.append(Author::System, EntryKind::CustomerJoined).await {
         Ok(_) => {}
         Err(AppendError::Rule(_)) => return Ok(None),
         Err(e) => {
             // Not joined after all: the PIN stays as it was for when storage is back.
             let undo = claimed.clone();
-            let released = state
-                .hub
-                .db()
-                .call(move |conn| db::release(conn, &undo))
-                .await;
+            let released = state.db.call(move |conn| db::release(conn, &undo)).await;
             if let Err(again) = released {
                 tracing::error!(error = %again, session = %claimed.session, "could not undo a join");
             }
-            state.hub.set_check_code(&live, None).await;
+            live.set_check_code(None).await;
             if claimed.second {
                 state.hub.forget(&claimed.session);
             }
@@ -305,8 +293,7 @@ pub async fn survey(State(state): State<AppState>, body: Bytes) -> Result<Status
     let request: SurveyRequest = parse_json(&body)?;
     let hash = secrets::token_hash(&request.token);
     let id = state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::session_by_token(conn, &hash))
         .await?
         .ok_or(AppError(ErrorCode::Unauthorized))?;
@@ -320,6 +307,38 @@ pub async fn survey(State(state): State<AppState>, body: Bytes) -> Result<Status
         resolved: request.resolved,
         comment: request.comment,
     };
-    state.hub.append(&live, Author::Customer, kind).await?;
+    live.append(Author::Customer, kind).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The technician picked up `live`: nobody else gets in with its PIN or link, and the
+/// others who did are told that someone else is being helped.
+pub async fn close_invitation(state: &AppState, live: &LiveSession) {
+    let (invitation, picked) = (live.invitation.clone(), live.id.clone());
+    let others = match state
+        .db
+        .call(move |conn| db::close_invitation(conn, &invitation, &picked))
+        .await
+    {
+        Ok(others) => others,
+        Err(e) => {
+            tracing::error!(error = %e, session = %live.id, "could not close a PIN after the pick-up");
+            return;
+        }
+    };
+    for id in others {
+        let reason = EndReason::OtherCustomerChosen;
+        let ended = match state.hub.get(&id).await {
+            Ok(Some(other)) => other
+                .append(Author::System, EntryKind::SessionEnded { reason })
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}")),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = ended {
+            tracing::warn!(session = %id, error = %e, "could not end a session whose PIN someone else used");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -20,14 +20,15 @@ use connectit_protocol::api::{
     AuditEntry, AuditKind, SetupRequest, SetupStatus, SignInRequest, Technician,
 };
 use connectit_protocol::error::Field;
-use connectit_protocol::{check_name, ErrorCode};
+use connectit_protocol::wire::Join;
+use connectit_protocol::{check_name, ErrorCode, Role};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use crate::client::ClientIp;
 use crate::db::{self, DbError, SignedIn, TechnicianRow};
 use crate::error::{parse_json, AppError};
-use crate::hub::now_ms;
+use crate::hub::{now_ms, LiveSession};
 use crate::secrets;
 use crate::throttle::{Refusal, Scope};
 use crate::AppState;
@@ -64,8 +65,7 @@ pub async fn signed_in(
     let hash = secrets::token_hash(&token);
     let now = now_ms();
     Ok(state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::technician_by_sign_in(conn, &hash, now))
         .await?)
 }
@@ -141,8 +141,7 @@ async fn start_sign_in(
     let validity = state.config.sign_in_validity_secs;
     let (id, expires) = (technician.id, now_ms() + validity * 1000);
     state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::insert_sign_in(conn, &hash, id, expires))
         .await?;
     let secure = secure(state);
@@ -215,11 +214,7 @@ fn setup_code_matches(conn: &rusqlite::Connection, given: &str) -> Result<bool, 
 }
 
 pub async fn setup_status(State(state): State<AppState>) -> Result<Json<SetupStatus>, AppError> {
-    let count = state
-        .hub
-        .db()
-        .call(|conn| db::technician_count(conn))
-        .await?;
+    let count = state.db.call(|conn| db::technician_count(conn)).await?;
     Ok(Json(SetupStatus {
         needs_setup: count == 0,
     }))
@@ -280,8 +275,7 @@ pub async fn setup(
     }
     let given = request.code.clone();
     let matches = state
-        .hub
-        .db()
+        .db
         .call(move |conn| setup_code_matches(conn, &given))
         .await?;
     if !matches {
@@ -298,8 +292,7 @@ pub async fn setup(
     }
     state.setup_throttle.succeed(client);
     let technician = state
-        .hub
-        .db()
+        .db
         .call(move |conn| {
             if db::technician_count(conn)? > 0 {
                 return Ok(Err(AppError(ErrorCode::InvalidSetupCode)));
@@ -342,8 +335,7 @@ pub async fn sign_in(
     let account = username.to_lowercase();
     let lookup = username.clone();
     let found = state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::technician_by_username(conn, &lookup))
         .await?;
     let device = found
@@ -417,8 +409,7 @@ pub async fn sign_out(
     if let Some(signed) = signed_in(&state, &headers).await? {
         let hash = signed.token_hash.clone();
         state
-            .hub
-            .db()
+            .db
             .call(move |conn| db::delete_sign_in(conn, &hash))
             .await?;
         // Its sockets close now, not at the next check.
@@ -465,8 +456,7 @@ pub async fn audit_log(
     let before = query.before;
     Ok(Json(
         state
-            .hub
-            .db()
+            .db
             .call(move |conn| crate::audit::list(conn, before, limit))
             .await?,
     ))
@@ -571,8 +561,7 @@ pub async fn watch_sign_ins(state: AppState) {
         }
         let now = now_ms();
         let dead = match state
-            .hub
-            .db()
+            .db
             .call(move |conn| db::dead_sign_ins(conn, &open, now))
             .await
         {
@@ -596,6 +585,47 @@ pub async fn watch_sign_ins(state: AppState) {
                     )
                     .await;
             }
+        }
+    }
+}
+
+/// Who a socket's `hello` says it is, checked: a customer by the token their PIN or
+/// link gave them, a technician by their sign-in and only on a session they made.
+/// Answers the session, the role and the name the log gives a pick-up.
+pub async fn admit(
+    state: &AppState,
+    join: Join,
+    technician: Option<&TechnicianRow>,
+) -> Result<(Arc<LiveSession>, Role, String), ErrorCode> {
+    match join {
+        Join::Customer { token } => {
+            let hash = crate::secrets::token_hash(&token);
+            let id = state
+                .db
+                .call(move |conn| db::session_by_token(conn, &hash))
+                .await
+                .map_err(|_| ErrorCode::StorageUnavailable)?
+                .ok_or(ErrorCode::Unauthorized)?;
+            let live = state
+                .hub
+                .get(&id)
+                .await
+                .map_err(|_| ErrorCode::StorageUnavailable)?
+                .ok_or(ErrorCode::Unauthorized)?;
+            Ok((live, Role::Customer, String::new()))
+        }
+        Join::Technician { session } => {
+            let tech = technician.ok_or(ErrorCode::Unauthorized)?;
+            let live = state
+                .hub
+                .get(&session)
+                .await
+                .map_err(|_| ErrorCode::StorageUnavailable)?
+                .ok_or(ErrorCode::NotFound)?;
+            if live.technician_id != tech.id {
+                return Err(ErrorCode::Forbidden);
+            }
+            Ok((live, Role::Technician, tech.display_name.clone()))
         }
     }
 }

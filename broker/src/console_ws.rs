@@ -4,9 +4,9 @@
 //! with [`CloseReason::SignedOut`] within a second of its sign-in ending.
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocket;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,8 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::auth;
 use crate::db::SignedIn;
 use crate::error::AppError;
-use crate::ws::{check_origin, close, IDLE_LIMIT, PING_EVERY};
+use crate::pump::{close, Ending, Heard, Pump};
+use crate::ws::check_origin;
 use crate::AppState;
 
 pub async fn console_socket(
@@ -45,100 +46,55 @@ pub async fn console_socket(
     };
     crate::ws::limited(upgrade).on_upgrade(move |socket| async move {
         let _open = state.shutdown.socket_opened();
-        run(&state, socket, signed_in).await;
+        let mut pump = Pump::new(socket);
+        let ending = run(&state, &mut pump, signed_in).await;
+        pump.end(ending).await;
     })
 }
 
-async fn run(state: &AppState, mut socket: WebSocket, signed_in: SignedIn) {
+async fn run(state: &AppState, pump: &mut Pump<WebSocket>, signed_in: SignedIn) -> Ending {
     let technician = &signed_in.technician;
     let mut held = state.sign_ins.hold(&signed_in.token_hash);
     // Subscribe before reading the list, so no change falls between the two.
     let mut updates = state.hub.watch_summaries();
-    let list = match crate::api::summaries_for(state, technician.id).await {
-        Ok(list) => list,
-        Err(_) => return,
+    let Ok(list) = crate::api::summaries_for(state, technician.id).await else {
+        return Ending::Close(close::INTERNAL, "storage");
     };
-    if send(&mut socket, &ConsoleMessage::Sessions(list))
-        .await
-        .is_err()
-    {
-        return;
+    if !pump.send(&ConsoleMessage::Sessions(list)).await {
+        return Ending::Gone;
     }
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
-    let mut last_heard = Instant::now();
     loop {
         tokio::select! {
-            frame = socket.recv() => match frame {
-                // Answer the peer's close frame (queued by the WebSocket layer).
-                Some(Ok(Message::Close(_))) => {
-                    use futures_util::SinkExt;
-                    let _ = socket.flush().await;
-                    return;
-                }
-                None => return,
-                Some(Err(e)) => {
-                    if let Some((code, reason)) = crate::ws::close_for(e) {
-                        close_with(&mut socket, code, reason).await;
-                    }
-                    return;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = Instant::now(),
+            heard = pump.next() => match heard {
                 // The console socket only speaks: a message to it is a client error.
-                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-                    close_with(&mut socket, close::UNSUPPORTED, "the console socket takes no messages").await;
-                    return;
+                Heard::Text(_) | Heard::Binary => {
+                    return Ending::Close(close::UNSUPPORTED, "the console socket takes no messages");
                 }
+                Heard::End(ending) => return ending,
             },
             update = updates.recv() => match update {
                 Ok(u) if u.technician_id == technician.id => {
-                    if send(&mut socket, &ConsoleMessage::Session(u.summary)).await.is_err() {
-                        return;
+                    if !pump.send(&ConsoleMessage::Session(u.summary)).await {
+                        return Ending::Gone;
                     }
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
                     // Missed some: send the whole list again.
-                    let Ok(list) = crate::api::summaries_for(state, technician.id).await else { return };
-                    if send(&mut socket, &ConsoleMessage::Sessions(list)).await.is_err() {
-                        return;
+                    let Ok(list) = crate::api::summaries_for(state, technician.id).await else {
+                        return Ending::Close(close::INTERNAL, "storage");
+                    };
+                    if !pump.send(&ConsoleMessage::Sessions(list)).await {
+                        return Ending::Gone;
                     }
                 }
-                Err(RecvError::Closed) => return,
+                Err(RecvError::Closed) => return Ending::Close(close::GOING_AWAY, "shutting down"),
             },
             _ = held.ended() => {
                 let reason = CloseReason::SignedOut;
-                close_with(&mut socket, reason.code(), reason.text()).await;
-                return;
+                return Ending::Close(reason.code(), reason.text());
             }
-            _ = ping.tick() => {
-                if last_heard.elapsed() > IDLE_LIMIT {
-                    return;
-                }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
-                }
-            }
-            _ = state.shutdown.cancelled() => {
-                close_with(&mut socket, close::GOING_AWAY, "broker restarting").await;
-                return;
-            }
+            _ = state.shutdown.cancelled() => return Ending::Close(close::GOING_AWAY, "broker restarting"),
         }
     }
-}
-
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let frame = CloseFrame {
-        code,
-        reason: reason.into(),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-}
-
-async fn send(socket: &mut WebSocket, message: &ConsoleMessage) -> Result<(), ()> {
-    let text = serde_json::to_string(message).map_err(|_| ())?;
-    socket
-        .send(Message::Text(text.into()))
-        .await
-        .map_err(|_| ())
 }

@@ -17,21 +17,47 @@ pub struct Db {
     conn: Arc<Mutex<Connection>>,
 }
 
-/// A storage failure. The detail is for the broker's log only.
+/// A storage failure. The detail is for the broker's log only: callers answer
+/// `storage_unavailable`.
 #[derive(Debug)]
-pub struct DbError(pub String);
+pub enum DbError {
+    /// SQLite failed (a full disk or database cap, a lock held too long, I/O).
+    Sqlite(rusqlite::Error),
+    /// An earlier panic poisoned the connection's lock.
+    Poisoned,
+    /// The blocking task that held the connection did not finish.
+    TaskFailed(String),
+    /// Something stored does not read back as it was written.
+    Corrupt(String),
+    /// An entry could not be encoded for storage.
+    Encode(serde_json::Error),
+}
 
 impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            DbError::Sqlite(e) => write!(f, "SQLite: {e}"),
+            DbError::Poisoned => f.write_str("database lock poisoned"),
+            DbError::TaskFailed(e) => write!(f, "database task failed: {e}"),
+            DbError::Corrupt(what) => write!(f, "stored data is corrupt: {what}"),
+            DbError::Encode(e) => write!(f, "could not encode an entry: {e}"),
+        }
     }
 }
 
-impl std::error::Error for DbError {}
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DbError::Sqlite(e) => Some(e),
+            DbError::Encode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
-        DbError(e.to_string())
+        DbError::Sqlite(e)
     }
 }
 
@@ -203,13 +229,11 @@ impl Db {
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| DbError("database lock poisoned".into()))?;
+            let mut guard = conn.lock().map_err(|_| DbError::Poisoned)?;
             f(&mut guard)
         })
         .await
-        .map_err(|e| DbError(format!("database task failed: {e}")))?
+        .map_err(|e| DbError::TaskFailed(e.to_string()))?
     }
 
     /// Runs `f` with the connection on the current thread (start-up and CLI only).
@@ -217,10 +241,7 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let mut guard = self
-            .conn
-            .lock()
-            .map_err(|_| DbError("database lock poisoned".into()))?;
+        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
         f(&mut guard)
     }
 }
@@ -697,23 +718,11 @@ pub fn technician_sessions(
     Ok(ids.into_iter().map(SessionId).collect())
 }
 
-/// Sessions whose PIN expired unused.
-pub fn expired_pins(conn: &Connection, now: Millis) -> Result<Vec<SessionId>, DbError> {
-    let mut stmt =
-        conn.prepare("SELECT id FROM sessions WHERE phase = 'created' AND pin_expires_at <= ?1")?;
+/// Every session that is not over.
+pub fn open_sessions(conn: &Connection) -> Result<Vec<SessionId>, DbError> {
+    let mut stmt = conn.prepare("SELECT id FROM sessions WHERE phase != 'ended'")?;
     let ids = stmt
-        .query_map([now as i64], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ids.into_iter().map(SessionId).collect())
-}
-
-/// Sessions whose customer has been joining or waiting since before `since`.
-pub fn waited_too_long(conn: &Connection, since: Millis) -> Result<Vec<SessionId>, DbError> {
-    let mut stmt = conn.prepare(
-        "SELECT id FROM sessions WHERE phase IN ('connecting', 'waiting') AND phase_since <= ?1",
-    )?;
-    let ids = stmt
-        .query_map([since as i64], |r| r.get::<_, String>(0))?
+        .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ids.into_iter().map(SessionId).collect())
 }
@@ -754,7 +763,7 @@ pub fn append_entry(
     entry: &LogEntry,
     new_phase: Option<Phase>,
 ) -> Result<(), DbError> {
-    let kind = serde_json::to_string(&entry.kind).map_err(|e| DbError(e.to_string()))?;
+    let kind = serde_json::to_string(&entry.kind).map_err(DbError::Encode)?;
     let tx = conn.transaction()?;
     let prev = match entry.seq {
         1 => chain::genesis(session),
@@ -767,7 +776,7 @@ pub fn append_entry(
             .ok()
             .and_then(|h| chain::to_array(&h))
             .ok_or_else(|| {
-                DbError(format!(
+                DbError::Corrupt(format!(
                     "session {session}: entry {} has no stored predecessor",
                     entry.seq
                 ))
@@ -835,7 +844,7 @@ pub fn entries_with_hashes(
         .map(|(entry, (seq, hash))| {
             let hash = chain::to_array(&hash).filter(|_| seq as u64 == entry.seq);
             hash.map(|h| (entry, h))
-                .ok_or_else(|| DbError(format!("session {session}: bad stored hash")))
+                .ok_or_else(|| DbError::Corrupt(format!("session {session}: bad stored hash")))
         })
         .collect()
 }
@@ -860,10 +869,10 @@ pub fn entries_after(
     let mut out = Vec::new();
     for row in rows {
         let (seq, at, author, kind) = row?;
-        let author =
-            author_from(&author).ok_or_else(|| DbError(format!("unknown author {author:?}")))?;
+        let author = author_from(&author)
+            .ok_or_else(|| DbError::Corrupt(format!("unknown author {author:?}")))?;
         let kind: EntryKind = serde_json::from_str(&kind)
-            .map_err(|e| DbError(format!("entry {seq} does not decode: {e}")))?;
+            .map_err(|e| DbError::Corrupt(format!("entry {seq} does not decode: {e}")))?;
         out.push(LogEntry {
             seq: seq as Seq,
             at: at as Millis,

@@ -70,6 +70,7 @@ pub fn append_error_code(e: AppendError) -> ErrorCode {
             max_entries,
             max_bytes,
         },
+        AppendError::Stopped => ErrorCode::Internal,
     }
 }
 

@@ -275,8 +275,7 @@ pub async fn customer_record(
     let request: RecordRequest = parse_json(&body)?;
     let hash = crate::secrets::token_hash(&request.token);
     let id = state
-        .hub
-        .db()
+        .db
         .call(move |conn| db::session_by_token(conn, &hash))
         .await?
         .ok_or(AppError(ErrorCode::Unauthorized))?;
@@ -291,8 +290,7 @@ async fn respond(
     let organisation = state.config.organisation.clone();
     let key = id.clone();
     let found = state
-        .hub
-        .db()
+        .db
         .call(move |conn| load_unsigned(conn, &organisation, &key, now_ms()))
         .await?;
     let mut record = found.ok_or(AppError(ErrorCode::NotFound))?;

@@ -212,8 +212,7 @@ async fn text_that_reorders_itself_cannot_disguise_a_name_or_a_record_line() {
     // A display name that would read backwards from the override on: refused.
     let made = broker
         .state
-        .hub
-        .db()
+        .db
         .call(|conn| {
             Ok(connectit_broker::auth::create_account(
                 conn,

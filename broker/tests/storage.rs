@@ -12,8 +12,7 @@ use support::{Broker, Frame, Ws};
 async fn limit_pages(broker: &Broker, extra: Option<i64>) {
     broker
         .state
-        .hub
-        .db()
+        .db
         .call(move |conn| {
             let count: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
             let limit = extra.map(|e| count + e).unwrap_or(1 << 30);
@@ -230,7 +229,7 @@ async fn database_max_bytes_caps_the_file_and_full_means_refused_not_lost() {
 
     // Room again (the operator raised the cap): the session goes on after its last
     // stored entry, and a PIN refused for want of room works.
-    broker.state.hub.db().limit_size(0).unwrap();
+    broker.state.db.limit_size(0).unwrap();
     if early.status == 503 {
         assert_eq!(early.json::<ErrorCode>(), ErrorCode::StorageUnavailable);
         let join = broker.verify_pin(&spare.pin).await;

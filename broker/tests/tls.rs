@@ -7,6 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use connectit_broker::StartError;
 use connectit_protocol::wire::{ClientMessage, Join, ServerMessage};
 use connectit_protocol::Action;
 use futures_util::{SinkExt, StreamExt};
@@ -297,19 +298,28 @@ fn unusable_certificates_are_start_errors() {
     c.tls_cert = cert.cert.display().to_string();
     c.tls_key = garbage.display().to_string();
     let err = AppState::open(c).err().expect("refused");
-    assert!(err.0.contains("tls_key"), "{err}");
+    assert!(
+        matches!(&err, StartError::Tls(e) if e.0.contains("tls_key")),
+        "{err}"
+    );
     let mut c = base();
     c.tls_cert = garbage.display().to_string();
     c.tls_key = cert.key.display().to_string();
     let err = AppState::open(c).err().expect("refused");
-    assert!(err.0.contains("no certificate"), "{err}");
+    assert!(
+        matches!(&err, StartError::Tls(e) if e.0.contains("no certificate")),
+        "{err}"
+    );
     // Another certificate's key does not pair.
     let other = test_cert();
     let mut c = base();
     c.tls_cert = cert.cert.display().to_string();
     c.tls_key = other.key.display().to_string();
     let err = AppState::open(c).err().expect("refused");
-    assert!(err.0.contains("pair"), "{err}");
+    assert!(
+        matches!(&err, StartError::Tls(e) if e.0.contains("pair")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

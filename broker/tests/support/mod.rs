@@ -49,6 +49,26 @@ impl Broker {
 
     async fn start_with(tweak: impl FnOnce(&mut Config), accounts: bool) -> Broker {
         let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, tweak, accounts).await
+    }
+
+    /// Stops this broker, waits `down`, and starts another on the same data folder (its
+    /// accounts, sessions and keys), changed by `tweak`.
+    pub async fn restart(mut self, down: Duration, tweak: impl FnOnce(&mut Config)) -> Broker {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
+        tokio::time::sleep(down).await;
+        let dir = self.dir;
+        Self::start_in(dir, tweak, false).await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut Config),
+        accounts: bool,
+    ) -> Broker {
         let mut config = Config::load(None, vec![], &[]).expect("default config");
         config.data_dir = dir.path().join("data");
         config.dist_dir = dir.path().join("dist");
@@ -70,8 +90,7 @@ impl Broker {
         let state = AppState::open(config).expect("broker opens");
         if accounts {
             state
-                .hub
-                .db()
+                .db
                 .call(|conn| {
                     auth::create_account(conn, "alice", "Alice Smith", PASSWORD).expect("alice");
                     auth::create_account(conn, "bob", "Bob Jones", PASSWORD).expect("bob");

@@ -1,0 +1,371 @@
+//! One live session, owned by one task: its state (the fold of its log), who is
+//! connected, what falls due and when, and the fan-out of its entries. Sockets and
+//! handlers reach it only through a bounded channel of [`Command`]s, which it answers
+//! one at a time, in order; nothing else holds its state, so nothing else can let two
+//! changes race.
+//!
+//! Appending is the one path by which a log grows: the rules ([`decide`], or
+//! [`SessionState::check`] for the broker's own entries) and the log's caps first, then
+//! storage, then the state, and only then the fan-out. Time's entries come from
+//! [`SessionState::due`]: the task sleeps until [`SessionState::next_due`] and appends
+//! what is due then, at the time it wakes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use connectit_protocol::api::SessionSummary;
+use connectit_protocol::{
+    decide, Action, Actor, Author, EntryKind, LogEntry, Millis, Phase, Role, RuleViolation, Seq,
+    SessionId, SessionState, Timeouts,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::{now_ms, AppendError, Context, Relayed, SummaryUpdate, SYSTEM_HEADROOM};
+use crate::store;
+
+/// What a session's task is asked to do. Each carries where its answer goes.
+pub enum Command {
+    /// A member's action, decided by the rules.
+    Act {
+        role: Role,
+        name: String,
+        action: Action,
+        reply: oneshot::Sender<Result<Vec<LogEntry>, AppendError>>,
+    },
+    /// An entry the broker itself appends (a join, an end, a survey from the HTTP API).
+    Append {
+        author: Author,
+        kind: EntryKind,
+        reply: oneshot::Sender<Result<LogEntry, AppendError>>,
+    },
+    /// New entries from now on, and the last entry stored before them.
+    Subscribe {
+        reply: oneshot::Sender<(Seq, broadcast::Receiver<LogEntry>)>,
+    },
+    /// A WebRTC signal for the other member, if the link may carry it.
+    Relay {
+        signal: Relayed,
+        reply: oneshot::Sender<Result<(), RuleViolation>>,
+    },
+    /// A socket of `role` opened (a member back after a drop is logged).
+    Connected {
+        role: Role,
+        reply: oneshot::Sender<Result<(), AppendError>>,
+    },
+    /// A socket of `role` closed (the last of a present member is logged as a drop).
+    Disconnected {
+        role: Role,
+        reply: oneshot::Sender<Result<(), AppendError>>,
+    },
+    /// The state now.
+    State {
+        reply: oneshot::Sender<SessionState>,
+    },
+    /// The console's view now.
+    Summary {
+        reply: oneshot::Sender<SessionSummary>,
+    },
+    /// Send the summary to the consoles again.
+    Announce,
+    /// The code the customer reads out.
+    CheckCode {
+        reply: oneshot::Sender<Option<String>>,
+    },
+    SetCheckCode {
+        code: Option<String>,
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// How long the task waits before it tries a due entry again after storage failed.
+const DUE_RETRY: Duration = Duration::from_secs(1);
+
+/// A live session's owner.
+pub struct SessionActor {
+    pub(super) id: SessionId,
+    pub(super) technician_id: i64,
+    pub(super) invitation: SessionId,
+    pub(super) created_at: Millis,
+    pub(super) timeouts: Timeouts,
+    pub(super) state: SessionState,
+    /// Time of the last entry (entries' times never go backwards).
+    pub(super) last_at: Millis,
+    pub(super) check_code: Option<String>,
+    /// Entries stored, and the bytes of their JSON (for the caps).
+    pub(super) stored_entries: u64,
+    pub(super) stored_bytes: u64,
+    /// Open sockets per role.
+    pub(super) online: [usize; 2],
+    pub(super) entries: broadcast::Sender<LogEntry>,
+    pub(super) signals: broadcast::Sender<Relayed>,
+    /// Set once the session is over (the hub forgets ended sessions nobody watches).
+    pub(super) ended: Arc<AtomicBool>,
+    /// Not before then: the last due entry could not be stored.
+    pub(super) due_retry: Option<Instant>,
+    pub(super) ctx: Arc<Context>,
+}
+
+fn seat(role: Role) -> usize {
+    match role {
+        Role::Customer => 0,
+        Role::Technician => 1,
+    }
+}
+
+impl SessionActor {
+    /// Serves commands, and what falls due, until every handle is gone.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            let wake = self.wake_at();
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = sleep_until(wake) => self.fall_due().await,
+            }
+        }
+    }
+
+    /// When the task must wake for what falls due, if anything can.
+    fn wake_at(&self) -> Option<Instant> {
+        let at = self.state.next_due(&self.timeouts)?;
+        let wait = Duration::from_millis(at.saturating_sub(now_ms()));
+        let wake = Instant::now() + wait;
+        Some(match self.due_retry {
+            Some(retry) => wake.max(retry),
+            None => wake,
+        })
+    }
+
+    /// Appends what is due now. The timer's clock and the broker's may disagree by a
+    /// little: if nothing is due yet, the next turn sleeps the rest.
+    async fn fall_due(&mut self) {
+        let at = now_ms().max(self.last_at);
+        let Some((author, kind)) = self.state.due(at, &self.timeouts) else {
+            return;
+        };
+        match self.append(author, kind, at).await {
+            Ok(entry) => {
+                self.due_retry = None;
+                tracing::info!(session = %self.id, kind = ?entry.kind, "fell due");
+            }
+            Err(e) => {
+                self.due_retry = Some(Instant::now() + DUE_RETRY);
+                tracing::warn!(session = %self.id, error = ?e, "could not append what fell due");
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Act {
+                role,
+                name,
+                action,
+                reply,
+            } => {
+                let result = self.act(role, &name, action).await;
+                let _ = reply.send(result);
+            }
+            Command::Append {
+                author,
+                kind,
+                reply,
+            } => {
+                let at = self.now();
+                let result = self.append(author, kind, at).await;
+                let _ = reply.send(result);
+            }
+            Command::Subscribe { reply } => {
+                let _ = reply.send((self.state.last_seq(), self.entries.subscribe()));
+            }
+            Command::Relay { signal, reply } => {
+                let allowed = self.state.link_allows(signal.link);
+                if allowed.is_ok() {
+                    // No receivers is fine: the other member is not connected.
+                    let _ = self.signals.send(signal);
+                }
+                let _ = reply.send(allowed);
+            }
+            Command::Connected { role, reply } => {
+                let _ = reply.send(self.connected(role).await);
+            }
+            Command::Disconnected { role, reply } => {
+                let _ = reply.send(self.disconnected(role).await);
+            }
+            Command::State { reply } => {
+                let _ = reply.send(self.state.clone());
+            }
+            Command::Summary { reply } => {
+                let _ = reply.send(self.summary());
+            }
+            Command::Announce => self.publish(),
+            Command::CheckCode { reply } => {
+                let _ = reply.send(self.check_code.clone());
+            }
+            Command::SetCheckCode { code, reply } => {
+                self.check_code = code;
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    /// The time of an entry appended now.
+    fn now(&self) -> Millis {
+        now_ms().max(self.last_at)
+    }
+
+    /// Appends what the rules decide of a member's action: its own entry, or the
+    /// refusal; then each entry that follows from it (nothing comes between them).
+    async fn act(
+        &mut self,
+        role: Role,
+        name: &str,
+        action: Action,
+    ) -> Result<Vec<LogEntry>, AppendError> {
+        let at = self.now();
+        let actor = Actor { role, name };
+        let decided =
+            decide(&self.state, actor, action, at, self.ctx.limits).map_err(AppendError::Rule)?;
+        let mut appended = Vec::with_capacity(decided.len());
+        for (i, (author, kind)) in decided.into_iter().enumerate() {
+            match self.append(author, kind, at).await {
+                Ok(entry) => appended.push(entry),
+                Err(e) if i == 0 => return Err(e),
+                Err(e) => {
+                    // The action stands; what follows from it could not be stored.
+                    tracing::warn!(session = %self.id, error = ?e, "could not log a consequence");
+                    break;
+                }
+            }
+        }
+        Ok(appended)
+    }
+
+    /// Appends one entry at `at`, if the rules and the caps allow it.
+    async fn append(
+        &mut self,
+        author: Author,
+        kind: EntryKind,
+        at: Millis,
+    ) -> Result<LogEntry, AppendError> {
+        self.state
+            .check(author, &kind, at)
+            .map_err(AppendError::Rule)?;
+        let bytes = serde_json::to_string(&kind).map(|k| k.len()).unwrap_or(0) as u64;
+        self.check_caps(author, &kind, bytes)?;
+        let entry = LogEntry {
+            seq: self.state.last_seq() + 1,
+            at,
+            author,
+            kind,
+        };
+        let mut next = self.state.clone();
+        next.apply(&entry).map_err(AppendError::Rule)?;
+        let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
+        let (id, stored) = (self.id.clone(), entry.clone());
+        store::call(&self.ctx.store, move |s| s.append(&id, &stored, new_phase))
+            .await
+            .map_err(AppendError::Storage)?;
+        if let Some(phase) = new_phase {
+            self.ctx
+                .count_candidate(&self.invitation, self.state.phase(), phase);
+            if phase == Phase::Ended {
+                self.ended.store(true, Ordering::Relaxed);
+            }
+        }
+        self.state = next;
+        self.last_at = entry.at;
+        self.stored_entries += 1;
+        self.stored_bytes += bytes;
+        // No receivers is fine: nobody is watching right now.
+        let _ = self.entries.send(entry.clone());
+        self.publish();
+        Ok(entry)
+    }
+
+    /// Refuses an entry past the log's caps: members' actions at the cap, the broker's
+    /// own a little later, the end of the session never.
+    fn check_caps(&self, author: Author, kind: &EntryKind, bytes: u64) -> Result<(), AppendError> {
+        if matches!(kind, EntryKind::SessionEnded { .. }) {
+            return Ok(());
+        }
+        let caps = self.ctx.caps;
+        let (entries, size) = (self.stored_entries + 1, self.stored_bytes + bytes);
+        let over = match author {
+            Author::System => {
+                entries > caps.max_entries + SYSTEM_HEADROOM
+                    || size > caps.max_bytes + SYSTEM_HEADROOM * 1024
+            }
+            _ => entries > caps.max_entries || size > caps.max_bytes,
+        };
+        if over {
+            return Err(AppendError::Full {
+                max_entries: caps.max_entries,
+                max_bytes: caps.max_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    async fn connected(&mut self, role: Role) -> Result<(), AppendError> {
+        let online = &mut self.online[seat(role)];
+        *online += 1;
+        let back = *online == 1 && self.state.away(role) && self.state.phase() != Phase::Ended;
+        if back {
+            let at = self.now();
+            self.append(Author::System, EntryKind::Reconnected { role }, at)
+                .await?;
+        } else {
+            self.publish();
+        }
+        Ok(())
+    }
+
+    async fn disconnected(&mut self, role: Role) -> Result<(), AppendError> {
+        let online = &mut self.online[seat(role)];
+        *online = online.saturating_sub(1);
+        let last = *online == 0;
+        let kind = EntryKind::Disconnected { role };
+        let at = self.now();
+        if last && self.state.check(Author::System, &kind, at).is_ok() {
+            self.append(Author::System, kind, at).await?;
+        } else {
+            self.publish();
+        }
+        Ok(())
+    }
+
+    fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            id: self.id.clone(),
+            phase: self.state.phase(),
+            created_at: self.created_at,
+            pin_expires_at: self.timeouts.pin_expires_at,
+            last_activity: self.last_at,
+            messages: self.state.chat_count(),
+            customer_online: self.online[seat(Role::Customer)] > 0,
+            check_code: self.check_code.clone(),
+            candidates: self.ctx.candidates(&self.invitation, self.state.phase()),
+        }
+    }
+
+    /// Tells consoles the session is new or changed.
+    fn publish(&self) {
+        let _ = self.ctx.summaries.send(SummaryUpdate {
+            technician_id: self.technician_id,
+            summary: self.summary(),
+        });
+    }
+}
+
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

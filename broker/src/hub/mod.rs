@@ -1,0 +1,541 @@
+//! The live sessions. Each is owned by one task ([`actor`]) that holds its state, its
+//! presence, its timers and its fan-out; a [`LiveSession`] is the handle the sockets
+//! and handlers hold, and the [`Hub`] finds (or loads) the handle of a session.
+//!
+//! Each session has one socket per role: a newer one replaces the older
+//! ([`LiveSession::take_seat`]), and the message rate is counted per session and role,
+//! not per socket, so opening more sockets buys nothing.
+
+pub mod actor;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use connectit_protocol::api::SessionSummary;
+use connectit_protocol::{
+    Action, Author, EntryKind, Limits, Link, LogEntry, Millis, Phase, Role, RuleViolation, Seq,
+    SessionId, SessionState, Timeouts,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::db::DbError;
+use crate::store::{self, SessionStore};
+use actor::{Command, SessionActor};
+
+/// Entries a slow subscriber may fall behind by before it re-reads from storage.
+const FANOUT_CAPACITY: usize = 256;
+
+/// Commands a session's task may have queued before senders wait.
+const COMMAND_CAPACITY: usize = 64;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// Why an append did not happen.
+#[derive(Debug)]
+pub enum AppendError {
+    /// The rules refuse it.
+    Rule(RuleViolation),
+    /// It could not be stored; nothing was acknowledged or sent.
+    Storage(DbError),
+    /// The session's log is at its cap.
+    Full { max_entries: u64, max_bytes: u64 },
+    /// The session's task is gone (the broker is stopping).
+    Stopped,
+}
+
+/// How much one session's log may hold. Past either, the members' actions are
+/// refused; what the broker itself must record (connections, expiries, the end) still
+/// goes in, up to [`SYSTEM_HEADROOM`] more entries, and the end of the session always.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    pub max_entries: u64,
+    pub max_bytes: u64,
+}
+
+/// Entries the broker may still add itself past the cap.
+pub const SYSTEM_HEADROOM: u64 = 1000;
+
+/// What the configuration tells every session.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub caps: Caps,
+    /// The rules' limits: a prompt's time, a file's size.
+    pub limits: Limits,
+    /// How long a customer may stay joining or waiting, in ms.
+    pub waiting_ms: u64,
+}
+
+/// Messages per second a member may send on average, and in a burst, counted per
+/// session and role whatever the number of sockets.
+const RATE_PER_SEC: f64 = 20.0;
+const RATE_BURST: f64 = 60.0;
+
+/// A WebRTC signal on its way from one member to the other.
+#[derive(Debug, Clone)]
+pub struct Relayed {
+    pub from: Role,
+    pub link: Link,
+    pub payload: Arc<str>,
+}
+
+/// A summary change, for the consoles of the session's technician.
+#[derive(Debug, Clone)]
+pub struct SummaryUpdate {
+    pub technician_id: i64,
+    pub summary: SessionSummary,
+}
+
+/// What every session's task shares.
+pub struct Context {
+    store: Arc<dyn SessionStore>,
+    caps: Caps,
+    limits: Limits,
+    /// How many are joining or waiting with each PIN or link that more than one
+    /// person used (the others have one candidate at most).
+    shared: Mutex<HashMap<SessionId, u32>>,
+    /// Invitations whose sessions' summaries are to be sent again.
+    refresh: mpsc::UnboundedSender<SessionId>,
+    /// Summary changes, for consoles.
+    summaries: broadcast::Sender<SummaryUpdate>,
+}
+
+impl Context {
+    fn shared_now(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, u32>> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A session of a PIN or link that several people used started or stopped joining
+    /// or waiting: its invitation's count is read again and its sessions' summaries
+    /// sent again (by the task that keeps invitations, outside this session's task).
+    fn count_candidate(&self, invitation: &SessionId, from: Phase, to: Phase) {
+        let open = |p: Phase| matches!(p, Phase::Connecting | Phase::Waiting);
+        if open(from) != open(to) && self.shared_now().contains_key(invitation) {
+            let _ = self.refresh.send(invitation.clone());
+        }
+    }
+
+    /// How many people are joining or waiting with the session's PIN or link.
+    fn candidates(&self, invitation: &SessionId, phase: Phase) -> u32 {
+        match self.shared_now().get(invitation) {
+            Some(n) => *n,
+            None => u32::from(matches!(phase, Phase::Connecting | Phase::Waiting)),
+        }
+    }
+}
+
+/// All sessions that are live in memory.
+pub struct Hub {
+    ctx: Arc<Context>,
+    waiting_ms: u64,
+    /// Loaded sessions, by id: every open one, and ended ones someone still watches.
+    sessions: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
+}
+
+/// The handle of one live session.
+pub struct LiveSession {
+    pub id: SessionId,
+    /// The technician who created it (the only one who may work on it).
+    pub technician_id: i64,
+    /// The session whose PIN or link this one was joined by (itself, mostly).
+    pub invitation: SessionId,
+    commands: mpsc::Sender<Command>,
+    /// The socket that speaks for each role now.
+    seats: Mutex<Seats>,
+    /// Message-rate buckets, per role.
+    rates: Mutex<[Rate; 2]>,
+    /// The task's fan-outs (kept here to count watchers and to listen to signals).
+    entries: broadcast::Sender<LogEntry>,
+    signals: broadcast::Sender<Relayed>,
+    ended: Arc<AtomicBool>,
+}
+
+/// The hub's work for background tasks: invitations whose summaries to send again.
+pub struct HubTasks {
+    pub refresh: mpsc::UnboundedReceiver<SessionId>,
+}
+
+/// The socket holding a role's seat, and how to tell it that it was replaced.
+#[derive(Default)]
+struct Seats {
+    next: u64,
+    held: [Option<(u64, oneshot::Sender<()>)>; 2],
+}
+
+/// A socket's seat in a session: `replaced` completes when a newer socket takes it.
+pub struct Seat {
+    pub id: u64,
+    pub role: Role,
+    pub replaced: oneshot::Receiver<()>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    tokens: f64,
+    refilled: Instant,
+}
+
+fn seat_index(role: Role) -> usize {
+    match role {
+        Role::Customer => 0,
+        Role::Technician => 1,
+    }
+}
+
+impl LiveSession {
+    /// Gives `role`'s seat to a new socket; the socket that held it hears that it was
+    /// replaced.
+    pub fn take_seat(&self, role: Role) -> Seat {
+        let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
+        seats.next += 1;
+        let id = seats.next;
+        let (tx, replaced) = oneshot::channel();
+        if let Some((_, old)) = seats.held[seat_index(role)].replace((id, tx)) {
+            let _ = old.send(());
+        }
+        Seat { id, role, replaced }
+    }
+
+    /// The socket with `seat` closed: its seat is free unless a newer one took it.
+    pub fn leave_seat(&self, seat: &Seat) {
+        let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
+        let held = &mut seats.held[seat_index(seat.role)];
+        if held.as_ref().is_some_and(|(id, _)| *id == seat.id) {
+            *held = None;
+        }
+    }
+
+    /// Whether `role` may send one more message now (the rate is the session's and
+    /// the role's, not a socket's).
+    pub fn allow_message(&self, role: Role) -> bool {
+        let mut rates = self.rates.lock().unwrap_or_else(|p| p.into_inner());
+        let rate = &mut rates[seat_index(role)];
+        let now = Instant::now();
+        rate.tokens = (rate.tokens
+            + now.duration_since(rate.refilled).as_secs_f64() * RATE_PER_SEC)
+            .min(RATE_BURST);
+        rate.refilled = now;
+        if rate.tokens < 1.0 {
+            return false;
+        }
+        rate.tokens -= 1.0;
+        true
+    }
+
+    /// Signals relayed in this session from now on.
+    pub fn watch_signals(&self) -> broadcast::Receiver<Relayed> {
+        self.signals.subscribe()
+    }
+
+    /// Asks the session's task; `None` if it is gone.
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(command(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Appends an entry by the broker (or a member, through the HTTP API), if the
+    /// rules allow it now.
+    pub async fn append(&self, author: Author, kind: EntryKind) -> Result<LogEntry, AppendError> {
+        self.ask(|reply| Command::Append {
+            author,
+            kind,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// Appends what the rules decide of `role`'s action (`name`: the technician's, for
+    /// a pick-up): its entry, then what follows from it. Answers the entries appended.
+    pub async fn act(
+        &self,
+        role: Role,
+        name: &str,
+        action: Action,
+    ) -> Result<Vec<LogEntry>, AppendError> {
+        let name = name.to_string();
+        self.ask(|reply| Command::Act {
+            role,
+            name,
+            action,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// Relays a WebRTC signal to the other member, if the rules let the link be open.
+    pub async fn relay(&self, from: Role, link: Link, payload: &str) -> Result<(), RuleViolation> {
+        let signal = Relayed {
+            from,
+            link,
+            payload: payload.into(),
+        };
+        self.ask(|reply| Command::Relay { signal, reply })
+            .await
+            // Gone: the broker is stopping, and the session with it.
+            .unwrap_or(Err(RuleViolation::WrongPhase {
+                phase: Phase::Ended,
+            }))
+    }
+
+    /// A socket of `role` opened. A member coming back after a drop is logged.
+    pub async fn connected(&self, role: Role) -> Result<(), AppendError> {
+        self.ask(|reply| Command::Connected { role, reply })
+            .await
+            .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// A socket of `role` closed. The last one of a present member is logged as a drop.
+    pub async fn disconnected(&self, role: Role) -> Result<(), AppendError> {
+        self.ask(|reply| Command::Disconnected { role, reply })
+            .await
+            .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// The session's state now.
+    pub async fn state(&self) -> Option<SessionState> {
+        self.ask(|reply| Command::State { reply }).await
+    }
+
+    /// The console's view of the session.
+    pub async fn summary(&self) -> Option<SessionSummary> {
+        self.ask(|reply| Command::Summary { reply }).await
+    }
+
+    /// Tells consoles the session is new or changed.
+    pub async fn announce(&self) {
+        let _ = self.commands.send(Command::Announce).await;
+    }
+
+    /// The code the customer reads out, once someone joined.
+    pub async fn check_code(&self) -> Option<String> {
+        self.ask(|reply| Command::CheckCode { reply })
+            .await
+            .flatten()
+    }
+
+    /// Someone joined with this check code (stored already).
+    pub async fn set_check_code(&self, code: Option<String>) {
+        self.ask(|reply| Command::SetCheckCode { code, reply })
+            .await;
+    }
+}
+
+impl Hub {
+    /// The hub, and the work it hands to background tasks.
+    pub fn new(store: Arc<dyn SessionStore>, rules: Rules) -> (Self, HubTasks) {
+        let (summaries, _) = broadcast::channel(1024);
+        let (refresh, refresh_rx) = mpsc::unbounded_channel();
+        let ctx = Arc::new(Context {
+            store,
+            caps: rules.caps,
+            limits: rules.limits,
+            shared: Mutex::new(HashMap::new()),
+            refresh,
+            summaries,
+        });
+        let hub = Hub {
+            ctx,
+            waiting_ms: rules.waiting_ms,
+            sessions: Mutex::new(HashMap::new()),
+        };
+        (
+            hub,
+            HubTasks {
+                refresh: refresh_rx,
+            },
+        )
+    }
+
+    /// Summary changes from now on.
+    pub fn watch_summaries(&self) -> broadcast::Receiver<SummaryUpdate> {
+        self.ctx.summaries.subscribe()
+    }
+
+    /// Loads every session that is not over, so that what falls due in them (a PIN
+    /// expiring, a wait running out, a prompt unanswered) happens, also after a restart.
+    pub async fn load_open(&self) -> Result<usize, DbError> {
+        let ids = store::call(&self.ctx.store, |s| s.open_sessions()).await?;
+        let mut loaded = 0;
+        for id in ids {
+            match self.get(&id).await {
+                Ok(Some(_)) => loaded += 1,
+                Ok(None) => {}
+                Err(e) => tracing::error!(session = %id, error = %e, "could not load a session"),
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// The session, loaded from storage if need be; `None` if there is none.
+    pub async fn get(&self, id: &SessionId) -> Result<Option<Arc<LiveSession>>, DbError> {
+        if let Some(live) = self.lookup(id) {
+            return Ok(Some(live));
+        }
+        let key = id.clone();
+        let Some(stored) = store::call(&self.ctx.store, move |s| s.load(&key)).await? else {
+            return Ok(None);
+        };
+        if let Some(open) = stored.shared {
+            self.ctx
+                .shared_now()
+                .entry(stored.row.invitation.clone())
+                .or_insert(open);
+        }
+        let state = SessionState::fold(&stored.entries).map_err(|(seq, v)| {
+            DbError::Corrupt(format!(
+                "session {id}: stored entry {seq} breaks the rules: {v:?}"
+            ))
+        })?;
+        let row = stored.row;
+        let last_at = stored.entries.last().map_or(row.created_at, |e| e.at);
+        let (entries, _) = broadcast::channel(FANOUT_CAPACITY);
+        let (signals, _) = broadcast::channel(FANOUT_CAPACITY);
+        let (commands, rx) = mpsc::channel(COMMAND_CAPACITY);
+        let ended = Arc::new(AtomicBool::new(state.phase() == Phase::Ended));
+        let fresh = Rate {
+            tokens: RATE_BURST,
+            refilled: Instant::now(),
+        };
+        let live = Arc::new(LiveSession {
+            id: id.clone(),
+            technician_id: row.technician_id,
+            invitation: row.invitation.clone(),
+            commands,
+            seats: Mutex::new(Seats::default()),
+            rates: Mutex::new([fresh, fresh]),
+            entries: entries.clone(),
+            signals: signals.clone(),
+            ended: ended.clone(),
+        });
+        let actor = SessionActor {
+            id: id.clone(),
+            technician_id: row.technician_id,
+            invitation: row.invitation,
+            created_at: row.created_at,
+            timeouts: Timeouts {
+                pin_expires_at: row.pin_expires_at,
+                waiting_ms: self.waiting_ms,
+            },
+            state,
+            last_at,
+            check_code: row.check_code,
+            stored_entries: stored.stored_entries,
+            stored_bytes: stored.stored_bytes,
+            online: [0, 0],
+            entries,
+            signals,
+            ended,
+            due_retry: None,
+            ctx: self.ctx.clone(),
+        };
+        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        // Another task may have loaded it meanwhile: keep the first (this one's task
+        // never starts).
+        if let Some(first) = map.get(id) {
+            return Ok(Some(first.clone()));
+        }
+        map.insert(id.clone(), live.clone());
+        tokio::spawn(actor.run(rx));
+        Ok(Some(live))
+    }
+
+    /// Drops a session from memory (it loads again from storage on demand).
+    pub fn forget(&self, id: &SessionId) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+    }
+
+    /// Someone else joined with `invitation`'s PIN or link, or one of them started or
+    /// stopped waiting: counts who is joining or waiting with it again (storage is the
+    /// count) and sends its sessions' summaries again.
+    pub async fn refresh_invitation(&self, invitation: &SessionId) {
+        let key = invitation.clone();
+        match store::call(&self.ctx.store, move |s| s.open_candidates(&key)).await {
+            Ok(open) => {
+                self.ctx.shared_now().insert(invitation.clone(), open);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not count a PIN's candidates"),
+        }
+        let members: Vec<Arc<LiveSession>> = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|l| &l.invitation == invitation)
+            .cloned()
+            .collect();
+        for live in members {
+            live.announce().await;
+        }
+    }
+
+    fn lookup(&self, id: &SessionId) -> Option<Arc<LiveSession>> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Entries after `after` and a receiver for the ones to come, with no gap and no
+    /// overlap between the two, and the last entry's number then.
+    pub async fn subscribe(
+        &self,
+        live: &LiveSession,
+        after: Seq,
+    ) -> Result<(Vec<LogEntry>, broadcast::Receiver<LogEntry>, Seq), DbError> {
+        let (last, rx) = live
+            .ask(|reply| Command::Subscribe { reply })
+            .await
+            .ok_or_else(|| DbError::TaskFailed("the session's task is gone".into()))?;
+        let backlog = if after < last {
+            let mut stored = self.entries_after(&live.id, after).await?;
+            // Entries stored after the subscription arrive on the receiver.
+            stored.retain(|e| e.seq <= last);
+            stored
+        } else {
+            Vec::new()
+        };
+        Ok((backlog, rx, last))
+    }
+
+    /// Stored entries after `after` (for a subscriber that fell behind).
+    pub async fn entries_after(
+        &self,
+        id: &SessionId,
+        after: Seq,
+    ) -> Result<Vec<LogEntry>, DbError> {
+        let id = id.clone();
+        store::call(&self.ctx.store, move |s| s.entries_after(&id, after)).await
+    }
+
+    /// Forgets sessions that are over and that no socket watches (they load again on
+    /// demand); their tasks end with their last handle.
+    pub fn evict_idle(&self) {
+        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, live| {
+            let watched = live.entries.receiver_count() > 0;
+            watched || !live.ended.load(Ordering::Relaxed)
+        });
+    }
+
+    /// Number of sessions in memory.
+    pub fn loaded(&self) -> usize {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+}

@@ -1,0 +1,139 @@
+//! Serving: the routes ([`app`]), and [`run`], which serves until the shutdown signal,
+//! with the background tasks the broker keeps (open sessions loaded at start, the
+//! sign-ins watched, the security log written, invitations counted, finished sessions
+//! forgotten).
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::hub::now_ms;
+use crate::{api, auth, console_ws, db, guard, record, serve, static_files, ws, AppState};
+
+/// Largest HTTP request body accepted.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The broker's routes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/config", get(api::config))
+        .route("/api/setup", get(auth::setup_status).post(auth::setup))
+        .route("/api/auth/sign-in", post(auth::sign_in))
+        .route("/api/auth/sign-out", post(auth::sign_out))
+        .route("/api/auth/me", get(auth::me))
+        .route(
+            "/api/sessions",
+            get(api::list_sessions).post(api::create_session),
+        )
+        .route("/api/pin", post(api::verify_pin))
+        .route("/api/join", post(api::join_link))
+        .route("/api/survey", post(api::survey))
+        .route("/api/record", post(record::customer_record))
+        .route("/api/record-key", get(record::public_key))
+        .route("/api/sessions/{id}/record", get(record::technician_record))
+        .route("/api/audit", get(auth::audit_log))
+        .route("/api/ws", get(ws::session_socket))
+        .route("/api/console/ws", get(console_ws::console_socket))
+        .fallback(static_files::serve)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            static_files::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then tells every socket and returns.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let loader = {
+        // Every open session's timers run from the start, also those set before a
+        // restart (a PIN that expired meanwhile ends now).
+        let state = state.clone();
+        tokio::spawn(async move {
+            match state.hub.load_open().await {
+                Ok(n) => tracing::info!(sessions = n, "open sessions loaded"),
+                Err(e) => tracing::error!(error = %e, "could not load the open sessions"),
+            }
+        })
+    };
+    let sweeper = tokio::spawn(sweep(state.clone()));
+    let watcher = tokio::spawn(auth::watch_sign_ins(state.clone()));
+    let auditor = {
+        let (audit, stop) = (state.audit.clone(), state.shutdown.clone());
+        tokio::spawn(async move { audit.keep(stop).await })
+    };
+    let hub_tasks = state
+        .hub_tasks
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let keeper =
+        hub_tasks.map(|tasks| tokio::spawn(keep_invitations(state.clone(), tasks.refresh)));
+    let stop = state.shutdown.clone();
+    let sockets = state.shutdown.clone();
+    let (tls, connections, audit) = (
+        state.tls.clone(),
+        state.connections.clone(),
+        state.audit.clone(),
+    );
+    let router = app(state);
+    let signal = async move {
+        shutdown.await;
+        stop.trigger();
+    };
+    let result = serve::serve(listener, router, tls, connections, audit, signal).await;
+    // Upgraded sockets outlive the HTTP server: let them send their close frames and
+    // store their last entries before the process goes.
+    sockets.sockets_closed(Duration::from_secs(5)).await;
+    loader.abort();
+    sweeper.abort();
+    watcher.abort();
+    if let Some(keeper) = keeper {
+        keeper.abort();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), auditor).await;
+    result
+}
+
+/// Sends again the summaries of the sessions of a PIN or link that several people used,
+/// whenever one of them starts or stops waiting (their rows say how many wait).
+async fn keep_invitations(
+    state: AppState,
+    mut refresh: tokio::sync::mpsc::UnboundedReceiver<connectit_protocol::SessionId>,
+) {
+    while let Some(invitation) = refresh.recv().await {
+        state.hub.refresh_invitation(&invitation).await;
+    }
+}
+
+/// Forgets finished sessions nobody watches (every second), and expired sign-ins
+/// (every minute). Nothing here decides what time does to a session: each session's
+/// own task does ([`crate::hub::actor`]).
+async fn sweep(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        state.hub.evict_idle();
+        let now = now_ms();
+        if now % 60_000 < 1_000 {
+            if let Err(e) = state
+                .db
+                .call(move |conn| db::delete_expired_sign_ins(conn, now))
+                .await
+            {
+                tracing::warn!(error = %e, "could not forget expired sign-ins");
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! What time does to a session, on the broker's clock: each live session's own task
+//! ends a wait that runs out and an unused PIN, and expires an unanswered prompt, at
+//! the time the rules say; after a restart too.
+
+mod support;
+
+use std::time::Duration;
+
+use connectit_protocol::wire::{Join, ServerMessage};
+use connectit_protocol::{Action, Author, EndReason, EntryKind, LogEntry, Permission};
+use support::*;
+
+/// Waits (5 s at most) for the entry `matches` picks on `ws`.
+async fn entry_where(ws: &mut Ws, matches: impl Fn(&LogEntry) -> bool) -> LogEntry {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let message = tokio::time::timeout_at(deadline, ws.recv())
+            .await
+            .expect("the entry came in time");
+        if let ServerMessage::Entry(e) = message {
+            if matches(&e) {
+                return e;
+            }
+        }
+    }
+}
+
+/// The session's phase and its last entry's kind, read from the database file.
+fn stored_end(broker: &Broker, session: &str) -> (String, Option<String>) {
+    let db = broker.sqlite();
+    let phase: String = db
+        .query_row("SELECT phase FROM sessions WHERE id = ?1", [session], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let last: Option<String> = db
+        .query_row(
+            "SELECT kind FROM entries WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [session],
+            |r| r.get(0),
+        )
+        .ok();
+    (phase, last)
+}
+
+#[tokio::test]
+async fn a_customer_who_waits_too_long_is_let_go_at_the_limit() {
+    let broker = Broker::start(|c| c.waiting_timeout_secs = 1).await;
+    let (_, created, joined) = broker.joined_session().await;
+    let mut cust = broker
+        .join(
+            Join::Customer {
+                token: joined.token,
+            },
+            0,
+            None,
+        )
+        .await;
+    let mut seen = Vec::new();
+    let accepted = cust.act_ok(Action::AcceptTerms, &mut seen).await;
+    seen.extend(cust.entries_until(accepted).await);
+    let accepted_at = seen
+        .iter()
+        .find(|e| e.seq == accepted)
+        .map(|e| e.at)
+        .expect("the acceptance");
+    let ended = entry_where(&mut cust, |e| {
+        matches!(e.kind, EntryKind::SessionEnded { .. })
+    })
+    .await;
+    assert_eq!(
+        ended.kind,
+        EntryKind::SessionEnded {
+            reason: EndReason::WaitingTimeout
+        }
+    );
+    assert_eq!(ended.author, Author::System);
+    let waited = ended.at - accepted_at;
+    assert!(
+        (1000..2000).contains(&waited),
+        "ended {waited} ms into the wait, at the limit"
+    );
+    assert_eq!(stored_end(&broker, &created.id.0).0, "ended");
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn a_pin_that_expired_while_the_broker_was_down_ends_its_session_at_start() {
+    let broker = Broker::start(|c| c.pin_validity_secs = 1).await;
+    let cookie = broker.sign_in("alice").await;
+    let created = broker.create_session(&cookie).await;
+    let still = broker.create_session(&cookie).await;
+    // Down before the PIN expires, back after (with a longer validity for new PINs:
+    // these sessions' expiry was set when they were made).
+    let broker = broker
+        .restart(Duration::from_millis(1500), |c| c.pin_validity_secs = 600)
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (phase, last) = stored_end(&broker, &created.id.0);
+        if phase == "ended" {
+            assert!(
+                last.as_deref().is_some_and(|k| k.contains("pin_expired")),
+                "{last:?}"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still {phase}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Both were made with a one-second PIN: both are over, and neither PIN works.
+    for pin in [&created.pin, &still.pin] {
+        assert_eq!(broker.verify_pin(pin).await.status, 404);
+    }
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn a_prompt_pending_across_a_restart_still_expires() {
+    let broker = Broker::start(|c| c.prompt_deadline_secs = 2).await;
+    let mut active = broker.active_session_with_ids().await;
+    let mut seen = Vec::new();
+    let asked = active
+        .tech
+        .act_ok(
+            Action::RequestPermissions {
+                permissions: vec![Permission::ViewScreen],
+                reason: String::new(),
+            },
+            &mut seen,
+        )
+        .await;
+    seen.extend(active.tech.entries_until(asked).await);
+    let asked_at = seen.last().map(|e| e.at).expect("the request");
+    drop(active.cust);
+    drop(active.tech);
+    let broker = broker
+        .restart(Duration::ZERO, |c| c.prompt_deadline_secs = 2)
+        .await;
+    let mut tech = broker
+        .join(
+            Join::Technician {
+                session: active.created.id.clone(),
+            },
+            0,
+            Some(&active.cookie),
+        )
+        .await;
+    let expired = entry_where(&mut tech, |e| {
+        matches!(e.kind, EntryKind::PermissionExpired { .. })
+    })
+    .await;
+    assert_eq!(expired.kind, EntryKind::PermissionExpired { request: 1 });
+    assert!(expired.at >= asked_at + 2000, "not before its deadline");
+    broker.stop().await;
+}
