@@ -7,10 +7,18 @@
 //! - [`customer`]: the customer's flow (PIN → terms → waiting → chat → survey → thanks);
 //! - [`console`]: the technician's console (setup, sign-in, sessions, one session);
 //! - [`session`]: what both sides share about a live session: the socket link, the
-//!   reducer that folds the log, the chat and the end confirmation;
+//!   log and its fold ([`session::live`], which loads the log again rather than skip an
+//!   entry it refuses), the effects a change of the log asks of a page
+//!   ([`session::effects()`], one pure function), the chat and the end confirmation;
 //! - [`rtc`]: the WebRTC glue (capture, peer connections, signals);
-//! - [`files`]: files both ways over the files link's data channels (send, receive,
-//!   SHA-256, progress), driven by the log;
+//! - [`customer::media`], [`console::media`], [`files`]: the executors of those effects,
+//!   which own the browser handles: the customer's captures and their connections, the
+//!   technician's incoming streams, files both ways over the files link's data channels
+//!   (send, receive, SHA-256, progress);
+//!
+//! The session's rules are the protocol crate's: the pages ask it what a link may
+//! carry and what a change means, and decide nothing of their own. The pure parts
+//! (the fold, the effects, the wording) are tested natively with `cargo test`.
 //! - [`sysinfo`]: the system information the customer's browser can tell;
 //! - [`record`]: the session record's download buttons;
 //! - [`socket`]: a WebSocket that reconnects by itself and owns its handlers;

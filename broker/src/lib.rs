@@ -28,7 +28,7 @@
 //!   address behind trusted proxies.
 //!
 //! The session rules themselves are the protocol crate's: the broker asks them what an
-//! action appends ([`connectit_protocol::decide`]) and what time does
+//! action appends ([`connectit_protocol::decide()`]) and what time does
 //! ([`connectit_protocol::SessionState::due`]), and decides nothing itself.
 //!
 //! [`run`] takes its listener and shutdown signal from the caller, so tests start and

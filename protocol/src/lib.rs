@@ -7,7 +7,7 @@
 //! - [`state`]: [`SessionState`], the fold of the log ([`SessionState::apply`]), read
 //!   through accessors;
 //! - [`rules`]: [`SessionState::check`], which refuses every entry the rules forbid;
-//! - [`decide`]: what a member's action appends ([`decide()`]: its entry and what
+//! - [`mod@decide`]: what a member's action appends ([`decide()`]: its entry and what
 //!   follows from it), and whether a link may be open ([`SessionState::may_open`]);
 //! - [`due`]: what time makes happen ([`SessionState::due`], and when,
 //!   [`SessionState::next_due`]).

@@ -18,6 +18,16 @@ pub enum Role {
     Technician,
 }
 
+impl Role {
+    /// The other member.
+    pub fn other(self) -> Role {
+        match self {
+            Role::Customer => Role::Technician,
+            Role::Technician => Role::Customer,
+        }
+    }
+}
+
 /// Who wrote an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -85,6 +85,15 @@ impl From<Media> for Link {
 }
 
 impl Link {
+    /// The media a media link carries (`None` for the files link).
+    pub fn media(self) -> Option<Media> {
+        match self {
+            Link::Screen => Some(Media::Screen),
+            Link::Camera => Some(Media::Camera),
+            Link::Files => None,
+        }
+    }
+
     /// Whether the link may carry anything with these grants: a media link needs its
     /// media's permission, the files link either file permission.
     pub fn allowed(self, granted: &[Permission]) -> bool {

@@ -46,6 +46,8 @@ pub struct SessionState {
     pub(crate) customer_away: bool,
     /// Whether the technician's connection is currently dropped.
     pub(crate) technician_away: bool,
+    /// How many times each member came back after a drop (customer, technician).
+    pub(crate) returns: [u32; 2],
     /// Whether the survey was answered (it can be, once).
     pub(crate) survey_submitted: bool,
     /// Number of chat messages so far.
@@ -74,6 +76,13 @@ pub fn file_permission(from: Role) -> Permission {
     match from {
         Role::Technician => Permission::SendFiles,
         Role::Customer => Permission::ReceiveFiles,
+    }
+}
+
+fn member_index(role: Role) -> usize {
+    match role {
+        Role::Customer => 0,
+        Role::Technician => 1,
     }
 }
 
@@ -138,6 +147,12 @@ impl SessionState {
             Role::Customer => self.customer_away,
             Role::Technician => self.technician_away,
         }
+    }
+
+    /// How many times `role` came back after a drop (a page that offers connects again
+    /// when the other side's count grows).
+    pub fn returns(&self, role: Role) -> u32 {
+        self.returns[member_index(role)]
     }
 
     /// Whether the survey was answered.
@@ -271,6 +286,9 @@ impl SessionState {
                 match role {
                     Role::Customer => self.customer_away = away,
                     Role::Technician => self.technician_away = away,
+                }
+                if !away {
+                    self.returns[member_index(*role)] += 1;
                 }
             }
             EntryKind::SessionEnded { reason } => {

@@ -1,20 +1,19 @@
 //! The technician's incoming media: one answering peer connection per media, made when
-//! the customer's offer arrives while the grant stands, and closed when the log says the
-//! media stopped, was revoked, or the session ended (or the customer hung up). The
-//! streams it receives are what the screen and camera views play.
+//! the customer's offer arrives while the grant stands, and closed when the log's
+//! effects say the media stopped or its link closed (revoked, the end), or the customer
+//! hung up. The streams it receives are what the screen and camera views play.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::{IceConfig, Link, Media, MediaState, PathFailure, SessionState};
+use connectit_protocol::{Link, Media, PathFailure, Role};
 use web_sys::{MediaStream, RtcPeerConnection};
 use yew::prelude::*;
 
 use crate::rtc::{Peer, PeerEvent, PeerRole};
-use crate::session::{SessionHandle, Signals};
-
-const MEDIA: [Media; 2] = [Media::Screen, Media::Camera];
+use crate::session::live::Live;
+use crate::session::{use_log_effects, Effect, SessionHandle, Signals};
 
 /// What the views show of one incoming media.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -71,10 +70,8 @@ impl Peers {
 #[derive(Clone)]
 struct Ctl {
     peers: Rc<RefCell<Peers>>,
-    state: Rc<RefCell<SessionState>>,
-    ice: Rc<RefCell<Rc<IceConfig>>>,
-    /// Each media's state at the last look, to see it stop.
-    before: Rc<RefCell<[MediaState; 2]>>,
+    /// The session as of the last render.
+    live: Rc<RefCell<UseReducerHandle<Live>>>,
     signals: Signals,
     streams: UseStateHandle<Incoming>,
     /// The streams as last set (the state handle's value may be older).
@@ -83,7 +80,7 @@ struct Ctl {
 
 impl Ctl {
     fn allowed(&self, media: Media) -> bool {
-        self.state.borrow().may_open(Link::from(media))
+        self.live.borrow().state.may_open(Link::from(media))
     }
 
     /// Changes what the views show of `media`.
@@ -110,7 +107,7 @@ impl Ctl {
                         let ctl = self.clone();
                         Callback::from(move |event| ctl.peer_event(media, event))
                     };
-                    let ice = self.ice.borrow().clone();
+                    let ice = self.live.borrow().ice.clone();
                     match Peer::new(PeerRole::Answerer, &ice, on_event) {
                         Ok(peer) => {
                             let connection = peer.connection();
@@ -168,16 +165,16 @@ impl Ctl {
     }
 
     /// Closes what the log no longer allows, or what it says stopped.
-    fn sync(&self) {
-        let now = {
-            let state = self.state.borrow();
-            [state.media(Media::Screen), state.media(Media::Camera)]
-        };
-        let before = std::mem::replace(&mut *self.before.borrow_mut(), now);
-        for (i, media) in MEDIA.into_iter().enumerate() {
-            let stopped = before[i] != MediaState::Off && now[i] == MediaState::Off;
-            if stopped || !self.allowed(media) {
-                self.close(media);
+    fn apply(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Close(link) => {
+                    if let Some(media) = link.media() {
+                        self.close(media);
+                    }
+                }
+                Effect::Stopped(media) => self.close(media),
+                _ => {}
             }
         }
     }
@@ -186,17 +183,15 @@ impl Ctl {
 #[hook]
 pub fn use_technician_media(handle: &SessionHandle) -> Incoming {
     let streams = use_state(Incoming::default);
+    let live = handle.live.clone();
     let ctl = Ctl {
         peers: use_mut_ref(Peers::default),
-        state: use_mut_ref(SessionState::default),
-        ice: use_mut_ref(|| Rc::new(IceConfig::default())),
-        before: use_mut_ref(|| [MediaState::Off; 2]),
+        live: use_mut_ref(move || live),
         signals: handle.signals.clone(),
         streams: streams.clone(),
         current: use_mut_ref(Incoming::default),
     };
-    *ctl.state.borrow_mut() = handle.live.state.clone();
-    *ctl.ice.borrow_mut() = handle.live.ice.clone();
+    *ctl.live.borrow_mut() = handle.live.clone();
     {
         let ctl = ctl.clone();
         use_effect_with((), move |_| {
@@ -212,9 +207,10 @@ pub fn use_technician_media(handle: &SessionHandle) -> Incoming {
             }
         });
     }
-    {
+    let apply = {
         let ctl = ctl.clone();
-        use_effect(move || ctl.sync());
-    }
+        Callback::from(move |effects| ctl.apply(effects))
+    };
+    use_log_effects(&handle.live, Role::Technician, apply);
     (*streams).clone()
 }

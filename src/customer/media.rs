@@ -1,18 +1,19 @@
 //! The customer's outgoing media: the captures and their peer connections, driven by
 //! the session's log. A grant of "view screen" or "camera" asks the browser for the
 //! capture inside the click, then sends the grant without what the customer cancelled
-//! (a cancel is a denial, not an error). Once the log shows the grant, the peer
-//! connection is made and the customer's side offers; pause, resume and stop are sent
-//! as media changes. A revocation, the end, the track's `ended` event (the browser's
-//! own "Stop sharing") and `pagehide` stop every track and close the connection.
+//! (a cancel is a denial, not an error). Once the log shows the grant (the
+//! [`Effect::Open`] of its link), the peer connection is made and the customer's side
+//! offers, and again when the technician comes back; pause, resume and stop are sent
+//! as media changes. A revocation or the end (the link's [`Effect::Close`]), the
+//! track's `ended` event (the browser's own "Stop sharing") and `pagehide` stop every
+//! track and close the connection.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::SignalBody;
 use connectit_protocol::{
-    Action, EntryKind, IceConfig, Link, Media, MediaChange, MediaState, Permission, Phase, Role,
-    Seq, SessionState, StopCause,
+    Action, Link, Media, MediaChange, MediaState, Permission, Phase, Role, StopCause,
 };
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
@@ -23,7 +24,8 @@ use yew::prelude::*;
 use super::prompt::Answer;
 use super::sharing::Control;
 use crate::rtc::{capture, Capture, CaptureRequest, Peer, PeerEvent, PeerRole, RtcError};
-use crate::session::{SessionHandle, Signals};
+use crate::session::live::Live;
+use crate::session::{use_log_effects, Effect, SessionHandle, Signals};
 use crate::socket::NotConnected;
 
 const MEDIA: [Media; 2] = [Media::Screen, Media::Camera];
@@ -89,21 +91,12 @@ impl Slots {
     }
 }
 
-/// What to do about a slot after the log changed.
-enum Move {
-    Connect,
-    Drop,
-}
-
 /// The controller: cheap to clone, every part shared.
 #[derive(Clone)]
 struct Ctl {
     slots: Rc<RefCell<Slots>>,
-    /// The latest fold of the log (updated at every render).
-    state: Rc<RefCell<SessionState>>,
-    ice: Rc<RefCell<Rc<IceConfig>>>,
-    /// The last entry looked at for a technician's reconnection.
-    seen: Rc<RefCell<Seq>>,
+    /// The session as of the last render.
+    live: Rc<RefCell<UseReducerHandle<Live>>>,
     act: Callback<Action, Result<u32, NotConnected>>,
     signals: Signals,
     view: UseStateHandle<Shares>,
@@ -126,7 +119,7 @@ impl Ctl {
     }
 
     fn granted(&self, media: Media) -> bool {
-        self.state.borrow().may_open(Link::from(media))
+        self.live.borrow().state.may_open(Link::from(media))
     }
 
     fn refresh(&self) {
@@ -193,8 +186,9 @@ impl Ctl {
                 }
             }
             let open = ctl
-                .state
+                .live
                 .borrow()
+                .state
                 .pending()
                 .is_some_and(|p| p.request == request);
             if !open {
@@ -238,56 +232,82 @@ impl Ctl {
         }
     }
 
-    /// Brings the slots in line with the log.
-    fn sync(&self, entries: &[connectit_protocol::LogEntry]) {
-        let reconnected = entries
-            .iter()
-            .filter(|e| e.seq > *self.seen.borrow())
-            .any(|e| {
-                e.kind
-                    == EntryKind::Reconnected {
-                        role: Role::Technician,
+    /// Carries out what the log's change asks of the captures and their connections.
+    fn apply(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                // Granted: connect what is captured. The technician is back: connect
+                // again (a new connection replaces the old).
+                Effect::Open(link) | Effect::Reconnect(link) => {
+                    let Some(media) = link.media() else { continue };
+                    let connected = self
+                        .slots
+                        .borrow_mut()
+                        .slot(media)
+                        .as_ref()
+                        .map(|o| o.peer.is_some());
+                    let connect = matches!(
+                        (effect, connected),
+                        (Effect::Reconnect(_), Some(_)) | (_, Some(false))
+                    );
+                    if connect {
+                        self.connect(media);
                     }
-            });
-        if let Some(last) = entries.last() {
-            *self.seen.borrow_mut() = last.seq;
-        }
-        let waiting = self.state.borrow().pending().is_some();
-        for media in MEDIA {
-            let granted = self.granted(media);
-            let step = match self.slots.borrow_mut().slot(media).as_ref() {
-                None => None,
-                Some(o) if !granted && (o.peer.is_some() || !waiting) => Some(Move::Drop),
-                Some(o) if granted && (o.peer.is_none() || reconnected) => Some(Move::Connect),
-                Some(_) => None,
-            };
-            match step {
-                Some(Move::Drop) => self.stop(media, None),
-                Some(Move::Connect) => self.connect(media),
-                None => {}
+                }
+                Effect::Close(link) => {
+                    if let Some(media) = link.media() {
+                        self.stop(media, None);
+                    }
+                }
+                // A capture made for the prompt that closed: connected if the grant
+                // stands (also one that stood already), else let go.
+                Effect::PromptClosed(_) => {
+                    for media in MEDIA {
+                        let unclaimed = self
+                            .slots
+                            .borrow_mut()
+                            .slot(media)
+                            .as_ref()
+                            .is_some_and(|o| o.peer.is_none());
+                        match (unclaimed, self.granted(media)) {
+                            (true, true) => self.connect(media),
+                            (true, false) => self.stop(media, None),
+                            _ => {}
+                        }
+                    }
+                }
+                Effect::Started(_) => self.check_orphans(),
+                _ => {}
             }
         }
-        if !self.orphans().is_empty() && self.orphan_check.borrow().is_none() {
-            let ctl = self.clone();
-            let timer = Timeout::new(ORPHAN_GRACE_MS, move || {
-                ctl.orphan_check.borrow_mut().take();
-                for media in ctl.orphans() {
-                    // The capture died with the page that made it: say so in the log.
-                    ctl.act(Action::Media {
-                        media,
-                        change: MediaChange::Stopped {
-                            cause: StopCause::Browser,
-                        },
-                    });
-                }
-            });
-            *self.orphan_check.borrow_mut() = Some(timer);
+    }
+
+    /// Streams the log shows running that no capture of this page sends (the page
+    /// was reloaded): after a grace for the log to catch up, they are reported stopped.
+    fn check_orphans(&self) {
+        if self.orphans().is_empty() || self.orphan_check.borrow().is_some() {
+            return;
         }
+        let ctl = self.clone();
+        let timer = Timeout::new(ORPHAN_GRACE_MS, move || {
+            ctl.orphan_check.borrow_mut().take();
+            for media in ctl.orphans() {
+                // The capture died with the page that made it: say so in the log.
+                ctl.act(Action::Media {
+                    media,
+                    change: MediaChange::Stopped {
+                        cause: StopCause::Browser,
+                    },
+                });
+            }
+        });
+        *self.orphan_check.borrow_mut() = Some(timer);
     }
 
     /// Streams the log shows live or paused that this page is not sending.
     fn orphans(&self) -> Vec<Media> {
-        let state = self.state.borrow();
+        let live = self.live.borrow();
+        let state = &live.state;
         let mut slots = self.slots.borrow_mut();
         MEDIA
             .into_iter()
@@ -299,7 +319,7 @@ impl Ctl {
     /// Makes (or remakes, after the technician came back) the connection for `media`
     /// and offers.
     fn connect(&self, media: Media) {
-        let ice = self.ice.borrow().clone();
+        let ice = self.live.borrow().ice.clone();
         let on_event = {
             let ctl = self.clone();
             Callback::from(move |event| ctl.peer_event(media, event))
@@ -311,7 +331,7 @@ impl Ctl {
                 return self.stop(media, Some(StopCause::Failed));
             }
         };
-        let live_in_log = self.state.borrow().media(media) != MediaState::Off;
+        let live_in_log = self.live.borrow().state.media(media) != MediaState::Off;
         let (replaced, announce) = {
             let mut slots = self.slots.borrow_mut();
             let Some(out) = slots.slot(media).as_mut() else {
@@ -352,7 +372,7 @@ impl Ctl {
                 }
             }
             PeerEvent::Restarted => {
-                if self.state.borrow().media(media) != MediaState::Off {
+                if self.live.borrow().state.media(media) != MediaState::Off {
                     self.act(Action::PeerRestarted { media });
                 }
             }
@@ -425,7 +445,7 @@ impl Ctl {
         if out.peer.is_some() && granted {
             let _ = self.signals.send(media, &SignalBody::Hangup);
         }
-        let announced = out.announced || self.state.borrow().media(media) != MediaState::Off;
+        let announced = out.announced || self.live.borrow().state.media(media) != MediaState::Off;
         drop(out);
         if let (Some(cause), true, true) = (cause, granted, announced) {
             self.act(Action::Media {
@@ -458,11 +478,10 @@ impl Ctl {
 pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> CustomerMedia {
     let view = use_state(Shares::default);
     let problem = use_state(|| None::<RtcError>);
+    let live = handle.live.clone();
     let ctl = Ctl {
         slots: use_mut_ref(Slots::default),
-        state: use_mut_ref(SessionState::default),
-        ice: use_mut_ref(|| Rc::new(IceConfig::default())),
-        seen: use_mut_ref(|| 0),
+        live: use_mut_ref(move || live),
         act: handle.act.clone(),
         signals: handle.signals.clone(),
         view: view.clone(),
@@ -470,8 +489,7 @@ pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> Custo
         orphan_check: use_mut_ref(|| None),
         screen_max_kbps: (screen_max_kbps > 0).then_some(screen_max_kbps),
     };
-    *ctl.state.borrow_mut() = handle.live.state.clone();
-    *ctl.ice.borrow_mut() = handle.live.ice.clone();
+    *ctl.live.borrow_mut() = handle.live.clone();
 
     {
         let ctl = ctl.clone();
@@ -496,11 +514,11 @@ pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> Custo
             }
         });
     }
-    {
+    let apply = {
         let ctl = ctl.clone();
-        let entries = handle.live.entries.clone();
-        use_effect(move || ctl.sync(&entries.borrow()));
-    }
+        Callback::from(move |effects| ctl.apply(effects))
+    };
+    use_log_effects(&handle.live, Role::Customer, apply);
 
     let on_answer = {
         let ctl = ctl.clone();

@@ -6,9 +6,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use connectit_protocol::wire::{Join, SignalBody};
-use connectit_protocol::{Action, Link, Media, Phase};
+use connectit_protocol::{Action, Link, Media, Phase, Role, SessionState};
 use yew::prelude::*;
 
+use super::effects::{effects, Effect};
 use super::link::{LinkEvent, SessionLink};
 use super::live::{Live, LiveAction, Pending};
 use crate::browser;
@@ -213,4 +214,23 @@ pub fn use_session(join: Join) -> SessionHandle {
     };
 
     SessionHandle { live, act, signals }
+}
+
+/// Calls `apply`, after the render, with what each change of the session's shown state
+/// asks of `role`'s page ([`effects`]), once per change; the first call compares with
+/// an empty session (a page loaded into a running session hears of what runs).
+#[hook]
+pub fn use_log_effects(live: &UseReducerHandle<Live>, role: Role, apply: Callback<Vec<Effect>>) {
+    // The state last acted on (a handle reads the newest state, never an older one).
+    let last: Rc<RefCell<SessionState>> = use_mut_ref(SessionState::default);
+    let live = live.clone();
+    // The shown log changes exactly when the state does (an entry, or a reload).
+    use_effect_with(live.entries.clone(), move |_| {
+        let now = live.state.clone();
+        let before = std::mem::replace(&mut *last.borrow_mut(), now);
+        let list = effects(&before, &last.borrow(), role);
+        if !list.is_empty() {
+            apply.emit(list);
+        }
+    });
 }

@@ -6,6 +6,7 @@
 pub mod chat;
 pub mod confirm;
 pub mod countdown;
+pub mod effects;
 pub mod entries;
 pub mod entry;
 pub mod hook;
@@ -17,6 +18,7 @@ pub mod video;
 
 pub use chat::{ChatInput, ChatLog};
 pub use confirm::ConfirmEnd;
+pub use effects::{effects, Effect};
 pub use entries::Entries;
-pub use hook::{use_session, SessionHandle, Signals};
+pub use hook::{use_log_effects, use_session, SessionHandle, Signals};
 pub use live::{Live, Pending};

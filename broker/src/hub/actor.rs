@@ -4,7 +4,7 @@
 //! one at a time, in order; nothing else holds its state, so nothing else can let two
 //! changes race.
 //!
-//! Appending is the one path by which a log grows: the rules ([`decide`], or
+//! Appending is the one path by which a log grows: the rules ([`decide()`], or
 //! [`SessionState::check`] for the broker's own entries) and the log's caps first, then
 //! storage, then the state, and only then the fan-out. Time's entries come from
 //! [`SessionState::due`]: the task sleeps until [`SessionState::next_due`] and appends

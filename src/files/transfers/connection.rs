@@ -4,7 +4,7 @@
 //! channel, which stops it and, unless the log says why in time, reports it lost.
 
 use connectit_protocol::wire::SignalBody;
-use connectit_protocol::{Action, EntryKind, FileFailure, Link, Role};
+use connectit_protocol::{Action, FileFailure, Link, Role};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use web_sys::RtcDataChannel;
@@ -19,42 +19,8 @@ use crate::rtc::PeerEvent;
 pub const LOST_GRACE_MS: u32 = 2_000;
 
 impl Ctl {
-    pub(super) fn sync_link(&self) {
-        if !self.link_allowed() {
-            if self.link.borrow().is_some() {
-                self.drop_link();
-            }
-            return;
-        }
-        if self.role != Role::Customer {
-            return;
-        }
-        let back = {
-            let live = self.live.borrow();
-            let seen = *self.seen.borrow();
-            let back = live
-                .entries
-                .borrow()
-                .iter()
-                .filter(|e| e.seq > seen)
-                .any(|e| {
-                    e.kind
-                        == EntryKind::Reconnected {
-                            role: Role::Technician,
-                        }
-                });
-            if let Some(last) = live.entries.last() {
-                *self.seen.borrow_mut() = last.seq;
-            }
-            back
-        };
-        if self.link.borrow().is_none() || back {
-            self.make_link();
-        }
-    }
-
     /// The customer's side: a new link (after telling the other side to drop theirs).
-    fn make_link(&self) {
+    pub(super) fn make_link(&self) {
         if self.link.borrow().is_some() {
             self.drop_link();
         }
@@ -70,9 +36,9 @@ impl Ctl {
         Callback::from(move |event| ctl.peer_event(event))
     }
 
-    /// Drops the link; transfers on it stop (and are reported lost, unless the log
-    /// says why first).
-    fn drop_link(&self) {
+    /// Drops the link, if there is one; transfers on it stop (and are reported lost,
+    /// unless the log says why first).
+    pub(super) fn drop_link(&self) {
         let old = self.link.borrow_mut().take();
         drop(old);
         let on_link: Vec<u32> = self
@@ -133,7 +99,7 @@ impl Ctl {
                     link.receive(body);
                 }
                 // Transfers accepted before the link came can start now.
-                self.sync();
+                self.start_ready();
             }
             SignalBody::Offer { .. } => {}
             SignalBody::Answer { .. } | SignalBody::Candidate { .. } => {

@@ -3,7 +3,7 @@
 //! whose drop releases its channel, listeners and timer), and how a transfer ends here.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use connectit_protocol::{Action, FileFailure, FileStatus, FileTransfer, Link, Role};
@@ -34,6 +34,8 @@ pub(super) struct Local {
     /// The verified file, for the download link.
     pub(super) url: Option<ObjectUrl>,
     pub(super) started: bool,
+    /// The log says the other side accepted our file: send it when we can.
+    pub(super) wanted: bool,
     pub(super) saved: bool,
     /// Nothing more happens here (finished, failed or stopped).
     pub(super) done: bool,
@@ -71,9 +73,10 @@ pub(super) struct Ctl {
     pub(super) queue: Rc<RefCell<Vec<Queued>>>,
     pub(super) link: Rc<RefCell<Option<FilesLink>>>,
     /// The session as of the last render.
-    pub(super) live: Rc<RefCell<Rc<Live>>>,
-    /// The last entry looked at for the technician's return.
-    pub(super) seen: Rc<RefCell<u64>>,
+    pub(super) live: Rc<RefCell<UseReducerHandle<Live>>>,
+    /// Files of ours in the log that this page held no bytes of when they appeared:
+    /// checked once every offer is answered.
+    pub(super) unbound: Rc<RefCell<BTreeSet<u32>>>,
     pub(super) act: Callback<Action, Result<u32, NotConnected>>,
     pub(super) signals: crate::session::Signals,
     pub(super) error: UseStateHandle<Option<super::FileProblem>>,

@@ -20,7 +20,10 @@
 //! - `connection`: the files link made, answered and dropped, and a closed channel;
 //! - `outgoing`: our accepted file sent on its channel;
 //! - `incoming`: the other side's channels, their bytes, and the check of the hash;
-//! - `follow`: what each transfer's status in the log asks of this side.
+//! - `follow`: what each change of the log asks of this side ([`Effect`]s), and what
+//!   the broker's answers allow after every render.
+//!
+//! [`Effect`]: crate::session::Effect
 //!
 //! [`send_blob`]: super::send::send_blob
 
@@ -41,8 +44,7 @@ use yew::prelude::*;
 
 use super::link::FilesLink;
 use crate::i18n::{I18n, Msg};
-use crate::session::live::Live;
-use crate::session::SessionHandle;
+use crate::session::{use_log_effects, SessionHandle};
 use ctl::Ctl;
 
 pub use connection::LOST_GRACE_MS;
@@ -118,19 +120,20 @@ pub struct Transfers {
 #[hook]
 pub fn use_transfers(handle: &SessionHandle, role: Role, max_bytes: u64) -> Transfers {
     let error = use_state(|| None::<FileProblem>);
+    let live = handle.live.clone();
     let ctl = Ctl {
         role,
         max_bytes,
         locals: use_mut_ref(BTreeMap::new),
         queue: use_mut_ref(Vec::new),
         link: use_mut_ref(|| None),
-        live: use_mut_ref(|| Rc::new(Live::default())),
-        seen: use_mut_ref(|| 0),
+        live: use_mut_ref(move || live),
+        unbound: use_mut_ref(Default::default),
         act: handle.act.clone(),
         signals: handle.signals.clone(),
         error: error.clone(),
     };
-    *ctl.live.borrow_mut() = Rc::new((*handle.live).clone());
+    *ctl.live.borrow_mut() = handle.live.clone();
     {
         let ctl = ctl.clone();
         use_effect_with((), move |_| {
@@ -145,9 +148,15 @@ pub fn use_transfers(handle: &SessionHandle, role: Role, max_bytes: u64) -> Tran
             }
         });
     }
-    {
+    let apply = {
         let ctl = ctl.clone();
-        use_effect(move || ctl.sync());
+        Callback::from(move |effects| ctl.apply(effects))
+    };
+    use_log_effects(&handle.live, role, apply);
+    {
+        // The broker's answers come without a change of the log: tie them each time.
+        let ctl = ctl.clone();
+        use_effect(move || ctl.settle());
     }
     let on_pick = {
         let ctl = ctl.clone();
