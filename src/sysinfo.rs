@@ -329,7 +329,7 @@ pub async fn gather(i18n: &I18n, connections: Vec<RtcPeerConnection>) -> Vec<Inf
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn user_agents_are_read() {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
                       Chrome/156.0.0.0 Safari/537.36";
@@ -351,7 +351,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn round_trip_from_either_browsers_fields() {
         assert_eq!(pair_round_trip_secs(Some(0.004), None, None), Some(0.004));
         assert_eq!(
@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(pair_round_trip_secs(Some(-1.0), None, None), None);
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn brands_skip_the_made_up_ones() {
         let brands = vec![
             ("Not)A;Brand".to_owned(), "8".to_owned()),
@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(pick_brand(&brands[..1]), None);
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn items_are_cleaned_for_the_log() {
         assert_eq!(
             item("Browser", "  Chrome\n156 "),

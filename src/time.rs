@@ -43,7 +43,7 @@ pub fn clock_duration(secs: u64) -> String {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn durations() {
         assert_eq!(clock_duration(0), "0:00");
         assert_eq!(clock_duration(65), "1:05");

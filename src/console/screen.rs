@@ -180,7 +180,7 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn frame_rate_from_two_readings() {
         assert_eq!(frame_rate(0, 0.0, 30, 1000.0), Some(30.0));
         assert_eq!(frame_rate(30, 1000.0, 45, 1500.0), Some(30.0));

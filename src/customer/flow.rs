@@ -153,7 +153,7 @@ mod tests {
         flow.step.clone()
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn happy_path() {
         let step = run(vec![
             FlowAction::Verify,
@@ -172,7 +172,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn a_wait_survives_editing() {
         let wait = PinError::TooManyAttempts { until: 5.0 };
         let step = run(vec![
@@ -189,7 +189,7 @@ mod tests {
         assert_eq!(step, Step::Pin { error: None });
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn out_of_order_actions_change_nothing() {
         assert_eq!(
             run(vec![FlowAction::Verified(joined())]),

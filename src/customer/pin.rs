@@ -181,7 +181,7 @@ pub fn PinForm(props: &PinFormProps) -> Html {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn fragments_and_tidying() {
         assert_eq!(pin_from_fragment("#pin=123456").as_deref(), Some("123456"));
         assert_eq!(pin_from_fragment("#pin=123-456").as_deref(), Some("123456"));

@@ -216,7 +216,7 @@ fn rating_name(n: u8) -> Msg {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn nothing_is_required() {
         assert_eq!(
             Answers::default().submission(&I18n::default()),

@@ -63,7 +63,7 @@ pub fn Terms(props: &TermsProps) -> Html {
 mod tests {
     use super::paragraphs;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn paragraphs_split_at_blank_lines() {
         assert_eq!(
             paragraphs("One\nline two\n\n\nThree\r\n\r\nFour  \n"),

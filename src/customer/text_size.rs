@@ -79,7 +79,7 @@ pub fn TextSize() -> Html {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn steps_stop_at_both_ends() {
         assert_eq!(step(100, false), 100);
         assert_eq!(step(100, true), 112);

@@ -55,7 +55,7 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn known_values() {
         assert_eq!(
             sha256_hex(b""),
@@ -67,7 +67,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn pieces_give_the_one_shot_hash_across_chunk_boundaries() {
         let data: Vec<u8> = (0..200_003u32).map(|i| (i * 31 % 251) as u8).collect();
         let whole = sha256_hex(&data);

@@ -109,7 +109,7 @@ pub fn chunk_for(pc: &RtcPeerConnection) -> usize {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn labels_name_their_file() {
         assert_eq!(label(7), "file-7");
         assert_eq!(file_of("file-7"), Some(7));

@@ -66,7 +66,7 @@ mod tests {
     use super::*;
     use crate::i18n::I18n;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn speed_and_time_left_follow_the_samples() {
         let mut meter = Meter::new();
         assert_eq!(meter.speed(), None);
@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(meter.seconds_left(6_500_000), Some(0.0));
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn a_stall_has_no_time_left() {
         let mut meter = Meter::new();
         meter.record(0.0, 100);
@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(meter.seconds_left(1_000), None);
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn words_for_sizes_speeds_and_times() {
         let en = I18n::default();
         assert_eq!(en.size(0), "0 bytes");
@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(en.time_left(f64::INFINITY), "–");
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn french_sizes_have_a_decimal_comma_and_french_units() {
         let fr = I18n::new("fr", Default::default());
         assert_eq!(fr.size(1), "1 octet");

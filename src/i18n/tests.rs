@@ -3,8 +3,6 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen_test::wasm_bindgen_test;
-
 use super::*;
 
 fn texts(entries: &[(&str, &str, &str)]) -> Rc<Texts> {
@@ -18,7 +16,7 @@ fn texts(entries: &[(&str, &str, &str)]) -> Rc<Texts> {
     Rc::new(texts)
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_key_renders_in_english_and_french() {
     let en = I18n::new("en", Rc::default());
     let fr = I18n::new("fr", Rc::default());
@@ -27,7 +25,7 @@ fn a_key_renders_in_english_and_french() {
     assert_eq!(fr.t(Msg::LanguageName), "Français");
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_override_replaces_a_text_in_its_language_only() {
     let texts = texts(&[("fr", "waiting", "Patientez, on arrive.")]);
     let fr = I18n::new("fr", texts.clone());
@@ -40,7 +38,7 @@ fn an_override_replaces_a_text_in_its_language_only() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_language_only_in_the_config_falls_back_to_english() {
     let texts = texts(&[
         ("de", "pin_heading", "Mit dem Support verbinden"),
@@ -55,7 +53,7 @@ fn a_language_only_in_the_config_falls_back_to_english() {
         .contains(&("de".to_owned(), "Deutsch".to_owned())));
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn placeholders_are_filled_in_catalogs_and_overrides() {
     let en = I18n::new("en", Rc::default());
     assert_eq!(
@@ -70,7 +68,7 @@ fn placeholders_are_filled_in_catalogs_and_overrides() {
     assert_eq!(custom.t(Msg::PinWait { secs: 7 }), "Wait 7 s.");
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn browser_languages_resolve_to_an_offered_one() {
     let offered: Vec<String> = vec!["en".into(), "fr".into(), "de".into()];
     let wanted = |codes: &[&str]| codes.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
@@ -80,7 +78,7 @@ fn browser_languages_resolve_to_an_offered_one() {
     assert_eq!(resolve(&[], &offered), "en");
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn every_key_is_unique_and_snake_case() {
     let mut seen = std::collections::BTreeSet::new();
     for key in KEYS {
@@ -106,7 +104,7 @@ fn placeholders(template: &str) -> Vec<String> {
     names
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn every_message_has_english_and_french_with_the_same_placeholders() {
     let all = Msg::all();
     assert_eq!(all.len(), KEYS.len(), "one sample per key");
@@ -126,7 +124,7 @@ fn every_message_has_english_and_french_with_the_same_placeholders() {
     }
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn french_follows_french_typography() {
     for msg in Msg::all() {
         let fr = fr::text(&msg);
@@ -145,7 +143,7 @@ fn french_follows_french_typography() {
     }
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_documentation_lists_every_key() {
     let doc = include_str!("../../docs/i18n.md");
     for key in KEYS {
@@ -156,7 +154,7 @@ fn the_documentation_lists_every_key() {
     }
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_argument_is_never_read_as_a_placeholder() {
     let en = I18n::new("en", Rc::default());
     assert_eq!(
@@ -174,7 +172,7 @@ fn an_argument_is_never_read_as_a_placeholder() {
     assert_eq!(custom.t(Msg::PinWait { secs: 7 }), "Wait 7 s {unknown}.");
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn errors_end_reasons_and_lists_read_in_the_language() {
     use connectit_protocol::{EndReason, ErrorCode, Permission, RuleViolation};
     let en = I18n::new("en", Rc::default());
@@ -209,7 +207,7 @@ fn errors_end_reasons_and_lists_read_in_the_language() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_override_applies_to_a_console_text_and_inside_composed_sentences() {
     use connectit_protocol::Permission;
     let texts = texts(&[

@@ -183,7 +183,7 @@ pub async fn sample(pc: &RtcPeerConnection, at: f64) -> Option<Sample> {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn routes_from_candidate_types() {
         assert_eq!(route("host", "host", None), Route::Direct);
         assert_eq!(route("srflx", "host", None), Route::ThroughNat);
@@ -199,7 +199,7 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn rates_and_loss_between_two_readings() {
         let before = Sample {
             at: 1000.0,

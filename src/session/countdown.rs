@@ -76,7 +76,7 @@ pub fn Countdown(props: &CountdownProps) -> Html {
 mod tests {
     use super::*;
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn seconds_are_rounded_up_and_stop_at_zero() {
         assert_eq!(seconds_left(60_000, 0.0), 60);
         assert_eq!(seconds_left(60_000, 100.0), 60);
@@ -87,7 +87,7 @@ mod tests {
         assert_eq!(seconds_left(60_000, 90_000.0), 0);
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn marks_are_announced_once_reached() {
         assert_eq!(mark(45), None);
         assert_eq!(mark(30), Some(30));

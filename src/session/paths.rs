@@ -40,7 +40,7 @@ mod tests {
         }
     }
 
-    #[wasm_bindgen_test::wasm_bindgen_test]
+    #[test]
     fn a_failure_stands_until_the_link_is_tried_again() {
         let failed = |link| EntryKind::PathFailed {
             link,

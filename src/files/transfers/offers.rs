@@ -117,9 +117,8 @@ fn offered_in(entries: &[LogEntry], seq: u64) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::offer_name;
-    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[wasm_bindgen_test]
+    #[test]
     fn names_the_log_would_refuse_are_offered_cleaned() {
         assert_eq!(offer_name("report (1).pdf"), "report (1).pdf");
         assert_eq!(offer_name("a\tb.txt"), "a_b.txt");
