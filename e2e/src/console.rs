@@ -1,6 +1,7 @@
 //! The technician console (`/console`), as a technician uses it: sign in, create a
 //! session and read its PIN, watch the list, open a session, pick up, chat, end.
 
+use connectit_protocol::Author;
 use std::time::Duration;
 
 use crate::broker::TechnicianAccount;
@@ -162,7 +163,7 @@ impl<'a> Console<'a> {
         let b = self.browser;
         b.type_into("#chat-input", text).await;
         b.click("#chat-send").await;
-        b.wait_chat_message("technician", text).await
+        b.wait_chat_message(Author::Technician, text).await
     }
 
     /// Ends the open session through `#end-session` → `#end-yes`; waits for `ended`.

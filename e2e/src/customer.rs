@@ -1,6 +1,7 @@
 //! The customer page (`/`), as a customer uses it: enter the PIN (or follow the link),
 //! accept or decline the terms, wait, chat, end with X, answer the survey.
 
+use connectit_protocol::Author;
 use serde_json::Value;
 
 use std::path::PathBuf;
@@ -156,7 +157,7 @@ impl<'a> Customer<'a> {
     pub async fn send_chat(&self, text: &str) -> Vec<ChatEntry> {
         self.browser.type_into("#chat-input", text).await;
         self.browser.click("#chat-send").await;
-        self.browser.wait_chat_message("customer", text).await
+        self.browser.wait_chat_message(Author::Customer, text).await
     }
 
     /// Sends a chat message by pressing Enter in the input; waits until it is in the log.
@@ -164,7 +165,7 @@ impl<'a> Customer<'a> {
         self.browser
             .type_into("#chat-input", &format!("{text}\u{e007}"))
             .await;
-        self.browser.wait_chat_message("customer", text).await
+        self.browser.wait_chat_message(Author::Customer, text).await
     }
 
     /// X, then Yes: ends the session and waits for `#session-ended`.

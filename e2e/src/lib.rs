@@ -5,13 +5,17 @@
 //! # Layout
 //!
 //! - [`axe`]: accessibility scans with axe-core, injected through WebDriver;
-//! - [`bench`]: the rows of `scripts/bench`'s table (a figure, its floor, their ratio);
+//! - [`mod@bench`]: the rows of `scripts/bench`'s table (a figure, its floor, their ratio);
 //! - [`broker`]: [`Broker`] starts `connectit-broker` on port 0 with a fresh data
 //!   directory and one technician account, and stops it on drop; a test can also kill
 //!   it (SIGKILL), stop it (SIGTERM) and start it again on the same address and data;
 //! - [`browser`]: [`Browser`] runs one `chromedriver` + Chromium (or, as
 //!   [`BrowserKind::Firefox`], one `geckodriver` + Firefox ESR) and offers the few page
-//!   operations the tests need (wait, read, type, click), all by CSS selector;
+//!   operations the tests need, all by CSS selector, one concern per file: reading and
+//!   waiting (`page`), what a user does (`input`), the session log read as typed
+//!   entries ([`ChatEntry`]: the protocol's [`connectit_protocol::Author`] and
+//!   [`connectit_protocol::EntryType`], so an assertion names a type that exists),
+//!   frames of a video (`frames`), and beneath the page (`devtools`: CDP and BiDi);
 //! - [`display`]: [`display::Xvfb`], the virtual X display Firefox needs to capture a
 //!   screen, shared by the Firefox browsers of a test process;
 //! - [`console`] and [`customer`]: the two pages' flows, written as a user performs them

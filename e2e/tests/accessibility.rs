@@ -9,6 +9,7 @@
 //! connectit-broker` and `scripts/build-app`.
 
 use connectit_e2e::{other_pin, BrokerOptions, Browser, Survey, TestFile, World};
+use connectit_protocol::Author;
 
 /// Scans what `browser` shows and keeps the report (every screen is scanned before the
 /// test fails, so one run lists everything).
@@ -67,7 +68,7 @@ async fn every_screen_passes_axe() {
     console.send_chat("Hello, how can I help?").await;
     customer.send_chat("My printer does not print").await;
     w.tech
-        .wait_chat_message("customer", "My printer does not print")
+        .wait_chat_message(Author::Customer, "My printer does not print")
         .await;
     scan(&mut found, &w.cust, "the chat").await;
     scan(&mut found, &w.tech, "the console's session view with chat").await;
@@ -219,7 +220,7 @@ async fn text_size_narrow_screen_and_announcements() {
 
     // New messages: the log is a polite live region.
     console.send_chat("Hello from the technician").await;
-    b.wait_chat_message("technician", "Hello from the technician")
+    b.wait_chat_message(Author::Technician, "Hello from the technician")
         .await;
     assert_eq!(b.attr("#chat-log", "role").await.as_deref(), Some("log"));
     assert_eq!(

@@ -7,6 +7,7 @@
 //! Run with `cargo test -p connectit-e2e --test fallbacks` after `cargo build -p
 //! connectit-broker` and `scripts/build-app`.
 
+use connectit_protocol::EntryType;
 use std::time::Duration;
 
 use connectit_e2e::broker::APPLET_URL;
@@ -121,7 +122,7 @@ async fn no_get_display_media_offers_the_camera_and_the_applet() {
     );
     assert_eq!(customer.prompt_permissions().await, ["camera"]);
     customer.deny().await;
-    w.cust.wait_entry_kind("permission_denied").await;
+    w.cust.wait_entry_kind(EntryType::PermissionDenied).await;
 
     // The screen alone: nothing to grant but the refusal, and no share starts.
     let request = console
@@ -132,7 +133,9 @@ async fn no_get_display_media_offers_the_camera_and_the_applet() {
     assert!(customer.prompt_permissions().await.is_empty());
     assert!(!w.cust.is_visible("#grant-all").await, "nothing to allow");
     customer.deny().await;
-    w.cust.wait_entry_kind_count("permission_denied", 2).await;
+    w.cust
+        .wait_entry_kind_count(EntryType::PermissionDenied, 2)
+        .await;
 
     // No capture started, and no error shown for what the browser simply lacks.
     assert!(!customer.shows("#sharing-indicator").await);

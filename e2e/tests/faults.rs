@@ -16,6 +16,7 @@
 //! `cargo build -p connectit-broker` and `scripts/build-app`. The chat test prints its
 //! seed; `CONNECTIT_FAULTS_SEED=<seed>` replays the same cuts.
 
+use connectit_protocol::{Author, EntryType};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -632,7 +633,7 @@ async fn shown_while_away(cust: &Browser, tech: &Browser) -> Vec<Chat> {
 
 /// What a page could not send while the broker was away stays in its message field:
 /// sent now, as a person would press Send again; it arrives once.
-async fn send_kept(page: &Browser, me: &str) {
+async fn send_kept(page: &Browser, me: Author) {
     let kept = page.value("#chat-input").await;
     if kept.trim().is_empty() {
         return;
@@ -641,7 +642,7 @@ async fn send_kept(page: &Browser, me: &str) {
     let entries = page.wait_chat_message(me, kept.trim()).await;
     let copies = entries
         .iter()
-        .filter(|e| e.author == me && e.text.as_deref() == Some(kept.trim()))
+        .filter(|e| e.author == Some(me) && e.text.as_deref() == Some(kept.trim()))
         .count();
     assert_eq!(copies, 1, "{kept:?} is shown {copies} times");
 }
@@ -741,7 +742,7 @@ async fn broker_killed_mid_session_restarts_and_the_session_goes_on() {
     for page in [&cust, &tech] {
         page.wait_for_within("the prompt's expiry in the log", within, || async {
             let kinds = page.entry_kinds().await;
-            if kinds.iter().any(|k| k == "permission_expired") {
+            if kinds.contains(&Some(EntryType::PermissionExpired)) {
                 Ok(())
             } else {
                 Err("no permission_expired entry".into())
@@ -816,18 +817,21 @@ async fn broker_killed_mid_session_restarts_and_the_session_goes_on() {
     );
 
     // The chat goes on both ways.
-    send_kept(&cust, "customer").await;
-    send_kept(&tech, "technician").await;
+    send_kept(&cust, Author::Customer).await;
+    send_kept(&tech, Author::Technician).await;
     customer
         .send_chat("After the restart, from the customer.")
         .await;
-    tech.wait_chat_message("customer", "After the restart, from the customer.")
+    tech.wait_chat_message(Author::Customer, "After the restart, from the customer.")
         .await;
     console
         .send_chat("After the restart, from the technician.")
         .await;
-    cust.wait_chat_message("technician", "After the restart, from the technician.")
-        .await;
+    cust.wait_chat_message(
+        Author::Technician,
+        "After the restart, from the technician.",
+    )
+    .await;
     assert_back_and_caught_up(&cust, &tech, &db_path, &session.id).await;
 
     tokio::join!(tech.close(), cust.close());
@@ -889,12 +893,12 @@ async fn broker_stopped_with_sigterm_tells_the_pages_and_keeps_the_log() {
     // Started again, both pages come back to the same session.
     broker.restart().await;
     assert_back_and_caught_up(&cust, &tech, &db_path, &session.id).await;
-    send_kept(&cust, "customer").await;
-    send_kept(&tech, "technician").await;
+    send_kept(&cust, Author::Customer).await;
+    send_kept(&tech, Author::Technician).await;
     customer
         .send_chat("After the stop, from the customer.")
         .await;
-    tech.wait_chat_message("customer", "After the stop, from the customer.")
+    tech.wait_chat_message(Author::Customer, "After the stop, from the customer.")
         .await;
 
     tokio::join!(tech.close(), cust.close());

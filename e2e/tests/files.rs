@@ -17,6 +17,7 @@
 //! Run with `cargo test -p connectit-e2e --test files -- --test-threads=2` after
 //! `cargo build -p connectit-broker` and `scripts/build-app`.
 
+use connectit_protocol::{Author, EntryType};
 use std::time::Duration;
 
 use connectit_e2e::{
@@ -43,7 +44,7 @@ async fn grant(console: &Console<'_>, customer: &Customer<'_>, permissions: &[&s
 }
 
 /// Waits until both pages' logs hold an entry of `kind`.
-async fn both_log(w: &World, kind: &str) {
+async fn both_log(w: &World, kind: EntryType) {
     tokio::join!(w.tech.wait_entry_kind(kind), w.cust.wait_entry_kind(kind));
 }
 
@@ -60,12 +61,12 @@ fn stored(w: &World, session: &str, kind: &str) -> Vec<(String, Value)> {
 }
 
 /// The text of the first log line of `kind` on a page.
-async fn line_text(browser: &Browser, kind: &str) -> String {
+async fn line_text(browser: &Browser, kind: EntryType) -> String {
     browser
         .chat_entries("#chat-log")
         .await
         .into_iter()
-        .find(|e| e.kind == kind)
+        .find(|e| e.kind == Some(kind))
         .and_then(|e| e.text)
         .unwrap_or_default()
 }
@@ -153,15 +154,15 @@ async fn technician_sends_a_file_the_customer_accepts() {
     assert_eq!(sha256_file(&saved), file.sha256, "the saved file's SHA-256");
 
     for kind in [
-        "file_offered",
-        "file_accepted",
-        "file_sent",
-        "file_delivered",
+        EntryType::FileOffered,
+        EntryType::FileAccepted,
+        EntryType::FileSent,
+        EntryType::FileDelivered,
     ] {
         both_log(&w, kind).await;
     }
     for browser in [&w.tech, &w.cust] {
-        let line = line_text(browser, "file_delivered").await;
+        let line = line_text(browser, EntryType::FileDelivered).await;
         assert!(
             line.contains(&file.sha256[..12]),
             "the delivered line shows the SHA-256 ({}…): {line:?}",
@@ -211,11 +212,15 @@ async fn customer_sends_a_file_the_technician_saves() {
     );
     assert_eq!(sha256_file(&saved), file.sha256, "the saved file's SHA-256");
 
-    for kind in ["file_offered", "file_sent", "file_delivered"] {
+    for kind in [
+        EntryType::FileOffered,
+        EntryType::FileSent,
+        EntryType::FileDelivered,
+    ] {
         both_log(&w, kind).await;
     }
     for browser in [&w.tech, &w.cust] {
-        let line = line_text(browser, "file_delivered").await;
+        let line = line_text(browser, EntryType::FileDelivered).await;
         assert!(
             line.contains(&file.sha256[..12]),
             "the delivered line shows the SHA-256: {line:?}"
@@ -281,7 +286,7 @@ async fn customer_refuses_a_file() {
         w.tech.wait_file_status(id, "refused"),
         w.cust.wait_file_status(id, "refused")
     );
-    both_log(&w, "file_refused").await;
+    both_log(&w, EntryType::FileRefused).await;
     assert_no_download(&w.cust, "after a refusal").await;
     for t in [&out, &inn] {
         assert_eq!(t.done_bytes(), 0.0, "no byte moved: {t:?}");
@@ -292,7 +297,8 @@ async fn customer_refuses_a_file() {
     assert_eq!(refused[0].0, "customer");
     assert!(stored(&w, &session.id, "file_sent").is_empty());
     assert_eq!(
-        w.tech.count_entry_kind("file_sent").await + w.cust.count_entry_kind("file_sent").await,
+        w.tech.count_entry_kind(EntryType::FileSent).await
+            + w.cust.count_entry_kind(EntryType::FileSent).await,
         0
     );
 
@@ -337,7 +343,7 @@ async fn customer_cancels_a_transfer_midway() {
         );
         assert!(!t.can_cancel && !t.can_save, "{t:?}");
     }
-    both_log(&w, "file_failed").await;
+    both_log(&w, EntryType::FileFailed).await;
     let failed = stored(&w, &session.id, "file_failed");
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "customer", "the canceller writes the entry");
@@ -379,7 +385,7 @@ async fn technician_cancels_its_file_midway() {
             "a failed transfer says why: {t:?}"
         );
     }
-    both_log(&w, "file_failed").await;
+    both_log(&w, EntryType::FileFailed).await;
     let failed = stored(&w, &session.id, "file_failed");
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "technician");
@@ -443,7 +449,7 @@ async fn a_changed_byte_fails_the_hash_check_and_nothing_is_saved() {
         );
         assert!(!t.can_save, "{t:?}");
     }
-    both_log(&w, "file_failed").await;
+    both_log(&w, EntryType::FileFailed).await;
     let failed = stored(&w, &session.id, "file_failed");
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "customer", "the receiver finds the mismatch");
@@ -524,7 +530,7 @@ async fn a_file_over_the_limit_is_refused_before_sending() {
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     for browser in [&w.tech, &w.cust] {
-        assert_eq!(browser.count_entry_kind("file_offered").await, 0);
+        assert_eq!(browser.count_entry_kind(EntryType::FileOffered).await, 0);
         assert_eq!(browser.transfers().await, Vec::<Transfer>::new());
     }
     assert!(stored(&w, &session.id, "file_offered").is_empty());
@@ -532,7 +538,7 @@ async fn a_file_over_the_limit_is_refused_before_sending() {
     let small = TestFile::random("small.txt", 512 * 1024);
     let id = offer_to_customer(&w, &console, &customer, &small).await;
     assert_eq!(id, 1, "the refused files never reached the broker");
-    both_log(&w, "file_offered").await;
+    both_log(&w, EntryType::FileOffered).await;
 
     w.close().await;
 }
@@ -566,8 +572,8 @@ async fn revoking_send_files_stops_a_running_transfer() {
             "the reason is the revoked grant: {t:?}"
         );
     }
-    both_log(&w, "permissions_revoked").await;
-    both_log(&w, "file_failed").await;
+    both_log(&w, EntryType::PermissionsRevoked).await;
+    both_log(&w, EntryType::FileFailed).await;
     let failed = stored(&w, &session.id, "file_failed");
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "system");
@@ -614,7 +620,7 @@ async fn system_information_is_previewed_sent_and_shown() {
         "the time zone is the browser's ({zone}): {preview:#?}"
     );
     assert!(
-        w.tech.count_entry_kind("system_info_shared").await == 0,
+        w.tech.count_entry_kind(EntryType::SystemInfoShared).await == 0,
         "nothing is sent before Send"
     );
 
@@ -641,7 +647,7 @@ async fn system_information_is_previewed_sent_and_shown() {
     assert_eq!(pairs(&shown), pairs(&preview), "same values too");
     w.tech.wait_visible("#copy-system-info").await;
 
-    both_log(&w, "system_info_shared").await;
+    both_log(&w, EntryType::SystemInfoShared).await;
     let shared = stored(&w, &session.id, "system_info_shared");
     assert_eq!(shared.len(), 1);
     assert_eq!(shared[0].0, "customer");
@@ -677,7 +683,7 @@ async fn the_record_verifies_and_a_changed_byte_is_caught() {
     let cust_line = "Record check: the printer queue is empty now";
     console.send_chat(tech_line).await;
     customer.send_chat(cust_line).await;
-    w.tech.wait_chat_message("customer", cust_line).await;
+    w.tech.wait_chat_message(Author::Customer, cust_line).await;
     grant(&console, &customer, &["send_files"]).await;
     let file = TestFile::random("driver.bin", 256 * 1024);
     let id = offer_to_customer(&w, &console, &customer, &file).await;
@@ -686,7 +692,7 @@ async fn the_record_verifies_and_a_changed_byte_is_caught() {
     w.cust
         .wait_download_named(&file.name, Some(file.size))
         .await;
-    both_log(&w, "file_delivered").await;
+    both_log(&w, EntryType::FileDelivered).await;
 
     let json_path = customer.download_record("json").await;
     let json_text = std::fs::read_to_string(&json_path)

@@ -13,6 +13,7 @@
 //! `scripts/setup --test` (firefox-esr, Xvfb, geckodriver), `cargo build -p
 //! connectit-broker` and `scripts/build-app`.
 
+use connectit_protocol::Author;
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,11 +57,13 @@ async fn assert_browsers(w: &World, tech: &str, cust: &str) {
 async fn chat_both_ways(w: &World, console: &Console<'_>, customer: &Customer<'_>) {
     let from_customer = "My printer prints blank pages";
     customer.send_chat(from_customer).await;
-    w.tech.wait_chat_message("customer", from_customer).await;
+    w.tech
+        .wait_chat_message(Author::Customer, from_customer)
+        .await;
     let from_technician = "Let me have a look at your screen";
     console.send_chat(from_technician).await;
     w.cust
-        .wait_chat_message("technician", from_technician)
+        .wait_chat_message(Author::Technician, from_technician)
         .await;
 }
 

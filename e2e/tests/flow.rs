@@ -3,6 +3,7 @@
 //! browsers. Run with `cargo test -p connectit-e2e -- --test-threads=2` after
 //! `cargo build -p connectit-broker` and `trunk build`.
 
+use connectit_protocol::Author;
 use std::time::Duration;
 
 use connectit_e2e::broker::{APPLET_URL, ORGANISATION, SUPPORT_CONTACT, TERMS_FIRST};
@@ -83,11 +84,15 @@ async fn happy_path_from_pin_to_survey() {
         "",
         "the input is emptied"
     );
-    w.tech.wait_chat_message("customer", from_customer).await;
+    w.tech
+        .wait_chat_message(Author::Customer, from_customer)
+        .await;
 
     let from_tech = "Let us look at the toner together.";
     console.send_chat(from_tech).await;
-    w.cust.wait_chat_message("technician", from_tech).await;
+    w.cust
+        .wait_chat_message(Author::Technician, from_tech)
+        .await;
 
     // X, then No: nothing ends.
     w.cust.click("#end-button").await;
@@ -286,7 +291,7 @@ async fn technician_ends_the_session() {
     customer.wait_technician(&tech_name).await;
     console.send_chat("All fixed, have a good day.").await;
     w.cust
-        .wait_chat_message("technician", "All fixed, have a good day.")
+        .wait_chat_message(Author::Technician, "All fixed, have a good day.")
         .await;
 
     console.end_session().await;

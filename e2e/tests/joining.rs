@@ -9,6 +9,7 @@ use connectit_e2e::browser::Browser;
 use connectit_e2e::console::Console;
 use connectit_e2e::customer::Customer;
 use connectit_e2e::{BrokerOptions, World};
+use connectit_protocol::EntryType;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,7 +158,7 @@ async fn a_session_opened_in_a_second_window_takes_over_and_the_first_can_take_i
     b.wait_visible("#opened-elsewhere").await;
     // The customer never saw the technician drop.
     customer.send_chat("are you still there?").await;
-    assert_eq!(w.cust.count_entry_kind("disconnected").await, 0);
+    assert_eq!(w.cust.count_entry_kind(EntryType::Disconnected).await, 0);
     // Taking it back here: the second window is told in turn.
     b.click("#use-here").await;
     b.wait_attr("#session-view", "data-phase", "active").await;

@@ -7,6 +7,7 @@
 //! connectit-broker` and `scripts/build-app`.
 
 use connectit_e2e::{db, BrokerOptions, Browser, World};
+use connectit_protocol::Author;
 use serde_json::Value;
 
 const TAB: &str = "\u{e004}";
@@ -69,7 +70,7 @@ async fn the_customer_flow_by_keyboard_alone() {
     })
     .await;
     b.press(&format!("My printer is broken{ENTER}")).await;
-    b.wait_chat_message("customer", "My printer is broken")
+    b.wait_chat_message(Author::Customer, "My printer is broken")
         .await;
     assert_eq!(
         b.focused_id().await,
@@ -77,7 +78,7 @@ async fn the_customer_flow_by_keyboard_alone() {
         "focus stays in the field"
     );
     console.send_chat("Let me see").await;
-    b.wait_chat_message("technician", "Let me see").await;
+    b.wait_chat_message(Author::Technician, "Let me see").await;
 
     // A permission prompt takes the focus; Escape does not dismiss it; Tab reaches the
     // answers; after answering, the focus comes back to the message field.
@@ -232,10 +233,10 @@ async fn the_console_by_keyboard_alone() {
     // Chat: Enter sends, the focus stays in the field.
     tab_to(tech, "chat-input").await;
     tech.press(&format!("Hello, how can I help?{ENTER}")).await;
-    tech.wait_chat_message("technician", "Hello, how can I help?")
+    tech.wait_chat_message(Author::Technician, "Hello, how can I help?")
         .await;
     w.cust
-        .wait_chat_message("technician", "Hello, how can I help?")
+        .wait_chat_message(Author::Technician, "Hello, how can I help?")
         .await;
     assert_eq!(tech.focused_id().await, "chat-input");
 

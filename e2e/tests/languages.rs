@@ -7,6 +7,7 @@
 //! connectit-broker` and `scripts/build-app`.
 
 use connectit_e2e::{Broker, BrokerOptions, Browser, Customer, StartOptions, World};
+use connectit_protocol::EntryType;
 use serde_json::json;
 
 /// The French catalog's PIN heading.
@@ -102,14 +103,17 @@ async fn a_french_browser_starts_in_french() {
 
 /// The text of the first `#chat-log` entry of `kind`, once there is one that satisfies
 /// `wanted`.
-async fn wait_line(b: &Browser, kind: &str, wanted: &str) {
-    b.wait_chat(&format!("a {kind} line reading {wanted:?}"), |entries| {
-        let line = entries.iter().find(|e| e.kind == kind);
-        match line.and_then(|e| e.text.as_deref()) {
-            Some(text) if text == wanted => Ok(()),
-            other => Err(format!("{kind}: {other:?}")),
-        }
-    })
+async fn wait_line(b: &Browser, kind: EntryType, wanted: &str) {
+    b.wait_chat(
+        &format!("a {} line reading {wanted:?}", kind.name()),
+        |entries| {
+            let line = entries.iter().find(|e| e.kind == Some(kind));
+            match line.and_then(|e| e.text.as_deref()) {
+                Some(text) if text == wanted => Ok(()),
+                other => Err(format!("{}: {other:?}", kind.name())),
+            }
+        },
+    )
     .await;
 }
 
@@ -120,8 +124,18 @@ async fn the_console_and_the_log_lines_switch_to_french() {
     let (t, c) = (&w.tech, &w.cust);
 
     // The console in English first, its log lines too.
-    wait_line(t, "technician_picked_up", "You picked up the session.").await;
-    wait_line(t, "customer_joined", "The customer joined with the PIN.").await;
+    wait_line(
+        t,
+        EntryType::TechnicianPickedUp,
+        "You picked up the session.",
+    )
+    .await;
+    wait_line(
+        t,
+        EntryType::CustomerJoined,
+        "The customer joined with the PIN.",
+    )
+    .await;
 
     // The technician switches: the console's own words and the lines already shown.
     t.select_value("#language", "fr").await;
@@ -134,32 +148,47 @@ async fn the_console_and_the_log_lines_switch_to_french() {
         .await;
     wait_line(
         t,
-        "technician_picked_up",
+        EntryType::TechnicianPickedUp,
         "Vous avez pris la session en charge.",
     )
     .await;
     wait_line(
         t,
-        "customer_joined",
+        EntryType::CustomerJoined,
         "Le client s’est connecté avec le code PIN.",
     )
     .await;
 
     // Each reader has their own language: the customer still reads English…
-    wait_line(c, "technician_picked_up", "Tess Tester joined the session.").await;
+    wait_line(
+        c,
+        EntryType::TechnicianPickedUp,
+        "Tess Tester joined the session.",
+    )
+    .await;
     // …until they switch too.
     c.select_value("#language", "fr").await;
     wait_line(
         c,
-        "technician_picked_up",
+        EntryType::TechnicianPickedUp,
         "Tess Tester a rejoint la session.",
     )
     .await;
-    wait_line(c, "customer_joined", "Vous avez rejoint la session.").await;
+    wait_line(
+        c,
+        EntryType::CustomerJoined,
+        "Vous avez rejoint la session.",
+    )
+    .await;
 
     // Back to English on the console: the same entries, English words again.
     t.select_value("#language", "en").await;
-    wait_line(t, "technician_picked_up", "You picked up the session.").await;
+    wait_line(
+        t,
+        EntryType::TechnicianPickedUp,
+        "You picked up the session.",
+    )
+    .await;
     t.wait_text_contains("#back-to-list", "Back to the list")
         .await;
 

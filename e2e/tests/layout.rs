@@ -8,6 +8,7 @@
 //! `cargo build -p connectit-broker` and `scripts/build-app`.
 
 use connectit_e2e::{BrokerOptions, Browser, Survey, World};
+use connectit_protocol::Author;
 use serde_json::{json, Value};
 
 /// A viewport to check: CSS pixels and device pixel ratio.
@@ -131,7 +132,7 @@ async fn customer_screens_reflow(viewport: &Viewport, largest_text: bool) {
         .await;
     let long = "A long link: https://support.example.org/knowledge-base/articles/printer-drivers-for-windows-and-macos";
     console.send_chat(long).await;
-    b.wait_chat_message("technician", long).await;
+    b.wait_chat_message(Author::Technician, long).await;
     assert_reflows(&mut found, b, viewport, "the chat").await;
 
     let request = console

@@ -6,6 +6,7 @@
 use connectit_e2e::{
     start_session, Broker, BrokerOptions, Browser, ChatEntry, Console, Customer, TcpProxy,
 };
+use connectit_protocol::Author;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customer_reconnects_and_misses_nothing() {
@@ -25,17 +26,17 @@ async fn customer_reconnects_and_misses_nothing() {
     customer
         .send_chat("Hello, I am behind a flaky network.")
         .await;
-    tech.wait_chat_message("customer", "Hello, I am behind a flaky network.")
+    tech.wait_chat_message(Author::Customer, "Hello, I am behind a flaky network.")
         .await;
     let before = "Noted. Stay with me.";
     console.send_chat(before).await;
-    cust.wait_chat_message("technician", before).await;
+    cust.wait_chat_message(Author::Technician, before).await;
     cust.mark_page("__connectit_e2e_same_page").await;
     let technician_before = cust
         .chat_entries("#chat-log")
         .await
         .iter()
-        .filter(|e| e.author == "technician")
+        .filter(|e| e.author == Some(Author::Technician))
         .count();
 
     // The network goes away.
@@ -69,7 +70,10 @@ async fn customer_reconnects_and_misses_nothing() {
             "the technician's four messages, once each, in order",
             |entries| {
                 let texts = texts_among(entries, &expected);
-                let count = entries.iter().filter(|e| e.author == "technician").count();
+                let count = entries
+                    .iter()
+                    .filter(|e| e.author == Some(Author::Technician))
+                    .count();
                 if texts == expected && count == technician_before + missed.len() {
                     Ok(())
                 } else {
@@ -101,7 +105,7 @@ async fn customer_reconnects_and_misses_nothing() {
     // And the customer can write again.
     let after = "It prints again!";
     customer.send_chat(after).await;
-    tech.wait_chat_message("customer", after).await;
+    tech.wait_chat_message(Author::Customer, after).await;
 
     tokio::join!(tech.close(), cust.close());
     drop(proxy);
@@ -113,7 +117,7 @@ async fn customer_reconnects_and_misses_nothing() {
 fn texts_among<'e>(entries: &'e [ChatEntry], wanted: &[&str]) -> Vec<&'e str> {
     entries
         .iter()
-        .filter(|e| e.author == "technician")
+        .filter(|e| e.author == Some(Author::Technician))
         .filter_map(|e| e.text.as_deref())
         .filter(|text| wanted.contains(text))
         .collect()

@@ -5,6 +5,7 @@
 //! arrives with its SHA-256, and `getStats()` in both browsers shows the selected
 //! candidate pair going through the relay by the expected transport.
 
+use connectit_protocol::EntryType;
 use std::time::Instant;
 
 use connectit_e2e::paths::{relay_world, share_and_send};
@@ -165,8 +166,8 @@ async fn no_path_is_said_plainly_on_both_sides_and_logged() {
     w.tech.wait_visible("#files-path-failed").await;
     w.cust.wait_visible(".path-failed[data-link=files]").await;
     // Both logs say why.
-    w.tech.wait_entry_kind_count("path_failed", 2).await;
-    w.cust.wait_entry_kind_count("path_failed", 2).await;
+    w.tech.wait_entry_kind_count(EntryType::PathFailed, 2).await;
+    w.cust.wait_entry_kind_count(EntryType::PathFailed, 2).await;
     eprintln!(
         "no path: said on the customer's page {:.1} s after the grant",
         said.as_secs_f64()

@@ -10,6 +10,7 @@
 //! Run with `cargo test -p connectit-e2e --test sharing -- --test-threads=2` after
 //! `cargo build -p connectit-broker` and `scripts/build-app`.
 
+use connectit_protocol::EntryType;
 use std::time::Duration;
 
 use connectit_e2e::broker::APPLET_URL;
@@ -46,7 +47,7 @@ async fn assert_no_new_frames(browser: &Browser, why: &str) {
 }
 
 /// Waits until both pages' logs hold an entry of `kind`.
-async fn both_log(w: &World, kind: &str) {
+async fn both_log(w: &World, kind: EntryType) {
     tokio::join!(w.tech.wait_entry_kind(kind), w.cust.wait_entry_kind(kind));
 }
 
@@ -89,7 +90,7 @@ async fn granted_screen_reaches_the_technician() {
         (1..=60).contains(&remaining),
         "#prompt-remaining counts down from the 60 s default: {remaining}"
     );
-    both_log(&w, "permission_requested").await;
+    both_log(&w, EntryType::PermissionRequested).await;
 
     customer.grant_all().await;
     customer.wait_sharing("live").await;
@@ -113,8 +114,8 @@ async fn granted_screen_reaches_the_technician() {
 
     console.wait_granted(&["view_screen"]).await;
     customer.wait_granted(&["view_screen"]).await;
-    both_log(&w, "permission_granted").await;
-    both_log(&w, "media").await;
+    both_log(&w, EntryType::PermissionGranted).await;
+    both_log(&w, EntryType::Media).await;
 
     w.close().await;
 }
@@ -129,7 +130,7 @@ async fn denied_request_shows_no_video() {
     customer.wait_prompt_for(request).await;
     customer.deny().await;
 
-    both_log(&w, "permission_denied").await;
+    both_log(&w, EntryType::PermissionDenied).await;
     w.tech.wait_hidden("#pending-request").await;
     console.wait_screen_state("off").await;
     assert!(
@@ -167,7 +168,7 @@ async fn unanswered_request_expires_then_a_new_one_is_granted() {
     );
     // Nobody answers.
     w.cust.wait_hidden("#permission-prompt").await;
-    both_log(&w, "permission_expired").await;
+    both_log(&w, EntryType::PermissionExpired).await;
     w.tech.wait_hidden("#pending-request").await;
     console.wait_screen_state("off").await;
     assert_eq!(customer.granted().await, Vec::<String>::new());
@@ -179,7 +180,7 @@ async fn unanswered_request_expires_then_a_new_one_is_granted() {
     customer.wait_sharing("live").await;
     console.wait_screen_state("live").await;
     console.wait_screen_frames(LIVE_MIN_FRAMES).await;
-    both_log(&w, "permission_granted").await;
+    both_log(&w, EntryType::PermissionGranted).await;
 
     w.close().await;
 }
@@ -201,7 +202,7 @@ async fn grant_a_subset() {
 
     console.wait_granted(&["view_screen"]).await;
     customer.wait_granted(&["view_screen"]).await;
-    both_log(&w, "permission_granted").await;
+    both_log(&w, EntryType::PermissionGranted).await;
     customer.wait_sharing("live").await;
     console.wait_screen_state("live").await;
     console.wait_screen_frames(LIVE_MIN_FRAMES).await;
@@ -226,7 +227,7 @@ async fn revoke_view_screen_mid_share() {
     customer.wait_not_sharing().await;
     console.wait_screen_state("off").await;
     console.wait_granted(&[]).await;
-    both_log(&w, "permissions_revoked").await;
+    both_log(&w, EntryType::PermissionsRevoked).await;
     assert_no_new_frames(&w.tech, "after the revocation").await;
 
     w.close().await;
@@ -240,14 +241,16 @@ async fn stop_from_the_browsers_bar() {
     let (console, customer, _session) = w.active_session().await;
     start_sharing(&console, &customer).await;
     customer.capture_tracks().await;
-    let media_before = w.cust.count_entry_kind("media").await;
+    let media_before = w.cust.count_entry_kind(EntryType::Media).await;
 
     customer.stop_from_browser_bar().await;
     customer.wait_not_sharing().await;
     console.wait_screen_state("off").await;
     tokio::join!(
-        w.tech.wait_entry_kind_count("media", media_before + 1),
-        w.cust.wait_entry_kind_count("media", media_before + 1)
+        w.tech
+            .wait_entry_kind_count(EntryType::Media, media_before + 1),
+        w.cust
+            .wait_entry_kind_count(EntryType::Media, media_before + 1)
     );
     assert!(
         customer
@@ -268,7 +271,7 @@ async fn pause_and_resume() {
     let w = World::start(BrokerOptions::default()).await;
     let (console, customer, _session) = w.active_session().await;
     start_sharing(&console, &customer).await;
-    let media_before = w.cust.count_entry_kind("media").await;
+    let media_before = w.cust.count_entry_kind(EntryType::Media).await;
 
     customer.pause_sharing().await;
     console.wait_screen_state("paused").await;
@@ -278,8 +281,10 @@ async fn pause_and_resume() {
     console.wait_screen_state("live").await;
     console.wait_screen_frames(LIVE_MIN_FRAMES).await;
     tokio::join!(
-        w.tech.wait_entry_kind_count("media", media_before + 2),
-        w.cust.wait_entry_kind_count("media", media_before + 2)
+        w.tech
+            .wait_entry_kind_count(EntryType::Media, media_before + 2),
+        w.cust
+            .wait_entry_kind_count(EntryType::Media, media_before + 2)
     );
 
     w.close().await;
@@ -338,11 +343,11 @@ async fn remote_control_offers_the_applet() {
             .any(|p| p == "remote_control"),
         "remote control has no box to tick: a browser cannot grant it"
     );
-    both_log(&w, "permission_requested").await;
-    both_log(&w, "applet_offered").await;
+    both_log(&w, EntryType::PermissionRequested).await;
+    both_log(&w, EntryType::AppletOffered).await;
 
     customer.deny().await;
-    both_log(&w, "permission_denied").await;
+    both_log(&w, EntryType::PermissionDenied).await;
 
     w.close().await;
 }
@@ -368,7 +373,7 @@ async fn more_time_extends_the_countdown_once() {
     assert!(customer.can_ask_more_time().await, "#more-time is offered");
 
     customer.more_time().await;
-    both_log(&w, "permission_extended").await;
+    both_log(&w, EntryType::PermissionExtended).await;
     let extended = w
         .cust
         .wait_for("#prompt-remaining to grow by the extension", || async {
@@ -407,8 +412,11 @@ async fn more_time_extends_the_countdown_once() {
     );
 
     customer.deny().await;
-    both_log(&w, "permission_denied").await;
-    assert_eq!(w.cust.count_entry_kind("permission_extended").await, 1);
+    both_log(&w, EntryType::PermissionDenied).await;
+    assert_eq!(
+        w.cust.count_entry_kind(EntryType::PermissionExtended).await,
+        1
+    );
 
     w.close().await;
 }
@@ -421,11 +429,11 @@ async fn reloading_while_sharing_stops_the_share_and_keeps_the_session() {
     let w = World::start(BrokerOptions::default()).await;
     let (console, customer, _session) = w.active_session().await;
     start_sharing(&console, &customer).await;
-    let media_before = w.tech.count_entry_kind("media").await;
+    let media_before = w.tech.count_entry_kind(EntryType::Media).await;
 
     w.cust.eval("location.reload(); return true;", vec![]).await;
     w.tech
-        .wait_entry_kind_count("media", media_before + 1)
+        .wait_entry_kind_count(EntryType::Media, media_before + 1)
         .await;
     console.wait_screen_state("off").await;
     w.cust.wait_visible("#chat-input").await;
@@ -468,7 +476,7 @@ async fn the_camera_is_shared_the_same_way() {
 
     w.cust.click("#stop-camera").await;
     w.cust.wait_hidden("#camera-indicator").await;
-    both_log(&w, "media").await;
+    both_log(&w, EntryType::Media).await;
     let states = w
         .cust
         .eval(

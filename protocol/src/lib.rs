@@ -40,7 +40,7 @@ pub use decide::{decide, Actor, Limits};
 pub use due::Timeouts;
 pub use error::{ErrorCode, RuleViolation};
 pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
-pub use log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
+pub use log::{Author, EndReason, EntryKind, EntryType, LogEntry, Role, Seq};
 pub use permission::{
     IceConfig, IcePolicy, IceServer, Link, Media, MediaChange, MediaState, PathFailure, Permission,
     StopCause,

@@ -146,3 +146,138 @@ pub struct LogEntry {
     pub author: Author,
     pub kind: EntryKind,
 }
+
+/// An entry's type without its data: what pages name in `data-kind`, and what tests
+/// look for. Its names are the `type` tags of [`EntryKind`]'s JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryType {
+    CustomerJoined,
+    TermsAccepted,
+    TermsDeclined,
+    TechnicianPickedUp,
+    Chat,
+    Disconnected,
+    Reconnected,
+    SessionEnded,
+    SurveySubmitted,
+    PermissionRequested,
+    PermissionGranted,
+    PermissionDenied,
+    PermissionExpired,
+    PermissionExtended,
+    PermissionsRevoked,
+    AppletOffered,
+    Media,
+    PeerRestarted,
+    PathFailed,
+    FileOffered,
+    FileAccepted,
+    FileRefused,
+    FileSent,
+    FileDelivered,
+    FileFailed,
+    SystemInfoShared,
+}
+
+impl EntryType {
+    /// Every type, in the order [`EntryKind`] declares them.
+    pub const ALL: [EntryType; 26] = [
+        EntryType::CustomerJoined,
+        EntryType::TermsAccepted,
+        EntryType::TermsDeclined,
+        EntryType::TechnicianPickedUp,
+        EntryType::Chat,
+        EntryType::Disconnected,
+        EntryType::Reconnected,
+        EntryType::SessionEnded,
+        EntryType::SurveySubmitted,
+        EntryType::PermissionRequested,
+        EntryType::PermissionGranted,
+        EntryType::PermissionDenied,
+        EntryType::PermissionExpired,
+        EntryType::PermissionExtended,
+        EntryType::PermissionsRevoked,
+        EntryType::AppletOffered,
+        EntryType::Media,
+        EntryType::PeerRestarted,
+        EntryType::PathFailed,
+        EntryType::FileOffered,
+        EntryType::FileAccepted,
+        EntryType::FileRefused,
+        EntryType::FileSent,
+        EntryType::FileDelivered,
+        EntryType::FileFailed,
+        EntryType::SystemInfoShared,
+    ];
+
+    /// The type's name (`chat`, `technician_picked_up`…).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryType::CustomerJoined => "customer_joined",
+            EntryType::TermsAccepted => "terms_accepted",
+            EntryType::TermsDeclined => "terms_declined",
+            EntryType::TechnicianPickedUp => "technician_picked_up",
+            EntryType::Chat => "chat",
+            EntryType::Disconnected => "disconnected",
+            EntryType::Reconnected => "reconnected",
+            EntryType::SessionEnded => "session_ended",
+            EntryType::SurveySubmitted => "survey_submitted",
+            EntryType::PermissionRequested => "permission_requested",
+            EntryType::PermissionGranted => "permission_granted",
+            EntryType::PermissionDenied => "permission_denied",
+            EntryType::PermissionExpired => "permission_expired",
+            EntryType::PermissionExtended => "permission_extended",
+            EntryType::PermissionsRevoked => "permissions_revoked",
+            EntryType::AppletOffered => "applet_offered",
+            EntryType::Media => "media",
+            EntryType::PeerRestarted => "peer_restarted",
+            EntryType::PathFailed => "path_failed",
+            EntryType::FileOffered => "file_offered",
+            EntryType::FileAccepted => "file_accepted",
+            EntryType::FileRefused => "file_refused",
+            EntryType::FileSent => "file_sent",
+            EntryType::FileDelivered => "file_delivered",
+            EntryType::FileFailed => "file_failed",
+            EntryType::SystemInfoShared => "system_info_shared",
+        }
+    }
+
+    /// The type named `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<EntryType> {
+        EntryType::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl EntryKind {
+    /// The entry's type.
+    pub fn entry_type(&self) -> EntryType {
+        match self {
+            EntryKind::CustomerJoined => EntryType::CustomerJoined,
+            EntryKind::TermsAccepted => EntryType::TermsAccepted,
+            EntryKind::TermsDeclined => EntryType::TermsDeclined,
+            EntryKind::TechnicianPickedUp { .. } => EntryType::TechnicianPickedUp,
+            EntryKind::Chat { .. } => EntryType::Chat,
+            EntryKind::Disconnected { .. } => EntryType::Disconnected,
+            EntryKind::Reconnected { .. } => EntryType::Reconnected,
+            EntryKind::SessionEnded { .. } => EntryType::SessionEnded,
+            EntryKind::SurveySubmitted { .. } => EntryType::SurveySubmitted,
+            EntryKind::PermissionRequested { .. } => EntryType::PermissionRequested,
+            EntryKind::PermissionGranted { .. } => EntryType::PermissionGranted,
+            EntryKind::PermissionDenied { .. } => EntryType::PermissionDenied,
+            EntryKind::PermissionExpired { .. } => EntryType::PermissionExpired,
+            EntryKind::PermissionExtended { .. } => EntryType::PermissionExtended,
+            EntryKind::PermissionsRevoked { .. } => EntryType::PermissionsRevoked,
+            EntryKind::AppletOffered { .. } => EntryType::AppletOffered,
+            EntryKind::Media { .. } => EntryType::Media,
+            EntryKind::PeerRestarted { .. } => EntryType::PeerRestarted,
+            EntryKind::PathFailed { .. } => EntryType::PathFailed,
+            EntryKind::FileOffered { .. } => EntryType::FileOffered,
+            EntryKind::FileAccepted { .. } => EntryType::FileAccepted,
+            EntryKind::FileRefused { .. } => EntryType::FileRefused,
+            EntryKind::FileSent { .. } => EntryType::FileSent,
+            EntryKind::FileDelivered { .. } => EntryType::FileDelivered,
+            EntryKind::FileFailed { .. } => EntryType::FileFailed,
+            EntryKind::SystemInfoShared { .. } => EntryType::SystemInfoShared,
+        }
+    }
+}

@@ -443,3 +443,22 @@ fn unknown_and_mistyped_messages_do_not_decode() {
         );
     }
 }
+
+#[test]
+fn entry_types_are_named_as_the_json_tags_them() {
+    let mut seen = std::collections::BTreeSet::new();
+    for kind in every_entry_kind() {
+        let json = serde_json::to_value(&kind).unwrap();
+        let tag = json["type"].as_str().unwrap().to_owned();
+        let t = kind.entry_type();
+        assert_eq!(t.name(), tag, "{kind:?}");
+        assert_eq!(connectit_protocol::EntryType::from_name(&tag), Some(t));
+        seen.insert(t);
+    }
+    assert_eq!(
+        seen.len(),
+        connectit_protocol::EntryType::ALL.len(),
+        "every type has a kind in the list"
+    );
+    assert_eq!(connectit_protocol::EntryType::from_name("nonsense"), None);
+}

@@ -64,34 +64,7 @@ pub fn technician_name(entries: &[LogEntry]) -> Option<&str> {
 
 /// The protocol's name for an entry's type.
 pub fn kind_attr(kind: &EntryKind) -> &'static str {
-    match kind {
-        EntryKind::CustomerJoined => "customer_joined",
-        EntryKind::TermsAccepted => "terms_accepted",
-        EntryKind::TermsDeclined => "terms_declined",
-        EntryKind::TechnicianPickedUp { .. } => "technician_picked_up",
-        EntryKind::Chat { .. } => "chat",
-        EntryKind::Disconnected { .. } => "disconnected",
-        EntryKind::Reconnected { .. } => "reconnected",
-        EntryKind::SessionEnded { .. } => "session_ended",
-        EntryKind::SurveySubmitted { .. } => "survey_submitted",
-        EntryKind::PermissionRequested { .. } => "permission_requested",
-        EntryKind::PermissionGranted { .. } => "permission_granted",
-        EntryKind::PermissionDenied { .. } => "permission_denied",
-        EntryKind::PermissionExpired { .. } => "permission_expired",
-        EntryKind::PermissionExtended { .. } => "permission_extended",
-        EntryKind::PermissionsRevoked { .. } => "permissions_revoked",
-        EntryKind::AppletOffered { .. } => "applet_offered",
-        EntryKind::Media { .. } => "media",
-        EntryKind::PeerRestarted { .. } => "peer_restarted",
-        EntryKind::PathFailed { .. } => "path_failed",
-        EntryKind::FileOffered { .. } => "file_offered",
-        EntryKind::FileAccepted { .. } => "file_accepted",
-        EntryKind::FileRefused { .. } => "file_refused",
-        EntryKind::FileSent { .. } => "file_sent",
-        EntryKind::FileDelivered { .. } => "file_delivered",
-        EntryKind::FileFailed { .. } => "file_failed",
-        EntryKind::SystemInfoShared { .. } => "system_info_shared",
-    }
+    kind.entry_type().name()
 }
 
 /// A failure's name as serde writes it (`cancelled`, `hash_mismatch`…), for
