@@ -15,10 +15,6 @@
 //!   which own the browser handles: the customer's captures and their connections, the
 //!   technician's incoming streams, files both ways over the files link's data channels
 //!   (send, receive, SHA-256, progress);
-//!
-//! The session's rules are the protocol crate's: the pages ask it what a link may
-//! carry and what a change means, and decide nothing of their own. The pure parts
-//! (the fold, the effects, the wording) are tested natively with `cargo test`.
 //! - [`sysinfo`]: the system information the customer's browser can tell;
 //! - [`record`]: the session record's download buttons;
 //! - [`socket`]: a WebSocket that reconnects by itself and owns its handlers;
@@ -28,6 +24,10 @@
 //! - [`i18n`]: every sentence the app shows, from the message catalogs (English, French,
 //!   the organisation's texts), with sizes and durations in the reader's language, and
 //!   the language choice.
+//!
+//! The session's rules are the protocol crate's: the pages ask it what a link may
+//! carry and what a change means, and decide nothing of their own. The pure parts
+//! (the fold, the effects, the wording) are tested natively with `cargo test`.
 #![forbid(unsafe_code)]
 
 pub mod api;

@@ -171,4 +171,11 @@ impl SessionState {
     pub fn may_open(&self, link: Link) -> bool {
         self.link_allows(link).is_ok()
     }
+
+    /// Whether `from` may offer a file now: the session is active and the other side
+    /// granted it (the customer's files need "receive files", the technician's "send
+    /// files").
+    pub fn may_offer_file(&self, from: Role) -> bool {
+        self.phase == Phase::Active && self.has(file_permission(from))
+    }
 }

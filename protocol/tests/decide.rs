@@ -375,3 +375,25 @@ fn links_open_only_while_active_and_granted() {
     s.ok(CUSTOMER, Action::End);
     assert!(!s.state.may_open(Link::Screen));
 }
+
+#[test]
+fn each_side_may_offer_a_file_only_under_its_own_grant() {
+    assert!(!Session::active().state.may_offer_file(Role::Technician));
+    let mut s = Session::granted(&[SendFiles]);
+    assert!(s.state.may_offer_file(Role::Technician));
+    assert!(!s.state.may_offer_file(Role::Customer));
+    // What may_offer_file says is what decide does.
+    let refused = s.act(
+        CUSTOMER,
+        Action::OfferFile {
+            name: "notes.txt".into(),
+            size: 10,
+        },
+    );
+    assert!(refused.is_err());
+    let s2 = Session::granted(&[ReceiveFiles]);
+    assert!(s2.state.may_offer_file(Role::Customer));
+    assert!(!s2.state.may_offer_file(Role::Technician));
+    s.ok(CUSTOMER, Action::End);
+    assert!(!s.state.may_offer_file(Role::Technician));
+}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use connectit_protocol::api::SessionSummary;
 use connectit_protocol::wire::{CloseReason, Join};
-use connectit_protocol::{Action, Link, Media, Permission, Phase, Role, SessionId};
+use connectit_protocol::{Action, Link, Media, Phase, Role, SessionId};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -164,7 +164,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                 </div>
                 <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
                     on_request={on_request} />
-                <ConsoleFiles can_send={state.phase() == Phase::Active && state.has(Permission::SendFiles)}
+                <ConsoleFiles can_send={state.may_offer_file(Role::Technician)}
                     transfers={transfers.clone()} failed={path_failure(&live.entries.borrow(), Link::Files)} />
                 <SystemInfoPanel entries={live.entries.clone()} />
             }

@@ -165,7 +165,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                         entries={live.entries.clone()} act={handle.act.clone()} />
                     // Also after the grants went: what happened to each file stays shown.
                     if state.may_open(Link::Files) || !state.files().is_empty() {
-                        <CustomerFiles can_send={state.has(Permission::ReceiveFiles)}
+                        <CustomerFiles can_send={state.may_offer_file(Role::Customer)}
                             technician={technician.clone()} transfers={transfers.clone()} />
                     }
                     if state.has(Permission::SystemInfo) {
