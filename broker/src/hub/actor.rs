@@ -116,13 +116,13 @@ fn seat(role: Role) -> usize {
 
 impl SessionActor {
     /// Serves commands, and what falls due, until every handle is gone.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Box<Command>>) {
         loop {
             let wake = self.wake_at();
             tokio::select! {
                 biased;
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    Some(command) => self.handle(*command).await,
                     None => break,
                 },
                 () = sleep_until(wake) => self.fall_due().await,

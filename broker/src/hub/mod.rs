@@ -146,7 +146,9 @@ pub struct LiveSession {
     pub technician_id: i64,
     /// The session whose PIN or link this one was joined by (itself, mostly).
     pub invitation: SessionId,
-    commands: mpsc::Sender<Command>,
+    /// Boxed: a channel allocates its slots in blocks of 32 up front, so each live
+    /// session holds 32 pointers instead of 32 commands.
+    commands: mpsc::Sender<Box<Command>>,
     /// The socket that speaks for each role now.
     seats: Mutex<Seats>,
     /// Message-rate buckets, per role.
@@ -237,7 +239,7 @@ impl LiveSession {
     /// Asks the session's task; `None` if it is gone.
     async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(command(tx)).await.ok()?;
+        self.commands.send(Box::new(command(tx))).await.ok()?;
         rx.await.ok()
     }
 
@@ -313,7 +315,7 @@ impl LiveSession {
 
     /// Tells consoles the session is new or changed.
     pub async fn announce(&self) {
-        let _ = self.commands.send(Command::Announce).await;
+        let _ = self.commands.send(Box::new(Command::Announce)).await;
     }
 
     /// The code the customer reads out, once someone joined.
