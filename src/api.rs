@@ -4,8 +4,8 @@
 
 use connectit_protocol::api::{
     AuditEntry, CreatedSession, JoinRequest, PublicConfig, RecordFormat, RecordRequest,
-    SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest, Technician,
-    VerifyPinRequest, VerifyPinResponse,
+    SessionDetails, SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest,
+    TeamJoinRequest, TeamPage, Technician, VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -130,6 +130,34 @@ pub async fn join_link(token: &str) -> Result<VerifyPinResponse, ApiError> {
         token: token.to_owned(),
     };
     call("POST", "/api/join", json(&body)).await
+}
+
+/// `GET /api/teams/{slug}`: what a team's link page shows.
+pub async fn team_page(slug: &str) -> Result<TeamPage, ApiError> {
+    call("GET", &format!("/api/teams/{slug}"), None).await
+}
+
+/// `POST /api/teams/{slug}/join`: join the team's queue.
+pub async fn team_join(
+    slug: &str,
+    request: &TeamJoinRequest,
+) -> Result<VerifyPinResponse, ApiError> {
+    call("POST", &format!("/api/teams/{slug}/join"), json(request)).await
+}
+
+/// `POST /api/sessions/{id}/pick-up`: take a customer from a team's queue.
+pub async fn pick_up(session: &SessionId) -> Result<(), ApiError> {
+    call_no_content("POST", &format!("/api/sessions/{session}/pick-up"), None).await
+}
+
+/// `PUT /api/sessions/{id}/details`: the customer's name, the problem, the ticket.
+pub async fn set_details(session: &SessionId, details: &SessionDetails) -> Result<(), ApiError> {
+    call_no_content(
+        "PUT",
+        &format!("/api/sessions/{session}/details"),
+        json(details),
+    )
+    .await
 }
 
 /// `GET /api/audit`: the security log, newest first (before the line `before`).

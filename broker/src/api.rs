@@ -1,19 +1,20 @@
 //! HTTP handlers for sessions: configuration, creating a session, the PIN, the survey.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
-    AuditKind, CreatedSession, JoinRequest, PublicConfig, SessionSummary, SurveyRequest,
+    AuditKind, CreatedSession, FieldRule, JoinRequest, PublicConfig, SessionDetails,
+    SessionSummary, SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef,
     VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
-use connectit_protocol::{clean_pin, Author, EndReason, EntryKind, ErrorCode, SessionId};
+use connectit_protocol::{clean_pin, limits, Author, EndReason, EntryKind, ErrorCode, SessionId};
 
 use crate::auth::require_technician;
 use crate::client::ClientIp;
-use crate::db::{self, Claim, Credential};
+use crate::db::{self, Claim, Credential, TeamRow};
 use crate::error::{parse_json, AppError};
 use crate::hub::{now_ms, AppendError, LiveSession};
 use crate::secrets;
@@ -114,7 +115,12 @@ pub async fn summaries_for(
     let since = now_ms().saturating_sub(ENDED_SHOWN_FOR_MS);
     let ids = state
         .db
-        .call(move |conn| db::technician_sessions(conn, technician_id, since))
+        .call(move |conn| {
+            let mut ids = db::technician_sessions(conn, technician_id, since)?;
+            let teams = db::teams_of(conn, technician_id)?;
+            ids.extend(db::queued_sessions(conn, &teams)?);
+            Ok(ids)
+        })
         .await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -341,4 +347,198 @@ pub async fn close_invitation(state: &AppState, live: &LiveSession) {
             tracing::warn!(session = %id, error = %e, "could not end a session whose PIN someone else used");
         }
     }
+}
+
+// ---- teams' links and queues -------------------------------------------------------------
+
+/// The team behind a link's slug, or `not_found`.
+async fn team(state: &AppState, slug: &str) -> Result<TeamRow, AppError> {
+    let slug = slug.to_ascii_lowercase();
+    if slug.is_empty() || slug.len() > limits::SLUG_MAX_CHARS || !valid_slug(&slug) {
+        return Err(AppError(ErrorCode::NotFound));
+    }
+    state
+        .db
+        .call(move |conn| db::team_by_slug(conn, &slug))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))
+}
+
+/// Whether `slug` may name a team's link: lower-case letters, digits and dashes.
+pub fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= limits::SLUG_MAX_CHARS
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+}
+
+/// `GET /api/teams/{slug}`: what the team's link page shows.
+pub async fn team_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<TeamPage>, AppError> {
+    let team = team(&state, &slug).await?;
+    let queues = state.hub.queues();
+    let waiting = queues.waiting(team.id);
+    Ok(Json(TeamPage {
+        team: TeamRef {
+            slug: team.slug.clone(),
+            name: team.name.clone(),
+        },
+        open: !team.closed,
+        closed_message: team.closed_message.clone(),
+        problem_field: state.config.queue_problem_field,
+        waiting,
+        estimated_wait_secs: queues.estimate_secs(team.id, waiting + 1, now_ms()),
+    }))
+}
+
+/// `POST /api/teams/{slug}/join {name, problem}`: a session in the team's queue for
+/// this customer, answered like a right PIN. Throttled per address and network (every
+/// join counts) and capped per team; the name (and the problem, if the organisation
+/// asks for it) must be given.
+pub async fn team_join(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Result<Json<VerifyPinResponse>, AppError> {
+    let request: TeamJoinRequest = parse_json(&body)?;
+    let team = team(&state, &slug).await?;
+    let details = SessionDetails {
+        customer_name: request.name,
+        problem: match state.config.queue_problem_field {
+            FieldRule::Off => String::new(),
+            _ => request.problem,
+        },
+        ticket: String::new(),
+    }
+    .trimmed();
+    details
+        .check()
+        .map_err(|field| AppError(ErrorCode::InvalidInput { field }))?;
+    if details.customer_name.is_empty() {
+        return Err(AppError(ErrorCode::InvalidInput {
+            field: Field::CustomerName,
+        }));
+    }
+    if details.problem.is_empty() && state.config.queue_problem_field == FieldRule::Required {
+        return Err(AppError(ErrorCode::InvalidInput {
+            field: Field::Problem,
+        }));
+    }
+    if team.closed {
+        return Err(AppError(ErrorCode::QueueClosed));
+    }
+    if let Err(refusal) = state.queue_throttle.attempt(client) {
+        let detail = format!(
+            "queue joins to team {}: {:?} throttled",
+            team.slug, refusal.scope
+        );
+        state
+            .audit
+            .count(AuditKind::QueueThrottled, Some(client), None, &detail);
+        return Err(AppError(ErrorCode::TooManyAttempts {
+            retry_after_secs: refusal.wait_secs,
+        }));
+    }
+    let token = secrets::new_token();
+    let token_hash = secrets::token_hash(&token);
+    let id = SessionId(secrets::new_session_id());
+    let now = now_ms();
+    // Nothing is due before the customer joins, which is at once.
+    let expires_at = now + state.config.pin_validity_secs * 1000;
+    let (key, row, stored) = (id.clone(), team.clone(), details.clone());
+    let inserted = state
+        .db
+        .call(move |conn| {
+            db::insert_queued(conn, &key, &row, &token_hash, &stored, expires_at, now)
+        })
+        .await?;
+    if !inserted {
+        state.queue_throttle.succeed(client);
+        let detail = format!("team {}: {} in the queue", team.slug, team.max_queue);
+        state
+            .audit
+            .count(AuditKind::QueueFull, Some(client), None, &detail);
+        return Err(AppError(ErrorCode::QueueFull));
+    }
+    let live = state
+        .hub
+        .get(&id)
+        .await?
+        .ok_or(AppError(ErrorCode::Internal))?;
+    live.append(Author::System, EntryKind::CustomerJoined)
+        .await?;
+    tracing::info!(session = %id, team = %team.slug, %client, "customer joined a team's queue");
+    Ok(Json(VerifyPinResponse { session: id, token }))
+}
+
+/// `POST /api/sessions/{id}/pick-up`: a member of the session's team takes the waiting
+/// customer; the first to ask gets them, anyone after is told `already_picked_up`.
+pub async fn pick_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let live = state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    let allowed = match (live.owner(), live.team_id) {
+        (Some(owner), _) => owner == technician.id,
+        (None, Some(team)) => {
+            let tid = technician.id;
+            state
+                .db
+                .call(move |conn| db::teams_of(conn, tid))
+                .await?
+                .contains(&team)
+        }
+        (None, None) => false,
+    };
+    if !allowed {
+        return Err(match live.owner() {
+            Some(_) if live.team_id.is_some() => AppError(ErrorCode::AlreadyPickedUp),
+            _ => AppError(ErrorCode::Forbidden),
+        });
+    }
+    let who = TechnicianRef {
+        username: technician.username.clone(),
+        display_name: technician.display_name.clone(),
+    };
+    live.pick_up(technician.id, who).await?;
+    close_invitation(&state, &live).await;
+    tracing::info!(session = %live.id, technician = %technician.username, "picked up");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/sessions/{id}/details`: the technician who has the session says who the
+/// customer is, what the problem is and the ticket.
+pub async fn set_details(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let details: SessionDetails = parse_json(&body)?;
+    let details = details.trimmed();
+    details
+        .check()
+        .map_err(|field| AppError(ErrorCode::InvalidInput { field }))?;
+    let live = state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    if live.owner() != Some(technician.id) {
+        return Err(AppError(ErrorCode::Forbidden));
+    }
+    live.set_details(details).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -81,11 +81,18 @@ pub async fn require_technician(
         .ok_or(AppError(ErrorCode::Unauthorized))
 }
 
-fn public(t: &TechnicianRow) -> Technician {
-    Technician {
+/// The account as its console sees it, with its teams.
+async fn public(state: &AppState, t: &TechnicianRow) -> Result<Technician, AppError> {
+    let id = t.id;
+    let teams = state
+        .db
+        .call(move |conn| db::team_refs_of(conn, id))
+        .await?;
+    Ok(Technician {
         username: t.username.clone(),
         display_name: t.display_name.clone(),
-    }
+        teams,
+    })
 }
 
 fn set_cookie(response: &mut Response, cookie: String) {
@@ -145,7 +152,7 @@ async fn start_sign_in(
         .call(move |conn| db::insert_sign_in(conn, &hash, id, expires))
         .await?;
     let secure = secure(state);
-    let mut response = Json(public(technician)).into_response();
+    let mut response = Json(public(state, technician).await?).into_response();
     set_cookie(
         &mut response,
         format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={validity}{secure}"),
@@ -436,7 +443,8 @@ pub async fn me(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Technician>, AppError> {
-    Ok(Json(public(&require_technician(&state, &headers).await?)))
+    let technician = require_technician(&state, &headers).await?;
+    Ok(Json(public(&state, &technician).await?))
 }
 
 #[derive(Deserialize)]
@@ -622,7 +630,7 @@ pub async fn admit(
                 .await
                 .map_err(|_| ErrorCode::StorageUnavailable)?
                 .ok_or(ErrorCode::NotFound)?;
-            if live.technician_id != tech.id {
+            if live.owner() != Some(tech.id) {
                 return Err(ErrorCode::Forbidden);
             }
             Ok((live, Role::Technician, tech.display_name.clone()))

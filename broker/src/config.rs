@@ -49,6 +49,16 @@ pub struct Config {
     /// How many people may be joining or waiting with one PIN or link at once (the
     /// technician picks one up; the others are told).
     pub pin_candidates: u32,
+    /// Whether a team's link page asks the customer to describe the problem:
+    /// `required`, `optional` or `off` (the name is always asked).
+    pub queue_problem_field: connectit_protocol::api::FieldRule,
+    /// Customers one client address (IPv6: one /64) may put in teams' queues at once
+    /// before it must wait, and seconds for one more to be allowed.
+    pub queue_joins_per_address: u32,
+    pub queue_address_refill_secs: u64,
+    /// The same for the addresses of one network (IPv4 /24, IPv6 /48) together.
+    pub queue_joins_per_network: u32,
+    pub queue_network_refill_secs: u64,
     /// Failed sign-ins one address may make at once, and seconds for one to be forgiven.
     pub sign_in_attempts_per_address: u32,
     pub sign_in_address_refill_secs: u64,
@@ -139,6 +149,11 @@ impl Default for Config {
             pin_attempts_per_network: 20,
             pin_network_refill_secs: 60,
             pin_candidates: 4,
+            queue_problem_field: connectit_protocol::api::FieldRule::Required,
+            queue_joins_per_address: 5,
+            queue_address_refill_secs: 120,
+            queue_joins_per_network: 30,
+            queue_network_refill_secs: 20,
             sign_in_attempts_per_address: 10,
             sign_in_address_refill_secs: 60,
             sign_in_attempts_per_account: 10,
@@ -207,6 +222,11 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("pin_attempts_per_network", EnvKind::Int),
     ("pin_network_refill_secs", EnvKind::Int),
     ("pin_candidates", EnvKind::Int),
+    ("queue_problem_field", EnvKind::Str),
+    ("queue_joins_per_address", EnvKind::Int),
+    ("queue_address_refill_secs", EnvKind::Int),
+    ("queue_joins_per_network", EnvKind::Int),
+    ("queue_network_refill_secs", EnvKind::Int),
     ("sign_in_attempts_per_address", EnvKind::Int),
     ("sign_in_address_refill_secs", EnvKind::Int),
     ("sign_in_attempts_per_account", EnvKind::Int),
@@ -379,6 +399,16 @@ impl Config {
             ),
             ("pin_network_refill_secs", self.pin_network_refill_secs),
             ("pin_candidates", self.pin_candidates as u64),
+            (
+                "queue_joins_per_address",
+                self.queue_joins_per_address as u64,
+            ),
+            ("queue_address_refill_secs", self.queue_address_refill_secs),
+            (
+                "queue_joins_per_network",
+                self.queue_joins_per_network as u64,
+            ),
+            ("queue_network_refill_secs", self.queue_network_refill_secs),
             (
                 "sign_in_attempts_per_address",
                 self.sign_in_attempts_per_address as u64,

@@ -1,4 +1,6 @@
-//! The console socket (`/api/console/ws`): a signed-in technician's sessions, live.
+//! The console socket (`/api/console/ws`): a signed-in technician's sessions, and the
+//! queues of their teams, live (a session someone else picked up from a queue is sent
+//! once more, with its new technician, so that the console takes it off the queue).
 //! It sends the whole list once, then each session that changes. It takes no messages:
 //! a text or binary frame closes it with 1003 (control frames keep it alive). It closes
 //! with [`CloseReason::SignedOut`] within a second of its sign-in ending.
@@ -16,7 +18,7 @@ use connectit_protocol::ErrorCode;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth;
-use crate::db::SignedIn;
+use crate::db::{self, SignedIn};
 use crate::error::AppError;
 use crate::pump::{close, Ending, Heard, Pump};
 use crate::ws::check_origin;
@@ -60,6 +62,11 @@ async fn run(state: &AppState, pump: &mut Pump<WebSocket>, signed_in: SignedIn) 
     let Ok(list) = crate::api::summaries_for(state, technician.id).await else {
         return Ending::Close(close::INTERNAL, "storage");
     };
+    // The teams whose queues this console shows (as they were when it opened).
+    let tid = technician.id;
+    let Ok(teams) = state.db.call(move |conn| db::teams_of(conn, tid)).await else {
+        return Ending::Close(close::INTERNAL, "storage");
+    };
     if !pump.send(&ConsoleMessage::Sessions(list)).await {
         return Ending::Gone;
     }
@@ -73,8 +80,10 @@ async fn run(state: &AppState, pump: &mut Pump<WebSocket>, signed_in: SignedIn) 
                 Heard::End(ending) => return ending,
             },
             update = updates.recv() => match update {
-                Ok(u) if u.technician_id == technician.id => {
-                    if !pump.send(&ConsoleMessage::Session(u.summary)).await {
+                Ok(u) if u.technician_id == Some(technician.id)
+                    || u.team_id.is_some_and(|t| teams.contains(&t)) =>
+                {
+                    if !pump.send(&ConsoleMessage::Session(Box::new(u.summary))).await {
                         return Ending::Gone;
                     }
                 }

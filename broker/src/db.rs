@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use connectit_protocol::api::{SessionDetails, TeamRef, TechnicianRef};
 use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -80,7 +81,7 @@ CREATE TABLE IF NOT EXISTS sign_ins (
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id                  TEXT PRIMARY KEY,
-    technician_id       INTEGER NOT NULL REFERENCES technicians(id),
+    technician_id       INTEGER REFERENCES technicians(id),
     pin_hash            BLOB UNIQUE,
     pin_expires_at      INTEGER NOT NULL,
     customer_token_hash BLOB UNIQUE,
@@ -110,6 +111,20 @@ CREATE TABLE IF NOT EXISTS audit (
     detail  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit(at);
+CREATE TABLE IF NOT EXISTS teams (
+    id             INTEGER PRIMARY KEY,
+    slug           TEXT NOT NULL UNIQUE,
+    name           TEXT NOT NULL,
+    closed         INTEGER NOT NULL DEFAULT 0,
+    closed_message TEXT NOT NULL DEFAULT '',
+    max_queue      INTEGER NOT NULL DEFAULT 50,
+    created_at     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS team_members (
+    team_id       INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+    technician_id INTEGER NOT NULL REFERENCES technicians(id) ON DELETE CASCADE,
+    PRIMARY KEY (team_id, technician_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS surveys (
     session_id   TEXT PRIMARY KEY REFERENCES sessions(id),
     rating       INTEGER NOT NULL,
@@ -140,7 +155,13 @@ pub struct SignedIn {
 /// What the database knows of a session besides its log.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
-    pub technician_id: i64,
+    /// Who has the session (`None`: it waits in its team's queue).
+    pub technician_id: Option<i64>,
+    /// Their names.
+    pub technician: Option<TechnicianRef>,
+    /// The team whose queue it came through.
+    pub team: Option<TeamRow>,
+    pub details: SessionDetails,
     pub created_at: Millis,
     pub pin_expires_at: Millis,
     /// The session the technician made, whose PIN and link this one was joined by
@@ -270,10 +291,28 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     add_column(conn, "sessions", "invitation", "TEXT")?;
     add_column(conn, "sessions", "check_code", "TEXT")?;
     add_column(conn, "sessions", "join_token_hash", "BLOB")?;
+    add_column(conn, "sessions", "team_id", "INTEGER REFERENCES teams(id)")?;
+    add_column(
+        conn,
+        "sessions",
+        "customer_name",
+        "TEXT NOT NULL DEFAULT ''",
+    )?;
+    add_column(conn, "sessions", "problem", "TEXT NOT NULL DEFAULT ''")?;
+    add_column(conn, "sessions", "ticket", "TEXT NOT NULL DEFAULT ''")?;
+    add_column(conn, "sessions", "picked_up_at", "INTEGER")?;
+    let owner_required = conn
+        .prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'technician_id' AND \"notnull\"")?
+        .exists([])?;
+    if owner_required {
+        // Sessions in a team's queue have nobody yet: the column may be empty now.
+        unrequire_owner(conn)?;
+    }
     conn.execute_batch(
         "UPDATE sessions SET invitation = id WHERE invitation IS NULL;
          CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_join_token ON sessions(join_token_hash);
-         CREATE INDEX IF NOT EXISTS sessions_by_invitation ON sessions(invitation);",
+         CREATE INDEX IF NOT EXISTS sessions_by_invitation ON sessions(invitation);
+         CREATE INDEX IF NOT EXISTS sessions_by_team ON sessions(team_id, phase);",
     )?;
     let chained = conn
         .prepare("SELECT 1 FROM pragma_table_info('entries') WHERE name = 'hash'")?
@@ -296,6 +335,49 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
             }
         }
     }
+    Ok(())
+}
+
+/// Rebuilds the sessions table of an earlier version without `NOT NULL` on
+/// `technician_id` (SQLite cannot drop a constraint in place): the same definition
+/// otherwise, every row and index kept, in one transaction.
+fn unrequire_owner(conn: &Connection) -> Result<(), DbError> {
+    let sql: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+        [],
+        |r| r.get(0),
+    )?;
+    let start = sql
+        .find("technician_id")
+        .ok_or_else(|| DbError::Corrupt("sessions has no technician_id".into()))?;
+    let end = start + sql[start..].find([',', ')']).unwrap_or(sql.len() - start);
+    let column = sql[start..end].replace("NOT NULL", "");
+    let rebuilt = format!("{}{}{}", &sql[..start], column, &sql[end..]).replacen(
+        "CREATE TABLE sessions",
+        "CREATE TABLE sessions_rebuilt",
+        1,
+    );
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('sessions')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let columns = columns.join(", ");
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let done = conn.execute_batch(&format!(
+        "BEGIN;
+         {rebuilt};
+         INSERT INTO sessions_rebuilt ({columns}) SELECT {columns} FROM sessions;
+         DROP TABLE sessions;
+         ALTER TABLE sessions_rebuilt RENAME TO sessions;
+         CREATE INDEX IF NOT EXISTS sessions_by_technician ON sessions(technician_id, created_at);
+         CREATE INDEX IF NOT EXISTS sessions_by_phase ON sessions(phase, phase_since);
+         COMMIT;"
+    ));
+    if done.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    done?;
     Ok(())
 }
 
@@ -673,22 +755,261 @@ pub fn session_by_token(
 }
 
 pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRow>, DbError> {
-    Ok(conn
+    let found = conn
         .query_row(
-            "SELECT technician_id, created_at, pin_expires_at, coalesce(invitation, id), check_code
+            "SELECT technician_id, created_at, pin_expires_at, coalesce(invitation, id), check_code,
+                    team_id, customer_name, problem, ticket
              FROM sessions WHERE id = ?1",
             [&id.0],
             |r| {
-                Ok(SessionRow {
-                    technician_id: r.get(0)?,
-                    created_at: r.get::<_, i64>(1)? as Millis,
-                    pin_expires_at: r.get::<_, i64>(2)? as Millis,
-                    invitation: SessionId(r.get(3)?),
-                    check_code: r.get(4)?,
-                })
+                Ok((
+                    r.get::<_, Option<i64>>(5)?,
+                    SessionRow {
+                        technician_id: r.get(0)?,
+                        technician: None,
+                        team: None,
+                        details: SessionDetails {
+                            customer_name: r.get(6)?,
+                            problem: r.get(7)?,
+                            ticket: r.get(8)?,
+                        },
+                        created_at: r.get::<_, i64>(1)? as Millis,
+                        pin_expires_at: r.get::<_, i64>(2)? as Millis,
+                        invitation: SessionId(r.get(3)?),
+                        check_code: r.get(4)?,
+                    },
+                ))
             },
         )
+        .optional()?;
+    let Some((team_id, mut row)) = found else {
+        return Ok(None);
+    };
+    if let Some(team_id) = team_id {
+        row.team = team_by_id(conn, team_id)?;
+    }
+    if let Some(technician_id) = row.technician_id {
+        row.technician = technician_by_id(conn, technician_id)?.map(|t| TechnicianRef {
+            username: t.username,
+            display_name: t.display_name,
+        });
+    }
+    Ok(Some(row))
+}
+
+/// Replaces what is known of a session's customer, problem and ticket.
+pub fn set_details(
+    conn: &Connection,
+    id: &SessionId,
+    details: &SessionDetails,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE sessions SET customer_name = ?2, problem = ?3, ticket = ?4 WHERE id = ?1",
+        params![id.0, details.customer_name, details.problem, details.ticket],
+    )?;
+    Ok(())
+}
+
+// ---- teams -------------------------------------------------------------------------------
+
+/// A team as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    /// Whether the queue is closed to new customers.
+    pub closed: bool,
+    pub closed_message: String,
+    /// Most customers joining or waiting in the queue at once.
+    pub max_queue: u32,
+}
+
+const TEAM_COLUMNS: &str = "id, slug, name, closed, closed_message, max_queue";
+
+fn team_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
+    Ok(TeamRow {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        closed: r.get(3)?,
+        closed_message: r.get(4)?,
+        max_queue: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+    })
+}
+
+/// Creates a team; `Ok(None)` when the slug is taken.
+pub fn create_team(
+    conn: &Connection,
+    slug: &str,
+    name: &str,
+    now: Millis,
+) -> Result<Option<i64>, DbError> {
+    let inserted = conn.execute(
+        "INSERT INTO teams(slug, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(slug) DO NOTHING",
+        params![slug, name, now as i64],
+    )?;
+    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
+}
+
+pub fn team_by_slug(conn: &Connection, slug: &str) -> Result<Option<TeamRow>, DbError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE slug = ?1"),
+            [slug],
+            team_from,
+        )
         .optional()?)
+}
+
+pub fn team_by_id(conn: &Connection, id: i64) -> Result<Option<TeamRow>, DbError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?1"),
+            [id],
+            team_from,
+        )
+        .optional()?)
+}
+
+/// Every team with its members' user names, by slug.
+pub fn teams(conn: &Connection) -> Result<Vec<(TeamRow, Vec<String>)>, DbError> {
+    let teams: Vec<TeamRow> = conn
+        .prepare(&format!("SELECT {TEAM_COLUMNS} FROM teams ORDER BY slug"))?
+        .query_map([], team_from)?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(teams.len());
+    for team in teams {
+        let members: Vec<String> = conn
+            .prepare(
+                "SELECT t.username FROM team_members m JOIN technicians t ON t.id = m.technician_id
+                 WHERE m.team_id = ?1 ORDER BY t.username",
+            )?
+            .query_map([team.id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        out.push((team, members));
+    }
+    Ok(out)
+}
+
+/// Makes a technician a member of a team, or not; whether anything changed.
+pub fn set_member(
+    conn: &Connection,
+    team_id: i64,
+    technician_id: i64,
+    member: bool,
+) -> Result<bool, DbError> {
+    let changed = if member {
+        conn.execute(
+            "INSERT INTO team_members(team_id, technician_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![team_id, technician_id],
+        )?
+    } else {
+        conn.execute(
+            "DELETE FROM team_members WHERE team_id = ?1 AND technician_id = ?2",
+            params![team_id, technician_id],
+        )?
+    };
+    Ok(changed == 1)
+}
+
+/// Opens or closes a team's queue to new customers, with the message for when closed.
+pub fn set_team_open(
+    conn: &Connection,
+    team_id: i64,
+    open: bool,
+    closed_message: &str,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE teams SET closed = ?2, closed_message = ?3 WHERE id = ?1",
+        params![team_id, !open, closed_message],
+    )?;
+    Ok(())
+}
+
+/// The teams a technician belongs to.
+pub fn teams_of(conn: &Connection, technician_id: i64) -> Result<Vec<i64>, DbError> {
+    Ok(conn
+        .prepare("SELECT team_id FROM team_members WHERE technician_id = ?1 ORDER BY team_id")?
+        .query_map([technician_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The teams a technician belongs to, by name.
+pub fn team_refs_of(conn: &Connection, technician_id: i64) -> Result<Vec<TeamRef>, DbError> {
+    Ok(conn
+        .prepare(
+            "SELECT t.slug, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+             WHERE m.technician_id = ?1 ORDER BY t.name",
+        )?
+        .query_map([technician_id], |r| {
+            Ok(TeamRef {
+                slug: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Customers joining or waiting in a team's queue (nobody has picked them up).
+pub fn queue_size(conn: &Connection, team_id: i64) -> Result<u32, DbError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM sessions WHERE team_id = ?1 AND technician_id IS NULL
+         AND phase IN ('created', 'connecting', 'waiting')",
+        [team_id],
+        |r| r.get(0),
+    )?;
+    Ok(n as u32)
+}
+
+/// A session in `team`'s queue for a customer who came by its link, with their token
+/// and details, unless the queue holds `team.max_queue` already (`Ok(false)`).
+pub fn insert_queued(
+    conn: &mut Connection,
+    id: &SessionId,
+    team: &TeamRow,
+    token_hash: &[u8],
+    details: &SessionDetails,
+    expires_at: Millis,
+    now: Millis,
+) -> Result<bool, DbError> {
+    let tx = conn.transaction()?;
+    if queue_size(&tx, team.id)? >= team.max_queue {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO sessions(id, technician_id, team_id, pin_expires_at, customer_token_hash,
+                              created_at, phase_since, last_activity, invitation,
+                              customer_name, problem)
+         VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?5, ?5, ?1, ?6, ?7)",
+        params![
+            id.0,
+            team.id,
+            expires_at as i64,
+            token_hash,
+            now as i64,
+            details.customer_name,
+            details.problem
+        ],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// The sessions waiting in the queues of `teams` (nobody has them yet), oldest first.
+pub fn queued_sessions(conn: &Connection, teams: &[i64]) -> Result<Vec<SessionId>, DbError> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT id FROM sessions WHERE team_id = ?1 AND technician_id IS NULL AND phase != 'ended'
+         ORDER BY created_at LIMIT 500",
+    )?;
+    for team in teams {
+        let ids = stmt
+            .query_map([team], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        out.extend(ids.into_iter().map(SessionId));
+    }
+    Ok(out)
 }
 
 /// How many entries a session has stored, and the bytes of their JSON.
@@ -762,6 +1083,7 @@ pub fn append_entry(
     session: &SessionId,
     entry: &LogEntry,
     new_phase: Option<Phase>,
+    picked_up_by: Option<i64>,
 ) -> Result<(), DbError> {
     let kind = serde_json::to_string(&entry.kind).map_err(DbError::Encode)?;
     let tx = conn.transaction()?;
@@ -810,6 +1132,19 @@ pub fn append_entry(
             params![session.0, entry.at as i64],
         )?,
     };
+    if let Some(technician) = picked_up_by {
+        // The session is theirs from now on (from a team's queue it was nobody's).
+        let taken = tx.execute(
+            "UPDATE sessions SET technician_id = ?2, picked_up_at = ?3
+             WHERE id = ?1 AND (technician_id IS NULL OR technician_id = ?2)",
+            params![session.0, technician, entry.at as i64],
+        )?;
+        if taken != 1 {
+            return Err(DbError::Corrupt(format!(
+                "session {session} was picked up by someone else"
+            )));
+        }
+    }
     if let EntryKind::SurveySubmitted {
         rating,
         resolved,

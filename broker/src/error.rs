@@ -29,7 +29,10 @@ impl AppError {
             ErrorCode::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::LogFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
             ErrorCode::MessageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::OutOfOrder | ErrorCode::NotAllowed { .. } => StatusCode::CONFLICT,
+            ErrorCode::OutOfOrder | ErrorCode::NotAllowed { .. } | ErrorCode::AlreadyPickedUp => {
+                StatusCode::CONFLICT
+            }
+            ErrorCode::QueueFull | ErrorCode::QueueClosed => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -70,6 +73,7 @@ pub fn append_error_code(e: AppendError) -> ErrorCode {
             max_entries,
             max_bytes,
         },
+        AppendError::Taken => ErrorCode::AlreadyPickedUp,
         AppendError::Stopped => ErrorCode::Internal,
     }
 }

@@ -1,5 +1,6 @@
-//! `connectit-broker`: serve; create, disable or enable a technician account; make a
-//! new setup code; print the record-signing key; verify a session record.
+//! `connectit-broker`: serve; create, disable or enable a technician account; make
+//! teams and give them members; make a new setup code; print the record-signing key;
+//! verify a session record.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -15,6 +16,15 @@ Usage:
   connectit-broker [OPTIONS] disable-technician --username NAME
       the account can no longer sign in; its open sockets close within a second
   connectit-broker [OPTIONS] enable-technician --username NAME
+  connectit-broker [OPTIONS] create-team --slug SLUG --name \"Team name\"
+      a team whose customers join its queue at /t/SLUG (letters a-z, digits, dashes)
+  connectit-broker [OPTIONS] add-to-team --slug SLUG --username NAME
+  connectit-broker [OPTIONS] remove-from-team --slug SLUG --username NAME
+  connectit-broker [OPTIONS] close-team --slug SLUG [--message \"Back at 8:00\"]
+      the queue takes no new customers (those in it stay); the message says why
+  connectit-broker [OPTIONS] open-team --slug SLUG
+  connectit-broker [OPTIONS] teams
+      lists the teams, their links and members
   connectit-broker [OPTIONS] setup-code
       while no account exists: a new one-time setup code for the first one
   connectit-broker [OPTIONS] record-key
@@ -53,6 +63,21 @@ enum Command {
     },
     SetupCode,
     RecordKey,
+    CreateTeam {
+        slug: String,
+        name: String,
+    },
+    Membership {
+        slug: String,
+        username: String,
+        member: bool,
+    },
+    TeamOpen {
+        slug: String,
+        open: bool,
+        message: String,
+    },
+    Teams,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +100,9 @@ fn real_main() -> Result<(), String> {
     let mut password_stdin = false;
     let mut record_file: Option<PathBuf> = None;
     let mut public_key: Option<String> = None;
+    let mut slug: Option<String> = None;
+    let mut team_name: Option<String> = None;
+    let mut message = String::new();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -97,6 +125,22 @@ fn real_main() -> Result<(), String> {
             "--display-name" => display_name = Some(value("--display-name")?),
             "--password-stdin" => password_stdin = true,
             "--public-key" => public_key = Some(value("--public-key")?),
+            "--slug" => slug = Some(value("--slug")?),
+            "--name" => team_name = Some(value("--name")?),
+            "--message" => message = value("--message")?,
+            "create-team" | "add-to-team" | "remove-from-team" | "close-team" | "open-team"
+            | "teams"
+                if command.is_none() =>
+            {
+                command = Some(match arg.as_str() {
+                    "create-team" => "create-team",
+                    "add-to-team" => "add-to-team",
+                    "remove-from-team" => "remove-from-team",
+                    "close-team" => "close-team",
+                    "open-team" => "open-team",
+                    _ => "teams",
+                });
+            }
             "serve" if command.is_none() => command = Some("serve"),
             "create-technician" if command.is_none() => command = Some("create-technician"),
             "disable-technician" | "enable-technician" | "setup-code" | "record-key"
@@ -134,6 +178,21 @@ fn real_main() -> Result<(), String> {
         },
         "setup-code" => Command::SetupCode,
         "record-key" => Command::RecordKey,
+        "create-team" => Command::CreateTeam {
+            slug: slug.ok_or("create-team needs --slug")?,
+            name: team_name.ok_or("create-team needs --name")?,
+        },
+        "add-to-team" | "remove-from-team" => Command::Membership {
+            slug: slug.ok_or("this command needs --slug")?,
+            username: username.ok_or("this command needs --username")?,
+            member: command == Some("add-to-team"),
+        },
+        "close-team" | "open-team" => Command::TeamOpen {
+            slug: slug.ok_or("this command needs --slug")?,
+            open: command == Some("open-team"),
+            message,
+        },
+        "teams" => Command::Teams,
         _ => Command::Serve,
     };
     let config = Config::load(config_file.as_deref(), std::env::vars(), &overrides)
@@ -146,6 +205,18 @@ fn real_main() -> Result<(), String> {
         },
         Command::SetDisabled { username, disabled } => set_disabled(config, &username, disabled),
         Command::SetupCode => setup_code(config),
+        Command::CreateTeam { slug, name } => create_team(config, &slug, &name),
+        Command::Membership {
+            slug,
+            username,
+            member,
+        } => membership(config, &slug, &username, member),
+        Command::TeamOpen {
+            slug,
+            open,
+            message,
+        } => team_open(config, &slug, open, &message),
+        Command::Teams => list_teams(config),
         Command::RecordKey => {
             std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
             let key = connectit_broker::signing::RecordSigner::load_or_create(&config.data_dir)
@@ -211,6 +282,115 @@ fn set_disabled(config: Config, username: &str, disabled: bool) -> Result<(), St
         println!("Technician account {username:?} disabled: it cannot sign in, and its open sessions close within a second.");
     } else {
         println!("Technician account {username:?} enabled.");
+    }
+    Ok(())
+}
+
+fn create_team(config: Config, slug: &str, name: &str) -> Result<(), String> {
+    let slug = slug.to_ascii_lowercase();
+    if !connectit_broker::api::valid_slug(&slug) {
+        return Err(format!(
+            "invalid slug {slug:?}: 1-{} letters a-z, digits or dashes, not starting with a dash",
+            connectit_protocol::limits::SLUG_MAX_CHARS
+        ));
+    }
+    let name = name.trim();
+    if connectit_protocol::check_name(name, connectit_protocol::limits::SLUG_MAX_CHARS).is_err() {
+        return Err(format!(
+            "invalid name {name:?}: 1-{} characters on one line",
+            connectit_protocol::limits::SLUG_MAX_CHARS
+        ));
+    }
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+    let db = db::Db::open(&config.database_path()).map_err(|e| e.to_string())?;
+    let now = connectit_broker::hub::now_ms();
+    let created = db
+        .blocking(|conn| db::create_team(conn, &slug, name, now))
+        .map_err(|e| e.to_string())?;
+    if created.is_none() {
+        return Err(format!("a team {slug:?} exists already"));
+    }
+    println!(
+        "Team {name:?} created: its link is {}/t/{slug}",
+        config.base_url()
+    );
+    Ok(())
+}
+
+fn find_team(db: &db::Db, slug: &str) -> Result<db::TeamRow, String> {
+    let slug = slug.to_ascii_lowercase();
+    db.blocking(|conn| db::team_by_slug(conn, &slug))
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("no team {slug:?}"))
+}
+
+fn membership(config: Config, slug: &str, username: &str, member: bool) -> Result<(), String> {
+    let db = open_db(&config)?;
+    let team = find_team(&db, slug)?;
+    let technician = db
+        .blocking(|conn| db::technician_by_username(conn, username))
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("no technician account {username:?}"))?;
+    let changed = db
+        .blocking(|conn| db::set_member(conn, team.id, technician.id, member))
+        .map_err(|e| e.to_string())?;
+    let what = match (member, changed) {
+        (true, true) => "is now a member of",
+        (true, false) => "was already a member of",
+        (false, true) => "is no longer a member of",
+        (false, false) => "was not a member of",
+    };
+    println!(
+        "{username:?} {what} {:?} (a console open now sees the change when it reconnects).",
+        team.name
+    );
+    Ok(())
+}
+
+fn team_open(config: Config, slug: &str, open: bool, message: &str) -> Result<(), String> {
+    let db = open_db(&config)?;
+    let team = find_team(&db, slug)?;
+    let message = message.trim();
+    if !message.is_empty()
+        && connectit_protocol::check_text(message, connectit_protocol::limits::REASON_MAX_CHARS)
+            .is_err()
+    {
+        return Err(format!(
+            "the message must be at most {} characters, without control characters",
+            connectit_protocol::limits::REASON_MAX_CHARS
+        ));
+    }
+    db.blocking(|conn| db::set_team_open(conn, team.id, open, message))
+        .map_err(|e| e.to_string())?;
+    match open {
+        true => println!("{:?} takes customers again.", team.name),
+        false => println!("{:?} takes no new customers.", team.name),
+    }
+    Ok(())
+}
+
+fn list_teams(config: Config) -> Result<(), String> {
+    let db = open_db(&config)?;
+    let teams = db
+        .blocking(|conn| db::teams(conn))
+        .map_err(|e| e.to_string())?;
+    if teams.is_empty() {
+        println!("No teams yet (create-team makes one).");
+    }
+    for (team, members) in teams {
+        let state = if team.closed { "closed" } else { "open" };
+        println!(
+            "{} ({state}): {}/t/{}
+  members: {}",
+            team.name,
+            config.base_url(),
+            team.slug,
+            if members.is_empty() {
+                "none".to_string()
+            } else {
+                members.join(", ")
+            }
+        );
     }
     Ok(())
 }

@@ -97,9 +97,7 @@ pub fn load_unsigned(
     let Some(row) = db::session_row(conn, id)? else {
         return Ok(None);
     };
-    let technician = db::technician_by_id(conn, row.technician_id)?
-        .map(|t| t.display_name)
-        .unwrap_or_default();
+    let technician = row.technician.map(|t| t.display_name).unwrap_or_default();
     let chained = db::entries_with_hashes(conn, id)?;
     let final_hash = chained
         .last()
@@ -261,7 +259,7 @@ pub async fn technician_record(
         .get(&id)
         .await?
         .ok_or(AppError(ErrorCode::NotFound))?;
-    if live.technician_id != technician.id {
+    if live.owner() != Some(technician.id) {
         return Err(AppError(ErrorCode::Forbidden));
     }
     respond(&state, id, query.format.unwrap_or(RecordFormat::Html)).await

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -34,6 +34,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/record", post(record::customer_record))
         .route("/api/record-key", get(record::public_key))
         .route("/api/sessions/{id}/record", get(record::technician_record))
+        .route("/api/sessions/{id}/pick-up", post(api::pick_up))
+        .route("/api/sessions/{id}/details", put(api::set_details))
+        .route("/api/teams/{slug}", get(api::team_page))
+        .route("/api/teams/{slug}/join", post(api::team_join))
         .route("/api/audit", get(auth::audit_log))
         .route("/api/ws", get(ws::session_socket))
         .route("/api/console/ws", get(console_ws::console_socket))

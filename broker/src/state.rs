@@ -18,7 +18,7 @@ use crate::secrets::{self, PinKey};
 use crate::serve::{self, Connections};
 use crate::shutdown::Shutdown;
 use crate::signing::RecordSigner;
-use crate::throttle::{AddressThrottle, Limit, PinThrottle, SignInThrottle};
+use crate::throttle::{AddressThrottle, Limit, NetworkThrottle, SignInThrottle};
 use crate::tls::{self, TlsError};
 
 /// What every handler shares.
@@ -46,7 +46,9 @@ pub struct Shared {
     /// The key that signs session records.
     pub signer: RecordSigner,
     /// Failed PIN guesses, per address and per network.
-    pub pin_throttle: PinThrottle,
+    pub pin_throttle: NetworkThrottle,
+    /// Customers put in teams' queues, per address and per network.
+    pub queue_throttle: NetworkThrottle,
     /// Failed sign-ins, per address and per account (or per known device).
     pub sign_in_throttle: SignInThrottle,
     /// Failed setup codes, per address.
@@ -191,7 +193,7 @@ impl AppState {
         setup_code: Option<String>,
     ) -> AppState {
         let c = &config;
-        let pin_throttle = PinThrottle::new(
+        let pin_throttle = NetworkThrottle::new(
             Limit::new(c.pin_attempts_per_address, c.pin_address_refill_secs),
             Limit::new(c.pin_attempts_per_network, c.pin_network_refill_secs),
         );
@@ -241,6 +243,10 @@ impl AppState {
             pin_key,
             signer,
             pin_throttle,
+            queue_throttle: NetworkThrottle::new(
+                Limit::new(c.queue_joins_per_address, c.queue_address_refill_secs),
+                Limit::new(c.queue_joins_per_network, c.queue_network_refill_secs),
+            ),
             sign_in_throttle,
             setup_throttle: AddressThrottle::new(by_address),
             setup_code: Mutex::new(setup_code),

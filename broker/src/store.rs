@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use connectit_protocol::api::SessionDetails;
 use connectit_protocol::{LogEntry, Phase, Seq, SessionId};
 
 use crate::db::{self, Db, DbError, SessionRow};
@@ -29,12 +30,14 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load(&self, id: &SessionId) -> Result<Option<StoredSession>, DbError>;
 
     /// Stores `entry` as the next of `id`'s log, with the phase it moves the session
-    /// to, in one transaction: when this returns `Ok`, the entry is durable.
+    /// to and, for a pick-up, the technician who has the session from now on, in one
+    /// transaction: when this returns `Ok`, the entry is durable.
     fn append(
         &self,
         id: &SessionId,
         entry: &LogEntry,
         new_phase: Option<Phase>,
+        picked_up_by: Option<i64>,
     ) -> Result<(), DbError>;
 
     /// The entries of `id` after `after`, in order.
@@ -45,6 +48,9 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// How many are joining or waiting with `invitation`'s PIN or link.
     fn open_candidates(&self, invitation: &SessionId) -> Result<u32, DbError>;
+
+    /// Replaces what is known of the customer, the problem and the ticket.
+    fn set_details(&self, id: &SessionId, details: &SessionDetails) -> Result<(), DbError>;
 }
 
 /// Runs `f` against `store` on a blocking thread.
@@ -86,8 +92,9 @@ impl SessionStore for Db {
         id: &SessionId,
         entry: &LogEntry,
         new_phase: Option<Phase>,
+        picked_up_by: Option<i64>,
     ) -> Result<(), DbError> {
-        self.blocking(|conn| db::append_entry(conn, id, entry, new_phase))
+        self.blocking(|conn| db::append_entry(conn, id, entry, new_phase, picked_up_by))
     }
 
     fn entries_after(&self, id: &SessionId, after: Seq) -> Result<Vec<LogEntry>, DbError> {
@@ -100,5 +107,9 @@ impl SessionStore for Db {
 
     fn open_candidates(&self, invitation: &SessionId) -> Result<u32, DbError> {
         self.blocking(|conn| db::open_candidates(conn, invitation))
+    }
+
+    fn set_details(&self, id: &SessionId, details: &SessionDetails) -> Result<(), DbError> {
+        self.blocking(|conn| db::set_details(conn, id, details))
     }
 }

@@ -9,8 +9,9 @@
 //! count. With no token in a bucket, the attempt is refused before it is checked,
 //! right or wrong. The bounds this gives are in `docs/security.md`.
 //!
-//! - [`PinThrottle`]: PIN guesses, per address (IPv6: per /64) and per network (/24,
-//!   IPv6 /48).
+//! - [`NetworkThrottle`]: PIN guesses, per address (IPv6: per /64) and per network (/24,
+//!   IPv6 /48); the same buckets, with every attempt counted, for customers joining
+//!   teams' queues.
 //! - [`SignInThrottle`]: passwords, per address and per account; a browser with the
 //!   account's device cookie is counted on its own instead.
 //! - [`AddressThrottle`]: one bucket per address (the one-time setup code, which has
@@ -180,20 +181,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// PIN guesses: per address and per network.
-pub struct PinThrottle {
-    inner: Mutex<PinBuckets>,
+/// Attempts counted per address and per network: PIN guesses, and customers joining
+/// teams' queues.
+pub struct NetworkThrottle {
+    inner: Mutex<NetworkBuckets>,
 }
 
-struct PinBuckets {
+struct NetworkBuckets {
     address: Buckets<IpAddr>,
     network: Buckets<IpAddr>,
 }
 
-impl PinThrottle {
+impl NetworkThrottle {
     pub fn new(per_address: Limit, per_network: Limit) -> Self {
-        PinThrottle {
-            inner: Mutex::new(PinBuckets {
+        NetworkThrottle {
+            inner: Mutex::new(NetworkBuckets {
                 address: Buckets::new(per_address),
                 network: Buckets::new(per_network),
             }),
@@ -370,8 +372,8 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn pins(per_address: u32, per_network: u32) -> PinThrottle {
-        PinThrottle::new(Limit::new(per_address, 10), Limit::new(per_network, 3))
+    fn pins(per_address: u32, per_network: u32) -> NetworkThrottle {
+        NetworkThrottle::new(Limit::new(per_address, 10), Limit::new(per_network, 3))
     }
 
     #[test]

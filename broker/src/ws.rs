@@ -294,6 +294,15 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
         .as_ref()
         .map(|s| state.sign_ins.hold(&s.token_hash));
 
+    // A customer in a team's queue hears their place in it as it moves.
+    let queue = match (role, live.team_id) {
+        (Role::Customer, Some(team)) => Some(QueueWatch {
+            team,
+            changes: state.hub.queues().watch(),
+            told: None,
+        }),
+        _ => None,
+    };
     let mut member = Member {
         live: &live,
         role,
@@ -301,7 +310,11 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
         entries: rx,
         signals,
         sent,
+        queue,
     };
+    if !tell_place(state, conn, &mut member).await {
+        return Ending::Gone;
+    }
     let mut ends = Ends {
         seat: &mut seat,
         seat_open: true,
@@ -359,6 +372,55 @@ struct Member<'a> {
     signals: broadcast::Receiver<Relayed>,
     /// The last entry sent.
     sent: Seq,
+    /// For a customer in a team's queue: the queue's news.
+    queue: Option<QueueWatch>,
+}
+
+/// A waiting customer's view of their team's queue.
+struct QueueWatch {
+    team: i64,
+    changes: broadcast::Receiver<i64>,
+    /// The place last told (position, waiting, estimate).
+    told: Option<(u32, u32, Option<u64>)>,
+}
+
+/// The next change of the member's team's queue (never, for anyone else).
+async fn queue_moved(queue: &mut Option<QueueWatch>) {
+    let Some(watch) = queue else {
+        return std::future::pending().await;
+    };
+    loop {
+        match watch.changes.recv().await {
+            Ok(team) if team == watch.team => return,
+            Ok(_) => {}
+            // Missed some: read the place again anyway.
+            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+/// Tells a waiting customer their place, if it changed. False when the socket is gone.
+async fn tell_place(state: &AppState, conn: &mut Conn, member: &mut Member<'_>) -> bool {
+    let Some(watch) = member.queue.as_mut() else {
+        return true;
+    };
+    let queues = state.hub.queues();
+    let Some((position, waiting)) = queues.position(watch.team, &member.live.id) else {
+        return true;
+    };
+    let estimate = queues.estimate_secs(watch.team, position, now_ms());
+    let place = (position, waiting, estimate);
+    if watch.told == Some(place) {
+        return true;
+    }
+    watch.told = Some(place);
+    conn.send(&ServerMessage::Queue {
+        position,
+        waiting,
+        estimated_wait_secs: estimate,
+    })
+    .await
 }
 
 fn closing(reason: CloseReason) -> Ending {
@@ -437,6 +499,11 @@ async fn serve(
                 }
                 Err(RecvError::Closed) => return Ending::Close(close::GOING_AWAY, "shutting down"),
             },
+            () = queue_moved(&mut member.queue) => {
+                if !tell_place(state, conn, member).await {
+                    return Ending::Gone;
+                }
+            }
             reason = ends.next() => return closing(reason),
             _ = state.shutdown.cancelled() => return Ending::Close(close::GOING_AWAY, "broker restarting"),
         }

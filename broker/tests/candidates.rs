@@ -53,7 +53,7 @@ async fn summary_until(
         let message: ConsoleMessage = serde_json::from_str(&text).unwrap();
         let found = match message {
             ConsoleMessage::Sessions(list) => list.into_iter().find(|s| &s.id == id),
-            ConsoleMessage::Session(s) => Some(s).filter(|s| &s.id == id),
+            ConsoleMessage::Session(s) => Some(*s).filter(|s| &s.id == id),
         };
         if let Some(s) = found.filter(|s| want(s)) {
             return s;

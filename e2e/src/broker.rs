@@ -122,6 +122,35 @@ impl Broker {
         }
     }
 
+    /// Creates another technician account (the broker may be running).
+    pub async fn add_technician(&self, account: &TechnicianAccount) {
+        let log = self.log_path.with_file_name("create-technician.log");
+        create_technician(&broker_binary(), &self.config_path, account, &log).await;
+    }
+
+    /// Runs one of the broker's administration commands (`create-team …`) against this
+    /// broker's database, and answers what it printed; panics if it failed.
+    pub async fn admin(&self, args: &[&str]) -> String {
+        let output = Command::new(broker_binary())
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(args)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(60), output)
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} did not finish within 60 s"))
+            .unwrap_or_else(|e| panic!("run {args:?}: {e}"));
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        text
+    }
+
     /// Kills the process with SIGKILL (no chance to close anything) and waits for it.
     pub async fn kill(&mut self) {
         self.child

@@ -121,6 +121,43 @@ impl<'a> Console<'a> {
     }
 
     /// The selector of a session's row.
+    /// The sessions in the teams' queue panel (`#queue`), in its order (oldest first).
+    pub async fn queue_ids(&self) -> Vec<String> {
+        self.browser
+            .attr_all("#queue .queue-row", "data-session-id")
+            .await
+    }
+
+    /// Waits until the queue panel lists exactly `count` customers; their ids.
+    pub async fn wait_queue_len(&self, count: usize) -> Vec<String> {
+        self.browser
+            .wait_for(&format!("{count} in the queue panel"), || async {
+                let ids = self.queue_ids().await;
+                if ids.len() == count {
+                    Ok(ids)
+                } else {
+                    Err(format!("{ids:?}"))
+                }
+            })
+            .await
+    }
+
+    /// Picks up the customer of queue row `id` (once they accepted the terms) and waits
+    /// for the session's view.
+    pub async fn pick_up_queued(&self, id: &str) {
+        let b = self.browser;
+        let button = format!("#queue .queue-row[data-session-id=\"{id}\"] .pick-up-queued");
+        b.wait_for("the pick-up button enabled", || async {
+            match b.is_enabled(&button).await {
+                true => Ok(()),
+                false => Err("disabled or absent".to_string()),
+            }
+        })
+        .await;
+        b.click(&button).await;
+        b.wait_attr("#session-view", "data-phase", "active").await;
+    }
+
     pub fn row(id: &str) -> String {
         format!("#session-list .session-row[data-session-id=\"{id}\"]")
     }

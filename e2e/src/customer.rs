@@ -115,6 +115,39 @@ impl<'a> Customer<'a> {
     }
 
     /// Waits for the terms step.
+    /// Opens a team's link (`/t/{slug}`), gives a name and the problem, and joins the
+    /// queue; waits for the terms.
+    pub async fn join_team(&self, slug: &str, name: &str, problem: &str) {
+        let b = self.browser;
+        b.goto(&format!("{}/t/{slug}", self.base)).await;
+        b.wait_visible("#team-form").await;
+        b.type_into("#team-name", name).await;
+        b.type_into("#team-problem", problem).await;
+        b.click("#join-queue").await;
+        self.wait_terms().await;
+    }
+
+    /// Waits until the waiting page says this place in the team's queue.
+    pub async fn wait_queue_place(&self, position: u32, waiting: u32) {
+        let want = (position.to_string(), waiting.to_string());
+        self.browser
+            .wait_for(
+                &format!("place {position} of {waiting} in the queue"),
+                || async {
+                    let p = self.browser.attr("#queue-place", "data-position").await;
+                    let w = self.browser.attr("#queue-place", "data-waiting").await;
+                    if p.as_deref() == Some(want.0.as_str())
+                        && w.as_deref() == Some(want.1.as_str())
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!("position {p:?} of {w:?}"))
+                    }
+                },
+            )
+            .await
+    }
+
     pub async fn wait_terms(&self) {
         self.browser.wait_visible("#terms").await;
         self.browser.wait_visible("#terms-text").await;

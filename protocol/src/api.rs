@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Field;
 use crate::state::Phase;
-use crate::{Millis, SessionId};
+use crate::{limits, Millis, SessionId};
 
 /// `GET /api/config`: what the browser needs to know about this installation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +73,9 @@ pub struct SignInRequest {
 pub struct Technician {
     pub username: String,
     pub display_name: String,
+    /// The teams whose queues the technician serves.
+    #[serde(default)]
+    pub teams: Vec<TeamRef>,
 }
 
 /// `POST /api/sessions`: a new session for the signed-in technician.
@@ -111,6 +115,121 @@ pub struct SessionSummary {
     /// one included (more than one: ask for the check code before picking up).
     #[serde(default)]
     pub candidates: u32,
+    /// Broker time of the entry that brought the session into its phase (for a
+    /// waiting customer: since when they wait).
+    #[serde(default)]
+    pub phase_since: Millis,
+    /// The team whose queue the session came through (its link), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamRef>,
+    /// Who has the session: the technician who made it, or who picked it up from a
+    /// queue (`None`: still in its team's queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technician: Option<TechnicianRef>,
+    /// The customer, their problem and the ticket, as far as anyone gave them.
+    #[serde(default)]
+    pub details: SessionDetails,
+}
+
+/// A technician, as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechnicianRef {
+    pub username: String,
+    pub display_name: String,
+}
+
+/// A team, as the console names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TeamRef {
+    /// Its link's path segment (`/t/{slug}`).
+    pub slug: String,
+    pub name: String,
+}
+
+/// What is known of a session's customer and problem: given by the customer on a
+/// team's link, or typed by the technician (`PUT /api/sessions/{id}/details`). Empty
+/// text: not given.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SessionDetails {
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub problem: String,
+    /// The organisation's ticket reference.
+    #[serde(default)]
+    pub ticket: String,
+}
+
+impl SessionDetails {
+    /// Checks each field that is given (empty ones are not): the name and the ticket
+    /// on one line, the problem on several, none too long or with control characters.
+    /// The first bad field, if any.
+    pub fn check(&self) -> Result<(), Field> {
+        let given = |text: &str| !text.trim().is_empty();
+        if given(&self.customer_name)
+            && crate::check_name(&self.customer_name, limits::NAME_MAX_CHARS).is_err()
+        {
+            return Err(Field::CustomerName);
+        }
+        if given(&self.problem)
+            && crate::check_text(&self.problem, limits::PROBLEM_MAX_CHARS).is_err()
+        {
+            return Err(Field::Problem);
+        }
+        if given(&self.ticket) && crate::check_name(&self.ticket, limits::TICKET_MAX_CHARS).is_err()
+        {
+            return Err(Field::Ticket);
+        }
+        Ok(())
+    }
+
+    /// The same with blank fields made empty and the rest trimmed.
+    pub fn trimmed(&self) -> SessionDetails {
+        SessionDetails {
+            customer_name: self.customer_name.trim().to_string(),
+            problem: self.problem.trim().to_string(),
+            ticket: self.ticket.trim().to_string(),
+        }
+    }
+}
+
+/// Whether a team's link page asks for a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldRule {
+    #[default]
+    Required,
+    Optional,
+    /// Not asked.
+    Off,
+}
+
+/// `GET /api/teams/{slug}`: what a team's link page shows before the customer joins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamPage {
+    pub team: TeamRef,
+    /// Whether the queue takes customers now.
+    pub open: bool,
+    /// The organisation's message for when it does not (empty: the page's own words).
+    #[serde(default)]
+    pub closed_message: String,
+    /// Whether the problem description is asked for (the name always is).
+    pub problem_field: FieldRule,
+    /// Customers waiting now.
+    pub waiting: u32,
+    /// What someone joining now may expect to wait, from the team's recent pick-ups
+    /// (`None`: too few of them to say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_wait_secs: Option<u64>,
+}
+
+/// `POST /api/teams/{slug}/join`: join the team's queue (answered like a right PIN,
+/// with [`VerifyPinResponse`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamJoinRequest {
+    pub name: String,
+    #[serde(default)]
+    pub problem: String,
 }
 
 impl SessionSummary {
@@ -250,6 +369,10 @@ pub enum AuditKind {
     ConnectionsRefused,
     /// Connections closed for not sending their request in time (idle or trickling).
     SlowConnections,
+    /// Customers refused a team's queue: the address or its network joined too often.
+    QueueThrottled,
+    /// Customers refused a team's queue: it was full.
+    QueueFull,
 }
 
 /// One entry of a [`SessionRecord`].

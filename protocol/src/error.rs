@@ -65,6 +65,11 @@ pub enum Field {
     Rating,
     Comment,
     Token,
+    /// The customer's name on a team's link.
+    CustomerName,
+    /// The problem described on a team's link.
+    Problem,
+    Ticket,
 }
 
 /// Every error the broker answers with. Adjacently tagged:
@@ -110,6 +115,13 @@ pub enum ErrorCode {
     CrossOrigin,
     /// A request body that is not `application/json`.
     UnsupportedContentType,
+    /// The team's queue holds as many customers as it may: try again in a while, or
+    /// call.
+    QueueFull,
+    /// The team's queue is closed now (outside its opening hours).
+    QueueClosed,
+    /// Another technician picked this customer up first.
+    AlreadyPickedUp,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

@@ -80,6 +80,12 @@ pub mod limits {
     pub const REASON_MAX_CHARS: usize = 200;
     /// Longest technician display name, in characters.
     pub const NAME_MAX_CHARS: usize = 100;
+    /// Longest problem description a customer gives on a team's link.
+    pub const PROBLEM_MAX_CHARS: usize = 500;
+    /// Longest ticket reference.
+    pub const TICKET_MAX_CHARS: usize = 64;
+    /// Longest team slug (its link's path segment) and team name.
+    pub const SLUG_MAX_CHARS: usize = 40;
     /// Number of digits in a PIN.
     pub const PIN_DIGITS: usize = 6;
 }

@@ -157,6 +157,15 @@ pub enum ServerMessage {
     Pong { t: u64, now: Millis },
     /// A WebRTC signal from the other member.
     Signal { link: Link, payload: String },
+    /// To a customer waiting in a team's queue: their place in it (1: next), how many
+    /// wait in all, and the wait to expect (`None`: too few recent pick-ups to say).
+    /// Sent after `welcome` and whenever the queue moves.
+    Queue {
+        position: u32,
+        waiting: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimated_wait_secs: Option<u64>,
+    },
 }
 
 /// The body of a WebRTC signal, as the two browsers exchange it inside the opaque
@@ -229,5 +238,5 @@ pub enum ConsoleMessage {
     /// Every session of this technician that is not long over, newest first.
     Sessions(Vec<SessionSummary>),
     /// One session changed (or is new).
-    Session(SessionSummary),
+    Session(Box<SessionSummary>),
 }

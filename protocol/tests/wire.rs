@@ -340,6 +340,10 @@ fn http_bodies_round_trip() {
     round_trip(Technician {
         username: "u".into(),
         display_name: "d".into(),
+        teams: vec![TeamRef {
+            slug: "helpdesk".into(),
+            name: "Help desk".into(),
+        }],
     });
     let summary = SessionSummary {
         id: SessionId("s".into()),
@@ -351,10 +355,53 @@ fn http_bodies_round_trip() {
         customer_online: true,
         check_code: Some("0427".into()),
         candidates: 2,
+        phase_since: 3,
+        team: Some(TeamRef {
+            slug: "helpdesk".into(),
+            name: "Help desk".into(),
+        }),
+        technician: Some(TechnicianRef {
+            username: "alice".into(),
+            display_name: "Alice Smith".into(),
+        }),
+        details: SessionDetails {
+            customer_name: "Ann".into(),
+            problem: "Printer".into(),
+            ticket: "INC-1".into(),
+        },
     };
     round_trip(summary.clone());
+    // A summary from before teams reads with none of them.
+    let old: SessionSummary = serde_json::from_str(
+        r#"{"id":"s","phase":"waiting","created_at":1,"pin_expires_at":2,"last_activity":3,"messages":0,"customer_online":true}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (old.team, old.technician, old.details),
+        (None, None, SessionDetails::default())
+    );
+    round_trip(ServerMessage::Queue {
+        position: 2,
+        waiting: 5,
+        estimated_wait_secs: Some(240),
+    });
+    round_trip(TeamPage {
+        team: TeamRef {
+            slug: "helpdesk".into(),
+            name: "Help desk".into(),
+        },
+        open: false,
+        closed_message: "Back at 8:00".into(),
+        problem_field: FieldRule::Optional,
+        waiting: 3,
+        estimated_wait_secs: None,
+    });
+    round_trip(TeamJoinRequest {
+        name: "Ann".into(),
+        problem: String::new(),
+    });
     round_trip(ConsoleMessage::Sessions(vec![summary.clone()]));
-    round_trip(ConsoleMessage::Session(summary));
+    round_trip(ConsoleMessage::Session(Box::new(summary)));
     round_trip(CreatedSession {
         id: SessionId("s".into()),
         pin: "123456".into(),
@@ -461,4 +508,38 @@ fn entry_types_are_named_as_the_json_tags_them() {
         "every type has a kind in the list"
     );
     assert_eq!(connectit_protocol::EntryType::from_name("nonsense"), None);
+}
+
+#[test]
+fn session_details_name_the_first_bad_field() {
+    let ok = SessionDetails {
+        customer_name: " Ann Lee ".into(),
+        problem: "The printer\nis offline".into(),
+        ticket: "INC-1042".into(),
+    };
+    assert_eq!(ok.check(), Ok(()));
+    assert_eq!(ok.trimmed().customer_name, "Ann Lee");
+    assert_eq!(
+        SessionDetails::default().check(),
+        Ok(()),
+        "nothing given is fine"
+    );
+    let bad = |customer_name: &str, problem: &str, ticket: &str| SessionDetails {
+        customer_name: customer_name.into(),
+        problem: problem.into(),
+        ticket: ticket.into(),
+    };
+    assert_eq!(bad("A\nB", "", "").check(), Err(Field::CustomerName));
+    assert_eq!(bad("A\u{202e}B", "", "").check(), Err(Field::CustomerName));
+    assert_eq!(
+        bad(&"x".repeat(101), "", "").check(),
+        Err(Field::CustomerName)
+    );
+    assert_eq!(bad("Ann", "bell\u{7}", "").check(), Err(Field::Problem));
+    assert_eq!(
+        bad("Ann", &"y".repeat(501), "").check(),
+        Err(Field::Problem)
+    );
+    assert_eq!(bad("Ann", "", "INC\t1").check(), Err(Field::Ticket));
+    assert_eq!(bad("Ann", "", &"9".repeat(65)).check(), Err(Field::Ticket));
 }

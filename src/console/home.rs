@@ -15,6 +15,7 @@ use yew::prelude::*;
 use super::audit::AuditLog;
 use super::list::SessionList;
 use super::new_session::NewSessionPanel;
+use super::queue::{queued, QueuePanel};
 use super::session_view::TechnicianSession;
 use super::sessions::use_console_sessions;
 use crate::api::{self, ApiError};
@@ -108,6 +109,26 @@ pub fn Home(props: &HomeProps) -> Html {
             view.set(View::Session(id))
         })
     };
+    // Taking a customer from a team's queue: theirs to open if the broker says so.
+    let picking = use_state(|| None::<SessionId>);
+    let pick_up = {
+        let (view, picking, problem) = (view.clone(), picking.clone(), problem.clone());
+        Callback::from(move |id: SessionId| {
+            if picking.is_some() {
+                return;
+            }
+            picking.set(Some(id.clone()));
+            problem.set(None);
+            let (view, picking, problem) = (view.clone(), picking.clone(), problem.clone());
+            spawn_local(async move {
+                match api::pick_up(&id).await {
+                    Ok(()) => view.set(View::Session(id)),
+                    Err(e) => problem.set(Some(e)),
+                }
+                picking.set(None);
+            });
+        })
+    };
     let back = {
         let view = view.clone();
         Callback::from(move |()| view.set(View::List))
@@ -121,6 +142,19 @@ pub fn Home(props: &HomeProps) -> Html {
         let view = view.clone();
         Callback::from(move |_: MouseEvent| view.set(View::Audit))
     };
+    // Sessions that are this technician's, and those waiting in their teams' queues
+    // (what a colleague picked up is neither).
+    let me = props.technician.username.clone();
+    let mine: Vec<_> = sessions
+        .items
+        .iter()
+        .filter(|s| s.technician.as_ref().is_none_or(|t| t.username == me))
+        .filter(|s| s.team.is_none() || s.technician.is_some())
+        .cloned()
+        .collect();
+    let queue = queued(&sessions.items);
+    // A technician in a team sees its queue, empty or not.
+    let teams_shown = !props.technician.teams.is_empty();
     let main = match &*view {
         View::Session(id) => {
             let on_closed = {
@@ -157,6 +191,9 @@ pub fn Home(props: &HomeProps) -> Html {
         View::Audit => html! { <AuditLog on_back={back} /> },
         View::List => html! {
             <>
+                if sessions.loaded && (!queue.is_empty() || teams_shown) {
+                    <QueuePanel sessions={queue} busy={(*picking).clone()} on_pick_up={pick_up} />
+                }
                 if let Some(session) = (*created).clone() {
                     <NewSessionPanel
                         phase={sessions.items.iter().find(|s| s.id == session.id).map(|s| s.phase)}
@@ -172,7 +209,7 @@ pub fn Home(props: &HomeProps) -> Html {
                         }
                     </div>
                     if sessions.loaded {
-                        <SessionList sessions={sessions.items.clone()} on_open={open} />
+                        <SessionList sessions={mine} on_open={open} />
                     } else {
                         <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p>
                     }

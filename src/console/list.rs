@@ -48,8 +48,14 @@ pub fn SessionList(props: &SessionListProps) -> Html {
                     <span class={classes!("badge", format!("phase-{}", phase_attr(s.phase)))}>
                         { i18n.phase(s.phase) }
                     </span>
+                    if !s.details.customer_name.is_empty() {
+                        <span class="session-customer"><bdi>{ connectit_protocol::shown_text(&s.details.customer_name).into_owned() }</bdi></span>
+                    }
                     <span class="session-created">{ i18n.t(Msg::SessionRowLabel { created: created.clone() }) }</span>
                 </div>
+                if !s.details.problem.is_empty() {
+                    <p class="queue-problem"><bdi>{ connectit_protocol::shown_text(&s.details.problem).into_owned() }</bdi></p>
+                }
                 <div class="session-row-meta">
                     <span>{ i18n.messages(s.messages) }</span>
                     if s.phase != Phase::Ended && s.phase != Phase::Created {

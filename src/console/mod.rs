@@ -1,5 +1,6 @@
 //! The technician console (`/console`): first-account setup, sign-in, then the home
-//! view with the sessions ([`home`]) and the security log ([`audit`]); in one session,
+//! view with the teams' queues ([`queue`]), the sessions ([`home`]) and the security
+//! log ([`audit`]); in one session,
 //! the permission requests ([`request`], [`permissions`]) and the customer's screen and
 //! camera ([`screen`], [`media`]). [`Auth`] is the one state machine of who is signed
 //! in.
@@ -13,6 +14,7 @@ pub mod media;
 pub mod new_session;
 pub mod path;
 pub mod permissions;
+pub mod queue;
 pub mod request;
 pub mod screen;
 pub mod session_view;

@@ -50,8 +50,8 @@ impl Reducible for SessionsState {
             }
             SessionsAction::Message(ConsoleMessage::Session(summary)) => {
                 match next.items.iter_mut().find(|s| s.id == summary.id) {
-                    Some(existing) => *existing = summary,
-                    None => next.items.push(summary),
+                    Some(existing) => *existing = *summary,
+                    None => next.items.push(*summary),
                 }
             }
         }

@@ -7,6 +7,7 @@ use connectit_protocol::{EndReason, SessionId};
 use yew::Reducible;
 
 use crate::api::ApiError;
+use connectit_protocol::error::Field;
 use connectit_protocol::ErrorCode;
 
 /// The customer's ticket into one session (kept in session storage).
@@ -26,7 +27,8 @@ pub enum PinError {
     TooManyAttempts {
         until: f64,
     },
-    InvalidInput,
+    /// This field is not acceptable.
+    InvalidInput(Field),
     Unreachable,
     /// Another refusal, explained by its code.
     Other(ErrorCode),
@@ -44,7 +46,7 @@ impl PinError {
                 | ErrorCode::RateLimited { retry_after_secs } => PinError::TooManyAttempts {
                     until: now + f64::from(retry_after_secs) * 1000.0,
                 },
-                ErrorCode::InvalidInput { .. } => PinError::InvalidInput,
+                ErrorCode::InvalidInput { field } => PinError::InvalidInput(field),
                 other => PinError::Other(other),
             },
         }
@@ -56,7 +58,7 @@ impl PinError {
             PinError::InvalidOrExpired => "invalid_or_expired",
             PinError::LinkInvalid => "link_invalid",
             PinError::TooManyAttempts { .. } => "too_many_attempts",
-            PinError::InvalidInput => "invalid_input",
+            PinError::InvalidInput(_) => "invalid_input",
             PinError::Unreachable | PinError::Other(_) => "unreachable",
         }
     }

@@ -1,5 +1,6 @@
-//! The customer page (`/`): loads the public configuration, then runs the customer's
-//! [`flow`]: PIN ([`pin`]), terms ([`terms`]), waiting and chat ([`session`],
+//! The customer page (`/`, and a team's link `/t/{slug}`): loads the public
+//! configuration, then runs the customer's [`flow`]: PIN ([`pin`]) or a team's queue
+//! ([`team`]), terms ([`terms`]), waiting and chat ([`session`],
 //! [`chat`]), the permission prompt ([`prompt`]), what is granted ([`granted`]), the
 //! sharing indicators ([`sharing`]) and the outgoing media behind them ([`media`]), the
 //! end and the survey ([`end`], [`survey`]), and the text size in the header
@@ -18,6 +19,7 @@ pub mod session;
 pub mod sharing;
 pub mod survey;
 pub mod system_info;
+pub mod team;
 pub mod terms;
 pub mod text_size;
 
@@ -163,6 +165,30 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
             });
         })
     };
+    // A team's link (`/t/{slug}`) asks for a name and the problem instead of a PIN.
+    let team_slug = use_memo((), |_| team::slug_from_path(&crate::browser::pathname()));
+    let on_team_join = {
+        let (flow, slug) = (flow.clone(), team_slug.clone());
+        Callback::from(move |request: connectit_protocol::api::TeamJoinRequest| {
+            let Some(slug) = (*slug).clone() else {
+                return;
+            };
+            flow.dispatch(FlowAction::Verify);
+            let flow = flow.clone();
+            spawn_local(async move {
+                match api::team_join(&slug, &request).await {
+                    Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
+                        session: answer.session,
+                        token: answer.token,
+                    })),
+                    Err(e) => flow.dispatch(FlowAction::Failed(PinError::from_api(
+                        e,
+                        clock::local_now(),
+                    ))),
+                }
+            });
+        })
+    };
     let on_edit = flow
         .dispatcher()
         .to_callback()
@@ -192,9 +218,15 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
                 Step::Pin { error } => *error,
                 _ => None,
             };
-            html! {
-                <pin::PinForm organisation={organisation.clone()} busy={flow.step == Step::Joining}
-                    {error} on_submit={on_verify} {on_edit} />
+            match &*team_slug {
+                Some(slug) => html! {
+                    <team::TeamForm slug={AttrValue::from(slug.clone())} organisation={organisation.clone()}
+                        busy={flow.step == Step::Joining} {error} on_submit={on_team_join} {on_edit} />
+                },
+                None => html! {
+                    <pin::PinForm organisation={organisation.clone()} busy={flow.step == Step::Joining}
+                        {error} on_submit={on_verify} {on_edit} />
+                },
             }
         }
         Step::Session(_) if *elsewhere => {

@@ -143,7 +143,7 @@ pub fn PinForm(props: &PinFormProps) -> Html {
                     i18n.t(Msg::PinWait { secs: wait_left })
                 }
                 PinError::TooManyAttempts { .. } => i18n.t(Msg::PinCanRetry),
-                PinError::InvalidInput => i18n.t(Msg::PinInvalidInput),
+                PinError::InvalidInput(_) => i18n.t(Msg::PinInvalidInput),
                 PinError::Unreachable => i18n.t(Msg::PinUnreachable),
                 PinError::Other(code) => i18n.error(code),
             };

@@ -9,6 +9,7 @@ use connectit_protocol::api::PublicConfig;
 use connectit_protocol::wire::{CloseReason, Join};
 use connectit_protocol::{Action, EndReason, Link, Media, Permission, Phase, Role, SessionId};
 
+use crate::session::link::QueuePlace;
 use crate::session::paths::path_failure;
 use yew::prelude::*;
 
@@ -114,7 +115,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         },
         Phase::Waiting => html! {
             <Waiting organisation={organisation.clone()}
-                check_code={live.check_code.clone().map(AttrValue::from)} />
+                check_code={live.check_code.clone().map(AttrValue::from)} queue={live.queue} />
         },
         Phase::Active => {
             let technician =
@@ -237,6 +238,8 @@ struct WaitingProps {
     organisation: AttrValue,
     /// The code to read out to the technician, once the broker gave it.
     check_code: Option<AttrValue>,
+    /// The place in a team's queue, while waiting in one.
+    queue: Option<QueuePlace>,
 }
 
 #[component]
@@ -252,6 +255,23 @@ fn Waiting(props: &WaitingProps) -> Html {
                 <h1 tabindex="-1" ref={heading}>{ i18n.t(Msg::Waiting) }</h1>
                 <p>{ i18n.t(Msg::WaitingDetail) }</p>
             </div>
+            if let Some(place) = props.queue {
+                <div id="queue-place" class="queue-place" role="status" aria-live="polite"
+                    data-position={place.position.to_string()} data-waiting={place.waiting.to_string()}>
+                    <p class="queue-position">
+                        { if place.position == 1 {
+                            i18n.t(Msg::QueueNext)
+                        } else {
+                            i18n.t(Msg::QueuePosition { position: place.position, waiting: place.waiting })
+                        } }
+                    </p>
+                    if let Some(secs) = place.estimated_wait_secs {
+                        <p class="queue-estimate">
+                            { i18n.t(Msg::QueueEstimate { wait: i18n.expected_wait(secs) }) }
+                        </p>
+                    }
+                </div>
+            }
             if let Some(code) = &props.check_code {
                 <div class="check-code">
                     <p id="check-code" data-code={code.clone()}>

@@ -117,6 +117,20 @@ impl I18n {
         })
     }
 
+    /// A wait to expect, rounded up: `less than a minute`, `about 4 min`,
+    /// `about 1 h 10 min`.
+    pub fn expected_wait(&self, secs: u64) -> String {
+        let minutes = secs.div_ceil(60);
+        self.t(match secs {
+            s if s < 60 => Msg::WaitUnderAMinute,
+            _ if minutes < 60 => Msg::WaitAboutMins { m: minutes },
+            _ => Msg::WaitAboutHoursMins {
+                h: minutes / 60,
+                m: minutes % 60,
+            },
+        })
+    }
+
     /// `2.1 MB of 20 MB`.
     pub fn progress_text(&self, done: u64, total: u64) -> String {
         self.t(Msg::ProgressText {
@@ -272,6 +286,9 @@ impl I18n {
             Field::Rating => Msg::FieldRating,
             Field::Comment => Msg::FieldComment,
             Field::Token => Msg::FieldToken,
+            Field::CustomerName => Msg::FieldCustomerName,
+            Field::Problem => Msg::FieldProblem,
+            Field::Ticket => Msg::FieldTicket,
         })
     }
 
@@ -322,6 +339,9 @@ impl I18n {
             ErrorCode::Unauthorized => Msg::ErrorUnauthorized,
             ErrorCode::Forbidden => Msg::ErrorForbidden,
             ErrorCode::NotFound => Msg::ErrorNotFound,
+            ErrorCode::QueueFull => Msg::ErrorQueueFull,
+            ErrorCode::QueueClosed => Msg::ErrorQueueClosed,
+            ErrorCode::AlreadyPickedUp => Msg::ErrorAlreadyPickedUp,
             ErrorCode::MalformedMessage | ErrorCode::OutOfOrder => Msg::ErrorMalformed,
             ErrorCode::MessageTooLarge { .. } => Msg::ErrorTooLarge,
             ErrorCode::RateLimited { retry_after_secs } => Msg::ErrorRateLimited {
@@ -408,6 +428,8 @@ impl I18n {
             AuditKind::LogFull => Msg::AuditLogFull,
             AuditKind::ConnectionsRefused => Msg::AuditConnectionsRefused,
             AuditKind::SlowConnections => Msg::AuditSlowConnections,
+            AuditKind::QueueThrottled => Msg::AuditQueueThrottled,
+            AuditKind::QueueFull => Msg::AuditQueueFull,
         })
     }
 

@@ -71,6 +71,17 @@ pub enum LinkEvent {
     Fatal(ErrorCode),
     /// The broker closed the socket for good: signed out, or opened elsewhere.
     Ended(CloseReason),
+    /// The customer's place in their team's queue.
+    Queue(QueuePlace),
+}
+
+/// A waiting customer's place in their team's queue, as the broker last told it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuePlace {
+    /// 1: next.
+    pub position: u32,
+    pub waiting: u32,
+    pub estimated_wait_secs: Option<u64>,
 }
 
 /// State shared by the socket's listener and the owner.
@@ -219,6 +230,15 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                         last_seq,
                     });
                 }
+                ServerMessage::Queue {
+                    position,
+                    waiting,
+                    estimated_wait_secs,
+                } => emit(LinkEvent::Queue(QueuePlace {
+                    position,
+                    waiting,
+                    estimated_wait_secs,
+                })),
                 ServerMessage::Signal { link, payload } => {
                     if let Ok(body) = serde_json::from_str::<SignalBody>(&payload) {
                         emit(LinkEvent::Signal { link, body });

@@ -17,7 +17,7 @@ use connectit_protocol::{
 use yew::Reducible;
 
 use super::entries::Entries;
-use super::link::{LinkEvent, LinkStatus};
+use super::link::{LinkEvent, LinkStatus, QueuePlace};
 
 /// How many times a page loads the session again before it gives up.
 pub const MAX_RELOADS: u32 = 3;
@@ -106,6 +106,8 @@ pub struct Live {
     pub ended_by: Option<CloseReason>,
     /// The code the customer reads out to the technician (from the last welcome).
     pub check_code: Option<String>,
+    /// The customer's place in their team's queue, while they wait in one.
+    pub queue: Option<QueuePlace>,
     /// The latest answers to actions (at most [`ANSWERS_KEPT`]), for the parts that
     /// must know which entry an action made (a file offer's id) or why it was refused.
     pub answers: Rc<Vec<(u32, Answer)>>,
@@ -281,6 +283,7 @@ impl Reducible for Live {
                         next.notice = None;
                     }
                 }
+                LinkEvent::Queue(place) => next.queue = Some(place),
                 LinkEvent::Entry(entry) => next.receive(entry),
                 LinkEvent::Ack { id, seq } => {
                     next.pending.retain(|(x, _)| *x != id);

@@ -10,11 +10,11 @@
 //! [`SessionState::due`]: the task sleeps until [`SessionState::next_due`] and appends
 //! what is due then, at the time it wakes.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use connectit_protocol::api::SessionSummary;
+use connectit_protocol::api::{SessionDetails, SessionSummary, TeamRef, TechnicianRef};
 use connectit_protocol::{
     decide, Action, Actor, Author, EntryKind, LogEntry, Millis, Phase, Role, RuleViolation, Seq,
     SessionId, SessionState, Timeouts,
@@ -23,6 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::{now_ms, AppendError, Context, Relayed, SummaryUpdate, SYSTEM_HEADROOM};
+use crate::db::TeamRow;
 use crate::store;
 
 /// What a session's task is asked to do. Each carries where its answer goes.
@@ -77,6 +78,17 @@ pub enum Command {
         code: Option<String>,
         reply: oneshot::Sender<()>,
     },
+    /// A technician picks the customer up (from a queue, or their own session).
+    PickUp {
+        technician_id: i64,
+        technician: TechnicianRef,
+        reply: oneshot::Sender<Result<Vec<LogEntry>, AppendError>>,
+    },
+    /// New details of the customer, the problem and the ticket.
+    SetDetails {
+        details: SessionDetails,
+        reply: oneshot::Sender<Result<(), AppendError>>,
+    },
 }
 
 /// How long the task waits before it tries a due entry again after storage failed.
@@ -85,7 +97,15 @@ const DUE_RETRY: Duration = Duration::from_secs(1);
 /// A live session's owner.
 pub struct SessionActor {
     pub(super) id: SessionId,
-    pub(super) technician_id: i64,
+    /// Who has the session (`None`: nobody yet, it waits in its team's queue), shared
+    /// with the handle.
+    pub(super) owner: Option<i64>,
+    pub(super) owner_cell: Arc<AtomicI64>,
+    pub(super) technician: Option<TechnicianRef>,
+    pub(super) team: Option<TeamRow>,
+    pub(super) details: SessionDetails,
+    /// Since when the session waits in its team's queue, while it does.
+    pub(super) queued: Option<Millis>,
     pub(super) invitation: SessionId,
     pub(super) created_at: Millis,
     pub(super) timeouts: Timeouts,
@@ -117,6 +137,7 @@ fn seat(role: Role) -> usize {
 impl SessionActor {
     /// Serves commands, and what falls due, until every handle is gone.
     pub async fn run(mut self, mut commands: mpsc::Receiver<Box<Command>>) {
+        self.sync_queue(None);
         loop {
             let wake = self.wake_at();
             tokio::select! {
@@ -211,7 +232,93 @@ impl SessionActor {
                 self.check_code = code;
                 let _ = reply.send(());
             }
+            Command::PickUp {
+                technician_id,
+                technician,
+                reply,
+            } => {
+                let result = self.pick_up(technician_id, technician).await;
+                let _ = reply.send(result);
+            }
+            Command::SetDetails { details, reply } => {
+                let (id, stored) = (self.id.clone(), details.clone());
+                let result = store::call(&self.ctx.store, move |s| s.set_details(&id, &stored))
+                    .await
+                    .map_err(AppendError::Storage);
+                if result.is_ok() {
+                    self.details = details;
+                    self.publish();
+                }
+                let _ = reply.send(result);
+            }
         }
+    }
+
+    /// Puts the session in its team's queue, or takes it out, as its state says: in
+    /// while the customer waits and nobody has it. `picked_at`: the time of the
+    /// pick-up that takes it out.
+    fn sync_queue(&mut self, picked_at: Option<Millis>) {
+        let Some(team) = &self.team else {
+            return;
+        };
+        let waits = self.owner.is_none() && self.state.phase() == Phase::Waiting;
+        match (self.queued, waits) {
+            (None, true) => {
+                let since = self.state.phase_since();
+                self.ctx.queues.join(team.id, since, &self.id);
+                self.queued = Some(since);
+            }
+            (Some(since), false) => {
+                self.ctx.queues.leave(team.id, since, &self.id, picked_at);
+                self.queued = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// The pick-up by `technician_id`: refused if someone else has the session; else
+    /// what the rules decide of it, stored with the session's new owner.
+    async fn pick_up(
+        &mut self,
+        technician_id: i64,
+        technician: TechnicianRef,
+    ) -> Result<Vec<LogEntry>, AppendError> {
+        if self.owner.is_some_and(|o| o != technician_id) {
+            return Err(AppendError::Taken);
+        }
+        let at = self.now();
+        let actor = Actor {
+            role: Role::Technician,
+            name: &technician.display_name,
+        };
+        let decided = decide(&self.state, actor, Action::PickUp, at, self.ctx.limits)
+            .map_err(AppendError::Rule)?;
+        let mut appended = Vec::with_capacity(decided.len());
+        for (i, (author, kind)) in decided.into_iter().enumerate() {
+            let owner = (i == 0).then_some(technician_id);
+            let before = (self.owner, self.technician.clone());
+            if i == 0 {
+                // Set before the append publishes the summary, undone if it fails.
+                self.owner = Some(technician_id);
+                self.technician = Some(technician.clone());
+            }
+            match self.append_owned(author, kind, at, owner).await {
+                Ok(entry) => appended.push(entry),
+                Err(e) if i == 0 => {
+                    (self.owner, self.technician) = before;
+                    return Err(e);
+                }
+                Err(e) => {
+                    tracing::warn!(session = %self.id, error = ?e, "could not log a consequence");
+                    break;
+                }
+            }
+            if i == 0 {
+                self.owner_cell.store(technician_id, Ordering::Release);
+                self.sync_queue(Some(at));
+            }
+        }
+        Ok(appended)
     }
 
     /// The time of an entry appended now.
@@ -227,6 +334,13 @@ impl SessionActor {
         name: &str,
         action: Action,
     ) -> Result<Vec<LogEntry>, AppendError> {
+        if let (Action::PickUp, Role::Technician, Some(owner)) = (&action, role, self.owner) {
+            let technician = self.technician.clone().unwrap_or(TechnicianRef {
+                username: String::new(),
+                display_name: name.to_string(),
+            });
+            return self.pick_up(owner, technician).await;
+        }
         let at = self.now();
         let actor = Actor { role, name };
         let decided =
@@ -253,6 +367,17 @@ impl SessionActor {
         kind: EntryKind,
         at: Millis,
     ) -> Result<LogEntry, AppendError> {
+        self.append_owned(author, kind, at, None).await
+    }
+
+    /// [`Self::append`], storing `picked_up_by` as the session's owner with the entry.
+    async fn append_owned(
+        &mut self,
+        author: Author,
+        kind: EntryKind,
+        at: Millis,
+        picked_up_by: Option<i64>,
+    ) -> Result<LogEntry, AppendError> {
         self.state
             .check(author, &kind, at)
             .map_err(AppendError::Rule)?;
@@ -268,9 +393,11 @@ impl SessionActor {
         next.apply(&entry).map_err(AppendError::Rule)?;
         let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
         let (id, stored) = (self.id.clone(), entry.clone());
-        store::call(&self.ctx.store, move |s| s.append(&id, &stored, new_phase))
-            .await
-            .map_err(AppendError::Storage)?;
+        store::call(&self.ctx.store, move |s| {
+            s.append(&id, &stored, new_phase, picked_up_by)
+        })
+        .await
+        .map_err(AppendError::Storage)?;
         if let Some(phase) = new_phase {
             self.ctx
                 .count_candidate(&self.invitation, self.state.phase(), phase);
@@ -279,6 +406,9 @@ impl SessionActor {
             }
         }
         self.state = next;
+        if picked_up_by.is_none() {
+            self.sync_queue(None);
+        }
         self.last_at = entry.at;
         self.stored_entries += 1;
         self.stored_bytes += bytes;
@@ -351,13 +481,21 @@ impl SessionActor {
             customer_online: self.online[seat(Role::Customer)] > 0,
             check_code: self.check_code.clone(),
             candidates: self.ctx.candidates(&self.invitation, self.state.phase()),
+            phase_since: self.state.phase_since(),
+            team: self.team.as_ref().map(|t| TeamRef {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+            }),
+            technician: self.technician.clone(),
+            details: self.details.clone(),
         }
     }
 
     /// Tells consoles the session is new or changed.
     fn publish(&self) {
         let _ = self.ctx.summaries.send(SummaryUpdate {
-            technician_id: self.technician_id,
+            technician_id: self.owner,
+            team_id: self.team.as_ref().map(|t| t.id),
             summary: self.summary(),
         });
     }

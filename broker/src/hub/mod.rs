@@ -7,13 +7,14 @@
 //! not per socket, so opening more sockets buys nothing.
 
 pub mod actor;
+pub mod queue;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use connectit_protocol::api::SessionSummary;
+use connectit_protocol::api::{SessionDetails, SessionSummary, TechnicianRef};
 use connectit_protocol::{
     Action, Author, EntryKind, Limits, Link, LogEntry, Millis, Phase, Role, RuleViolation, Seq,
     SessionId, SessionState, Timeouts,
@@ -47,6 +48,8 @@ pub enum AppendError {
     Storage(DbError),
     /// The session's log is at its cap.
     Full { max_entries: u64, max_bytes: u64 },
+    /// Another technician has the session (picked it up first).
+    Taken,
     /// The session's task is gone (the broker is stopping).
     Stopped,
 }
@@ -86,10 +89,13 @@ pub struct Relayed {
     pub payload: Arc<str>,
 }
 
-/// A summary change, for the consoles of the session's technician.
+/// A summary change, for the consoles of the session's technician and of its team's
+/// members.
 #[derive(Debug, Clone)]
 pub struct SummaryUpdate {
-    pub technician_id: i64,
+    /// Who has the session (`None`: nobody yet, it waits in its team's queue).
+    pub technician_id: Option<i64>,
+    pub team_id: Option<i64>,
     pub summary: SessionSummary,
 }
 
@@ -105,6 +111,8 @@ pub struct Context {
     refresh: mpsc::UnboundedSender<SessionId>,
     /// Summary changes, for consoles.
     summaries: broadcast::Sender<SummaryUpdate>,
+    /// The teams' queues.
+    queues: queue::Queues,
 }
 
 impl Context {
@@ -142,8 +150,11 @@ pub struct Hub {
 /// The handle of one live session.
 pub struct LiveSession {
     pub id: SessionId,
-    /// The technician who created it (the only one who may work on it).
-    pub technician_id: i64,
+    /// The technician who has it (who made it, or picked it up from a queue), the only
+    /// one who may work on it; 0 while nobody has it.
+    owner: Arc<AtomicI64>,
+    /// The team whose queue it came through.
+    pub team_id: Option<i64>,
     /// The session whose PIN or link this one was joined by (itself, mostly).
     pub invitation: SessionId,
     /// Boxed: a channel allocates its slots in blocks of 32 up front, so each live
@@ -192,6 +203,14 @@ fn seat_index(role: Role) -> usize {
 }
 
 impl LiveSession {
+    /// The technician who has the session (`None`: it waits in its team's queue).
+    pub fn owner(&self) -> Option<i64> {
+        match self.owner.load(Ordering::Acquire) {
+            0 => None,
+            id => Some(id),
+        }
+    }
+
     /// Gives `role`'s seat to a new socket; the socket that held it hears that it was
     /// replaced.
     pub fn take_seat(&self, role: Role) -> Seat {
@@ -274,6 +293,30 @@ impl LiveSession {
         .unwrap_or(Err(AppendError::Stopped))
     }
 
+    /// `technician` picks the customer up: the pick-up entry, and the session is theirs
+    /// from now on, in one step. Refused with [`AppendError::Taken`] if someone else
+    /// has it, and by the rules if the customer does not wait.
+    pub async fn pick_up(
+        &self,
+        technician_id: i64,
+        technician: TechnicianRef,
+    ) -> Result<Vec<LogEntry>, AppendError> {
+        self.ask(|reply| Command::PickUp {
+            technician_id,
+            technician,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// Replaces what is known of the customer, the problem and the ticket.
+    pub async fn set_details(&self, details: SessionDetails) -> Result<(), AppendError> {
+        self.ask(|reply| Command::SetDetails { details, reply })
+            .await
+            .unwrap_or(Err(AppendError::Stopped))
+    }
+
     /// Relays a WebRTC signal to the other member, if the rules let the link be open.
     pub async fn relay(&self, from: Role, link: Link, payload: &str) -> Result<(), RuleViolation> {
         let signal = Relayed {
@@ -344,6 +387,7 @@ impl Hub {
             shared: Mutex::new(HashMap::new()),
             refresh,
             summaries,
+            queues: queue::Queues::default(),
         });
         let hub = Hub {
             ctx,
@@ -361,6 +405,11 @@ impl Hub {
     /// Summary changes from now on.
     pub fn watch_summaries(&self) -> broadcast::Receiver<SummaryUpdate> {
         self.ctx.summaries.subscribe()
+    }
+
+    /// The teams' queues.
+    pub fn queues(&self) -> &queue::Queues {
+        &self.ctx.queues
     }
 
     /// Loads every session that is not over, so that what falls due in them (a PIN
@@ -408,9 +457,11 @@ impl Hub {
             tokens: RATE_BURST,
             refilled: Instant::now(),
         };
+        let owner = Arc::new(AtomicI64::new(row.technician_id.unwrap_or(0)));
         let live = Arc::new(LiveSession {
             id: id.clone(),
-            technician_id: row.technician_id,
+            owner: owner.clone(),
+            team_id: row.team.as_ref().map(|t| t.id),
             invitation: row.invitation.clone(),
             commands,
             seats: Mutex::new(Seats::default()),
@@ -421,7 +472,12 @@ impl Hub {
         });
         let actor = SessionActor {
             id: id.clone(),
-            technician_id: row.technician_id,
+            owner: row.technician_id,
+            owner_cell: owner,
+            technician: row.technician,
+            team: row.team,
+            details: row.details,
+            queued: None,
             invitation: row.invitation,
             created_at: row.created_at,
             timeouts: Timeouts {

@@ -1,0 +1,99 @@
+//! A help desk's one link, through the real broker, the real build and headless
+//! Chromium: three customers join a team's queue from its link with their name and
+//! problem and see their places move as two technicians of the team pick people up
+//! from the queue panel; each customer is told who took them.
+
+use connectit_e2e::broker::TechnicianAccount;
+use connectit_e2e::browser::Browser;
+use connectit_e2e::console::Console;
+use connectit_e2e::customer::Customer;
+use connectit_e2e::{BrokerOptions, World};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customers_queue_by_the_team_link_and_two_technicians_take_them_in_turn() {
+    let w = World::start(BrokerOptions::default()).await;
+    let ben = TechnicianAccount {
+        username: "ben".into(),
+        display_name: "Ben Brown".into(),
+        password: "another horse battery staple".into(),
+    };
+    w.broker.add_technician(&ben).await;
+    let made = w
+        .broker
+        .admin(&["create-team", "--slug", "helpdesk", "--name", "Help desk"])
+        .await;
+    assert!(made.contains("/t/helpdesk"), "{made}");
+    for who in [w.broker.technician().username.as_str(), "ben"] {
+        w.broker
+            .admin(&["add-to-team", "--slug", "helpdesk", "--username", who])
+            .await;
+    }
+    let tess = w.signed_in_console().await;
+    let (ben_browser, cust2, cust3) =
+        tokio::join!(Browser::start(), Browser::start(), Browser::start());
+    let ben_console = Console::new(&ben_browser, w.broker.url());
+    ben_console.sign_in(&ben).await;
+    assert!(
+        tess.browser.is_visible("#queue").await,
+        "a team member sees the queue"
+    );
+
+    // Three customers, one after the other, each with their name and problem.
+    let customers = [
+        (w.customer(), "Ann Archer"),
+        (Customer::new(&cust2, w.broker.url()), "Bo Becker"),
+        (Customer::new(&cust3, w.broker.url()), "Cy Cole"),
+    ];
+    for (i, (customer, name)) in customers.iter().enumerate() {
+        customer
+            .join_team("helpdesk", name, "My e-mail does not sync")
+            .await;
+        customer.accept_terms().await;
+        customer.wait_waiting().await;
+        customer.wait_queue_place(i as u32 + 1, i as u32 + 1).await;
+    }
+    customers[0].0.wait_queue_place(1, 3).await;
+    let queue = tess.wait_queue_len(3).await;
+    assert_eq!(
+        ben_console.wait_queue_len(3).await,
+        queue,
+        "both see one queue"
+    );
+    let names = tess.browser.text("#queue").await;
+    for (_, name) in &customers {
+        assert!(names.contains(name), "{name} in {names:?}");
+    }
+
+    // Tess takes the first in line; the others move up, and Ben's panel follows.
+    tess.pick_up_queued(&queue[0]).await;
+    customers[0]
+        .0
+        .wait_technician(&w.broker.technician().display_name)
+        .await;
+    customers[1].0.wait_queue_place(1, 2).await;
+    customers[2].0.wait_queue_place(2, 2).await;
+    assert_eq!(ben_console.wait_queue_len(2).await, queue[1..].to_vec());
+
+    // Ben takes the next one.
+    ben_console.pick_up_queued(&queue[1]).await;
+    customers[1].0.wait_technician("Ben Brown").await;
+    customers[2].0.wait_queue_place(1, 1).await;
+    tess.browser.click("#back-to-list").await;
+    assert_eq!(tess.wait_queue_len(1).await, queue[2..].to_vec());
+
+    // A name that is not a name is refused on the page itself, before any request.
+    let late = Browser::start().await;
+    late.goto(&format!("{}/t/helpdesk", w.broker.url())).await;
+    late.wait_visible("#team-form").await;
+    late.type_into("#team-name", "   ").await;
+    late.type_into("#team-problem", "x").await;
+    assert!(!late.is_enabled("#join-queue").await);
+    late.goto(&format!("{}/t/nobody", w.broker.url())).await;
+    late.wait_visible("[data-error=team_not_found]").await;
+    late.close().await;
+
+    ben_browser.close().await;
+    cust2.close().await;
+    cust3.close().await;
+    w.close().await;
+}
