@@ -133,6 +133,13 @@ pub fn set_title(title: &str) {
     }
 }
 
+/// Puts `path` in the address bar as a new history entry (no page load).
+pub fn push_path(path: &str) {
+    if let Some(history) = window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
 /// Focuses the element with this id, if it is there.
 pub fn focus_id(id: &str) {
     if let Some(element) = document()

@@ -30,6 +30,7 @@
 //! (the fold, the effects, the wording) are tested natively with `cargo test`.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod browser;

@@ -1,14 +1,17 @@
-//! The signed-in console: who is signed in, sign out, "New session", the security log,
-//! and either the list of sessions or one opened session ([`View`]). When the broker
+//! The signed-in console: who is signed in, sign out, "New session", alerts, the
+//! security log, the teams' queues and the technician's sessions, and the sessions open
+//! as tabs ([`super::workspace`]). Every open tab keeps its session's socket, so switching
+//! between customers disconnects nobody; each view has its own address. When the broker
 //! ends the sign-in (signed out elsewhere, expired, disabled) the console goes back to
 //! the sign-in form and says why; a session opened in another window stops here until
 //! the technician takes it back.
 
 use std::rc::Rc;
 
-use connectit_protocol::api::{CreatedSession, Technician};
+use connectit_protocol::api::{CreatedSession, SessionSummary, Technician};
 use connectit_protocol::wire::CloseReason;
 use connectit_protocol::SessionId;
+use gloo_events::EventListener;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -18,18 +21,27 @@ use super::new_session::NewSessionPanel;
 use super::queue::{queued, QueuePanel};
 use super::session_view::TechnicianSession;
 use super::sessions::use_console_sessions;
+use super::workspace::{path_of, titled, view_from_path, View, Workspace, WorkspaceAction};
+use crate::alerts;
 use crate::api::{self, ApiError};
-use crate::i18n::{use_i18n, Msg};
+use crate::browser;
+use crate::i18n::{use_i18n, I18n, Msg};
 use crate::session::link::LinkStatus;
 
-/// What the main area shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum View {
-    List,
-    Session(SessionId),
-    /// The session was opened in another tab or window and stopped here.
-    Elsewhere(SessionId),
-    Audit,
+/// How a session is named on its tab and in alerts: the customer's name, or when it
+/// was made.
+fn session_name(i18n: &I18n, s: Option<&SessionSummary>, id: &SessionId) -> String {
+    match s {
+        Some(s) if !s.details.customer_name.is_empty() => {
+            connectit_protocol::shown_text(&s.details.customer_name).into_owned()
+        }
+        Some(s) => i18n.t(Msg::TabSessionAt {
+            created: crate::time::hh_mm(s.created_at),
+        }),
+        None => i18n.t(Msg::TabSessionAt {
+            created: id.0.chars().take(6).collect(),
+        }),
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -42,11 +54,13 @@ pub struct HomeProps {
 #[component]
 pub fn Home(props: &HomeProps) -> Html {
     let i18n = use_i18n();
-    let view = use_state(|| View::List);
+    let workspace = use_reducer(|| Workspace::new(view_from_path(&browser::pathname())));
+    let view = workspace.view();
     let created = use_state(|| None::<Rc<CreatedSession>>);
     let creating = use_state(|| false);
     let problem = use_state(|| None::<ApiError>);
     let sessions = use_console_sessions();
+    let page_hidden = alerts::use_page_hidden();
     {
         let on_signed_out = props.on_signed_out.clone();
         use_effect_with(sessions.signed_out, move |signed_out| {
@@ -56,12 +70,114 @@ pub fn Home(props: &HomeProps) -> Html {
         });
     }
 
+    // Sessions that are this technician's, and those waiting in their teams' queues
+    // (what a colleague picked up is neither).
+    let me = props.technician.username.clone();
+    let mine: Rc<Vec<SessionSummary>> = Rc::new(
+        sessions
+            .items
+            .iter()
+            .filter(|s| match &s.technician {
+                Some(t) => t.username == me,
+                None => s.team.is_none(),
+            })
+            .cloned()
+            .collect(),
+    );
+    let queue = Rc::new(queued(&sessions.items));
+    // A technician in a team sees its queue, empty or not.
+    let teams_shown = !props.technician.teams.is_empty();
+
+    // What is in front of the technician is seen; the rest counts in the title.
+    {
+        let workspace = workspace.clone();
+        use_effect_with(
+            (mine.clone(), queue.clone(), view.clone(), page_hidden),
+            move |(mine, queue, _, hidden)| {
+                workspace.dispatch(WorkspaceAction::Observe {
+                    mine: mine.clone(),
+                    queue: queue.clone(),
+                    page_visible: !*hidden,
+                });
+            },
+        );
+    }
+    let attention = workspace.attention(&mine, &queue);
+    let new_in_queue: Vec<SessionSummary> = queue
+        .iter()
+        .filter(|s| workspace.attention(&[], std::slice::from_ref(s)) > 0)
+        .cloned()
+        .collect();
+    {
+        // The title says the view and, in front, what calls for attention.
+        let title = match &view {
+            View::Session(id) => {
+                let name = session_name(&i18n, mine.iter().find(|s| &s.id == id), id);
+                format!("{name} — {}", i18n.t(Msg::ConsoleTitle))
+            }
+            _ => i18n.t(Msg::ConsoleTitle),
+        };
+        use_effect_with(titled(attention, &title), |title| browser::set_title(title));
+    }
+    {
+        // Something new while the page is hidden: a notification; a tone if wanted.
+        let last = use_mut_ref(|| attention);
+        let i18n = i18n.clone();
+        let (mine, newest) = (mine.clone(), new_in_queue.last().cloned());
+        use_effect_with(attention, move |count| {
+            let before = std::mem::replace(&mut *last.borrow_mut(), *count);
+            if *count > before {
+                let title = match &newest {
+                    Some(s) => i18n.t(Msg::AlertNewCustomer {
+                        name: session_name(&i18n, Some(s), &s.id),
+                    }),
+                    None => {
+                        let from = mine.iter().find(|s| s.messages > 0);
+                        i18n.t(Msg::AlertNewMessage {
+                            name: from
+                                .map(|s| session_name(&i18n, Some(s), &s.id))
+                                .unwrap_or_else(|| i18n.t(Msg::ACustomer)),
+                        })
+                    }
+                };
+                if alerts::page_hidden() {
+                    let _ = alerts::notify(&title, &i18n.t(Msg::AlertBody), "connectit-console");
+                }
+                if super::alert_settings::sound_on() {
+                    alerts::tone();
+                }
+            }
+        });
+    }
+    {
+        // Each view has its own address; the browser's back and forward move between them.
+        let path = path_of(&view);
+        use_effect_with(path, |path| {
+            if browser::pathname().trim_end_matches('/') != path {
+                browser::push_path(path);
+            }
+        });
+        let workspace = workspace.clone();
+        use_effect_with((), move |_| {
+            let listener = browser::window().map(|window| {
+                EventListener::new(&window, "popstate", move |_| {
+                    workspace.dispatch(WorkspaceAction::Show(view_from_path(&browser::pathname())));
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    let show = {
+        let workspace = workspace.clone();
+        Callback::from(move |view: View| workspace.dispatch(WorkspaceAction::Show(view)))
+    };
     let create = {
-        let (created, creating, problem, view) = (
+        let (created, creating, problem, show) = (
             created.clone(),
             creating.clone(),
             problem.clone(),
-            view.clone(),
+            show.clone(),
         );
         Callback::from(move |_: MouseEvent| {
             if *creating {
@@ -69,17 +185,17 @@ pub fn Home(props: &HomeProps) -> Html {
             }
             creating.set(true);
             problem.set(None);
-            let (created, creating, problem, view) = (
+            let (created, creating, problem, show) = (
                 created.clone(),
                 creating.clone(),
                 problem.clone(),
-                view.clone(),
+                show.clone(),
             );
             spawn_local(async move {
                 match api::create_session().await {
                     Ok(session) => {
                         created.set(Some(Rc::new(session)));
-                        view.set(View::List);
+                        show.emit(View::List);
                     }
                     Err(e) => problem.set(Some(e)),
                 }
@@ -100,81 +216,50 @@ pub fn Home(props: &HomeProps) -> Html {
         })
     };
     let open = {
-        let (view, created) = (view.clone(), created.clone());
+        let (show, created) = (show.clone(), created.clone());
         Callback::from(move |id: SessionId| {
             // Opening the new session's own view: its panel has done its job.
             if created.as_ref().is_some_and(|c| c.id == id) {
                 created.set(None);
             }
-            view.set(View::Session(id))
+            show.emit(View::Session(id))
         })
     };
     // Taking a customer from a team's queue: theirs to open if the broker says so.
     let picking = use_state(|| None::<SessionId>);
     let pick_up = {
-        let (view, picking, problem) = (view.clone(), picking.clone(), problem.clone());
+        let (show, picking, problem) = (show.clone(), picking.clone(), problem.clone());
         Callback::from(move |id: SessionId| {
             if picking.is_some() {
                 return;
             }
             picking.set(Some(id.clone()));
             problem.set(None);
-            let (view, picking, problem) = (view.clone(), picking.clone(), problem.clone());
+            let (show, picking, problem) = (show.clone(), picking.clone(), problem.clone());
             spawn_local(async move {
                 match api::pick_up(&id).await {
-                    Ok(()) => view.set(View::Session(id)),
+                    Ok(()) => show.emit(View::Session(id)),
                     Err(e) => problem.set(Some(e)),
                 }
                 picking.set(None);
             });
         })
     };
-    let back = {
-        let view = view.clone();
-        Callback::from(move |()| view.set(View::List))
-    };
+    let back = show.reform(|()| View::List);
     let close_new = {
         let created = created.clone();
         Callback::from(move |()| created.set(None))
     };
+    let show_audit = show.reform(|_: MouseEvent| View::Audit);
 
-    let show_audit = {
-        let view = view.clone();
-        Callback::from(move |_: MouseEvent| view.set(View::Audit))
-    };
-    // Sessions that are this technician's, and those waiting in their teams' queues
-    // (what a colleague picked up is neither).
-    let me = props.technician.username.clone();
-    let mine: Vec<_> = sessions
-        .items
-        .iter()
-        .filter(|s| s.technician.as_ref().is_none_or(|t| t.username == me))
-        .filter(|s| s.team.is_none() || s.technician.is_some())
-        .cloned()
-        .collect();
-    let queue = queued(&sessions.items);
-    // A technician in a team sees its queue, empty or not.
-    let teams_shown = !props.technician.teams.is_empty();
-    let main = match &*view {
-        View::Session(id) => {
-            let on_closed = {
-                let (view, id, on_signed_out) =
-                    (view.clone(), id.clone(), props.on_signed_out.clone());
-                Callback::from(move |reason| match reason {
-                    CloseReason::SignedOut => on_signed_out.emit(true),
-                    CloseReason::Replaced => view.set(View::Elsewhere(id.clone())),
-                })
-            };
-            let summary = sessions.items.iter().find(|s| &s.id == id).cloned();
-            html! {
-                <TechnicianSession key={id.0.clone()} id={id.clone()} {summary} on_back={back} {on_closed} />
-            }
-        }
+    let main = match &view {
+        // Open sessions are drawn below, each in its tab.
+        View::Session(_) => html! {},
         View::Elsewhere(id) => {
-            let take_back = {
-                let (view, id) = (view.clone(), id.clone());
-                Callback::from(move |_: MouseEvent| view.set(View::Session(id.clone())))
-            };
+            let take_back = show.reform({
+                let id = id.clone();
+                move |_: MouseEvent| View::Session(id.clone())
+            });
             let to_list = back.reform(|_: MouseEvent| ());
             html! {
                 <section id="opened-elsewhere" class="card" role="alert">
@@ -188,11 +273,11 @@ pub fn Home(props: &HomeProps) -> Html {
                 </section>
             }
         }
-        View::Audit => html! { <AuditLog on_back={back} /> },
+        View::Audit => html! { <AuditLog on_back={back.clone()} /> },
         View::List => html! {
             <>
                 if sessions.loaded && (!queue.is_empty() || teams_shown) {
-                    <QueuePanel sessions={queue} busy={(*picking).clone()} on_pick_up={pick_up} />
+                    <QueuePanel sessions={(*queue).clone()} busy={(*picking).clone()} on_pick_up={pick_up} />
                 }
                 if let Some(session) = (*created).clone() {
                     <NewSessionPanel
@@ -209,7 +294,8 @@ pub fn Home(props: &HomeProps) -> Html {
                         }
                     </div>
                     if sessions.loaded {
-                        <SessionList sessions={mine} on_open={open} />
+                        <SessionList sessions={(*mine).clone()} on_open={open}
+                            unread={mine.iter().map(|s| workspace.unread(s)).collect::<Vec<_>>()} />
                     } else {
                         <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p>
                     }
@@ -217,6 +303,42 @@ pub fn Home(props: &HomeProps) -> Html {
             </>
         },
     };
+
+    // The tabs: the list, then each open session with its unread count.
+    let list_selected = !matches!(view, View::Session(_));
+    let tabs = workspace.open.iter().map(|id| {
+        let summary = mine.iter().find(|s| &s.id == id);
+        let name = session_name(&i18n, summary, id);
+        let unread = summary.map_or(0, |s| workspace.unread(s));
+        let selected = view == View::Session(id.clone());
+        let select = show.reform({
+            let id = id.clone();
+            move |_: MouseEvent| View::Session(id.clone())
+        });
+        let close = {
+            let (workspace, id) = (workspace.clone(), id.clone());
+            Callback::from(move |_: MouseEvent| {
+                workspace.dispatch(WorkspaceAction::Close(id.clone()))
+            })
+        };
+        html! {
+            <li key={id.0.clone()} class={classes!("tab-item", selected.then_some("selected"))}>
+                <button type="button" class="session-tab" data-session-id={id.0.clone()}
+                    aria-current={selected.then_some("page")} onclick={select}>
+                    <bdi>{ name.clone() }</bdi>
+                    if unread > 0 {
+                        <span class="unread" data-count={unread.to_string()}>
+                            { i18n.t(Msg::UnreadMessages { count: unread }) }
+                        </span>
+                    }
+                </button>
+                <button type="button" class="close-tab" data-session-id={id.0.clone()}
+                    aria-label={i18n.t(Msg::TabClose { name })} onclick={close}>{ "×" }</button>
+            </li>
+        }
+    });
+    let waiting = queue.len() as u64;
+    let sessions_for_tabs = workspace.open.clone();
 
     html! {
         <>
@@ -228,13 +350,50 @@ pub fn Home(props: &HomeProps) -> Html {
                 <button id="create-session" type="button" class="primary" disabled={*creating} onclick={create}>
                     { i18n.t(if *creating { Msg::CreatingSession } else { Msg::CreateSession }) }
                 </button>
+                <super::alert_settings::AlertSettings />
                 <button id="show-audit" type="button" class="secondary" onclick={show_audit}>{ i18n.t(Msg::AuditOpen) }</button>
                 <button id="sign-out" type="button" class="secondary" onclick={sign_out}>{ i18n.t(Msg::SignOut) }</button>
             </div>
+            <nav id="session-tabs" aria-label={i18n.t(Msg::TabsLabel)} data-attention={attention.to_string()}>
+                <ul class="tabs">
+                    <li class={classes!("tab-item", list_selected.then_some("selected"))}>
+                        <button id="tab-list" type="button" aria-current={list_selected.then_some("page")}
+                            onclick={show.reform(|_: MouseEvent| View::List)}>
+                            { i18n.t(Msg::TabList) }
+                            if waiting > 0 {
+                                <span id="queue-badge" class="unread" data-count={waiting.to_string()}>
+                                    { i18n.t(Msg::QueueBadge { count: waiting }) }
+                                </span>
+                            }
+                        </button>
+                    </li>
+                    { for tabs }
+                </ul>
+            </nav>
             if let Some(error) = *problem {
                 <p class="notice" role="alert">{ i18n.api_error(&error) }</p>
             }
             { main }
+            // One element around the open sessions, so that what the main area shows
+            // never shifts them: each keeps its component (and socket) across views.
+            <div class="open-sessions">
+            { for sessions_for_tabs.into_iter().map(|id| {
+                let shown = view == View::Session(id.clone());
+                let on_closed = {
+                    let (workspace, id, on_signed_out) =
+                        (workspace.clone(), id.clone(), props.on_signed_out.clone());
+                    Callback::from(move |reason| match reason {
+                        CloseReason::SignedOut => on_signed_out.emit(true),
+                        CloseReason::Replaced => workspace.dispatch(WorkspaceAction::Elsewhere(id.clone())),
+                    })
+                };
+                let summary = sessions.items.iter().find(|s| s.id == id).cloned();
+                html! {
+                    <TechnicianSession key={id.0.clone()} id={id.clone()} {summary} {shown}
+                        on_back={back.clone()} {on_closed} />
+                }
+            }) }
+            </div>
         </>
     }
 }

@@ -23,6 +23,9 @@ pub fn phase_attr(phase: Phase) -> &'static str {
 #[derive(Properties, PartialEq)]
 pub struct SessionListProps {
     pub sessions: Vec<SessionSummary>,
+    /// Each session's messages the technician has not seen, in the same order.
+    #[prop_or_default]
+    pub unread: Vec<u64>,
     pub on_open: Callback<SessionId>,
 }
 
@@ -36,7 +39,8 @@ pub fn SessionList(props: &SessionListProps) -> Html {
             <ul id="session-list" class="session-list"><li class="empty">{ i18n.t(Msg::NoSessions) }</li></ul>
         };
     }
-    let rows = props.sessions.iter().map(|s| {
+    let rows = props.sessions.iter().enumerate().map(|(i, s)| {
+        let unread = props.unread.get(i).copied().unwrap_or(0);
         let id = s.id.clone();
         let open = props.on_open.reform(move |_: MouseEvent| id.clone());
         let created = time::hh_mm(s.created_at);
@@ -58,6 +62,11 @@ pub fn SessionList(props: &SessionListProps) -> Html {
                 }
                 <div class="session-row-meta">
                     <span>{ i18n.messages(s.messages) }</span>
+                    if unread > 0 {
+                        <span class="unread" data-count={unread.to_string()}>
+                            { i18n.t(Msg::UnreadMessages { count: unread }) }
+                        </span>
+                    }
                     if s.phase != Phase::Ended && s.phase != Phase::Created {
                         <span class={classes!("presence", s.customer_online.then_some("online"))}>
                             { i18n.t(if s.customer_online { Msg::CustomerOnline } else { Msg::CustomerOffline }) }

@@ -5,6 +5,7 @@
 //! camera ([`screen`], [`media`]). [`Auth`] is the one state machine of who is signed
 //! in.
 
+pub mod alert_settings;
 pub mod audit;
 pub mod files;
 pub mod form;
@@ -22,6 +23,7 @@ pub mod sessions;
 pub mod setup;
 pub mod signin;
 pub mod system_info;
+pub mod workspace;
 
 use std::rc::Rc;
 
@@ -33,7 +35,6 @@ use yew::prelude::*;
 use crate::api::{self, ApiError};
 use crate::clock;
 use crate::i18n::{use_i18n, LanguageSelect, Msg};
-use crate::widgets::use_title;
 
 /// Who is at the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +99,16 @@ pub fn ConsolePage() -> Html {
             });
         });
     }
-    use_title(i18n.title(Msg::ConsoleTitle, &organisation));
+    // Signed in, the workspace titles the window (with what calls for attention).
+    {
+        let title = i18n.title(Msg::ConsoleTitle, &organisation);
+        let signed_in = matches!(*auth, Auth::SignedIn(_));
+        use_effect_with((title, signed_in), |(title, signed_in)| {
+            if !*signed_in {
+                crate::browser::set_title(title);
+            }
+        });
+    }
 
     let signed_in = {
         let auth = auth.clone();
@@ -135,7 +145,7 @@ pub fn ConsolePage() -> Html {
                 <p class="product">{ i18n.t(Msg::ConsoleTitle) }</p>
                 <LanguageSelect />
             </header>
-            <main class="page page-wide">
+            <main class={classes!("page", "page-wide", matches!(*auth, Auth::SignedIn(_)).then_some("page-console"))}>
                 if matches!(*auth, Auth::SignedIn(_)) {
                     { for warnings.iter().map(|w| html! {
                         <p class="notice warning config-warning" role="status" data-warning={warning_attr(*w)}>

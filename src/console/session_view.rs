@@ -25,7 +25,7 @@ use crate::session::live::LiveAction;
 use crate::session::notice::NoticeLine;
 use crate::session::paths::path_failure;
 use crate::session::{use_session, ChatInput, ChatLog, ConfirmEnd, Pending};
-use crate::widgets::{use_title, ConnectionStatus};
+use crate::widgets::ConnectionStatus;
 
 #[derive(Properties, PartialEq)]
 pub struct TechnicianSessionProps {
@@ -33,6 +33,10 @@ pub struct TechnicianSessionProps {
     /// The session as the console's list has it (how many used its PIN).
     #[prop_or_default]
     pub summary: Option<SessionSummary>,
+    /// Whether its tab is the one shown: a hidden session keeps its socket, media and
+    /// transfers and draws nothing.
+    #[prop_or(true)]
+    pub shown: bool,
     pub on_back: Callback<()>,
     /// The broker closed the socket for good: signed out, or opened elsewhere.
     pub on_closed: Callback<CloseReason>,
@@ -41,7 +45,6 @@ pub struct TechnicianSessionProps {
 #[component]
 pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let i18n = use_i18n();
-    use_title(i18n.title(Msg::SessionViewTitle, &i18n.t(Msg::ConsoleTitle)));
     let handle = use_session(Join::Technician {
         session: props.id.clone(),
     });
@@ -66,6 +69,9 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                 on_closed.emit(*reason);
             }
         });
+    }
+    if !props.shown {
+        return html! {};
     }
     let live = &*handle.live;
     let state = &live.state;
@@ -94,6 +100,9 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     };
 
     let candidates = props.summary.as_ref().map_or(0, |s| s.candidates);
+    // From the pick-up on, the customer's screen and the chat sit side by side on a
+    // wide window (stacked on a narrow one).
+    let with_media = matches!(state.phase(), Phase::Active | Phase::Ended);
     let status_line = match state.phase() {
         Phase::Created => Some(i18n.t(Msg::SessionCreatedWait)),
         Phase::Connecting => Some(i18n.t(Msg::SessionConnectingWait)),
@@ -151,27 +160,34 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                 </button>
             }
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
-            if matches!(state.phase(), Phase::Active | Phase::Ended) {
-                <div class="media-views">
-                    { for [Media::Screen, Media::Camera].into_iter().map(|media| {
-                        let shown = incoming.media(media);
-                        let failed = shown.failed.or_else(|| path_failure(&live.entries.borrow(), Link::from(media)));
-                        html! {
-                            <MediaView key={format!("{media:?}")} {media} state={state.media(media)}
-                                stream={shown.stream.clone()} connection={shown.connection.clone()} {failed} />
-                        }
-                    }) }
-                </div>
-                <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
-                    on_request={on_request} />
-                <ConsoleFiles can_send={state.may_offer_file(Role::Technician)}
-                    transfers={transfers.clone()} failed={path_failure(&live.entries.borrow(), Link::Files)} />
-                <SystemInfoPanel entries={live.entries.clone()} />
-            }
-            <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
-            if state.phase() == Phase::Active {
-                <ChatInput on_send={on_chat} />
-            }
+            <div class={classes!("session-layout", with_media.then_some("with-media"))}>
+                if with_media {
+                    <div class="session-main">
+                        <div class="media-views">
+                            { for [Media::Screen, Media::Camera].into_iter().map(|media| {
+                                let shown = incoming.media(media);
+                                let failed = shown.failed.or_else(|| path_failure(&live.entries.borrow(), Link::from(media)));
+                                html! {
+                                    <MediaView key={format!("{media:?}")} {media} state={state.media(media)}
+                                        stream={shown.stream.clone()} connection={shown.connection.clone()} {failed} />
+                                }
+                            }) }
+                        </div>
+                        <PermissionsPanel state={state.clone()} busy={live.is_pending(Pending::Request)}
+                            on_request={on_request} />
+                        <ConsoleFiles can_send={state.may_offer_file(Role::Technician)}
+                            transfers={transfers.clone()} failed={path_failure(&live.entries.borrow(), Link::Files)} />
+                        <SystemInfoPanel entries={live.entries.clone()} />
+                    </div>
+                }
+                <section class="session-chat" aria-labelledby="console-chat-heading">
+                    <h2 id="console-chat-heading">{ i18n.t(Msg::ConsoleChatHeading) }</h2>
+                    <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
+                    if state.phase() == Phase::Active {
+                        <ChatInput on_send={on_chat} />
+                    }
+                </section>
+            </div>
             <RecordDownloads source={RecordSource::Technician { session: props.id.clone() }} />
         </section>
     }

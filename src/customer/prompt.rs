@@ -8,9 +8,8 @@
 
 use connectit_protocol::PendingRequest;
 use connectit_protocol::{Media, Permission};
-use gloo_events::EventListener;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{HtmlElement, HtmlInputElement, Notification, NotificationOptions, VisibilityState};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::browser;
@@ -201,30 +200,13 @@ fn use_focus_inside(target: NodeRef) {
     });
 }
 
-fn tab_hidden() -> bool {
-    browser::document()
-        .map(|d| d.visibility_state() == VisibilityState::Hidden)
-        .unwrap_or(false)
-}
-
 /// While the prompt is shown and the tab is hidden: "(!) " in the title, and a
 /// notification if the customer already allowed them (never asked for here).
 #[hook]
 fn use_attention(organisation: AttrValue) {
     let i18n = use_i18n();
-    let hidden = use_state(tab_hidden);
-    {
-        let hidden = hidden.clone();
-        use_effect_with((), move |_| {
-            let listener = browser::document().map(|document| {
-                EventListener::new(&document, "visibilitychange", move |_| {
-                    hidden.set(tab_hidden())
-                })
-            });
-            move || drop(listener)
-        });
-    }
-    use_effect_with(*hidden, move |hidden| {
+    let hidden = crate::alerts::use_page_hidden();
+    use_effect_with(hidden, move |hidden| {
         let mut restore = None;
         let mut notification = None;
         if *hidden {
@@ -233,7 +215,11 @@ fn use_attention(organisation: AttrValue) {
                 title: i18n.title(Msg::PromptTitle, &organisation),
             });
             browser::set_title(&title);
-            notification = notify(&title, &i18n.t(Msg::NotificationBody));
+            notification = crate::alerts::notify(
+                &title,
+                &i18n.t(Msg::NotificationBody),
+                "connectit-permission",
+            );
         }
         move || {
             if let Some(title) = restore {
@@ -244,17 +230,4 @@ fn use_attention(organisation: AttrValue) {
             }
         }
     });
-}
-
-/// A notification, only where the page may already show them.
-fn notify(title: &str, body: &str) -> Option<Notification> {
-    let window = browser::window()?;
-    let supported = js_sys::Reflect::has(&window, &JsValue::from_str("Notification")).ok()?;
-    if !supported || Notification::permission() != web_sys::NotificationPermission::Granted {
-        return None;
-    }
-    let options = NotificationOptions::new();
-    options.set_body(body);
-    options.set_tag("connectit-permission");
-    Notification::new_with_options(title, &options).ok()
 }
