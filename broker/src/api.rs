@@ -387,7 +387,8 @@ pub async fn team_page(
             slug: team.slug.clone(),
             name: team.name.clone(),
         },
-        open: !team.closed,
+        open: crate::hours::team_is_open(&team, &state.config.time_zone, now_ms()),
+        hours: team.hours.clone(),
         closed_message: team.closed_message.clone(),
         problem_field: state.config.queue_problem_field,
         waiting,
@@ -429,7 +430,7 @@ pub async fn team_join(
             field: Field::Problem,
         }));
     }
-    if team.closed {
+    if !crate::hours::team_is_open(&team, &state.config.time_zone, now_ms()) {
         return Err(AppError(ErrorCode::QueueClosed));
     }
     if let Err(refusal) = state.queue_throttle.attempt(client) {

@@ -36,6 +36,10 @@ pub struct Config {
     pub pin_validity_secs: u64,
     /// How long a customer may wait for a technician before the session ends, in seconds.
     pub waiting_timeout_secs: u64,
+    /// How long a session goes on after its customer's connection dropped, in seconds:
+    /// if they are not back by then, it ends (`customer_gone`) and the console's list
+    /// says so, instead of an "in progress" session nobody is in.
+    pub customer_gone_after_secs: u64,
     /// Failed PIN guesses one client address (IPv6: one /64) may make at once before it
     /// must wait.
     pub pin_attempts_per_address: u32,
@@ -52,6 +56,9 @@ pub struct Config {
     /// Whether a team's link page asks the customer to describe the problem:
     /// `required`, `optional` or `off` (the name is always asked).
     pub queue_problem_field: connectit_protocol::api::FieldRule,
+    /// The time zone teams' opening hours are in unless a team says otherwise (IANA,
+    /// e.g. `Europe/Paris`).
+    pub time_zone: String,
     /// Customers one client address (IPv6: one /64) may put in teams' queues at once
     /// before it must wait, and seconds for one more to be allowed.
     pub queue_joins_per_address: u32,
@@ -144,12 +151,14 @@ impl Default for Config {
             applet_url: "https://support.example.com/applet/ConnectIT-Applet.exe".into(),
             pin_validity_secs: 20 * 60,
             waiting_timeout_secs: 30 * 60,
+            customer_gone_after_secs: 10 * 60,
             pin_attempts_per_address: 5,
             pin_address_refill_secs: 300,
             pin_attempts_per_network: 20,
             pin_network_refill_secs: 60,
             pin_candidates: 4,
             queue_problem_field: connectit_protocol::api::FieldRule::Required,
+            time_zone: "UTC".into(),
             queue_joins_per_address: 5,
             queue_address_refill_secs: 120,
             queue_joins_per_network: 30,
@@ -217,12 +226,14 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("applet_url", EnvKind::Str),
     ("pin_validity_secs", EnvKind::Int),
     ("waiting_timeout_secs", EnvKind::Int),
+    ("customer_gone_after_secs", EnvKind::Int),
     ("pin_attempts_per_address", EnvKind::Int),
     ("pin_address_refill_secs", EnvKind::Int),
     ("pin_attempts_per_network", EnvKind::Int),
     ("pin_network_refill_secs", EnvKind::Int),
     ("pin_candidates", EnvKind::Int),
     ("queue_problem_field", EnvKind::Str),
+    ("time_zone", EnvKind::Str),
     ("queue_joins_per_address", EnvKind::Int),
     ("queue_address_refill_secs", EnvKind::Int),
     ("queue_joins_per_network", EnvKind::Int),
@@ -319,6 +330,14 @@ impl Config {
                     "extra_origins: {origin:?} is not an origin"
                 )));
             }
+        }
+        if let Err(e) = crate::hours::time_zone(&self.time_zone) {
+            return Err(ConfigError(format!("time_zone: {e}")));
+        }
+        if self.customer_gone_after_secs == 0 {
+            return Err(ConfigError(
+                "customer_gone_after_secs must be above zero".into(),
+            ));
         }
         if self.pin_validity_secs == 0 || self.waiting_timeout_secs == 0 {
             return Err(ConfigError(

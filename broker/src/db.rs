@@ -117,6 +117,8 @@ CREATE TABLE IF NOT EXISTS teams (
     name           TEXT NOT NULL,
     closed         INTEGER NOT NULL DEFAULT 0,
     closed_message TEXT NOT NULL DEFAULT '',
+    hours          TEXT NOT NULL DEFAULT '',
+    time_zone      TEXT NOT NULL DEFAULT '',
     max_queue      INTEGER NOT NULL DEFAULT 50,
     created_at     INTEGER NOT NULL
 );
@@ -823,9 +825,13 @@ pub struct TeamRow {
     pub closed_message: String,
     /// Most customers joining or waiting in the queue at once.
     pub max_queue: u32,
+    /// Opening hours as written (see [`crate::hours`]; empty: always open).
+    pub hours: String,
+    /// Their time zone (IANA; empty: the broker's `time_zone`).
+    pub time_zone: String,
 }
 
-const TEAM_COLUMNS: &str = "id, slug, name, closed, closed_message, max_queue";
+const TEAM_COLUMNS: &str = "id, slug, name, closed, closed_message, max_queue, hours, time_zone";
 
 fn team_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
     Ok(TeamRow {
@@ -835,6 +841,8 @@ fn team_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
         closed: r.get(3)?,
         closed_message: r.get(4)?,
         max_queue: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+        hours: r.get(6)?,
+        time_zone: r.get(7)?,
     })
 }
 
@@ -923,6 +931,20 @@ pub fn set_team_open(
     conn.execute(
         "UPDATE teams SET closed = ?2, closed_message = ?3 WHERE id = ?1",
         params![team_id, !open, closed_message],
+    )?;
+    Ok(())
+}
+
+/// Sets a team's opening hours and their time zone (checked by the caller).
+pub fn set_team_hours(
+    conn: &Connection,
+    team_id: i64,
+    hours: &str,
+    time_zone: &str,
+) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE teams SET hours = ?2, time_zone = ?3 WHERE id = ?1",
+        params![team_id, hours, time_zone],
     )?;
     Ok(())
 }

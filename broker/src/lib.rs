@@ -13,7 +13,8 @@
 //!   [`db`], the SQLite schema and queries;
 //! - [`auth`]: technician accounts, sign-in cookies and device cookies, the one-time
 //!   setup code, and closing a technician's sockets when their sign-in ends;
-//! - [`api`]: HTTP handlers for sessions, PINs and join links, surveys;
+//! - [`api`]: HTTP handlers for sessions, PINs and join links, teams' links and queues,
+//!   surveys; [`hours`], a team's opening hours;
 //! - [`pump`]: one WebSocket's reading, keep-alive and closing, for both sockets:
 //!   [`ws`], the session socket, and [`console_ws`], the console socket;
 //! - [`record`], [`signing`], [`chain`]: the session record, the key that signs it and
@@ -44,6 +45,7 @@ pub mod console_ws;
 pub mod db;
 pub mod error;
 pub mod guard;
+pub mod hours;
 pub mod hub;
 pub mod ice;
 pub mod pump;

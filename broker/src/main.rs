@@ -23,6 +23,9 @@ Usage:
   connectit-broker [OPTIONS] close-team --slug SLUG [--message \"Back at 8:00\"]
       the queue takes no new customers (those in it stay); the message says why
   connectit-broker [OPTIONS] open-team --slug SLUG
+  connectit-broker [OPTIONS] set-team-hours --slug SLUG --hours \"mon-fri 08:00-17:30; sat 09:00-12:00\" [--time-zone Europe/Paris]
+      outside them the queue takes nobody, and those still waiting are told it closed;
+      --hours \"\" for always open (the time zone defaults to the broker's time_zone)
   connectit-broker [OPTIONS] teams
       lists the teams, their links and members
   connectit-broker [OPTIONS] setup-code
@@ -78,6 +81,11 @@ enum Command {
         message: String,
     },
     Teams,
+    TeamHours {
+        slug: String,
+        hours: String,
+        time_zone: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -103,6 +111,8 @@ fn real_main() -> Result<(), String> {
     let mut slug: Option<String> = None;
     let mut team_name: Option<String> = None;
     let mut message = String::new();
+    let mut hours: Option<String> = None;
+    let mut time_zone = String::new();
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -128,8 +138,10 @@ fn real_main() -> Result<(), String> {
             "--slug" => slug = Some(value("--slug")?),
             "--name" => team_name = Some(value("--name")?),
             "--message" => message = value("--message")?,
+            "--hours" => hours = Some(value("--hours")?),
+            "--time-zone" => time_zone = value("--time-zone")?,
             "create-team" | "add-to-team" | "remove-from-team" | "close-team" | "open-team"
-            | "teams"
+            | "teams" | "set-team-hours"
                 if command.is_none() =>
             {
                 command = Some(match arg.as_str() {
@@ -138,6 +150,7 @@ fn real_main() -> Result<(), String> {
                     "remove-from-team" => "remove-from-team",
                     "close-team" => "close-team",
                     "open-team" => "open-team",
+                    "set-team-hours" => "set-team-hours",
                     _ => "teams",
                 });
             }
@@ -193,6 +206,11 @@ fn real_main() -> Result<(), String> {
             message,
         },
         "teams" => Command::Teams,
+        "set-team-hours" => Command::TeamHours {
+            slug: slug.ok_or("set-team-hours needs --slug")?,
+            hours: hours.ok_or("set-team-hours needs --hours (\"\" for always open)")?,
+            time_zone,
+        },
         _ => Command::Serve,
     };
     let config = Config::load(config_file.as_deref(), std::env::vars(), &overrides)
@@ -217,6 +235,11 @@ fn real_main() -> Result<(), String> {
             message,
         } => team_open(config, &slug, open, &message),
         Command::Teams => list_teams(config),
+        Command::TeamHours {
+            slug,
+            hours,
+            time_zone,
+        } => team_hours(config, &slug, &hours, &time_zone),
         Command::RecordKey => {
             std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
             let key = connectit_broker::signing::RecordSigner::load_or_create(&config.data_dir)
@@ -369,6 +392,31 @@ fn team_open(config: Config, slug: &str, open: bool, message: &str) -> Result<()
     Ok(())
 }
 
+fn team_hours(config: Config, slug: &str, hours: &str, time_zone: &str) -> Result<(), String> {
+    use connectit_broker::hours;
+    let hours = hours.trim();
+    hours::Hours::parse(hours).map_err(|e| format!("--hours: {e}"))?;
+    hours::time_zone(time_zone).map_err(|e| format!("--time-zone: {e}"))?;
+    let db = open_db(&config)?;
+    let team = find_team(&db, slug)?;
+    let zone = time_zone.trim();
+    db.blocking(|conn| db::set_team_hours(conn, team.id, hours, zone))
+        .map_err(|e| e.to_string())?;
+    match hours {
+        "" => println!("{:?} is open at all hours.", team.name),
+        hours => println!(
+            "{:?} takes customers {hours} ({}).",
+            team.name,
+            if zone.is_empty() {
+                config.time_zone.as_str()
+            } else {
+                zone
+            }
+        ),
+    }
+    Ok(())
+}
+
 fn list_teams(config: Config) -> Result<(), String> {
     let db = open_db(&config)?;
     let teams = db
@@ -378,7 +426,18 @@ fn list_teams(config: Config) -> Result<(), String> {
         println!("No teams yet (create-team makes one).");
     }
     for (team, members) in teams {
-        let state = if team.closed { "closed" } else { "open" };
+        let now = connectit_broker::hub::now_ms();
+        let state = match (team.closed, team.hours.as_str()) {
+            (true, _) => "closed".to_string(),
+            (false, "") => "open".to_string(),
+            (false, hours) => {
+                let open = connectit_broker::hours::team_is_open(&team, &config.time_zone, now);
+                format!(
+                    "{}, hours {hours}",
+                    if open { "open now" } else { "closed now" }
+                )
+            }
+        };
         println!(
             "{} ({state}): {}/t/{}
   members: {}",

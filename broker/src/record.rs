@@ -371,6 +371,12 @@ pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> St
             EndReason::OtherCustomerChosen => {
                 "The session ended: someone else had used the same PIN or link, and the technician helped them.".into()
             }
+            EndReason::CustomerGone => {
+                "The session ended: the customer's connection dropped and they did not come back.".into()
+            }
+            EndReason::QueueClosed => {
+                "The session ended: the help desk's queue closed before anyone picked up.".into()
+            }
         },
         EntryKind::SurveySubmitted {
             rating,

@@ -121,6 +121,48 @@ async fn keep_invitations(
     }
 }
 
+/// Ends the sessions still waiting in the queues that closed (their hours ended, or
+/// a team was closed by hand): they are told so (`queue_closed`) rather than left to
+/// wait for nobody. Customers already picked up go on.
+async fn close_queues(state: &AppState, now: u64) {
+    for team_id in state.hub.queues().teams_waiting() {
+        let team = match state
+            .db
+            .call(move |conn| db::team_by_id(conn, team_id))
+            .await
+        {
+            Ok(Some(team)) => team,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a team");
+                continue;
+            }
+        };
+        if crate::hours::team_is_open(&team, &state.config.time_zone, now) {
+            continue;
+        }
+        for id in state.hub.queues().waiting_in(team_id) {
+            let reason = connectit_protocol::EndReason::QueueClosed;
+            let kind = connectit_protocol::EntryKind::SessionEnded { reason };
+            let ended = match state.hub.get(&id).await {
+                Ok(Some(live)) => live
+                    .append(connectit_protocol::Author::System, kind)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}")),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            };
+            match ended {
+                Ok(()) => tracing::info!(session = %id, team = %team.slug, "the queue closed"),
+                Err(e) => {
+                    tracing::warn!(session = %id, error = %e, "could not end a session in a closed queue")
+                }
+            }
+        }
+    }
+}
+
 /// Forgets finished sessions nobody watches (every second), and expired sign-ins
 /// (every minute). Nothing here decides what time does to a session: each session's
 /// own task does ([`crate::hub::actor`]).
@@ -130,6 +172,9 @@ async fn sweep(state: AppState) {
         tick.tick().await;
         state.hub.evict_idle();
         let now = now_ms();
+        if now % 2_000 < 1_000 {
+            close_queues(&state, now).await;
+        }
         if now % 60_000 < 1_000 {
             if let Err(e) = state
                 .db

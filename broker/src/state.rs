@@ -220,6 +220,7 @@ impl AppState {
                 max_file_bytes: c.max_file_bytes,
             },
             waiting_ms: c.waiting_timeout_secs * 1000,
+            abandon_ms: c.customer_gone_after_secs * 1000,
         };
         let audit = Arc::new(Audit::new(
             db.clone(),

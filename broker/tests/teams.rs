@@ -542,3 +542,67 @@ fn a_database_from_before_teams_is_brought_up_to_date_with_nothing_lost() {
     // Opening it again changes nothing more.
     db::Db::open(&path).expect("opens again");
 }
+
+/// Hours open all of one day of the week that is neither today nor tomorrow (UTC), and
+/// hours open all week.
+fn hours_closed_now_and_open_now() -> (String, String) {
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    // 1970-01-01 was a Thursday (3, Monday first).
+    let today = ((support::now_ms() / 86_400_000 + 3) % 7) as usize;
+    (
+        format!("{} 00:00-24:00", DAYS[(today + 3) % 7]),
+        "daily 00:00-24:00".to_string(),
+    )
+}
+
+#[tokio::test]
+async fn outside_its_hours_the_queue_takes_nobody_and_those_waiting_are_told() {
+    let broker = Broker::start(|_| {}).await;
+    let team_id = team(&broker, &["alice"]).await;
+    let (closed, open) = hours_closed_now_and_open_now();
+    let set = |hours: String| {
+        let db = broker.state.db.clone();
+        async move {
+            db.call(move |conn| db::set_team_hours(conn, team_id, &hours, "UTC"))
+                .await
+                .unwrap()
+        }
+    };
+    // Open now: a customer joins and waits; another reads the terms.
+    set(open).await;
+    let waiting = join_queue(&broker, "Ann").await;
+    let mut ws = waiting_customer(&broker, &waiting).await;
+    place(&mut ws, 1, 1).await;
+    let page: TeamPage = broker
+        .http("GET", "/api/teams/helpdesk", None, None)
+        .await
+        .json();
+    assert!(page.open);
+    assert_eq!(page.hours, "daily 00:00-24:00");
+
+    // The hours end: the queue takes nobody, and Ann is told it closed.
+    set(closed.clone()).await;
+    let ended = loop {
+        if let ServerMessage::Entry(e) = ws.recv().await {
+            if let EntryKind::SessionEnded { reason } = e.kind {
+                break reason;
+            }
+        }
+    };
+    assert_eq!(ended, connectit_protocol::EndReason::QueueClosed);
+    let page: TeamPage = broker
+        .http("GET", "/api/teams/helpdesk", None, None)
+        .await
+        .json();
+    assert!(!page.open, "{closed} is not now");
+    let r = broker
+        .http(
+            "POST",
+            "/api/teams/helpdesk/join",
+            Some(json!({"name": "Ben", "problem": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, error(&r)), (503, ErrorCode::QueueClosed));
+    broker.stop().await;
+}

@@ -154,3 +154,111 @@ async fn a_prompt_pending_across_a_restart_still_expires() {
     assert!(expired.at >= asked_at + 2000, "not before its deadline");
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn a_session_whose_customer_stays_gone_ends_itself_and_one_who_returns_goes_on() {
+    let broker = Broker::start(|c| c.customer_gone_after_secs = 1).await;
+    let mut active = broker.active_session_with_ids().await;
+    // The customer drops and comes back within the time: nothing ends.
+    drop(active.cust);
+    entry_where(&mut active.tech, |e| {
+        e.kind
+            == EntryKind::Disconnected {
+                role: connectit_protocol::Role::Customer,
+            }
+    })
+    .await;
+    let mut cust = broker
+        .join(
+            Join::Customer {
+                token: active.joined.token.clone(),
+            },
+            0,
+            None,
+        )
+        .await;
+    entry_where(&mut active.tech, |e| {
+        matches!(e.kind, EntryKind::Reconnected { .. })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut seen = Vec::new();
+    cust.act_ok(
+        Action::Chat {
+            text: "still here".into(),
+        },
+        &mut seen,
+    )
+    .await;
+    // Gone for good: the session ends with its own reason, which the console lists.
+    drop(cust);
+    let ended = entry_where(&mut active.tech, |e| {
+        matches!(e.kind, EntryKind::SessionEnded { .. })
+    })
+    .await;
+    assert_eq!(
+        (ended.author, ended.kind),
+        (
+            Author::System,
+            EntryKind::SessionEnded {
+                reason: EndReason::CustomerGone
+            }
+        )
+    );
+    assert_eq!(stored_end(&broker, &active.created.id.0).0, "ended");
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn after_a_crash_a_member_who_does_not_come_back_is_logged_gone() {
+    let broker = Broker::start(|c| c.customer_gone_after_secs = 1).await;
+    let active = broker.active_session_with_ids().await;
+    let id = active.created.id.clone();
+    let last_before: i64 = broker
+        .sqlite()
+        .query_row(
+            "SELECT max(seq) FROM entries WHERE session_id = ?1",
+            [&id.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // A crash logs no drop: what the stop logged is cut off, so that the log says both
+    // members are present when the broker starts again.
+    let cut = id.clone();
+    let broker = broker
+        .restart_editing(
+            move |path| {
+                let db = rusqlite::Connection::open(path).unwrap();
+                db.execute(
+                    "DELETE FROM entries WHERE session_id = ?1 AND seq > ?2",
+                    rusqlite::params![cut.0, last_before],
+                )
+                .unwrap();
+            },
+            |c| c.customer_gone_after_secs = 1,
+        )
+        .await;
+    drop(active);
+    // Nobody comes back: each is logged gone after the grace, then the session ends.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (phase, last) = stored_end(&broker, &id.0);
+        if phase == "ended" {
+            assert!(last.unwrap_or_default().contains("customer_gone"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {phase}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kinds: Vec<String> = broker
+        .sqlite()
+        .prepare("SELECT kind FROM entries WHERE session_id = ?1 AND seq > ?2 ORDER BY seq")
+        .unwrap()
+        .query_map(rusqlite::params![id.0, last_before], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    assert!(kinds[0].contains("disconnected") && kinds[1].contains("disconnected"));
+    broker.stop().await;
+}

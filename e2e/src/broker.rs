@@ -62,6 +62,9 @@ pub struct BrokerOptions {
     pub relay_only: bool,
     /// `screen_max_kbps`: the organisation's cap on a screen share's rate.
     pub screen_max_kbps: Option<u32>,
+    /// `customer_gone_after_secs`: how long a session goes on after its customer's
+    /// connection dropped (the broker's default, 10 minutes, otherwise).
+    pub customer_gone_after_secs: Option<u64>,
     /// Where the broker listens (`127.0.0.1:0` otherwise), e.g. a [`crate::Netns`]'s
     /// host address, for a browser inside the namespace.
     pub listen: Option<String>,
@@ -458,6 +461,9 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
     }
     if options.relay_only {
         line("ice_transport_policy", quoted("relay"));
+    }
+    if let Some(secs) = options.customer_gone_after_secs {
+        line("customer_gone_after_secs", secs.to_string());
     }
     if let Some(kbps) = options.screen_max_kbps {
         line("screen_max_kbps", kbps.to_string());

@@ -3,7 +3,7 @@
 //! browsers. Run with `cargo test -p connectit-e2e -- --test-threads=2` after
 //! `cargo build -p connectit-broker` and `trunk build`.
 
-use connectit_protocol::Author;
+use connectit_protocol::{Author, EntryType};
 use std::time::Duration;
 
 use connectit_e2e::broker::{APPLET_URL, ORGANISATION, SUPPORT_CONTACT, TERMS_FIRST};
@@ -270,6 +270,9 @@ async fn declining_terms_ends_the_session() {
     w.cust.wait_visible("#session-ended").await;
     assert!(!w.cust.is_visible("#waiting").await);
     console.wait_row_phase(&session.id, "ended").await;
+    // Nobody helped: there is nothing to rate, only the way to start again.
+    w.cust.wait_visible("#start-again").await;
+    assert!(!w.cust.is_visible("#survey").await);
 
     w.close().await;
 }
@@ -319,5 +322,33 @@ async fn technician_ends_the_session() {
         "a skipped survey stores nothing"
     );
 
+    w.close().await;
+}
+
+/// The customer closes the page and does not come back: after the configured time the
+/// session ends by itself with its own reason, and the console says so instead of an
+/// "in progress" session nobody is in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_whose_customer_is_gone_ends_itself() {
+    let w = World::start(BrokerOptions {
+        customer_gone_after_secs: Some(2),
+        ..BrokerOptions::default()
+    })
+    .await;
+    let gone = connectit_e2e::Browser::start().await;
+    let console = w.console();
+    let customer = connectit_e2e::Customer::new(&gone, w.broker.url());
+    let session = connectit_e2e::start_session(&w.broker, &console, &customer).await;
+    // The customer's browser goes (closed, crashed, the laptop shut).
+    gone.close().await;
+    w.tech.wait_entry_kind(EntryType::Disconnected).await;
+    w.tech
+        .wait_attr("#session-view", "data-phase", "ended")
+        .await;
+    w.tech
+        .wait_text_contains(".status-line", "did not come back")
+        .await;
+    w.tech.click("#back-to-list").await;
+    console.wait_row_phase(&session.id, "ended").await;
     w.close().await;
 }

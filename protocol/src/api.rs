@@ -213,6 +213,10 @@ pub struct TeamPage {
     /// The organisation's message for when it does not (empty: the page's own words).
     #[serde(default)]
     pub closed_message: String,
+    /// The opening hours as the organisation wrote them (`mon-fri 08:00-17:30`), in the
+    /// team's time zone; empty: always open.
+    #[serde(default)]
+    pub hours: String,
     /// Whether the problem description is asked for (the name always is).
     pub problem_field: FieldRule,
     /// Customers waiting now.

@@ -64,6 +64,11 @@ pub enum EndReason {
     /// Someone else entered the same PIN (or opened the same link), and the technician
     /// picked them up: this customer was not the one being helped.
     OtherCustomerChosen,
+    /// The customer's connection dropped and they did not come back in time.
+    CustomerGone,
+    /// The team's queue closed (its hours ended, or it was closed) while the customer
+    /// still waited.
+    QueueClosed,
 }
 
 /// What happened. Adjacently tagged: `{"type": "chat", "data": {"text": "…"}}`.

@@ -102,9 +102,19 @@ impl SessionState {
                     need_author(Author::System)?;
                     need_phase(&[Created])
                 }
-                EndReason::WaitingTimeout | EndReason::OtherCustomerChosen => {
+                EndReason::WaitingTimeout
+                | EndReason::OtherCustomerChosen
+                | EndReason::QueueClosed => {
                     need_author(Author::System)?;
                     need_phase(&[Connecting, Waiting])
+                }
+                EndReason::CustomerGone => {
+                    need_author(Author::System)?;
+                    need_phase(&[Connecting, Waiting, Active])?;
+                    if !self.customer_away {
+                        return Err(RuleViolation::PresenceMismatch);
+                    }
+                    Ok(())
                 }
                 // Declining is its own entry, which ends the session by itself.
                 EndReason::TermsDeclined => Err(RuleViolation::WrongAuthor),

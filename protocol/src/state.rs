@@ -44,6 +44,9 @@ pub struct SessionState {
     pub(crate) end_reason: Option<EndReason>,
     /// Whether the customer's connection is currently dropped.
     pub(crate) customer_away: bool,
+    /// Broker time of the customer's drop, while they are away.
+    #[serde(default)]
+    pub(crate) customer_away_since: Millis,
     /// Whether the technician's connection is currently dropped.
     pub(crate) technician_away: bool,
     /// How many times each member came back after a drop (customer, technician).
@@ -284,7 +287,10 @@ impl SessionState {
             EntryKind::Disconnected { role } | EntryKind::Reconnected { role } => {
                 let away = matches!(entry.kind, EntryKind::Disconnected { .. });
                 match role {
-                    Role::Customer => self.customer_away = away,
+                    Role::Customer => {
+                        self.customer_away = away;
+                        self.customer_away_since = if away { entry.at } else { 0 };
+                    }
                     Role::Technician => self.technician_away = away,
                 }
                 if !away {

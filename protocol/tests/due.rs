@@ -15,6 +15,7 @@ const LIMITS: Limits = Limits {
 const TIMEOUTS: Timeouts = Timeouts {
     pin_expires_at: 1_200_000,
     waiting_ms: 1_800_000,
+    abandon_ms: 600_000,
 };
 
 fn apply(state: &mut SessionState, at: u64, (author, kind): (Author, EntryKind)) {
@@ -74,6 +75,96 @@ fn a_customer_may_wait_so_long_from_each_phase_then_is_let_go() {
     assert_eq!(state.phase(), Phase::Ended);
     assert_eq!(state.next_due(&TIMEOUTS), None);
     assert_eq!(state.due(u64::MAX, &TIMEOUTS), None);
+}
+
+#[test]
+fn a_customer_gone_too_long_ends_the_session_and_coming_back_in_time_does_not() {
+    let mut state = SessionState::default();
+    apply(
+        &mut state,
+        1_000,
+        (Author::System, EntryKind::CustomerJoined),
+    );
+    act(&mut state, Role::Customer, Action::AcceptTerms, 2_000);
+    act(&mut state, Role::Technician, Action::PickUp, 3_000);
+    let gone = |role| (Author::System, EntryKind::Disconnected { role });
+    let back = |role| (Author::System, EntryKind::Reconnected { role });
+    // The customer drops, comes back within the time: nothing falls due.
+    apply(&mut state, 10_000, gone(Role::Customer));
+    assert_eq!(
+        state.next_due(&TIMEOUTS),
+        Some(10_000 + TIMEOUTS.abandon_ms)
+    );
+    apply(&mut state, 20_000, back(Role::Customer));
+    assert_eq!(state.next_due(&TIMEOUTS), None);
+    // The technician's drop is not the customer's absence.
+    apply(&mut state, 30_000, gone(Role::Technician));
+    assert_eq!(state.next_due(&TIMEOUTS), None);
+    apply(&mut state, 31_000, back(Role::Technician));
+    // Gone again, and for good: the session ends with its own reason.
+    apply(&mut state, 40_000, gone(Role::Customer));
+    let limit = 40_000 + TIMEOUTS.abandon_ms;
+    assert_eq!(state.due(limit - 1, &TIMEOUTS), None);
+    let due = state.due(limit, &TIMEOUTS);
+    assert_eq!(due, ended(EndReason::CustomerGone));
+    apply(&mut state, limit, due.unwrap());
+    assert_eq!(state.end_reason(), Some(EndReason::CustomerGone));
+}
+
+#[test]
+fn whichever_falls_due_first_comes_first() {
+    // Waiting, then gone: the absence (10 min) runs out before the wait (30 min).
+    let mut state = SessionState::default();
+    apply(
+        &mut state,
+        1_000,
+        (Author::System, EntryKind::CustomerJoined),
+    );
+    act(&mut state, Role::Customer, Action::AcceptTerms, 2_000);
+    apply(
+        &mut state,
+        5_000,
+        (
+            Author::System,
+            EntryKind::Disconnected {
+                role: Role::Customer,
+            },
+        ),
+    );
+    assert_eq!(state.next_due(&TIMEOUTS), Some(5_000 + TIMEOUTS.abandon_ms));
+    assert_eq!(
+        state.due(5_000 + TIMEOUTS.abandon_ms, &TIMEOUTS),
+        ended(EndReason::CustomerGone)
+    );
+    // A prompt due before the absence runs out expires first.
+    let mut state = SessionState::default();
+    apply(
+        &mut state,
+        1_000,
+        (Author::System, EntryKind::CustomerJoined),
+    );
+    act(&mut state, Role::Customer, Action::AcceptTerms, 2_000);
+    act(&mut state, Role::Technician, Action::PickUp, 3_000);
+    act(
+        &mut state,
+        Role::Technician,
+        Action::RequestPermissions {
+            permissions: vec![Permission::ViewScreen],
+            reason: String::new(),
+        },
+        4_000,
+    );
+    apply(
+        &mut state,
+        5_000,
+        (
+            Author::System,
+            EntryKind::Disconnected {
+                role: Role::Customer,
+            },
+        ),
+    );
+    assert_eq!(state.next_due(&TIMEOUTS), Some(4_000 + LIMITS.prompt_ms));
 }
 
 #[test]

@@ -108,6 +108,9 @@ fn kinds() -> Vec<EntryKind> {
         EndReason::TermsDeclined,
         EndReason::PinExpired,
         EndReason::WaitingTimeout,
+        EndReason::OtherCustomerChosen,
+        EndReason::CustomerGone,
+        EndReason::QueueClosed,
     ] {
         kinds.push(EntryKind::SessionEnded { reason });
     }
@@ -165,9 +168,11 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
             }
             EndReason::TechnicianEnded => author == A::Technician && phase != P::Ended,
             EndReason::PinExpired => author == A::System && phase == P::Created,
-            EndReason::WaitingTimeout | EndReason::OtherCustomerChosen => {
+            EndReason::WaitingTimeout | EndReason::OtherCustomerChosen | EndReason::QueueClosed => {
                 author == A::System && matches!(phase, P::Connecting | P::Waiting)
             }
+            // Only while the customer is away, which no state here is (due.rs has it).
+            EndReason::CustomerGone => false,
             EndReason::TermsDeclined => false,
         },
         // Only after an end that had a customer (our Ended state had one).
@@ -223,7 +228,7 @@ fn every_combination_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 5 * 3 * 27);
+    assert_eq!(checked, 5 * 3 * 30);
 }
 
 #[test]

@@ -392,6 +392,7 @@ fn http_bodies_round_trip() {
         },
         open: false,
         closed_message: "Back at 8:00".into(),
+        hours: "mon-fri 08:00-17:00".into(),
         problem_field: FieldRule::Optional,
         waiting: 3,
         estimated_wait_secs: None,

@@ -23,7 +23,7 @@ pub fn SessionEnded(props: &SessionEndedProps) -> Html {
         <section id="session-ended" class="card ended" role="status" aria-labelledby="ended-heading"
             data-reason={reason_attr(props.reason)}>
             <h1 id="ended-heading" tabindex="-1" ref={heading}>{ i18n.t(Msg::EndedHeading) }</h1>
-            <p>{ i18n.t(end_reason(props.reason)) }</p>
+            <p>{ i18n.end_reason(props.reason) }</p>
         </section>
     }
 }
@@ -63,16 +63,4 @@ fn reason_attr(reason: EndReason) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// Why the session ended, told to the customer.
-fn end_reason(reason: EndReason) -> Msg {
-    match reason {
-        EndReason::CustomerEnded => Msg::EndCustomerEnded,
-        EndReason::TechnicianEnded => Msg::EndTechnicianEnded,
-        EndReason::TermsDeclined => Msg::EndTermsDeclined,
-        EndReason::PinExpired => Msg::EndPinExpired,
-        EndReason::WaitingTimeout => Msg::EndWaitingTimeout,
-        EndReason::OtherCustomerChosen => Msg::EndOtherCustomerChosen,
-    }
 }

@@ -72,8 +72,13 @@ pub enum Step {
     Joining,
     /// In the session: terms, waiting, chat (the live log decides which).
     Session(Joined),
-    /// Over: why, and the optional survey.
-    Survey { joined: Joined, reason: EndReason },
+    /// Over: why, and the optional survey (offered only when a technician helped:
+    /// `helped`).
+    Survey {
+        joined: Joined,
+        reason: EndReason,
+        helped: bool,
+    },
     /// Done: thanks (the ticket stays in memory for the record, not in storage).
     ThankYou { joined: Option<Joined> },
 }
@@ -88,6 +93,8 @@ pub enum FlowAction {
     Ended {
         reason: EndReason,
         survey_done: bool,
+        /// Whether a technician picked the session up (else there is nothing to rate).
+        helped: bool,
     },
     SurveyDone,
     /// Back to the PIN (the session is gone, or another one).
@@ -120,9 +127,10 @@ impl Reducible for Flow {
             ) => Step::ThankYou {
                 joined: Some(joined.clone()),
             },
-            (Step::Session(joined), FlowAction::Ended { reason, .. }) => Step::Survey {
+            (Step::Session(joined), FlowAction::Ended { reason, helped, .. }) => Step::Survey {
                 joined: joined.clone(),
                 reason,
+                helped,
             },
             (Step::Survey { joined, .. }, FlowAction::SurveyDone) => Step::ThankYou {
                 joined: Some(joined.clone()),
@@ -163,6 +171,7 @@ mod tests {
             FlowAction::Ended {
                 reason: EndReason::CustomerEnded,
                 survey_done: false,
+                helped: true,
             },
             FlowAction::SurveyDone,
         ]);

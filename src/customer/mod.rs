@@ -196,9 +196,10 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
     let on_ended = flow
         .dispatcher()
         .to_callback()
-        .reform(|(reason, survey_done)| FlowAction::Ended {
+        .reform(|(reason, survey_done, helped)| FlowAction::Ended {
             reason,
             survey_done,
+            helped,
         });
     let on_survey_done = flow
         .dispatcher()
@@ -254,14 +255,20 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
                     config={config.clone()} {on_ended} {on_restart} {on_closed} />
             }
         }
-        Step::Survey { joined, reason } if *reason == EndReason::OtherCustomerChosen => {
-            // Not the person being helped: nothing to rate.
+        Step::Survey {
+            joined,
+            reason,
+            helped,
+        } if !*helped || *reason == EndReason::OtherCustomerChosen => {
+            // Nobody helped them (or not this person): nothing to rate.
             let restart = on_restart.reform(|_: MouseEvent| ());
             html! {
                 <>
                     <end::SessionEnded organisation={organisation.clone()} reason={*reason} />
                     <section class="card">
-                        <button type="button" class="primary" onclick={restart}>{ i18n.t(Msg::EnterNewPin) }</button>
+                        <button id="start-again" type="button" class="primary" onclick={restart}>
+                            { i18n.t(if team_slug.is_some() { Msg::TeamJoin } else { Msg::EnterNewPin }) }
+                        </button>
                     </section>
                     <section class="card">
                         <RecordDownloads source={record_source(joined)} />
@@ -269,7 +276,7 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
                 </>
             }
         }
-        Step::Survey { joined, reason } => html! {
+        Step::Survey { joined, reason, .. } => html! {
             <>
                 <end::SessionEnded organisation={organisation.clone()} reason={*reason} />
                 <survey::Survey token={AttrValue::from(joined.token.clone())} on_done={on_survey_done} />

@@ -14,6 +14,13 @@ struct Saved {
     session: SessionId,
     token: String,
     ended: Option<EndReason>,
+    /// Whether a technician had picked the session up (older pages did not say).
+    #[serde(default = "helped_by_default")]
+    helped: bool,
+}
+
+fn helped_by_default() -> bool {
+    true
 }
 
 /// The step a reload resumes at (the PIN when nothing was saved).
@@ -24,10 +31,15 @@ pub fn restore() -> Step {
             session,
             token,
             ended,
+            helped,
         }) => {
             let joined = Joined { session, token };
             match ended {
-                Some(reason) => Step::Survey { joined, reason },
+                Some(reason) => Step::Survey {
+                    joined,
+                    reason,
+                    helped,
+                },
                 None => Step::Session(joined),
             }
         }
@@ -42,11 +54,17 @@ pub fn store(step: &Step) {
             session: joined.session.clone(),
             token: joined.token.clone(),
             ended: None,
+            helped: false,
         },
-        Step::Survey { joined, reason } => Saved {
+        Step::Survey {
+            joined,
+            reason,
+            helped,
+        } => Saved {
             session: joined.session.clone(),
             token: joined.token.clone(),
             ended: Some(*reason),
+            helped: *helped,
         },
         Step::ThankYou { .. } | Step::Pin { .. } => {
             browser::storage_remove(KEY);

@@ -34,8 +34,9 @@ pub struct CustomerSessionProps {
     pub session: SessionId,
     pub token: AttrValue,
     pub config: Rc<PublicConfig>,
-    /// The session ended: why, and whether the survey was already answered.
-    pub on_ended: Callback<(EndReason, bool)>,
+    /// The session ended: why, whether the survey was already answered, and whether a
+    /// technician had picked it up.
+    pub on_ended: Callback<(EndReason, bool, bool)>,
     /// The session cannot be resumed: back to the PIN.
     pub on_restart: Callback<()>,
     /// The broker closed the socket for good (the session was opened elsewhere).
@@ -64,6 +65,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
             (
                 state.end_reason().unwrap_or(EndReason::CustomerEnded),
                 state.survey_submitted(),
+                state.technician().is_some(),
             )
         });
         use_effect_with(ended, move |ended| {

@@ -142,6 +142,9 @@ pub fn TeamForm(props: &TeamFormProps) -> Html {
             <section id="team-closed" class="card" aria-labelledby="team-heading">
                 <h1 id="team-heading">{ heading }</h1>
                 <p role="status" data-state="closed">{ message }</p>
+                if !found.hours.is_empty() {
+                    <p id="team-hours" class="hint">{ i18n.t(Msg::TeamHours { hours: found.hours.clone() }) }</p>
+                }
             </section>
         };
     }

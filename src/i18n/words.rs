@@ -261,6 +261,8 @@ impl I18n {
             EndReason::PinExpired => Msg::EndPinExpired,
             EndReason::WaitingTimeout => Msg::EndWaitingTimeout,
             EndReason::OtherCustomerChosen => Msg::EndOtherCustomerChosen,
+            EndReason::CustomerGone => Msg::EndCustomerGone,
+            EndReason::QueueClosed => Msg::EndQueueClosed,
         })
     }
 
@@ -273,6 +275,8 @@ impl I18n {
             EndReason::PinExpired => Msg::EndForTechnicianPinExpired,
             EndReason::WaitingTimeout => Msg::EndForTechnicianWaitingTimeout,
             EndReason::OtherCustomerChosen => Msg::EndForTechnicianOtherCustomerChosen,
+            EndReason::CustomerGone => Msg::EndForTechnicianCustomerGone,
+            EndReason::QueueClosed => Msg::EndForTechnicianQueueClosed,
         })
     }
 

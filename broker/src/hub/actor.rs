@@ -94,6 +94,11 @@ pub enum Command {
 /// How long the task waits before it tries a due entry again after storage failed.
 const DUE_RETRY: Duration = Duration::from_secs(1);
 
+/// How long a session loaded at start gives its members to come back before those who
+/// did not are logged as gone (the broker stopped without logging their drop: killed,
+/// or the machine went down), so that their absence can run out.
+pub const RETURN_GRACE: Duration = Duration::from_secs(60);
+
 /// A live session's owner.
 pub struct SessionActor {
     pub(super) id: SessionId,
@@ -124,6 +129,9 @@ pub struct SessionActor {
     pub(super) ended: Arc<AtomicBool>,
     /// Not before then: the last due entry could not be stored.
     pub(super) due_retry: Option<Instant>,
+    /// When to log the members the log says are present but who have no socket (after
+    /// [`RETURN_GRACE`] from the task's start).
+    pub(super) absence_check: Option<Instant>,
     pub(super) ctx: Arc<Context>,
 }
 
@@ -147,6 +155,7 @@ impl SessionActor {
                     None => break,
                 },
                 () = sleep_until(wake) => self.fall_due().await,
+                () = sleep_until(self.absence_check) => self.log_absent().await,
             }
         }
     }
@@ -160,6 +169,20 @@ impl SessionActor {
             Some(retry) => wake.max(retry),
             None => wake,
         })
+    }
+
+    /// Logs as gone each member the log says is present who has no socket now.
+    async fn log_absent(&mut self) {
+        self.absence_check = None;
+        for role in [Role::Customer, Role::Technician] {
+            let kind = EntryKind::Disconnected { role };
+            let at = self.now();
+            if self.online[seat(role)] == 0 && self.state.check(Author::System, &kind, at).is_ok() {
+                if let Err(e) = self.append(Author::System, kind, at).await {
+                    tracing::warn!(session = %self.id, error = ?e, "could not log an absence");
+                }
+            }
+        }
     }
 
     /// Appends what is due now. The timer's clock and the broker's may disagree by a

@@ -74,6 +74,8 @@ pub struct Rules {
     pub limits: Limits,
     /// How long a customer may stay joining or waiting, in ms.
     pub waiting_ms: u64,
+    /// How long a session goes on after its customer dropped, in ms.
+    pub abandon_ms: u64,
 }
 
 /// Messages per second a member may send on average, and in a burst, counted per
@@ -143,6 +145,7 @@ impl Context {
 pub struct Hub {
     ctx: Arc<Context>,
     waiting_ms: u64,
+    abandon_ms: u64,
     /// Loaded sessions, by id: every open one, and ended ones someone still watches.
     sessions: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
 }
@@ -392,6 +395,7 @@ impl Hub {
         let hub = Hub {
             ctx,
             waiting_ms: rules.waiting_ms,
+            abandon_ms: rules.abandon_ms,
             sessions: Mutex::new(HashMap::new()),
         };
         (
@@ -483,7 +487,13 @@ impl Hub {
             timeouts: Timeouts {
                 pin_expires_at: row.pin_expires_at,
                 waiting_ms: self.waiting_ms,
+                abandon_ms: self.abandon_ms,
             },
+            // A member has this long to come back (no longer than their absence may last).
+            absence_check: Some(
+                tokio::time::Instant::now()
+                    + actor::RETURN_GRACE.min(std::time::Duration::from_millis(self.abandon_ms)),
+            ),
             state,
             last_at,
             check_code: row.check_code,

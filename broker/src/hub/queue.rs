@@ -97,6 +97,23 @@ impl Queues {
         Some((place as u32 + 1, queue.waiting.len() as u32))
     }
 
+    /// The teams someone waits in.
+    pub fn teams_waiting(&self) -> Vec<i64> {
+        self.teams()
+            .iter()
+            .filter(|(_, q)| !q.waiting.is_empty())
+            .map(|(team, _)| *team)
+            .collect()
+    }
+
+    /// Who waits in `team`'s queue, in order.
+    pub fn waiting_in(&self, team: i64) -> Vec<SessionId> {
+        self.teams()
+            .get(&team)
+            .map(|q| q.waiting.iter().map(|(_, id)| id.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// How many wait in `team`'s queue.
     pub fn waiting(&self, team: i64) -> u32 {
         self.teams()

@@ -64,6 +64,22 @@ impl Broker {
         Self::start_in(dir, tweak, false).await
     }
 
+    /// [`Broker::restart`], with `edit` run on the database file while no broker has it
+    /// open (to leave it as a crash would).
+    pub async fn restart_editing(
+        mut self,
+        edit: impl FnOnce(&std::path::Path),
+        tweak: impl FnOnce(&mut Config),
+    ) -> Broker {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
+        edit(&self.db_path());
+        let dir = self.dir;
+        Self::start_in(dir, tweak, false).await
+    }
+
     async fn start_in(
         dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut Config),
