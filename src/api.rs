@@ -3,9 +3,10 @@
 //! refused, or a reason it could not be asked at all.
 
 use connectit_protocol::api::{
-    AuditEntry, CreatedSession, JoinRequest, PublicConfig, RecordFormat, RecordRequest,
-    SessionDetails, SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest,
-    TeamJoinRequest, TeamPage, Technician, VerifyPinRequest, VerifyPinResponse,
+    AuditEntry, CreatedSession, JoinRequest, NoteRequest, PublicConfig, RecordFormat,
+    RecordRequest, SessionDetails, SessionNote, SessionSummary, SetupRequest, SetupStatus,
+    SignInRequest, SurveyRequest, TeamJoinRequest, TeamPage, Technician, VerifyPinRequest,
+    VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -156,6 +157,24 @@ pub async fn set_details(session: &SessionId, details: &SessionDetails) -> Resul
         "PUT",
         &format!("/api/sessions/{session}/details"),
         json(details),
+    )
+    .await
+}
+
+/// `GET /api/sessions/{id}/notes`: the session's private notes.
+pub async fn notes(session: &SessionId) -> Result<Vec<SessionNote>, ApiError> {
+    call("GET", &format!("/api/sessions/{session}/notes"), None).await
+}
+
+/// `POST /api/sessions/{id}/notes`: a private note.
+pub async fn add_note(session: &SessionId, text: &str) -> Result<SessionNote, ApiError> {
+    let body = NoteRequest {
+        text: text.to_owned(),
+    };
+    call(
+        "POST",
+        &format!("/api/sessions/{session}/notes"),
+        json(&body),
     )
     .await
 }

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
-    AuditKind, CreatedSession, FieldRule, JoinRequest, PublicConfig, SessionDetails,
-    SessionSummary, SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef,
+    AuditKind, CreatedSession, FieldRule, JoinRequest, NoteRequest, PublicConfig, SessionDetails,
+    SessionNote, SessionSummary, SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef,
     VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
@@ -542,4 +542,83 @@ pub async fn set_details(
     }
     live.set_details(details).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- private notes -----------------------------------------------------------------------
+
+/// The session `id`, if `technician` may work on it: it is theirs, or it came through
+/// the queue of a team they belong to.
+async fn colleague_session(
+    state: &AppState,
+    technician_id: i64,
+    id: String,
+) -> Result<std::sync::Arc<LiveSession>, AppError> {
+    let live = state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    if live.owner() == Some(technician_id) {
+        return Ok(live);
+    }
+    if let Some(team) = live.team_id {
+        let teams = state
+            .db
+            .call(move |conn| db::teams_of(conn, technician_id))
+            .await?;
+        if teams.contains(&team) {
+            return Ok(live);
+        }
+    }
+    Err(AppError(ErrorCode::Forbidden))
+}
+
+/// `GET /api/sessions/{id}/notes`: the session's private notes, oldest first.
+pub async fn notes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<SessionNote>>, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let live = colleague_session(&state, technician.id, id).await?;
+    let key = live.id.clone();
+    Ok(Json(
+        state.db.call(move |conn| db::notes(conn, &key)).await?,
+    ))
+}
+
+/// `POST /api/sessions/{id}/notes {text}`: a private note, kept with the session and
+/// never shown to the customer.
+pub async fn add_note(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<SessionNote>), AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let request: NoteRequest = parse_json(&body)?;
+    let text = request.text.trim().to_string();
+    connectit_protocol::check_text(&text, limits::NOTE_MAX_CHARS)
+        .map_err(|_| AppError(ErrorCode::InvalidInput { field: Field::Note }))?;
+    let live = colleague_session(&state, technician.id, id).await?;
+    let (key, tid, stored, at) = (live.id.clone(), technician.id, text.clone(), now_ms());
+    let added = state
+        .db
+        .call(move |conn| db::add_note(conn, &key, tid, &stored, at, limits::NOTES_MAX))
+        .await?
+        .ok_or(AppError(ErrorCode::NotesFull {
+            max_notes: limits::NOTES_MAX as u32,
+        }))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionNote {
+            id: added,
+            at,
+            author: TechnicianRef {
+                username: technician.username,
+                display_name: technician.display_name,
+            },
+            text,
+        }),
+    ))
 }

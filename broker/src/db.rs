@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use connectit_protocol::api::{SessionDetails, TeamRef, TechnicianRef};
+use connectit_protocol::api::{SessionDetails, SessionNote, TeamRef, TechnicianRef};
 use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -127,6 +127,14 @@ CREATE TABLE IF NOT EXISTS team_members (
     technician_id INTEGER NOT NULL REFERENCES technicians(id) ON DELETE CASCADE,
     PRIMARY KEY (team_id, technician_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notes (
+    id            INTEGER PRIMARY KEY,
+    session_id    TEXT NOT NULL REFERENCES sessions(id),
+    technician_id INTEGER NOT NULL REFERENCES technicians(id),
+    at            INTEGER NOT NULL,
+    text          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_by_session ON notes(session_id, id);
 CREATE TABLE IF NOT EXISTS surveys (
     session_id   TEXT PRIMARY KEY REFERENCES sessions(id),
     rating       INTEGER NOT NULL,
@@ -810,6 +818,57 @@ pub fn set_details(
         params![id.0, details.customer_name, details.problem, details.ticket],
     )?;
     Ok(())
+}
+
+// ---- private notes -----------------------------------------------------------------------
+
+/// A session's notes, oldest first.
+pub fn notes(conn: &Connection, session: &SessionId) -> Result<Vec<SessionNote>, DbError> {
+    Ok(conn
+        .prepare(
+            "SELECT n.id, n.at, t.username, t.display_name, n.text
+             FROM notes n JOIN technicians t ON t.id = n.technician_id
+             WHERE n.session_id = ?1 ORDER BY n.id",
+        )?
+        .query_map([&session.0], |r| {
+            Ok(SessionNote {
+                id: r.get(0)?,
+                at: r.get::<_, i64>(1)? as Millis,
+                author: TechnicianRef {
+                    username: r.get(2)?,
+                    display_name: r.get(3)?,
+                },
+                text: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Adds a note, unless the session holds `max` already (`Ok(None)`).
+pub fn add_note(
+    conn: &mut Connection,
+    session: &SessionId,
+    technician_id: i64,
+    text: &str,
+    at: Millis,
+    max: usize,
+) -> Result<Option<i64>, DbError> {
+    let tx = conn.transaction()?;
+    let held: i64 = tx.query_row(
+        "SELECT count(*) FROM notes WHERE session_id = ?1",
+        [&session.0],
+        |r| r.get(0),
+    )?;
+    if held as usize >= max {
+        return Ok(None);
+    }
+    tx.execute(
+        "INSERT INTO notes(session_id, technician_id, at, text) VALUES (?1, ?2, ?3, ?4)",
+        params![session.0, technician_id, at as i64, text],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(Some(id))
 }
 
 // ---- teams -------------------------------------------------------------------------------

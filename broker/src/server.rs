@@ -36,6 +36,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/record", get(record::technician_record))
         .route("/api/sessions/{id}/pick-up", post(api::pick_up))
         .route("/api/sessions/{id}/details", put(api::set_details))
+        .route(
+            "/api/sessions/{id}/notes",
+            get(api::notes).post(api::add_note),
+        )
         .route("/api/teams/{slug}", get(api::team_page))
         .route("/api/teams/{slug}/join", post(api::team_join))
         .route("/api/audit", get(auth::audit_log))

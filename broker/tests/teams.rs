@@ -606,3 +606,82 @@ async fn outside_its_hours_the_queue_takes_nobody_and_those_waiting_are_told() {
     assert_eq!((r.status, error(&r)), (503, ErrorCode::QueueClosed));
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn private_notes_stay_with_the_technicians_and_never_reach_the_customer() {
+    let broker = Broker::start(|_| {}).await;
+    team(&broker, &["alice", "bob"]).await;
+    broker
+        .state
+        .db
+        .call(|conn| {
+            connectit_broker::auth::create_account(conn, "carol", "Carol Ng", support::PASSWORD)
+                .expect("carol");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (alice, bob, carol) = (
+        broker.sign_in("alice").await,
+        broker.sign_in("bob").await,
+        broker.sign_in("carol").await,
+    );
+    let joined = join_queue(&broker, "Ann").await;
+    let mut cust = waiting_customer(&broker, &joined).await;
+    assert_eq!(pick_up(&broker, &joined.session, &alice).await.status, 204);
+    let path = format!("/api/sessions/{}/notes", joined.session);
+    let secret = "Customer's licence expired on 1 March; renewal ticket INC-77";
+    let r = broker
+        .http("POST", &path, Some(json!({ "text": secret })), Some(&alice))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let note: connectit_protocol::api::SessionNote = r.json();
+    assert_eq!(note.author.username, "alice");
+    // A colleague in the team reads it (for a handover); someone outside does not.
+    let r = broker.http("GET", &path, None, Some(&bob)).await;
+    let notes: Vec<connectit_protocol::api::SessionNote> = r.json();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].text, secret);
+    let r = broker.http("GET", &path, None, Some(&carol)).await;
+    assert_eq!((r.status, error(&r)), (403, ErrorCode::Forbidden));
+    let r = broker.http("GET", &path, None, None).await;
+    assert_eq!(r.status, 401);
+    // Bad notes get a typed error and store nothing.
+    for bad in [
+        json!({"text": "  "}),
+        json!({"text": "x".repeat(4001)}),
+        json!({"text": "bell\u{7}"}),
+    ] {
+        let r = broker.http("POST", &path, Some(bad), Some(&alice)).await;
+        assert_eq!(
+            (r.status, error(&r)),
+            (400, ErrorCode::InvalidInput { field: Field::Note })
+        );
+    }
+    // Nothing of it reached the customer's log or their record.
+    let mut seen = Vec::new();
+    cust.act_ok(
+        Action::Chat {
+            text: "hello".into(),
+        },
+        &mut seen,
+    )
+    .await;
+    let record = broker
+        .http(
+            "POST",
+            "/api/record",
+            Some(json!({"token": joined.token, "format": "json"})),
+            None,
+        )
+        .await;
+    assert_eq!(record.status, 200);
+    assert!(!record.text().contains("licence expired"));
+    assert!(seen.iter().all(|e| !format!("{e:?}").contains("licence")));
+    let stored: i64 = broker
+        .sqlite()
+        .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1);
+    broker.stop().await;
+}

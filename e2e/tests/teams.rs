@@ -74,6 +74,28 @@ async fn customers_queue_by_the_team_link_and_two_technicians_take_them_in_turn(
     customers[2].0.wait_queue_place(2, 2).await;
     assert_eq!(ben_console.wait_queue_len(2).await, queue[1..].to_vec());
 
+    // Tess notes the ticket and a private note: the list shows the ticket's customer,
+    // and nothing of the note reaches the customer's page.
+    tess.browser.type_into("#details-ticket", "INC-2041").await;
+    tess.browser.click("#details-save").await;
+    tess.browser.wait_visible("#details-saved").await;
+    let note = "Mailbox quota full; offered an archive";
+    tess.browser.type_into("#note-input", note).await;
+    tess.browser.click("#note-add").await;
+    tess.browser
+        .wait_text_contains("#notes .note-list", note)
+        .await;
+    customers[0]
+        .0
+        .browser
+        .wait_text_contains("#chat-log", "Tess Tester")
+        .await;
+    let page = customers[0].0.browser.text("body").await;
+    assert!(
+        !page.contains("quota"),
+        "a private note on the customer's page: {page}"
+    );
+
     // Ben takes the next one.
     ben_console.pick_up_queued(&queue[1]).await;
     customers[1].0.wait_technician("Ben Brown").await;

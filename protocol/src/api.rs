@@ -193,6 +193,24 @@ impl SessionDetails {
     }
 }
 
+/// A technician's private note on a session: kept with the session for the
+/// technicians who may open it, never sent to the customer nor put in their record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionNote {
+    pub id: i64,
+    /// Broker time it was written.
+    pub at: Millis,
+    /// Who wrote it.
+    pub author: TechnicianRef,
+    pub text: String,
+}
+
+/// `POST /api/sessions/{id}/notes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub text: String,
+}
+
 /// Whether a team's link page asks for a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

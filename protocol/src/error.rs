@@ -70,6 +70,8 @@ pub enum Field {
     /// The problem described on a team's link.
     Problem,
     Ticket,
+    /// A technician's private note.
+    Note,
 }
 
 /// Every error the broker answers with. Adjacently tagged:
@@ -122,6 +124,8 @@ pub enum ErrorCode {
     QueueClosed,
     /// Another technician picked this customer up first.
     AlreadyPickedUp,
+    /// The session holds as many private notes as it may.
+    NotesFull { max_notes: u32 },
     /// Something unexpected went wrong in the broker.
     Internal,
 }

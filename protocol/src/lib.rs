@@ -84,6 +84,10 @@ pub mod limits {
     pub const PROBLEM_MAX_CHARS: usize = 500;
     /// Longest ticket reference.
     pub const TICKET_MAX_CHARS: usize = 64;
+    /// Longest private note on a session.
+    pub const NOTE_MAX_CHARS: usize = 4000;
+    /// Most notes one session may hold.
+    pub const NOTES_MAX: usize = 200;
     /// Longest team slug (its link's path segment) and team name.
     pub const SLUG_MAX_CHARS: usize = 40;
     /// Number of digits in a PIN.

@@ -13,6 +13,7 @@ pub mod home;
 pub mod list;
 pub mod media;
 pub mod new_session;
+pub mod notes;
 pub mod path;
 pub mod permissions;
 pub mod queue;

@@ -14,6 +14,7 @@ use yew::prelude::*;
 use super::files::ConsoleFiles;
 use super::list::phase_attr;
 use super::media::use_technician_media;
+use super::notes::CustomerNotes;
 use super::permissions::PermissionsPanel;
 use super::screen::MediaView;
 use super::system_info::SystemInfoPanel;
@@ -161,8 +162,8 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             }
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
             <div class={classes!("session-layout", with_media.then_some("with-media"))}>
-                if with_media {
-                    <div class="session-main">
+                <div class="session-main">
+                    if with_media {
                         <div class="media-views">
                             { for [Media::Screen, Media::Camera].into_iter().map(|media| {
                                 let shown = incoming.media(media);
@@ -178,8 +179,10 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                         <ConsoleFiles can_send={state.may_offer_file(Role::Technician)}
                             transfers={transfers.clone()} failed={path_failure(&live.entries.borrow(), Link::Files)} />
                         <SystemInfoPanel entries={live.entries.clone()} />
-                    </div>
-                }
+                    }
+                    <CustomerNotes session={props.id.clone()}
+                        details={props.summary.as_ref().map(|s| s.details.clone()).unwrap_or_default()} />
+                </div>
                 <section class="session-chat" aria-labelledby="console-chat-heading">
                     <h2 id="console-chat-heading">{ i18n.t(Msg::ConsoleChatHeading) }</h2>
                     <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />

@@ -293,6 +293,7 @@ impl I18n {
             Field::CustomerName => Msg::FieldCustomerName,
             Field::Problem => Msg::FieldProblem,
             Field::Ticket => Msg::FieldTicket,
+            Field::Note => Msg::FieldNote,
         })
     }
 
@@ -346,6 +347,7 @@ impl I18n {
             ErrorCode::QueueFull => Msg::ErrorQueueFull,
             ErrorCode::QueueClosed => Msg::ErrorQueueClosed,
             ErrorCode::AlreadyPickedUp => Msg::ErrorAlreadyPickedUp,
+            ErrorCode::NotesFull { max_notes } => Msg::ErrorNotesFull { max: max_notes },
             ErrorCode::MalformedMessage | ErrorCode::OutOfOrder => Msg::ErrorMalformed,
             ErrorCode::MessageTooLarge { .. } => Msg::ErrorTooLarge,
             ErrorCode::RateLimited { retry_after_secs } => Msg::ErrorRateLimited {
