@@ -133,6 +133,14 @@ pub fn set_title(title: &str) {
     }
 }
 
+/// Whether the main pointer is coarse (a finger on a phone or tablet): no physical
+/// keyboard to speak of.
+pub fn coarse_pointer() -> bool {
+    window()
+        .and_then(|w| w.match_media("(pointer: coarse)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
 /// Puts `path` in the address bar as a new history entry (no page load).
 pub fn push_path(path: &str) {
     if let Some(history) = window().and_then(|w| w.history().ok()) {

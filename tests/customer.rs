@@ -394,7 +394,14 @@ async fn survey_requires_nothing() {
     }
     click(&get(&root, "#survey-submit"));
     flush().await;
-    assert_eq!(done.borrow().len(), 1, "sending nothing is fine");
+    assert!(
+        done.borrow().is_empty(),
+        "sending nothing is not a silent skip"
+    );
+    assert!(
+        find(&root, "#survey-error").is_some(),
+        "the page says to choose a rating or skip"
+    );
 
     let (root, done) = render_survey();
     flush().await;

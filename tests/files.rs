@@ -284,6 +284,7 @@ fn view(t: FileTransfer, viewer: Role, done: u64, url: Option<&str>) -> Transfer
         transfer: t,
         progress: Rc::new(Progress::at(done)),
         url: url.map(|u| AttrValue::from(u.to_owned())),
+        saved: false,
     }
 }
 

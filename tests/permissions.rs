@@ -237,6 +237,7 @@ async fn the_console_asks_for_the_chosen_permissions_with_a_reason() {
         root.clone(),
         RequestFormProps {
             enabled: true,
+            granted: Vec::new(),
             on_request,
         },
     )
@@ -272,6 +273,12 @@ async fn the_console_asks_for_the_chosen_permissions_with_a_reason() {
             reason: "To see the error".into(),
         }]
     );
+    // Asked: the choice and the reason stay, for asking again if it is refused.
+    assert!(checked(&root, "#perm-camera"));
+    let reason =
+        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(get(&root, "#request-reason"))
+            .unwrap();
+    assert_eq!(reason.value(), "  To see the error  ");
 }
 
 #[wasm_bindgen_test]

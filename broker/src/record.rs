@@ -300,7 +300,12 @@ async fn respond(
             "application/json",
             "json",
         ),
-        RecordFormat::Html => (to_html(&record), "text/html; charset=utf-8", "html"),
+        RecordFormat::Html => {
+            // The organisation's own time, with its offset from UTC.
+            let zone =
+                crate::hours::time_zone(&state.config.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+            (to_html(&record, &zone), "text/html; charset=utf-8", "html")
+        }
     };
     let mut response = body.into_response();
     let h = response.headers_mut();
@@ -549,8 +554,24 @@ pub fn utc(ms: Millis) -> String {
     )
 }
 
-/// The record as a self-contained page (all text escaped).
-pub fn to_html(record: &SessionRecord) -> String {
+/// A broker timestamp in `zone`, with its offset: `2026-11-27 23:53:20 +01:00`, in a
+/// `<time>` element that also carries the exact instant.
+pub fn local_time(ms: Millis, zone: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_millisecond(ms as i64) {
+        Ok(ts) => {
+            let local = ts.to_zoned_datetime(zone.clone());
+            format!(
+                "<time datetime=\"{}\">{}</time>",
+                ts,
+                local.strftime("%Y-%m-%d %H:%M:%S %:z")
+            )
+        }
+        Err(_) => format!("{} UTC", utc(ms)),
+    }
+}
+
+/// The record as a self-contained page (all text escaped), its times in `zone`.
+pub fn to_html(record: &SessionRecord, zone: &jiff::tz::TimeZone) -> String {
     let mut rows = String::new();
     let mut state = SessionState::default();
     for e in &record.entries {
@@ -563,9 +584,9 @@ pub fn to_html(record: &SessionRecord) -> String {
         };
         // Each line in its own direction, without characters that reorder text.
         rows.push_str(&format!(
-            "<tr class=\"{class}\"><td>{}</td><td>{} UTC</td><td><bdi>{}</bdi></td><td class=\"hash\">{}</td></tr>\n",
+            "<tr class=\"{class}\"><td>{}</td><td class=\"at\">{}</td><td><bdi>{}</bdi></td><td class=\"hash\">{}</td></tr>\n",
             e.entry.seq,
-            utc(e.entry.at),
+            local_time(e.entry.at, zone),
             escape_html(&shown_text(&line)),
             e.hash.get(..16).unwrap_or(&e.hash),
         ));
@@ -575,9 +596,11 @@ pub fn to_html(record: &SessionRecord) -> String {
 <title>Support session record: {org}</title>\
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1f2b}}\
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #d8dce3;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
-tr.chat td:nth-child(3){{font-weight:600}}.hash{{font-family:monospace;color:#4a5263}}code{{word-break:break-all}}</style>\
+tr.chat td:nth-child(3){{font-weight:600}}.hash{{font-family:monospace;color:#4a5263}}code{{word-break:break-all}}\
+.at{{white-space:nowrap;font-variant-numeric:tabular-nums}}</style>\
 </head><body>\n<h1>Support session record</h1>\n\
-<p><strong>{org}</strong>, technician {tech}. Session {id}, opened {created} UTC; this copy made {exported} UTC.</p>\n\
+<p><strong>{org}</strong>, technician {tech}. Session {id}, opened {created}; this copy made {exported}. \
+Times are in {zone_name} (with their offset from UTC).</p>\n\
 <table><thead><tr><th>#</th><th>Time</th><th>What happened</th><th>Chain hash</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
 <p>Final hash of the log (SHA-256 chain): <code>{hash}</code></p>\n\
 <p>Signed by the broker's key <code>{key_id}</code> (Ed25519): <code>{signature}</code></p>\n\
@@ -591,8 +614,9 @@ form of this record, without the organisation's database, with \
         key_id = escape_html(record.signature.as_ref().map(|s| s.key_id.as_str()).unwrap_or("none")),
         signature = escape_html(record.signature.as_ref().map(|s| s.value.as_str()).unwrap_or("none")),
         id = escape_html(&record.session.0),
-        created = utc(record.created_at),
-        exported = utc(record.exported_at),
+        created = local_time(record.created_at, zone),
+        exported = local_time(record.exported_at, zone),
+        zone_name = escape_html(zone.iana_name().unwrap_or("UTC")),
         hash = escape_html(&record.final_hash),
     )
 }

@@ -137,7 +137,11 @@ async fn index(state: &AppState) -> Response {
         Ok(html) => {
             let html = html
                 .replace("{{organisation}}", &escape_html(&state.config.organisation))
-                .replace("{{applet_url}}", &escape_html(&state.config.applet_url));
+                .replace("{{applet_url}}", &escape_html(&state.config.applet_url))
+                .replace(
+                    "{{support_contact}}",
+                    &escape_html(&state.config.support_contact),
+                );
             let mut response = Response::new(Body::from(html));
             let h = response.headers_mut();
             h.insert(

@@ -14,7 +14,11 @@ use support::Broker;
 
 #[tokio::test]
 async fn both_sides_download_a_record_that_verifies_until_one_byte_changes() {
-    let broker = Broker::start(|c| c.organisation = "Acme & Co".into()).await;
+    let broker = Broker::start(|c| {
+        c.organisation = "Acme & Co".into();
+        c.time_zone = "Europe/Paris".into();
+    })
+    .await;
     let support::Active {
         cookie,
         created,
@@ -113,6 +117,13 @@ async fn both_sides_download_a_record_that_verifies_until_one_byte_changes() {
     );
     assert!(page.contains("Acme &amp; Co"));
     assert!(page.contains(&record.final_hash));
+    // Times in the organisation's zone, with the offset, and the instant in <time>.
+    assert!(page.contains("Times are in Europe/Paris"), "{page}");
+    assert!(page.contains("<time datetime=\""), "{page}");
+    assert!(
+        page.contains(" +01:00</time>") || page.contains(" +02:00</time>"),
+        "{page}"
+    );
 
     // One byte changed in the file: the chain breaks there.
     let text = serde_json::to_string_pretty(&record).unwrap();

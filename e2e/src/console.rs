@@ -250,8 +250,9 @@ impl<'a> Console<'a> {
             b.set_checked(&format!("#perm-{name}"), permissions.contains(&name))
                 .await;
         }
+        // The form keeps the last reason: this request's replaces it.
+        b.clear_field("#request-reason").await;
         if !reason.is_empty() {
-            b.clear_field("#request-reason").await;
             b.type_into("#request-reason", reason).await;
         }
         b.click("#request-submit").await;

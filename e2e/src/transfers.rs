@@ -160,7 +160,7 @@ return items.map((li) => {
     eta: t('.transfer-eta'),
     error: t('.transfer-error'),
     cancel: !!q('button.cancel-transfer'),
-    save: !!q('a.save-file'),
+    save: !!q('a.save-file, a.save-file-again'),
     accept: !!q('button.accept-file'),
     refuse: !!q('button.refuse-file'),
     text: li.innerText || '',

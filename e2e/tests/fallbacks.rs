@@ -10,7 +10,7 @@
 use connectit_protocol::EntryType;
 use std::time::Duration;
 
-use connectit_e2e::broker::APPLET_URL;
+use connectit_e2e::broker::{APPLET_URL, SUPPORT_CONTACT};
 use connectit_e2e::{Broker, BrokerOptions, Browser, StartOptions, World};
 use serde_json::{json, Value};
 
@@ -37,6 +37,10 @@ async fn assert_notice(browser: &Browser, why: &str) {
             .as_array()
             .is_some_and(|l| l.iter().any(|h| h.as_str() == Some(APPLET_URL))),
         "{why}: a visible link to {APPLET_URL} in the notice: {links}"
+    );
+    assert!(
+        text.contains(SUPPORT_CONTACT),
+        "{why}: the notice gives the other way to reach support: {text:?}"
     );
     assert!(
         !browser.is_visible("#pin-input").await,

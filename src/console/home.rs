@@ -276,6 +276,7 @@ pub fn Home(props: &HomeProps) -> Html {
         View::Audit => html! { <AuditLog on_back={back.clone()} /> },
         View::List => html! {
             <>
+                <h1 id="console-heading" class="visually-hidden">{ i18n.t(Msg::ConsoleTitle) }</h1>
                 if sessions.loaded && (!queue.is_empty() || teams_shown) {
                     <QueuePanel sessions={(*queue).clone()} busy={(*picking).clone()} on_pick_up={pick_up} />
                 }

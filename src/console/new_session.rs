@@ -46,7 +46,8 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
         Some(_) => Msg::PinUsed,
     };
     let validity = i18n.t(validity);
-    let usable = matches!(props.phase, None | Some(Phase::Created)) && left > 0;
+    let expired = matches!(props.phase, None | Some(Phase::Created)) && left == 0;
+    let used = !matches!(props.phase, None | Some(Phase::Created | Phase::Ended));
     let email = email_text(created);
 
     let copy = |value: String, element_id: &'static str| {
@@ -82,7 +83,9 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
             <p id="new-pin" class="big-pin" data-pin={created.pin.clone()}>
                 <span class="pin-group">{ first }</span><span class="pin-group">{ second }</span>
             </p>
-            <p id="new-pin-remaining" class={classes!("remaining", (!usable).then_some("expired"))}>
+            // The customer using the PIN is good news: only an expiry is said in red.
+            <p id="new-pin-remaining" class={classes!("remaining", expired.then_some("expired"),
+                used.then_some("used"))} role="status">
                 { validity }
             </p>
             <p class="label">{ i18n.t(Msg::LinkLabel) }</p>
@@ -94,13 +97,18 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
                     { i18n.t(Msg::CopyLink) }
                 </button>
             </div>
-            <label for="new-email" class="label">{ i18n.t(Msg::EmailLabel) }</label>
-            <textarea id="new-email" readonly=true rows="8" value={email.clone()} />
+            <p class="label">{ i18n.t(Msg::EmailLabel) }</p>
             <div class="actions">
-                <button id="copy-email" type="button" class="secondary" onclick={copy(email, "new-email")}>
+                <button id="copy-email" type="button" class="secondary" onclick={copy(email.clone(), "new-email")}>
                     { i18n.t(Msg::CopyEmail) }
                 </button>
             </div>
+            // The e-mail's text folds away, so the list stays in view below the panel.
+            <details class="email-preview">
+                <summary>{ i18n.t(Msg::EmailShow) }</summary>
+                <textarea id="new-email" readonly=true rows="8" value={email}
+                    aria-label={i18n.t(Msg::EmailLabel)} />
+            </details>
             <p class="copy-status" role="status">{ (*status).clone().map(|msg| i18n.t(msg)).unwrap_or_default() }</p>
         </section>
     }

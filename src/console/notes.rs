@@ -40,11 +40,14 @@ pub fn CustomerNotes(props: &CustomerNotesProps) -> Html {
     let note = use_state(String::new);
     let busy = use_state(|| false);
     {
-        // What someone else saved (or the customer gave) shows unless being edited.
+        // What someone else saved (or the customer gave) replaces the form; the echo
+        // of this form's own save changes nothing (and "Saved." stays).
         let (draft, saved) = (draft.clone(), saved.clone());
         use_effect_with(props.details.clone(), move |details| {
-            draft.set(details.clone());
-            saved.set(false);
+            if *details != draft.trimmed() {
+                draft.set(details.clone());
+                saved.set(false);
+            }
         });
     }
     {

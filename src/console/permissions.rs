@@ -37,7 +37,7 @@ pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
         <section class="permissions" aria-labelledby="permissions-heading">
             <h2 id="permissions-heading" class="visually-hidden">{ i18n.t(Msg::RequestHeading) }</h2>
             if active {
-                <RequestForm {enabled} on_request={props.on_request.clone()} />
+                <RequestForm {enabled} granted={state.granted().to_vec()} on_request={props.on_request.clone()} />
             }
             if let Some(pending) = &state.pending() {
                 <div id="pending-request" class="pending-request" role="status"

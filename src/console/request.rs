@@ -1,6 +1,8 @@
 //! The technician's request form (`#request-form`): one checkbox per permission, an
 //! optional reason, and "Ask" (`#request-submit`), which waits while a request is
-//! pending or the session is not active. Emits the [`Action::RequestPermissions`].
+//! pending or the session is not active. Emits the [`Action::RequestPermissions`]. The
+//! choice and the reason stay after asking, so a request that was refused or ran out
+//! can be asked again as it was; what the customer granted leaves the choice.
 
 use connectit_protocol::{limits, Action, Permission};
 use wasm_bindgen::JsCast;
@@ -15,6 +17,9 @@ use crate::session::entry::permission_attr;
 pub struct RequestFormProps {
     /// Whether a request may be made now (active, nothing pending, nothing on its way).
     pub enabled: bool,
+    /// What the customer granted (and has not taken back).
+    #[prop_or_default]
+    pub granted: Vec<Permission>,
     pub on_request: Callback<Action>,
 }
 
@@ -24,6 +29,21 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
     let chosen = use_state(Vec::<Permission>::new);
     let reason = use_state(String::new);
     let problem = use_state(|| false);
+    {
+        // Granted: nothing left to ask for those.
+        let chosen = chosen.clone();
+        use_effect_with(props.granted.clone(), move |granted| {
+            if chosen.iter().any(|p| granted.contains(p)) {
+                chosen.set(
+                    chosen
+                        .iter()
+                        .copied()
+                        .filter(|p| !granted.contains(p))
+                        .collect(),
+                );
+            }
+        });
+    }
 
     let toggle = |p: Permission| {
         let (chosen, problem) = (chosen.clone(), problem.clone());
@@ -68,8 +88,6 @@ pub fn RequestForm(props: &RequestFormProps) -> Html {
                 permissions: (*chosen).clone(),
                 reason: reason.trim().to_owned(),
             });
-            chosen.set(Vec::new());
-            reason.set(String::new());
         })
     };
 

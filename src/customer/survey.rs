@@ -1,6 +1,6 @@
 //! The optional survey after the end (`#survey`): a rating from 1 to 5, whether the
-//! problem was resolved, and a comment. Nothing is required: Skip always works, and
-//! sending with nothing answered is the same as skipping.
+//! problem was resolved, and a comment. Nothing is required: Skip always works; "Send
+//! answers" with nothing chosen says so instead of sending nothing without a word.
 
 use connectit_protocol::api::SurveyRequest;
 use connectit_protocol::{check_text, limits, ErrorCode, RuleViolation};
@@ -23,8 +23,6 @@ pub struct Answers {
 /// What pressing "Send answers" does with these answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submission {
-    /// Nothing answered: like Skip.
-    Nothing,
     /// Send this.
     Send { rating: u8 },
     /// Answers that cannot be sent as they are, explained.
@@ -41,7 +39,9 @@ impl Answers {
         }
         match self.rating {
             Some(rating) => Submission::Send { rating },
-            None if self.resolved.is_none() && comment.is_empty() => Submission::Nothing,
+            None if self.resolved.is_none() && comment.is_empty() => {
+                Submission::Problem(i18n.t(Msg::SurveyNothingChosen))
+            }
             // The broker's survey needs a rating with any other answer.
             None => Submission::Problem(i18n.t(Msg::SurveyNeedsRating)),
         }
@@ -73,7 +73,6 @@ pub fn Survey(props: &SurveyProps) -> Html {
                 return;
             }
             match answers.submission(&i18n) {
-                Submission::Nothing => on_done.emit(()),
                 Submission::Problem(message) => problem.set(Some(message)),
                 Submission::Send { rating } => {
                     let request = SurveyRequest {
@@ -217,10 +216,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nothing_is_required() {
+    fn nothing_is_required_but_sending_nothing_is_said() {
         assert_eq!(
             Answers::default().submission(&I18n::default()),
-            Submission::Nothing
+            Submission::Problem(I18n::default().t(Msg::SurveyNothingChosen))
         );
         let rated = Answers {
             rating: Some(4),

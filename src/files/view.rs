@@ -132,8 +132,16 @@ pub fn TransferRow(props: &TransferRowProps) -> Html {
                     onclick={emit(&props.on_cancel)}>{ i18n.t(Msg::CancelTransfer) }</button>
             }
             if let Some(url) = view.url.clone() {
-                <a class="save-file button-link" href={url} download={safe_file_name(&name)}
-                    aria-label={i18n.t(Msg::SaveFileLabel { name: name.clone() })}>{ i18n.t(Msg::SaveFile) }</a>
+                if view.saved {
+                    // Saved by itself already: say so, and offer a copy only as that.
+                    <p class="file-saved" role="status">{ i18n.t(Msg::FileSavedToDownloads) }</p>
+                    <a class="save-file-again link-button" href={url} download={safe_file_name(&name)}>
+                        { i18n.t(Msg::SaveFileAgain) }
+                    </a>
+                } else {
+                    <a class="save-file button-link" href={url} download={safe_file_name(&name)}
+                        aria-label={i18n.t(Msg::SaveFileLabel { name: name.clone() })}>{ i18n.t(Msg::SaveFile) }</a>
+                }
             }
             if let Some(words) = result {
                 <p class="transfer-result" role="status">{ words }</p>

@@ -153,7 +153,10 @@ pub fn ChatInput(props: &ChatInputProps) -> Html {
                     {oninput} {onkeydown} />
                 <button id="chat-send" type="submit" class="primary">{ i18n.t(Msg::ChatSend) }</button>
             </div>
-            <p id="chat-hint" class="hint">{ i18n.t(Msg::ChatInputHint) }</p>
+            // Phones have no Shift key to speak of: they are told about the button.
+            <p id="chat-hint" class="hint">
+                { i18n.t(if crate::browser::coarse_pointer() { Msg::ChatInputHintTouch } else { Msg::ChatInputHint }) }
+            </p>
             if let Some(message) = (*problem).clone() {
                 <p id="chat-error" class="field-error" role="alert">{ message }</p>
             }

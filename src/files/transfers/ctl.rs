@@ -142,6 +142,7 @@ impl Ctl {
                                 .map(|u| AttrValue::from(u.as_str().to_owned()))
                         })
                         .flatten(),
+                    saved: local.saved,
                 }
             })
             .collect()

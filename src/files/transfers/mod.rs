@@ -60,6 +60,8 @@ pub struct TransferView {
     pub progress: Rc<Progress>,
     /// The verified file's `blob:` URL (incoming, delivered).
     pub url: Option<AttrValue>,
+    /// Whether the page already saved it by itself (the customer's received files).
+    pub saved: bool,
 }
 
 impl PartialEq for TransferView {
@@ -68,6 +70,7 @@ impl PartialEq for TransferView {
             && self.outgoing == other.outgoing
             && Rc::ptr_eq(&self.progress, &other.progress)
             && self.url == other.url
+            && self.saved == other.saved
     }
 }
 
