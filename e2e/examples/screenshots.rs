@@ -57,6 +57,30 @@ async fn main() {
         .await;
     shot("customer", "4-chat").await;
     shot("console", "3-session").await;
+    // The workspace at 1280×800: the customer's screen beside the chat.
+    w.tech.set_window_size(1280, 800).await;
+    let bars = w
+        .tech
+        .eval(
+            "return [outerWidth - innerWidth, outerHeight - innerHeight];",
+            vec![],
+        )
+        .await;
+    let (dw, dh) = (bars[0].as_u64().unwrap_or(0), bars[1].as_u64().unwrap_or(0));
+    w.tech
+        .set_window_size(1280 + dw as u32, 800 + dh as u32)
+        .await;
+    let request = console
+        .request_permissions(&["view_screen"], "To see the printer settings")
+        .await;
+    customer.wait_prompt_for(request).await;
+    customer.grant_all().await;
+    console.wait_screen_frames(5).await;
+    w.tech
+        .eval("window.scrollTo(0, 0); return true;", vec![])
+        .await;
+    shot("console", "3b-workspace").await;
+    customer.stop_sharing().await;
 
     w.cust.click("#end-button").await;
     w.cust.wait_visible("#end-confirm").await;
@@ -74,6 +98,20 @@ async fn main() {
     shot("customer", "7-thank-you").await;
     console.back_to_list().await;
     shot("console", "4-list").await;
+    // A team's link, as a help desk puts it on its web page.
+    w.broker
+        .admin(&["create-team", "--slug", "helpdesk", "--name", "Help desk"])
+        .await;
+    w.cust.goto(&format!("{}/t/helpdesk", w.broker.url())).await;
+    w.cust.wait_visible("#team-form").await;
+    w.cust.type_into("#team-name", "Sam Lee").await;
+    w.cust
+        .type_into(
+            "#team-problem",
+            "Outlook asks for my password again and again.",
+        )
+        .await;
+    shot("customer", "8-team-link").await;
     println!("screenshots in {}", folder.display());
     w.close().await;
 }

@@ -68,6 +68,15 @@ async fn two_customers_in_tabs_nobody_is_dropped_and_the_unseen_is_counted() {
     first.grant_all().await;
     first.wait_sharing("live").await;
     console.wait_screen_frames(5).await;
+    // A conversation long enough to fill the chat column.
+    for i in 1..=8 {
+        first
+            .send_chat(&format!("Line {i} of what the error says"))
+            .await;
+    }
+    w.tech
+        .wait_chat_message(Author::Customer, "Line 8 of what the error says")
+        .await;
 
     // At 1280×800 the shared screen and the chat input are both in view, unscrolled.
     let layout = w
