@@ -3,10 +3,10 @@
 //! refused, or a reason it could not be asked at all.
 
 use connectit_protocol::api::{
-    AuditEntry, CreatedSession, JoinRequest, NoteRequest, PublicConfig, RecordFormat,
-    RecordRequest, SessionDetails, SessionNote, SessionSummary, SetupRequest, SetupStatus,
-    SignInRequest, SurveyRequest, TeamJoinRequest, TeamPage, Technician, VerifyPinRequest,
-    VerifyPinResponse,
+    AuditEntry, CannedReply, CreatedSession, JoinRequest, NoteRequest, PublicConfig, RecordFormat,
+    RecordRequest, ReplyRequest, SessionDetails, SessionNote, SessionSummary, SetupRequest,
+    SetupStatus, SignInRequest, SurveyRequest, TeamJoinRequest, TeamPage, Technician,
+    VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -177,6 +177,26 @@ pub async fn add_note(session: &SessionId, text: &str) -> Result<SessionNote, Ap
         json(&body),
     )
     .await
+}
+
+/// `GET /api/replies`: the canned replies of the technician's teams.
+pub async fn replies() -> Result<Vec<CannedReply>, ApiError> {
+    call("GET", "/api/replies", None).await
+}
+
+/// `POST /api/replies`: a canned reply for a team.
+pub async fn add_reply(request: &ReplyRequest) -> Result<CannedReply, ApiError> {
+    call("POST", "/api/replies", json(request)).await
+}
+
+/// `PUT /api/replies/{id}`: a canned reply's new title and text.
+pub async fn update_reply(id: i64, request: &ReplyRequest) -> Result<(), ApiError> {
+    call_no_content("PUT", &format!("/api/replies/{id}"), json(request)).await
+}
+
+/// `DELETE /api/replies/{id}`.
+pub async fn delete_reply(id: i64) -> Result<(), ApiError> {
+    call_no_content("DELETE", &format!("/api/replies/{id}"), None).await
 }
 
 /// `GET /api/audit`: the security log, newest first (before the line `before`).

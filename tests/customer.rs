@@ -234,7 +234,10 @@ async fn chat_input_sends_on_enter_keeps_newlines_on_shift_enter_and_keeps_focus
     });
     yew::Renderer::<ChatInput>::with_root_and_props(
         root.clone(),
-        connectit::session::chat::ChatInputProps { on_send },
+        connectit::session::chat::ChatInputProps {
+            on_send,
+            insert: None,
+        },
     )
     .render();
     flush().await;
@@ -284,7 +287,10 @@ async fn chat_input_keeps_the_text_when_not_connected() {
     let on_send = Callback::from(|_: String| -> Result<(), NotConnected> { Err(NotConnected) });
     yew::Renderer::<ChatInput>::with_root_and_props(
         root.clone(),
-        connectit::session::chat::ChatInputProps { on_send },
+        connectit::session::chat::ChatInputProps {
+            on_send,
+            insert: None,
+        },
     )
     .render();
     flush().await;

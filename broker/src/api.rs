@@ -5,9 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
-    AuditKind, CreatedSession, FieldRule, JoinRequest, NoteRequest, PublicConfig, SessionDetails,
-    SessionNote, SessionSummary, SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef,
-    VerifyPinRequest, VerifyPinResponse,
+    AuditKind, CannedReply, CreatedSession, FieldRule, JoinRequest, NoteRequest, PublicConfig,
+    ReplyRequest, SessionDetails, SessionNote, SessionSummary, SurveyRequest, TeamJoinRequest,
+    TeamPage, TeamRef, TechnicianRef, VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
 use connectit_protocol::{clean_pin, limits, Author, EndReason, EntryKind, ErrorCode, SessionId};
@@ -621,4 +621,133 @@ pub async fn add_note(
             text,
         }),
     ))
+}
+
+// ---- canned replies ----------------------------------------------------------------------
+
+/// `GET /api/replies`: the canned replies of the technician's teams.
+pub async fn replies(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<CannedReply>>, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let tid = technician.id;
+    let list = state
+        .db
+        .call(move |conn| {
+            let teams = db::teams_of(conn, tid)?;
+            db::replies(conn, &teams)
+        })
+        .await?;
+    Ok(Json(list))
+}
+
+/// The request's fields checked and trimmed, or the first bad one.
+fn checked_reply(body: &Bytes) -> Result<ReplyRequest, AppError> {
+    let request: ReplyRequest = parse_json(body)?;
+    request
+        .check()
+        .map_err(|field| AppError(ErrorCode::InvalidInput { field }))?;
+    Ok(ReplyRequest {
+        team: request.team.trim().to_ascii_lowercase(),
+        title: request.title.trim().to_string(),
+        text: request.text.trim().to_string(),
+    })
+}
+
+/// `POST /api/replies {team, title, text}`: a canned reply for a team one belongs to.
+pub async fn add_reply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<CannedReply>), AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let request = checked_reply(&body)?;
+    let team = team(&state, &request.team).await?;
+    let (tid, team_id) = (technician.id, team.id);
+    if !state
+        .db
+        .call(move |conn| db::teams_of(conn, tid))
+        .await?
+        .contains(&team_id)
+    {
+        return Err(AppError(ErrorCode::Forbidden));
+    }
+    let (title, text, now) = (request.title.clone(), request.text.clone(), now_ms());
+    let id = state
+        .db
+        .call(move |conn| db::add_reply(conn, team_id, &title, &text, now, limits::REPLIES_MAX))
+        .await?
+        .ok_or(AppError(ErrorCode::RepliesFull {
+            max_replies: limits::REPLIES_MAX as u32,
+        }))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CannedReply {
+            id,
+            team: TeamRef {
+                slug: team.slug,
+                name: team.name,
+            },
+            title: request.title,
+            text: request.text,
+        }),
+    ))
+}
+
+/// A canned reply's id from its path (anything else is no reply).
+fn reply_id(text: &str) -> Result<i64, AppError> {
+    text.parse().map_err(|_| AppError(ErrorCode::NotFound))
+}
+
+/// The team of canned reply `id`, if the technician belongs to it.
+async fn own_reply(state: &AppState, technician_id: i64, id: i64) -> Result<(), AppError> {
+    let team = state
+        .db
+        .call(move |conn| db::reply_team(conn, id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    let teams = state
+        .db
+        .call(move |conn| db::teams_of(conn, technician_id))
+        .await?;
+    if teams.contains(&team) {
+        Ok(())
+    } else {
+        Err(AppError(ErrorCode::Forbidden))
+    }
+}
+
+/// `PUT /api/replies/{id} {title, text}`.
+pub async fn update_reply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let id = reply_id(&id)?;
+    let request = checked_reply(&body)?;
+    own_reply(&state, technician.id, id).await?;
+    state
+        .db
+        .call(move |conn| db::update_reply(conn, id, &request.title, &request.text))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/replies/{id}`.
+pub async fn delete_reply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let id = reply_id(&id)?;
+    own_reply(&state, technician.id, id).await?;
+    state
+        .db
+        .call(move |conn| db::delete_reply(conn, id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

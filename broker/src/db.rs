@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use connectit_protocol::api::{SessionDetails, SessionNote, TeamRef, TechnicianRef};
+use connectit_protocol::api::{CannedReply, SessionDetails, SessionNote, TeamRef, TechnicianRef};
 use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -135,6 +135,14 @@ CREATE TABLE IF NOT EXISTS notes (
     text          TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_by_session ON notes(session_id, id);
+CREATE TABLE IF NOT EXISTS canned_replies (
+    id         INTEGER PRIMARY KEY,
+    team_id    INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+    title      TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replies_by_team ON canned_replies(team_id, title);
 CREATE TABLE IF NOT EXISTS surveys (
     session_id   TEXT PRIMARY KEY REFERENCES sessions(id),
     rating       INTEGER NOT NULL,
@@ -869,6 +877,86 @@ pub fn add_note(
     let id = tx.last_insert_rowid();
     tx.commit()?;
     Ok(Some(id))
+}
+
+// ---- canned replies ----------------------------------------------------------------------
+
+/// The canned replies of `teams`, by team then title.
+pub fn replies(conn: &Connection, teams: &[i64]) -> Result<Vec<CannedReply>, DbError> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT r.id, t.slug, t.name, r.title, r.text FROM canned_replies r
+         JOIN teams t ON t.id = r.team_id WHERE r.team_id = ?1 ORDER BY r.title, r.id",
+    )?;
+    for team in teams {
+        let rows = stmt
+            .query_map([team], |r| {
+                Ok(CannedReply {
+                    id: r.get(0)?,
+                    team: TeamRef {
+                        slug: r.get(1)?,
+                        name: r.get(2)?,
+                    },
+                    title: r.get(3)?,
+                    text: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The team a canned reply belongs to.
+pub fn reply_team(conn: &Connection, id: i64) -> Result<Option<i64>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT team_id FROM canned_replies WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Adds a canned reply, unless the team keeps `max` already (`Ok(None)`).
+pub fn add_reply(
+    conn: &mut Connection,
+    team_id: i64,
+    title: &str,
+    text: &str,
+    now: Millis,
+    max: usize,
+) -> Result<Option<i64>, DbError> {
+    let tx = conn.transaction()?;
+    let held: i64 = tx.query_row(
+        "SELECT count(*) FROM canned_replies WHERE team_id = ?1",
+        [team_id],
+        |r| r.get(0),
+    )?;
+    if held as usize >= max {
+        return Ok(None);
+    }
+    tx.execute(
+        "INSERT INTO canned_replies(team_id, title, text, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![team_id, title, text, now as i64],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(Some(id))
+}
+
+/// Changes a canned reply's title and text.
+pub fn update_reply(conn: &Connection, id: i64, title: &str, text: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE canned_replies SET title = ?2, text = ?3 WHERE id = ?1",
+        params![id, title, text],
+    )?;
+    Ok(())
+}
+
+pub fn delete_reply(conn: &Connection, id: i64) -> Result<(), DbError> {
+    conn.execute("DELETE FROM canned_replies WHERE id = ?1", [id])?;
+    Ok(())
 }
 
 // ---- teams -------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             ErrorCode::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::LogFull { .. } | ErrorCode::NotesFull { .. } => {
-                StatusCode::INSUFFICIENT_STORAGE
-            }
+            ErrorCode::LogFull { .. }
+            | ErrorCode::NotesFull { .. }
+            | ErrorCode::RepliesFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
             ErrorCode::MessageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::OutOfOrder | ErrorCode::NotAllowed { .. } | ErrorCode::AlreadyPickedUp => {
                 StatusCode::CONFLICT

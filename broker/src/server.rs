@@ -40,6 +40,11 @@ pub fn app(state: AppState) -> Router {
             "/api/sessions/{id}/notes",
             get(api::notes).post(api::add_note),
         )
+        .route("/api/replies", get(api::replies).post(api::add_reply))
+        .route(
+            "/api/replies/{id}",
+            put(api::update_reply).delete(api::delete_reply),
+        )
         .route("/api/teams/{slug}", get(api::team_page))
         .route("/api/teams/{slug}/join", post(api::team_join))
         .route("/api/audit", get(auth::audit_log))

@@ -685,3 +685,100 @@ async fn private_notes_stay_with_the_technicians_and_never_reach_the_customer() 
     assert_eq!(stored, 1);
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn a_team_keeps_its_canned_replies_for_its_members_only() {
+    let broker = Broker::start(|_| {}).await;
+    team(&broker, &["alice", "bob"]).await;
+    broker
+        .state
+        .db
+        .call(|conn| {
+            connectit_broker::auth::create_account(conn, "carol", "Carol Ng", support::PASSWORD)
+                .expect("carol");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (alice, bob, carol) = (
+        broker.sign_in("alice").await,
+        broker.sign_in("bob").await,
+        broker.sign_in("carol").await,
+    );
+    let body = json!({"team": "helpdesk", "title": "Restart", "text": "Please restart your computer, then tell me when it is back."});
+    let r = broker
+        .http("POST", "/api/replies", Some(body.clone()), Some(&alice))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let made: connectit_protocol::api::CannedReply = r.json();
+    // Bob (same team) sees and edits it; Carol (no team) neither sees nor touches it.
+    let list: Vec<connectit_protocol::api::CannedReply> = broker
+        .http("GET", "/api/replies", None, Some(&bob))
+        .await
+        .json();
+    assert_eq!(list, vec![made.clone()]);
+    let none: Vec<connectit_protocol::api::CannedReply> = broker
+        .http("GET", "/api/replies", None, Some(&carol))
+        .await
+        .json();
+    assert!(none.is_empty());
+    let path = format!("/api/replies/{}", made.id);
+    let edit = json!({"title": "Restart, then wait", "text": "Restart and wait two minutes."});
+    let r = broker
+        .http("PUT", &path, Some(edit.clone()), Some(&carol))
+        .await;
+    assert_eq!((r.status, error(&r)), (403, ErrorCode::Forbidden));
+    let r = broker
+        .http("POST", "/api/replies", Some(body), Some(&carol))
+        .await;
+    assert_eq!((r.status, error(&r)), (403, ErrorCode::Forbidden));
+    assert_eq!(
+        broker
+            .http("PUT", &path, Some(edit), Some(&bob))
+            .await
+            .status,
+        204
+    );
+    // Bad input: typed, nothing changed.
+    for (bad, field) in [
+        (json!({"title": "A\nB", "text": "x"}), Field::ReplyTitle),
+        (json!({"title": "ok", "text": "  "}), Field::ReplyText),
+        (
+            json!({"title": "ok", "text": "x".repeat(4001)}),
+            Field::ReplyText,
+        ),
+    ] {
+        let r = broker.http("PUT", &path, Some(bad), Some(&bob)).await;
+        assert_eq!(
+            (r.status, error(&r)),
+            (400, ErrorCode::InvalidInput { field })
+        );
+    }
+    let r = broker
+        .http(
+            "PUT",
+            "/api/replies/x",
+            Some(json!({"title": "t", "text": "t"})),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!((r.status, error(&r)), (404, ErrorCode::NotFound));
+    let list: Vec<connectit_protocol::api::CannedReply> = broker
+        .http("GET", "/api/replies", None, Some(&alice))
+        .await
+        .json();
+    assert_eq!(list[0].title, "Restart, then wait");
+    assert_eq!(
+        broker
+            .http("DELETE", &path, None, Some(&alice))
+            .await
+            .status,
+        204
+    );
+    let list: Vec<connectit_protocol::api::CannedReply> = broker
+        .http("GET", "/api/replies", None, Some(&alice))
+        .await
+        .json();
+    assert!(list.is_empty());
+    broker.stop().await;
+}

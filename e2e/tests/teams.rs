@@ -103,6 +103,35 @@ async fn customers_queue_by_the_team_link_and_two_technicians_take_them_in_turn(
     tess.browser.click("#back-to-list").await;
     assert_eq!(tess.wait_queue_len(1).await, queue[2..].to_vec());
 
+    // A canned reply kept for the team, then used in Ann's session.
+    let reply = "Please restart Outlook, then tell me what you see.";
+    tess.browser
+        .type_into("#reply-title", "Restart Outlook")
+        .await;
+    tess.browser.type_into("#reply-text", reply).await;
+    tess.browser.click("#reply-submit").await;
+    tess.browser
+        .wait_text_contains("#replies .reply-list", "Restart Outlook")
+        .await;
+    let reply_id = tess
+        .browser
+        .attr("#replies .reply", "data-reply-id")
+        .await
+        .expect("the reply's id");
+    tess.browser
+        .click(&format!(".session-tab[data-session-id=\"{}\"]", queue[0]))
+        .await;
+    tess.browser.wait_visible("#canned-reply").await;
+    tess.browser.select_value("#canned-reply", &reply_id).await;
+    tess.browser.click("#insert-reply").await;
+    assert_eq!(tess.browser.value("#chat-input").await, reply);
+    tess.browser.click("#chat-send").await;
+    customers[0]
+        .0
+        .browser
+        .wait_chat_message(connectit_protocol::Author::Technician, reply)
+        .await;
+
     // A name that is not a name is refused on the page itself, before any request.
     let late = Browser::start().await;
     late.goto(&format!("{}/t/helpdesk", w.broker.url())).await;

@@ -211,6 +211,35 @@ pub struct NoteRequest {
     pub text: String,
 }
 
+/// A team's canned reply: a message its technicians put in the chat with one choice
+/// (and can still edit before sending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedReply {
+    pub id: i64,
+    pub team: TeamRef,
+    pub title: String,
+    pub text: String,
+}
+
+/// `POST /api/replies` (with the team) and `PUT /api/replies/{id}` (the team is ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyRequest {
+    /// The team's slug.
+    #[serde(default)]
+    pub team: String,
+    pub title: String,
+    pub text: String,
+}
+
+impl ReplyRequest {
+    /// The first bad field, if any: a title on one line, a text like a chat message.
+    pub fn check(&self) -> Result<(), Field> {
+        crate::check_name(self.title.trim(), limits::REPLY_TITLE_MAX_CHARS)
+            .map_err(|_| Field::ReplyTitle)?;
+        crate::check_text(self.text.trim(), limits::CHAT_MAX_CHARS).map_err(|_| Field::ReplyText)
+    }
+}
+
 /// Whether a team's link page asks for a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

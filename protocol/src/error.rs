@@ -72,6 +72,10 @@ pub enum Field {
     Ticket,
     /// A technician's private note.
     Note,
+    /// A canned reply's title.
+    ReplyTitle,
+    /// A canned reply's text.
+    ReplyText,
 }
 
 /// Every error the broker answers with. Adjacently tagged:
@@ -126,6 +130,8 @@ pub enum ErrorCode {
     AlreadyPickedUp,
     /// The session holds as many private notes as it may.
     NotesFull { max_notes: u32 },
+    /// The team keeps as many canned replies as it may.
+    RepliesFull { max_replies: u32 },
     /// Something unexpected went wrong in the broker.
     Internal,
 }

@@ -88,6 +88,10 @@ pub mod limits {
     pub const NOTE_MAX_CHARS: usize = 4000;
     /// Most notes one session may hold.
     pub const NOTES_MAX: usize = 200;
+    /// Longest title of a canned reply.
+    pub const REPLY_TITLE_MAX_CHARS: usize = 80;
+    /// Most canned replies one team may keep.
+    pub const REPLIES_MAX: usize = 200;
     /// Longest team slug (its link's path segment) and team name.
     pub const SLUG_MAX_CHARS: usize = 40;
     /// Number of digits in a PIN.

@@ -19,6 +19,7 @@ use super::audit::AuditLog;
 use super::list::SessionList;
 use super::new_session::NewSessionPanel;
 use super::queue::{queued, QueuePanel};
+use super::replies::{use_replies, RepliesPanel};
 use super::session_view::TechnicianSession;
 use super::sessions::use_console_sessions;
 use super::workspace::{path_of, titled, view_from_path, View, Workspace, WorkspaceAction};
@@ -60,6 +61,7 @@ pub fn Home(props: &HomeProps) -> Html {
     let creating = use_state(|| false);
     let problem = use_state(|| None::<ApiError>);
     let sessions = use_console_sessions();
+    let replies = use_replies();
     let page_hidden = alerts::use_page_hidden();
     {
         let on_signed_out = props.on_signed_out.clone();
@@ -301,6 +303,9 @@ pub fn Home(props: &HomeProps) -> Html {
                         <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p>
                     }
                 </section>
+                if teams_shown {
+                    <RepliesPanel teams={props.technician.teams.clone()} replies={replies.clone()} />
+                }
             </>
         },
     };
@@ -391,6 +396,7 @@ pub fn Home(props: &HomeProps) -> Html {
                 let summary = sessions.items.iter().find(|s| s.id == id).cloned();
                 html! {
                     <TechnicianSession key={id.0.clone()} id={id.clone()} {summary} {shown}
+                        replies={replies.list.clone()}
                         on_back={back.clone()} {on_closed} />
                 }
             }) }

@@ -17,6 +17,7 @@ pub mod notes;
 pub mod path;
 pub mod permissions;
 pub mod queue;
+pub mod replies;
 pub mod request;
 pub mod screen;
 pub mod session_view;

@@ -16,6 +16,7 @@ use super::list::phase_attr;
 use super::media::use_technician_media;
 use super::notes::CustomerNotes;
 use super::permissions::PermissionsPanel;
+use super::replies::ReplyPicker;
 use super::screen::MediaView;
 use super::system_info::SystemInfoPanel;
 use crate::api;
@@ -34,6 +35,9 @@ pub struct TechnicianSessionProps {
     /// The session as the console's list has it (how many used its PIN).
     #[prop_or_default]
     pub summary: Option<SessionSummary>,
+    /// The teams' canned replies.
+    #[prop_or_default]
+    pub replies: std::rc::Rc<Vec<connectit_protocol::api::CannedReply>>,
     /// Whether its tab is the one shown: a hidden session keeps its socket, media and
     /// transfers and draws nothing.
     #[prop_or(true)]
@@ -71,9 +75,19 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             }
         });
     }
+    // A canned reply chosen: into the chat field, numbered so the same one can be
+    // chosen twice.
+    let inserted = use_state(|| None::<(u32, AttrValue)>);
     if !props.shown {
         return html! {};
     }
+    let on_pick = {
+        let inserted = inserted.clone();
+        Callback::from(move |text: String| {
+            let n = inserted.as_ref().map_or(1, |(n, _)| n + 1);
+            inserted.set(Some((n, AttrValue::from(text))));
+        })
+    };
     let live = &*handle.live;
     let state = &live.state;
     let back = props.on_back.reform(|_: MouseEvent| ());
@@ -187,7 +201,8 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                     <h2 id="console-chat-heading">{ i18n.t(Msg::ConsoleChatHeading) }</h2>
                     <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
                     if state.phase() == Phase::Active {
-                        <ChatInput on_send={on_chat} />
+                        <ReplyPicker replies={props.replies.clone()} on_pick={on_pick} />
+                        <ChatInput on_send={on_chat} insert={(*inserted).clone()} />
                     }
                 </section>
             </div>

@@ -294,6 +294,8 @@ impl I18n {
             Field::Problem => Msg::FieldProblem,
             Field::Ticket => Msg::FieldTicket,
             Field::Note => Msg::FieldNote,
+            Field::ReplyTitle => Msg::FieldReplyTitle,
+            Field::ReplyText => Msg::FieldReplyText,
         })
     }
 
@@ -348,6 +350,7 @@ impl I18n {
             ErrorCode::QueueClosed => Msg::ErrorQueueClosed,
             ErrorCode::AlreadyPickedUp => Msg::ErrorAlreadyPickedUp,
             ErrorCode::NotesFull { max_notes } => Msg::ErrorNotesFull { max: max_notes },
+            ErrorCode::RepliesFull { max_replies } => Msg::ErrorRepliesFull { max: max_replies },
             ErrorCode::MalformedMessage | ErrorCode::OutOfOrder => Msg::ErrorMalformed,
             ErrorCode::MessageTooLarge { .. } => Msg::ErrorTooLarge,
             ErrorCode::RateLimited { retry_after_secs } => Msg::ErrorRateLimited {

@@ -71,6 +71,10 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
 pub struct ChatInputProps {
     /// Sends the text; `Err` when it could not leave (the text is then kept).
     pub on_send: Callback<String, Result<(), NotConnected>>,
+    /// Text to put in the field (a canned reply), numbered so that the same text can
+    /// be put in twice; it replaces what is there and can be edited before sending.
+    #[prop_or_default]
+    pub insert: Option<(u32, AttrValue)>,
 }
 
 #[component]
@@ -79,6 +83,18 @@ pub fn ChatInput(props: &ChatInputProps) -> Html {
     let draft = use_state(String::new);
     let problem = use_state(|| None::<String>);
     let field = use_node_ref();
+    {
+        let (draft, field) = (draft.clone(), field.clone());
+        use_effect_with(props.insert.clone(), move |insert| {
+            if let Some((_, text)) = insert {
+                draft.set(text.to_string());
+                if let Some(f) = field.cast::<HtmlTextAreaElement>() {
+                    f.set_value(text);
+                    let _ = f.focus();
+                }
+            }
+        });
+    }
 
     let send = {
         let (draft, problem, field, on_send, i18n) = (
