@@ -79,6 +79,9 @@ struct Inner {
     generation: u32,
     /// Whether to reconnect after a drop (false once the owner says it is over).
     reconnect: bool,
+    /// Closed while the page is put away (navigated from, kept in the browser's page
+    /// cache): no reconnecting until it is shown again.
+    suspended: bool,
 }
 
 /// One browser `WebSocket` and the handlers it calls; dropping it detaches them.
@@ -110,6 +113,7 @@ impl Socket {
             backoff_ms: FIRST_RETRY_MS,
             generation: 0,
             reconnect: true,
+            suspended: false,
         }));
         connect(&inner);
         Socket { inner }
@@ -143,6 +147,31 @@ impl Socket {
         }
         notify(&self.inner, SocketEvent::Dropped { retrying: true });
         connect(&self.inner);
+    }
+
+    /// The page is put away: the connection closes now (the other side hears it go)
+    /// and stays closed until [`Socket::resume`].
+    pub fn suspend(&self) {
+        let closed = {
+            let mut inner = self.inner.borrow_mut();
+            inner.suspended = true;
+            inner.retry = None;
+            inner.generation = inner.generation.wrapping_add(1);
+            inner.conn.take()
+        };
+        drop(closed);
+    }
+
+    /// The page is shown again after [`Socket::suspend`]: connects at once.
+    pub fn resume(&self) {
+        let go = {
+            let mut inner = self.inner.borrow_mut();
+            std::mem::replace(&mut inner.suspended, false) && inner.reconnect
+        };
+        if go {
+            notify(&self.inner, SocketEvent::Dropped { retrying: true });
+            connect(&self.inner);
+        }
     }
 
     /// No more reconnecting: once the connection drops, it stays down.

@@ -352,3 +352,20 @@ async fn a_session_whose_customer_is_gone_ends_itself() {
     console.wait_row_phase(&session.id, "ended").await;
     w.close().await;
 }
+
+/// The customer navigates away: the technician hears it at once (the page closes its
+/// socket even if the browser keeps the page in its cache), and when the customer comes
+/// back with the browser's Back button, they are back in the session.
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_the_page_is_heard_at_once_and_back_returns() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (_console, customer, _session) = w.active_session().await;
+    w.cust.goto("about:blank").await;
+    w.tech.wait_entry_kind(EntryType::Disconnected).await;
+    w.cust.eval("history.back(); return true;", vec![]).await;
+    w.tech.wait_entry_kind(EntryType::Reconnected).await;
+    customer
+        .wait_technician(&w.broker.technician().display_name)
+        .await;
+    w.close().await;
+}

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use connectit_protocol::wire::{Join, SignalBody};
 use connectit_protocol::{Action, Link, Media, Phase, Role, SessionState};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::effects::{effects, Effect};
@@ -133,6 +134,37 @@ pub fn use_session(join: Join) -> SessionHandle {
                 let link = holder.borrow_mut().take();
                 drop(link);
             }
+        });
+    }
+
+    {
+        // Leaving the page closes the socket even when the browser keeps the page in its
+        // cache (which may keep sockets open): the other side is told at once, and
+        // the page connects again if it is brought back.
+        let holder = holder.clone();
+        use_effect_with((), move |_| {
+            let listeners = browser::window().map(|window| {
+                let hide = {
+                    let holder = holder.clone();
+                    gloo_events::EventListener::new(&window, "pagehide", move |_| {
+                        if let Some(link) = holder.borrow().as_ref() {
+                            link.suspend();
+                        }
+                    })
+                };
+                let show = gloo_events::EventListener::new(&window, "pageshow", move |event| {
+                    let restored = event
+                        .dyn_ref::<web_sys::PageTransitionEvent>()
+                        .is_some_and(|e| e.persisted());
+                    if restored {
+                        if let Some(link) = holder.borrow().as_ref() {
+                            link.resume();
+                        }
+                    }
+                });
+                (hide, show)
+            });
+            move || drop(listeners)
         });
     }
 

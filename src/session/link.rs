@@ -155,6 +155,17 @@ impl SessionLink {
         self.socket.restart();
     }
 
+    /// The page is put away (navigated from): the socket closes, so the broker logs the
+    /// member gone, until [`SessionLink::resume`].
+    pub fn suspend(&self) {
+        self.socket.suspend();
+    }
+
+    /// The page is shown again from the browser's page cache: back, and caught up.
+    pub fn resume(&self) {
+        self.socket.resume();
+    }
+
     /// The session is over: do not reconnect once the broker closes the socket.
     pub fn finish(&self) {
         self.socket.stop_reconnecting();
