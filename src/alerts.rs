@@ -94,10 +94,9 @@ fn play_tone() -> Result<(), JsValue> {
         note.stop_with_when(at + 0.12)?;
     }
     // The context goes once the notes are played.
-    let closing = ctx.clone();
-    gloo_timers::callback::Timeout::new(600, move || {
-        let _ = closing.close();
-    })
-    .forget();
+    yew::platform::spawn_local(async move {
+        yew::platform::time::sleep(std::time::Duration::from_millis(600)).await;
+        let _ = ctx.close();
+    });
     Ok(())
 }

@@ -477,6 +477,15 @@ pub async fn team_join(
     Ok(Json(VerifyPinResponse { session: id, token }))
 }
 
+/// Whether `technician_id` belongs to team `team_id`.
+async fn member_of(state: &AppState, technician_id: i64, team_id: i64) -> Result<bool, AppError> {
+    Ok(state
+        .db
+        .call(move |conn| db::teams_of(conn, technician_id))
+        .await?
+        .contains(&team_id))
+}
+
 /// `POST /api/sessions/{id}/pick-up`: a member of the session's team takes the waiting
 /// customer; the first to ask gets them, anyone after is told `already_picked_up`.
 pub async fn pick_up(
@@ -492,14 +501,7 @@ pub async fn pick_up(
         .ok_or(AppError(ErrorCode::NotFound))?;
     let allowed = match (live.owner(), live.team_id) {
         (Some(owner), _) => owner == technician.id,
-        (None, Some(team)) => {
-            let tid = technician.id;
-            state
-                .db
-                .call(move |conn| db::teams_of(conn, tid))
-                .await?
-                .contains(&team)
-        }
+        (None, Some(team)) => member_of(&state, technician.id, team).await?,
         (None, None) => false,
     };
     if !allowed {
@@ -562,11 +564,7 @@ async fn colleague_session(
         return Ok(live);
     }
     if let Some(team) = live.team_id {
-        let teams = state
-            .db
-            .call(move |conn| db::teams_of(conn, technician_id))
-            .await?;
-        if teams.contains(&team) {
+        if member_of(state, technician_id, team).await? {
             return Ok(live);
         }
     }
@@ -664,13 +662,8 @@ pub async fn add_reply(
     let technician = require_technician(&state, &headers).await?;
     let request = checked_reply(&body)?;
     let team = team(&state, &request.team).await?;
-    let (tid, team_id) = (technician.id, team.id);
-    if !state
-        .db
-        .call(move |conn| db::teams_of(conn, tid))
-        .await?
-        .contains(&team_id)
-    {
+    let team_id = team.id;
+    if !member_of(&state, technician.id, team_id).await? {
         return Err(AppError(ErrorCode::Forbidden));
     }
     let (title, text, now) = (request.title.clone(), request.text.clone(), now_ms());
@@ -707,11 +700,7 @@ async fn own_reply(state: &AppState, technician_id: i64, id: i64) -> Result<(), 
         .call(move |conn| db::reply_team(conn, id))
         .await?
         .ok_or(AppError(ErrorCode::NotFound))?;
-    let teams = state
-        .db
-        .call(move |conn| db::teams_of(conn, technician_id))
-        .await?;
-    if teams.contains(&team) {
+    if member_of(state, technician_id, team).await? {
         Ok(())
     } else {
         Err(AppError(ErrorCode::Forbidden))

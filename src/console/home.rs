@@ -125,7 +125,9 @@ pub fn Home(props: &HomeProps) -> Html {
         // Something new while the page is hidden: a notification; a tone if wanted.
         let last = use_mut_ref(|| attention);
         let i18n = i18n.clone();
-        let (mine, newest) = (mine.clone(), new_in_queue.last().cloned());
+        // Whose message it is: a session with messages the technician has not seen.
+        let unread_from = mine.iter().find(|s| workspace.unread(s) > 0).cloned();
+        let newest = new_in_queue.last().cloned();
         use_effect_with(attention, move |count| {
             let before = std::mem::replace(&mut *last.borrow_mut(), *count);
             if *count > before {
@@ -133,14 +135,12 @@ pub fn Home(props: &HomeProps) -> Html {
                     Some(s) => i18n.t(Msg::AlertNewCustomer {
                         name: session_name(&i18n, Some(s), &s.id),
                     }),
-                    None => {
-                        let from = mine.iter().find(|s| s.messages > 0);
-                        i18n.t(Msg::AlertNewMessage {
-                            name: from
-                                .map(|s| session_name(&i18n, Some(s), &s.id))
-                                .unwrap_or_else(|| i18n.t(Msg::ACustomer)),
-                        })
-                    }
+                    None => i18n.t(Msg::AlertNewMessage {
+                        name: unread_from
+                            .as_ref()
+                            .map(|s| session_name(&i18n, Some(s), &s.id))
+                            .unwrap_or_else(|| i18n.t(Msg::ACustomer)),
+                    }),
                 };
                 if alerts::page_hidden() {
                     let _ = alerts::notify(&title, &i18n.t(Msg::AlertBody), "connectit-console");

@@ -52,6 +52,15 @@ impl PinError {
         }
     }
 
+    /// Whole seconds still to wait at local time `now` before trying again (0 for any
+    /// other error).
+    pub fn wait_left(&self, now: f64) -> u64 {
+        match self {
+            PinError::TooManyAttempts { until } => ((until - now) / 1000.0).ceil().max(0.0) as u64,
+            _ => 0,
+        }
+    }
+
     /// The `data-error` value the page and its tests use.
     pub fn code(&self) -> &'static str {
         match self {
@@ -198,6 +207,15 @@ mod tests {
             FlowAction::Edited,
         ]);
         assert_eq!(step, Step::Pin { error: None });
+    }
+
+    #[test]
+    fn a_wait_counts_down_in_whole_seconds() {
+        let wait = PinError::TooManyAttempts { until: 10_000.0 };
+        assert_eq!(wait.wait_left(0.0), 10);
+        assert_eq!(wait.wait_left(9_001.0), 1);
+        assert_eq!(wait.wait_left(12_000.0), 0);
+        assert_eq!(PinError::InvalidOrExpired.wait_left(0.0), 0);
     }
 
     #[test]

@@ -96,12 +96,7 @@ pub fn PinForm(props: &PinFormProps) -> Html {
         });
     }
 
-    let wait_left = match props.error {
-        Some(PinError::TooManyAttempts { until }) => {
-            ((until - now) / 1000.0).ceil().max(0.0) as u64
-        }
-        _ => 0,
-    };
+    let wait_left = props.error.map_or(0, |e| e.wait_left(now));
     let pin = clean_pin(&value);
     let can_connect = pin.is_some() && !props.busy && wait_left == 0;
 

@@ -150,12 +150,7 @@ pub fn TeamForm(props: &TeamFormProps) -> Html {
     }
 
     let rule = found.problem_field;
-    let wait_left = match props.error {
-        Some(PinError::TooManyAttempts { until }) => {
-            ((until - now) / 1000.0).ceil().max(0.0) as u64
-        }
-        _ => 0,
-    };
+    let wait_left = props.error.map_or(0, |e| e.wait_left(now));
     let ready = request(&name, &problem, rule);
     let can_join = ready.is_some() && !props.busy && wait_left == 0;
     let on_name = {
