@@ -129,6 +129,12 @@ pub struct SessionSummary {
     /// The customer, their problem and the ticket, as far as anyone gave them.
     #[serde(default)]
     pub details: SessionDetails,
+    /// Colleagues who joined on an invitation (besides whoever has the session).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guests: Vec<TechnicianRef>,
+    /// Colleagues invited who have not joined yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invited: Vec<TechnicianRef>,
 }
 
 /// A technician, as others see them.
@@ -203,6 +209,23 @@ pub struct SessionNote {
     /// Who wrote it.
     pub author: TechnicianRef,
     pub text: String,
+}
+
+/// `POST /api/sessions/{id}/hand-over`: to a colleague (their user name), or back to
+/// the team's queue (`to` empty), with a note for whoever takes it (also stored as a
+/// private note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOverRequest {
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /api/sessions/{id}/invite`: a colleague (their user name) may join the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRequest {
+    pub username: String,
 }
 
 /// `POST /api/sessions/{id}/notes`.

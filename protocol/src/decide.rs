@@ -21,11 +21,24 @@ pub struct Limits {
 }
 
 /// Who acts: a member, and the name the log gives them (the technician's display name
-/// when they pick up).
+/// when they pick up). `guest`: a technician who joined on a colleague's invitation,
+/// who may chat and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor<'a> {
     pub role: Role,
     pub name: &'a str,
+    pub guest: bool,
+}
+
+impl<'a> Actor<'a> {
+    /// The customer, or the technician who has the session.
+    pub fn member(role: Role, name: &'a str) -> Self {
+        Actor {
+            role,
+            name,
+            guest: false,
+        }
+    }
 }
 
 /// The entries `action` appends at broker time `at`, in order: the action's own, then
@@ -59,13 +72,22 @@ fn entry_for(
     at: Millis,
     limits: Limits,
 ) -> Result<EntryKind, RuleViolation> {
+    if actor.guest {
+        return match action {
+            Action::Chat { text } => Ok(EntryKind::Chat {
+                text,
+                by: Some(actor.name.to_string()),
+            }),
+            _ => Err(RuleViolation::NotInCharge),
+        };
+    }
     Ok(match action {
         Action::AcceptTerms => EntryKind::TermsAccepted,
         Action::DeclineTerms => EntryKind::TermsDeclined,
         Action::PickUp => EntryKind::TechnicianPickedUp {
             name: actor.name.to_string(),
         },
-        Action::Chat { text } => EntryKind::Chat { text },
+        Action::Chat { text } => EntryKind::Chat { text, by: None },
         Action::End => EntryKind::SessionEnded {
             reason: match actor.role {
                 Role::Customer => EndReason::CustomerEnded,

@@ -51,6 +51,12 @@ pub enum RuleViolation {
     HashMismatch,
     /// A system information report that is empty, too long, or has bad text.
     InvalidInfo,
+    /// Only the technician who has the session may do this (a colleague who joined
+    /// chats, and that is all).
+    NotInCharge,
+    /// A colleague who was not invited joining, one invited twice, or leaving who is
+    /// not there.
+    NotInvited,
 }
 
 /// An input field named by [`ErrorCode::InvalidInput`].
@@ -132,6 +138,11 @@ pub enum ErrorCode {
     NotesFull { max_notes: u32 },
     /// The team keeps as many canned replies as it may.
     RepliesFull { max_replies: u32 },
+    /// No colleague by that name to hand over to or invite: unknown, disabled, the
+    /// technician themself, or not in a team with them.
+    NoSuchColleague,
+    /// The session came through no team's queue, so it cannot go back to one.
+    NoQueue,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

@@ -65,6 +65,8 @@ pub enum FileFailure {
     Ended,
     /// The file could not be read or saved.
     Unreadable,
+    /// The technician handed the session over (the grant was theirs).
+    HandedOver,
 }
 
 /// One transfer as the state knows it.

@@ -80,6 +80,9 @@ pub mod limits {
     pub const REASON_MAX_CHARS: usize = 200;
     /// Longest technician display name, in characters.
     pub const NAME_MAX_CHARS: usize = 100;
+    /// Colleagues a session may have invited or joined at once, besides the technician
+    /// who has it.
+    pub const MAX_GUESTS: usize = 8;
     /// Longest problem description a customer gives on a team's link.
     pub const PROBLEM_MAX_CHARS: usize = 500;
     /// Longest ticket reference.

@@ -83,8 +83,13 @@ pub enum EntryKind {
     TermsDeclined,
     /// A technician picked the session up.
     TechnicianPickedUp { name: String },
-    /// A chat message.
-    Chat { text: String },
+    /// A chat message. `by` names a technician who was invited in (a guest); a
+    /// technician's message without it is from the one who has the session.
+    Chat {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// A member's connection dropped (the session goes on).
     Disconnected { role: Role },
     /// A member came back after a drop.
@@ -134,6 +139,22 @@ pub enum EntryKind {
     FileFailed { file: u32, reason: FileFailure },
     /// The customer sent this system information (exactly what the technician sees).
     SystemInfoShared { items: Vec<InfoItem> },
+    /// The technician who has the session (`from`) handed it to a colleague (`to`), or
+    /// back to its team's queue (`to` empty), with a note for whoever takes it. What
+    /// the customer granted was granted to `from`: it stops here, and a file in flight
+    /// fails.
+    HandedOver {
+        from: String,
+        to: Option<String>,
+        note: String,
+    },
+    /// The technician who has the session invited a colleague to join it.
+    TechnicianInvited { by: String, name: String },
+    /// An invited colleague joined: they read the log and chat; the screen, the
+    /// camera, files and requests stay with the technician who has the session.
+    TechnicianJoined { name: String },
+    /// A colleague who joined left (or was asked to leave by whoever has the session).
+    TechnicianLeft { name: String },
     /// The customer answered the survey after the end.
     SurveySubmitted {
         rating: u8,
@@ -182,11 +203,15 @@ pub enum EntryType {
     FileDelivered,
     FileFailed,
     SystemInfoShared,
+    HandedOver,
+    TechnicianInvited,
+    TechnicianJoined,
+    TechnicianLeft,
 }
 
 impl EntryType {
     /// Every type, in the order [`EntryKind`] declares them.
-    pub const ALL: [EntryType; 26] = [
+    pub const ALL: [EntryType; 30] = [
         EntryType::CustomerJoined,
         EntryType::TermsAccepted,
         EntryType::TermsDeclined,
@@ -213,6 +238,10 @@ impl EntryType {
         EntryType::FileDelivered,
         EntryType::FileFailed,
         EntryType::SystemInfoShared,
+        EntryType::HandedOver,
+        EntryType::TechnicianInvited,
+        EntryType::TechnicianJoined,
+        EntryType::TechnicianLeft,
     ];
 
     /// The type's name (`chat`, `technician_picked_up`…).
@@ -244,6 +273,10 @@ impl EntryType {
             EntryType::FileDelivered => "file_delivered",
             EntryType::FileFailed => "file_failed",
             EntryType::SystemInfoShared => "system_info_shared",
+            EntryType::HandedOver => "handed_over",
+            EntryType::TechnicianInvited => "technician_invited",
+            EntryType::TechnicianJoined => "technician_joined",
+            EntryType::TechnicianLeft => "technician_left",
         }
     }
 
@@ -283,6 +316,10 @@ impl EntryKind {
             EntryKind::FileDelivered { .. } => EntryType::FileDelivered,
             EntryKind::FileFailed { .. } => EntryType::FileFailed,
             EntryKind::SystemInfoShared { .. } => EntryType::SystemInfoShared,
+            EntryKind::HandedOver { .. } => EntryType::HandedOver,
+            EntryKind::TechnicianInvited { .. } => EntryType::TechnicianInvited,
+            EntryKind::TechnicianJoined { .. } => EntryType::TechnicianJoined,
+            EntryKind::TechnicianLeft { .. } => EntryType::TechnicianLeft,
         }
     }
 }

@@ -37,6 +37,15 @@ impl SessionState {
         Ok(pending)
     }
 
+    /// Whether `name` is the technician who has the session.
+    fn in_charge(&self, name: &str) -> Result<(), RuleViolation> {
+        if self.technician.as_deref() == Some(name) {
+            Ok(())
+        } else {
+            Err(RuleViolation::NotInCharge)
+        }
+    }
+
     /// Checks that `author` may append `kind` at broker time `at`. Changes nothing.
     pub fn check(&self, author: Author, kind: &EntryKind, at: Millis) -> Result<(), RuleViolation> {
         use Phase::*;
@@ -69,11 +78,17 @@ impl SessionState {
                 need_phase(&[Waiting])?;
                 check_name(name, limits::NAME_MAX_CHARS)
             }
-            EntryKind::Chat { text } => {
+            EntryKind::Chat { text, by } => {
                 if author == Author::System {
                     return Err(RuleViolation::WrongAuthor);
                 }
                 need_phase(&[Active])?;
+                if let Some(by) = by {
+                    need_author(Author::Technician)?;
+                    if !self.guests.contains(by) {
+                        return Err(RuleViolation::NotInvited);
+                    }
+                }
                 check_text(text, limits::CHAT_MAX_CHARS)
             }
             EntryKind::Disconnected { role } | EntryKind::Reconnected { role } => {
@@ -322,7 +337,7 @@ impl SessionState {
                     FileFailure::Revoked => {
                         author == Author::System && !self.has(file_permission(t.from))
                     }
-                    FileFailure::Ended => false,
+                    FileFailure::Ended | FileFailure::HandedOver => false,
                 };
                 if author_ok {
                     Ok(())
@@ -346,6 +361,51 @@ impl SessionState {
                 } else {
                     Err(RuleViolation::InvalidInfo)
                 }
+            }
+            EntryKind::HandedOver { from, to, note } => {
+                need_author(Author::Technician)?;
+                need_phase(&[Active])?;
+                self.in_charge(from)?;
+                if let Some(to) = to {
+                    check_name(to, limits::NAME_MAX_CHARS)?;
+                    if to == from {
+                        return Err(RuleViolation::NotInvited);
+                    }
+                }
+                if note.is_empty() {
+                    Ok(())
+                } else {
+                    check_text(note, limits::REASON_MAX_CHARS)
+                }
+            }
+            EntryKind::TechnicianInvited { by, name } => {
+                need_author(Author::Technician)?;
+                need_phase(&[Active])?;
+                self.in_charge(by)?;
+                check_name(name, limits::NAME_MAX_CHARS)?;
+                if name == by || self.invited.contains(name) || self.guests.contains(name) {
+                    return Err(RuleViolation::NotInvited);
+                }
+                if self.invited.len() + self.guests.len() >= limits::MAX_GUESTS {
+                    return Err(RuleViolation::NotInvited);
+                }
+                Ok(())
+            }
+            EntryKind::TechnicianJoined { name } => {
+                need_author(Author::Technician)?;
+                need_phase(&[Active])?;
+                if !self.invited.contains(name) {
+                    return Err(RuleViolation::NotInvited);
+                }
+                Ok(())
+            }
+            EntryKind::TechnicianLeft { name } => {
+                need_author(Author::Technician)?;
+                need_phase(&[Active])?;
+                if !self.guests.contains(name) {
+                    return Err(RuleViolation::NotInvited);
+                }
+                Ok(())
             }
             EntryKind::SurveySubmitted {
                 rating, comment, ..

@@ -71,6 +71,12 @@ pub struct SessionState {
     pub(crate) files: Vec<FileTransfer>,
     /// System information reports sent.
     pub(crate) info_shared: u32,
+    /// Colleagues invited by the technician who has the session, not yet joined.
+    #[serde(default)]
+    pub(crate) invited: Vec<String>,
+    /// Colleagues who joined and have not left.
+    #[serde(default)]
+    pub(crate) guests: Vec<String>,
 }
 
 /// The permission a file sent by `from` needs: the technician sends with "send files",
@@ -198,6 +204,27 @@ impl SessionState {
         self.info_shared
     }
 
+    /// Colleagues invited and not yet joined.
+    pub fn invited(&self) -> &[String] {
+        &self.invited
+    }
+
+    /// Colleagues who joined and have not left (besides the technician who has the
+    /// session).
+    pub fn guests(&self) -> &[String] {
+        &self.guests
+    }
+
+    /// Every technician in the session now: the one who has it first, then those who
+    /// joined.
+    pub fn technicians_present(&self) -> Vec<&str> {
+        self.technician
+            .iter()
+            .chain(self.guests.iter())
+            .map(String::as_str)
+            .collect()
+    }
+
     /// Whether an entry with this sequence number is the next one (not a duplicate).
     pub fn is_next(&self, seq: Seq) -> bool {
         seq == self.last_seq + 1
@@ -243,12 +270,11 @@ impl SessionState {
         }
     }
 
-    /// The end takes every grant back and stops every stream and transfer.
-    fn stop_everything(&mut self) {
+    /// The end (or a hand-over, for `reason`) takes every grant back and stops every
+    /// stream and transfer.
+    fn stop_everything(&mut self, reason: FileFailure) {
         for t in self.files.iter_mut().filter(|t| t.status.in_flight()) {
-            t.status = FileStatus::Failed {
-                reason: FileFailure::Ended,
-            };
+            t.status = FileStatus::Failed { reason };
         }
         self.pending = None;
         self.granted.clear();
@@ -300,7 +326,9 @@ impl SessionState {
             EntryKind::SessionEnded { reason } => {
                 self.phase = Phase::Ended;
                 self.end_reason = Some(*reason);
-                self.stop_everything();
+                self.stop_everything(FileFailure::Ended);
+                self.invited.clear();
+                self.guests.clear();
             }
             EntryKind::SurveySubmitted { .. } => self.survey_submitted = true,
             EntryKind::PermissionRequested {
@@ -387,6 +415,30 @@ impl SessionState {
                 self.set_file(*file, FileStatus::Failed { reason: *reason })
             }
             EntryKind::SystemInfoShared { .. } => self.info_shared += 1,
+            EntryKind::HandedOver { to, .. } => {
+                self.stop_everything(FileFailure::HandedOver);
+                self.technician_away = false;
+                match to {
+                    Some(to) => {
+                        self.technician = Some(to.clone());
+                        self.guests.retain(|g| g != to);
+                        self.invited.retain(|g| g != to);
+                    }
+                    None => {
+                        // Back in the queue: nobody has it, nobody is in it.
+                        self.phase = Phase::Waiting;
+                        self.technician = None;
+                        self.guests.clear();
+                        self.invited.clear();
+                    }
+                }
+            }
+            EntryKind::TechnicianInvited { name, .. } => self.invited.push(name.clone()),
+            EntryKind::TechnicianJoined { name } => {
+                self.invited.retain(|g| g != name);
+                self.guests.push(name.clone());
+            }
+            EntryKind::TechnicianLeft { name } => self.guests.retain(|g| g != name),
         }
         if self.phase != phase {
             self.phase_since = entry.at;

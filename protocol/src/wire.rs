@@ -203,17 +203,25 @@ pub enum CloseReason {
     /// A newer socket for the same role in the same session took over (the session
     /// was opened in another tab or window).
     Replaced,
+    /// The technician's place in the session changed: they handed it over, it was
+    /// handed to them (connect again, now as the one who has it), or they left it.
+    HandedOver,
 }
 
 impl CloseReason {
     /// Every reason, for tests and tables.
-    pub const ALL: [CloseReason; 2] = [CloseReason::SignedOut, CloseReason::Replaced];
+    pub const ALL: [CloseReason; 3] = [
+        CloseReason::SignedOut,
+        CloseReason::Replaced,
+        CloseReason::HandedOver,
+    ];
 
     /// The close frame's code.
     pub const fn code(self) -> u16 {
         match self {
             CloseReason::SignedOut => 4001,
             CloseReason::Replaced => 4002,
+            CloseReason::HandedOver => 4003,
         }
     }
 
@@ -222,6 +230,7 @@ impl CloseReason {
         match self {
             CloseReason::SignedOut => "signed_out",
             CloseReason::Replaced => "replaced",
+            CloseReason::HandedOver => "handed_over",
         }
     }
 

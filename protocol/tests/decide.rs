@@ -2,8 +2,8 @@
 //! each link may carry, asked of the same state the broker and the pages hold.
 
 use connectit_protocol::{
-    decide, Action, Actor, Author, EndReason, EntryKind, FileFailure, Limits, Link, LogEntry,
-    Permission, Phase, Role, RuleViolation, SessionState,
+    decide, Action, Actor, Author, EndReason, EntryKind, FileFailure, FileStatus, Limits, Link,
+    LogEntry, Media, MediaChange, MediaState, Permission, Phase, Role, RuleViolation, SessionState,
 };
 
 use Permission::*;
@@ -16,11 +16,20 @@ const LIMITS: Limits = Limits {
 const CUSTOMER: Actor<'static> = Actor {
     role: Role::Customer,
     name: "",
+    guest: false,
 };
 
 const TECHNICIAN: Actor<'static> = Actor {
     role: Role::Technician,
     name: "Alice",
+    guest: false,
+};
+
+/// A colleague Alice invited, once they joined.
+const GUEST: Actor<'static> = Actor {
+    role: Role::Technician,
+    name: "Bob",
+    guest: true,
 };
 
 /// A session, driven only through `decide`: every entry it returns is applied in turn,
@@ -396,4 +405,164 @@ fn each_side_may_offer_a_file_only_under_its_own_grant() {
     assert!(!s2.state.may_offer_file(Role::Technician));
     s.ok(CUSTOMER, Action::End);
     assert!(!s.state.may_offer_file(Role::Technician));
+}
+
+#[test]
+fn an_invited_colleague_joins_chats_under_their_name_and_may_do_nothing_else() {
+    let mut s = Session::granted(&[Permission::ViewScreen]);
+    // Joining without an invitation is refused.
+    let joined = EntryKind::TechnicianJoined { name: "Bob".into() };
+    assert_eq!(
+        s.state.check(Author::Technician, &joined, s.now),
+        Err(RuleViolation::NotInvited)
+    );
+    // Only whoever has the session invites, and only someone not there yet.
+    let invite = |by: &str, name: &str| EntryKind::TechnicianInvited {
+        by: by.into(),
+        name: name.into(),
+    };
+    assert_eq!(
+        s.state
+            .check(Author::Technician, &invite("Carol", "Bob"), s.now),
+        Err(RuleViolation::NotInCharge)
+    );
+    assert_eq!(
+        s.state
+            .check(Author::Technician, &invite("Alice", "Alice"), s.now),
+        Err(RuleViolation::NotInvited)
+    );
+    s.append(Author::Technician, invite("Alice", "Bob"));
+    assert_eq!(s.state.invited(), ["Bob"]);
+    assert_eq!(
+        s.state
+            .check(Author::Technician, &invite("Alice", "Bob"), s.now),
+        Err(RuleViolation::NotInvited)
+    );
+    s.append(Author::Technician, joined);
+    assert_eq!(s.state.guests(), ["Bob"]);
+    assert!(s.state.invited().is_empty());
+    assert_eq!(s.state.technicians_present(), ["Alice", "Bob"]);
+
+    let out = s.ok(
+        GUEST,
+        Action::Chat {
+            text: "Hello, Bob here".into(),
+        },
+    );
+    assert_eq!(
+        out,
+        vec![(
+            Author::Technician,
+            EntryKind::Chat {
+                text: "Hello, Bob here".into(),
+                by: Some("Bob".into())
+            }
+        )]
+    );
+    // The grants were Alice's requests: the guest asks for nothing and ends nothing.
+    for action in [
+        Action::RequestPermissions {
+            permissions: vec![Permission::SystemInfo],
+            reason: String::new(),
+        },
+        Action::End,
+    ] {
+        assert_eq!(s.act(GUEST, action), Err(RuleViolation::NotInCharge));
+    }
+    assert!(s.state.has(Permission::ViewScreen));
+    // A chat in the name of someone who is not there is refused.
+    let forged = EntryKind::Chat {
+        text: "hi".into(),
+        by: Some("Mallory".into()),
+    };
+    assert_eq!(
+        s.state.check(Author::Technician, &forged, s.now),
+        Err(RuleViolation::NotInvited)
+    );
+    s.append(
+        Author::Technician,
+        EntryKind::TechnicianLeft { name: "Bob".into() },
+    );
+    assert!(s.state.guests().is_empty());
+    assert_eq!(
+        s.act(
+            GUEST,
+            Action::Chat {
+                text: "still here?".into()
+            }
+        )
+        .map(|_| ()),
+        Err(RuleViolation::NotInvited)
+    );
+}
+
+#[test]
+fn handing_over_stops_what_was_granted_to_the_technician_and_names_the_new_one() {
+    let mut s = Session::granted(&[Permission::ViewScreen, Permission::SendFiles]);
+    s.ok(
+        CUSTOMER,
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Started,
+        },
+    );
+    s.ok(
+        TECHNICIAN,
+        Action::OfferFile {
+            name: "fix.ps1".into(),
+            size: 10,
+        },
+    );
+    let over = |from: &str, to: Option<&str>| EntryKind::HandedOver {
+        from: from.into(),
+        to: to.map(str::to_owned),
+        note: "Printer driver".into(),
+    };
+    // Only whoever has the session hands it over, and not to themself.
+    assert_eq!(
+        s.state
+            .check(Author::Technician, &over("Bob", Some("Carol")), s.now),
+        Err(RuleViolation::NotInCharge)
+    );
+    assert_eq!(
+        s.state
+            .check(Author::Customer, &over("Alice", Some("Bob")), s.now),
+        Err(RuleViolation::WrongAuthor)
+    );
+    assert_eq!(
+        s.state
+            .check(Author::Technician, &over("Alice", Some("Alice")), s.now),
+        Err(RuleViolation::NotInvited)
+    );
+    s.append(Author::Technician, over("Alice", Some("Bob")));
+    assert_eq!(s.state.technician(), Some("Bob"));
+    assert_eq!(s.state.phase(), Phase::Active);
+    assert!(s.state.granted().is_empty());
+    assert_eq!(s.state.media(Media::Screen), MediaState::Off);
+    assert_eq!(
+        s.state.transfer(1).unwrap().status,
+        FileStatus::Failed {
+            reason: FileFailure::HandedOver
+        }
+    );
+    // Bob asks again, in his own name.
+    let bob = Actor {
+        name: "Bob",
+        guest: false,
+        ..TECHNICIAN
+    };
+    s.ok(
+        bob,
+        Action::RequestPermissions {
+            permissions: vec![Permission::ViewScreen],
+            reason: String::new(),
+        },
+    );
+    // Back to the queue: nobody has it, and it waits to be picked up again.
+    s.append(Author::Technician, over("Bob", None));
+    assert_eq!(s.state.phase(), Phase::Waiting);
+    assert_eq!(s.state.technician(), None);
+    assert!(s.state.pending().is_none());
+    s.ok(TECHNICIAN, Action::PickUp);
+    assert_eq!(s.state.technician(), Some("Alice"));
 }

@@ -31,10 +31,7 @@ fn apply(state: &mut SessionState, at: u64, (author, kind): (Author, EntryKind))
 }
 
 fn act(state: &mut SessionState, role: Role, action: Action, at: u64) {
-    let actor = Actor {
-        role,
-        name: "Alice",
-    };
+    let actor = Actor::member(role, "Alice");
     for entry in decide(state, actor, action, at, LIMITS).unwrap() {
         apply(state, at, entry);
     }
@@ -382,10 +379,7 @@ fn random_walks_through_decide_and_due_agree_with_the_fold() {
                     action(&mut rng, &state),
                 ),
             };
-            let actor = Actor {
-                role,
-                name: "Alice",
-            };
+            let actor = Actor::member(role, "Alice");
             match decide(&state, actor, action, now, LIMITS) {
                 Ok(entries) => {
                     decided += 1;

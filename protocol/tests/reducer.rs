@@ -36,7 +36,24 @@ fn kinds() -> Vec<EntryKind> {
         },
         EntryKind::Chat {
             text: "hello".into(),
+            by: None,
         },
+        EntryKind::HandedOver {
+            from: "Alice".into(),
+            to: Some("Bob".into()),
+            note: "over to you".into(),
+        },
+        EntryKind::HandedOver {
+            from: "Alice".into(),
+            to: None,
+            note: String::new(),
+        },
+        EntryKind::TechnicianInvited {
+            by: "Alice".into(),
+            name: "Bob".into(),
+        },
+        EntryKind::TechnicianJoined { name: "Bob".into() },
+        EntryKind::TechnicianLeft { name: "Bob".into() },
         EntryKind::SurveySubmitted {
             rating: 5,
             resolved: Some(true),
@@ -162,6 +179,12 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
         }
         EntryKind::TechnicianPickedUp { .. } => author == A::Technician && phase == P::Waiting,
         EntryKind::Chat { .. } => author != A::System && phase == P::Active,
+        // By the technician who has the session (Alice), while it is active.
+        EntryKind::HandedOver { .. } | EntryKind::TechnicianInvited { .. } => {
+            author == A::Technician && phase == P::Active
+        }
+        // Nobody was invited, nobody joined.
+        EntryKind::TechnicianJoined { .. } | EntryKind::TechnicianLeft { .. } => false,
         EntryKind::SessionEnded { reason } => match reason {
             EndReason::CustomerEnded => {
                 author == A::Customer && matches!(phase, P::Connecting | P::Waiting | P::Active)
@@ -228,7 +251,7 @@ fn every_combination_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 5 * 3 * 30);
+    assert_eq!(checked, 5 * 3 * 35);
 }
 
 #[test]
@@ -397,7 +420,10 @@ fn declining_the_terms_ends_the_session() {
 #[test]
 fn chat_text_is_checked() {
     let s = state_in(Phase::Active);
-    let chat = |t: &str| EntryKind::Chat { text: t.into() };
+    let chat = |t: &str| EntryKind::Chat {
+        text: t.into(),
+        by: None,
+    };
     assert!(s
         .check_now(Author::Customer, &chat("multi\nline\ttext"))
         .is_ok());

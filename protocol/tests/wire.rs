@@ -25,6 +25,31 @@ fn every_entry_kind() -> Vec<EntryKind> {
         },
         EntryKind::Chat {
             text: "<b>hi</b> \"quoted\" ✓\n".into(),
+            by: None,
+        },
+        EntryKind::Chat {
+            text: "Hello, I am here too".into(),
+            by: Some("Bob Jones".into()),
+        },
+        EntryKind::HandedOver {
+            from: "Alice".into(),
+            to: Some("Bob Jones".into()),
+            note: "Printer queue stuck".into(),
+        },
+        EntryKind::HandedOver {
+            from: "Alice".into(),
+            to: None,
+            note: String::new(),
+        },
+        EntryKind::TechnicianInvited {
+            by: "Alice".into(),
+            name: "Bob Jones".into(),
+        },
+        EntryKind::TechnicianJoined {
+            name: "Bob Jones".into(),
+        },
+        EntryKind::TechnicianLeft {
+            name: "Bob Jones".into(),
         },
         EntryKind::Disconnected {
             role: Role::Customer,
@@ -369,6 +394,11 @@ fn http_bodies_round_trip() {
             problem: "Printer".into(),
             ticket: "INC-1".into(),
         },
+        guests: vec![TechnicianRef {
+            username: "bob".into(),
+            display_name: "Bob Jones".into(),
+        }],
+        invited: Vec::new(),
     };
     round_trip(summary.clone());
     // A summary from before teams reads with none of them.

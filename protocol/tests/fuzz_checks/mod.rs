@@ -237,12 +237,15 @@ impl Choices<'_> {
         let pending: Vec<u32> = state.pending().iter().map(|p| p.request).collect();
         let files: Vec<u32> = (1..=state.files().len() as u32).collect();
         let file = self.id(&files);
-        match self.below(27) {
+        match self.below(31) {
             0 => EntryKind::CustomerJoined,
             1 => EntryKind::TermsAccepted,
             2 => EntryKind::TermsDeclined,
             3 => EntryKind::TechnicianPickedUp { name: self.text() },
-            4 => EntryKind::Chat { text: self.text() },
+            4 => EntryKind::Chat {
+                text: self.text(),
+                by: None,
+            },
             5 => EntryKind::Disconnected { role: self.role() },
             6 => EntryKind::Reconnected { role: self.role() },
             7 => EntryKind::SessionEnded {
@@ -318,12 +321,13 @@ impl Choices<'_> {
             },
             22 => EntryKind::FileFailed {
                 file,
-                reason: match self.below(6) {
+                reason: match self.below(7) {
                     0 => FileFailure::Cancelled { by: self.role() },
                     1 => FileFailure::HashMismatch,
                     2 => FileFailure::ConnectionLost,
                     3 => FileFailure::Revoked,
                     4 => FileFailure::Ended,
+                    5 => FileFailure::HandedOver,
                     _ => FileFailure::Unreadable,
                 },
             },
@@ -350,9 +354,43 @@ impl Choices<'_> {
                 link: self.pick(&[Link::Screen, Link::Camera, Link::Files]),
                 reason: self.pick(&[PathFailure::IceFailed, PathFailure::TimedOut]),
             },
+            26 => EntryKind::HandedOver {
+                from: self.colleague(state),
+                to: match self.below(3) {
+                    0 => None,
+                    _ => Some(self.colleague(state)),
+                },
+                note: self.text(),
+            },
+            27 => EntryKind::TechnicianInvited {
+                by: self.colleague(state),
+                name: self.colleague(state),
+            },
+            28 => EntryKind::TechnicianJoined {
+                name: self.colleague(state),
+            },
+            29 => EntryKind::TechnicianLeft {
+                name: self.colleague(state),
+            },
             _ => EntryKind::AppletOffered {
                 request: state.applet_due().unwrap_or(state.requests()),
             },
+        }
+    }
+
+    /// A technician's name: whoever has the session, one invited or joined, or anyone.
+    fn colleague(&mut self, state: &SessionState) -> String {
+        let mut known: Vec<String> = state.technician().into_iter().map(str::to_owned).collect();
+        known.extend(state.invited().iter().cloned());
+        known.extend(state.guests().iter().cloned());
+        match self.below(4) {
+            0 => self.text(),
+            1 => "Bob".into(),
+            _ if known.is_empty() => self.text(),
+            _ => {
+                let i = self.below(known.len());
+                known[i].clone()
+            }
         }
     }
 }
