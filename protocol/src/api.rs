@@ -212,8 +212,8 @@ pub struct SessionNote {
 }
 
 /// `POST /api/sessions/{id}/hand-over`: to a colleague (their user name), or back to
-/// the team's queue (`to` empty), with a note for whoever takes it (also stored as a
-/// private note).
+/// the team's queue (`to` empty), with a note for whoever takes it (stored as a private
+/// note: the customer does not see it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandOverRequest {
     #[serde(default)]

@@ -140,14 +140,10 @@ pub enum EntryKind {
     /// The customer sent this system information (exactly what the technician sees).
     SystemInfoShared { items: Vec<InfoItem> },
     /// The technician who has the session (`from`) handed it to a colleague (`to`), or
-    /// back to its team's queue (`to` empty), with a note for whoever takes it. What
-    /// the customer granted was granted to `from`: it stops here, and a file in flight
-    /// fails.
-    HandedOver {
-        from: String,
-        to: Option<String>,
-        note: String,
-    },
+    /// back to its team's queue (`to` empty). What the customer granted was granted to
+    /// `from`: it stops here, and a file in flight fails. (A note for whoever takes it
+    /// is a private note, not part of the log the customer sees.)
+    HandedOver { from: String, to: Option<String> },
     /// The technician who has the session invited a colleague to join it.
     TechnicianInvited { by: String, name: String },
     /// An invited colleague joined: they read the log and chat; the screen, the

@@ -362,7 +362,7 @@ impl SessionState {
                     Err(RuleViolation::InvalidInfo)
                 }
             }
-            EntryKind::HandedOver { from, to, note } => {
+            EntryKind::HandedOver { from, to } => {
                 need_author(Author::Technician)?;
                 need_phase(&[Active])?;
                 self.in_charge(from)?;
@@ -372,11 +372,7 @@ impl SessionState {
                         return Err(RuleViolation::NotInvited);
                     }
                 }
-                if note.is_empty() {
-                    Ok(())
-                } else {
-                    check_text(note, limits::REASON_MAX_CHARS)
-                }
+                Ok(())
             }
             EntryKind::TechnicianInvited { by, name } => {
                 need_author(Author::Technician)?;

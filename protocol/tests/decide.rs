@@ -516,7 +516,6 @@ fn handing_over_stops_what_was_granted_to_the_technician_and_names_the_new_one()
     let over = |from: &str, to: Option<&str>| EntryKind::HandedOver {
         from: from.into(),
         to: to.map(str::to_owned),
-        note: "Printer driver".into(),
     };
     // Only whoever has the session hands it over, and not to themself.
     assert_eq!(

@@ -41,12 +41,10 @@ fn kinds() -> Vec<EntryKind> {
         EntryKind::HandedOver {
             from: "Alice".into(),
             to: Some("Bob".into()),
-            note: "over to you".into(),
         },
         EntryKind::HandedOver {
             from: "Alice".into(),
             to: None,
-            note: String::new(),
         },
         EntryKind::TechnicianInvited {
             by: "Alice".into(),

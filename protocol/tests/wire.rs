@@ -34,12 +34,10 @@ fn every_entry_kind() -> Vec<EntryKind> {
         EntryKind::HandedOver {
             from: "Alice".into(),
             to: Some("Bob Jones".into()),
-            note: "Printer queue stuck".into(),
         },
         EntryKind::HandedOver {
             from: "Alice".into(),
             to: None,
-            note: String::new(),
         },
         EntryKind::TechnicianInvited {
             by: "Alice".into(),

@@ -360,7 +360,6 @@ impl Choices<'_> {
                     0 => None,
                     _ => Some(self.colleague(state)),
                 },
-                note: self.text(),
             },
             27 => EntryKind::TechnicianInvited {
                 by: self.colleague(state),
