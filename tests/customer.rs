@@ -154,6 +154,7 @@ async fn chat_log_shows_a_folded_log_with_authors_and_text_as_text() {
             Author::Customer,
             EntryKind::Chat {
                 text: "<b>bold?</b> & <script>x</script>".into(),
+                by: None,
             },
         ),
         entry(
@@ -161,6 +162,7 @@ async fn chat_log_shows_a_folded_log_with_authors_and_text_as_text() {
             Author::Technician,
             EntryKind::Chat {
                 text: "Hello,\nhow can I help?".into(),
+                by: None,
             },
         ),
     ];

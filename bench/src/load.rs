@@ -300,7 +300,7 @@ fn partner_chat(text: &str, relay: bool, partner: Author) -> Result<Option<Strin
     }
     match serde_json::from_str::<ServerMessage>(text) {
         Ok(ServerMessage::Entry(entry)) => match entry.kind {
-            EntryKind::Chat { text } if entry.author == partner => Ok(Some(text)),
+            EntryKind::Chat { text, .. } if entry.author == partner => Ok(Some(text)),
             _ => Ok(None),
         },
         Ok(ServerMessage::Error { error, .. }) => Err(format!("error answer: {error:?}")),
@@ -484,7 +484,10 @@ mod tests {
                 seq: 5,
                 at: 1,
                 author,
-                kind: EntryKind::Chat { text: chat_text(9) },
+                kind: EntryKind::Chat {
+                    text: chat_text(9),
+                    by: None,
+                },
             }))
             .unwrap()
         };

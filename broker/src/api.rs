@@ -5,9 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
-    AuditKind, CannedReply, CreatedSession, FieldRule, JoinRequest, NoteRequest, PublicConfig,
-    ReplyRequest, SessionDetails, SessionNote, SessionSummary, SurveyRequest, TeamJoinRequest,
-    TeamPage, TeamRef, TechnicianRef, VerifyPinRequest, VerifyPinResponse,
+    AuditKind, CannedReply, CreatedSession, FieldRule, HandOverRequest, InviteRequest, JoinRequest,
+    NoteRequest, PublicConfig, ReplyRequest, SessionDetails, SessionNote, SessionSummary,
+    SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef, VerifyPinRequest,
+    VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
 use connectit_protocol::{clean_pin, limits, Author, EndReason, EntryKind, ErrorCode, SessionId};
@@ -119,6 +120,11 @@ pub async fn summaries_for(
             let mut ids = db::technician_sessions(conn, technician_id, since)?;
             let teams = db::teams_of(conn, technician_id)?;
             ids.extend(db::queued_sessions(conn, &teams)?);
+            for id in db::guest_sessions(conn, technician_id)? {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
             Ok(ids)
         })
         .await?;
@@ -546,10 +552,162 @@ pub async fn set_details(
     Ok(StatusCode::NO_CONTENT)
 }
 
+// ---- handing over ------------------------------------------------------------------------
+
+/// `GET /api/colleagues`: the technicians who share a team with the one asking (whom
+/// they may hand a session to or invite), by name.
+pub async fn colleagues(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TechnicianRef>>, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let tid = technician.id;
+    let rows = state.db.call(move |conn| db::colleagues(conn, tid)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| TechnicianRef {
+                username: t.username,
+                display_name: t.display_name,
+            })
+            .collect(),
+    ))
+}
+
+/// The colleague named `username` of `technician_id` (sharing a team with them), or
+/// `no_such_colleague`.
+async fn colleague(
+    state: &AppState,
+    technician_id: i64,
+    username: &str,
+) -> Result<(i64, TechnicianRef), AppError> {
+    let username = username.trim().to_string();
+    let found = state
+        .db
+        .call(move |conn| {
+            Ok(db::colleagues(conn, technician_id)?
+                .into_iter()
+                .find(|t| t.username == username))
+        })
+        .await?
+        .ok_or(AppError(ErrorCode::NoSuchColleague))?;
+    Ok((
+        found.id,
+        TechnicianRef {
+            username: found.username,
+            display_name: found.display_name,
+        },
+    ))
+}
+
+/// The session `id`, if `technician_id` has it.
+async fn own_session(
+    state: &AppState,
+    technician_id: i64,
+    id: String,
+) -> Result<std::sync::Arc<LiveSession>, AppError> {
+    let live = state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    if live.owner() != Some(technician_id) {
+        return Err(AppError(ErrorCode::Forbidden));
+    }
+    Ok(live)
+}
+
+/// `POST /api/sessions/{id}/hand-over {to, note}`: the technician who has the session
+/// hands it to a colleague (`to`: their user name), or back to its team's queue (`to`
+/// empty). The note, if any, is kept as a private note for whoever takes it; the
+/// customer reads who has the session now.
+pub async fn hand_over(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let request: HandOverRequest = parse_json(&body)?;
+    let note = request.note.trim().to_string();
+    if !note.is_empty() {
+        connectit_protocol::check_text(&note, limits::NOTE_MAX_CHARS)
+            .map_err(|_| AppError(ErrorCode::InvalidInput { field: Field::Note }))?;
+    }
+    let live = own_session(&state, technician.id, id).await?;
+    let to = match request.to.as_deref().map(str::trim) {
+        Some(username) if !username.is_empty() => {
+            Some(colleague(&state, technician.id, username).await?)
+        }
+        _ if live.team_id.is_none() => return Err(AppError(ErrorCode::NoQueue)),
+        _ => None,
+    };
+    if !note.is_empty() {
+        // Kept first: a hand-over is not refused for want of room for its note.
+        let (key, tid, at) = (live.id.clone(), technician.id, now_ms());
+        let stored = note.clone();
+        state
+            .db
+            .call(move |conn| db::add_note(conn, &key, tid, &stored, at, limits::NOTES_MAX))
+            .await?;
+    }
+    let to_name = to.as_ref().map(|(_, t)| t.username.clone());
+    live.hand_over(technician.id, to).await?;
+    tracing::info!(session = %live.id, from = %technician.username, to = ?to_name, "handed over");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/sessions/{id}/invite {username}`: the technician who has the session
+/// invites a colleague, who may then join it.
+pub async fn invite(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let request: InviteRequest = parse_json(&body)?;
+    let live = own_session(&state, technician.id, id).await?;
+    let guest = colleague(&state, technician.id, &request.username).await?;
+    live.invite(technician.id, guest).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/sessions/{id}/join`: an invited colleague joins the session.
+pub async fn join_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let live = state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    live.join(technician.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/sessions/{id}/leave`: a colleague who joined leaves the session.
+pub async fn leave_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let live = state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))?;
+    live.leave(technician.id, technician.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 // ---- private notes -----------------------------------------------------------------------
 
-/// The session `id`, if `technician` may work on it: it is theirs, or it came through
-/// the queue of a team they belong to.
+/// The session `id`, if `technician` may work on it: it is theirs, it came through the
+/// queue of a team they belong to, or they joined it on an invitation.
 async fn colleague_session(
     state: &AppState,
     technician_id: i64,
@@ -567,6 +725,9 @@ async fn colleague_session(
         if member_of(state, technician_id, team).await? {
             return Ok(live);
         }
+    }
+    if live.is_guest(technician_id).await {
+        return Ok(live);
     }
     Err(AppError(ErrorCode::Forbidden))
 }

@@ -604,7 +604,7 @@ pub async fn admit(
     state: &AppState,
     join: Join,
     technician: Option<&TechnicianRow>,
-) -> Result<(Arc<LiveSession>, Role, String), ErrorCode> {
+) -> Result<(Arc<LiveSession>, Role, String, Option<i64>), ErrorCode> {
     match join {
         Join::Customer { token } => {
             let hash = crate::secrets::token_hash(&token);
@@ -620,7 +620,7 @@ pub async fn admit(
                 .await
                 .map_err(|_| ErrorCode::StorageUnavailable)?
                 .ok_or(ErrorCode::Unauthorized)?;
-            Ok((live, Role::Customer, String::new()))
+            Ok((live, Role::Customer, String::new(), None))
         }
         Join::Technician { session } => {
             let tech = technician.ok_or(ErrorCode::Unauthorized)?;
@@ -630,10 +630,16 @@ pub async fn admit(
                 .await
                 .map_err(|_| ErrorCode::StorageUnavailable)?
                 .ok_or(ErrorCode::NotFound)?;
-            if live.owner() != Some(tech.id) {
+            // Whoever has the session, or a colleague who joined it on an invitation.
+            if live.owner() != Some(tech.id) && !live.is_guest(tech.id).await {
                 return Err(ErrorCode::Forbidden);
             }
-            Ok((live, Role::Technician, tech.display_name.clone()))
+            Ok((
+                live,
+                Role::Technician,
+                tech.display_name.clone(),
+                Some(tech.id),
+            ))
         }
     }
 }

@@ -55,6 +55,7 @@ mod tests {
                     author: Author::Customer,
                     kind: EntryKind::Chat {
                         text: t.to_string(),
+                        by: None,
                     },
                 };
                 prev = entry_hash(&prev, &entry);
@@ -68,7 +69,10 @@ mod tests {
         let s = SessionId("s".into());
         let mut c = chain(&s, &["a", "b", "c"]);
         assert_eq!(first_break(&s, &c), None);
-        c[1].0.kind = EntryKind::Chat { text: "B".into() };
+        c[1].0.kind = EntryKind::Chat {
+            text: "B".into(),
+            by: None,
+        };
         assert_eq!(first_break(&s, &c), Some(2));
         let c = chain(&s, &["a", "b", "c"]);
         assert_eq!(

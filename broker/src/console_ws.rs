@@ -80,9 +80,7 @@ async fn run(state: &AppState, pump: &mut Pump<WebSocket>, signed_in: SignedIn) 
                 Heard::End(ending) => return ending,
             },
             update = updates.recv() => match update {
-                Ok(u) if u.technician_id == Some(technician.id)
-                    || u.team_id.is_some_and(|t| teams.contains(&t)) =>
-                {
+                Ok(u) if u.concerns(technician.id, &teams) => {
                     if !pump.send(&ConsoleMessage::Session(Box::new(u.summary))).await {
                         return Ending::Gone;
                     }

@@ -143,6 +143,13 @@ CREATE TABLE IF NOT EXISTS canned_replies (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS replies_by_team ON canned_replies(team_id, title);
+CREATE TABLE IF NOT EXISTS session_guests (
+    session_id    TEXT NOT NULL REFERENCES sessions(id),
+    technician_id INTEGER NOT NULL REFERENCES technicians(id),
+    joined        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, technician_id)
+);
+CREATE INDEX IF NOT EXISTS guests_by_technician ON session_guests(technician_id);
 CREATE TABLE IF NOT EXISTS surveys (
     session_id   TEXT PRIMARY KEY REFERENCES sessions(id),
     rating       INTEGER NOT NULL,
@@ -187,6 +194,36 @@ pub struct SessionRow {
     pub invitation: SessionId,
     /// The code the customer reads out, once someone joined.
     pub check_code: Option<String>,
+    /// Colleagues invited into the session, or who joined it.
+    pub guests: Vec<GuestRow>,
+}
+
+/// A colleague invited into a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestRow {
+    pub technician_id: i64,
+    pub who: TechnicianRef,
+    /// Whether they joined (else they are invited).
+    pub joined: bool,
+}
+
+/// What an entry changes about who works on the session, stored with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staffing {
+    /// Nothing.
+    Same,
+    /// The technician picked the customer up: the session is theirs, if it was nobody's.
+    PickedUp(i64),
+    /// Handed to this colleague (who is no longer a guest).
+    HandedTo(i64),
+    /// Back in its team's queue: nobody has it, nobody is invited.
+    Queued,
+    /// This colleague was invited.
+    Invited(i64),
+    /// This colleague joined.
+    Joined(i64),
+    /// This colleague left.
+    Left(i64),
 }
 
 /// How a customer came in.
@@ -795,6 +832,7 @@ pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRo
                         pin_expires_at: r.get::<_, i64>(2)? as Millis,
                         invitation: SessionId(r.get(3)?),
                         check_code: r.get(4)?,
+                        guests: Vec::new(),
                     },
                 ))
             },
@@ -812,7 +850,53 @@ pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRo
             display_name: t.display_name,
         });
     }
+    let mut stmt = conn.prepare(
+        "SELECT g.technician_id, t.username, t.display_name, g.joined
+         FROM session_guests g JOIN technicians t ON t.id = g.technician_id
+         WHERE g.session_id = ?1 ORDER BY g.rowid",
+    )?;
+    row.guests = stmt
+        .query_map([&id.0], |r| {
+            Ok(GuestRow {
+                technician_id: r.get(0)?,
+                who: TechnicianRef {
+                    username: r.get(1)?,
+                    display_name: r.get(2)?,
+                },
+                joined: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(Some(row))
+}
+
+/// The sessions `technician_id` is invited into or joined, that are not over.
+pub fn guest_sessions(conn: &Connection, technician_id: i64) -> Result<Vec<SessionId>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id FROM session_guests g JOIN sessions s ON s.id = g.session_id
+         WHERE g.technician_id = ?1 AND s.phase != 'ended' ORDER BY s.created_at DESC LIMIT 100",
+    )?;
+    let ids = stmt
+        .query_map([technician_id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ids.into_iter().map(SessionId).collect())
+}
+
+/// The active technicians who share a team with `technician_id`, themself excepted,
+/// by display name.
+pub fn colleagues(conn: &Connection, technician_id: i64) -> Result<Vec<TechnicianRow>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT t.id, t.username, t.display_name, t.password_hash
+         FROM team_members mine
+         JOIN team_members theirs ON theirs.team_id = mine.team_id
+         JOIN technicians t ON t.id = theirs.technician_id
+         WHERE mine.technician_id = ?1 AND t.id != ?1 AND t.disabled = 0
+         ORDER BY t.display_name, t.username",
+    )?;
+    let rows = stmt
+        .query_map([technician_id], technician_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// Replaces what is known of a session's customer, problem and ticket.
@@ -1252,7 +1336,7 @@ pub fn append_entry(
     session: &SessionId,
     entry: &LogEntry,
     new_phase: Option<Phase>,
-    picked_up_by: Option<i64>,
+    staffing: Staffing,
 ) -> Result<(), DbError> {
     let kind = serde_json::to_string(&entry.kind).map_err(DbError::Encode)?;
     let tx = conn.transaction()?;
@@ -1301,17 +1385,58 @@ pub fn append_entry(
             params![session.0, entry.at as i64],
         )?,
     };
-    if let Some(technician) = picked_up_by {
-        // The session is theirs from now on (from a team's queue it was nobody's).
-        let taken = tx.execute(
-            "UPDATE sessions SET technician_id = ?2, picked_up_at = ?3
-             WHERE id = ?1 AND (technician_id IS NULL OR technician_id = ?2)",
-            params![session.0, technician, entry.at as i64],
-        )?;
-        if taken != 1 {
-            return Err(DbError::Corrupt(format!(
-                "session {session} was picked up by someone else"
-            )));
+    match staffing {
+        Staffing::Same => {}
+        Staffing::PickedUp(technician) => {
+            // The session is theirs from now on (from a team's queue it was nobody's).
+            let taken = tx.execute(
+                "UPDATE sessions SET technician_id = ?2, picked_up_at = ?3
+                 WHERE id = ?1 AND (technician_id IS NULL OR technician_id = ?2)",
+                params![session.0, technician, entry.at as i64],
+            )?;
+            if taken != 1 {
+                return Err(DbError::Corrupt(format!(
+                    "session {session} was picked up by someone else"
+                )));
+            }
+        }
+        Staffing::HandedTo(technician) => {
+            tx.execute(
+                "UPDATE sessions SET technician_id = ?2 WHERE id = ?1",
+                params![session.0, technician],
+            )?;
+            tx.execute(
+                "DELETE FROM session_guests WHERE session_id = ?1 AND technician_id = ?2",
+                params![session.0, technician],
+            )?;
+        }
+        Staffing::Queued => {
+            tx.execute(
+                "UPDATE sessions SET technician_id = NULL, picked_up_at = NULL WHERE id = ?1",
+                [&session.0],
+            )?;
+            tx.execute(
+                "DELETE FROM session_guests WHERE session_id = ?1",
+                [&session.0],
+            )?;
+        }
+        Staffing::Invited(technician) => {
+            tx.execute(
+                "INSERT INTO session_guests(session_id, technician_id, joined) VALUES (?1, ?2, 0)",
+                params![session.0, technician],
+            )?;
+        }
+        Staffing::Joined(technician) => {
+            tx.execute(
+                "UPDATE session_guests SET joined = 1 WHERE session_id = ?1 AND technician_id = ?2",
+                params![session.0, technician],
+            )?;
+        }
+        Staffing::Left(technician) => {
+            tx.execute(
+                "DELETE FROM session_guests WHERE session_id = ?1 AND technician_id = ?2",
+                params![session.0, technician],
+            )?;
         }
     }
     if let EntryKind::SurveySubmitted {

@@ -31,9 +31,11 @@ impl AppError {
             | ErrorCode::NotesFull { .. }
             | ErrorCode::RepliesFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
             ErrorCode::MessageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::OutOfOrder | ErrorCode::NotAllowed { .. } | ErrorCode::AlreadyPickedUp => {
-                StatusCode::CONFLICT
-            }
+            ErrorCode::OutOfOrder
+            | ErrorCode::NotAllowed { .. }
+            | ErrorCode::AlreadyPickedUp
+            | ErrorCode::NoQueue => StatusCode::CONFLICT,
+            ErrorCode::NoSuchColleague => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::QueueFull | ErrorCode::QueueClosed => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -328,8 +328,10 @@ pub async fn public_key(State(state): State<AppState>) -> axum::Json<RecordKey> 
 }
 
 /// A plain-English line for an entry; `before` is the session's state before it (for
-/// the names of the files later entries speak of).
+/// the names of the files later entries speak of, and of the technician who had the
+/// session then; `technician` names whoever has it last, for entries before anyone).
 pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> String {
+    let technician = before.technician().unwrap_or(technician);
     let file_name = |file: &u32| {
         before
             .transfer(*file)
@@ -362,7 +364,8 @@ pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> St
             "The customer declined the terms and conditions; the session ended.".into()
         }
         EntryKind::TechnicianPickedUp { name } => format!("{name} picked up the session."),
-        EntryKind::Chat { text } => format!("{}: {text}", who(entry.author)),
+        EntryKind::Chat { text, by: None } => format!("{}: {text}", who(entry.author)),
+        EntryKind::Chat { text, by: Some(by) } => format!("{by}: {text}"),
         EntryKind::Disconnected { role: r } => format!("{}'s connection dropped.", role(*r)),
         EntryKind::Reconnected { role: r } => format!("{} reconnected.", role(*r)),
         EntryKind::SessionEnded { reason } => match reason {
@@ -486,8 +489,20 @@ pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> St
                 FileFailure::Revoked => "the permission was taken back".into(),
                 FileFailure::Ended => "the session ended".into(),
                 FileFailure::Unreadable => "it could not be read or saved".into(),
+                FileFailure::HandedOver => "the technician handed the session over".into(),
             }
         ),
+        EntryKind::HandedOver { from, to: Some(to) } => format!(
+            "{from} handed the session over to {to}; what was granted to {from} stopped."
+        ),
+        EntryKind::HandedOver { from, to: None } => format!(
+            "{from} put the session back in the team's queue; what was granted to {from} stopped."
+        ),
+        EntryKind::TechnicianInvited { by, name } => {
+            format!("{by} invited {name} to join the session.")
+        }
+        EntryKind::TechnicianJoined { name } => format!("{name} joined the session."),
+        EntryKind::TechnicianLeft { name } => format!("{name} left the session."),
         EntryKind::SystemInfoShared { items } => format!(
             "The customer shared system information: {}.",
             items

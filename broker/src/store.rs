@@ -9,7 +9,7 @@ use std::sync::Arc;
 use connectit_protocol::api::SessionDetails;
 use connectit_protocol::{LogEntry, Phase, Seq, SessionId};
 
-use crate::db::{self, Db, DbError, SessionRow};
+use crate::db::{self, Db, DbError, SessionRow, Staffing};
 
 /// A session as stored: its row, its log, and what the log's caps count.
 #[derive(Debug)]
@@ -30,14 +30,15 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load(&self, id: &SessionId) -> Result<Option<StoredSession>, DbError>;
 
     /// Stores `entry` as the next of `id`'s log, with the phase it moves the session
-    /// to and, for a pick-up, the technician who has the session from now on, in one
-    /// transaction: when this returns `Ok`, the entry is durable.
+    /// to and what it changes about who works on it (a pick-up, a hand-over, a
+    /// colleague invited, joining or leaving), in one transaction: when this returns
+    /// `Ok`, the entry is durable.
     fn append(
         &self,
         id: &SessionId,
         entry: &LogEntry,
         new_phase: Option<Phase>,
-        picked_up_by: Option<i64>,
+        staffing: Staffing,
     ) -> Result<(), DbError>;
 
     /// The entries of `id` after `after`, in order.
@@ -92,9 +93,9 @@ impl SessionStore for Db {
         id: &SessionId,
         entry: &LogEntry,
         new_phase: Option<Phase>,
-        picked_up_by: Option<i64>,
+        staffing: Staffing,
     ) -> Result<(), DbError> {
-        self.blocking(|conn| db::append_entry(conn, id, entry, new_phase, picked_up_by))
+        self.blocking(|conn| db::append_entry(conn, id, entry, new_phase, staffing))
     }
 
     fn entries_after(&self, id: &SessionId, after: Seq) -> Result<Vec<LogEntry>, DbError> {

@@ -7,9 +7,13 @@
 //! ([`LiveSession::act`]); this module reads and writes the socket ([`Pump`]), counts
 //! its messages, and forwards the session's entries and signals.
 //!
-//! One socket per role per session: a newer one takes the seat and the older closes
-//! with [`CloseReason::Replaced`]. A technician's socket closes with
-//! [`CloseReason::SignedOut`] within a second of the sign-in ending.
+//! One socket per member per session (the customer; each technician in it, by account):
+//! a newer one takes the seat and the older closes with [`CloseReason::Replaced`]. A
+//! technician's socket closes with [`CloseReason::SignedOut`] within a second of the
+//! sign-in ending, and with [`CloseReason::HandedOver`] when their place in the session
+//! changes (they handed it over, it was handed to them, they left). Signals go between
+//! the customer and the technician who has the session only: a colleague who joined
+//! reads the log and chats.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -20,13 +24,13 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::api::AuditKind;
 use connectit_protocol::wire::{ClientMessage, CloseReason, ServerMessage};
-use connectit_protocol::{limits, EntryKind, ErrorCode, LogEntry, Role, Seq};
+use connectit_protocol::{limits, EntryKind, ErrorCode, LogEntry, Role, RuleViolation, Seq};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::auth;
 use crate::db::SignedIn;
 use crate::error::{append_error_code, AppError};
-use crate::hub::{now_ms, LiveSession, Relayed, Seat};
+use crate::hub::{now_ms, LiveSession, Relayed, Seat, SeatKey};
 use crate::pump::{close, Ending, Heard, Pump};
 use crate::AppState;
 
@@ -237,7 +241,7 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
 
     // 2. who is this?
     let technician = signed_in.as_ref().map(|s| &s.technician);
-    let (live, role, name) = match auth::admit(state, join, technician).await {
+    let (live, role, name, technician_id) = match auth::admit(state, join, technician).await {
         Ok(found) => found,
         Err(error) => {
             if matches!(error, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
@@ -285,11 +289,15 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
             return Ending::Gone;
         }
     }
-    if let Err(e) = live.connected(role).await {
+    let key = match technician_id {
+        Some(id) => SeatKey::Technician(id),
+        None => SeatKey::Customer,
+    };
+    if let Err(e) = live.connected(key).await {
         tracing::warn!(error = ?e, "could not log a reconnection");
     }
     // Counted present before the socket it replaces goes, so the handover logs no drop.
-    let mut seat = live.take_seat(role);
+    let mut seat = live.take_seat(key);
     let mut held = signed_in
         .as_ref()
         .map(|s| state.sign_ins.hold(&s.token_hash));
@@ -306,6 +314,7 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
     let mut member = Member {
         live: &live,
         role,
+        technician_id,
         name: &name,
         entries: rx,
         signals,
@@ -322,14 +331,14 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
     };
     let ending = serve(state, conn, &mut member, &mut ends).await;
     live.leave_seat(&seat);
-    if let Err(e) = live.disconnected(role).await {
+    if let Err(e) = live.disconnected(key).await {
         tracing::warn!(error = ?e, "could not log a disconnection");
     }
     ending
 }
 
-/// What ends a socket from outside: a newer socket for its role, the end of its
-/// technician's sign-in.
+/// What ends a socket from outside: a newer socket for its member, a change of its
+/// technician's place in the session, the end of their sign-in.
 struct Ends<'a, 'b> {
     seat: &'a mut Seat,
     /// False once the seat's channel closed without a replacement (nothing to wait for).
@@ -340,14 +349,14 @@ struct Ends<'a, 'b> {
 impl Ends<'_, '_> {
     /// Completes with the reason the socket must close.
     async fn next(&mut self) -> CloseReason {
-        let replaced = async {
+        let closed = async {
             if self.seat_open {
-                match (&mut self.seat.replaced).await {
-                    Ok(()) => return,
+                match (&mut self.seat.closed).await {
+                    Ok(reason) => return reason,
                     Err(_) => self.seat_open = false,
                 }
             }
-            std::future::pending::<()>().await
+            std::future::pending::<CloseReason>().await
         };
         let signed_out = async {
             match self.held.as_mut() {
@@ -356,7 +365,7 @@ impl Ends<'_, '_> {
             }
         };
         tokio::select! {
-            _ = replaced => CloseReason::Replaced,
+            reason = closed => reason,
             _ = signed_out => CloseReason::SignedOut,
         }
     }
@@ -367,6 +376,8 @@ impl Ends<'_, '_> {
 struct Member<'a> {
     live: &'a LiveSession,
     role: Role,
+    /// A technician's account.
+    technician_id: Option<i64>,
     name: &'a str,
     entries: broadcast::Receiver<LogEntry>,
     signals: broadcast::Receiver<Relayed>,
@@ -374,6 +385,17 @@ struct Member<'a> {
     sent: Seq,
     /// For a customer in a team's queue: the queue's news.
     queue: Option<QueueWatch>,
+}
+
+impl Member<'_> {
+    /// Whether this member is one end of the session's media: the customer, or the
+    /// technician who has the session (not a colleague who joined).
+    fn in_charge(&self) -> bool {
+        match self.technician_id {
+            Some(id) => self.live.owner() == Some(id),
+            None => true,
+        }
+    }
 }
 
 /// A waiting customer's view of their team's queue.
@@ -460,7 +482,7 @@ async fn serve(
                 }
             },
             signal = member.signals.recv() => match signal {
-                Ok(signal) if signal.from != member.role => {
+                Ok(signal) if signal.from != member.role && member.in_charge() => {
                     let message = ServerMessage::Signal { link: signal.link, payload: signal.payload.to_string() };
                     if !conn.send(&message).await {
                         return Ending::Gone;
@@ -531,6 +553,11 @@ async fn handle(
                     id: None,
                     error: ErrorCode::MessageTooLarge { max_bytes },
                 }
+            } else if !member.in_charge() {
+                ServerMessage::Error {
+                    id: None,
+                    error: RuleViolation::NotInCharge.into(),
+                }
             } else {
                 match live.relay(member.role, link, &payload).await {
                     Ok(()) => return true,
@@ -541,7 +568,9 @@ async fn handle(
                 }
             }
         }
-        ClientMessage::Act { id, action } => match live.act(member.role, member.name, action).await
+        ClientMessage::Act { id, action } => match live
+            .act(member.role, member.technician_id, member.name, action)
+            .await
         {
             Ok(entries) => {
                 if let Some(EntryKind::TechnicianPickedUp { .. }) = entries.first().map(|e| &e.kind)

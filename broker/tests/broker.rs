@@ -75,7 +75,8 @@ async fn the_whole_flow_over_real_sockets_and_sqlite() {
     let got = tech.entries_until(5).await;
     assert!(got.iter().any(|e| e.kind
         == EntryKind::Chat {
-            text: "Hi! My printer is sad.".into()
+            text: "Hi! My printer is sad.".into(),
+            by: None,
         }
         && e.author == Author::Customer));
 
@@ -104,7 +105,8 @@ async fn the_whole_flow_over_real_sockets_and_sqlite() {
         }));
     assert!(resumed.iter().any(|e| e.kind
         == EntryKind::Chat {
-            text: "Still there?".into()
+            text: "Still there?".into(),
+            by: None,
         }));
     assert_eq!(
         resumed.last().unwrap().kind,

@@ -272,6 +272,6 @@ async fn text_that_reorders_itself_cannot_disguise_a_name_or_a_record_line() {
         .await
         .json();
     assert!(json.entries.iter().any(|e| matches!(&e.entry.kind,
-        connectit_protocol::EntryKind::Chat { text: t } if t == text)));
+        connectit_protocol::EntryKind::Chat { text: t, .. } if t == text)));
     broker.stop().await;
 }

@@ -248,7 +248,7 @@ async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_d
     // no longer matches.
     let mut forged = record.clone();
     for e in &mut forged.entries {
-        if let connectit_protocol::EntryKind::Chat { text } = &mut e.entry.kind {
+        if let connectit_protocol::EntryKind::Chat { text, .. } = &mut e.entry.kind {
             *text = text.replace("100 EUR", "900 EUR");
         }
     }
@@ -273,6 +273,7 @@ async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_d
         .unwrap();
     chat.entry.kind = connectit_protocol::EntryKind::Chat {
         text: "Please pay the invoice of 900 EUR".into(),
+        by: None,
     };
     let (code, out) = check("edited.json", &edited);
     assert_eq!(code, Some(1), "{out}");

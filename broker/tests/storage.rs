@@ -102,7 +102,8 @@ async fn a_full_database_refuses_work_and_loses_nothing() {
     assert_eq!(
         last.kind,
         EntryKind::Chat {
-            text: "after".into()
+            text: "after".into(),
+            by: None,
         }
     );
     let stored: i64 = broker
@@ -306,7 +307,8 @@ async fn a_database_locked_by_another_process_refuses_writes_and_loses_nothing()
     assert_eq!(
         got.last().unwrap().kind,
         EntryKind::Chat {
-            text: "after".into()
+            text: "after".into(),
+            by: None,
         }
     );
     assert_no_gaps(&broker);

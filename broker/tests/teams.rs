@@ -11,10 +11,14 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use connectit_broker::db;
-use connectit_protocol::api::{SessionSummary, TeamPage, VerifyPinResponse};
+use connectit_protocol::api::{
+    SessionNote, SessionSummary, TeamPage, TechnicianRef, VerifyPinResponse,
+};
 use connectit_protocol::error::Field;
-use connectit_protocol::wire::{ConsoleMessage, Join, ServerMessage};
-use connectit_protocol::{Action, EntryKind, ErrorCode, Phase, SessionId};
+use connectit_protocol::wire::{ClientMessage, ConsoleMessage, Join, ServerMessage};
+use connectit_protocol::{
+    Action, EntryKind, ErrorCode, LogEntry, Permission, Phase, RuleViolation, SessionId,
+};
 use serde_json::json;
 use support::{Broker, Source, Ws};
 
@@ -780,5 +784,325 @@ async fn a_team_keeps_its_canned_replies_for_its_members_only() {
         .await
         .json();
     assert!(list.is_empty());
+    broker.stop().await;
+}
+
+/// Waits for an entry of the customer's log that `want` matches (others are kept).
+async fn entry_until(ws: &mut Ws, seen: &mut Vec<LogEntry>, want: impl Fn(&EntryKind) -> bool) {
+    for _ in 0..200 {
+        if let ServerMessage::Entry(e) = ws.recv().await {
+            let done = want(&e.kind);
+            seen.push(e);
+            if done {
+                return;
+            }
+        }
+    }
+    panic!("no such entry came: {seen:?}");
+}
+
+/// A technician's socket's `hello` refused: the error it got.
+async fn refused_hello(broker: &Broker, session: &SessionId, cookie: &str) -> ErrorCode {
+    let mut ws = broker
+        .socket("/api/ws", &broker.origin(), Some(cookie))
+        .await
+        .expect("handshake");
+    ws.send(&ClientMessage::Hello {
+        join: Join::Technician {
+            session: session.clone(),
+        },
+        after: 0,
+    })
+    .await;
+    match ws.recv().await {
+        ServerMessage::Error { error, .. } => error,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_handed_over_and_a_colleague_invited_with_every_step_in_the_log() {
+    let broker = Broker::start(|_| {}).await;
+    team(&broker, &["alice", "bob"]).await;
+    broker
+        .state
+        .db
+        .call(|conn| {
+            connectit_broker::auth::create_account(conn, "carol", "Carol Ng", support::PASSWORD)
+                .expect("carol");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (alice, bob, carol) = (
+        broker.sign_in("alice").await,
+        broker.sign_in("bob").await,
+        broker.sign_in("carol").await,
+    );
+    let names: Vec<TechnicianRef> = broker
+        .http("GET", "/api/colleagues", None, Some(&alice))
+        .await
+        .json();
+    assert_eq!(
+        names
+            .iter()
+            .map(|t| t.username.as_str())
+            .collect::<Vec<_>>(),
+        ["bob"],
+        "a colleague shares a team; carol does not, alice is herself"
+    );
+    let bob_name = names[0].display_name.clone();
+
+    let joined = join_queue(&broker, "Ann").await;
+    let id = joined.session.clone();
+    let mut cust = waiting_customer(&broker, &joined).await;
+    assert_eq!(pick_up(&broker, &id, &alice).await.status, 204);
+    let tech_join = Join::Technician {
+        session: id.clone(),
+    };
+    let mut alice_ws = broker.join(tech_join.clone(), 0, Some(&alice)).await;
+    let mut seen = Vec::new();
+    let asked = alice_ws
+        .act_ok(
+            Action::RequestPermissions {
+                permissions: vec![Permission::ViewScreen],
+                reason: String::new(),
+            },
+            &mut seen,
+        )
+        .await;
+    cust.entries_until(asked).await;
+    cust.act_ok(
+        Action::Grant {
+            request: 1,
+            permissions: vec![Permission::ViewScreen],
+        },
+        &mut seen,
+    )
+    .await;
+
+    let path = |what: &str| format!("/api/sessions/{id}/{what}");
+    let post = |what: &'static str, body: Option<serde_json::Value>, cookie: String| {
+        let (broker, path) = (&broker, path(what));
+        async move { broker.http("POST", &path, body, Some(&cookie)).await }
+    };
+    // Invitations: only a colleague, only by whoever has the session.
+    for who in ["carol", "alice", "nobody"] {
+        let r = post("invite", Some(json!({ "username": who })), alice.clone()).await;
+        assert_eq!(
+            (r.status, error(&r)),
+            (422, ErrorCode::NoSuchColleague),
+            "{who}"
+        );
+    }
+    let r = post("invite", Some(json!({"username": "alice"})), bob.clone()).await;
+    assert_eq!((r.status, error(&r)), (403, ErrorCode::Forbidden));
+    // Not invited yet: bob may neither join nor open the session.
+    let r = post("join", None, bob.clone()).await;
+    assert_eq!(
+        error(&r),
+        ErrorCode::NotAllowed {
+            violation: RuleViolation::NotInvited
+        }
+    );
+    assert_eq!(
+        refused_hello(&broker, &id, &bob).await,
+        ErrorCode::Forbidden
+    );
+    let r = post("invite", Some(json!({"username": "bob"})), alice.clone()).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = post("invite", Some(json!({"username": "bob"})), alice.clone()).await;
+    assert_eq!(
+        error(&r),
+        ErrorCode::NotAllowed {
+            violation: RuleViolation::NotInvited
+        },
+        "invited once"
+    );
+    assert_eq!(post("join", None, bob.clone()).await.status, 204);
+    assert_eq!(
+        refused_hello(&broker, &id, &carol).await,
+        ErrorCode::Forbidden
+    );
+    let mut bob_ws = broker.join(tech_join.clone(), 0, Some(&bob)).await;
+    entry_until(
+        &mut cust,
+        &mut seen,
+        |k| matches!(k, EntryKind::TechnicianJoined { name } if *name == bob_name),
+    )
+    .await;
+    // Bob chats under his own name, and may do nothing else.
+    let said = bob_ws
+        .act_ok(
+            Action::Chat {
+                text: "Bob here, I know this printer".into(),
+            },
+            &mut Vec::new(),
+        )
+        .await;
+    let got = cust.entries_until(said).await;
+    assert!(matches!(
+        &got.last().unwrap().kind,
+        EntryKind::Chat { by: Some(by), .. } if *by == bob_name
+    ));
+    let asked = bob_ws
+        .act(Action::RequestPermissions {
+            permissions: vec![Permission::SystemInfo],
+            reason: String::new(),
+        })
+        .await;
+    assert_eq!(
+        bob_ws.error_for(asked).await,
+        ErrorCode::NotAllowed {
+            violation: RuleViolation::NotInCharge
+        }
+    );
+    bob_ws
+        .send(&ClientMessage::Signal {
+            link: connectit_protocol::Link::Screen,
+            payload: "{}".into(),
+        })
+        .await;
+    assert!(matches!(
+        bob_ws.recv().await,
+        ServerMessage::Error {
+            error: ErrorCode::NotAllowed {
+                violation: RuleViolation::NotInCharge
+            },
+            ..
+        }
+    ));
+
+    // Alice hands the session to Bob with a note the customer never sees.
+    let note = "Driver reinstall half done; customer prefers French";
+    let r = post("hand-over", Some(json!({"to": "carol"})), alice.clone()).await;
+    assert_eq!((r.status, error(&r)), (422, ErrorCode::NoSuchColleague));
+    let r = post("hand-over", Some(json!({"to": "bob"})), bob.clone()).await;
+    assert_eq!((r.status, error(&r)), (403, ErrorCode::Forbidden));
+    let r = post(
+        "hand-over",
+        Some(json!({"to": "bob", "note": note})),
+        alice.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let handed = 4003;
+    assert_eq!(
+        alice_ws.close_frame(Duration::from_secs(5)).await,
+        Some((handed, "handed_over".into()))
+    );
+    entry_until(
+        &mut cust,
+        &mut seen,
+        |k| matches!(k, EntryKind::HandedOver { to: Some(to), .. } if *to == bob_name),
+    )
+    .await;
+    assert_eq!(
+        refused_hello(&broker, &id, &alice).await,
+        ErrorCode::Forbidden
+    );
+    // Bob's socket stays open, now as the one who has the session.
+    let asked = bob_ws
+        .act_ok(
+            Action::RequestPermissions {
+                permissions: vec![Permission::ViewScreen],
+                reason: "To finish the driver".into(),
+            },
+            &mut Vec::new(),
+        )
+        .await;
+    let got = cust.entries_until(asked).await;
+    seen.extend(got);
+    let notes: Vec<SessionNote> = broker
+        .http("GET", &path("notes"), None, Some(&bob))
+        .await
+        .json();
+    assert!(notes.iter().any(|n| n.text == note));
+
+    // Back to the queue: nobody has it; alice picks it up again.
+    let r = post("hand-over", Some(json!({"to": null})), bob.clone()).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        bob_ws.close_frame(Duration::from_secs(5)).await,
+        Some((handed, "handed_over".into()))
+    );
+    entry_until(&mut cust, &mut seen, |k| {
+        matches!(k, EntryKind::HandedOver { to: None, .. })
+    })
+    .await;
+    assert_eq!(pick_up(&broker, &id, &alice).await.status, 204);
+    entry_until(&mut cust, &mut seen, |k| {
+        matches!(k, EntryKind::TechnicianPickedUp { .. })
+    })
+    .await;
+
+    // Every step is in the log, in order; the moves logged no drop; the note is not in it.
+    let types: Vec<&str> = seen
+        .iter()
+        .map(|e| e.kind.entry_type().name())
+        .filter(|t| {
+            [
+                "technician_invited",
+                "technician_joined",
+                "handed_over",
+                "technician_picked_up",
+            ]
+            .contains(t)
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "technician_picked_up",
+            "technician_invited",
+            "technician_joined",
+            "handed_over",
+            "handed_over",
+            "technician_picked_up"
+        ]
+    );
+    assert!(
+        seen.iter()
+            .all(|e| !matches!(e.kind, EntryKind::Disconnected { .. })),
+        "{seen:?}"
+    );
+    assert!(seen.iter().all(|e| !format!("{e:?}").contains("reinstall")));
+    let record = broker
+        .http(
+            "POST",
+            "/api/record",
+            Some(json!({"token": joined.token, "format": "html"})),
+            None,
+        )
+        .await;
+    let record = record.text();
+    assert!(record.contains(&format!("handed the session over to {bob_name}")));
+    assert!(record.contains("put the session back in the team"));
+    assert!(!record.contains("reinstall"));
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_from_no_team_cannot_go_back_to_a_queue() {
+    let broker = Broker::start(|_| {}).await;
+    let active = broker.active_session_with_ids().await;
+    let r = broker
+        .http(
+            "POST",
+            &format!("/api/sessions/{}/hand-over", active.created.id),
+            Some(json!({})),
+            Some(&active.cookie),
+        )
+        .await;
+    assert_eq!((r.status, error(&r)), (409, ErrorCode::NoQueue));
+    let r = broker
+        .http(
+            "POST",
+            &format!("/api/sessions/{}/hand-over", active.created.id),
+            Some(json!({"to": 7})),
+            Some(&active.cookie),
+        )
+        .await;
+    assert_eq!(r.status, 400, "a malformed body: {}", r.text());
     broker.stop().await;
 }

@@ -427,6 +427,7 @@ mod tests {
             Author::Customer,
             EntryKind::Chat {
                 text: "hello".into(),
+                by: None,
             },
         );
         let live = feed(live, entries(&[chat]));

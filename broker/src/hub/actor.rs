@@ -22,15 +22,17 @@ use connectit_protocol::{
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::{now_ms, AppendError, Context, Relayed, SummaryUpdate, SYSTEM_HEADROOM};
-use crate::db::TeamRow;
+use super::{now_ms, AppendError, Context, Relayed, SeatKey, SummaryUpdate, SYSTEM_HEADROOM};
+use crate::db::{GuestRow, Staffing, TeamRow};
 use crate::store;
 
 /// What a session's task is asked to do. Each carries where its answer goes.
 pub enum Command {
-    /// A member's action, decided by the rules.
+    /// A member's action, decided by the rules (`technician`: the account of a
+    /// technician's socket, which may be a colleague's who joined).
     Act {
         role: Role,
+        technician: Option<i64>,
         name: String,
         action: Action,
         reply: oneshot::Sender<Result<Vec<LogEntry>, AppendError>>,
@@ -50,15 +52,44 @@ pub enum Command {
         signal: Relayed,
         reply: oneshot::Sender<Result<(), RuleViolation>>,
     },
-    /// A socket of `role` opened (a member back after a drop is logged).
+    /// A socket opened (a member back after a drop is logged).
     Connected {
-        role: Role,
+        seat: SeatKey,
         reply: oneshot::Sender<Result<(), AppendError>>,
     },
-    /// A socket of `role` closed (the last of a present member is logged as a drop).
+    /// A socket closed (the last of a present member is logged as a drop).
     Disconnected {
-        role: Role,
+        seat: SeatKey,
         reply: oneshot::Sender<Result<(), AppendError>>,
+    },
+    /// Whether this technician joined the session on an invitation.
+    IsGuest {
+        technician_id: i64,
+        reply: oneshot::Sender<bool>,
+    },
+    /// The technician who has the session hands it to a colleague, or back to its
+    /// team's queue (`to` empty).
+    HandOver {
+        by: i64,
+        to: Option<(i64, TechnicianRef)>,
+        reply: oneshot::Sender<Result<LogEntry, AppendError>>,
+    },
+    /// The technician who has the session invites a colleague.
+    Invite {
+        by: i64,
+        guest: (i64, TechnicianRef),
+        reply: oneshot::Sender<Result<LogEntry, AppendError>>,
+    },
+    /// An invited colleague joins.
+    Join {
+        technician_id: i64,
+        reply: oneshot::Sender<Result<LogEntry, AppendError>>,
+    },
+    /// A colleague who joined leaves (`by`: themself, or whoever has the session).
+    Leave {
+        by: i64,
+        guest: i64,
+        reply: oneshot::Sender<Result<LogEntry, AppendError>>,
     },
     /// The state now.
     State {
@@ -108,6 +139,8 @@ pub struct SessionActor {
     pub(super) owner_cell: Arc<AtomicI64>,
     pub(super) technician: Option<TechnicianRef>,
     pub(super) team: Option<TeamRow>,
+    /// Colleagues invited into the session, or who joined it.
+    pub(super) guests: Vec<GuestRow>,
     pub(super) details: SessionDetails,
     /// Since when the session waits in its team's queue, while it does.
     pub(super) queued: Option<Millis>,
@@ -121,8 +154,11 @@ pub struct SessionActor {
     /// Entries stored, and the bytes of their JSON (for the caps).
     pub(super) stored_entries: u64,
     pub(super) stored_bytes: u64,
-    /// Open sockets per role.
-    pub(super) online: [usize; 2],
+    /// The customer's open sockets.
+    pub(super) customer_online: usize,
+    /// Technicians' open sockets, by account (the one who has the session, and
+    /// colleagues who joined).
+    pub(super) staff_online: Vec<(i64, usize)>,
     pub(super) entries: broadcast::Sender<LogEntry>,
     pub(super) signals: broadcast::Sender<Relayed>,
     /// Set once the session is over (the hub forgets ended sessions nobody watches).
@@ -133,13 +169,6 @@ pub struct SessionActor {
     /// [`RETURN_GRACE`] from the task's start).
     pub(super) absence_check: Option<Instant>,
     pub(super) ctx: Arc<Context>,
-}
-
-fn seat(role: Role) -> usize {
-    match role {
-        Role::Customer => 0,
-        Role::Technician => 1,
-    }
 }
 
 impl SessionActor {
@@ -171,13 +200,29 @@ impl SessionActor {
         })
     }
 
+    /// Open sockets of `role`'s member (for the technician: of the one who has the
+    /// session).
+    fn online(&self, role: Role) -> usize {
+        match role {
+            Role::Customer => self.customer_online,
+            Role::Technician => self.owner.map_or(0, |id| self.staff_count(id)),
+        }
+    }
+
+    fn staff_count(&self, technician_id: i64) -> usize {
+        self.staff_online
+            .iter()
+            .find(|(id, _)| *id == technician_id)
+            .map_or(0, |(_, n)| *n)
+    }
+
     /// Logs as gone each member the log says is present who has no socket now.
     async fn log_absent(&mut self) {
         self.absence_check = None;
         for role in [Role::Customer, Role::Technician] {
             let kind = EntryKind::Disconnected { role };
             let at = self.now();
-            if self.online[seat(role)] == 0 && self.state.check(Author::System, &kind, at).is_ok() {
+            if self.online(role) == 0 && self.state.check(Author::System, &kind, at).is_ok() {
                 if let Err(e) = self.append(Author::System, kind, at).await {
                     tracing::warn!(session = %self.id, error = ?e, "could not log an absence");
                 }
@@ -208,11 +253,13 @@ impl SessionActor {
         match command {
             Command::Act {
                 role,
+                technician,
                 name,
                 action,
                 reply,
             } => {
-                let result = self.act(role, &name, action).await;
+                let guest = role == Role::Technician && technician != self.owner;
+                let result = self.act(role, &name, guest, action).await;
                 let _ = reply.send(result);
             }
             Command::Append {
@@ -235,11 +282,33 @@ impl SessionActor {
                 }
                 let _ = reply.send(allowed);
             }
-            Command::Connected { role, reply } => {
-                let _ = reply.send(self.connected(role).await);
+            Command::Connected { seat, reply } => {
+                let _ = reply.send(self.connected(seat).await);
             }
-            Command::Disconnected { role, reply } => {
-                let _ = reply.send(self.disconnected(role).await);
+            Command::Disconnected { seat, reply } => {
+                let _ = reply.send(self.disconnected(seat).await);
+            }
+            Command::IsGuest {
+                technician_id,
+                reply,
+            } => {
+                let joined = self.guest(technician_id).is_some_and(|g| g.joined);
+                let _ = reply.send(joined);
+            }
+            Command::HandOver { by, to, reply } => {
+                let _ = reply.send(self.hand_over(by, to).await);
+            }
+            Command::Invite { by, guest, reply } => {
+                let _ = reply.send(self.invite(by, guest).await);
+            }
+            Command::Join {
+                technician_id,
+                reply,
+            } => {
+                let _ = reply.send(self.join(technician_id).await);
+            }
+            Command::Leave { by, guest, reply } => {
+                let _ = reply.send(self.leave(by, guest).await);
             }
             Command::State { reply } => {
                 let _ = reply.send(self.state.clone());
@@ -310,22 +379,23 @@ impl SessionActor {
             return Err(AppendError::Taken);
         }
         let at = self.now();
-        let actor = Actor {
-            role: Role::Technician,
-            name: &technician.display_name,
-        };
+        let actor = Actor::member(Role::Technician, &technician.display_name);
         let decided = decide(&self.state, actor, Action::PickUp, at, self.ctx.limits)
             .map_err(AppendError::Rule)?;
         let mut appended = Vec::with_capacity(decided.len());
         for (i, (author, kind)) in decided.into_iter().enumerate() {
-            let owner = (i == 0).then_some(technician_id);
+            let staffing = if i == 0 {
+                Staffing::PickedUp(technician_id)
+            } else {
+                Staffing::Same
+            };
             let before = (self.owner, self.technician.clone());
             if i == 0 {
                 // Set before the append publishes the summary, undone if it fails.
                 self.owner = Some(technician_id);
                 self.technician = Some(technician.clone());
             }
-            match self.append_owned(author, kind, at, owner).await {
+            match self.append_staffed(author, kind, at, staffing).await {
                 Ok(entry) => appended.push(entry),
                 Err(e) if i == 0 => {
                     (self.owner, self.technician) = before;
@@ -349,15 +419,179 @@ impl SessionActor {
         now_ms().max(self.last_at)
     }
 
+    fn guest(&self, technician_id: i64) -> Option<&GuestRow> {
+        self.guests
+            .iter()
+            .find(|g| g.technician_id == technician_id)
+    }
+
+    /// The display name of the technician who has the session, if `by` is them.
+    fn in_charge(&self, by: i64) -> Result<String, AppendError> {
+        match (&self.owner, self.state.technician()) {
+            (Some(owner), Some(name)) if *owner == by => Ok(name.to_string()),
+            _ => Err(AppendError::Rule(RuleViolation::NotInCharge)),
+        }
+    }
+
+    /// The hand-over by `by` to `to` (a colleague, or the queue): one entry, stored
+    /// with the session's new owner; what was granted stops, and colleagues who joined
+    /// stay unless the session goes back to the queue.
+    async fn hand_over(
+        &mut self,
+        by: i64,
+        to: Option<(i64, TechnicianRef)>,
+    ) -> Result<LogEntry, AppendError> {
+        let from = self.in_charge(by)?;
+        let at = self.now();
+        let kind = EntryKind::HandedOver {
+            from,
+            to: to.as_ref().map(|(_, t)| t.display_name.clone()),
+        };
+        let staffing = match &to {
+            Some((id, _)) => Staffing::HandedTo(*id),
+            None => Staffing::Queued,
+        };
+        let before = (self.owner, self.technician.clone(), self.guests.clone());
+        // Set before the append publishes the summary, undone if it fails.
+        match &to {
+            Some((id, who)) => {
+                self.owner = Some(*id);
+                self.technician = Some(who.clone());
+                self.guests.retain(|g| g.technician_id != *id);
+            }
+            None => {
+                self.owner = None;
+                self.technician = None;
+                self.guests.clear();
+            }
+        }
+        let former = std::iter::once(by)
+            .chain(before.2.iter().map(|g| g.technician_id))
+            .collect();
+        match self
+            .append_staffed(Author::Technician, kind, at, staffing)
+            .await
+        {
+            Ok(entry) => {
+                self.owner_cell
+                    .store(self.owner.unwrap_or(0), Ordering::Release);
+                // Those who are no longer in it hear of it once more.
+                self.publish_to(former);
+                Ok(entry)
+            }
+            Err(e) => {
+                (self.owner, self.technician, self.guests) = before;
+                Err(e)
+            }
+        }
+    }
+
+    /// `by` (who has the session) invites the colleague `guest`.
+    async fn invite(
+        &mut self,
+        by: i64,
+        (id, who): (i64, TechnicianRef),
+    ) -> Result<LogEntry, AppendError> {
+        let inviter = self.in_charge(by)?;
+        if id == by || self.guest(id).is_some() {
+            return Err(AppendError::Rule(RuleViolation::NotInvited));
+        }
+        let kind = EntryKind::TechnicianInvited {
+            by: inviter,
+            name: who.display_name.clone(),
+        };
+        let at = self.now();
+        self.guests.push(GuestRow {
+            technician_id: id,
+            who,
+            joined: false,
+        });
+        let result = self
+            .append_staffed(Author::Technician, kind, at, Staffing::Invited(id))
+            .await;
+        if result.is_err() {
+            self.guests.pop();
+        }
+        result
+    }
+
+    /// The invited colleague `technician_id` joins.
+    async fn join(&mut self, technician_id: i64) -> Result<LogEntry, AppendError> {
+        let Some(guest) = self.guest(technician_id).filter(|g| !g.joined) else {
+            return Err(AppendError::Rule(RuleViolation::NotInvited));
+        };
+        let kind = EntryKind::TechnicianJoined {
+            name: guest.who.display_name.clone(),
+        };
+        let at = self.now();
+        self.set_joined(technician_id, true);
+        let result = self
+            .append_staffed(
+                Author::Technician,
+                kind,
+                at,
+                Staffing::Joined(technician_id),
+            )
+            .await;
+        if result.is_err() {
+            self.set_joined(technician_id, false);
+        }
+        result
+    }
+
+    fn set_joined(&mut self, technician_id: i64, joined: bool) {
+        if let Some(g) = self
+            .guests
+            .iter_mut()
+            .find(|g| g.technician_id == technician_id)
+        {
+            g.joined = joined;
+        }
+    }
+
+    /// The colleague `guest` leaves, by their own choice or that of whoever has the
+    /// session (`by`).
+    async fn leave(&mut self, by: i64, guest: i64) -> Result<LogEntry, AppendError> {
+        if by != guest && self.owner != Some(by) {
+            return Err(AppendError::Rule(RuleViolation::NotInCharge));
+        }
+        let Some(row) = self.guest(guest).filter(|g| g.joined).cloned() else {
+            return Err(AppendError::Rule(RuleViolation::NotInvited));
+        };
+        let kind = EntryKind::TechnicianLeft {
+            name: row.who.display_name.clone(),
+        };
+        let at = self.now();
+        let before = self.guests.clone();
+        self.guests.retain(|g| g.technician_id != guest);
+        match self
+            .append_staffed(Author::Technician, kind, at, Staffing::Left(guest))
+            .await
+        {
+            Ok(entry) => {
+                self.publish_to(vec![guest]);
+                Ok(entry)
+            }
+            Err(e) => {
+                self.guests = before;
+                Err(e)
+            }
+        }
+    }
+
     /// Appends what the rules decide of a member's action: its own entry, or the
     /// refusal; then each entry that follows from it (nothing comes between them).
+    /// `guest`: a colleague who joined, who may only chat.
     async fn act(
         &mut self,
         role: Role,
         name: &str,
+        guest: bool,
         action: Action,
     ) -> Result<Vec<LogEntry>, AppendError> {
-        if let (Action::PickUp, Role::Technician, Some(owner)) = (&action, role, self.owner) {
+        if let (Action::PickUp, Role::Technician, Some(owner), false) =
+            (&action, role, self.owner, guest)
+        {
             let technician = self.technician.clone().unwrap_or(TechnicianRef {
                 username: String::new(),
                 display_name: name.to_string(),
@@ -365,7 +599,7 @@ impl SessionActor {
             return self.pick_up(owner, technician).await;
         }
         let at = self.now();
-        let actor = Actor { role, name };
+        let actor = Actor { role, name, guest };
         let decided =
             decide(&self.state, actor, action, at, self.ctx.limits).map_err(AppendError::Rule)?;
         let mut appended = Vec::with_capacity(decided.len());
@@ -390,16 +624,17 @@ impl SessionActor {
         kind: EntryKind,
         at: Millis,
     ) -> Result<LogEntry, AppendError> {
-        self.append_owned(author, kind, at, None).await
+        self.append_staffed(author, kind, at, Staffing::Same).await
     }
 
-    /// [`Self::append`], storing `picked_up_by` as the session's owner with the entry.
-    async fn append_owned(
+    /// [`Self::append`], storing what the entry changes about who works on the
+    /// session with it.
+    async fn append_staffed(
         &mut self,
         author: Author,
         kind: EntryKind,
         at: Millis,
-        picked_up_by: Option<i64>,
+        staffing: Staffing,
     ) -> Result<LogEntry, AppendError> {
         self.state
             .check(author, &kind, at)
@@ -417,7 +652,7 @@ impl SessionActor {
         let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
         let (id, stored) = (self.id.clone(), entry.clone());
         store::call(&self.ctx.store, move |s| {
-            s.append(&id, &stored, new_phase, picked_up_by)
+            s.append(&id, &stored, new_phase, staffing)
         })
         .await
         .map_err(AppendError::Storage)?;
@@ -429,7 +664,7 @@ impl SessionActor {
             }
         }
         self.state = next;
-        if picked_up_by.is_none() {
+        if !matches!(staffing, Staffing::PickedUp(_)) {
             self.sync_queue(None);
         }
         self.last_at = entry.at;
@@ -465,10 +700,45 @@ impl SessionActor {
         Ok(())
     }
 
-    async fn connected(&mut self, role: Role) -> Result<(), AppendError> {
-        let online = &mut self.online[seat(role)];
-        *online += 1;
-        let back = *online == 1 && self.state.away(role) && self.state.phase() != Phase::Ended;
+    /// Counts one more socket on `seat`, or one fewer; answers the member's count now.
+    fn count(&mut self, seat: SeatKey, more: bool) -> usize {
+        let n = match seat {
+            SeatKey::Customer => &mut self.customer_online,
+            SeatKey::Technician(id) => {
+                let i = match self.staff_online.iter().position(|(t, _)| *t == id) {
+                    Some(i) => i,
+                    None => {
+                        self.staff_online.push((id, 0));
+                        self.staff_online.len() - 1
+                    }
+                };
+                &mut self.staff_online[i].1
+            }
+        };
+        *n = if more { *n + 1 } else { n.saturating_sub(1) };
+        let now = *n;
+        self.staff_online.retain(|(_, n)| *n > 0);
+        now
+    }
+
+    /// The member a seat speaks for, if it is one the log follows: the customer, or
+    /// the technician who has the session (colleagues who joined come and go by their
+    /// own entries).
+    fn member(&self, seat: SeatKey) -> Option<Role> {
+        match seat {
+            SeatKey::Customer => Some(Role::Customer),
+            SeatKey::Technician(id) if Some(id) == self.owner => Some(Role::Technician),
+            SeatKey::Technician(_) => None,
+        }
+    }
+
+    async fn connected(&mut self, seat: SeatKey) -> Result<(), AppendError> {
+        let online = self.count(seat, true);
+        let Some(role) = self.member(seat) else {
+            self.publish();
+            return Ok(());
+        };
+        let back = online == 1 && self.state.away(role) && self.state.phase() != Phase::Ended;
         if back {
             let at = self.now();
             self.append(Author::System, EntryKind::Reconnected { role }, at)
@@ -479,10 +749,12 @@ impl SessionActor {
         Ok(())
     }
 
-    async fn disconnected(&mut self, role: Role) -> Result<(), AppendError> {
-        let online = &mut self.online[seat(role)];
-        *online = online.saturating_sub(1);
-        let last = *online == 0;
+    async fn disconnected(&mut self, seat: SeatKey) -> Result<(), AppendError> {
+        let last = self.count(seat, false) == 0;
+        let Some(role) = self.member(seat) else {
+            self.publish();
+            return Ok(());
+        };
         let kind = EntryKind::Disconnected { role };
         let at = self.now();
         if last && self.state.check(Author::System, &kind, at).is_ok() {
@@ -501,7 +773,7 @@ impl SessionActor {
             pin_expires_at: self.timeouts.pin_expires_at,
             last_activity: self.last_at,
             messages: self.state.chat_count(),
-            customer_online: self.online[seat(Role::Customer)] > 0,
+            customer_online: self.customer_online > 0,
             check_code: self.check_code.clone(),
             candidates: self.ctx.candidates(&self.invitation, self.state.phase()),
             phase_since: self.state.phase_since(),
@@ -511,14 +783,32 @@ impl SessionActor {
             }),
             technician: self.technician.clone(),
             details: self.details.clone(),
+            guests: self.guest_refs(true),
+            invited: self.guest_refs(false),
         }
+    }
+
+    fn guest_refs(&self, joined: bool) -> Vec<TechnicianRef> {
+        self.guests
+            .iter()
+            .filter(|g| g.joined == joined)
+            .map(|g| g.who.clone())
+            .collect()
     }
 
     /// Tells consoles the session is new or changed.
     fn publish(&self) {
+        self.publish_to(Vec::new());
+    }
+
+    /// [`Self::publish`], also to the consoles of `former` members (who just left it).
+    fn publish_to(&self, former: Vec<i64>) {
+        let mut watchers: Vec<i64> = self.guests.iter().map(|g| g.technician_id).collect();
+        watchers.extend(former);
         let _ = self.ctx.summaries.send(SummaryUpdate {
             technician_id: self.owner,
             team_id: self.team.as_ref().map(|t| t.id),
+            watchers,
             summary: self.summary(),
         });
     }

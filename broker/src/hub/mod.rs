@@ -2,9 +2,9 @@
 //! presence, its timers and its fan-out; a [`LiveSession`] is the handle the sockets
 //! and handlers hold, and the [`Hub`] finds (or loads) the handle of a session.
 //!
-//! Each session has one socket per role: a newer one replaces the older
-//! ([`LiveSession::take_seat`]), and the message rate is counted per session and role,
-//! not per socket, so opening more sockets buys nothing.
+//! Each session has one socket per member (the customer, and each technician in it): a
+//! newer one replaces the older ([`LiveSession::take_seat`]), and the message rate is
+//! counted per session and role, not per socket, so opening more sockets buys nothing.
 
 pub mod actor;
 pub mod queue;
@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use connectit_protocol::api::{SessionDetails, SessionSummary, TechnicianRef};
+use connectit_protocol::wire::CloseReason;
 use connectit_protocol::{
     Action, Author, EntryKind, Limits, Link, LogEntry, Millis, Phase, Role, RuleViolation, Seq,
     SessionId, SessionState, Timeouts,
@@ -91,14 +92,34 @@ pub struct Relayed {
     pub payload: Arc<str>,
 }
 
-/// A summary change, for the consoles of the session's technician and of its team's
-/// members.
+/// A summary change, for the consoles of the session's technician, of its team's
+/// members, and of colleagues invited into it.
 #[derive(Debug, Clone)]
 pub struct SummaryUpdate {
     /// Who has the session (`None`: nobody yet, it waits in its team's queue).
     pub technician_id: Option<i64>,
     pub team_id: Option<i64>,
+    /// Colleagues invited or joined, and those who just left it (by hand-over or by
+    /// leaving), who hear of it once more.
+    pub watchers: Vec<i64>,
     pub summary: SessionSummary,
+}
+
+impl SummaryUpdate {
+    /// Whether the console of `technician_id`, a member of `teams`, is told of it.
+    pub fn concerns(&self, technician_id: i64, teams: &[i64]) -> bool {
+        self.technician_id == Some(technician_id)
+            || self.watchers.contains(&technician_id)
+            || self.team_id.is_some_and(|t| teams.contains(&t))
+    }
+}
+
+/// Whose socket: the customer's, or a technician's (by account: the one who has the
+/// session, or a colleague who joined it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatKey {
+    Customer,
+    Technician(i64),
 }
 
 /// What every session's task shares.
@@ -163,7 +184,7 @@ pub struct LiveSession {
     /// Boxed: a channel allocates its slots in blocks of 32 up front, so each live
     /// session holds 32 pointers instead of 32 commands.
     commands: mpsc::Sender<Box<Command>>,
-    /// The socket that speaks for each role now.
+    /// The socket that speaks for each member now.
     seats: Mutex<Seats>,
     /// Message-rate buckets, per role.
     rates: Mutex<[Rate; 2]>,
@@ -178,18 +199,19 @@ pub struct HubTasks {
     pub refresh: mpsc::UnboundedReceiver<SessionId>,
 }
 
-/// The socket holding a role's seat, and how to tell it that it was replaced.
+/// The socket holding each member's seat, and how to tell it to close.
 #[derive(Default)]
 struct Seats {
     next: u64,
-    held: [Option<(u64, oneshot::Sender<()>)>; 2],
+    held: Vec<(SeatKey, u64, oneshot::Sender<CloseReason>)>,
 }
 
-/// A socket's seat in a session: `replaced` completes when a newer socket takes it.
+/// A socket's seat in a session: `closed` completes with the reason it must close (a
+/// newer socket took the seat, the technician's place in the session changed).
 pub struct Seat {
     pub id: u64,
-    pub role: Role,
-    pub replaced: oneshot::Receiver<()>,
+    pub key: SeatKey,
+    pub closed: oneshot::Receiver<CloseReason>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -214,25 +236,44 @@ impl LiveSession {
         }
     }
 
-    /// Gives `role`'s seat to a new socket; the socket that held it hears that it was
+    /// Gives `key`'s seat to a new socket; the socket that held it hears that it was
     /// replaced.
-    pub fn take_seat(&self, role: Role) -> Seat {
+    pub fn take_seat(&self, key: SeatKey) -> Seat {
+        self.close_seat(key, CloseReason::Replaced);
         let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
         seats.next += 1;
         let id = seats.next;
-        let (tx, replaced) = oneshot::channel();
-        if let Some((_, old)) = seats.held[seat_index(role)].replace((id, tx)) {
-            let _ = old.send(());
-        }
-        Seat { id, role, replaced }
+        let (tx, closed) = oneshot::channel();
+        seats.held.push((key, id, tx));
+        Seat { id, key, closed }
     }
 
     /// The socket with `seat` closed: its seat is free unless a newer one took it.
     pub fn leave_seat(&self, seat: &Seat) {
         let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
-        let held = &mut seats.held[seat_index(seat.role)];
-        if held.as_ref().is_some_and(|(id, _)| *id == seat.id) {
-            *held = None;
+        seats.held.retain(|(_, id, _)| *id != seat.id);
+    }
+
+    /// Closes the socket on `key`'s seat, if any, for `reason`.
+    pub fn close_seat(&self, key: SeatKey, reason: CloseReason) {
+        let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = seats.held.iter().position(|(k, _, _)| *k == key) {
+            let (_, _, tx) = seats.held.swap_remove(i);
+            let _ = tx.send(reason);
+        }
+    }
+
+    /// Closes every technician's socket but those of `keep`, for `reason`.
+    pub fn close_technicians_but(&self, keep: &[i64], reason: CloseReason) {
+        let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
+        let held = std::mem::take(&mut seats.held);
+        for (key, id, tx) in held {
+            match key {
+                SeatKey::Technician(t) if !keep.contains(&t) => {
+                    let _ = tx.send(reason);
+                }
+                _ => seats.held.push((key, id, tx)),
+            }
         }
     }
 
@@ -277,23 +318,90 @@ impl LiveSession {
         .unwrap_or(Err(AppendError::Stopped))
     }
 
-    /// Appends what the rules decide of `role`'s action (`name`: the technician's, for
-    /// a pick-up): its entry, then what follows from it. Answers the entries appended.
+    /// Appends what the rules decide of `role`'s action (`technician`: the account of
+    /// a technician's socket; `name`: theirs, for a pick-up and a colleague's chat):
+    /// its entry, then what follows from it. Answers the entries appended.
     pub async fn act(
         &self,
         role: Role,
+        technician: Option<i64>,
         name: &str,
         action: Action,
     ) -> Result<Vec<LogEntry>, AppendError> {
         let name = name.to_string();
         self.ask(|reply| Command::Act {
             role,
+            technician,
             name,
             action,
             reply,
         })
         .await
         .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// Whether `technician_id` joined the session on an invitation.
+    pub async fn is_guest(&self, technician_id: i64) -> bool {
+        self.ask(|reply| Command::IsGuest {
+            technician_id,
+            reply,
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// `by`, who has the session, hands it to `to` (or back to its team's queue): the
+    /// entry and the new owner in one step; the sockets of those no longer in it close.
+    pub async fn hand_over(
+        &self,
+        by: i64,
+        to: Option<(i64, TechnicianRef)>,
+    ) -> Result<LogEntry, AppendError> {
+        let queued = to.is_none();
+        let entry = self
+            .ask(|reply| Command::HandOver { by, to, reply })
+            .await
+            .unwrap_or(Err(AppendError::Stopped))?;
+        // A colleague who had joined and now has it keeps their socket: what a
+        // socket may do is asked of the session's owner at each step.
+        if queued {
+            self.close_technicians_but(&[], CloseReason::HandedOver);
+        } else {
+            self.close_seat(SeatKey::Technician(by), CloseReason::HandedOver);
+        }
+        Ok(entry)
+    }
+
+    /// `by`, who has the session, invites the colleague `guest`.
+    pub async fn invite(
+        &self,
+        by: i64,
+        guest: (i64, TechnicianRef),
+    ) -> Result<LogEntry, AppendError> {
+        self.ask(|reply| Command::Invite { by, guest, reply })
+            .await
+            .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// The invited colleague `technician_id` joins.
+    pub async fn join(&self, technician_id: i64) -> Result<LogEntry, AppendError> {
+        self.ask(|reply| Command::Join {
+            technician_id,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(AppendError::Stopped))
+    }
+
+    /// The colleague `guest` leaves (asked by themself, or by `by` who has the
+    /// session); their socket closes.
+    pub async fn leave(&self, by: i64, guest: i64) -> Result<LogEntry, AppendError> {
+        let entry = self
+            .ask(|reply| Command::Leave { by, guest, reply })
+            .await
+            .unwrap_or(Err(AppendError::Stopped))?;
+        self.close_seat(SeatKey::Technician(guest), CloseReason::HandedOver);
+        Ok(entry)
     }
 
     /// `technician` picks the customer up: the pick-up entry, and the session is theirs
@@ -335,16 +443,16 @@ impl LiveSession {
             }))
     }
 
-    /// A socket of `role` opened. A member coming back after a drop is logged.
-    pub async fn connected(&self, role: Role) -> Result<(), AppendError> {
-        self.ask(|reply| Command::Connected { role, reply })
+    /// A socket on `seat` opened. A member coming back after a drop is logged.
+    pub async fn connected(&self, seat: SeatKey) -> Result<(), AppendError> {
+        self.ask(|reply| Command::Connected { seat, reply })
             .await
             .unwrap_or(Err(AppendError::Stopped))
     }
 
-    /// A socket of `role` closed. The last one of a present member is logged as a drop.
-    pub async fn disconnected(&self, role: Role) -> Result<(), AppendError> {
-        self.ask(|reply| Command::Disconnected { role, reply })
+    /// A socket on `seat` closed. The last one of a present member is logged as a drop.
+    pub async fn disconnected(&self, seat: SeatKey) -> Result<(), AppendError> {
+        self.ask(|reply| Command::Disconnected { seat, reply })
             .await
             .unwrap_or(Err(AppendError::Stopped))
     }
@@ -480,6 +588,7 @@ impl Hub {
             owner_cell: owner,
             technician: row.technician,
             team: row.team,
+            guests: row.guests,
             details: row.details,
             queued: None,
             invitation: row.invitation,
@@ -499,7 +608,8 @@ impl Hub {
             check_code: row.check_code,
             stored_entries: stored.stored_entries,
             stored_bytes: stored.stored_bytes,
-            online: [0, 0],
+            customer_online: 0,
+            staff_online: Vec::new(),
             entries,
             signals,
             ended,
