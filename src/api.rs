@@ -3,10 +3,10 @@
 //! refused, or a reason it could not be asked at all.
 
 use connectit_protocol::api::{
-    AuditEntry, CannedReply, CreatedSession, JoinRequest, NoteRequest, PublicConfig, RecordFormat,
-    RecordRequest, ReplyRequest, SessionDetails, SessionNote, SessionSummary, SetupRequest,
-    SetupStatus, SignInRequest, SurveyRequest, TeamJoinRequest, TeamPage, Technician,
-    VerifyPinRequest, VerifyPinResponse,
+    AuditEntry, CannedReply, CreatedSession, HandOverRequest, InviteRequest, JoinRequest,
+    NoteRequest, PublicConfig, RecordFormat, RecordRequest, ReplyRequest, SessionDetails,
+    SessionNote, SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest,
+    TeamJoinRequest, TeamPage, Technician, TechnicianRef, VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -149,6 +149,53 @@ pub async fn team_join(
 /// `POST /api/sessions/{id}/pick-up`: take a customer from a team's queue.
 pub async fn pick_up(session: &SessionId) -> Result<(), ApiError> {
     call_no_content("POST", &format!("/api/sessions/{session}/pick-up"), None).await
+}
+
+/// `GET /api/colleagues`: whom one may hand a session to or invite.
+pub async fn colleagues() -> Result<Vec<TechnicianRef>, ApiError> {
+    call("GET", "/api/colleagues", None).await
+}
+
+/// `POST /api/sessions/{id}/hand-over`: to a colleague (their user name), or back to
+/// the team's queue (`None`), with a private note.
+pub async fn hand_over(
+    session: &SessionId,
+    to: Option<String>,
+    note: &str,
+) -> Result<(), ApiError> {
+    let body = HandOverRequest {
+        to,
+        note: note.to_owned(),
+    };
+    call_no_content(
+        "POST",
+        &format!("/api/sessions/{session}/hand-over"),
+        json(&body),
+    )
+    .await
+}
+
+/// `POST /api/sessions/{id}/invite`: a colleague may join.
+pub async fn invite(session: &SessionId, username: &str) -> Result<(), ApiError> {
+    let body = InviteRequest {
+        username: username.to_owned(),
+    };
+    call_no_content(
+        "POST",
+        &format!("/api/sessions/{session}/invite"),
+        json(&body),
+    )
+    .await
+}
+
+/// `POST /api/sessions/{id}/join`: join a session one was invited into.
+pub async fn join_session(session: &SessionId) -> Result<(), ApiError> {
+    call_no_content("POST", &format!("/api/sessions/{session}/join"), None).await
+}
+
+/// `POST /api/sessions/{id}/leave`: leave a session one joined.
+pub async fn leave_session(session: &SessionId) -> Result<(), ApiError> {
+    call_no_content("POST", &format!("/api/sessions/{session}/leave"), None).await
 }
 
 /// `PUT /api/sessions/{id}/details`: the customer's name, the problem, the ticket.

@@ -175,6 +175,7 @@ async fn chat_log_shows_a_folded_log_with_authors_and_text_as_text() {
         connectit::session::chat::ChatLogProps {
             entries: Entries::from(log),
             viewer: Role::Customer,
+            me: None,
         },
     )
     .render();
@@ -437,4 +438,86 @@ async fn survey_radio_choices_are_checked() {
     flush().await;
     assert!(checked("#resolved-no"));
     assert!(checked("#rating-4"), "one group does not clear the other");
+}
+
+/// Each message carries the name of whoever wrote it: the technician who had the
+/// session then, or the colleague who joined; "You" for the viewer's own.
+#[wasm_bindgen_test]
+async fn chat_names_follow_a_hand_over_and_a_colleague_who_joined() {
+    let chat = |seq, author, text: &str, by: Option<&str>| {
+        entry(
+            seq,
+            author,
+            EntryKind::Chat {
+                text: text.into(),
+                by: by.map(str::to_owned),
+            },
+        )
+    };
+    let log = vec![
+        entry(1, Author::System, EntryKind::CustomerJoined),
+        entry(2, Author::Customer, EntryKind::TermsAccepted),
+        entry(
+            3,
+            Author::Technician,
+            EntryKind::TechnicianPickedUp {
+                name: "Alice".into(),
+            },
+        ),
+        chat(4, Author::Technician, "Alice speaking", None),
+        entry(
+            5,
+            Author::Technician,
+            EntryKind::TechnicianInvited {
+                by: "Alice".into(),
+                name: "Bob".into(),
+            },
+        ),
+        entry(
+            6,
+            Author::Technician,
+            EntryKind::TechnicianJoined { name: "Bob".into() },
+        ),
+        chat(7, Author::Technician, "Bob here", Some("Bob")),
+        entry(
+            8,
+            Author::Technician,
+            EntryKind::HandedOver {
+                from: "Alice".into(),
+                to: Some("Bob".into()),
+            },
+        ),
+        chat(9, Author::Technician, "Bob has it now", None),
+    ];
+    let state = SessionState::fold(&log).expect("a valid log");
+    assert_eq!(state.technicians_present(), ["Bob"]);
+    for (viewer, me, names) in [
+        (Role::Customer, None, ["Alice", "Bob", "Bob"]),
+        (Role::Technician, Some("Bob"), ["Alice", "You", "You"]),
+        (Role::Technician, Some("Alice"), ["You", "Bob", "Bob"]),
+    ] {
+        let root = fresh_root();
+        yew::Renderer::<ChatLog>::with_root_and_props(
+            root.clone(),
+            connectit::session::chat::ChatLogProps {
+                entries: Entries::from(log.clone()),
+                viewer,
+                me: me.map(AttrValue::from),
+            },
+        )
+        .render();
+        flush().await;
+        let shown: Vec<String> = all(&root, "#chat-log li.entry-chat .entry-author")
+            .iter()
+            .map(|e| e.text_content().unwrap_or_default())
+            .collect();
+        assert_eq!(shown, names, "{viewer:?} {me:?}");
+        let handed = get(&root, "li[data-kind='handed_over'] .entry-text")
+            .text_content()
+            .unwrap_or_default();
+        assert!(
+            handed.contains("Alice") && handed.contains("Bob"),
+            "{handed}"
+        );
+    }
 }

@@ -521,6 +521,7 @@ async fn file_and_system_information_entries_are_log_lines() {
             connectit::session::chat::ChatLogProps {
                 entries: entries.clone(),
                 viewer,
+                me: None,
             },
         )
         .render();

@@ -435,6 +435,7 @@ async fn permission_entries_are_log_lines_on_both_sides() {
             connectit::session::chat::ChatLogProps {
                 entries: entries.clone(),
                 viewer,
+                me: None,
             },
         )
         .render();

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use connectit_protocol::api::{CreatedSession, SessionSummary, Technician};
 use connectit_protocol::wire::CloseReason;
-use connectit_protocol::SessionId;
+use connectit_protocol::{Phase, SessionId};
 use gloo_events::EventListener;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -18,7 +18,7 @@ use yew::prelude::*;
 use super::audit::AuditLog;
 use super::list::SessionList;
 use super::new_session::NewSessionPanel;
-use super::queue::{queued, QueuePanel};
+use super::queue::{queued, InvitationsPanel, QueuePanel};
 use super::replies::{use_replies, RepliesPanel};
 use super::session_view::TechnicianSession;
 use super::sessions::use_console_sessions;
@@ -80,12 +80,22 @@ pub fn Home(props: &HomeProps) -> Html {
             .items
             .iter()
             .filter(|s| match &s.technician {
-                Some(t) => t.username == me,
+                Some(t) => t.username == me || s.guests.iter().any(|g| g.username == me),
                 None => s.team.is_none(),
             })
             .cloned()
             .collect(),
     );
+    // Sessions a colleague invited this technician into, not joined yet.
+    let invitations: Vec<SessionSummary> = sessions
+        .items
+        .iter()
+        .filter(|s| s.phase != Phase::Ended && s.invited.iter().any(|g| g.username == me))
+        .cloned()
+        .collect();
+    // The last session that left this console because the technician's place in it
+    // changed (handed over, left).
+    let moved_on = use_state(|| false);
     let queue = Rc::new(queued(&sessions.items));
     // A technician in a team sees its queue, empty or not.
     let teams_shown = !props.technician.teams.is_empty();
@@ -171,8 +181,11 @@ pub fn Home(props: &HomeProps) -> Html {
     }
 
     let show = {
-        let workspace = workspace.clone();
-        Callback::from(move |view: View| workspace.dispatch(WorkspaceAction::Show(view)))
+        let (workspace, moved_on) = (workspace.clone(), moved_on.clone());
+        Callback::from(move |view: View| {
+            moved_on.set(false);
+            workspace.dispatch(WorkspaceAction::Show(view))
+        })
     };
     let create = {
         let (created, creating, problem, show) = (
@@ -247,6 +260,25 @@ pub fn Home(props: &HomeProps) -> Html {
             });
         })
     };
+    // Joining a session a colleague invited this technician into.
+    let join = {
+        let (show, picking, problem) = (show.clone(), picking.clone(), problem.clone());
+        Callback::from(move |id: SessionId| {
+            if picking.is_some() {
+                return;
+            }
+            picking.set(Some(id.clone()));
+            problem.set(None);
+            let (show, picking, problem) = (show.clone(), picking.clone(), problem.clone());
+            spawn_local(async move {
+                match api::join_session(&id).await {
+                    Ok(()) => show.emit(View::Session(id)),
+                    Err(e) => problem.set(Some(e)),
+                }
+                picking.set(None);
+            });
+        })
+    };
     let back = show.reform(|()| View::List);
     let close_new = {
         let created = created.clone();
@@ -279,6 +311,12 @@ pub fn Home(props: &HomeProps) -> Html {
         View::List => html! {
             <>
                 <h1 id="console-heading" class="visually-hidden">{ i18n.t(Msg::ConsoleTitle) }</h1>
+                if *moved_on {
+                    <p id="no-longer-in-session" class="notice info" role="status">{ i18n.t(Msg::NoLongerInSession) }</p>
+                }
+                if !invitations.is_empty() {
+                    <InvitationsPanel sessions={invitations.clone()} busy={(*picking).clone()} on_join={join} />
+                }
                 if sessions.loaded && (!queue.is_empty() || teams_shown) {
                     <QueuePanel sessions={(*queue).clone()} busy={(*picking).clone()} on_pick_up={pick_up} />
                 }
@@ -388,14 +426,20 @@ pub fn Home(props: &HomeProps) -> Html {
                 let on_closed = {
                     let (workspace, id, on_signed_out) =
                         (workspace.clone(), id.clone(), props.on_signed_out.clone());
+                    let moved_on = moved_on.clone();
                     Callback::from(move |reason| match reason {
                         CloseReason::SignedOut => on_signed_out.emit(true),
                         CloseReason::Replaced => workspace.dispatch(WorkspaceAction::Elsewhere(id.clone())),
+                        CloseReason::HandedOver => {
+                            moved_on.set(true);
+                            workspace.dispatch(WorkspaceAction::Close(id.clone()));
+                        }
                     })
                 };
                 let summary = sessions.items.iter().find(|s| s.id == id).cloned();
                 html! {
                     <TechnicianSession key={id.0.clone()} id={id.clone()} {summary} {shown}
+                        me={AttrValue::from(props.technician.display_name.clone())}
                         replies={replies.list.clone()}
                         on_back={back.clone()} {on_closed} />
                 }

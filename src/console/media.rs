@@ -181,7 +181,7 @@ impl Ctl {
 }
 
 #[hook]
-pub fn use_technician_media(handle: &SessionHandle) -> Incoming {
+pub fn use_technician_media(handle: &SessionHandle, in_charge: bool) -> Incoming {
     let streams = use_state(Incoming::default);
     let live = handle.live.clone();
     let ctl = Ctl {
@@ -211,6 +211,6 @@ pub fn use_technician_media(handle: &SessionHandle) -> Incoming {
         let ctl = ctl.clone();
         Callback::from(move |effects| ctl.apply(effects))
     };
-    use_log_effects(&handle.live, Role::Technician, apply);
+    use_log_effects(&handle.live, Role::Technician, in_charge, apply);
     (*streams).clone()
 }

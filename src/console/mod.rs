@@ -9,6 +9,7 @@ pub mod alert_settings;
 pub mod audit;
 pub mod files;
 pub mod form;
+pub mod handover;
 pub mod home;
 pub mod list;
 pub mod media;

@@ -100,6 +100,51 @@ pub fn QueuePanel(props: &QueuePanelProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct InvitationsPanelProps {
+    /// Sessions a colleague invited this technician into.
+    pub sessions: Vec<SessionSummary>,
+    /// A join is on its way for this session.
+    #[prop_or_default]
+    pub busy: Option<SessionId>,
+    pub on_join: Callback<SessionId>,
+}
+
+/// The sessions colleagues invited this technician into (`#invitations`), each with
+/// "Join".
+#[component]
+pub fn InvitationsPanel(props: &InvitationsPanelProps) -> Html {
+    let i18n = use_i18n();
+    let rows = props.sessions.iter().map(|s| {
+        let id = s.id.clone();
+        let join = props.on_join.reform(move |_: MouseEvent| id.clone());
+        let customer = match s.details.customer_name.as_str() {
+            "" => i18n.t(Msg::Unknown),
+            name => connectit_protocol::shown_text(name).into_owned(),
+        };
+        let by = s
+            .technician
+            .as_ref()
+            .map(|t| connectit_protocol::shown_text(&t.display_name).into_owned())
+            .unwrap_or_default();
+        let busy = props.busy.as_ref() == Some(&s.id);
+        html! {
+            <li key={s.id.0.clone()} class="invitation-row" data-session-id={s.id.0.clone()}>
+                <span><bdi>{ i18n.t(Msg::InvitedBy { name: by, customer }) }</bdi></span>
+                <button type="button" class="join-session primary" disabled={busy} onclick={join}>
+                    { i18n.t(Msg::JoinSession) }
+                </button>
+            </li>
+        }
+    });
+    html! {
+        <section id="invitations" class="card invitations" aria-labelledby="invitations-heading">
+            <h2 id="invitations-heading">{ i18n.t(Msg::InvitationsHeading) }</h2>
+            <ul class="invitation-list">{ for rows }</ul>
+        </section>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +171,8 @@ mod tests {
                 display_name: "Bob".into(),
             }),
             details: SessionDetails::default(),
+            guests: Vec::new(),
+            invited: Vec::new(),
         }
     }
 

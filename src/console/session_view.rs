@@ -12,6 +12,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::files::ConsoleFiles;
+use super::handover::HandOverPanel;
 use super::list::phase_attr;
 use super::media::use_technician_media;
 use super::notes::CustomerNotes;
@@ -38,6 +39,9 @@ pub struct TechnicianSessionProps {
     /// The teams' canned replies.
     #[prop_or_default]
     pub replies: std::rc::Rc<Vec<connectit_protocol::api::CannedReply>>,
+    /// The signed-in technician's display name (as the log names them).
+    #[prop_or_default]
+    pub me: AttrValue,
     /// Whether its tab is the one shown: a hidden session keeps its socket, media and
     /// transfers and draws nothing.
     #[prop_or(true)]
@@ -53,7 +57,15 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let handle = use_session(Join::Technician {
         session: props.id.clone(),
     });
-    let incoming = use_technician_media(&handle);
+    // A colleague who joined reads and chats; the media and files are the session's
+    // owner's.
+    let guest = handle
+        .live
+        .state
+        .guests()
+        .iter()
+        .any(|g| g.as_str() == props.me.as_str());
+    let incoming = use_technician_media(&handle, !guest);
     // The size limit, from `/api/config` (until it comes, the broker's check alone).
     let max_file_bytes = use_state(|| u64::MAX);
     {
@@ -66,7 +78,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             });
         });
     }
-    let transfers = Rc::new(use_transfers(&handle, Role::Technician, *max_file_bytes));
+    let transfers = Rc::new(use_transfers(
+        &handle,
+        Role::Technician,
+        *max_file_bytes,
+        !guest,
+    ));
     {
         let on_closed = props.on_closed.clone();
         use_effect_with(handle.live.ended_by, move |ended_by| {
@@ -78,6 +95,8 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     // A canned reply chosen: into the chat field, numbered so the same one can be
     // chosen twice.
     let inserted = use_state(|| None::<(u32, AttrValue)>);
+    let leaving = use_state(|| false);
+    let leave_problem = use_state(|| None::<api::ApiError>);
     if !props.shown {
         return html! {};
     }
@@ -117,7 +136,24 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let candidates = props.summary.as_ref().map_or(0, |s| s.candidates);
     // From the pick-up on, the customer's screen and the chat sit side by side on a
     // wide window (stacked on a narrow one).
-    let with_media = matches!(state.phase(), Phase::Active | Phase::Ended);
+    let with_media = !guest && matches!(state.phase(), Phase::Active | Phase::Ended);
+    let leave = {
+        let (session, busy, problem) = (props.id.clone(), leaving.clone(), leave_problem.clone());
+        Callback::from(move |_: MouseEvent| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (session, busy, problem) = (session.clone(), busy.clone(), problem.clone());
+            spawn_local(async move {
+                // Done: the socket closes and the session leaves this console.
+                if let Err(e) = api::leave_session(&session).await {
+                    problem.set(Some(e));
+                }
+                busy.set(false);
+            });
+        })
+    };
     let status_line = match state.phase() {
         Phase::Created => Some(i18n.t(Msg::SessionCreatedWait)),
         Phase::Connecting => Some(i18n.t(Msg::SessionConnectingWait)),
@@ -135,7 +171,10 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                     { "← " }{ i18n.t(Msg::BackToList) }
                 </button>
                 <ConnectionStatus status={live.status} />
-                if state.phase() != Phase::Ended && live.fatal.is_none() {
+                if guest {
+                    <button id="leave-session" type="button" class="secondary" disabled={*leaving}
+                        onclick={leave}>{ i18n.t(Msg::LeaveSession) }</button>
+                } else if state.phase() != Phase::Ended && live.fatal.is_none() {
                     <ConfirmEnd trigger_id="end-session" trigger_class={classes!("danger")}
                         detail={i18n.t(Msg::EndConfirmDetailTechnician)} busy={live.is_pending(Pending::End)}
                         on_confirm={send(Action::End)}>
@@ -155,6 +194,14 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             if let Some(line) = status_line {
                 <p class="status-line" role="status">{ line }</p>
             }
+            if guest {
+                <p id="guest-notice" class="notice info" role="status">
+                    { i18n.t(Msg::GuestNotice { name: state.technician().unwrap_or_default().to_string() }) }
+                </p>
+            }
+            if let Some(error) = &*leave_problem {
+                <p class="notice" role="alert">{ i18n.api_error(error) }</p>
+            }
             if candidates > 1 && matches!(state.phase(), Phase::Connecting | Phase::Waiting) {
                 <p id="several-candidates" class="notice warning" role="alert">
                     { i18n.t(Msg::SeveralCandidates { count: candidates.into() }) }
@@ -168,7 +215,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                     <p class="hint">{ i18n.t(Msg::TechCheckCodeHint) }</p>
                 </div>
             }
-            if state.phase() == Phase::Waiting {
+            if state.phase() == Phase::Waiting && !guest {
                 <button id="pick-up" type="button" class="primary" disabled={live.is_pending(Pending::PickUp)}
                     onclick={send(Action::PickUp).reform(|_: MouseEvent| ())}>
                     { i18n.t(Msg::PickUp) }
@@ -194,12 +241,15 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                             transfers={transfers.clone()} failed={path_failure(&live.entries.borrow(), Link::Files)} />
                         <SystemInfoPanel entries={live.entries.clone()} />
                     }
+                    if !guest && state.phase() == Phase::Active {
+                        <HandOverPanel session={props.id.clone()} summary={props.summary.clone()} />
+                    }
                     <CustomerNotes session={props.id.clone()}
                         details={props.summary.as_ref().map(|s| s.details.clone()).unwrap_or_default()} />
                 </div>
                 <section class="session-chat" aria-labelledby="console-chat-heading">
                     <h2 id="console-chat-heading">{ i18n.t(Msg::ConsoleChatHeading) }</h2>
-                    <ChatLog entries={live.entries.clone()} viewer={Role::Technician} />
+                    <ChatLog entries={live.entries.clone()} viewer={Role::Technician} me={props.me.clone()} />
                     if state.phase() == Phase::Active {
                         <ReplyPicker replies={props.replies.clone()} on_pick={on_pick} />
                         <ChatInput on_send={on_chat} insert={(*inserted).clone()} />

@@ -214,6 +214,8 @@ mod tests {
             team: None,
             technician: None,
             details: Default::default(),
+            guests: Vec::new(),
+            invited: Vec::new(),
         }
     }
 

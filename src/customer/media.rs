@@ -518,7 +518,7 @@ pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> Custo
         let ctl = ctl.clone();
         Callback::from(move |effects| ctl.apply(effects))
     };
-    use_log_effects(&handle.live, Role::Customer, apply);
+    use_log_effects(&handle.live, Role::Customer, true, apply);
 
     let on_answer = {
         let ctl = ctl.clone();

@@ -54,6 +54,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         &handle,
         Role::Customer,
         props.config.max_file_bytes,
+        true,
     ));
     let live = &*handle.live;
     let state = &live.state;
@@ -148,8 +149,13 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 let act = handle.act.clone();
                 Callback::from(move |items| act.emit(Action::ShareSystemInfo { items }))
             };
+            let present = state.technicians_present().join(", ");
             html! {
                 <>
+                    <p id="present-technicians" class="present" role="status"
+                        data-names={present.clone()}>
+                        { i18n.t(Msg::PresentTechnicians { names: present }) }
+                    </p>
                     { for prompt }
                     if media.problem.is_some() {
                         <p id="capture-problem" class="notice" role="alert">{ i18n.t(Msg::CaptureFailed) }</p>

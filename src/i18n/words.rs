@@ -328,6 +328,8 @@ impl I18n {
             },
             RuleViolation::HashMismatch => Msg::ErrorHashMismatch,
             RuleViolation::InvalidInfo => Msg::ErrorInvalidInfo,
+            RuleViolation::NotInCharge => Msg::ErrorNotInCharge,
+            RuleViolation::NotInvited => Msg::ErrorNotInvited,
         })
     }
 
@@ -351,6 +353,8 @@ impl I18n {
             ErrorCode::AlreadyPickedUp => Msg::ErrorAlreadyPickedUp,
             ErrorCode::NotesFull { max_notes } => Msg::ErrorNotesFull { max: max_notes },
             ErrorCode::RepliesFull { max_replies } => Msg::ErrorRepliesFull { max: max_replies },
+            ErrorCode::NoSuchColleague => Msg::ErrorNoSuchColleague,
+            ErrorCode::NoQueue => Msg::ErrorNoQueue,
             ErrorCode::MalformedMessage | ErrorCode::OutOfOrder => Msg::ErrorMalformed,
             ErrorCode::MessageTooLarge { .. } => Msg::ErrorTooLarge,
             ErrorCode::RateLimited { retry_after_secs } => Msg::ErrorRateLimited {
@@ -453,6 +457,7 @@ impl I18n {
             FileFailure::Revoked => Msg::FailureRevoked,
             FileFailure::Ended => Msg::FailureEnded,
             FileFailure::Unreadable => Msg::FailureUnreadable,
+            FileFailure::HandedOver => Msg::FailureHandedOver,
         })
     }
 

@@ -8,7 +8,7 @@ use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::entries::Entries;
-use super::entry::{file_names, line, technician_name};
+use super::entry::{file_names, in_charge_at, line};
 use crate::i18n::{use_i18n, Msg};
 use crate::socket::NotConnected;
 use crate::time;
@@ -18,6 +18,9 @@ pub struct ChatLogProps {
     pub entries: Entries,
     /// Whose page this is (decides "You" and how events are worded).
     pub viewer: Role,
+    /// A technician viewer's name (tells their lines from a colleague's).
+    #[prop_or_default]
+    pub me: Option<AttrValue>,
 }
 
 #[component]
@@ -34,10 +37,11 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
         });
     }
     let entries = props.entries.borrow();
-    let technician = technician_name(&entries);
+    let names = in_charge_at(&entries);
     let files = file_names(&entries);
-    let items = entries.iter().map(|entry| {
-        let line = line(&i18n, entry, props.viewer, technician, &files);
+    let me = props.me.as_deref();
+    let items = entries.iter().zip(names).map(|(entry, technician)| {
+        let line = line(&i18n, entry, props.viewer, me, technician, &files);
         let class = classes!(
             "entry",
             if line.chat { "entry-chat" } else { "entry-event" },

@@ -54,12 +54,24 @@ pub fn author_attr(author: Author) -> &'static str {
     }
 }
 
-/// The technician's name, once an entry says who picked up.
-pub fn technician_name(entries: &[LogEntry]) -> Option<&str> {
-    entries.iter().find_map(|e| match &e.kind {
-        EntryKind::TechnicianPickedUp { name } => Some(name.as_str()),
-        _ => None,
-    })
+/// The name of the technician who had the session when each entry was written (for a
+/// pick-up or a hand-over: the one it names as having it from then on), in order.
+pub fn in_charge_at(entries: &[LogEntry]) -> Vec<Option<&str>> {
+    let mut now: Option<&str> = None;
+    entries
+        .iter()
+        .map(|e| match &e.kind {
+            EntryKind::TechnicianPickedUp { name } => {
+                now = Some(name.as_str());
+                now
+            }
+            EntryKind::HandedOver { from, to } => {
+                now = to.as_deref();
+                Some(from.as_str())
+            }
+            _ => now,
+        })
+        .collect()
 }
 
 /// The protocol's name for an entry's type.
@@ -77,6 +89,7 @@ pub fn failure_attr(reason: FileFailure) -> &'static str {
         FileFailure::Revoked => "revoked",
         FileFailure::Ended => "ended",
         FileFailure::Unreadable => "unreadable",
+        FileFailure::HandedOver => "handed_over",
     }
 }
 
@@ -99,32 +112,45 @@ pub fn file_names(entries: &[LogEntry]) -> Vec<(&str, u64)> {
 /// the technician picking up, a file finishing (delivered or failed) or the end, in the
 /// words the log uses (`None` when there is none yet).
 pub fn announcement(i18n: &I18n, entries: &[LogEntry], viewer: Role) -> Option<String> {
-    let technician = technician_name(entries);
+    let names = in_charge_at(entries);
     let files = file_names(entries);
     entries
         .iter()
+        .zip(names)
         .rev()
-        .find(|e| {
+        .find(|(e, _)| {
             matches!(
                 e.kind,
                 EntryKind::TechnicianPickedUp { .. }
+                    | EntryKind::HandedOver { .. }
+                    | EntryKind::TechnicianJoined { .. }
                     | EntryKind::FileDelivered { .. }
                     | EntryKind::FileFailed { .. }
                     | EntryKind::SessionEnded { .. }
             )
         })
-        .map(|e| line(i18n, e, viewer, technician, &files).text)
+        .map(|(e, technician)| line(i18n, e, viewer, None, technician, &files).text)
 }
 
+/// Describes `entry` for a viewer in `viewer`'s role (`me`: a technician viewer's
+/// name, which tells their own lines from a colleague's); `technician` had the session
+/// then ([`in_charge_at`]).
 pub fn line(
     i18n: &I18n,
     entry: &LogEntry,
     viewer: Role,
+    me: Option<&str>,
     technician: Option<&str>,
     files: &[(&str, u64)],
 ) -> Line {
     let kind = kind_attr(&entry.kind);
-    let mine = entry.author == Author::from(viewer);
+    let mine = match (viewer, me, &entry.kind) {
+        (Role::Technician, Some(me), EntryKind::Chat { by: Some(by), .. }) => by == me,
+        (Role::Technician, Some(me), _) if entry.author == Author::Technician => {
+            technician == Some(me)
+        }
+        _ => entry.author == Author::from(viewer),
+    };
     let is_customer = viewer == Role::Customer;
     let t = |msg: Msg| i18n.t(msg);
     // The customer's words or the technician's.
@@ -142,14 +168,15 @@ pub fn line(
         text: shown_text(&text).into_owned(),
     };
     let text = match &entry.kind {
-        EntryKind::Chat { text: words } => {
+        EntryKind::Chat { text: words, by } => {
             let name = if mine {
                 t(Msg::You)
             } else {
-                match entry.author {
-                    Author::Customer => t(Msg::Customer),
-                    Author::Technician => technician_or_default(),
-                    Author::System => t(Msg::System),
+                match (entry.author, by) {
+                    (Author::Technician, Some(by)) => by.clone(),
+                    (Author::Customer, _) => t(Msg::Customer),
+                    (Author::Technician, None) => technician_or_default(),
+                    (Author::System, _) => t(Msg::System),
                 }
             };
             return Line {
@@ -367,8 +394,30 @@ pub fn line(
                 FileFailure::Revoked => Msg::LineFileRevoked { name },
                 FileFailure::Ended => Msg::LineFileEnded { name },
                 FileFailure::Unreadable => Msg::LineFileUnreadable { name },
+                FileFailure::HandedOver => Msg::LineFileHandedOver { name },
             })
         }
+        EntryKind::HandedOver { from, to } => {
+            let from = from.clone();
+            t(match (to, is_customer) {
+                (Some(to), true) => Msg::LineHandedOverCustomer {
+                    from,
+                    to: to.clone(),
+                },
+                (Some(to), false) => Msg::LineHandedOver {
+                    from,
+                    to: to.clone(),
+                },
+                (None, true) => Msg::LineBackToQueueCustomer { from },
+                (None, false) => Msg::LineBackToQueue { from },
+            })
+        }
+        EntryKind::TechnicianInvited { by, name } => t(Msg::LineInvited {
+            by: by.clone(),
+            name: name.clone(),
+        }),
+        EntryKind::TechnicianJoined { name } => t(Msg::LineColleagueJoined { name: name.clone() }),
+        EntryKind::TechnicianLeft { name } => t(Msg::LineColleagueLeft { name: name.clone() }),
         EntryKind::SystemInfoShared { items } => {
             let items = t(match items.len() {
                 1 => Msg::ItemsOne,

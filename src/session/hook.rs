@@ -250,9 +250,16 @@ pub fn use_session(join: Join) -> SessionHandle {
 
 /// Calls `apply`, after the render, with what each change of the session's shown state
 /// asks of `role`'s page ([`effects`]), once per change; the first call compares with
-/// an empty session (a page loaded into a running session hears of what runs).
+/// an empty session (a page loaded into a running session hears of what runs). While
+/// `enabled` is false (a colleague who joined, not one end of the media), changes are
+/// followed but nothing is asked of the page.
 #[hook]
-pub fn use_log_effects(live: &UseReducerHandle<Live>, role: Role, apply: Callback<Vec<Effect>>) {
+pub fn use_log_effects(
+    live: &UseReducerHandle<Live>,
+    role: Role,
+    enabled: bool,
+    apply: Callback<Vec<Effect>>,
+) {
     // The state last acted on (a handle reads the newest state, never an older one).
     let last: Rc<RefCell<SessionState>> = use_mut_ref(SessionState::default);
     let live = live.clone();
@@ -261,7 +268,7 @@ pub fn use_log_effects(live: &UseReducerHandle<Live>, role: Role, apply: Callbac
         let now = live.state.clone();
         let before = std::mem::replace(&mut *last.borrow_mut(), now);
         let list = effects(&before, &last.borrow(), role);
-        if !list.is_empty() {
+        if enabled && !list.is_empty() {
             apply.emit(list);
         }
     });

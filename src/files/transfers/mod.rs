@@ -119,9 +119,15 @@ pub struct Transfers {
 }
 
 /// The transfers of the session in `handle`, for a member in `role`; `max_bytes` is the
-/// installation's size limit.
+/// installation's size limit. `enabled`: whether this page is one end of the session's
+/// transfers (not a colleague who joined).
 #[hook]
-pub fn use_transfers(handle: &SessionHandle, role: Role, max_bytes: u64) -> Transfers {
+pub fn use_transfers(
+    handle: &SessionHandle,
+    role: Role,
+    max_bytes: u64,
+    enabled: bool,
+) -> Transfers {
     let error = use_state(|| None::<FileProblem>);
     let live = handle.live.clone();
     let ctl = Ctl {
@@ -155,7 +161,7 @@ pub fn use_transfers(handle: &SessionHandle, role: Role, max_bytes: u64) -> Tran
         let ctl = ctl.clone();
         Callback::from(move |effects| ctl.apply(effects))
     };
-    use_log_effects(&handle.live, role, apply);
+    use_log_effects(&handle.live, role, enabled, apply);
     {
         // The broker's answers come without a change of the log: tie them each time.
         let ctl = ctl.clone();
