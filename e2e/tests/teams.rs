@@ -1,13 +1,16 @@
 //! A help desk's one link, through the real broker, the real build and headless
 //! Chromium: three customers join a team's queue from its link with their name and
 //! problem and see their places move as two technicians of the team pick people up
-//! from the queue panel; each customer is told who took them.
+//! from the queue panel; each customer is told who took them. Then handing over: a
+//! colleague invited joins and chats, the session is handed to them (what the customer
+//! granted stops, and the customer reads the new name), and back to the queue.
 
 use connectit_e2e::broker::TechnicianAccount;
 use connectit_e2e::browser::Browser;
 use connectit_e2e::console::Console;
 use connectit_e2e::customer::Customer;
 use connectit_e2e::{BrokerOptions, World};
+use connectit_protocol::{Author, EntryType};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customers_queue_by_the_team_link_and_two_technicians_take_them_in_turn() {
@@ -146,5 +149,194 @@ async fn customers_queue_by_the_team_link_and_two_technicians_take_them_in_turn(
     ben_browser.close().await;
     cust2.close().await;
     cust3.close().await;
+    w.close().await;
+}
+
+/// A team of Tess and Ben, both signed in.
+async fn team_of_two(w: &World) -> TechnicianAccount {
+    let ben = TechnicianAccount {
+        username: "ben".into(),
+        display_name: "Ben Brown".into(),
+        password: "another horse battery staple".into(),
+    };
+    w.broker.add_technician(&ben).await;
+    w.broker
+        .admin(&["create-team", "--slug", "helpdesk", "--name", "Help desk"])
+        .await;
+    for who in [w.broker.technician().username.as_str(), "ben"] {
+        w.broker
+            .admin(&["add-to-team", "--slug", "helpdesk", "--username", who])
+            .await;
+    }
+    ben
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_colleague_is_invited_then_given_the_session_and_the_customer_sees_who_is_there() {
+    let w = World::start(BrokerOptions::default()).await;
+    let ben = team_of_two(&w).await;
+    let tess = w.signed_in_console().await;
+    let tess_name = w.broker.technician().display_name.clone();
+    let ben_browser = Browser::start().await;
+    let ben_console = Console::new(&ben_browser, w.broker.url());
+    ben_console.sign_in(&ben).await;
+
+    let customer = w.customer();
+    customer
+        .join_team("helpdesk", "Ann Archer", "The scanner does not scan")
+        .await;
+    customer.accept_terms().await;
+    customer.wait_waiting().await;
+    let queue = tess.wait_queue_len(1).await;
+    let id = queue[0].clone();
+    tess.pick_up_queued(&id).await;
+    customer.wait_technician(&tess_name).await;
+    let present = "#present-technicians";
+    customer
+        .browser
+        .wait_attr(present, "data-names", &tess_name)
+        .await;
+
+    // Tess sees the screen under the customer's grant.
+    let request = tess
+        .request_permissions(&["view_screen"], "To see the scanner settings")
+        .await;
+    customer.wait_prompt_for(request).await;
+    customer.grant_all().await;
+    customer.wait_sharing("live").await;
+    tess.wait_screen_frames(5).await;
+
+    // Tess invites Ben; Ben joins from his list and chats; the customer sees both names.
+    tess.browser.wait_visible("#hand-over-panel").await;
+    tess.browser.select_value("#invite-who", "ben").await;
+    tess.browser.click("#invite").await;
+    tess.browser
+        .wait_attr("#session-invited", "data-names", "Ben Brown")
+        .await;
+    ben_browser
+        .wait_visible(&format!(".invitation-row[data-session-id=\"{id}\"]"))
+        .await;
+    ben_browser
+        .click(&format!(
+            ".invitation-row[data-session-id=\"{id}\"] .join-session"
+        ))
+        .await;
+    ben_browser.wait_visible("#guest-notice").await;
+    assert!(
+        !ben_browser.is_visible("#hand-over-panel").await
+            && !ben_browser.is_visible("#request-form").await,
+        "a colleague who joined only reads and chats"
+    );
+    let both = format!("{tess_name}, Ben Brown");
+    customer
+        .browser
+        .wait_attr(present, "data-names", &both)
+        .await;
+    tess.browser
+        .wait_attr("#session-guests", "data-names", "Ben Brown")
+        .await;
+    ben_browser
+        .type_into("#chat-input", "Ben here, I know this scanner")
+        .await;
+    ben_browser.click("#chat-send").await;
+    let log = customer
+        .browser
+        .wait_chat_message(Author::Technician, "Ben here, I know this scanner")
+        .await;
+    assert!(log
+        .iter()
+        .any(|e| e.kind == Some(EntryType::TechnicianJoined)));
+    customer
+        .browser
+        .wait_text_contains(
+            "#chat-log li.entry-chat:last-child .entry-author",
+            "Ben Brown",
+        )
+        .await;
+    tess.browser
+        .wait_text_contains(
+            "#chat-log li.entry-chat:last-child .entry-author",
+            "Ben Brown",
+        )
+        .await;
+    // The screen still goes to Tess alone.
+    tess.wait_screen_frames(5).await;
+
+    // Tess hands the session to Ben with a note: her tab goes, the customer's share
+    // stops (it was granted to Tess), and the customer reads Ben's name.
+    let note = "Scanner driver 4.2 reinstalled; test a scan next";
+    tess.browser.select_value("#hand-over-to", "ben").await;
+    tess.browser.type_into("#hand-over-note", note).await;
+    tess.browser.click("#hand-over").await;
+    tess.browser.wait_visible("#no-longer-in-session").await;
+    assert!(
+        !tess
+            .browser
+            .is_visible(&format!(".session-tab[data-session-id=\"{id}\"]"))
+            .await
+    );
+    customer.wait_technician("Ben Brown").await;
+    customer
+        .browser
+        .wait_attr(present, "data-names", "Ben Brown")
+        .await;
+    customer.wait_not_sharing().await;
+    let handed = customer
+        .browser
+        .wait_entry_kind(EntryType::HandedOver)
+        .await;
+    let line = handed
+        .iter()
+        .rev()
+        .find(|e| e.kind == Some(EntryType::HandedOver))
+        .and_then(|e| e.text.clone())
+        .unwrap_or_default();
+    assert!(
+        line.contains(&tess_name) && line.contains("Ben Brown"),
+        "{line}"
+    );
+    let page = customer.browser.text("body").await;
+    assert!(
+        !page.contains("reinstalled"),
+        "the note reached the customer: {page}"
+    );
+    // Ben has it now: no longer a guest, he reads the note and may ask again.
+    ben_browser.wait_hidden("#guest-notice").await;
+    ben_browser.wait_visible("#hand-over-panel").await;
+    ben_browser
+        .wait_text_contains("#notes .note-list", note)
+        .await;
+    ben_browser.wait_visible("#request-form").await;
+
+    // Back to the team's queue: the customer waits again and Tess sees them queued.
+    ben_browser.select_value("#hand-over-to", "").await;
+    ben_browser.click("#hand-over").await;
+    ben_browser.wait_visible("#no-longer-in-session").await;
+    customer.wait_waiting().await;
+    tess.browser.click("#tab-list").await;
+    assert_eq!(tess.wait_queue_len(1).await, vec![id.clone()]);
+    tess.pick_up_queued(&id).await;
+    customer.wait_technician(&tess_name).await;
+
+    // Every move is in the customer's log, and no one was logged as dropping out.
+    let kinds = customer.browser.entry_kinds().await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == Some(EntryType::HandedOver))
+            .count(),
+        2
+    );
+    assert!(kinds.contains(&Some(EntryType::TechnicianInvited)));
+    assert_eq!(
+        customer
+            .browser
+            .count_entry_kind(EntryType::Disconnected)
+            .await,
+        0,
+        "{kinds:?}"
+    );
+
+    ben_browser.close().await;
     w.close().await;
 }

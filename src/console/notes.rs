@@ -28,6 +28,9 @@ pub struct CustomerNotesProps {
     pub session: SessionId,
     /// What the broker has now (from the console's list).
     pub details: SessionDetails,
+    /// Grows when the notes are to be read again (a hand-over brings its note).
+    #[prop_or_default]
+    pub revision: u64,
 }
 
 #[component]
@@ -52,15 +55,18 @@ pub fn CustomerNotes(props: &CustomerNotesProps) -> Html {
     }
     {
         let (notes, problem) = (notes.clone(), problem.clone());
-        use_effect_with(props.session.clone(), move |session| {
-            let session = session.clone();
-            spawn_local(async move {
-                match api::notes(&session).await {
-                    Ok(list) => notes.set(list),
-                    Err(e) => problem.set(Some(e)),
-                }
-            });
-        });
+        use_effect_with(
+            (props.session.clone(), props.revision),
+            move |(session, _)| {
+                let session = session.clone();
+                spawn_local(async move {
+                    match api::notes(&session).await {
+                        Ok(list) => notes.set(list),
+                        Err(e) => problem.set(Some(e)),
+                    }
+                });
+            },
+        );
     }
     let edit = |pick: fn(&mut SessionDetails, String)| {
         let (draft, saved) = (draft.clone(), saved.clone());

@@ -136,6 +136,13 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let candidates = props.summary.as_ref().map_or(0, |s| s.candidates);
     // From the pick-up on, the customer's screen and the chat sit side by side on a
     // wide window (stacked on a narrow one).
+    // A hand-over brings a note: the notes are read again.
+    let handovers = live
+        .entries
+        .borrow()
+        .iter()
+        .filter(|e| matches!(e.kind, connectit_protocol::EntryKind::HandedOver { .. }))
+        .count() as u64;
     let with_media = !guest && matches!(state.phase(), Phase::Active | Phase::Ended);
     let leave = {
         let (session, busy, problem) = (props.id.clone(), leaving.clone(), leave_problem.clone());
@@ -244,7 +251,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                     if !guest && state.phase() == Phase::Active {
                         <HandOverPanel session={props.id.clone()} summary={props.summary.clone()} />
                     }
-                    <CustomerNotes session={props.id.clone()}
+                    <CustomerNotes session={props.id.clone()} revision={handovers}
                         details={props.summary.as_ref().map(|s| s.details.clone()).unwrap_or_default()} />
                 </div>
                 <section class="session-chat" aria-labelledby="console-chat-heading">
