@@ -565,3 +565,28 @@ fn handing_over_stops_what_was_granted_to_the_technician_and_names_the_new_one()
     s.ok(TECHNICIAN, Action::PickUp);
     assert_eq!(s.state.technician(), Some("Alice"));
 }
+
+#[test]
+fn a_session_holds_at_most_so_many_colleagues_besides_its_technician() {
+    let mut s = Session::active();
+    for i in 0..connectit_protocol::limits::MAX_GUESTS {
+        s.append(
+            Author::Technician,
+            EntryKind::TechnicianInvited {
+                by: "Alice".into(),
+                name: format!("Colleague {i}"),
+            },
+        );
+    }
+    let one_more = EntryKind::TechnicianInvited {
+        by: "Alice".into(),
+        name: "One too many".into(),
+    };
+    assert_eq!(
+        s.state.check(Author::Technician, &one_more, s.now),
+        Err(RuleViolation::NotInvited)
+    );
+    // The end lets everyone go.
+    s.ok(TECHNICIAN, Action::End);
+    assert!(s.state.invited().is_empty() && s.state.guests().is_empty());
+}
