@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use connectit_protocol::api::{AuditEntry, AuditKind};
@@ -19,6 +19,7 @@ use rusqlite::{params, Connection};
 
 use crate::db::{Db, DbError};
 use crate::hub::now_ms;
+use crate::metrics::Metrics;
 
 /// Distinct (kind, address, account) counters one window may hold; more are counted
 /// on one line without an address.
@@ -44,6 +45,8 @@ pub struct Audit {
     /// How long rows are kept.
     retention: Duration,
     counters: Mutex<HashMap<Key, Counter>>,
+    /// Every occurrence counted, for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 /// A kind's name as stored and printed.
@@ -59,12 +62,13 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 impl Audit {
-    pub fn new(db: Db, window: Duration, retention: Duration) -> Self {
+    pub fn new(db: Db, window: Duration, retention: Duration, metrics: Arc<Metrics>) -> Self {
         Audit {
             db,
             window,
             retention,
             counters: Mutex::new(HashMap::new()),
+            metrics,
         }
     }
 
@@ -81,6 +85,7 @@ impl Audit {
         account: Option<&str>,
         detail: &str,
     ) {
+        self.metrics.event(kind);
         let row = Row {
             at: now_ms(),
             kind,
@@ -104,6 +109,7 @@ impl Audit {
         account: Option<&str>,
         detail: &str,
     ) {
+        self.metrics.event(kind);
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let mut key = (kind, address, account.map(|a| clip(a, MAX_ACCOUNT_CHARS)));
         if counters.len() >= MAX_COUNTERS && !counters.contains_key(&key) {
@@ -180,13 +186,37 @@ struct Row {
     detail: String,
 }
 
+/// Records one event now from a process that serves nothing (a command of the
+/// broker's command line): a line and a row.
+pub fn record_now(
+    conn: &Connection,
+    kind: AuditKind,
+    account: Option<&str>,
+    detail: &str,
+) -> Result<(), DbError> {
+    let row = Row {
+        at: now_ms(),
+        kind,
+        address: None,
+        account: account.map(|a| clip(a, MAX_ACCOUNT_CHARS)),
+        count: 1,
+        detail: clip(detail, MAX_DETAIL_CHARS),
+    };
+    row.print();
+    row.insert(conn)
+}
+
 impl Row {
     fn print(&self) {
         let kind = kind_name(self.kind);
         let address = self.address.map(|a| a.to_string()).unwrap_or_default();
         let account = self.account.as_deref().unwrap_or_default();
         match self.kind {
-            AuditKind::SignInSucceeded | AuditKind::SignedOut | AuditKind::SetupSucceeded => {
+            AuditKind::SignInSucceeded
+            | AuditKind::SignedOut
+            | AuditKind::SetupSucceeded
+            | AuditKind::RetentionApplied
+            | AuditKind::LegalHold => {
                 tracing::info!(target: "audit", kind, address, account, count = self.count, detail = %self.detail, "security event")
             }
             _ => {

@@ -135,6 +135,26 @@ pub struct Config {
     pub audit_window_secs: u64,
     /// Days security log lines are kept.
     pub audit_retention_days: u64,
+    /// Where `/metrics` is served (`host:port`); empty: not at all. Never the public
+    /// listener.
+    pub metrics_listen: String,
+    /// How log lines are written on standard error: `text` or `json` (one object a
+    /// line). The level comes from `RUST_LOG` (`info` by default).
+    pub log_format: LogFormat,
+    /// Days an ended session is kept (0: for ever); then it is deleted or anonymised
+    /// (`retention_action`) by a daily job, unless under legal hold.
+    pub retention_days: u64,
+    /// `delete` or `anonymise`.
+    pub retention_action: crate::retention::RetentionAction,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for Config {
@@ -191,6 +211,10 @@ impl Default for Config {
             tls_handshake_timeout_secs: 10,
             audit_window_secs: 60,
             audit_retention_days: 90,
+            metrics_listen: String::new(),
+            log_format: LogFormat::Text,
+            retention_days: 0,
+            retention_action: crate::retention::RetentionAction::Delete,
         }
     }
 }
@@ -265,6 +289,10 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("tls_handshake_timeout_secs", EnvKind::Int),
     ("audit_window_secs", EnvKind::Int),
     ("audit_retention_days", EnvKind::Int),
+    ("metrics_listen", EnvKind::Str),
+    ("log_format", EnvKind::Str),
+    ("retention_days", EnvKind::Int),
+    ("retention_action", EnvKind::Str),
 ];
 
 #[derive(Clone, Copy)]
@@ -317,7 +345,18 @@ impl Config {
         Ok(config)
     }
 
+    /// The address `/metrics` is served on, if any.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listen.parse().ok()
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
+        if !self.metrics_listen.is_empty() && self.metrics_address().is_none() {
+            return Err(ConfigError(format!(
+                "metrics_listen {:?} must be host:port, such as 127.0.0.1:9090",
+                self.metrics_listen
+            )));
+        }
         if !self.public_url.is_empty() && origin_of(&self.public_url).is_none() {
             return Err(ConfigError(format!(
                 "public_url {:?} must look like http://host[:port] or https://host[:port]",

@@ -356,6 +356,8 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     add_column(conn, "sessions", "problem", "TEXT NOT NULL DEFAULT ''")?;
     add_column(conn, "sessions", "ticket", "TEXT NOT NULL DEFAULT ''")?;
     add_column(conn, "sessions", "picked_up_at", "INTEGER")?;
+    add_column(conn, "sessions", "legal_hold", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column(conn, "sessions", "anonymised_at", "INTEGER")?;
     let owner_required = conn
         .prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'technician_id' AND \"notnull\"")?
         .exists([])?;
@@ -868,6 +870,36 @@ pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRo
         })?
         .collect::<Result<_, _>>()?;
     Ok(Some(row))
+}
+
+/// How many sessions are stored in each phase.
+pub fn sessions_by_phase(conn: &Connection) -> Result<Vec<(String, u64)>, DbError> {
+    let mut stmt = conn.prepare("SELECT phase, count(*) FROM sessions GROUP BY phase")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Whether the database takes a write now: a row of `meta` is rewritten, and a
+/// database at its size cap with no free page left counts as full.
+pub fn ready_check(conn: &Connection, now: Millis) -> Result<bool, DbError> {
+    let (pages, max, free): (i64, i64, i64) = conn.query_row(
+        "SELECT (SELECT page_count FROM pragma_page_count), (SELECT max_page_count FROM pragma_max_page_count), (SELECT freelist_count FROM pragma_freelist_count)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if pages >= max && free == 0 {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('ready_check', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [(now as i64).to_be_bytes().to_vec()],
+    )?;
+    Ok(true)
 }
 
 /// The sessions `technician_id` is invited into or joined, that are not over.

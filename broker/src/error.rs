@@ -37,7 +37,7 @@ impl AppError {
             | ErrorCode::NoQueue => StatusCode::CONFLICT,
             ErrorCode::NoSuchColleague => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::QueueFull | ErrorCode::QueueClosed => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::StorageUnavailable | ErrorCode::Stopping => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

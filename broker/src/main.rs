@@ -1,6 +1,6 @@
 //! `connectit-broker`: serve; create, disable or enable a technician account; make
 //! teams and give them members; make a new setup code; print the record-signing key;
-//! verify a session record.
+//! verify a session record; back the database up while serving, and restore it.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -32,6 +32,18 @@ Usage:
       while no account exists: a new one-time setup code for the first one
   connectit-broker [OPTIONS] record-key
       prints the public key that checks session records' signatures (base64)
+  connectit-broker [OPTIONS] backup FILE
+      copies the database, also while the broker serves (SQLite's online backup: the
+      database as it was at one instant), into the new FILE, then checks the copy
+      (integrity, every session's hash chain)
+  connectit-broker [OPTIONS] restore FILE
+      with the broker stopped: checks the backup FILE and puts it in place of the
+      database, which is kept aside as connectit.sqlite3.before-restore-<time>
+  connectit-broker [OPTIONS] apply-retention
+      now rather than at the daily run: deletes or anonymises (retention_action) the
+      sessions that ended more than retention_days ago, but those under legal hold
+  connectit-broker [OPTIONS] legal-hold --session ID [--off]
+      keeps a session whole whatever its age (--off lifts the hold)
   connectit-broker [OPTIONS] verify-record [--public-key KEY] FILE.json
       checks a downloaded session record: with --public-key (base64 or hex, or a file
       holding it), on its own, with no database; without, against the database (and
@@ -55,6 +67,17 @@ enum Command {
     VerifyRecord {
         file: PathBuf,
         public_key: Option<String>,
+    },
+    Backup {
+        file: PathBuf,
+    },
+    ApplyRetention,
+    LegalHold {
+        session: String,
+        hold: bool,
+    },
+    Restore {
+        file: PathBuf,
     },
     CreateTechnician {
         username: String,
@@ -113,6 +136,8 @@ fn real_main() -> Result<(), String> {
     let mut message = String::new();
     let mut hours: Option<String> = None;
     let mut time_zone = String::new();
+    let mut session: Option<String> = None;
+    let mut off = false;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -140,6 +165,10 @@ fn real_main() -> Result<(), String> {
             "--message" => message = value("--message")?,
             "--hours" => hours = Some(value("--hours")?),
             "--time-zone" => time_zone = value("--time-zone")?,
+            "--session" => session = Some(value("--session")?),
+            "--off" => off = true,
+            "apply-retention" if command.is_none() => command = Some("apply-retention"),
+            "legal-hold" if command.is_none() => command = Some("legal-hold"),
             "create-team" | "add-to-team" | "remove-from-team" | "close-team" | "open-team"
             | "teams" | "set-team-hours"
                 if command.is_none() =>
@@ -167,7 +196,9 @@ fn real_main() -> Result<(), String> {
                 });
             }
             "verify-record" if command.is_none() => command = Some("verify-record"),
-            file if command == Some("verify-record")
+            "backup" if command.is_none() => command = Some("backup"),
+            "restore" if command.is_none() => command = Some("restore"),
+            file if matches!(command, Some("verify-record" | "backup" | "restore"))
                 && record_file.is_none()
                 && !file.starts_with('-') =>
             {
@@ -184,6 +215,17 @@ fn real_main() -> Result<(), String> {
         "verify-record" => Command::VerifyRecord {
             file: record_file.ok_or("verify-record needs a file")?,
             public_key,
+        },
+        "apply-retention" => Command::ApplyRetention,
+        "legal-hold" => Command::LegalHold {
+            session: session.ok_or("legal-hold needs --session ID")?,
+            hold: !off,
+        },
+        "backup" => Command::Backup {
+            file: record_file.ok_or("backup needs the file to write")?,
+        },
+        "restore" => Command::Restore {
+            file: record_file.ok_or("restore needs the backup file")?,
         },
         "disable-technician" | "enable-technician" => Command::SetDisabled {
             username: username.ok_or("this command needs --username")?,
@@ -221,6 +263,25 @@ fn real_main() -> Result<(), String> {
             Some(key) => verify_offline(&key, &file),
             None => verify_record(config, &file),
         },
+        Command::ApplyRetention => apply_retention(config),
+        Command::LegalHold { session, hold } => legal_hold(config, &session, hold),
+        Command::Backup { file } => {
+            let summary = connectit_broker::backup::backup(&config.database_path(), &file)?;
+            println!("Backed up to {}: {summary}.", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let (summary, kept) = connectit_broker::backup::restore(
+                &config.data_dir,
+                &config.database_path(),
+                &file,
+            )?;
+            println!("Restored {}: {summary}.", file.display());
+            if let Some(kept) = kept {
+                println!("The database it replaced is kept as {}.", kept.display());
+            }
+            Ok(())
+        }
         Command::SetDisabled { username, disabled } => set_disabled(config, &username, disabled),
         Command::SetupCode => setup_code(config),
         Command::CreateTeam { slug, name } => create_team(config, &slug, &name),
@@ -306,6 +367,50 @@ fn set_disabled(config: Config, username: &str, disabled: bool) -> Result<(), St
     } else {
         println!("Technician account {username:?} enabled.");
     }
+    Ok(())
+}
+
+fn apply_retention(config: Config) -> Result<(), String> {
+    if config.retention_days == 0 {
+        return Err("retention_days is 0: sessions are kept for ever; set it first".into());
+    }
+    let db = open_db(&config)?;
+    let (days, action) = (config.retention_days, config.retention_action);
+    let cutoff = connectit_broker::hub::now_ms().saturating_sub(days * 24 * 3600 * 1000);
+    let applied = db
+        .blocking(|conn| connectit_broker::retention::apply(conn, cutoff, action))
+        .map_err(|e| e.to_string())?;
+    let (kind, detail) = connectit_broker::retention::describe(applied, action, days);
+    db.blocking(|conn| connectit_broker::audit::record_now(conn, kind, None, &detail))
+        .map_err(|e| e.to_string())?;
+    println!("Retention: {detail}.");
+    Ok(())
+}
+
+fn legal_hold(config: Config, session: &str, hold: bool) -> Result<(), String> {
+    let db = open_db(&config)?;
+    let id = connectit_protocol::SessionId(session.to_string());
+    let found = db
+        .blocking(|conn| connectit_broker::retention::set_hold(conn, &id, hold))
+        .map_err(|e| e.to_string())?;
+    if found.is_none() {
+        return Err(format!("no session {session}"));
+    }
+    let detail = if hold {
+        format!("session {session} is under legal hold: kept whatever its age")
+    } else {
+        format!("session {session}: legal hold lifted")
+    };
+    db.blocking(|conn| {
+        connectit_broker::audit::record_now(
+            conn,
+            connectit_protocol::api::AuditKind::LegalHold,
+            None,
+            &detail,
+        )
+    })
+    .map_err(|e| e.to_string())?;
+    println!("{detail}.");
     Ok(())
 }
 
@@ -577,10 +682,7 @@ fn verify_record(config: Config, file: &std::path::Path) -> Result<(), String> {
 }
 
 fn serve(mut config: Config) -> Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    connectit_broker::logging::init(config.log_format)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -595,6 +697,9 @@ fn serve(mut config: Config) -> Result<(), String> {
             tracing::warn!(dist = %config.dist_dir.display(), "the app is not built here: pages will say so");
         }
         let state = AppState::open(config).map_err(|e| e.to_string())?;
+        // Says this process serves the folder (a restore refuses meanwhile).
+        let _pid = connectit_broker::backup::PidFile::create(&state.config.data_dir)
+            .map_err(|e| format!("cannot write {}: {e}", state.config.data_dir.display()))?;
         for warning in state.config.warnings() {
             match warning {
                 connectit_protocol::api::ConfigWarning::NoRelay => tracing::warn!(

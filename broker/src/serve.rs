@@ -113,6 +113,11 @@ impl Connections {
         })
     }
 
+    /// Open connections now, in all.
+    pub fn total(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).total
+    }
+
     /// Open connections now: in all, and from `ip`.
     pub fn count(&self, ip: IpAddr) -> (usize, usize) {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,7 +11,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::hub::now_ms;
-use crate::{api, auth, console_ws, db, guard, record, serve, static_files, ws, AppState};
+use crate::{api, auth, console_ws, db, guard, ops, record, serve, static_files, ws, AppState};
 
 /// Largest HTTP request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -19,6 +19,8 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// The broker's routes.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
         .route("/api/config", get(api::config))
         .route("/api/setup", get(auth::setup_status).post(auth::setup))
         .route("/api/auth/sign-in", post(auth::sign_in))
@@ -86,6 +88,17 @@ pub async fn run(
         })
     };
     let sweeper = tokio::spawn(sweep(state.clone()));
+    // `/metrics` on its own address, never on the public listener.
+    let metrics = match state.config.metrics_address() {
+        Some(address) => {
+            let listener = TcpListener::bind(address).await?;
+            let bound = listener.local_addr()?;
+            let _ = state.metrics_addr.set(bound);
+            tracing::info!(address = %bound, "metrics served");
+            Some(tokio::spawn(ops::serve_metrics(listener, state.clone())))
+        }
+        None => None,
+    };
     let watcher = tokio::spawn(auth::watch_sign_ins(state.clone()));
     let auditor = {
         let (audit, stop) = (state.audit.clone(), state.shutdown.clone());
@@ -116,6 +129,9 @@ pub async fn run(
     sockets.sockets_closed(Duration::from_secs(5)).await;
     loader.abort();
     sweeper.abort();
+    if let Some(metrics) = metrics {
+        let _ = tokio::time::timeout(Duration::from_secs(2), metrics).await;
+    }
     watcher.abort();
     if let Some(keeper) = keeper {
         keeper.abort();
@@ -177,13 +193,37 @@ async fn close_queues(state: &AppState, now: u64) {
     }
 }
 
+/// Deletes or anonymises the sessions past their retention, and says so in the
+/// security log.
+async fn apply_retention(state: &AppState) {
+    let (days, action) = (state.config.retention_days, state.config.retention_action);
+    let cutoff = now_ms().saturating_sub(days * 24 * 3600 * 1000);
+    match state
+        .db
+        .call(move |conn| crate::retention::apply(conn, cutoff, action))
+        .await
+    {
+        Ok(applied) => {
+            let (kind, detail) = crate::retention::describe(applied, action, days);
+            state.audit.event(kind, None, None, &detail).await;
+        }
+        Err(e) => tracing::error!(error = %e, "the retention could not be applied"),
+    }
+}
+
 /// Forgets finished sessions nobody watches (every second), and expired sign-ins
 /// (every minute). Nothing here decides what time does to a session: each session's
 /// own task does ([`crate::hub::actor`]).
 async fn sweep(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The retention runs a minute after the start, then daily.
+    let mut retention_due = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         tick.tick().await;
+        if state.config.retention_days > 0 && tokio::time::Instant::now() >= retention_due {
+            retention_due += Duration::from_secs(24 * 3600);
+            apply_retention(&state).await;
+        }
         state.hub.evict_idle();
         let now = now_ms();
         if now % 2_000 < 1_000 {

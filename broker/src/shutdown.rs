@@ -41,6 +41,16 @@ impl Shutdown {
         let _ = rx.wait_for(|stopped| *stopped).await;
     }
 
+    /// Whether the broker is stopping.
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Sockets open now.
+    pub fn open_sockets(&self) -> usize {
+        *self.open.borrow()
+    }
+
     /// Counts a socket open until the returned guard is dropped.
     pub fn socket_opened(&self) -> OpenSocket {
         self.open.send_modify(|n| *n += 1);

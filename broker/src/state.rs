@@ -14,6 +14,7 @@ use crate::auth::{self, SignIns};
 use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::hub::{self, Caps, Hub, Rules};
+use crate::metrics::Metrics;
 use crate::secrets::{self, PinKey};
 use crate::serve::{self, Connections};
 use crate::shutdown::Shutdown;
@@ -59,6 +60,10 @@ pub struct Shared {
     pub sign_ins: SignIns,
     /// The security log.
     pub audit: Arc<Audit>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
+    /// Where `/metrics` is served, once its listener is bound (`metrics_listen`).
+    pub metrics_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Open connections, per address and in all.
     pub connections: Arc<Connections>,
     /// A password hash to verify against when the user name is unknown (even timing).
@@ -222,10 +227,12 @@ impl AppState {
             waiting_ms: c.waiting_timeout_secs * 1000,
             abandon_ms: c.customer_gone_after_secs * 1000,
         };
+        let metrics = Arc::new(Metrics::default());
         let audit = Arc::new(Audit::new(
             db.clone(),
             Duration::from_secs(c.audit_window_secs),
             Duration::from_secs(c.audit_retention_days * 24 * 3600),
+            metrics.clone(),
         ));
         let open_files = serve::raise_open_file_limit();
         let connections = Connections::new(serve::Limits {
@@ -235,7 +242,7 @@ impl AppState {
             header_read: Duration::from_secs(c.header_read_timeout_secs),
             tls_handshake: Duration::from_secs(c.tls_handshake_timeout_secs),
         });
-        let (hub, hub_tasks) = Hub::new(Arc::new(db.clone()), rules);
+        let (hub, hub_tasks) = Hub::new(Arc::new(db.clone()), rules, metrics.clone());
         AppState(Arc::new(Shared {
             db,
             allowed_origins: config.allowed_origins(),
@@ -253,6 +260,8 @@ impl AppState {
             setup_code: Mutex::new(setup_code),
             sign_ins: SignIns::default(),
             audit,
+            metrics,
+            metrics_addr: std::sync::OnceLock::new(),
             connections,
             dummy_hash: secrets::hash_password("not a real password").unwrap_or_default(),
             shutdown: Shutdown::default(),

@@ -560,7 +560,10 @@ async fn handle(
                 }
             } else {
                 match live.relay(member.role, link, &payload).await {
-                    Ok(()) => return true,
+                    Ok(()) => {
+                        state.metrics.relayed(payload.len());
+                        return true;
+                    }
                     Err(v) => ServerMessage::Error {
                         id: None,
                         error: v.into(),

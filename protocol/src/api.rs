@@ -447,6 +447,10 @@ pub enum AuditKind {
     QueueThrottled,
     /// Customers refused a team's queue: it was full.
     QueueFull,
+    /// Sessions past their retention were deleted or anonymised.
+    RetentionApplied,
+    /// A session was put under legal hold, or its hold lifted.
+    LegalHold,
 }
 
 /// One entry of a [`SessionRecord`].

@@ -143,6 +143,9 @@ pub enum ErrorCode {
     NoSuchColleague,
     /// The session came through no team's queue, so it cannot go back to one.
     NoQueue,
+    /// The broker is stopping: try again in a moment (another broker, or this one
+    /// once it is back).
+    Stopping,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

@@ -362,6 +362,7 @@ impl I18n {
             },
             ErrorCode::NotAllowed { violation } => return self.violation(violation),
             ErrorCode::StorageUnavailable => Msg::ErrorStorage,
+            ErrorCode::Stopping => Msg::ErrorStopping,
             ErrorCode::Internal => Msg::ErrorInternal,
             ErrorCode::InvalidOrExpiredLink => Msg::LinkInvalid,
             ErrorCode::LogFull { .. } => Msg::ErrorLogFull,
@@ -443,6 +444,8 @@ impl I18n {
             AuditKind::SlowConnections => Msg::AuditSlowConnections,
             AuditKind::QueueThrottled => Msg::AuditQueueThrottled,
             AuditKind::QueueFull => Msg::AuditQueueFull,
+            AuditKind::RetentionApplied => Msg::AuditRetentionApplied,
+            AuditKind::LegalHold => Msg::AuditLegalHold,
         })
     }
 

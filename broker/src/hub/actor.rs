@@ -651,11 +651,13 @@ impl SessionActor {
         next.apply(&entry).map_err(AppendError::Rule)?;
         let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
         let (id, stored) = (self.id.clone(), entry.clone());
+        let started = std::time::Instant::now();
         store::call(&self.ctx.store, move |s| {
             s.append(&id, &stored, new_phase, staffing)
         })
         .await
         .map_err(AppendError::Storage)?;
+        self.ctx.metrics.appended(started.elapsed());
         if let Some(phase) = new_phase {
             self.ctx
                 .count_candidate(&self.invitation, self.state.phase(), phase);

@@ -136,6 +136,8 @@ pub struct Context {
     summaries: broadcast::Sender<SummaryUpdate>,
     /// The teams' queues.
     queues: queue::Queues,
+    /// Append latencies, for `/metrics`.
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Context {
@@ -488,7 +490,11 @@ impl LiveSession {
 
 impl Hub {
     /// The hub, and the work it hands to background tasks.
-    pub fn new(store: Arc<dyn SessionStore>, rules: Rules) -> (Self, HubTasks) {
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        rules: Rules,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> (Self, HubTasks) {
         let (summaries, _) = broadcast::channel(1024);
         let (refresh, refresh_rx) = mpsc::unbounded_channel();
         let ctx = Arc::new(Context {
@@ -499,6 +505,7 @@ impl Hub {
             refresh,
             summaries,
             queues: queue::Queues::default(),
+            metrics,
         });
         let hub = Hub {
             ctx,
