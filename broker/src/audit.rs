@@ -216,7 +216,13 @@ impl Row {
             | AuditKind::SignedOut
             | AuditKind::SetupSucceeded
             | AuditKind::RetentionApplied
-            | AuditKind::LegalHold => {
+            | AuditKind::LegalHold
+            | AuditKind::AccountCreated
+            | AuditKind::AccountChanged
+            | AuditKind::PasswordReset
+            | AuditKind::PasswordSet
+            | AuditKind::SignedOutEverywhere
+            | AuditKind::TeamChanged => {
                 tracing::info!(target: "audit", kind, address, account, count = self.count, detail = %self.detail, "security event")
             }
             _ => {

@@ -84,14 +84,15 @@ pub async fn require_technician(
 /// The account as its console sees it, with its teams.
 async fn public(state: &AppState, t: &TechnicianRow) -> Result<Technician, AppError> {
     let id = t.id;
-    let teams = state
+    let (teams, role) = state
         .db
-        .call(move |conn| db::team_refs_of(conn, id))
+        .call(move |conn| Ok((db::team_refs_of(conn, id)?, db::role_of(conn, id)?)))
         .await?;
     Ok(Technician {
         username: t.username.clone(),
         display_name: t.display_name.clone(),
         teams,
+        role,
     })
 }
 
@@ -138,7 +139,7 @@ fn known_device(state: &AppState, headers: &HeaderMap, technician_id: i64) -> Op
 
 /// Signs `technician` in: stores a new token's hash, answers with the sign-in cookie and
 /// a device cookie (the same device as before, if the browser had one for this account).
-async fn start_sign_in(
+pub(crate) async fn start_sign_in(
     state: &AppState,
     technician: &TechnicianRow,
     device: Option<[u8; 16]>,
@@ -227,8 +228,22 @@ pub async fn setup_status(State(state): State<AppState>) -> Result<Json<SetupSta
     }))
 }
 
+/// Checks a password's length (8 characters at least, 1 KiB at most).
+pub fn validate_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < 8 || password.len() > 1024 {
+        return Err(AppError(ErrorCode::InvalidInput {
+            field: Field::Password,
+        }));
+    }
+    Ok(())
+}
+
 /// Checks a new account's fields.
-fn validate_account(username: &str, display_name: &str, password: &str) -> Result<(), AppError> {
+pub fn validate_account(
+    username: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<(), AppError> {
     let bad = |field| AppError(ErrorCode::InvalidInput { field });
     let username_ok = (1..=64).contains(&username.len())
         && username
@@ -240,10 +255,7 @@ fn validate_account(username: &str, display_name: &str, password: &str) -> Resul
     // A name stands on one line, in its own order (no characters that reorder text).
     check_name(display_name, connectit_protocol::limits::NAME_MAX_CHARS)
         .map_err(|_| bad(Field::DisplayName))?;
-    if password.chars().count() < 8 || password.len() > 1024 {
-        return Err(bad(Field::Password));
-    }
-    Ok(())
+    validate_password(password)
 }
 
 /// Creates an account (used by `POST /api/setup` and the `create-technician` command).
@@ -260,6 +272,11 @@ pub fn create_account(
             field: Field::Username,
         }),
     )?;
+    // With no admin yet (the first account, made with the setup code or the command
+    // line), this one administers.
+    if db::other_active_admins(conn, username)? == 0 {
+        db::set_role(conn, username, connectit_protocol::api::AccountRole::Admin)?;
+    }
     Ok(TechnicianRow {
         id,
         username: username.into(),

@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use connectit_protocol::api::{CannedReply, SessionDetails, SessionNote, TeamRef, TechnicianRef};
+use connectit_protocol::api::{
+    Account, AccountRole, CannedReply, SessionDetails, SessionNote, TeamRef, TechnicianRef,
+};
 use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -150,6 +152,11 @@ CREATE TABLE IF NOT EXISTS session_guests (
     PRIMARY KEY (session_id, technician_id)
 );
 CREATE INDEX IF NOT EXISTS guests_by_technician ON session_guests(technician_id);
+CREATE TABLE IF NOT EXISTS invitations (
+    token_hash    BLOB PRIMARY KEY,
+    technician_id INTEGER NOT NULL REFERENCES technicians(id) ON DELETE CASCADE,
+    expires_at    INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS surveys (
     session_id   TEXT PRIMARY KEY REFERENCES sessions(id),
     rating       INTEGER NOT NULL,
@@ -343,6 +350,23 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
         "disabled",
         "INTEGER NOT NULL DEFAULT 0",
     )?;
+    let had_roles = conn
+        .prepare("SELECT 1 FROM pragma_table_info('technicians') WHERE name = 'role'")?
+        .exists([])?;
+    if !had_roles {
+        add_column(
+            conn,
+            "technicians",
+            "role",
+            "TEXT NOT NULL DEFAULT 'technician'",
+        )?;
+        // Accounts from before roles: the first one still enabled administers.
+        conn.execute(
+            "UPDATE technicians SET role = 'admin'
+             WHERE id = (SELECT min(id) FROM technicians WHERE disabled = 0)",
+            [],
+        )?;
+    }
     add_column(conn, "sessions", "invitation", "TEXT")?;
     add_column(conn, "sessions", "check_code", "TEXT")?;
     add_column(conn, "sessions", "join_token_hash", "BLOB")?;
@@ -497,6 +521,175 @@ fn technician_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TechnicianRow>
         display_name: r.get(2)?,
         password_hash: r.get(3)?,
     })
+}
+
+fn role_name(role: AccountRole) -> &'static str {
+    match role {
+        AccountRole::Technician => "technician",
+        AccountRole::Admin => "admin",
+    }
+}
+
+fn role_from(name: &str) -> AccountRole {
+    match name {
+        "admin" => AccountRole::Admin,
+        _ => AccountRole::Technician,
+    }
+}
+
+/// An account's role.
+pub fn role_of(conn: &Connection, id: i64) -> Result<AccountRole, DbError> {
+    let name: Option<String> = conn
+        .query_row("SELECT role FROM technicians WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(name.as_deref().map_or(AccountRole::Technician, role_from))
+}
+
+/// Sets an account's role. `Ok(false)`: no such account.
+pub fn set_role(conn: &Connection, username: &str, role: AccountRole) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE technicians SET role = ?2 WHERE username = ?1",
+        params![username, role_name(role)],
+    )? > 0)
+}
+
+/// Admins who may sign in, other than `except` (a user name).
+pub fn other_active_admins(conn: &Connection, except: &str) -> Result<i64, DbError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM technicians WHERE role = 'admin' AND disabled = 0 AND username != ?1",
+        [except],
+        |r| r.get(0),
+    )?)
+}
+
+/// Every account, by user name, with its teams.
+pub fn accounts(conn: &Connection) -> Result<Vec<Account>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, username, display_name, role, disabled, created_at, password_hash = ''
+         FROM technicians ORDER BY username",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Account {
+                    username: r.get(1)?,
+                    display_name: r.get(2)?,
+                    role: role_from(&r.get::<_, String>(3)?),
+                    disabled: r.get(4)?,
+                    teams: Vec::new(),
+                    created_at: r.get::<_, i64>(5)? as Millis,
+                    invited: r.get(6)?,
+                },
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(id, mut account)| {
+            account.teams = team_refs_of(conn, id)?;
+            Ok(account)
+        })
+        .collect()
+}
+
+/// One account as the admin page lists it.
+pub fn account(conn: &Connection, username: &str) -> Result<Option<Account>, DbError> {
+    Ok(accounts(conn)?.into_iter().find(|a| a.username == username))
+}
+
+/// An account's id by user name, disabled or not.
+pub fn technician_id(conn: &Connection, username: &str) -> Result<Option<i64>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM technicians WHERE username = ?1",
+            [username],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// A new invitation for `technician_id` (any earlier one no longer works).
+pub fn create_invitation(
+    conn: &Connection,
+    technician_id: i64,
+    token_hash: &[u8],
+    expires_at: Millis,
+) -> Result<(), DbError> {
+    conn.execute(
+        "DELETE FROM invitations WHERE technician_id = ?1",
+        [technician_id],
+    )?;
+    conn.execute(
+        "INSERT INTO invitations(token_hash, technician_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![token_hash, technician_id, expires_at as i64],
+    )?;
+    Ok(())
+}
+
+/// The account of a live invitation, which is used up by this; `None` if there is no
+/// such invitation, it expired, or its account is disabled.
+pub fn take_invitation(
+    conn: &Connection,
+    token_hash: &[u8],
+    now: Millis,
+) -> Result<Option<TechnicianRow>, DbError> {
+    let found: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT technician_id, expires_at FROM invitations WHERE token_hash = ?1",
+            [token_hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, expires_at)) = found else {
+        return Ok(None);
+    };
+    conn.execute(
+        "DELETE FROM invitations WHERE token_hash = ?1",
+        [token_hash],
+    )?;
+    if expires_at as Millis <= now {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT id, username, display_name, password_hash FROM technicians
+             WHERE id = ?1 AND disabled = 0",
+            [id],
+            technician_from_row,
+        )
+        .optional()?)
+}
+
+/// Sets an account's password hash (empty: no password until an invitation is used).
+pub fn set_password(conn: &Connection, id: i64, password_hash: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE technicians SET password_hash = ?2 WHERE id = ?1",
+        params![id, password_hash],
+    )?;
+    Ok(())
+}
+
+/// Ends an account's sign-ins, but `keep`'s: answers the token hashes ended (whose
+/// sockets are to close).
+pub fn end_sign_ins(
+    conn: &Connection,
+    technician_id: i64,
+    keep: Option<&[u8]>,
+) -> Result<Vec<Vec<u8>>, DbError> {
+    let hashes: Vec<Vec<u8>> = conn
+        .prepare("SELECT token_hash FROM sign_ins WHERE technician_id = ?1")?
+        .query_map([technician_id], |r| r.get(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let ended: Vec<Vec<u8>> = hashes
+        .into_iter()
+        .filter(|h| Some(h.as_slice()) != keep)
+        .collect();
+    for hash in &ended {
+        conn.execute("DELETE FROM sign_ins WHERE token_hash = ?1", [hash])?;
+    }
+    Ok(ended)
 }
 
 /// An account that may sign in (not disabled), by user name.

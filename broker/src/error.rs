@@ -23,9 +23,12 @@ impl AppError {
             }
             ErrorCode::InvalidInput { .. } | ErrorCode::MalformedMessage => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidCredentials | ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::InvalidSetupCode | ErrorCode::Forbidden | ErrorCode::CrossOrigin => {
-                StatusCode::FORBIDDEN
-            }
+            ErrorCode::InvalidSetupCode
+            | ErrorCode::Forbidden
+            | ErrorCode::CrossOrigin
+            | ErrorCode::AdminOnly
+            | ErrorCode::InvalidInvitation => StatusCode::FORBIDDEN,
+            ErrorCode::LastAdmin => StatusCode::CONFLICT,
             ErrorCode::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::LogFull { .. }
             | ErrorCode::NotesFull { .. }

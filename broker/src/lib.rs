@@ -35,6 +35,7 @@
 //! [`run`] takes its listener and shutdown signal from the caller, so tests start and
 //! stop a real broker on port 0.
 
+pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -18,7 +18,7 @@ const APPEND_BUCKETS: [f64; 12] = [
 ];
 
 /// Every security event kind, in the order of [`kind_index`].
-const KINDS: [AuditKind; 22] = [
+const KINDS: [AuditKind; 29] = [
     AuditKind::SignInSucceeded,
     AuditKind::SignInFailed,
     AuditKind::SignInThrottled,
@@ -41,6 +41,13 @@ const KINDS: [AuditKind; 22] = [
     AuditKind::QueueFull,
     AuditKind::RetentionApplied,
     AuditKind::LegalHold,
+    AuditKind::AccountCreated,
+    AuditKind::AccountChanged,
+    AuditKind::PasswordReset,
+    AuditKind::PasswordSet,
+    AuditKind::SignedOutEverywhere,
+    AuditKind::TeamChanged,
+    AuditKind::InvitationFailed,
 ];
 
 fn kind_index(kind: AuditKind) -> usize {
@@ -67,6 +74,13 @@ fn kind_index(kind: AuditKind) -> usize {
         AuditKind::QueueFull => 19,
         AuditKind::RetentionApplied => 20,
         AuditKind::LegalHold => 21,
+        AuditKind::AccountCreated => 22,
+        AuditKind::AccountChanged => 23,
+        AuditKind::PasswordReset => 24,
+        AuditKind::PasswordSet => 25,
+        AuditKind::SignedOutEverywhere => 26,
+        AuditKind::TeamChanged => 27,
+        AuditKind::InvitationFailed => 28,
     }
 }
 

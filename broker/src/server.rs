@@ -11,7 +11,9 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::hub::now_ms;
-use crate::{api, auth, console_ws, db, guard, ops, record, serve, static_files, ws, AppState};
+use crate::{
+    admin, api, auth, console_ws, db, guard, ops, record, serve, static_files, ws, AppState,
+};
 
 /// Largest HTTP request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -26,6 +28,36 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/sign-in", post(auth::sign_in))
         .route("/api/auth/sign-out", post(auth::sign_out))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/password", post(admin::change_password))
+        .route("/api/auth/sign-out-others", post(admin::sign_out_others))
+        .route(
+            "/api/auth/accept-invitation",
+            post(admin::accept_invitation),
+        )
+        .route(
+            "/api/admin/accounts",
+            get(admin::accounts).post(admin::create_account),
+        )
+        .route(
+            "/api/admin/accounts/{username}",
+            axum::routing::patch(admin::update_account),
+        )
+        .route(
+            "/api/admin/accounts/{username}/reset",
+            post(admin::reset_password),
+        )
+        .route(
+            "/api/admin/accounts/{username}/sign-out",
+            post(admin::sign_out_everywhere),
+        )
+        .route(
+            "/api/admin/teams",
+            get(admin::teams).post(admin::create_team),
+        )
+        .route(
+            "/api/admin/teams/{slug}/members/{username}",
+            put(admin::add_member).delete(admin::remove_member),
+        )
         .route(
             "/api/sessions",
             get(api::list_sessions).post(api::create_session),

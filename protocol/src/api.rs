@@ -76,6 +76,90 @@ pub struct Technician {
     /// The teams whose queues the technician serves.
     #[serde(default)]
     pub teams: Vec<TeamRef>,
+    /// What the account may do besides helping customers.
+    #[serde(default)]
+    pub role: AccountRole,
+}
+
+/// An account's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountRole {
+    /// Helps customers.
+    #[default]
+    Technician,
+    /// Also manages accounts and teams (the admin page).
+    Admin,
+}
+
+/// An account as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub role: AccountRole,
+    pub disabled: bool,
+    pub teams: Vec<TeamRef>,
+    pub created_at: Millis,
+    /// An invitation (or a password reset) not used yet: no password is set.
+    pub invited: bool,
+}
+
+/// `POST /api/admin/accounts`: a new account, which its owner completes from an
+/// invitation link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub role: AccountRole,
+}
+
+/// A link with which an account's owner chooses its password (a new account's, or
+/// after a reset). Shown once: the broker keeps only a hash of its token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub account: Account,
+    pub url: String,
+    pub expires_at: Millis,
+}
+
+/// `PATCH /api/admin/accounts/{username}`: what changes (absent: unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AccountUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<AccountRole>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `POST /api/auth/accept-invitation`: the token from the link, and the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptInvitation {
+    pub token: String,
+    pub password: String,
+}
+
+/// `POST /api/auth/password`: one's own password changed (other sign-ins end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+/// `POST /api/admin/teams`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTeam {
+    pub slug: String,
+    pub name: String,
+}
+
+/// A team as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamAdmin {
+    pub team: TeamRef,
+    /// Members' user names.
+    pub members: Vec<String>,
 }
 
 /// `POST /api/sessions`: a new session for the signed-in technician.
@@ -451,6 +535,21 @@ pub enum AuditKind {
     RetentionApplied,
     /// A session was put under legal hold, or its hold lifted.
     LegalHold,
+    /// An admin created an account (its invitation link made).
+    AccountCreated,
+    /// An admin changed an account: role, disabled or enabled.
+    AccountChanged,
+    /// An admin reset an account's password (a new link; signed out everywhere).
+    PasswordReset,
+    /// An account's owner set their password (from a link, or changed it).
+    PasswordSet,
+    /// An account was signed out of every browser (by an admin), or of the others (by
+    /// its owner).
+    SignedOutEverywhere,
+    /// An admin created a team or changed its members.
+    TeamChanged,
+    /// An invitation link that was wrong, used or expired.
+    InvitationFailed,
 }
 
 /// One entry of a [`SessionRecord`].

@@ -82,6 +82,10 @@ pub enum Field {
     ReplyTitle,
     /// A canned reply's text.
     ReplyText,
+    /// A team's link name (`/t/{slug}`): letters a-z, digits and dashes.
+    TeamSlug,
+    /// A team's name.
+    TeamName,
 }
 
 /// Every error the broker answers with. Adjacently tagged:
@@ -146,6 +150,12 @@ pub enum ErrorCode {
     /// The broker is stopping: try again in a moment (another broker, or this one
     /// once it is back).
     Stopping,
+    /// Only an admin may do this.
+    AdminOnly,
+    /// The last admin cannot be disabled or made a technician.
+    LastAdmin,
+    /// The invitation link is wrong, used or expired: ask an admin for a new one.
+    InvalidInvitation,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

@@ -367,6 +367,7 @@ fn http_bodies_round_trip() {
             slug: "helpdesk".into(),
             name: "Help desk".into(),
         }],
+        role: connectit_protocol::api::AccountRole::Admin,
     });
     let summary = SessionSummary {
         id: SessionId("s".into()),
