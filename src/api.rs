@@ -3,10 +3,12 @@
 //! refused, or a reason it could not be asked at all.
 
 use connectit_protocol::api::{
-    AuditEntry, CannedReply, CreatedSession, HandOverRequest, InviteRequest, JoinRequest,
-    NoteRequest, PublicConfig, RecordFormat, RecordRequest, ReplyRequest, SessionDetails,
+    AcceptInvitation, Account, AccountUpdate, AuditEntry, CannedReply, CreatedSession,
+    HandOverRequest, Invitation, InviteRequest, JoinRequest, NewAccount, NewTeam, NoteRequest,
+    PasswordChange, PublicConfig, RecordFormat, RecordRequest, ReplyRequest, SessionDetails,
     SessionNote, SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest,
-    TeamJoinRequest, TeamPage, Technician, TechnicianRef, VerifyPinRequest, VerifyPinResponse,
+    TeamAdmin, TeamJoinRequest, TeamPage, TeamRef, Technician, TechnicianRef, VerifyPinRequest,
+    VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -222,6 +224,91 @@ pub async fn add_note(session: &SessionId, text: &str) -> Result<SessionNote, Ap
         "POST",
         &format!("/api/sessions/{session}/notes"),
         json(&body),
+    )
+    .await
+}
+
+/// `POST /api/auth/accept-invitation`: the password chosen from an invitation link;
+/// signs this browser in.
+pub async fn accept_invitation(token: &str, password: &str) -> Result<Technician, ApiError> {
+    let body = AcceptInvitation {
+        token: token.to_owned(),
+        password: password.to_owned(),
+    };
+    call("POST", "/api/auth/accept-invitation", json(&body)).await
+}
+
+/// `POST /api/auth/password`: one's own new password (other browsers signed out).
+pub async fn change_password(current: &str, new: &str) -> Result<(), ApiError> {
+    let body = PasswordChange {
+        current: current.to_owned(),
+        new: new.to_owned(),
+    };
+    call_no_content("POST", "/api/auth/password", json(&body)).await
+}
+
+/// `POST /api/auth/sign-out-others`.
+pub async fn sign_out_others() -> Result<(), ApiError> {
+    call_no_content("POST", "/api/auth/sign-out-others", None).await
+}
+
+/// `GET /api/admin/accounts`.
+pub async fn accounts() -> Result<Vec<Account>, ApiError> {
+    call("GET", "/api/admin/accounts", None).await
+}
+
+/// `POST /api/admin/accounts`: a new account and its invitation link.
+pub async fn create_account(request: &NewAccount) -> Result<Invitation, ApiError> {
+    call("POST", "/api/admin/accounts", json(request)).await
+}
+
+/// `PATCH /api/admin/accounts/{username}`.
+pub async fn update_account(username: &str, update: &AccountUpdate) -> Result<Account, ApiError> {
+    call(
+        "PATCH",
+        &format!("/api/admin/accounts/{username}"),
+        json(update),
+    )
+    .await
+}
+
+/// `POST /api/admin/accounts/{username}/reset`: a new link; the account is signed out.
+pub async fn reset_account(username: &str) -> Result<Invitation, ApiError> {
+    call(
+        "POST",
+        &format!("/api/admin/accounts/{username}/reset"),
+        None,
+    )
+    .await
+}
+
+/// `POST /api/admin/accounts/{username}/sign-out`.
+pub async fn sign_out_account(username: &str) -> Result<(), ApiError> {
+    call_no_content(
+        "POST",
+        &format!("/api/admin/accounts/{username}/sign-out"),
+        None,
+    )
+    .await
+}
+
+/// `GET /api/admin/teams`.
+pub async fn admin_teams() -> Result<Vec<TeamAdmin>, ApiError> {
+    call("GET", "/api/admin/teams", None).await
+}
+
+/// `POST /api/admin/teams`.
+pub async fn create_team(request: &NewTeam) -> Result<TeamRef, ApiError> {
+    call("POST", "/api/admin/teams", json(request)).await
+}
+
+/// `PUT` or `DELETE /api/admin/teams/{slug}/members/{username}`.
+pub async fn set_member(slug: &str, username: &str, member: bool) -> Result<(), ApiError> {
+    let method = if member { "PUT" } else { "DELETE" };
+    call_no_content(
+        method,
+        &format!("/api/admin/teams/{slug}/members/{username}"),
+        None,
     )
     .await
 }

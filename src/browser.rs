@@ -148,6 +148,13 @@ pub fn push_path(path: &str) {
     }
 }
 
+/// Puts `path` in the address bar in place of the current entry (no page load).
+pub fn replace_path(path: &str) {
+    if let Some(history) = window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path));
+    }
+}
+
 /// Focuses the element with this id, if it is there.
 pub fn focus_id(id: &str) {
     if let Some(element) = document()

@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use connectit_protocol::api::{CreatedSession, SessionSummary, Technician};
+use connectit_protocol::api::{AccountRole, CreatedSession, SessionSummary, Technician};
 use connectit_protocol::wire::CloseReason;
 use connectit_protocol::{Phase, SessionId};
 use gloo_events::EventListener;
@@ -285,6 +285,9 @@ pub fn Home(props: &HomeProps) -> Html {
         Callback::from(move |()| created.set(None))
     };
     let show_audit = show.reform(|_: MouseEvent| View::Audit);
+    let show_admin = show.reform(|_: MouseEvent| View::Admin);
+    let show_account = show.reform(|_: MouseEvent| View::Account);
+    let is_admin = props.technician.role == AccountRole::Admin;
 
     let main = match &view {
         // Open sessions are drawn below, each in its tab.
@@ -308,6 +311,10 @@ pub fn Home(props: &HomeProps) -> Html {
             }
         }
         View::Audit => html! { <AuditLog on_back={back.clone()} /> },
+        View::Admin => html! {
+            <super::admin::AdminPage on_back={back.clone()} on_audit={show.reform(|()| View::Audit)} />
+        },
+        View::Account => html! { <super::account::AccountPage on_back={back.clone()} /> },
         View::List => html! {
             <>
                 <h1 id="console-heading" class="visually-hidden">{ i18n.t(Msg::ConsoleTitle) }</h1>
@@ -396,6 +403,10 @@ pub fn Home(props: &HomeProps) -> Html {
                 </button>
                 <super::alert_settings::AlertSettings />
                 <button id="show-audit" type="button" class="secondary" onclick={show_audit}>{ i18n.t(Msg::AuditOpen) }</button>
+                if is_admin {
+                    <button id="show-admin" type="button" class="secondary" onclick={show_admin}>{ i18n.t(Msg::ShowAdmin) }</button>
+                }
+                <button id="show-account" type="button" class="secondary" onclick={show_account}>{ i18n.t(Msg::ShowAccount) }</button>
                 <button id="sign-out" type="button" class="secondary" onclick={sign_out}>{ i18n.t(Msg::SignOut) }</button>
             </div>
             <nav id="session-tabs" aria-label={i18n.t(Msg::TabsLabel)} data-attention={attention.to_string()}>

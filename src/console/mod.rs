@@ -5,6 +5,8 @@
 //! camera ([`screen`], [`media`]). [`Auth`] is the one state machine of who is signed
 //! in.
 
+pub mod account;
+pub mod admin;
 pub mod alert_settings;
 pub mod audit;
 pub mod files;
@@ -50,6 +52,8 @@ pub enum Auth {
     Setup,
     /// Signing in; `true` when the broker ended the last sign-in (say so).
     SignIn(bool),
+    /// An invitation link was opened: its owner chooses a password (the token).
+    Welcome(Rc<str>),
     SignedIn(Rc<Technician>),
 }
 
@@ -58,6 +62,22 @@ fn warning_attr(warning: ConfigWarning) -> &'static str {
     match warning {
         ConfigWarning::NoRelay => "no_relay",
     }
+}
+
+/// The token of an invitation link opened here (`/console/welcome#TOKEN`), taken out
+/// of the address bar.
+fn invitation_token() -> Option<Rc<str>> {
+    if crate::browser::pathname().trim_end_matches('/') != "/console/welcome" {
+        return None;
+    }
+    let hash = crate::browser::hash();
+    let token = hash.trim_start_matches('#').trim();
+    if token.is_empty() {
+        return None;
+    }
+    let token: Rc<str> = token.into();
+    let _ = crate::browser::clear_hash();
+    Some(token)
 }
 
 /// Finds out whether setup is needed and who is signed in.
@@ -84,8 +104,11 @@ pub fn ConsolePage() -> Html {
     let organisation = use_state(String::new);
     let warnings = use_state(Vec::<ConfigWarning>::new);
     let attempt = use_state(|| 0u32);
+    // Read once, before anything else: the link's token leaves the address bar.
+    let invitation = use_state(invitation_token);
     {
         let (auth, organisation, warnings) = (auth.clone(), organisation.clone(), warnings.clone());
+        let invitation = (*invitation).clone();
         let set_texts = i18n.set_texts.clone();
         use_effect_with(*attempt, move |_| {
             auth.set(Auth::Checking);
@@ -98,7 +121,10 @@ pub fn ConsolePage() -> Html {
                     warnings.set(config.warnings.clone());
                     organisation.set(config.organisation);
                 }
-                auth.set(check().await);
+                auth.set(match invitation {
+                    Some(token) => Auth::Welcome(token),
+                    None => check().await,
+                });
             });
         });
     }
@@ -134,6 +160,9 @@ pub fn ConsolePage() -> Html {
             }
         }
         Auth::Setup => html! { <setup::SetupForm on_done={signed_in} /> },
+        Auth::Welcome(token) => html! {
+            <account::WelcomeForm token={AttrValue::from(token.to_string())} on_done={signed_in} />
+        },
         Auth::SignIn(by_broker) => html! {
             <signin::SignInForm on_done={signed_in} signed_out={*by_broker} />
         },

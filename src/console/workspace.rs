@@ -20,6 +20,10 @@ pub enum View {
     /// The session was opened in another tab or window and stopped here.
     Elsewhere(SessionId),
     Audit,
+    /// Accounts and teams (admins).
+    Admin,
+    /// One's own account.
+    Account,
 }
 
 /// The console's address for `view`.
@@ -28,14 +32,19 @@ pub fn path_of(view: &View) -> String {
         View::List => "/console".to_string(),
         View::Session(id) | View::Elsewhere(id) => format!("/console/session/{id}"),
         View::Audit => "/console/audit".to_string(),
+        View::Admin => "/console/admin".to_string(),
+        View::Account => "/console/account".to_string(),
     }
 }
 
 /// The view a console address stands for (the list for anything else).
 pub fn view_from_path(path: &str) -> View {
     let path = path.trim_end_matches('/');
-    if path == "/console/audit" {
-        return View::Audit;
+    match path {
+        "/console/audit" => return View::Audit,
+        "/console/admin" => return View::Admin,
+        "/console/account" => return View::Account,
+        _ => {}
     }
     match path.strip_prefix("/console/session/") {
         Some(id)
@@ -225,7 +234,13 @@ mod tests {
 
     #[test]
     fn every_view_has_an_address_that_leads_back_to_it() {
-        for view in [View::List, View::Audit, View::Session(id("0123abcd"))] {
+        for view in [
+            View::List,
+            View::Audit,
+            View::Admin,
+            View::Account,
+            View::Session(id("0123abcd")),
+        ] {
             assert_eq!(view_from_path(&path_of(&view)), view);
         }
         assert_eq!(

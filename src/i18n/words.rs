@@ -296,6 +296,8 @@ impl I18n {
             Field::Note => Msg::FieldNote,
             Field::ReplyTitle => Msg::FieldReplyTitle,
             Field::ReplyText => Msg::FieldReplyText,
+            Field::TeamSlug => Msg::FieldTeamSlug,
+            Field::TeamName => Msg::FieldTeamName,
         })
     }
 
@@ -363,6 +365,9 @@ impl I18n {
             ErrorCode::NotAllowed { violation } => return self.violation(violation),
             ErrorCode::StorageUnavailable => Msg::ErrorStorage,
             ErrorCode::Stopping => Msg::ErrorStopping,
+            ErrorCode::AdminOnly => Msg::ErrorAdminOnly,
+            ErrorCode::LastAdmin => Msg::ErrorLastAdmin,
+            ErrorCode::InvalidInvitation => Msg::ErrorInvalidInvitation,
             ErrorCode::Internal => Msg::ErrorInternal,
             ErrorCode::InvalidOrExpiredLink => Msg::LinkInvalid,
             ErrorCode::LogFull { .. } => Msg::ErrorLogFull,
@@ -446,6 +451,13 @@ impl I18n {
             AuditKind::QueueFull => Msg::AuditQueueFull,
             AuditKind::RetentionApplied => Msg::AuditRetentionApplied,
             AuditKind::LegalHold => Msg::AuditLegalHold,
+            AuditKind::AccountCreated => Msg::AuditAccountCreated,
+            AuditKind::AccountChanged => Msg::AuditAccountChanged,
+            AuditKind::PasswordReset => Msg::AuditPasswordReset,
+            AuditKind::PasswordSet => Msg::AuditPasswordSet,
+            AuditKind::SignedOutEverywhere => Msg::AuditSignedOutEverywhere,
+            AuditKind::TeamChanged => Msg::AuditTeamChanged,
+            AuditKind::InvitationFailed => Msg::AuditInvitationFailed,
         })
     }
 

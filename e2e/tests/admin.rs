@@ -1,0 +1,123 @@
+//! The admin page through the real broker, the real build and headless Chromium: the
+//! first account (an admin) creates an account whose owner sets their password from the
+//! one-use link, makes a team and puts them in it, disables them (their console is
+//! signed out at once) and enables them again, resets their password with a new link;
+//! the owner changes their password on their account page.
+
+use connectit_e2e::browser::Browser;
+use connectit_e2e::{BrokerOptions, World};
+
+/// Opens an invitation link in `browser` and chooses `password`; waits until signed in.
+async fn welcome(browser: &Browser, link: &str, password: &str, name: &str) {
+    browser.goto(link).await;
+    browser.wait_visible("#welcome-form").await;
+    let path = browser
+        .eval("return location.pathname + location.hash;", vec![])
+        .await;
+    assert_eq!(
+        path, "/console/welcome",
+        "the token leaves the address bar at once"
+    );
+    browser.type_into("#welcome-password", password).await;
+    browser.type_into("#welcome-again", password).await;
+    browser.click("#welcome-submit").await;
+    browser.wait_text_contains("#signed-in-as", name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_creates_an_account_puts_it_in_a_team_disables_and_resets_it() {
+    let w = World::start(BrokerOptions::default()).await;
+    let tess = w.signed_in_console().await;
+    let admin = tess.browser;
+    admin.click("#show-admin").await;
+    admin.wait_visible("#accounts").await;
+    let path = admin.eval("return location.pathname;", vec![]).await;
+    assert_eq!(path, "/console/admin");
+
+    // A new account: its link is shown once.
+    admin.type_into("#new-username", "ben").await;
+    admin.type_into("#new-display-name", "Ben Brown").await;
+    admin.click("#create-account").await;
+    admin.wait_attr("#invitation", "data-username", "ben").await;
+    let link = admin.value("#invitation-link").await;
+    assert!(link.contains("/console/welcome#"), "{link}");
+    admin
+        .wait_visible(".account-row[data-username=\"ben\"]")
+        .await;
+
+    let ben = Browser::start().await;
+    welcome(&ben, &link, "ben's first password", "Ben Brown").await;
+    assert!(
+        !ben.is_visible("#show-admin").await,
+        "a technician has no admin page"
+    );
+
+    // A team, with Ben in it: his console serves its queue after a reload.
+    admin.type_into("#new-team-slug", "helpdesk").await;
+    admin.type_into("#new-team-name", "Help desk").await;
+    admin.click("#create-team").await;
+    let team = ".team-admin[data-slug=\"helpdesk\"]";
+    admin.wait_visible(team).await;
+    admin
+        .select_value(&format!("{team} .add-member-who"), "ben")
+        .await;
+    admin.click(&format!("{team} .add-member")).await;
+    admin
+        .wait_visible(&format!("{team} li[data-username=\"ben\"]"))
+        .await;
+    ben.goto(&format!("{}/console", w.broker.url())).await;
+    ben.wait_visible("#queue").await;
+
+    // Disabled: his console is signed out at once; enabled again, he signs in.
+    admin
+        .click(".account-row[data-username=\"ben\"] .disable-account")
+        .await;
+    admin
+        .wait_attr(
+            ".account-row[data-username=\"ben\"]",
+            "data-disabled",
+            "true",
+        )
+        .await;
+    ben.wait_visible("#signed-out").await;
+    admin
+        .click(".account-row[data-username=\"ben\"] .enable-account")
+        .await;
+    admin
+        .wait_attr(
+            ".account-row[data-username=\"ben\"]",
+            "data-disabled",
+            "false",
+        )
+        .await;
+
+    // A reset: a new link; the old password no longer works.
+    admin
+        .click(".account-row[data-username=\"ben\"] .reset-account")
+        .await;
+    admin.wait_attr("#invitation", "data-username", "ben").await;
+    let again = admin.value("#invitation-link").await;
+    assert_ne!(again, link);
+    welcome(&ben, &again, "ben's second password", "Ben Brown").await;
+
+    // Ben changes his own password on his account page.
+    ben.click("#show-account").await;
+    ben.wait_visible("#password-form").await;
+    ben.type_into("#current-password", "ben's second password")
+        .await;
+    ben.type_into("#new-password", "ben's third password").await;
+    ben.click("#change-password").await;
+    ben.wait_visible("#account-done").await;
+
+    // The security log names each step.
+    admin.click("#admin-audit").await;
+    for said in [
+        "Account created",
+        "Password reset by an admin",
+        "Team created",
+    ] {
+        admin.wait_text_contains("#audit-log", said).await;
+    }
+    ben.close().await;
+    w.close().await;
+}
