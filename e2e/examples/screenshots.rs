@@ -112,6 +112,26 @@ async fn main() {
         )
         .await;
     shot("customer", "8-team-link").await;
+    // The admin page, with an account just made and the team's members.
+    w.broker
+        .admin(&[
+            "add-to-team",
+            "--slug",
+            "helpdesk",
+            "--username",
+            &w.broker.technician().username,
+        ])
+        .await;
+    w.tech.click("#show-admin").await;
+    w.tech.wait_visible("#accounts").await;
+    w.tech.type_into("#new-username", "ben").await;
+    w.tech.type_into("#new-display-name", "Ben Brown").await;
+    w.tech.click("#create-account").await;
+    w.tech.wait_visible("#invitation-link").await;
+    w.tech
+        .wait_visible(".team-admin[data-slug=\"helpdesk\"]")
+        .await;
+    shot("console", "5-admin").await;
     println!("screenshots in {}", folder.display());
     w.close().await;
 }

@@ -330,6 +330,16 @@ pub fn AdminPage(props: &AdminPageProps) -> Html {
             <h2>{ i18n.t(Msg::AccountsHeading) }</h2>
             <div class="table-scroll">
                 <table id="accounts">
+                    <thead>
+                        <tr>
+                            <th scope="col">{ i18n.t(Msg::Username) }</th>
+                            <th scope="col">{ i18n.t(Msg::DisplayName) }</th>
+                            <th scope="col">{ i18n.t(Msg::TeamsHeading) }</th>
+                            <th scope="col">{ i18n.t(Msg::AccountState) }</th>
+                            <th scope="col">{ i18n.t(Msg::Role) }</th>
+                            <th scope="col">{ i18n.t(Msg::AccountActions) }</th>
+                        </tr>
+                    </thead>
                     <tbody>{ for rows }</tbody>
                 </table>
             </div>

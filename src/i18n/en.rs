@@ -565,6 +565,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::ShowAccount => "My account",
         Msg::AdminHeading => "Accounts and teams",
         Msg::AccountsHeading => "Accounts",
+        Msg::AccountState => "State",
+        Msg::AccountActions => "Actions",
         Msg::RoleTechnician => "Technician",
         Msg::RoleAdmin => "Admin",
         Msg::RoleLabel { .. } => "Role of {name}",

@@ -565,6 +565,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::ShowAccount => "Mon compte",
         Msg::AdminHeading => "Comptes et équipes",
         Msg::AccountsHeading => "Comptes",
+        Msg::AccountState => "État",
+        Msg::AccountActions => "Actions",
         Msg::RoleTechnician => "Technicien",
         Msg::RoleAdmin => "Administrateur",
         Msg::RoleLabel { .. } => "Rôle de {name}",

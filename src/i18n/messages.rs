@@ -603,6 +603,8 @@ messages! {
     ShowAccount => "show_account",
     AdminHeading => "admin_heading",
     AccountsHeading => "accounts_heading",
+    AccountState => "account_state",
+    AccountActions => "account_actions",
     RoleTechnician => "role_technician",
     RoleAdmin => "role_admin",
     RoleLabel { name: String } => "role_label",
