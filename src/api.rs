@@ -4,11 +4,11 @@
 
 use connectit_protocol::api::{
     AcceptInvitation, Account, AccountUpdate, AuditEntry, CannedReply, CreatedSession,
-    HandOverRequest, Invitation, InviteRequest, JoinRequest, NewAccount, NewTeam, NoteRequest,
-    PasswordChange, PublicConfig, RecordFormat, RecordRequest, ReplyRequest, SessionDetails,
-    SessionNote, SessionSummary, SetupRequest, SetupStatus, SignInRequest, SurveyRequest,
-    TeamAdmin, TeamJoinRequest, TeamPage, TeamRef, Technician, TechnicianRef, VerifyPinRequest,
-    VerifyPinResponse,
+    HandOverRequest, HistoryRow, Invitation, InviteRequest, JoinRequest, NewAccount, NewTeam,
+    NoteRequest, PasswordChange, PublicConfig, RecordFormat, RecordRequest, ReplyRequest, Report,
+    SessionDetails, SessionNote, SessionSummary, SetupRequest, SetupStatus, SignInRequest,
+    SurveyRequest, TeamAdmin, TeamJoinRequest, TeamPage, TeamRef, Technician, TechnicianRef,
+    VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::{ErrorCode, SessionId};
 use serde::de::DeserializeOwned;
@@ -311,6 +311,16 @@ pub async fn set_member(slug: &str, username: &str, member: bool) -> Result<(), 
         None,
     )
     .await
+}
+
+/// `GET /api/history?…` (`query` with its `?`, or empty).
+pub async fn history(query: &str) -> Result<Vec<HistoryRow>, ApiError> {
+    call("GET", &format!("/api/history{query}"), None).await
+}
+
+/// `GET /api/reports?from=&to=` (`query` with its `?`, or empty).
+pub async fn report(query: &str) -> Result<Report, ApiError> {
+    call("GET", &format!("/api/reports{query}"), None).await
 }
 
 /// `GET /api/replies`: the canned replies of the technician's teams.

@@ -37,7 +37,7 @@ async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<Technici
     let id = technician.id;
     match state.db.call(move |conn| db::role_of(conn, id)).await? {
         AccountRole::Admin => Ok(technician),
-        AccountRole::Technician => Err(AppError(ErrorCode::AdminOnly)),
+        AccountRole::Technician | AccountRole::TeamLead => Err(AppError(ErrorCode::AdminOnly)),
     }
 }
 
@@ -147,7 +147,7 @@ pub async fn update_account(
     let before = account(&state, &username).await?;
     let losing_admin = before.role == AccountRole::Admin
         && !before.disabled
-        && (update.role == Some(AccountRole::Technician) || update.disabled == Some(true));
+        && (update.role.is_some_and(|r| r != AccountRole::Admin) || update.disabled == Some(true));
     let name = username.clone();
     let ended = state
         .db

@@ -526,6 +526,7 @@ fn technician_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TechnicianRow>
 fn role_name(role: AccountRole) -> &'static str {
     match role {
         AccountRole::Technician => "technician",
+        AccountRole::TeamLead => "team_lead",
         AccountRole::Admin => "admin",
     }
 }
@@ -533,6 +534,7 @@ fn role_name(role: AccountRole) -> &'static str {
 fn role_from(name: &str) -> AccountRole {
     match name {
         "admin" => AccountRole::Admin,
+        "team_lead" => AccountRole::TeamLead,
         _ => AccountRole::Technician,
     }
 }

@@ -47,6 +47,7 @@ pub mod console_ws;
 pub mod db;
 pub mod error;
 pub mod guard;
+pub mod history;
 pub mod hours;
 pub mod hub;
 pub mod ice;

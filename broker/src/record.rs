@@ -17,7 +17,6 @@ use connectit_protocol::{
 };
 use serde::Deserialize;
 
-use crate::auth::require_technician;
 use crate::db::{self, DbError};
 use crate::error::{parse_json, AppError};
 use crate::hub::now_ms;
@@ -252,14 +251,22 @@ pub async fn technician_record(
     Query(query): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let technician = require_technician(&state, &headers).await?;
+    let viewer = crate::history::viewer(&state, &headers).await?;
     let id = SessionId(id);
     let live = state
         .hub
         .get(&id)
         .await?
         .ok_or(AppError(ErrorCode::NotFound))?;
-    if live.owner() != Some(technician.id) {
+    // Whoever has it; or, once seen in the history: a team lead their teams', an
+    // admin any.
+    let key = id.clone();
+    let allowed = live.owner() == Some(viewer.id)
+        || state
+            .db
+            .call(move |conn| crate::history::may_see(conn, viewer, &key))
+            .await?;
+    if !allowed {
         return Err(AppError(ErrorCode::Forbidden));
     }
     respond(&state, id, query.format.unwrap_or(RecordFormat::Html)).await

@@ -74,6 +74,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/join", post(api::join_session))
         .route("/api/sessions/{id}/leave", post(api::leave_session))
         .route("/api/colleagues", get(api::colleagues))
+        .route("/api/history", get(crate::history::history))
+        .route("/api/history.csv", get(crate::history::history_csv))
+        .route("/api/reports", get(crate::history::reports))
         .route("/api/sessions/{id}/details", put(api::set_details))
         .route(
             "/api/sessions/{id}/notes",

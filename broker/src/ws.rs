@@ -23,7 +23,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::api::AuditKind;
-use connectit_protocol::wire::{ClientMessage, CloseReason, ServerMessage};
+use connectit_protocol::wire::{ClientMessage, CloseReason, ServerMessage, SignalBody};
 use connectit_protocol::{limits, EntryKind, ErrorCode, LogEntry, Role, RuleViolation, Seq};
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -186,6 +186,7 @@ impl Conn {
 fn rate_limited(message: &ClientMessage) -> ServerMessage {
     let id = match message {
         ClientMessage::Act { id, .. } => Some(*id),
+        ClientMessage::Signal { id, .. } => *id,
         _ => None,
     };
     ServerMessage::Error {
@@ -233,8 +234,8 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
             ClientMessage::Act { id, .. } => {
                 conn.refuse(Some(id), ErrorCode::OutOfOrder).await;
             }
-            ClientMessage::Signal { .. } => {
-                conn.refuse(None, ErrorCode::OutOfOrder).await;
+            ClientMessage::Signal { id, .. } => {
+                conn.refuse(id, ErrorCode::OutOfOrder).await;
             }
         }
     };
@@ -546,16 +547,22 @@ async fn handle(
             error: ErrorCode::OutOfOrder,
         },
         ClientMessage::Ping { t } => ServerMessage::Pong { t, now: now_ms() },
-        ClientMessage::Signal { link, payload } => {
+        ClientMessage::Signal { link, payload, id } => {
             if payload.len() > limits::MAX_SIGNAL_BYTES {
                 let max_bytes = limits::MAX_SIGNAL_BYTES as u32;
                 ServerMessage::Error {
-                    id: None,
+                    id,
                     error: ErrorCode::MessageTooLarge { max_bytes },
+                }
+            } else if serde_json::from_str::<SignalBody>(&payload).is_err() {
+                // The other member could not read it: refused here, not lost there.
+                ServerMessage::Error {
+                    id,
+                    error: ErrorCode::MalformedMessage,
                 }
             } else if !member.in_charge() {
                 ServerMessage::Error {
-                    id: None,
+                    id,
                     error: RuleViolation::NotInCharge.into(),
                 }
             } else {
@@ -565,7 +572,7 @@ async fn handle(
                         return true;
                     }
                     Err(v) => ServerMessage::Error {
-                        id: None,
+                        id,
                         error: v.into(),
                     },
                 }

@@ -157,7 +157,7 @@ fn table() -> Vec<Case> {
         Case { name: "message just under the size limit", on: Technician, setup: Active, frame: |_| chat("x".repeat(MAX_MESSAGE_BYTES - 100)), answer: rule(RuleViolation::TextTooLong { max_chars: CHAT_MAX_CHARS as u32 }), fate: Open },
         Case { name: "message just over the size limit", on: Customer, setup: Active, frame: |_| chat("x".repeat(MAX_MESSAGE_BYTES)), answer: TOO_BIG, fate: Closed(1009) },
         Case { name: "frame beyond the WebSocket limit", on: Technician, setup: Active, frame: |_| chat("x".repeat(5 * MAX_MESSAGE_BYTES)), answer: Answer::Nothing, fate: Closed(1009) },
-        Case { name: "signal just over its limit", on: Customer, setup: Active, frame: |_| msg(&ClientMessage::Signal { link: Link::Screen, payload: "x".repeat(MAX_SIGNAL_BYTES + 1) }), answer: Answer::Error(ErrorCode::MessageTooLarge { max_bytes: MAX_SIGNAL_BYTES as u32 }), fate: Open },
+        Case { name: "signal just over its limit", on: Customer, setup: Active, frame: |_| msg(&ClientMessage::Signal { link: Link::Screen, payload: "x".repeat(MAX_SIGNAL_BYTES + 1), id: None }), answer: Answer::Error(ErrorCode::MessageTooLarge { max_bytes: MAX_SIGNAL_BYTES as u32 }), fate: Open },
         Case { name: "file name of exactly the limit", on: Customer, setup: FilesGranted, frame: |_| offer(&format!("{}.txt", "n".repeat(FILE_NAME_MAX_CHARS - 4))), answer: Answer::Ack, fate: Open },
         Case { name: "file name one over", on: Customer, setup: FilesGranted, frame: |_| offer(&format!("{}.txt", "n".repeat(FILE_NAME_MAX_CHARS - 3))), answer: rule(RuleViolation::TextTooLong { max_chars: FILE_NAME_MAX_CHARS as u32 }), fate: Open },
         // Control characters.

@@ -215,6 +215,7 @@ async fn revoking_stops_transfers_in_flight_and_the_files_link() {
     cust.send(&ClientMessage::Signal {
         link: Link::Files,
         payload: "{\"type\":\"hangup\"}".into(),
+        id: None,
     })
     .await;
     loop {
@@ -272,7 +273,8 @@ async fn revoking_stops_transfers_in_flight_and_the_files_link() {
     .await;
     cust.send(&ClientMessage::Signal {
         link: Link::Files,
-        payload: "{}".into(),
+        payload: r#"{"type":"hangup"}"#.into(),
+        id: None,
     })
     .await;
     loop {

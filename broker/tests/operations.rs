@@ -412,7 +412,7 @@ async fn a_backup_taken_during_a_chat_restores_to_that_instant() {
 
     // The customer chats; a backup runs in another process meanwhile.
     let mut before = 0;
-    for i in 0..40 {
+    for i in 0..20 {
         before = cust
             .act_ok(
                 Action::Chat {

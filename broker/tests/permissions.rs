@@ -43,6 +43,7 @@ async fn signal(ws: &mut Ws, media: Media, payload: &str) {
     ws.send(&ClientMessage::Signal {
         link: media.into(),
         payload: payload.into(),
+        id: None,
     })
     .await;
 }
@@ -119,7 +120,7 @@ async fn signals_flow_only_while_the_grant_stands() {
         Some(ServerMessage::Signal { .. })
     ));
     // The camera was not granted.
-    signal(&mut cust, Media::Camera, "{}").await;
+    signal(&mut cust, Media::Camera, r#"{"type":"hangup"}"#).await;
     assert!(matches!(
         next_signal_or_error(&mut cust).await,
         Some(ServerMessage::Error {
@@ -364,5 +365,73 @@ async fn welcome_carries_minted_turn_credentials() {
         turn.credential.as_deref(),
         Some(connectit_broker::ice::turn_password("coturn-shared-secret", &username).as_str())
     );
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn a_signal_the_other_side_could_not_read_is_refused_and_named() {
+    let broker = Broker::start(|_| {}).await;
+    let (mut cust, mut tech) = broker.active_session().await;
+    let mut seen = Vec::new();
+    let asked = tech
+        .act_ok(
+            Action::RequestPermissions {
+                permissions: vec![Permission::ViewScreen],
+                reason: String::new(),
+            },
+            &mut seen,
+        )
+        .await;
+    cust.entries_until(asked).await;
+    cust.act_ok(
+        Action::Grant {
+            request: 1,
+            permissions: vec![Permission::ViewScreen],
+        },
+        &mut seen,
+    )
+    .await;
+    for (payload, want) in [
+        (r#"{"type":"offer"}"#, ErrorCode::MalformedMessage),
+        ("not json", ErrorCode::MalformedMessage),
+        (
+            r#"{"type":"teleport","sdp":"x"}"#,
+            ErrorCode::MalformedMessage,
+        ),
+    ] {
+        cust.send(&ClientMessage::Signal {
+            link: connectit_protocol::Link::Screen,
+            payload: payload.into(),
+            id: Some(41),
+        })
+        .await;
+        match next_signal_or_error(&mut cust).await {
+            Some(ServerMessage::Error { id, error }) => {
+                assert_eq!((id, error), (Some(41), want), "{payload}");
+            }
+            other => panic!("{payload}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        next_signal_or_error(&mut tech).await,
+        None,
+        "nothing unreadable reached the technician"
+    );
+    // A readable one for a link not granted: refused, named by its id.
+    cust.send(&ClientMessage::Signal {
+        link: connectit_protocol::Link::Camera,
+        payload: r#"{"type":"hangup"}"#.into(),
+        id: Some(42),
+    })
+    .await;
+    assert!(matches!(
+        next_signal_or_error(&mut cust).await,
+        Some(ServerMessage::Error {
+            id: Some(42),
+            error: ErrorCode::NotAllowed {
+                violation: RuleViolation::NotGranted
+            }
+        })
+    ));
     broker.stop().await;
 }

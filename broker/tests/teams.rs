@@ -960,7 +960,8 @@ async fn a_session_is_handed_over_and_a_colleague_invited_with_every_step_in_the
     bob_ws
         .send(&ClientMessage::Signal {
             link: connectit_protocol::Link::Screen,
-            payload: "{}".into(),
+            payload: r#"{"type":"hangup"}"#.into(),
+            id: None,
         })
         .await;
     assert!(matches!(

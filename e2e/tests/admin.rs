@@ -121,3 +121,54 @@ async fn an_admin_creates_an_account_puts_it_in_a_team_disables_and_resets_it() 
     ben.close().await;
     w.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_history_finds_an_ended_session_exports_it_and_reports_its_survey() {
+    let w = World::start(BrokerOptions::default()).await;
+    let console = connectit_e2e::console::Console::new(&w.tech, w.broker.url());
+    let customer = w.customer();
+    let session = connectit_e2e::world::start_session(&w.broker, &console, &customer).await;
+    customer
+        .send_chat("The scanner makes a grinding noise")
+        .await;
+    customer.end().await;
+    customer
+        .submit_survey(&connectit_e2e::customer::Survey {
+            rating: 4,
+            resolved: Some(true),
+            comment: String::new(),
+        })
+        .await;
+
+    let b = &w.tech;
+    b.click("#back-to-list").await;
+    b.click("#show-history").await;
+    b.wait_visible("#history-results").await;
+    let row = format!(".history-row[data-session-id=\"{}\"]", session.id);
+    b.wait_visible(&row).await;
+    b.wait_attr("#report", "data-sessions", "1").await;
+    b.wait_attr("#report", "data-average", "4.00").await;
+    // A search that matches, then one that does not.
+    b.type_into("#history-text", "grinding").await;
+    b.click("#history-search").await;
+    b.wait_attr("#history-results", "data-count", "1").await;
+    b.clear_field("#history-text").await;
+    b.type_into("#history-text", "no such words").await;
+    b.click("#history-search").await;
+    b.wait_attr("#history-results", "data-count", "0").await;
+    let export = b.attr("#history-export", "href").await.unwrap_or_default();
+    assert!(
+        export.contains("/api/history.csv?text=no%20such%20words"),
+        "{export}"
+    );
+    // The record opens from the row.
+    b.clear_field("#history-text").await;
+    b.click("#history-search").await;
+    b.wait_attr("#history-results", "data-count", "1").await;
+    let record = b
+        .attr(&format!("{row} .history-record"), "href")
+        .await
+        .unwrap_or_default();
+    assert!(record.ends_with("/record?format=html"), "{record}");
+    w.close().await;
+}

@@ -88,8 +88,89 @@ pub enum AccountRole {
     /// Helps customers.
     #[default]
     Technician,
-    /// Also manages accounts and teams (the admin page).
+    /// Also sees the history and reports of their teams' sessions.
+    TeamLead,
+    /// Also manages accounts and teams (the admin page), and sees every session.
     Admin,
+}
+
+/// `GET /api/history`: which ended sessions (every field optional; text fields match
+/// anywhere, ignoring case; `from`/`to`: broker time of the end, inclusive/exclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HistoryQuery {
+    /// Words in the chat.
+    pub text: String,
+    pub customer: String,
+    /// A technician's user name or display name.
+    pub technician: String,
+    /// A team's slug.
+    pub team: String,
+    pub ticket: String,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// At most this many (500 at most; 100 by default), newest first.
+    pub limit: Option<u32>,
+}
+
+/// One ended session in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub id: SessionId,
+    pub created_at: Millis,
+    pub ended_at: Millis,
+    pub details: SessionDetails,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technician: Option<TechnicianRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<crate::EndReason>,
+    pub messages: u64,
+    /// From the terms accepted to the pick-up, if both happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_secs: Option<u64>,
+    /// From the pick-up to the end, if picked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<bool>,
+}
+
+/// Survey answers over some sessions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SurveyFigures {
+    /// Sessions that ended.
+    pub sessions: u64,
+    /// Of them, with a survey answered.
+    pub answered: u64,
+    pub average_rating: Option<f64>,
+    /// Of the answers that said, the share that said "resolved" (0–1).
+    pub resolved_share: Option<f64>,
+}
+
+/// Durations over some sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TimeFigures {
+    pub count: u64,
+    pub median_secs: Option<u64>,
+    pub p90_secs: Option<u64>,
+}
+
+/// `GET /api/reports?from=&to=`: over the ended sessions one may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub surveys: SurveyFigures,
+    pub by_technician: Vec<(TechnicianRef, SurveyFigures)>,
+    pub by_team: Vec<(TeamRef, SurveyFigures)>,
+    /// From the terms accepted to the pick-up.
+    pub waiting: TimeFigures,
+    /// From the pick-up to the end.
+    pub sessions: TimeFigures,
 }
 
 /// An account as the admin page lists it.

@@ -117,9 +117,16 @@ pub enum ClientMessage {
     Act { id: u32, action: Action },
     /// Clock probe: `t` is the sender's clock, echoed back with the broker's.
     Ping { t: u64 },
-    /// A WebRTC signal (SDP or ICE candidate, opaque JSON text) for the other member's
-    /// peer connection of `link`. Relayed only while the link's permission stands.
-    Signal { link: Link, payload: String },
+    /// A WebRTC signal for the other member's peer connection of `link`: `payload` is
+    /// the JSON text of a [`SignalBody`] (the broker checks that it is one, and reads
+    /// nothing else of it). Relayed only while the link's permission stands. `id`, if
+    /// given, names it in a refusal (`Error{id}`); it is not acknowledged otherwise.
+    Signal {
+        link: Link,
+        payload: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u32>,
+    },
 }
 
 /// Broker → browser, on a session socket.

@@ -256,6 +256,12 @@ fn client_messages_round_trip() {
     round_trip(ClientMessage::Signal {
         link: Link::Screen,
         payload: r#"{"sdp":"v=0\r\n"}"#.into(),
+        id: None,
+    });
+    round_trip(ClientMessage::Signal {
+        link: Link::Files,
+        payload: r#"{"type":"hangup"}"#.into(),
+        id: Some(7),
     });
     round_trip(ServerMessage::Signal {
         link: Link::Files,

@@ -28,6 +28,7 @@ pub struct AdminPageProps {
 fn role_attr(role: AccountRole) -> &'static str {
     match role {
         AccountRole::Technician => "technician",
+        AccountRole::TeamLead => "team_lead",
         AccountRole::Admin => "admin",
     }
 }
@@ -35,6 +36,7 @@ fn role_attr(role: AccountRole) -> &'static str {
 fn role_from(value: &str) -> AccountRole {
     match value {
         "admin" => AccountRole::Admin,
+        "team_lead" => AccountRole::TeamLead,
         _ => AccountRole::Technician,
     }
 }
@@ -42,6 +44,7 @@ fn role_from(value: &str) -> AccountRole {
 fn role_name(i18n: &I18n, role: AccountRole) -> String {
     i18n.t(match role {
         AccountRole::Technician => Msg::RoleTechnician,
+        AccountRole::TeamLead => Msg::RoleTeamLead,
         AccountRole::Admin => Msg::RoleAdmin,
     })
 }
@@ -185,7 +188,7 @@ pub fn AdminPage(props: &AdminPageProps) -> Html {
                 <td>
                     <select class="account-role" aria-label={i18n.t(Msg::RoleLabel { name: name.clone() })}
                         onchange={on_role}>
-                        { for [AccountRole::Technician, AccountRole::Admin].into_iter().map(|r| html! {
+                        { for [AccountRole::Technician, AccountRole::TeamLead, AccountRole::Admin].into_iter().map(|r| html! {
                             <option value={role_attr(r)} selected={r == a.role}>{ role_name(&i18n, r) }</option>
                         }) }
                     </select>
@@ -352,7 +355,7 @@ pub fn AdminPage(props: &AdminPageProps) -> Html {
                     on_change={setter(&display_name)} />
                 <label for="new-role">{ i18n.t(Msg::Role) }</label>
                 <select id="new-role" onchange={on_new_role}>
-                    { for [AccountRole::Technician, AccountRole::Admin].into_iter().map(|r| html! {
+                    { for [AccountRole::Technician, AccountRole::TeamLead, AccountRole::Admin].into_iter().map(|r| html! {
                         <option value={role_attr(r)} selected={r == *role}>{ role_name(&i18n, r) }</option>
                     }) }
                 </select>

@@ -287,6 +287,7 @@ pub fn Home(props: &HomeProps) -> Html {
     let show_audit = show.reform(|_: MouseEvent| View::Audit);
     let show_admin = show.reform(|_: MouseEvent| View::Admin);
     let show_account = show.reform(|_: MouseEvent| View::Account);
+    let show_history = show.reform(|_: MouseEvent| View::History);
     let is_admin = props.technician.role == AccountRole::Admin;
 
     let main = match &view {
@@ -315,6 +316,7 @@ pub fn Home(props: &HomeProps) -> Html {
             <super::admin::AdminPage on_back={back.clone()} on_audit={show.reform(|()| View::Audit)} />
         },
         View::Account => html! { <super::account::AccountPage on_back={back.clone()} /> },
+        View::History => html! { <super::history::HistoryPage on_back={back.clone()} /> },
         View::List => html! {
             <>
                 <h1 id="console-heading" class="visually-hidden">{ i18n.t(Msg::ConsoleTitle) }</h1>
@@ -402,6 +404,7 @@ pub fn Home(props: &HomeProps) -> Html {
                     { i18n.t(if *creating { Msg::CreatingSession } else { Msg::CreateSession }) }
                 </button>
                 <super::alert_settings::AlertSettings />
+                <button id="show-history" type="button" class="secondary" onclick={show_history}>{ i18n.t(Msg::ShowHistory) }</button>
                 <button id="show-audit" type="button" class="secondary" onclick={show_audit}>{ i18n.t(Msg::AuditOpen) }</button>
                 if is_admin {
                     <button id="show-admin" type="button" class="secondary" onclick={show_admin}>{ i18n.t(Msg::ShowAdmin) }</button>

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod files;
 pub mod form;
 pub mod handover;
+pub mod history;
 pub mod home;
 pub mod list;
 pub mod media;

@@ -24,6 +24,8 @@ pub enum View {
     Admin,
     /// One's own account.
     Account,
+    /// Ended sessions and reports.
+    History,
 }
 
 /// The console's address for `view`.
@@ -34,6 +36,7 @@ pub fn path_of(view: &View) -> String {
         View::Audit => "/console/audit".to_string(),
         View::Admin => "/console/admin".to_string(),
         View::Account => "/console/account".to_string(),
+        View::History => "/console/history".to_string(),
     }
 }
 
@@ -44,6 +47,7 @@ pub fn view_from_path(path: &str) -> View {
         "/console/audit" => return View::Audit,
         "/console/admin" => return View::Admin,
         "/console/account" => return View::Account,
+        "/console/history" => return View::History,
         _ => {}
     }
     match path.strip_prefix("/console/session/") {
@@ -239,6 +243,7 @@ mod tests {
             View::Audit,
             View::Admin,
             View::Account,
+            View::History,
             View::Session(id("0123abcd")),
         ] {
             assert_eq!(view_from_path(&path_of(&view)), view);

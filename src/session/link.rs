@@ -142,10 +142,21 @@ impl SessionLink {
         Ok(id)
     }
 
-    /// Sends a WebRTC signal for the other member's peer connection of `link`.
+    /// Sends a WebRTC signal for the other member's peer connection of `link`, with an
+    /// id of its own (a refusal names it).
     pub fn signal(&self, link: Link, body: &SignalBody) -> Result<(), NotConnected> {
         let payload = serde_json::to_string(body).map_err(|_| NotConnected)?;
-        send(&self.socket, &ClientMessage::Signal { link, payload })
+        let id = self.shared.next_id.get();
+        send(
+            &self.socket,
+            &ClientMessage::Signal {
+                link,
+                payload,
+                id: Some(id),
+            },
+        )?;
+        self.shared.next_id.set(id.wrapping_add(1));
+        Ok(())
     }
 
     /// Loads the whole log again: reconnects at once and asks for every entry (the
@@ -275,9 +286,12 @@ fn handle(shared: &Shared, socket: &Socket, event: SocketEvent) {
                     id: Some(id),
                     error,
                 } => {
+                    // An action's refusal; a signal's (not awaited) is said like one
+                    // without an id.
+                    let was_action = shared.outstanding.borrow().contains(&id);
                     shared.outstanding.borrow_mut().retain(|&x| x != id);
                     emit(LinkEvent::Refused {
-                        id: Some(id),
+                        id: was_action.then_some(id),
                         error,
                     });
                 }
