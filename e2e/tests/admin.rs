@@ -163,6 +163,7 @@ async fn the_history_finds_an_ended_session_exports_it_and_reports_its_survey() 
     );
     // The record opens from the row.
     b.clear_field("#history-text").await;
+    b.type_into("#history-text", "SCANNER").await;
     b.click("#history-search").await;
     b.wait_attr("#history-results", "data-count", "1").await;
     let record = b
