@@ -132,6 +132,11 @@ async fn main() {
         .wait_visible(".team-admin[data-slug=\"helpdesk\"]")
         .await;
     shot("console", "5-admin").await;
+    // The history with its report (the session above, ended and rated).
+    w.tech.click("#show-history").await;
+    w.tech.wait_visible("#report").await;
+    w.tech.wait_visible(".history-row").await;
+    shot("console", "6-history").await;
     println!("screenshots in {}", folder.display());
     w.close().await;
 }
