@@ -641,6 +641,15 @@ pub async fn hand_over(
         _ if live.team_id.is_none() => return Err(AppError(ErrorCode::NoQueue)),
         _ => None,
     };
+    // What the session's task would refuse, refused before the note is kept.
+    let phase = live
+        .state()
+        .await
+        .map_or(connectit_protocol::Phase::Ended, |s| s.phase());
+    if phase != connectit_protocol::Phase::Active {
+        let violation = connectit_protocol::RuleViolation::WrongPhase { phase };
+        return Err(AppError(ErrorCode::NotAllowed { violation }));
+    }
     if !note.is_empty() {
         // Kept first: a hand-over is not refused for want of room for its note.
         let (key, tid, at) = (live.id.clone(), technician.id, now_ms());

@@ -1080,6 +1080,36 @@ async fn a_session_is_handed_over_and_a_colleague_invited_with_every_step_in_the
     assert!(record.contains(&format!("handed the session over to {bob_name}")));
     assert!(record.contains("put the session back in the team"));
     assert!(!record.contains("reinstall"));
+
+    // Once it is over, nothing is handed over, and the note is not kept either.
+    let mut alice_ws = broker.join(tech_join.clone(), 0, Some(&alice)).await;
+    alice_ws.act_ok(Action::End, &mut Vec::new()).await;
+    let notes_before: Vec<SessionNote> = broker
+        .http("GET", &path("notes"), None, Some(&alice))
+        .await
+        .json();
+    let r = post(
+        "hand-over",
+        Some(json!({"to": "bob", "note": "too late"})),
+        alice.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, error(&r)),
+        (
+            409,
+            ErrorCode::NotAllowed {
+                violation: RuleViolation::WrongPhase {
+                    phase: Phase::Ended
+                }
+            }
+        )
+    );
+    let notes_after: Vec<SessionNote> = broker
+        .http("GET", &path("notes"), None, Some(&alice))
+        .await
+        .json();
+    assert_eq!(notes_after.len(), notes_before.len());
     broker.stop().await;
 }
 
