@@ -7,6 +7,7 @@ use crate::state::Phase;
 use crate::{limits, Millis, SessionId};
 
 /// `GET /api/config`: what the browser needs to know about this installation.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicConfig {
     /// The organisation's name, shown on every page.
@@ -38,6 +39,7 @@ pub struct PublicConfig {
 }
 
 /// Something the organisation should set, said on the console's status line.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigWarning {
@@ -47,12 +49,14 @@ pub enum ConfigWarning {
 }
 
 /// `GET /api/setup`: whether the first technician account still needs creating.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupStatus {
     pub needs_setup: bool,
 }
 
 /// `POST /api/setup`: create the first technician account with the one-time code.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupRequest {
     pub code: String,
@@ -62,6 +66,7 @@ pub struct SetupRequest {
 }
 
 /// `POST /api/auth/sign-in`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInRequest {
     pub username: String,
@@ -69,6 +74,7 @@ pub struct SignInRequest {
 }
 
 /// A signed-in technician (`GET /api/auth/me`, and the answer to sign-in and setup).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Technician {
     pub username: String,
@@ -82,6 +88,7 @@ pub struct Technician {
 }
 
 /// An account's role.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountRole {
@@ -96,6 +103,7 @@ pub enum AccountRole {
 
 /// `GET /api/history`: which ended sessions (every field optional; text fields match
 /// anywhere, ignoring case; `from`/`to`: broker time of the end, inclusive/exclusive).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HistoryQuery {
@@ -114,6 +122,7 @@ pub struct HistoryQuery {
 }
 
 /// One ended session in the history.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryRow {
     pub id: SessionId,
@@ -140,6 +149,7 @@ pub struct HistoryRow {
 }
 
 /// Survey answers over some sessions.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SurveyFigures {
     /// Sessions that ended.
@@ -152,6 +162,7 @@ pub struct SurveyFigures {
 }
 
 /// Durations over some sessions.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TimeFigures {
     pub count: u64,
@@ -160,6 +171,7 @@ pub struct TimeFigures {
 }
 
 /// `GET /api/reports?from=&to=`: over the ended sessions one may see.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub from: Option<Millis>,
@@ -174,6 +186,7 @@ pub struct Report {
 }
 
 /// An account as the admin page lists it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub username: String,
@@ -188,6 +201,7 @@ pub struct Account {
 
 /// `POST /api/admin/accounts`: a new account, which its owner completes from an
 /// invitation link.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccount {
     pub username: String,
@@ -198,6 +212,7 @@ pub struct NewAccount {
 
 /// A link with which an account's owner chooses its password (a new account's, or
 /// after a reset). Shown once: the broker keeps only a hash of its token.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
     pub account: Account,
@@ -206,6 +221,7 @@ pub struct Invitation {
 }
 
 /// `PATCH /api/admin/accounts/{username}`: what changes (absent: unchanged).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AccountUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +231,7 @@ pub struct AccountUpdate {
 }
 
 /// `POST /api/auth/accept-invitation`: the token from the link, and the password.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcceptInvitation {
     pub token: String,
@@ -222,6 +239,7 @@ pub struct AcceptInvitation {
 }
 
 /// `POST /api/auth/password`: one's own password changed (other sign-ins end).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordChange {
     pub current: String,
@@ -229,6 +247,7 @@ pub struct PasswordChange {
 }
 
 /// `POST /api/admin/teams`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewTeam {
     pub slug: String,
@@ -236,6 +255,7 @@ pub struct NewTeam {
 }
 
 /// A team as the admin page lists it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamAdmin {
     pub team: TeamRef,
@@ -244,6 +264,7 @@ pub struct TeamAdmin {
 }
 
 /// `POST /api/sessions`: a new session for the signed-in technician.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedSession {
     pub id: SessionId,
@@ -260,6 +281,7 @@ pub struct CreatedSession {
 }
 
 /// One session, as the console lists it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSummary {
     pub id: SessionId,
@@ -303,6 +325,7 @@ pub struct SessionSummary {
 }
 
 /// A technician, as others see them.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TechnicianRef {
     pub username: String,
@@ -310,6 +333,7 @@ pub struct TechnicianRef {
 }
 
 /// A team, as the console names it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TeamRef {
     /// Its link's path segment (`/t/{slug}`).
@@ -320,6 +344,7 @@ pub struct TeamRef {
 /// What is known of a session's customer and problem: given by the customer on a
 /// team's link, or typed by the technician (`PUT /api/sessions/{id}/details`). Empty
 /// text: not given.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SessionDetails {
     #[serde(default)]
@@ -366,6 +391,7 @@ impl SessionDetails {
 
 /// A technician's private note on a session: kept with the session for the
 /// technicians who may open it, never sent to the customer nor put in their record.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionNote {
     pub id: i64,
@@ -379,6 +405,7 @@ pub struct SessionNote {
 /// `POST /api/sessions/{id}/hand-over`: to a colleague (their user name), or back to
 /// the team's queue (`to` empty), with a note for whoever takes it (stored as a private
 /// note: the customer does not see it).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandOverRequest {
     #[serde(default)]
@@ -388,12 +415,14 @@ pub struct HandOverRequest {
 }
 
 /// `POST /api/sessions/{id}/invite`: a colleague (their user name) may join the session.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteRequest {
     pub username: String,
 }
 
 /// `POST /api/sessions/{id}/notes`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteRequest {
     pub text: String,
@@ -401,6 +430,7 @@ pub struct NoteRequest {
 
 /// A team's canned reply: a message its technicians put in the chat with one choice
 /// (and can still edit before sending).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CannedReply {
     pub id: i64,
@@ -410,6 +440,7 @@ pub struct CannedReply {
 }
 
 /// `POST /api/replies` (with the team) and `PUT /api/replies/{id}` (the team is ignored).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplyRequest {
     /// The team's slug.
@@ -429,6 +460,7 @@ impl ReplyRequest {
 }
 
 /// Whether a team's link page asks for a field.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldRule {
@@ -440,6 +472,7 @@ pub enum FieldRule {
 }
 
 /// `GET /api/teams/{slug}`: what a team's link page shows before the customer joins.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamPage {
     pub team: TeamRef,
@@ -464,6 +497,7 @@ pub struct TeamPage {
 
 /// `POST /api/teams/{slug}/join`: join the team's queue (answered like a right PIN,
 /// with [`VerifyPinResponse`]).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamJoinRequest {
     pub name: String,
@@ -480,18 +514,21 @@ impl SessionSummary {
 }
 
 /// `POST /api/pin`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyPinRequest {
     pub pin: String,
 }
 
 /// `POST /api/join`: the join token of a link (`#join=…`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinRequest {
     pub token: String,
 }
 
 /// The answer to a right PIN or link: a token for this session only.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyPinResponse {
     pub session: SessionId,
@@ -499,6 +536,7 @@ pub struct VerifyPinResponse {
 }
 
 /// `POST /api/survey`, after the session ended.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveyRequest {
     pub token: String,
@@ -512,6 +550,7 @@ pub struct SurveyRequest {
 /// The session's record as the customer and the technician download it: every entry of
 /// the log with its chain hash, the last hash, which stands for the whole log, and the
 /// broker's signature over the header, the entry count and that last hash.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     /// `connectit-record/2` (`/1`: the same without the signature).
@@ -533,6 +572,7 @@ pub struct SessionRecord {
 
 /// An Ed25519 signature by the broker over the record's header fields, its number of
 /// entries and its final hash (the exact bytes: `docs/security.md`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordSignature {
     /// `ed25519`.
@@ -544,6 +584,7 @@ pub struct RecordSignature {
 }
 
 /// `GET /api/record-key`: the public key that checks records' signatures.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordKey {
     /// `ed25519`.
@@ -556,6 +597,7 @@ pub struct RecordKey {
 
 /// One line of the security log (`GET /api/audit`): sign-ins, sign-outs, refusals and
 /// floods. Repeated refusals from one address are counted into one line a minute.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -576,6 +618,7 @@ pub struct AuditEntry {
 }
 
 /// What a security log line is about.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
@@ -634,6 +677,7 @@ pub enum AuditKind {
 }
 
 /// One entry of a [`SessionRecord`].
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordEntry {
     #[serde(flatten)]
@@ -643,6 +687,7 @@ pub struct RecordEntry {
 }
 
 /// `POST /api/record`: the customer's copy of the record.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordRequest {
     pub token: String,
@@ -650,6 +695,7 @@ pub struct RecordRequest {
 }
 
 /// The two shapes of a record download.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordFormat {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::state::Phase;
 
 /// Why the session's rules refuse an entry.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", content = "details", rename_all = "snake_case")]
 pub enum RuleViolation {
@@ -60,6 +61,7 @@ pub enum RuleViolation {
 }
 
 /// An input field named by [`ErrorCode::InvalidInput`].
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -90,6 +92,7 @@ pub enum Field {
 
 /// Every error the broker answers with. Adjacently tagged:
 /// `{"code": "too_many_attempts", "details": {"retry_after_secs": 30}}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", content = "details", rename_all = "snake_case")]
 pub enum ErrorCode {

@@ -22,6 +22,7 @@ pub const INFO_LABEL_MAX_CHARS: usize = 64;
 pub const INFO_VALUE_MAX_CHARS: usize = 500;
 
 /// Where a file transfer is.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum FileStatus {
@@ -50,6 +51,7 @@ impl FileStatus {
 }
 
 /// Why a transfer stopped before delivery.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum FileFailure {
@@ -70,6 +72,7 @@ pub enum FileFailure {
 }
 
 /// One transfer as the state knows it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileTransfer {
     pub file: u32,
@@ -83,6 +86,7 @@ pub struct FileTransfer {
 }
 
 /// One fact of a system information report, as shown to the customer before sending.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InfoItem {
     pub label: String,

@@ -48,6 +48,10 @@ pub use permission::{
 pub use state::{PendingRequest, Phase, SessionState};
 pub use wire::{Action, ClientMessage, ServerMessage};
 
+/// The schema generator, for the checked-in JSON Schemas (feature `schema`).
+#[cfg(feature = "schema")]
+pub use schemars;
+
 /// Milliseconds since the Unix epoch, on the broker's clock.
 pub type Millis = u64;
 
@@ -56,6 +60,7 @@ pub type Millis = u64;
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct SessionId(pub String);
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One thing a technician may ask for.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
@@ -48,6 +49,7 @@ impl Permission {
 }
 
 /// A media stream from the customer to the technician, each on its own peer connection.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Media {
@@ -67,6 +69,7 @@ impl Media {
 
 /// A peer connection between the two members: one per media stream, and one for file
 /// transfers (its data channels). Signals name the link they are for.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Link {
@@ -109,6 +112,7 @@ impl Link {
 }
 
 /// Where a media stream is.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaState {
@@ -119,6 +123,7 @@ pub enum MediaState {
 }
 
 /// A change the customer's browser reports about a media stream.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum MediaChange {
@@ -129,6 +134,7 @@ pub enum MediaChange {
 }
 
 /// Why a media stream stopped.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopCause {
@@ -142,6 +148,7 @@ pub enum StopCause {
 }
 
 /// Why a peer connection could not be made.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PathFailure {
@@ -154,6 +161,7 @@ pub enum PathFailure {
 
 /// Which ICE candidates the peer connections may use (the `iceTransportPolicy` of every
 /// `RTCPeerConnection` on both sides), as the organisation sets it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IcePolicy {
@@ -166,6 +174,7 @@ pub enum IcePolicy {
 
 /// How a session's peer connections are made: the ICE servers (with TURN credentials
 /// minted for the session) and the policy.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct IceConfig {
     pub servers: Vec<IceServer>,
@@ -173,6 +182,7 @@ pub struct IceConfig {
 }
 
 /// One ICE server for the peer connections (STUN, or TURN with credentials).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServer {
     pub urls: Vec<String>,

@@ -11,6 +11,7 @@ use crate::log::{Author, EndReason, EntryKind, LogEntry, Role, Seq};
 use crate::permission::{Media, MediaChange, MediaState, Permission};
 use crate::Millis;
 /// Where a session is in its life.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -28,6 +29,7 @@ pub enum Phase {
 }
 
 /// A session's state: what the log so far implies.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SessionState {
     pub(crate) phase: Phase,
@@ -96,6 +98,7 @@ fn member_index(role: Role) -> usize {
 }
 
 /// A permission request waiting for an answer.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRequest {
     pub request: u32,

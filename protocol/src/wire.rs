@@ -17,6 +17,7 @@ use crate::permission::{IcePolicy, IceServer, Link, Media, MediaChange, PathFail
 use crate::{Millis, SessionId};
 
 /// Who a session socket speaks for.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "as", rename_all = "snake_case")]
 pub enum Join {
@@ -27,6 +28,7 @@ pub enum Join {
 }
 
 /// What a participant asks for. The broker turns it into a log entry, if the rules allow.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Action {
@@ -108,6 +110,7 @@ pub enum Action {
 }
 
 /// Browser → broker, on a session socket.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ClientMessage {
@@ -130,6 +133,7 @@ pub enum ClientMessage {
 }
 
 /// Broker → browser, on a session socket.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ServerMessage {
@@ -178,6 +182,7 @@ pub enum ServerMessage {
 /// The body of a WebRTC signal, as the two browsers exchange it inside the opaque
 /// `payload` of [`ClientMessage::Signal`] (JSON text). The customer's browser, which
 /// sends the media, always makes the offers (also for ICE restarts).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SignalBody {
@@ -201,6 +206,7 @@ pub enum SignalBody {
 /// Why the broker closed a socket for good: the close frame's code (4000–4999 are the
 /// application's) and its reason text. A page that gets one does not reconnect by
 /// itself; it says why and lets the person act.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
@@ -248,6 +254,7 @@ impl CloseReason {
 }
 
 /// Broker → console, on the technician's console socket: their sessions, live.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ConsoleMessage {
