@@ -492,6 +492,18 @@ async fn member_of(state: &AppState, technician_id: i64, team_id: i64) -> Result
         .contains(&team_id))
 }
 
+/// The live session `id`, or `not_found`.
+async fn live_session(
+    state: &AppState,
+    id: String,
+) -> Result<std::sync::Arc<LiveSession>, AppError> {
+    state
+        .hub
+        .get(&SessionId(id))
+        .await?
+        .ok_or(AppError(ErrorCode::NotFound))
+}
+
 /// `POST /api/sessions/{id}/pick-up`: a member of the session's team takes the waiting
 /// customer; the first to ask gets them, anyone after is told `already_picked_up`.
 pub async fn pick_up(
@@ -500,11 +512,7 @@ pub async fn pick_up(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let technician = require_technician(&state, &headers).await?;
-    let live = state
-        .hub
-        .get(&SessionId(id))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
+    let live = live_session(&state, id).await?;
     let allowed = match (live.owner(), live.team_id) {
         (Some(owner), _) => owner == technician.id,
         (None, Some(team)) => member_of(&state, technician.id, team).await?,
@@ -540,14 +548,7 @@ pub async fn set_details(
     details
         .check()
         .map_err(|field| AppError(ErrorCode::InvalidInput { field }))?;
-    let live = state
-        .hub
-        .get(&SessionId(id))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
-    if live.owner() != Some(technician.id) {
-        return Err(AppError(ErrorCode::Forbidden));
-    }
+    let live = own_session(&state, technician.id, id).await?;
     live.set_details(details).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -605,11 +606,7 @@ async fn own_session(
     technician_id: i64,
     id: String,
 ) -> Result<std::sync::Arc<LiveSession>, AppError> {
-    let live = state
-        .hub
-        .get(&SessionId(id))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
+    let live = live_session(state, id).await?;
     if live.owner() != Some(technician_id) {
         return Err(AppError(ErrorCode::Forbidden));
     }
@@ -688,11 +685,7 @@ pub async fn join_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let technician = require_technician(&state, &headers).await?;
-    let live = state
-        .hub
-        .get(&SessionId(id))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
+    let live = live_session(&state, id).await?;
     live.join(technician.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -704,11 +697,7 @@ pub async fn leave_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let technician = require_technician(&state, &headers).await?;
-    let live = state
-        .hub
-        .get(&SessionId(id))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
+    let live = live_session(&state, id).await?;
     live.leave(technician.id, technician.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -722,11 +711,7 @@ async fn colleague_session(
     technician_id: i64,
     id: String,
 ) -> Result<std::sync::Arc<LiveSession>, AppError> {
-    let live = state
-        .hub
-        .get(&SessionId(id))
-        .await?
-        .ok_or(AppError(ErrorCode::NotFound))?;
+    let live = live_session(state, id).await?;
     if live.owner() == Some(technician_id) {
         return Ok(live);
     }

@@ -265,13 +265,13 @@ impl LiveSession {
         }
     }
 
-    /// Closes every technician's socket but those of `keep`, for `reason`.
-    pub fn close_technicians_but(&self, keep: &[i64], reason: CloseReason) {
+    /// Closes every technician's socket, for `reason`.
+    pub fn close_technicians(&self, reason: CloseReason) {
         let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
         let held = std::mem::take(&mut seats.held);
         for (key, id, tx) in held {
             match key {
-                SeatKey::Technician(t) if !keep.contains(&t) => {
+                SeatKey::Technician(_) => {
                     let _ = tx.send(reason);
                 }
                 _ => seats.held.push((key, id, tx)),
@@ -367,7 +367,7 @@ impl LiveSession {
         // A colleague who had joined and now has it keeps their socket: what a
         // socket may do is asked of the session's owner at each step.
         if queued {
-            self.close_technicians_but(&[], CloseReason::HandedOver);
+            self.close_technicians(CloseReason::HandedOver);
         } else {
             self.close_seat(SeatKey::Technician(by), CloseReason::HandedOver);
         }
