@@ -50,6 +50,34 @@ pub fn hash() -> String {
         .unwrap_or_default()
 }
 
+/// Bytes from base64url (no padding), through the browser's own decoder; `None` when
+/// the text is not base64url.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return None;
+    }
+    let mut standard: String = text
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while !standard.len().is_multiple_of(4) {
+        standard.push('=');
+    }
+    let binary = window()?.atob(&standard).ok()?;
+    // atob answers one character per byte.
+    binary
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect()
+}
+
 /// Removes the fragment from the address bar without reloading or adding history.
 pub fn clear_hash() -> Result<(), BrowserError> {
     let window = window().ok_or(BrowserError::NoWindow)?;

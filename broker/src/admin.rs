@@ -369,6 +369,7 @@ pub async fn accept_invitation(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: AcceptInvitation = parse_json(&body)?;
+    crate::auth::require_passwords(&state)?;
     if let Err(refusal) = state.setup_throttle.attempt(client) {
         state
             .audit
@@ -431,6 +432,7 @@ pub async fn change_password(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
+    crate::auth::require_passwords(&state)?;
     let signed = signed_in(&state, &headers)
         .await?
         .ok_or(AppError(ErrorCode::Unauthorized))?;

@@ -37,6 +37,10 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
         texts: c.texts.clone(),
         now: now_ms(),
         warnings: c.warnings(),
+        sign_in: connectit_protocol::api::SignInMethods {
+            passwords: c.local_passwords,
+            single_sign_on: state.sso.as_ref().map(|_| c.oidc_label.clone()),
+        },
     })
 }
 

@@ -43,7 +43,7 @@ const DEVICE_VALIDITY_SECS: u64 = 365 * 24 * 3600;
 const SETUP_META: &str = "setup_code";
 
 /// A cookie's value in the request, if any.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -144,6 +144,20 @@ pub(crate) async fn start_sign_in(
     technician: &TechnicianRow,
     device: Option<[u8; 16]>,
 ) -> Result<Response, AppError> {
+    let cookies = sign_in_cookies(state, technician, device).await?;
+    let mut response = Json(public(state, technician).await?).into_response();
+    for cookie in cookies {
+        set_cookie(&mut response, cookie);
+    }
+    Ok(response)
+}
+
+/// Stores a new sign-in for `technician`: its cookies (`Set-Cookie` values).
+pub(crate) async fn sign_in_cookies(
+    state: &AppState,
+    technician: &TechnicianRow,
+    device: Option<[u8; 16]>,
+) -> Result<Vec<String>, AppError> {
     let token = secrets::new_token();
     let hash = secrets::token_hash(&token);
     let validity = state.config.sign_in_validity_secs;
@@ -153,23 +167,26 @@ pub(crate) async fn start_sign_in(
         .call(move |conn| db::insert_sign_in(conn, &hash, id, expires))
         .await?;
     let secure = secure(state);
-    let mut response = Json(public(state, technician).await?).into_response();
-    set_cookie(
-        &mut response,
-        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={validity}{secure}"),
-    );
     let device = device_value(
         state,
         device.unwrap_or_else(secrets::new_id_bytes),
         technician.id,
     );
-    set_cookie(
-        &mut response,
+    Ok(vec![
+        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={validity}{secure}"),
         format!(
             "{DEVICE_COOKIE}={device}; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age={DEVICE_VALIDITY_SECS}{secure}"
         ),
-    );
-    Ok(response)
+    ])
+}
+
+/// Refuses a password when the organisation turned passwords off.
+pub fn require_passwords(state: &AppState) -> Result<(), AppError> {
+    if state.config.local_passwords {
+        Ok(())
+    } else {
+        Err(AppError(ErrorCode::PasswordsOff))
+    }
 }
 
 fn too_many(refusal: Refusal) -> AppError {
@@ -291,6 +308,7 @@ pub async fn setup(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: SetupRequest = parse_json(&body)?;
+    require_passwords(&state)?;
     if let Err(refusal) = state.setup_throttle.attempt(client) {
         state
             .audit
@@ -355,6 +373,7 @@ pub async fn sign_in(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let request: SignInRequest = parse_json(&body)?;
+    require_passwords(&state)?;
     let username = request.username.trim().to_string();
     let account = username.to_lowercase();
     let lookup = username.clone();

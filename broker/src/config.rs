@@ -146,6 +146,36 @@ pub struct Config {
     pub retention_days: u64,
     /// `delete` or `anonymise`.
     pub retention_action: crate::retention::RetentionAction,
+    /// Whether technicians may sign in with a password (the setup code and invitations
+    /// included). Off, they sign in only through the OpenID provider.
+    pub local_passwords: bool,
+    /// The OpenID provider's issuer (`https://id.example.org/realms/staff`; `http://`
+    /// only on loopback); empty: no single sign-on.
+    pub oidc_issuer: String,
+    /// The client id and secret the provider gave ConnectIT. Its redirect address is
+    /// `<public_url>/api/auth/oidc/callback`.
+    pub oidc_client_id: String,
+    pub oidc_client_secret: String,
+    /// What the console's button names: "Sign in with <oidc_label>".
+    pub oidc_label: String,
+    /// The scopes asked for besides `openid`.
+    pub oidc_scopes: Vec<String>,
+    /// The claim that holds the ConnectIT user name.
+    pub oidc_username_claim: String,
+    /// The claim that holds the person's name as shown to customers.
+    pub oidc_name_claim: String,
+    /// The claim listing the person's groups (empty: teams and roles are not taken
+    /// from the provider). A group named as a team's slug makes them a member.
+    pub oidc_groups_claim: String,
+    /// Members of this group are admins, and others are not (empty: roles stay as
+    /// set in the console).
+    pub oidc_admin_group: String,
+    /// Whether the first sign-in of someone without an account creates one (a
+    /// technician); off, an admin invites them first.
+    pub oidc_create_accounts: bool,
+    /// More certificate authorities (PEM) that calls out trust besides the public ones:
+    /// an OpenID provider, SMTP server or webhook receiver with an in-house certificate.
+    pub outbound_ca_file: String,
 }
 
 /// How log lines are written.
@@ -215,6 +245,18 @@ impl Default for Config {
             log_format: LogFormat::Text,
             retention_days: 0,
             retention_action: crate::retention::RetentionAction::Delete,
+            local_passwords: true,
+            oidc_issuer: String::new(),
+            oidc_client_id: String::new(),
+            oidc_client_secret: String::new(),
+            oidc_label: "your organisation's account".into(),
+            oidc_scopes: vec!["profile".into(), "email".into()],
+            oidc_username_claim: "preferred_username".into(),
+            oidc_name_claim: "name".into(),
+            oidc_groups_claim: String::new(),
+            oidc_admin_group: String::new(),
+            oidc_create_accounts: true,
+            outbound_ca_file: String::new(),
         }
     }
 }
@@ -293,6 +335,18 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("log_format", EnvKind::Str),
     ("retention_days", EnvKind::Int),
     ("retention_action", EnvKind::Str),
+    ("local_passwords", EnvKind::Bool),
+    ("oidc_issuer", EnvKind::Str),
+    ("oidc_client_id", EnvKind::Str),
+    ("oidc_client_secret", EnvKind::Str),
+    ("oidc_label", EnvKind::Str),
+    ("oidc_scopes", EnvKind::List),
+    ("oidc_username_claim", EnvKind::Str),
+    ("oidc_name_claim", EnvKind::Str),
+    ("oidc_groups_claim", EnvKind::Str),
+    ("oidc_admin_group", EnvKind::Str),
+    ("oidc_create_accounts", EnvKind::Bool),
+    ("outbound_ca_file", EnvKind::Str),
 ];
 
 #[derive(Clone, Copy)]
@@ -351,6 +405,32 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if !self.outbound_ca_file.is_empty() {
+            crate::outbound::root_store(&self.outbound_ca_file)
+                .map_err(|e| ConfigError(format!("outbound_ca_file {e}")))?;
+        }
+        if !self.oidc_issuer.is_empty() {
+            if !crate::outbound::allowed_url(&self.oidc_issuer) {
+                return Err(ConfigError(format!(
+                    "oidc_issuer {:?} must be an https:// address (http:// only on loopback)",
+                    self.oidc_issuer
+                )));
+            }
+            if self.oidc_client_id.is_empty() || self.oidc_client_secret.is_empty() {
+                return Err(ConfigError(
+                    "oidc_issuer is set: oidc_client_id and oidc_client_secret are needed too"
+                        .into(),
+                ));
+            }
+            if self.oidc_username_claim.is_empty() {
+                return Err(ConfigError("oidc_username_claim cannot be empty".into()));
+            }
+        } else if !self.local_passwords {
+            return Err(ConfigError(
+                "local_passwords = false needs single sign-on (oidc_issuer): nobody could sign in"
+                    .into(),
+            ));
+        }
         if !self.metrics_listen.is_empty() && self.metrics_address().is_none() {
             return Err(ConfigError(format!(
                 "metrics_listen {:?} must be host:port, such as 127.0.0.1:9090",

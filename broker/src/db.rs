@@ -378,6 +378,12 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
         "TEXT NOT NULL DEFAULT ''",
     )?;
     add_column(conn, "sessions", "problem", "TEXT NOT NULL DEFAULT ''")?;
+    // The identity at the OpenID provider an account is bound to (`issuer sub`).
+    add_column(conn, "technicians", "sso_subject", "TEXT")?;
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS technicians_sso_subject
+         ON technicians(sso_subject) WHERE sso_subject IS NOT NULL",
+    )?;
     add_column(conn, "sessions", "ticket", "TEXT NOT NULL DEFAULT ''")?;
     add_column(conn, "sessions", "picked_up_at", "INTEGER")?;
     add_column(conn, "sessions", "legal_hold", "INTEGER NOT NULL DEFAULT 0")?;
@@ -707,6 +713,57 @@ pub fn technician_by_username(
             technician_from_row,
         )
         .optional()?)
+}
+
+/// An account as single sign-on finds it: the row, whether it is disabled, its role,
+/// and the provider identity it is bound to, if any.
+pub struct SsoAccount {
+    pub technician: TechnicianRow,
+    pub disabled: bool,
+    pub role: AccountRole,
+    pub subject: Option<String>,
+}
+
+/// The account with this user name, or else the one bound to `subject`.
+pub fn sso_account(
+    conn: &Connection,
+    username: &str,
+    subject: &str,
+) -> Result<Option<SsoAccount>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, username, display_name, password_hash, disabled, role, sso_subject
+             FROM technicians WHERE username = ?1 OR sso_subject = ?2
+             ORDER BY username = ?1 DESC LIMIT 1",
+            params![username, subject],
+            |r| {
+                Ok(SsoAccount {
+                    technician: technician_from_row(r)?,
+                    disabled: r.get(4)?,
+                    role: role_from(&r.get::<_, String>(5)?),
+                    subject: r.get(6)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Binds an account to a provider identity.
+pub fn bind_sso_subject(conn: &Connection, id: i64, subject: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE technicians SET sso_subject = ?2 WHERE id = ?1",
+        params![id, subject],
+    )?;
+    Ok(())
+}
+
+/// Changes the name an account shows.
+pub fn set_display_name(conn: &Connection, id: i64, name: &str) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE technicians SET display_name = ?2 WHERE id = ?1",
+        params![id, name],
+    )?;
+    Ok(())
 }
 
 /// Disables (or enables again) an account; a disabled account's sign-ins are deleted,

@@ -27,7 +27,11 @@ impl AppError {
             | ErrorCode::Forbidden
             | ErrorCode::CrossOrigin
             | ErrorCode::AdminOnly
-            | ErrorCode::InvalidInvitation => StatusCode::FORBIDDEN,
+            | ErrorCode::InvalidInvitation
+            | ErrorCode::SingleSignOnFailed
+            | ErrorCode::NoAccount
+            | ErrorCode::AccountDisabled
+            | ErrorCode::PasswordsOff => StatusCode::FORBIDDEN,
             ErrorCode::LastAdmin => StatusCode::CONFLICT,
             ErrorCode::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::LogFull { .. }

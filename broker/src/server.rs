@@ -28,6 +28,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/sign-in", post(auth::sign_in))
         .route("/api/auth/sign-out", post(auth::sign_out))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/oidc/start", get(crate::oidc::start))
+        .route("/api/auth/oidc/callback", get(crate::oidc::callback))
         .route("/api/auth/password", post(admin::change_password))
         .route("/api/auth/sign-out-others", post(admin::sign_out_others))
         .route(

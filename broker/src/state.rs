@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::hub::{self, Caps, Hub, Rules};
 use crate::metrics::Metrics;
+use crate::outbound::Outbound;
 use crate::secrets::{self, PinKey};
 use crate::serve::{self, Connections};
 use crate::shutdown::Shutdown;
@@ -54,6 +55,12 @@ pub struct Shared {
     pub sign_in_throttle: SignInThrottle,
     /// Failed setup codes, per address.
     pub setup_throttle: AddressThrottle,
+    /// Single sign-on's callbacks per address (each costs a call to the provider).
+    pub sso_throttle: AddressThrottle,
+    /// Calls out (the OpenID provider, webhook receivers).
+    pub outbound: Outbound,
+    /// The OpenID provider, when single sign-on is configured.
+    pub sso: Option<Arc<crate::oidc::Sso>>,
     /// The one-time code made at start, to print, while no account exists.
     pub setup_code: Mutex<Option<String>>,
     /// Open technician sockets by sign-in, and the news that a sign-in ended.
@@ -242,6 +249,10 @@ impl AppState {
             header_read: Duration::from_secs(c.header_read_timeout_secs),
             tls_handshake: Duration::from_secs(c.tls_handshake_timeout_secs),
         });
+        // The CA file was read when the configuration was checked.
+        let roots = crate::outbound::root_store(&c.outbound_ca_file)
+            .unwrap_or_else(|_| crate::outbound::public_roots());
+        let outbound = Outbound::new(roots, Duration::from_secs(10));
         let (hub, hub_tasks) = Hub::new(Arc::new(db.clone()), rules, metrics.clone());
         AppState(Arc::new(Shared {
             db,
@@ -257,6 +268,9 @@ impl AppState {
             ),
             sign_in_throttle,
             setup_throttle: AddressThrottle::new(by_address),
+            sso_throttle: AddressThrottle::new(by_address),
+            sso: crate::oidc::Sso::from_config(&config, outbound.clone()),
+            outbound,
             setup_code: Mutex::new(setup_code),
             sign_ins: SignIns::default(),
             audit,

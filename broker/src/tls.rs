@@ -21,19 +21,25 @@ impl std::fmt::Display for TlsError {
 
 impl std::error::Error for TlsError {}
 
+/// Every certificate in a PEM file (at least one).
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{}: no certificate in the file (PEM expected)",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
 /// The server's TLS configuration from PEM files: TLS 1.2 and 1.3 (rustls' safe
 /// defaults, *ring* provider), HTTP/1.1.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| TlsError(format!("tls_cert {}: {e}", cert.display())))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| TlsError(format!("tls_cert {}: {e}", cert.display())))?;
-    if chain.is_empty() {
-        return Err(TlsError(format!(
-            "tls_cert {}: no certificate in the file (PEM expected)",
-            cert.display()
-        )));
-    }
+    let chain = read_certificates(cert).map_err(|e| TlsError(format!("tls_cert {e}")))?;
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| TlsError(format!("tls_key {}: {e}", key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

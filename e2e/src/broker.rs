@@ -68,6 +68,8 @@ pub struct BrokerOptions {
     /// Where the broker listens (`127.0.0.1:0` otherwise), e.g. a [`crate::Netns`]'s
     /// host address, for a browser inside the namespace.
     pub listen: Option<String>,
+    /// More top-level `key = value` lines, written as given (single sign-on, SMTP).
+    pub extra_config: Vec<(String, String)>,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -472,6 +474,9 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
         let list: Vec<String> = options.extra_origins.iter().map(|o| quoted(o)).collect();
         line("extra_origins", format!("[{}]", list.join(", ")));
     }
+    for (key, value) in &options.extra_config {
+        line(key, value.clone());
+    }
     // Tables last: every key after a table header belongs to that table.
     let mut languages: Vec<&str> = options.texts.iter().map(|(l, _, _)| l.as_str()).collect();
     languages.sort_unstable();
@@ -486,7 +491,7 @@ fn config_toml(options: &BrokerOptions, data_dir: &Path, dist: &Path) -> String 
 }
 
 /// A TOML basic string.
-fn quoted(s: &str) -> String {
+pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -49,6 +49,7 @@ pub mod display;
 pub mod echo;
 mod http;
 pub mod netns;
+pub mod oidc;
 pub mod pageserver;
 pub mod paths;
 pub mod peers;

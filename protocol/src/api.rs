@@ -36,6 +36,30 @@ pub struct PublicConfig {
     /// What the installation lacks, for the console to say (the broker logs it at start).
     #[serde(default)]
     pub warnings: Vec<ConfigWarning>,
+    /// How technicians sign in to the console.
+    #[serde(default)]
+    pub sign_in: SignInMethods,
+}
+
+/// How technicians may sign in.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    /// With a user name and password.
+    pub passwords: bool,
+    /// Through the organisation's OpenID provider, named so (`"Example University"`):
+    /// the console's button goes to `GET /api/auth/oidc/start`. `None`: not offered.
+    #[serde(default)]
+    pub single_sign_on: Option<String>,
+}
+
+impl Default for SignInMethods {
+    fn default() -> Self {
+        SignInMethods {
+            passwords: true,
+            single_sign_on: None,
+        }
+    }
 }
 
 /// Something the organisation should set, said on the console's status line.

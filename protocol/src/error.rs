@@ -159,6 +159,17 @@ pub enum ErrorCode {
     LastAdmin,
     /// The invitation link is wrong, used or expired: ask an admin for a new one.
     InvalidInvitation,
+    /// Signing in through the organisation's single sign-on did not succeed (the
+    /// provider refused, or its answer did not pass the checks; the security log says
+    /// which).
+    SingleSignOnFailed,
+    /// The organisation's sign-on knows this person, but ConnectIT has no account for
+    /// them and does not create accounts on first sign-in.
+    NoAccount,
+    /// The account is disabled.
+    AccountDisabled,
+    /// Passwords are turned off here: sign in through the organisation's sign-on.
+    PasswordsOff,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

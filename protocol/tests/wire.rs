@@ -354,6 +354,10 @@ fn http_bodies_round_trip() {
         .into(),
         now: 1,
         warnings: vec![ConfigWarning::NoRelay],
+        sign_in: SignInMethods {
+            passwords: false,
+            single_sign_on: Some("Example University".into()),
+        },
     });
     round_trip(SetupStatus { needs_setup: true });
     round_trip(SetupRequest {

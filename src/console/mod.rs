@@ -33,7 +33,7 @@ pub mod workspace;
 
 use std::rc::Rc;
 
-use connectit_protocol::api::{ConfigWarning, Technician};
+use connectit_protocol::api::{ConfigWarning, SignInMethods, Technician};
 use connectit_protocol::ErrorCode;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -81,6 +81,18 @@ fn invitation_token() -> Option<Rc<str>> {
     Some(token)
 }
 
+/// Why single sign-on came back refused (`/console/#sign-in-error=…`: the typed error
+/// as JSON, base64url), taken out of the address bar.
+fn sso_error() -> Option<ErrorCode> {
+    let hash = crate::browser::hash();
+    let encoded = hash
+        .trim_start_matches('#')
+        .strip_prefix("sign-in-error=")?;
+    let _ = crate::browser::clear_hash();
+    let json = crate::browser::base64url_decode(encoded)?;
+    serde_json::from_slice(&json).ok()
+}
+
 /// Finds out whether setup is needed and who is signed in.
 async fn check() -> Auth {
     match api::setup_status().await {
@@ -107,8 +119,11 @@ pub fn ConsolePage() -> Html {
     let attempt = use_state(|| 0u32);
     // Read once, before anything else: the link's token leaves the address bar.
     let invitation = use_state(invitation_token);
+    let sso_error = use_state(sso_error);
+    let methods = use_state(SignInMethods::default);
     {
         let (auth, organisation, warnings) = (auth.clone(), organisation.clone(), warnings.clone());
+        let methods = methods.clone();
         let invitation = (*invitation).clone();
         let set_texts = i18n.set_texts.clone();
         use_effect_with(*attempt, move |_| {
@@ -120,6 +135,7 @@ pub fn ConsolePage() -> Html {
                     clock::pong_sample(sent, config.now, clock::local_now());
                     set_texts.emit(Rc::new(config.texts.clone()));
                     warnings.set(config.warnings.clone());
+                    methods.set(config.sign_in.clone());
                     organisation.set(config.organisation);
                 }
                 auth.set(match invitation {
@@ -165,7 +181,8 @@ pub fn ConsolePage() -> Html {
             <account::WelcomeForm token={AttrValue::from(token.to_string())} on_done={signed_in} />
         },
         Auth::SignIn(by_broker) => html! {
-            <signin::SignInForm on_done={signed_in} signed_out={*by_broker} />
+            <signin::SignInForm on_done={signed_in} signed_out={*by_broker}
+                methods={(*methods).clone()} sso_error={*sso_error} />
         },
         Auth::SignedIn(technician) => html! {
             <home::Home technician={technician.clone()} on_signed_out={signed_out} />

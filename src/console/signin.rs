@@ -1,6 +1,7 @@
 //! The sign-in form (`#signin-form`).
 
-use connectit_protocol::api::{SignInRequest, Technician};
+use connectit_protocol::api::{SignInMethods, SignInRequest, Technician};
+use connectit_protocol::ErrorCode;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -34,6 +35,12 @@ pub struct SignInProps {
     /// The broker ended the last sign-in (signed out elsewhere, expired, disabled).
     #[prop_or_default]
     pub signed_out: bool,
+    /// How this installation lets technicians sign in.
+    #[prop_or_default]
+    pub methods: SignInMethods,
+    /// Why the last single sign-on came back refused, if it did.
+    #[prop_or_default]
+    pub sso_error: Option<ErrorCode>,
 }
 
 #[component]
@@ -42,7 +49,12 @@ pub fn SignInForm(props: &SignInProps) -> Html {
     let username = use_state(String::new);
     let password = use_state(String::new);
     let busy = use_state(|| false);
-    let error = use_state(|| None::<FormProblem>);
+    let error = {
+        let sso_error = props.sso_error;
+        use_state(move || {
+            sso_error.map(|code| FormProblem::Api(ApiError::Refused { status: 403, code }))
+        })
+    };
 
     let onsubmit = {
         let (username, password, busy, error) = (
@@ -79,23 +91,37 @@ pub fn SignInForm(props: &SignInProps) -> Html {
         })
     };
     let error_id = error.is_some().then_some(AttrValue::from("signin-error"));
+    let passwords = props.methods.passwords;
     html! {
         <form id="signin-form" class="card narrow" {onsubmit} novalidate=true aria-labelledby="signin-heading">
             <h1 id="signin-heading">{ i18n.t(Msg::SigninHeading) }</h1>
             if props.signed_out {
                 <p id="signed-out" class="notice" role="status">{ i18n.t(Msg::SignedOutElsewhere) }</p>
             }
-            <Field id="signin-username" label={i18n.t(Msg::Username)} value={AttrValue::from((*username).clone())}
-                autocomplete={AttrValue::from("username")} error_id={error_id.clone()}
-                on_change={Callback::from({ let s = username.clone(); move |v| s.set(v) })} />
-            <Field id="signin-password" label={i18n.t(Msg::Password)} kind="password"
-                value={AttrValue::from((*password).clone())}
-                autocomplete={AttrValue::from("current-password")} error_id={error_id}
-                on_change={Callback::from({ let s = password.clone(); move |v| s.set(v) })} />
+            if let Some(name) = &props.methods.single_sign_on {
+                // A plain link: the broker sends the browser on to the provider.
+                <a id="sso-sign-in" class="button-link sso-button" href="/api/auth/oidc/start">
+                    { i18n.t(Msg::SignInWith { name: name.clone() }) }
+                </a>
+                if passwords {
+                    <p class="sign-in-or">{ i18n.t(Msg::SignInOr) }</p>
+                }
+            }
+            if passwords {
+                <Field id="signin-username" label={i18n.t(Msg::Username)} value={AttrValue::from((*username).clone())}
+                    autocomplete={AttrValue::from("username")} error_id={error_id.clone()}
+                    on_change={Callback::from({ let s = username.clone(); move |v| s.set(v) })} />
+                <Field id="signin-password" label={i18n.t(Msg::Password)} kind="password"
+                    value={AttrValue::from((*password).clone())}
+                    autocomplete={AttrValue::from("current-password")} error_id={error_id}
+                    on_change={Callback::from({ let s = password.clone(); move |v| s.set(v) })} />
+            }
             <ErrorText id="signin-error" message={error.map(|p| p.describe(&i18n))} />
-            <button id="signin-submit" type="submit" class="primary" disabled={*busy}>
-                { i18n.t(if *busy { Msg::SigningIn } else { Msg::SigninSubmit }) }
-            </button>
+            if passwords {
+                <button id="signin-submit" type="submit" class="primary" disabled={*busy}>
+                    { i18n.t(if *busy { Msg::SigningIn } else { Msg::SigninSubmit }) }
+                </button>
+            }
         </form>
     }
 }
