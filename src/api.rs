@@ -376,8 +376,25 @@ pub async fn me() -> Result<Technician, ApiError> {
     call("GET", "/api/auth/me", None).await
 }
 
-pub async fn create_session() -> Result<CreatedSession, ApiError> {
-    call("POST", "/api/sessions", None).await
+/// `POST /api/sessions`: the ready e-mail in `language`.
+pub async fn create_session(language: &str) -> Result<CreatedSession, ApiError> {
+    let body = connectit_protocol::api::CreateSession {
+        language: Some(language.to_owned()),
+    };
+    call("POST", "/api/sessions", json(&body)).await
+}
+
+/// `POST /api/sessions/{id}/email`: the broker e-mails the customer the link and PIN.
+pub async fn send_email(
+    session: &SessionId,
+    request: &connectit_protocol::api::SendEmail,
+) -> Result<(), ApiError> {
+    call_no_content(
+        "POST",
+        &format!("/api/sessions/{session}/email"),
+        json(request),
+    )
+    .await
 }
 
 pub async fn sessions() -> Result<Vec<SessionSummary>, ApiError> {
@@ -422,10 +439,15 @@ pub fn attachment_name(header: &str) -> Option<String> {
 }
 
 /// `POST /api/record`: the customer's copy of the record.
-pub async fn customer_record(token: &str, format: RecordFormat) -> Result<Download, ApiError> {
+pub async fn customer_record(
+    token: &str,
+    format: RecordFormat,
+    language: &str,
+) -> Result<Download, ApiError> {
     let body = RecordRequest {
         token: token.to_owned(),
         format,
+        language: Some(language.to_owned()),
     };
     download("POST", "/api/record", json(&body)).await
 }
@@ -434,14 +456,16 @@ pub async fn customer_record(token: &str, format: RecordFormat) -> Result<Downlo
 pub async fn technician_record(
     session: &SessionId,
     format: RecordFormat,
+    language: &str,
 ) -> Result<Download, ApiError> {
     let format = match format {
         RecordFormat::Html => "html",
         RecordFormat::Json => "json",
     };
     let path = format!(
-        "/api/sessions/{}/record?format={format}",
-        url_part(&session.0)
+        "/api/sessions/{}/record?format={format}&language={}",
+        url_part(&session.0),
+        url_part(language)
     );
     download("GET", &path, None).await
 }

@@ -78,10 +78,10 @@ pub fn RecordDownloads(props: &RecordProps) -> Html {
             spawn_local(async move {
                 let answer = match &source {
                     RecordSource::Customer { token, .. } => {
-                        api::customer_record(token, format).await
+                        api::customer_record(token, format, i18n.lang()).await
                     }
                     RecordSource::Technician { session } => {
-                        api::technician_record(session, format).await
+                        api::technician_record(session, format, i18n.lang()).await
                     }
                 };
                 let unreachable = |_| i18n.t(Msg::Unreachable);

@@ -5,10 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use connectit_protocol::api::{
-    AuditKind, CannedReply, CreatedSession, FieldRule, HandOverRequest, InviteRequest, JoinRequest,
-    NoteRequest, PublicConfig, ReplyRequest, SessionDetails, SessionNote, SessionSummary,
-    SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef, VerifyPinRequest,
-    VerifyPinResponse,
+    AuditKind, CannedReply, CreateSession, CreatedSession, FieldRule, HandOverRequest,
+    InviteRequest, JoinRequest, NoteRequest, PublicConfig, ReplyRequest, SendEmail, SessionDetails,
+    SessionNote, SessionSummary, SurveyRequest, TeamJoinRequest, TeamPage, TeamRef, TechnicianRef,
+    VerifyPinRequest, VerifyPinResponse,
 };
 use connectit_protocol::error::Field;
 use connectit_protocol::{clean_pin, limits, Author, EndReason, EntryKind, ErrorCode, SessionId};
@@ -41,14 +41,44 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
             passwords: c.local_passwords,
             single_sign_on: state.sso.as_ref().map(|_| c.oidc_label.clone()),
         },
+        sends_email: state.mailer.is_some(),
     })
+}
+
+/// The e-mail that brings the customer to the session, in `catalog`'s language.
+fn invitation_email(
+    state: &AppState,
+    catalog: &connectit_wording::Catalog,
+    technician: &crate::db::TechnicianRow,
+    link: &str,
+    pin: &str,
+) -> (String, String) {
+    let c = &state.config;
+    connectit_wording::email::compose(
+        catalog,
+        &connectit_wording::email::Invitation {
+            technician: &technician.display_name,
+            organisation: &c.organisation,
+            link,
+            pin,
+            minutes: c.pin_validity_secs.div_ceil(60),
+            base: c.base_url(),
+            contact: &c.support_contact,
+        },
+    )
 }
 
 pub async fn create_session(
     State(state): State<AppState>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Json<CreatedSession>, AppError> {
     let technician = require_technician(&state, &headers).await?;
+    let request: CreateSession = if body.is_empty() {
+        CreateSession::default()
+    } else {
+        parse_json(&body)?
+    };
     let now = now_ms();
     let expires_at = now + state.config.pin_validity_secs * 1000;
     // Draw until the PIN is unused among live sessions (at most a few tries even with
@@ -78,22 +108,8 @@ pub async fn create_session(
     }
     tracing::info!(session = %id, technician = %technician.username, "session created");
     let link = format!("{}/#join={join_token}", state.config.base_url());
-    let org = &state.config.organisation;
-    let minutes = state.config.pin_validity_secs.div_ceil(60);
-    let email_subject = format!("Your remote support session with {org}");
-    let email_body = format!(
-        "Hello,\n\n{name} from {org} is ready to help you.\n\n\
-         1. Open {link}\n\
-         2. If the page asks for a PIN, enter: {pin}\n\n\
-         The link and the PIN work until {name} starts helping you, for {minutes} minutes at most. Nothing needs to be installed: \
-         the session runs in your web browser, and you decide, one request at a time, what \
-         the technician may see or do. You can end the session at any moment.\n\n\
-         Only use the address above ({base}). We will never ask you for a password.\n\n\
-         {name}\n{org}\n{contact}\n",
-        name = technician.display_name,
-        base = state.config.base_url(),
-        contact = state.config.support_contact,
-    );
+    let catalog = state.catalog(request.language.as_deref().unwrap_or("en"));
+    let (email_subject, email_body) = invitation_email(&state, &catalog, &technician, &link, &pin);
     Ok(Json(CreatedSession {
         id,
         pin,
@@ -497,6 +513,99 @@ async fn member_of(state: &AppState, technician_id: i64, team_id: i64) -> Result
 }
 
 /// The live session `id`, or `not_found`.
+/// `POST /api/sessions/{id}/email {to, language, pin, link}`: the broker sends the
+/// customer the session's link and PIN from the organisation's address. Only the
+/// technician who has the session, only while its PIN is unused and unexpired, only
+/// the link and PIN it was created with (checked against their hashes: the text cannot
+/// carry another address), and at most [`EMAILS_PER_HOUR`] an hour per technician.
+pub async fn send_email(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    let technician = require_technician(&state, &headers).await?;
+    let request: SendEmail = parse_json(&body)?;
+    let Some(mailer) = state.mailer.as_ref() else {
+        return Err(AppError(ErrorCode::EmailUnavailable));
+    };
+    let live = own_session(&state, technician.id, id).await?;
+    let base = format!("{}/#join=", state.config.base_url());
+    let token = request
+        .link
+        .strip_prefix(&base)
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError(ErrorCode::InvalidInput {
+            field: Field::Token,
+        }))?
+        .to_owned();
+    let (pin_hash, join_hash) = (
+        state.pin_key.hash(request.pin.trim()),
+        secrets::token_hash(&token),
+    );
+    let session = live.id.clone();
+    let now = now_ms();
+    let unused = state
+        .db
+        .call(move |conn| db::invitation_unused(conn, &session, &pin_hash, &join_hash, now))
+        .await?;
+    if !unused {
+        return Err(AppError(ErrorCode::InvalidOrExpiredPin));
+    }
+    if let Err(wait) = state.email_quota.take(technician.id) {
+        return Err(AppError(ErrorCode::RateLimited {
+            retry_after_secs: wait,
+        }));
+    }
+    let catalog = state.catalog(&request.language);
+    let (subject, text) = invitation_email(
+        &state,
+        &catalog,
+        &technician,
+        &request.link,
+        request.pin.trim(),
+    );
+    let to = request.to.trim().to_owned();
+    match mailer.send(&to, &subject, &text).await {
+        Ok(()) => {
+            state
+                .audit
+                .event(
+                    AuditKind::EmailSent,
+                    Some(client),
+                    Some(&technician.username),
+                    &format!("session {} to {to} ({})", live.id, catalog.lang()),
+                )
+                .await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(crate::mail::MailError::BadAddress) => {
+            state.email_quota.give_back(technician.id);
+            Err(AppError(ErrorCode::InvalidInput {
+                field: Field::Email,
+            }))
+        }
+        Err(crate::mail::MailError::Failed(why)) => {
+            state.email_quota.give_back(technician.id);
+            tracing::warn!(session = %live.id, error = %why, "e-mail not sent");
+            state
+                .audit
+                .event(
+                    AuditKind::EmailSent,
+                    Some(client),
+                    Some(&technician.username),
+                    &format!("session {}: not sent: {why}", live.id),
+                )
+                .await;
+            Err(AppError(ErrorCode::EmailFailed))
+        }
+    }
+}
+
+/// E-mails a technician may send an hour.
+pub const EMAILS_PER_HOUR: u32 = 30;
+
 async fn live_session(
     state: &AppState,
     id: String,

@@ -176,6 +176,30 @@ pub struct Config {
     /// More certificate authorities (PEM) that calls out trust besides the public ones:
     /// an OpenID provider, SMTP server or webhook receiver with an in-house certificate.
     pub outbound_ca_file: String,
+    /// The SMTP server that sends e-mail to customers (empty: the console offers the
+    /// text to copy, and nothing is sent).
+    pub smtp_host: String,
+    /// Its port (587 for STARTTLS, 465 for TLS).
+    pub smtp_port: u16,
+    /// `starttls` (the default), `tls` (implicit TLS), or `none` (only to a server on
+    /// loopback, such as a local relay).
+    pub smtp_security: SmtpSecurity,
+    /// The account on the SMTP server, if it asks for one.
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// The organisation's own address the e-mail comes from
+    /// (`IT Service Desk <servicedesk@example.org>`).
+    pub smtp_from: String,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    #[default]
+    Starttls,
+    Tls,
+    None,
 }
 
 /// How log lines are written.
@@ -257,6 +281,12 @@ impl Default for Config {
             oidc_admin_group: String::new(),
             oidc_create_accounts: true,
             outbound_ca_file: String::new(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: String::new(),
         }
     }
 }
@@ -347,6 +377,12 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("oidc_admin_group", EnvKind::Str),
     ("oidc_create_accounts", EnvKind::Bool),
     ("outbound_ca_file", EnvKind::Str),
+    ("smtp_host", EnvKind::Str),
+    ("smtp_port", EnvKind::Int),
+    ("smtp_security", EnvKind::Str),
+    ("smtp_username", EnvKind::Str),
+    ("smtp_password", EnvKind::Str),
+    ("smtp_from", EnvKind::Str),
 ];
 
 #[derive(Clone, Copy)]
@@ -408,6 +444,23 @@ impl Config {
         if !self.outbound_ca_file.is_empty() {
             crate::outbound::root_store(&self.outbound_ca_file)
                 .map_err(|e| ConfigError(format!("outbound_ca_file {e}")))?;
+        }
+        if !self.smtp_host.is_empty() {
+            if self.smtp_from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(ConfigError(format!(
+                    "smtp_from {:?} must be the organisation's address, such as \
+                     \"IT Service Desk <servicedesk@example.org>\"",
+                    self.smtp_from
+                )));
+            }
+            if self.smtp_security == SmtpSecurity::None
+                && !crate::outbound::is_loopback_host(&self.smtp_host)
+            {
+                return Err(ConfigError(format!(
+                    "smtp_security = \"none\" only to a server on loopback, not {}",
+                    self.smtp_host
+                )));
+            }
         }
         if !self.oidc_issuer.is_empty() {
             if !crate::outbound::allowed_url(&self.oidc_issuer) {

@@ -715,6 +715,22 @@ pub fn technician_by_username(
         .optional()?)
 }
 
+/// Whether `session`'s PIN and link are these, unused and unexpired.
+pub fn invitation_unused(
+    conn: &Connection,
+    session: &SessionId,
+    pin_hash: &[u8],
+    join_token_hash: &[u8],
+    now: Millis,
+) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare(
+            "SELECT 1 FROM sessions WHERE id = ?1 AND pin_hash = ?2 AND join_token_hash = ?3
+             AND pin_expires_at > ?4",
+        )?
+        .exists(params![session.0, pin_hash, join_token_hash, now as i64])?)
+}
+
 /// An account as single sign-on finds it: the row, whether it is disabled, its role,
 /// and the provider identity it is bound to, if any.
 pub struct SsoAccount {

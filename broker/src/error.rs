@@ -43,6 +43,8 @@ impl AppError {
             | ErrorCode::AlreadyPickedUp
             | ErrorCode::NoQueue => StatusCode::CONFLICT,
             ErrorCode::NoSuchColleague => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::EmailUnavailable => StatusCode::NOT_IMPLEMENTED,
+            ErrorCode::EmailFailed => StatusCode::BAD_GATEWAY,
             ErrorCode::QueueFull | ErrorCode::QueueClosed => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::StorageUnavailable | ErrorCode::Stopping => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

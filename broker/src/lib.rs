@@ -52,6 +52,7 @@ pub mod hours;
 pub mod hub;
 pub mod ice;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod oidc;
 pub mod ops;

@@ -18,7 +18,7 @@ const APPEND_BUCKETS: [f64; 12] = [
 ];
 
 /// Every security event kind, in the order of [`kind_index`].
-const KINDS: [AuditKind; 29] = [
+const KINDS: [AuditKind; 30] = [
     AuditKind::SignInSucceeded,
     AuditKind::SignInFailed,
     AuditKind::SignInThrottled,
@@ -48,6 +48,7 @@ const KINDS: [AuditKind; 29] = [
     AuditKind::SignedOutEverywhere,
     AuditKind::TeamChanged,
     AuditKind::InvitationFailed,
+    AuditKind::EmailSent,
 ];
 
 fn kind_index(kind: AuditKind) -> usize {
@@ -81,6 +82,7 @@ fn kind_index(kind: AuditKind) -> usize {
         AuditKind::SignedOutEverywhere => 26,
         AuditKind::TeamChanged => 27,
         AuditKind::InvitationFailed => 28,
+        AuditKind::EmailSent => 29,
     }
 }
 

@@ -11,11 +11,10 @@ use axum::response::{IntoResponse, Response};
 use connectit_protocol::api::{
     RecordEntry, RecordFormat, RecordKey, RecordRequest, RecordSignature, SessionRecord,
 };
-use connectit_protocol::{
-    shown_text, Author, EndReason, EntryKind, ErrorCode, FileFailure, Link, LogEntry, Media,
-    MediaChange, Millis, PathFailure, Permission, Role, SessionId, SessionState, StopCause,
-};
+use connectit_protocol::{shown_text, EntryKind, ErrorCode, LogEntry, Millis, Role, SessionId};
 use serde::Deserialize;
+
+use connectit_wording::{entry, Catalog, Msg};
 
 use crate::db::{self, DbError};
 use crate::error::{parse_json, AppError};
@@ -112,6 +111,7 @@ pub fn load_unsigned(
         entries: chained
             .into_iter()
             .map(|(entry, h)| RecordEntry {
+                line: String::new(),
                 entry,
                 hash: hex(&h),
             })
@@ -242,6 +242,8 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
 #[derive(Deserialize)]
 pub struct FormatQuery {
     format: Option<RecordFormat>,
+    /// The language of the page and the lines (English by default).
+    language: Option<String>,
 }
 
 /// `GET /api/sessions/{id}/record?format=html|json`: the technician's copy.
@@ -269,7 +271,15 @@ pub async fn technician_record(
     if !allowed {
         return Err(AppError(ErrorCode::Forbidden));
     }
-    respond(&state, id, query.format.unwrap_or(RecordFormat::Html)).await
+    let catalog = state.catalog(query.language.as_deref().unwrap_or("en"));
+    respond(
+        &state,
+        id,
+        query.format.unwrap_or(RecordFormat::Html),
+        &catalog,
+        Role::Technician,
+    )
+    .await
 }
 
 /// `POST /api/record {token, format}`: the customer's copy (the token stays out of URLs).
@@ -284,13 +294,16 @@ pub async fn customer_record(
         .call(move |conn| db::session_by_token(conn, &hash))
         .await?
         .ok_or(AppError(ErrorCode::Unauthorized))?;
-    respond(&state, id, request.format).await
+    let catalog = state.catalog(request.language.as_deref().unwrap_or("en"));
+    respond(&state, id, request.format, &catalog, Role::Customer).await
 }
 
 async fn respond(
     state: &AppState,
     id: SessionId,
     format: RecordFormat,
+    catalog: &Catalog,
+    viewer: Role,
 ) -> Result<Response, AppError> {
     let organisation = state.config.organisation.clone();
     let key = id.clone();
@@ -300,6 +313,10 @@ async fn respond(
         .await?;
     let mut record = found.ok_or(AppError(ErrorCode::NotFound))?;
     sign(&mut record, &state.signer);
+    let lines = sentences(&record, catalog, viewer);
+    for (entry, line) in record.entries.iter_mut().zip(lines) {
+        entry.line = line;
+    }
     let short: String = id.0.chars().take(8).collect();
     let (body, content_type, extension) = match format {
         RecordFormat::Json => (
@@ -311,7 +328,11 @@ async fn respond(
             // The organisation's own time, with its offset from UTC.
             let zone =
                 crate::hours::time_zone(&state.config.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-            (to_html(&record, &zone), "text/html; charset=utf-8", "html")
+            (
+                to_html(&record, &zone, catalog, viewer),
+                "text/html; charset=utf-8",
+                "html",
+            )
         }
     };
     let mut response = body.into_response();
@@ -332,226 +353,6 @@ pub async fn public_key(State(state): State<AppState>) -> axum::Json<RecordKey> 
         public_key: state.signer.public_key_base64(),
         key_id: state.signer.key_id(),
     })
-}
-
-/// A plain-English line for an entry; `before` is the session's state before it (for
-/// the names of the files later entries speak of, and of the technician who had the
-/// session then; `technician` names whoever has it last, for entries before anyone).
-pub fn describe(entry: &LogEntry, technician: &str, before: &SessionState) -> String {
-    let technician = before.technician().unwrap_or(technician);
-    let file_name = |file: &u32| {
-        before
-            .transfer(*file)
-            .map(|t| format!("“{}”", t.name))
-            .unwrap_or_else(|_| format!("file {file}"))
-    };
-    let who = |a: Author| match a {
-        Author::Customer => "The customer".to_string(),
-        Author::Technician => technician.to_string(),
-        Author::System => "ConnectIT".to_string(),
-    };
-    let role = |r: Role| match r {
-        Role::Customer => "The customer",
-        Role::Technician => "The technician",
-    };
-    let list = |ps: &[Permission]| {
-        ps.iter()
-            .map(|p| permission_words(*p))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let media = |m: Media| match m {
-        Media::Screen => "screen sharing",
-        Media::Camera => "the camera",
-    };
-    match &entry.kind {
-        EntryKind::CustomerJoined => "The customer joined with the PIN.".into(),
-        EntryKind::TermsAccepted => "The customer accepted the terms and conditions.".into(),
-        EntryKind::TermsDeclined => {
-            "The customer declined the terms and conditions; the session ended.".into()
-        }
-        EntryKind::TechnicianPickedUp { name } => format!("{name} picked up the session."),
-        EntryKind::Chat { text, by: None } => format!("{}: {text}", who(entry.author)),
-        EntryKind::Chat { text, by: Some(by) } => format!("{by}: {text}"),
-        EntryKind::Disconnected { role: r } => format!("{}'s connection dropped.", role(*r)),
-        EntryKind::Reconnected { role: r } => format!("{} reconnected.", role(*r)),
-        EntryKind::SessionEnded { reason } => match reason {
-            EndReason::CustomerEnded => "The customer ended the session.".into(),
-            EndReason::TechnicianEnded => format!("{technician} ended the session."),
-            EndReason::TermsDeclined => "The session ended: terms declined.".into(),
-            EndReason::PinExpired => "The session ended: the PIN expired unused.".into(),
-            EndReason::WaitingTimeout => {
-                "The session ended: no technician picked up in time.".into()
-            }
-            EndReason::OtherCustomerChosen => {
-                "The session ended: someone else had used the same PIN or link, and the technician helped them.".into()
-            }
-            EndReason::CustomerGone => {
-                "The session ended: the customer's connection dropped and they did not come back.".into()
-            }
-            EndReason::QueueClosed => {
-                "The session ended: the help desk's queue closed before anyone picked up.".into()
-            }
-        },
-        EntryKind::SurveySubmitted {
-            rating,
-            resolved,
-            comment,
-        } => format!(
-            "Survey: rating {rating} of 5; resolved: {}{}",
-            match resolved {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "not answered",
-            },
-            if comment.is_empty() {
-                String::new()
-            } else {
-                format!("; comment: {comment}")
-            }
-        ),
-        EntryKind::PermissionRequested {
-            request,
-            permissions,
-            reason,
-            ..
-        } => format!(
-            "{technician} asked (request {request}) to {}{}.",
-            list(permissions),
-            if reason.is_empty() {
-                String::new()
-            } else {
-                format!(", because: {reason}")
-            }
-        ),
-        EntryKind::PermissionGranted { request, granted } => format!(
-            "The customer allowed (request {request}): {}.",
-            list(granted)
-        ),
-        EntryKind::PermissionDenied { request } => {
-            format!("The customer refused request {request}.")
-        }
-        EntryKind::PermissionExpired { request } => {
-            format!("Request {request} had no answer in time: refused.")
-        }
-        EntryKind::PermissionExtended { request, .. } => {
-            format!("The customer asked for more time to answer request {request}.")
-        }
-        EntryKind::PermissionsRevoked { permissions } => {
-            format!("The customer took back: {}.", list(permissions))
-        }
-        EntryKind::AppletOffered { request } => format!(
-            "Remote control needs the native applet: its link was offered (request {request})."
-        ),
-        EntryKind::Media { media: m, change } => match change {
-            MediaChange::Started => format!("The customer started {}.", media(*m)),
-            MediaChange::Paused => format!("The customer paused {}.", media(*m)),
-            MediaChange::Resumed => format!("The customer resumed {}.", media(*m)),
-            MediaChange::Stopped { cause } => match cause {
-                StopCause::Customer => format!("The customer stopped {}.", media(*m)),
-                StopCause::Browser => format!("The browser stopped {}.", media(*m)),
-                StopCause::Failed => format!("{} failed and stopped.", capitalise(media(*m))),
-            },
-        },
-        EntryKind::PeerRestarted { media: m } => {
-            format!("The connection for {} was restarted.", media(*m))
-        }
-        EntryKind::PathFailed { link, reason } => format!(
-            "{} could not connect {}: {}.",
-            who(entry.author),
-            match link {
-                Link::Screen => "screen sharing",
-                Link::Camera => "the camera",
-                Link::Files => "the file transfers",
-            },
-            match reason {
-                PathFailure::IceFailed => "no network path worked, also after retrying",
-                PathFailure::TimedOut => "no network path was found in time",
-            }
-        ),
-        EntryKind::FileOffered { name, size, .. } => {
-            format!(
-                "{} offered the file “{name}” ({}).",
-                who(entry.author),
-                human_size(*size)
-            )
-        }
-        EntryKind::FileAccepted { file } => format!("The customer accepted {}.", file_name(file)),
-        EntryKind::FileRefused { file } => format!("The customer refused {}.", file_name(file)),
-        EntryKind::FileSent { file, sha256 } => {
-            format!("{} was sent (SHA-256 {sha256}).", file_name(file))
-        }
-        EntryKind::FileDelivered { file, sha256 } => {
-            format!("{} arrived intact (SHA-256 {sha256}).", file_name(file))
-        }
-        EntryKind::FileFailed { file, reason } => format!(
-            "{} was not delivered: {}.",
-            file_name(file),
-            match reason {
-                FileFailure::Cancelled { by } =>
-                    format!("cancelled by {}", role(*by).to_lowercase()),
-                FileFailure::HashMismatch =>
-                    "its SHA-256 did not match, so it was not saved".into(),
-                FileFailure::ConnectionLost => "the connection broke".into(),
-                FileFailure::Revoked => "the permission was taken back".into(),
-                FileFailure::Ended => "the session ended".into(),
-                FileFailure::Unreadable => "it could not be read or saved".into(),
-                FileFailure::HandedOver => "the technician handed the session over".into(),
-            }
-        ),
-        EntryKind::HandedOver { from, to: Some(to) } => format!(
-            "{from} handed the session over to {to}; what was granted to {from} stopped."
-        ),
-        EntryKind::HandedOver { from, to: None } => format!(
-            "{from} put the session back in the team's queue; what was granted to {from} stopped."
-        ),
-        EntryKind::TechnicianInvited { by, name } => {
-            format!("{by} invited {name} to join the session.")
-        }
-        EntryKind::TechnicianJoined { name } => format!("{name} joined the session."),
-        EntryKind::TechnicianLeft { name } => format!("{name} left the session."),
-        EntryKind::SystemInfoShared { items } => format!(
-            "The customer shared system information: {}.",
-            items
-                .iter()
-                .map(|i| format!("{}: {}", i.label, i.value))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    }
-}
-
-/// A size in bytes as people read it (1,5 MB style, binary units).
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
-fn permission_words(p: Permission) -> &'static str {
-    match p {
-        Permission::ViewScreen => "see the screen",
-        Permission::Camera => "see the camera",
-        Permission::SendFiles => "send files",
-        Permission::ReceiveFiles => "receive files",
-        Permission::SystemInfo => "read system information",
-        Permission::RemoteControl => "control the computer remotely",
-    }
 }
 
 /// UTC date and time of a broker timestamp, `YYYY-MM-DD HH:MM:SS`.
@@ -592,14 +393,43 @@ pub fn local_time(ms: Millis, zone: &jiff::tz::TimeZone) -> String {
     }
 }
 
-/// The record as a self-contained page (all text escaped), its times in `zone`.
-pub fn to_html(record: &SessionRecord, zone: &jiff::tz::TimeZone) -> String {
+/// Each entry's sentence as `viewer` reads it on their own page, in `catalog`'s
+/// language: the app's own wording (`connectit_wording::entry::line`).
+pub fn sentences(record: &SessionRecord, catalog: &Catalog, viewer: Role) -> Vec<String> {
+    let entries: Vec<LogEntry> = record.entries.iter().map(|e| e.entry.clone()).collect();
+    let in_charge = entry::in_charge_at(&entries);
+    let files = entry::file_names(&entries);
+    entries
+        .iter()
+        .zip(in_charge)
+        .map(|(e, technician)| {
+            let technician = technician.or(Some(record.technician.as_str()));
+            let line = entry::line(catalog, e, viewer, None, technician, &files);
+            match (line.chat, line.name) {
+                (true, Some(name)) => catalog.t(Msg::RecordChat {
+                    name,
+                    text: line.text,
+                }),
+                _ => line.text,
+            }
+        })
+        .collect()
+}
+
+/// The record as a self-contained page (all text escaped), its times in `zone`, worded
+/// in `catalog`'s language as `viewer` reads the log.
+pub fn to_html(
+    record: &SessionRecord,
+    zone: &jiff::tz::TimeZone,
+    catalog: &Catalog,
+    viewer: Role,
+) -> String {
     let mut rows = String::new();
-    let mut state = SessionState::default();
-    for e in &record.entries {
-        let line = describe(&e.entry, &record.technician, &state);
-        // A record that breaks the rules still renders; verification is separate.
-        let _ = state.apply(&e.entry);
+    for (e, line) in record
+        .entries
+        .iter()
+        .zip(sentences(record, catalog, viewer))
+    {
         let class = match e.entry.kind {
             EntryKind::Chat { .. } => "chat",
             _ => "event",
@@ -613,32 +443,49 @@ pub fn to_html(record: &SessionRecord, zone: &jiff::tz::TimeZone) -> String {
             e.hash.get(..16).unwrap_or(&e.hash),
         ));
     }
+    let t = |msg: Msg| escape_html(&catalog.t(msg));
+    let organisation = shown_text(&record.organisation).into_owned();
+    // The times are markup (`<time>`): escaped text around them, then put in.
+    let (created, exported) = ("\u{e000}", "\u{e001}");
+    let intro = t(Msg::RecordPageIntro {
+        organisation: organisation.clone(),
+        technician: shown_text(&record.technician).into_owned(),
+        session: record.session.0.clone(),
+        created: created.into(),
+        exported: exported.into(),
+        zone: zone.iana_name().unwrap_or("UTC").to_owned(),
+    })
+    .replace(created, &local_time(record.created_at, zone))
+    .replace(exported, &local_time(record.exported_at, zone));
+    let key_id = record
+        .signature
+        .as_ref()
+        .map(|s| s.key_id.as_str())
+        .unwrap_or("none");
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<title>Support session record: {org}</title>\
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<title>{title}</title>\
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1f2b}}\
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #d8dce3;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
 tr.chat td:nth-child(3){{font-weight:600}}.hash{{font-family:monospace;color:#4a5263}}code{{word-break:break-all}}\
 .at{{white-space:nowrap;font-variant-numeric:tabular-nums}}</style>\
-</head><body>\n<h1>Support session record</h1>\n\
-<p><strong>{org}</strong>, technician {tech}. Session {id}, opened {created}; this copy made {exported}. \
-Times are in {zone_name} (with their offset from UTC).</p>\n\
-<table><thead><tr><th>#</th><th>Time</th><th>What happened</th><th>Chain hash</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
-<p>Final hash of the log (SHA-256 chain): <code>{hash}</code></p>\n\
-<p>Signed by the broker's key <code>{key_id}</code> (Ed25519): <code>{signature}</code></p>\n\
-<p>Each entry's hash covers the one before it, so a change anywhere changes this final hash. \
-The broker's signature covers this page's header, the number of entries and the final hash: \
-anyone with the organisation's public key (at <code>/api/record-key</code>) can check the JSON \
-form of this record, without the organisation's database, with \
-<code>connectit-broker verify-record --public-key KEY FILE.json</code>.</p>\n</body></html>\n",
-        org = escape_html(&shown_text(&record.organisation)),
-        tech = escape_html(&shown_text(&record.technician)),
-        key_id = escape_html(record.signature.as_ref().map(|s| s.key_id.as_str()).unwrap_or("none")),
+</head><body>\n<h1>{heading}</h1>\n<p>{intro}</p>\n\
+<table><thead><tr><th>#</th><th>{col_time}</th><th>{col_what}</th><th>{col_hash}</th></tr></thead><tbody>\n{rows}</tbody></table>\n\
+<p>{final_hash} <code>{hash}</code></p>\n\
+<p>{signed_by} <code>{signature}</code></p>\n\
+<p>{explain}</p>\n</body></html>\n",
+        lang = escape_html(catalog.lang()),
+        title = t(Msg::RecordTitle { organisation }),
+        heading = t(Msg::RecordPageHeading),
+        col_time = t(Msg::RecordColTime),
+        col_what = t(Msg::RecordColWhat),
+        col_hash = t(Msg::RecordColHash),
+        final_hash = t(Msg::RecordFinalHash),
+        signed_by = t(Msg::RecordSignedBy {
+            key: key_id.to_owned()
+        }),
+        explain = t(Msg::RecordExplain),
         signature = escape_html(record.signature.as_ref().map(|s| s.value.as_str()).unwrap_or("none")),
-        id = escape_html(&record.session.0),
-        created = local_time(record.created_at, zone),
-        exported = local_time(record.exported_at, zone),
-        zone_name = escape_html(zone.iana_name().unwrap_or("UTC")),
         hash = escape_html(&record.final_hash),
     )
 }

@@ -71,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/record-key", get(record::public_key))
         .route("/api/sessions/{id}/record", get(record::technician_record))
         .route("/api/sessions/{id}/pick-up", post(api::pick_up))
+        .route("/api/sessions/{id}/email", post(api::send_email))
         .route("/api/sessions/{id}/hand-over", post(api::hand_over))
         .route("/api/sessions/{id}/invite", post(api::invite))
         .route("/api/sessions/{id}/join", post(api::join_session))

@@ -59,6 +59,12 @@ pub struct Shared {
     pub sso_throttle: AddressThrottle,
     /// Calls out (the OpenID provider, webhook receivers).
     pub outbound: Outbound,
+    /// The SMTP server, when one is configured.
+    pub mailer: Option<crate::mail::Mailer>,
+    /// E-mails each technician may still send this hour.
+    pub email_quota: crate::throttle::HourlyQuota,
+    /// The organisation's texts, for the words the broker writes.
+    pub texts: Arc<connectit_wording::Texts>,
     /// The OpenID provider, when single sign-on is configured.
     pub sso: Option<Arc<crate::oidc::Sso>>,
     /// The one-time code made at start, to print, while no account exists.
@@ -270,6 +276,13 @@ impl AppState {
             setup_throttle: AddressThrottle::new(by_address),
             sso_throttle: AddressThrottle::new(by_address),
             sso: crate::oidc::Sso::from_config(&config, outbound.clone()),
+            // Checked when the configuration was loaded.
+            mailer: crate::mail::Mailer::from_config(&config).unwrap_or_else(|e| {
+                tracing::error!("e-mail is off: {e}");
+                None
+            }),
+            email_quota: crate::throttle::HourlyQuota::new(crate::api::EMAILS_PER_HOUR),
+            texts: Arc::new(config.texts.clone()),
             outbound,
             setup_code: Mutex::new(setup_code),
             sign_ins: SignIns::default(),
@@ -282,6 +295,12 @@ impl AppState {
             tls: None,
             config,
         }))
+    }
+
+    /// The catalog of the offered language `wanted` names best, with the organisation's
+    /// texts.
+    pub fn catalog(&self, wanted: &str) -> connectit_wording::Catalog {
+        connectit_wording::Catalog::for_language(wanted, self.texts.clone())
     }
 
     /// The setup code made at start, as printed (grouped), while the first account is

@@ -364,6 +364,44 @@ impl AddressThrottle {
     }
 }
 
+/// A fixed allowance per account and hour (e-mail a technician sends from the
+/// organisation's address).
+pub struct HourlyQuota {
+    per_hour: u32,
+    used: Mutex<HashMap<i64, (u32, Instant)>>,
+}
+
+impl HourlyQuota {
+    pub fn new(per_hour: u32) -> HourlyQuota {
+        HourlyQuota {
+            per_hour,
+            used: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one for `account`, or says how many seconds until the hour turns.
+    pub fn take(&self, account: i64) -> Result<(), u32> {
+        let now = Instant::now();
+        let mut used = lock(&self.used);
+        // Forget finished hours, so the map holds only this hour's senders.
+        used.retain(|_, (_, since)| now.duration_since(*since) < Duration::from_secs(3600));
+        let (count, since) = used.entry(account).or_insert((0, now));
+        if *count >= self.per_hour {
+            let left = Duration::from_secs(3600).saturating_sub(now.duration_since(*since));
+            return Err(left.as_secs().max(1) as u32);
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    /// Gives back one taken for something that did not happen.
+    pub fn give_back(&self, account: i64) {
+        if let Some((count, _)) = lock(&self.used).get_mut(&account) {
+            *count = count.saturating_sub(1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

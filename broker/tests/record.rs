@@ -345,3 +345,88 @@ async fn a_signed_record_stands_on_its_own_and_every_forgery_shows_without_the_d
     assert_eq!(code, Some(0), "the genuine copy stands on its own: {out}");
     broker.stop().await;
 }
+
+/// The record speaks the reader's language with the app's own sentences: each entry's
+/// line is what that reader's page says for it (the shared catalogs), in French when
+/// asked, and the readable page's labels too.
+#[tokio::test]
+async fn the_record_is_worded_by_the_apps_catalog_in_the_readers_language() {
+    use connectit_protocol::Role;
+    use connectit_wording::{entry, Catalog, Msg};
+
+    let broker = Broker::start(|_| {}).await;
+    let support::Active {
+        cookie,
+        created,
+        joined,
+        mut cust,
+        ..
+    } = broker.active_session_with_ids().await;
+    let mut seen = Vec::new();
+    cust.act_ok(
+        Action::Chat {
+            text: "Bonjour".into(),
+        },
+        &mut seen,
+    )
+    .await;
+    let r = broker
+        .http(
+            "POST",
+            "/api/record",
+            Some(json!({"token": joined.token, "format": "json", "language": "fr-BE"})),
+            None,
+        )
+        .await;
+    let record: SessionRecord = r.json();
+    let french = Catalog::for_language("fr", Default::default());
+    let entries: Vec<_> = record.entries.iter().map(|e| e.entry.clone()).collect();
+    let files = entry::file_names(&entries);
+    let in_charge = entry::in_charge_at(&entries);
+    for (i, e) in entries.iter().enumerate() {
+        let page = entry::line(&french, e, Role::Customer, None, in_charge[i], &files);
+        // A chat line is its text after its author's name, as the page shows it.
+        let expected = match (page.chat, page.name) {
+            (true, Some(name)) => french.t(Msg::RecordChat {
+                name,
+                text: page.text,
+            }),
+            _ => page.text,
+        };
+        assert_eq!(record.entries[i].line, expected, "entry {}", e.seq);
+    }
+    assert!(
+        record
+            .entries
+            .iter()
+            .any(|e| e.line.contains("Alice Smith")),
+        "{:?}",
+        record.entries
+    );
+    let html = broker
+        .http(
+            "POST",
+            "/api/record",
+            Some(json!({"token": joined.token, "format": "html", "language": "fr"})),
+            None,
+        )
+        .await
+        .text();
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(
+        html.contains("Compte rendu de session d’assistance"),
+        "{html}"
+    );
+    assert!(html.contains("Bonjour"));
+    // The technician's copy, in English by default, says the same facts their way.
+    let english = broker
+        .http(
+            "GET",
+            &format!("/api/sessions/{}/record?format=html", created.id),
+            None,
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(english.contains("<html lang=\"en\">") && english.contains("Support session record"));
+}

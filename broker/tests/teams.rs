@@ -1077,8 +1077,15 @@ async fn a_session_is_handed_over_and_a_colleague_invited_with_every_step_in_the
         )
         .await;
     let record = record.text();
-    assert!(record.contains(&format!("handed the session over to {bob_name}")));
-    assert!(record.contains("put the session back in the team"));
+    // The customer's copy says it as the customer's page does.
+    assert!(
+        record.contains(&format!("handed you over to {bob_name}")),
+        "{record}"
+    );
+    assert!(
+        record.contains("passed you back to the help desk’s queue"),
+        "{record}"
+    );
     assert!(!record.contains("reinstall"));
 
     // Once it is over, nothing is handed over, and the note is not kept either.

@@ -54,6 +54,7 @@ pub mod pageserver;
 pub mod paths;
 pub mod peers;
 pub mod proxy;
+pub mod smtp;
 pub mod squid;
 pub mod stats;
 pub mod transfers;

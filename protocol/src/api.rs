@@ -39,6 +39,9 @@ pub struct PublicConfig {
     /// How technicians sign in to the console.
     #[serde(default)]
     pub sign_in: SignInMethods,
+    /// Whether the broker sends e-mail (`POST /api/sessions/{id}/email`).
+    #[serde(default)]
+    pub sends_email: bool,
 }
 
 /// How technicians may sign in.
@@ -285,6 +288,31 @@ pub struct TeamAdmin {
     pub team: TeamRef,
     /// Members' user names.
     pub members: Vec<String>,
+}
+
+/// `POST /api/sessions` (the body is optional): in which language the ready e-mail is
+/// written.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSession {
+    /// A language code (`fr`, `fr-CA`); English when absent or not offered.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `POST /api/sessions/{id}/email`: the broker sends the customer the session's link
+/// and PIN from the organisation's address, in the customer's language. The link and
+/// PIN are the ones the session was created with (the broker keeps only their hashes,
+/// so it checks them rather than knowing them), while they are still unused.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendEmail {
+    /// The customer's address.
+    pub to: String,
+    /// The customer's language (`fr`); English when not offered.
+    pub language: String,
+    pub pin: String,
+    pub link: String,
 }
 
 /// `POST /api/sessions`: a new session for the signed-in technician.
@@ -698,6 +726,8 @@ pub enum AuditKind {
     TeamChanged,
     /// An invitation link that was wrong, used or expired.
     InvitationFailed,
+    /// An e-mail sent to a customer (or refused by the SMTP server).
+    EmailSent,
 }
 
 /// One entry of a [`SessionRecord`].
@@ -708,6 +738,10 @@ pub struct RecordEntry {
     pub entry: crate::LogEntry,
     /// Hex SHA-256 of the previous entry's hash and this entry.
     pub hash: String,
+    /// The entry as its reader's page says it, in the record's language (not signed:
+    /// the entry itself is; this is its label).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub line: String,
 }
 
 /// `POST /api/record`: the customer's copy of the record.
@@ -716,6 +750,10 @@ pub struct RecordEntry {
 pub struct RecordRequest {
     pub token: String,
     pub format: RecordFormat,
+    /// The language of the readable page and the entries' lines (`fr`); English when
+    /// absent or not offered.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// The two shapes of a record download.

@@ -88,6 +88,10 @@ pub enum Field {
     TeamSlug,
     /// A team's name.
     TeamName,
+    /// An e-mail address.
+    Email,
+    /// A language code.
+    Language,
 }
 
 /// Every error the broker answers with. Adjacently tagged:
@@ -170,6 +174,11 @@ pub enum ErrorCode {
     AccountDisabled,
     /// Passwords are turned off here: sign in through the organisation's sign-on.
     PasswordsOff,
+    /// This installation sends no e-mail (no SMTP server configured): copy the text.
+    EmailUnavailable,
+    /// The SMTP server did not take the message (refused, or not reachable); nothing
+    /// was sent.
+    EmailFailed,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

@@ -358,6 +358,7 @@ fn http_bodies_round_trip() {
             passwords: false,
             single_sign_on: Some("Example University".into()),
         },
+        sends_email: true,
     });
     round_trip(SetupStatus { needs_setup: true });
     round_trip(SetupRequest {

@@ -154,7 +154,11 @@ pub fn HistoryPage(props: &HistoryPageProps) -> Html {
                     "" => i18n.t(Msg::Unknown),
                     name => shown_text(name).into_owned(),
                 };
-                let record = format!("/api/sessions/{}/record?format=html", r.id);
+                let record = format!(
+                    "/api/sessions/{}/record?format=html&language={}",
+                    r.id,
+                    i18n.lang()
+                );
                 html! {
                     <tr key={r.id.0.clone()} class="history-row" data-session-id={r.id.0.clone()}>
                         <td><time datetime={time::iso(r.ended_at)}>{ time::date_time(r.ended_at) }</time></td>

@@ -194,6 +194,7 @@ pub fn Home(props: &HomeProps) -> Html {
             problem.clone(),
             show.clone(),
         );
+        let language = i18n.lang().to_owned();
         Callback::from(move |_: MouseEvent| {
             if *creating {
                 return;
@@ -206,8 +207,9 @@ pub fn Home(props: &HomeProps) -> Html {
                 problem.clone(),
                 show.clone(),
             );
+            let language = language.clone();
             spawn_local(async move {
-                match api::create_session().await {
+                match api::create_session(&language).await {
                     Ok(session) => {
                         created.set(Some(Rc::new(session)));
                         show.emit(View::List);

@@ -133,7 +133,7 @@ pub fn ConsolePage() -> Html {
                 if let Ok(config) = api::config().await {
                     // The broker read its clock between our request and its answer.
                     clock::pong_sample(sent, config.now, clock::local_now());
-                    set_texts.emit(Rc::new(config.texts.clone()));
+                    set_texts.emit(std::sync::Arc::new(config.texts.clone()));
                     warnings.set(config.warnings.clone());
                     methods.set(config.sign_in.clone());
                     organisation.set(config.organisation);

@@ -9,8 +9,9 @@ use connectit_protocol::Phase;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::api::{self, ApiError};
 use crate::i18n::{use_i18n, Msg};
-use crate::widgets::use_now;
+use crate::widgets::{use_now, ErrorText};
 use crate::{browser, clock, time};
 
 /// The e-mail's text: subject line, blank line, body.
@@ -110,6 +111,121 @@ pub fn NewSessionPanel(props: &NewSessionProps) -> Html {
                     aria-label={i18n.t(Msg::EmailLabel)} />
             </details>
             <p class="copy-status" role="status">{ (*status).clone().map(|msg| i18n.t(msg)).unwrap_or_default() }</p>
+            if !expired && !used {
+                <SendEmailForm created={created.clone()} />
+            }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SendEmailProps {
+    created: Rc<CreatedSession>,
+}
+
+/// `#send-email-form`: the broker sends the customer the link and PIN from the
+/// organisation's address, in the language chosen here (the console's by default).
+/// Shown only where the broker sends e-mail.
+#[component]
+fn SendEmailForm(props: &SendEmailProps) -> Html {
+    let i18n = use_i18n();
+    let available = use_state(|| false);
+    let to = use_state(String::new);
+    let language = use_state({
+        let lang = i18n.lang().to_owned();
+        move || lang
+    });
+    let busy = use_state(|| false);
+    let sent = use_state(|| None::<String>);
+    let problem = use_state(|| None::<ApiError>);
+    {
+        let available = available.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                if let Ok(config) = api::config().await {
+                    available.set(config.sends_email);
+                }
+            });
+        });
+    }
+    if !*available {
+        return html! {};
+    }
+    let onsubmit = {
+        let (to, language, busy, sent, problem) = (
+            to.clone(),
+            language.clone(),
+            busy.clone(),
+            sent.clone(),
+            problem.clone(),
+        );
+        let created = props.created.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            let request = connectit_protocol::api::SendEmail {
+                to: to.trim().to_owned(),
+                language: (*language).clone(),
+                pin: created.pin.clone(),
+                link: created.link.clone(),
+            };
+            busy.set(true);
+            sent.set(None);
+            problem.set(None);
+            let (busy, sent, problem, id) = (
+                busy.clone(),
+                sent.clone(),
+                problem.clone(),
+                created.id.clone(),
+            );
+            spawn_local(async move {
+                match api::send_email(&id, &request).await {
+                    Ok(()) => sent.set(Some(request.to)),
+                    Err(e) => problem.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_to = {
+        let to = to.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            to.set(input.value());
+        })
+    };
+    let on_language = {
+        let language = language.clone();
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            language.set(select.value());
+        })
+    };
+    html! {
+        <form id="send-email-form" class="send-email" {onsubmit} novalidate=true>
+            <p class="label">{ i18n.t(Msg::SendEmailHeading) }</p>
+            <div class="send-email-row">
+                <label for="email-to">{ i18n.t(Msg::EmailTo) }</label>
+                <input id="email-to" type="email" autocomplete="off" value={(*to).clone()}
+                    oninput={on_to} aria-describedby="email-error" />
+                <label for="email-language">{ i18n.t(Msg::EmailLanguage) }</label>
+                <select id="email-language" onchange={on_language}>
+                    { for i18n.names().into_iter().map(|(code, name)| html! {
+                        <option value={code.clone()} selected={code == *language}>{ name }</option>
+                    }) }
+                </select>
+                <button id="send-email" type="submit" class="secondary" disabled={*busy}>
+                    { i18n.t(if *busy { Msg::SendingEmail } else { Msg::SendEmail }) }
+                </button>
+            </div>
+            if let Some(address) = &*sent {
+                <p id="email-sent" class="copy-status" role="status">
+                    { i18n.t(Msg::EmailSentTo { to: address.clone() }) }
+                </p>
+            }
+            <ErrorText id="email-error" message={(*problem).map(|e| i18n.api_error(&e))} />
+        </form>
     }
 }

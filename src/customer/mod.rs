@@ -59,7 +59,7 @@ pub fn CustomerPage() -> Html {
                 match api::config().await {
                     Ok(loaded) => {
                         clock::pong_sample(sent, loaded.now, clock::local_now());
-                        set_texts.emit(Rc::new(loaded.texts.clone()));
+                        set_texts.emit(std::sync::Arc::new(loaded.texts.clone()));
                         config.set(ConfigState::Loaded(Rc::new(loaded)));
                     }
                     Err(_) => config.set(ConfigState::Failed),

@@ -1,11 +1,11 @@
 //! The catalogs and the lookup, in the browser: languages, overrides, added languages,
 //! placeholders, and the menu re-rendering the page.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::*;
 
-fn texts(entries: &[(&str, &str, &str)]) -> Rc<Texts> {
+fn texts(entries: &[(&str, &str, &str)]) -> Arc<Texts> {
     let mut texts = Texts::new();
     for (lang, key, text) in entries {
         texts
@@ -13,13 +13,13 @@ fn texts(entries: &[(&str, &str, &str)]) -> Rc<Texts> {
             .or_default()
             .insert((*key).to_owned(), (*text).to_owned());
     }
-    Rc::new(texts)
+    Arc::new(texts)
 }
 
 #[test]
 fn a_key_renders_in_english_and_french() {
-    let en = I18n::new("en", Rc::default());
-    let fr = I18n::new("fr", Rc::default());
+    let en = I18n::new("en", Arc::default());
+    let fr = I18n::new("fr", Arc::default());
     assert_eq!(en.t(Msg::PinHeading), "Connect to a support representative");
     assert_eq!(fr.t(Msg::PinHeading), "Se connecter à un conseiller");
     assert_eq!(fr.t(Msg::LanguageName), "Français");
@@ -55,13 +55,13 @@ fn a_language_only_in_the_config_falls_back_to_english() {
 
 #[test]
 fn placeholders_are_filled_in_catalogs_and_overrides() {
-    let en = I18n::new("en", Rc::default());
+    let en = I18n::new("en", Arc::default());
     assert_eq!(
         en.t(Msg::PinWait { secs: 30 }),
         "Too many attempts. Please wait 30 seconds before trying again."
     );
     assert_eq!(
-        I18n::new("fr", Rc::default()).t(Msg::SurveyCommentCount { used: 3, max: 500 }),
+        I18n::new("fr", Arc::default()).t(Msg::SurveyCommentCount { used: 3, max: 500 }),
         "3 caractères sur 500"
     );
     let custom = I18n::new("en", texts(&[("en", "pin_wait", "Wait {secs} s.")]));
@@ -156,7 +156,7 @@ fn the_documentation_lists_every_key() {
 
 #[test]
 fn an_argument_is_never_read_as_a_placeholder() {
-    let en = I18n::new("en", Rc::default());
+    let en = I18n::new("en", Arc::default());
     assert_eq!(
         en.t(Msg::FileOffer {
             sender: "Tess".into(),
@@ -175,8 +175,8 @@ fn an_argument_is_never_read_as_a_placeholder() {
 #[test]
 fn errors_end_reasons_and_lists_read_in_the_language() {
     use connectit_protocol::{EndReason, ErrorCode, Permission, RuleViolation};
-    let en = I18n::new("en", Rc::default());
-    let fr = I18n::new("fr", Rc::default());
+    let en = I18n::new("en", Arc::default());
+    let fr = I18n::new("fr", Arc::default());
     let too_long = ErrorCode::NotAllowed {
         violation: RuleViolation::TextTooLong { max_chars: 2000 },
     };

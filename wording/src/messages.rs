@@ -22,7 +22,6 @@ macro_rules! messages {
             }
 
             /// One of each message, with default arguments (for the catalog tests).
-            #[cfg(test)]
             pub fn all() -> Vec<Msg> {
                 vec![$( Msg::$variant $({ $($arg: <$ty>::default()),* })?, )*]
             }
@@ -48,6 +47,18 @@ messages! {
     Language => "language",
     /// The language's own name, as the language menu shows it.
     LanguageName => "language_name",
+    EmailSubject { organisation: String } => "email_subject",
+    EmailBody { name: String, organisation: String, link: String, pin: String, minutes: u64, base: String, contact: String } => "email_body",
+    RecordTitle { organisation: String } => "record_title",
+    RecordPageHeading => "record_page_heading",
+    RecordPageIntro { organisation: String, technician: String, session: String, created: String, exported: String, zone: String } => "record_page_intro",
+    RecordColTime => "record_col_time",
+    RecordColWhat => "record_col_what",
+    RecordColHash => "record_col_hash",
+    RecordChat { name: String, text: String } => "record_chat",
+    RecordFinalHash => "record_final_hash",
+    RecordSignedBy { key: String } => "record_signed_by",
+    RecordExplain => "record_explain",
     AppletHint => "applet_hint",
     AppletLink => "applet_link",
     SupportContact => "support_contact",
@@ -243,6 +254,8 @@ messages! {
     FieldReplyText => "field_reply_text",
     FieldTeamSlug => "field_team_slug",
     FieldTeamName => "field_team_name",
+    FieldEmail => "field_email",
+    FieldLanguage => "field_language",
     ErrorInvalidInput { field: String } => "error_invalid_input",
     ErrorInvalidCredentials => "error_invalid_credentials",
     ErrorInvalidSetupCode => "error_invalid_setup_code",
@@ -266,6 +279,8 @@ messages! {
     ErrorNoAccount => "error_no_account",
     ErrorAccountDisabled => "error_account_disabled",
     ErrorPasswordsOff => "error_passwords_off",
+    ErrorEmailUnavailable => "error_email_unavailable",
+    ErrorEmailFailed => "error_email_failed",
     ErrorMalformed => "error_malformed",
     ErrorTooLarge => "error_too_large",
     ErrorRateLimited { secs: u32 } => "error_rate_limited",
@@ -317,6 +332,12 @@ messages! {
     EmailShow => "email_show",
     CopyLink => "copy_link",
     CopyEmail => "copy_email",
+    SendEmailHeading => "send_email_heading",
+    EmailTo => "email_to",
+    EmailLanguage => "email_language",
+    SendEmail => "send_email",
+    SendingEmail => "sending_email",
+    EmailSentTo { to: String } => "email_sent_to",
     PinExpired => "pin_expired",
     PinUsed => "pin_used",
     PinSessionEnded => "pin_session_ended",
@@ -723,6 +744,7 @@ messages! {
     AuditSignedOutEverywhere => "audit_signed_out_everywhere",
     AuditTeamChanged => "audit_team_changed",
     AuditInvitationFailed => "audit_invitation_failed",
+    AuditEmailSent => "audit_email_sent",
     WarningNoRelay => "warning_no_relay",
     LinePathFailed { what: String, why: String } => "line_path_failed",
     PathWhatScreen => "path_what_screen",

@@ -1,7 +1,7 @@
 //! The English catalog: the default, and the fallback for any key a language added by
 //! configuration leaves out.
 
-use super::Msg;
+use crate::Msg;
 
 /// The English text of `msg`, with `{name}` placeholders for its arguments.
 pub fn text(msg: &Msg) -> &'static str {
@@ -13,6 +13,18 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::Title { .. } => "{page} — {organisation}",
         Msg::Language => "Language",
         Msg::LanguageName => "English",
+        Msg::EmailSubject { .. } => "Your remote support session with {organisation}",
+        Msg::EmailBody { .. } => "Hello,\n\n{name} from {organisation} is ready to help you.\n\n1. Open {link}\n2. If the page asks for a PIN, enter: {pin}\n\nThe link and the PIN work until {name} starts helping you, for {minutes} minutes at most. Nothing needs to be installed: the session runs in your web browser, and you decide, one request at a time, what the technician may see or do. You can end the session at any moment.\n\nOnly use the address above ({base}). We will never ask you for a password.\n\n{name}\n{organisation}\n{contact}\n",
+        Msg::RecordTitle { .. } => "Support session record: {organisation}",
+        Msg::RecordPageHeading => "Support session record",
+        Msg::RecordPageIntro { .. } => "{organisation}, technician {technician}. Session {session}, opened {created}; this copy made {exported}. Times are in {zone} (with their offset from UTC).",
+        Msg::RecordColTime => "Time",
+        Msg::RecordColWhat => "What happened",
+        Msg::RecordColHash => "Chain hash",
+        Msg::RecordChat { .. } => "{name}: {text}",
+        Msg::RecordFinalHash => "Final hash of the log (SHA-256 chain):",
+        Msg::RecordSignedBy { .. } => "Signed by the broker’s key {key} (Ed25519):",
+        Msg::RecordExplain => "Each entry’s hash covers the one before it, so a change anywhere changes this final hash. The broker’s signature covers this page’s header, the number of entries and the final hash: anyone with the organisation’s public key (at /api/record-key) can check the JSON form of this record, without the organisation’s database, with connectit-broker verify-record --public-key KEY FILE.json.",
         Msg::AppletHint => "Prefer a program, or cannot use this page?",
         Msg::AppletLink => "Download the support applet",
         Msg::SupportContact => "Other ways to reach support:",
@@ -206,6 +218,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::FieldReplyText => "reply text",
         Msg::FieldTeamSlug => "the team’s link name (letters a-z, digits and dashes)",
         Msg::FieldTeamName => "the team’s name",
+        Msg::FieldEmail => "the e-mail address",
+        Msg::FieldLanguage => "the language",
         Msg::ErrorInvalidInput { .. } => "The {field} is not acceptable. Please check it.",
         Msg::ErrorInvalidCredentials => "The user name or password is not right.",
         Msg::ErrorInvalidSetupCode => "The setup code is not right, or it was already used.",
@@ -229,6 +243,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::ErrorNoAccount => "Your organisation knows you, but you have no account here yet: ask an admin to invite you.",
         Msg::ErrorAccountDisabled => "This account is disabled: ask an admin.",
         Msg::ErrorPasswordsOff => "Passwords are turned off here: sign in through your organisation.",
+        Msg::ErrorEmailUnavailable => "This service sends no e-mail: copy the text into your own.",
+        Msg::ErrorEmailFailed => "The mail server did not take the message; nothing was sent. Try again, or copy the text.",
         Msg::ErrorMalformed => "Something went wrong between this page and the service. Reloading the page may help.",
         Msg::ErrorTooLarge => "That is too large to send.",
         Msg::ErrorRateLimited { .. } => "That was a lot in a short time. Please wait {secs} seconds and try again.",
@@ -280,6 +296,12 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::EmailShow => "Show the e-mail text",
         Msg::CopyLink => "Copy link",
         Msg::CopyEmail => "Copy e-mail",
+        Msg::SendEmailHeading => "Or send it from the organisation’s address",
+        Msg::EmailTo => "Customer’s e-mail address",
+        Msg::EmailLanguage => "In",
+        Msg::SendEmail => "Send",
+        Msg::SendingEmail => "Sending…",
+        Msg::EmailSentTo { .. } => "Sent to {to}.",
         Msg::PinExpired => "This PIN has expired.",
         Msg::PinUsed => "The customer has used this PIN: it works no more.",
         Msg::PinSessionEnded => "This session has ended: the PIN works no more.",
@@ -685,6 +707,7 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::AuditSignedOutEverywhere => "Signed out of other browsers",
         Msg::AuditTeamChanged => "Team created or its members changed",
         Msg::AuditInvitationFailed => "Invitation link refused (wrong, used or expired)",
+        Msg::AuditEmailSent => "E-mail to a customer",
         Msg::WarningNoRelay => "No TURN relay is set up: customers behind strict firewalls or proxies may not be able to share their screen or send files. Ask your administrator to set stun_urls, turn_urls and turn_secret.",
         Msg::LinePathFailed { .. } => "Could not connect ({what}): {why}",
         Msg::PathWhatScreen => "screen sharing",

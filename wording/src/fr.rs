@@ -1,7 +1,7 @@
 //! The French catalog: complete (the match is exhaustive, so a new key cannot be
 //! forgotten here).
 
-use super::Msg;
+use crate::Msg;
 
 /// The French text of `msg`, with `{name}` placeholders for its arguments.
 pub fn text(msg: &Msg) -> &'static str {
@@ -13,6 +13,18 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::Title { .. } => "{page} — {organisation}",
         Msg::Language => "Langue",
         Msg::LanguageName => "Français",
+        Msg::EmailSubject { .. } => "Votre session d’assistance à distance avec {organisation}",
+        Msg::EmailBody { .. } => "Bonjour,\n\n{name}, de {organisation}, est prêt à vous aider.\n\n1. Ouvrez {link}\n2. Si la page demande un code PIN, saisissez\u{a0}: {pin}\n\nLe lien et le code PIN fonctionnent jusqu’à ce que {name} commence à vous aider, pendant {minutes}\u{a0}minutes au plus. Rien n’est à installer\u{a0}: la session se déroule dans votre navigateur, et vous décidez, demande par demande, ce que le technicien peut voir ou faire. Vous pouvez mettre fin à la session à tout moment.\n\nN’utilisez que l’adresse ci-dessus ({base}). Nous ne vous demanderons jamais de mot de passe.\n\n{name}\n{organisation}\n{contact}\n",
+        Msg::RecordTitle { .. } => "Compte rendu de session d’assistance\u{a0}: {organisation}",
+        Msg::RecordPageHeading => "Compte rendu de session d’assistance",
+        Msg::RecordPageIntro { .. } => "{organisation}, technicien {technician}. Session {session}, ouverte le {created}\u{a0}; cette copie faite le {exported}. Les heures sont celles de {zone} (avec leur décalage par rapport à UTC).",
+        Msg::RecordColTime => "Heure",
+        Msg::RecordColWhat => "Ce qui s’est passé",
+        Msg::RecordColHash => "Empreinte de la chaîne",
+        Msg::RecordChat { .. } => "{name}\u{a0}: {text}",
+        Msg::RecordFinalHash => "Empreinte finale du journal (chaîne SHA-256)\u{a0}:",
+        Msg::RecordSignedBy { .. } => "Signé par la clé du service {key} (Ed25519)\u{a0}:",
+        Msg::RecordExplain => "L’empreinte de chaque entrée couvre la précédente\u{a0}: une modification, où qu’elle soit, change cette empreinte finale. La signature du service couvre l’en-tête de cette page, le nombre d’entrées et l’empreinte finale\u{a0}: quiconque a la clé publique de l’organisation (à /api/record-key) peut vérifier la forme JSON de ce compte rendu, sans la base de données de l’organisation, avec connectit-broker verify-record --public-key CLÉ FICHIER.json.",
         Msg::AppletHint => "Vous préférez un programme, ou cette page ne fonctionne pas chez vous\u{a0}?",
         Msg::AppletLink => "Télécharger l’application d’assistance",
         Msg::SupportContact => "Autres moyens de joindre l’assistance\u{a0}:",
@@ -206,6 +218,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::FieldReplyText => "texte de la réponse",
         Msg::FieldTeamSlug => "le nom de lien de l’équipe (lettres a-z, chiffres et tirets)",
         Msg::FieldTeamName => "le nom de l’équipe",
+        Msg::FieldEmail => "l’adresse e-mail",
+        Msg::FieldLanguage => "la langue",
         Msg::ErrorInvalidInput { .. } => "Valeur non acceptable ({field}). Vérifiez-la.",
         Msg::ErrorInvalidCredentials => "Le nom d’utilisateur ou le mot de passe est incorrect.",
         Msg::ErrorInvalidSetupCode => "Le code d’installation est incorrect, ou il a déjà servi.",
@@ -229,6 +243,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::ErrorNoAccount => "Votre organisation vous connaît, mais vous n’avez pas encore de compte ici\u{a0}: demandez à un administrateur de vous inviter.",
         Msg::ErrorAccountDisabled => "Ce compte est désactivé\u{a0}: adressez-vous à un administrateur.",
         Msg::ErrorPasswordsOff => "Les mots de passe sont désactivés ici\u{a0}: connectez-vous par votre organisation.",
+        Msg::ErrorEmailUnavailable => "Ce service n’envoie pas d’e-mail\u{a0}: copiez le texte dans le vôtre.",
+        Msg::ErrorEmailFailed => "Le serveur de messagerie n’a pas pris le message\u{a0}; rien n’a été envoyé. Réessayez, ou copiez le texte.",
         Msg::ErrorMalformed => "Un problème est survenu entre cette page et le service. Recharger la page peut aider.",
         Msg::ErrorTooLarge => "C’est trop volumineux pour être envoyé.",
         Msg::ErrorRateLimited { .. } => "Beaucoup d’actions en peu de temps. Attendez {secs} secondes, puis réessayez.",
@@ -280,6 +296,12 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::EmailShow => "Afficher le texte de l’e-mail",
         Msg::CopyLink => "Copier le lien",
         Msg::CopyEmail => "Copier l’e-mail",
+        Msg::SendEmailHeading => "Ou l’envoyer depuis l’adresse de l’organisation",
+        Msg::EmailTo => "Adresse e-mail du client",
+        Msg::EmailLanguage => "En",
+        Msg::SendEmail => "Envoyer",
+        Msg::SendingEmail => "Envoi…",
+        Msg::EmailSentTo { .. } => "Envoyé à {to}.",
         Msg::PinExpired => "Ce code PIN a expiré.",
         Msg::PinUsed => "Le client a utilisé ce code PIN\u{a0}: il ne fonctionne plus.",
         Msg::PinSessionEnded => "Cette session est terminée\u{a0}: le code PIN ne fonctionne plus.",
@@ -685,6 +707,7 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::AuditSignedOutEverywhere => "Déconnecté des autres navigateurs",
         Msg::AuditTeamChanged => "Équipe créée ou membres modifiés",
         Msg::AuditInvitationFailed => "Lien d’invitation refusé (erroné, utilisé ou expiré)",
+        Msg::AuditEmailSent => "E-mail à un client",
         Msg::WarningNoRelay => "Aucun relais TURN n’est configuré\u{a0}: les clients derrière un pare-feu ou un proxy stricts risquent de ne pas pouvoir partager leur écran ni envoyer de fichiers. Demandez à votre administrateur de renseigner stun_urls, turn_urls et turn_secret.",
         Msg::LinePathFailed { .. } => "Connexion impossible ({what})\u{a0}: {why}",
         Msg::PathWhatScreen => "partage d’écran",

@@ -6,8 +6,8 @@ use connectit_protocol::{
     StopCause,
 };
 
-use crate::i18n::words::short_hash;
-use crate::i18n::{I18n, Msg};
+use crate::words::short_hash;
+use crate::{Catalog as I18n, Msg};
 
 /// How an entry is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
