@@ -380,6 +380,7 @@ pub async fn me() -> Result<Technician, ApiError> {
 pub async fn create_session(language: &str) -> Result<CreatedSession, ApiError> {
     let body = connectit_protocol::api::CreateSession {
         language: Some(language.to_owned()),
+        ..Default::default()
     };
     call("POST", "/api/sessions", json(&body)).await
 }
@@ -481,4 +482,45 @@ fn url_part(s: &str) -> String {
         }
     }
     out
+}
+
+/// `GET /api/admin/tokens`.
+pub async fn admin_tokens() -> Result<Vec<connectit_protocol::api::ApiToken>, ApiError> {
+    call("GET", "/api/admin/tokens", None).await
+}
+
+/// `POST /api/admin/tokens`: the secret, once.
+pub async fn issue_token(
+    request: &connectit_protocol::api::NewApiToken,
+) -> Result<connectit_protocol::api::IssuedApiToken, ApiError> {
+    call("POST", "/api/admin/tokens", json(request)).await
+}
+
+/// `DELETE /api/admin/tokens/{id}`.
+pub async fn revoke_token(id: i64) -> Result<(), ApiError> {
+    call_no_content("DELETE", &format!("/api/admin/tokens/{id}"), None).await
+}
+
+/// `GET /api/admin/webhooks`.
+pub async fn webhooks() -> Result<Vec<connectit_protocol::api::Webhook>, ApiError> {
+    call("GET", "/api/admin/webhooks", None).await
+}
+
+/// `POST /api/admin/webhooks`: the signing secret, once.
+pub async fn add_webhook(
+    request: &connectit_protocol::api::NewWebhook,
+) -> Result<connectit_protocol::api::CreatedWebhook, ApiError> {
+    call("POST", "/api/admin/webhooks", json(request)).await
+}
+
+/// `DELETE /api/admin/webhooks/{id}`.
+pub async fn remove_webhook(id: i64) -> Result<(), ApiError> {
+    call_no_content("DELETE", &format!("/api/admin/webhooks/{id}"), None).await
+}
+
+/// `GET /api/admin/webhooks/{id}/deliveries`.
+pub async fn webhook_deliveries(
+    id: i64,
+) -> Result<Vec<connectit_protocol::api::WebhookDelivery>, ApiError> {
+    call("GET", &format!("/api/admin/webhooks/{id}/deliveries"), None).await
 }

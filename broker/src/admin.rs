@@ -32,7 +32,10 @@ use crate::{secrets, AppState};
 pub const INVITATION_VALIDITY_SECS: u64 = 3 * 24 * 3600;
 
 /// The signed-in admin, `unauthorized` or `admin_only`.
-async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<TechnicianRow, AppError> {
+pub async fn require_admin(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<TechnicianRow, AppError> {
     let technician = require_technician(state, headers).await?;
     let id = technician.id;
     match state.db.call(move |conn| db::role_of(conn, id)).await? {

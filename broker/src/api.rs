@@ -68,17 +68,30 @@ fn invitation_email(
     )
 }
 
+/// `POST /api/sessions`: from the console (signed in), or from a ticketing system
+/// with an API token allowing `sessions:create` (the session is the token's account's).
 pub async fn create_session(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CreatedSession>, AppError> {
-    let technician = require_technician(&state, &headers).await?;
+    let technician = crate::integrations::caller(
+        &state,
+        client,
+        &headers,
+        connectit_protocol::api::ApiScope::SessionsCreate,
+    )
+    .await?;
     let request: CreateSession = if body.is_empty() {
         CreateSession::default()
     } else {
         parse_json(&body)?
     };
+    let details = request.details.trimmed();
+    details
+        .check()
+        .map_err(|field| AppError(ErrorCode::InvalidInput { field }))?;
     let now = now_ms();
     let expires_at = now + state.config.pin_validity_secs * 1000;
     // Draw until the PIN is unused among live sessions (at most a few tries even with
@@ -104,6 +117,9 @@ pub async fn create_session(
     }
     let (id, pin) = created.ok_or(AppError(ErrorCode::Internal))?;
     if let Some(live) = state.hub.get(&id).await? {
+        if details != SessionDetails::default() {
+            live.set_details(details).await?;
+        }
         live.announce().await;
     }
     tracing::info!(session = %id, technician = %technician.username, "session created");

@@ -190,6 +190,9 @@ pub struct Config {
     /// The organisation's own address the e-mail comes from
     /// (`IT Service Desk <servicedesk@example.org>`).
     pub smtp_from: String,
+    /// Seconds between a webhook delivery's attempts: one retry after each, then it is
+    /// given up (and said in the security log).
+    pub webhook_retry_secs: Vec<u64>,
 }
 
 /// How the connection to the SMTP server is protected.
@@ -287,6 +290,7 @@ impl Default for Config {
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_from: String::new(),
+            webhook_retry_secs: vec![10, 60, 300, 1800, 7200],
         }
     }
 }
@@ -383,6 +387,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("smtp_username", EnvKind::Str),
     ("smtp_password", EnvKind::Str),
     ("smtp_from", EnvKind::Str),
+    ("webhook_retry_secs", EnvKind::IntList),
 ];
 
 #[derive(Clone, Copy)]
@@ -391,6 +396,8 @@ enum EnvKind {
     Int,
     /// Comma-separated.
     List,
+    /// Comma-separated whole numbers.
+    IntList,
     /// `true`/`false` (also `1`/`0`, `yes`/`no`).
     Bool,
 }
@@ -727,6 +734,18 @@ fn to_toml(name: &str, value: &str, kind: EnvKind) -> Result<toml::Value, Config
                 )))
             }
         }),
+        EnvKind::IntList => toml::Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<i64>()
+                        .map(toml::Value::Integer)
+                        .map_err(|_| ConfigError(format!("{name}: {s:?} is not a whole number")))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
         EnvKind::List => toml::Value::Array(
             value
                 .split(',')

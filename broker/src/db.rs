@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use connectit_protocol::api::{
     Account, AccountRole, CannedReply, SessionDetails, SessionNote, TeamRef, TechnicianRef,
+    WebhookEvent,
 };
 use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -152,6 +153,43 @@ CREATE TABLE IF NOT EXISTS session_guests (
     PRIMARY KEY (session_id, technician_id)
 );
 CREATE INDEX IF NOT EXISTS guests_by_technician ON session_guests(technician_id);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    token_hash    BLOB NOT NULL UNIQUE,
+    technician_id INTEGER NOT NULL REFERENCES technicians(id) ON DELETE CASCADE,
+    scopes        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    last_used_at  INTEGER,
+    revoked_at    INTEGER
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id          INTEGER PRIMARY KEY,
+    url         TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    events      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    disabled    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id              INTEGER PRIMARY KEY,
+    webhook_id      INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event           TEXT NOT NULL,
+    session_id      TEXT NOT NULL,
+    at              INTEGER NOT NULL,
+    payload         TEXT,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_status     INTEGER,
+    last_error      TEXT NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER,
+    delivered_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON webhook_deliveries(webhook_id, id);
 CREATE TABLE IF NOT EXISTS invitations (
     token_hash    BLOB PRIMARY KEY,
     technician_id INTEGER NOT NULL REFERENCES technicians(id) ON DELETE CASCADE,
@@ -715,6 +753,22 @@ pub fn technician_by_username(
         .optional()?)
 }
 
+/// Queues a delivery of `event` for each webhook that wants it.
+pub fn enqueue_webhooks(
+    conn: &Connection,
+    event: WebhookEvent,
+    session: &SessionId,
+    at: Millis,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO webhook_deliveries(webhook_id, event, session_id, at, created_at, next_attempt_at)
+         SELECT id, ?1, ?2, ?3, ?3, ?3 FROM webhooks
+         WHERE disabled = 0 AND instr(',' || events || ',', ',' || ?1 || ',') > 0",
+        params![event.name(), session.0, at as i64],
+    )?;
+    Ok(())
+}
+
 /// Whether `session`'s PIN and link are these, unused and unexpired.
 pub fn invitation_unused(
     conn: &Connection,
@@ -911,6 +965,7 @@ pub fn insert_session(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?1)",
         params![id.0, technician_id, pin_hash, join_token_hash, pin_expires_at as i64, now as i64],
     )?;
+    enqueue_webhooks(&tx, WebhookEvent::SessionCreated, id, now)?;
     tx.commit()?;
     Ok(true)
 }
@@ -992,6 +1047,7 @@ pub fn claim(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, ?7)",
             params![new_id.0, technician_id, pin_expires_at, token_hash, code, now as i64, invitation.0],
         )?;
+        enqueue_webhooks(&tx, WebhookEvent::SessionCreated, new_id, now)?;
         Claimed {
             session: new_id.clone(),
             invitation,
@@ -1545,6 +1601,7 @@ pub fn insert_queued(
             details.problem
         ],
     )?;
+    enqueue_webhooks(&tx, WebhookEvent::SessionCreated, id, now)?;
     tx.commit()?;
     Ok(true)
 }
@@ -1662,6 +1719,15 @@ pub fn append_entry(
         "INSERT INTO entries(session_id, seq, at, author, kind, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![session.0, entry.seq as i64, entry.at as i64, author_name(entry.author), kind, &hash[..]],
     )?;
+    // Webhooks hear of it in the same transaction: stored together, or not at all.
+    let event = match entry.kind {
+        EntryKind::TechnicianPickedUp { .. } => Some(WebhookEvent::SessionPickedUp),
+        EntryKind::SessionEnded { .. } => Some(WebhookEvent::SessionEnded),
+        _ => None,
+    };
+    if let Some(event) = event {
+        enqueue_webhooks(&tx, event, session, entry.at)?;
+    }
     match new_phase {
         Some(phase) => {
             // The technician ending the session they made (or its PIN expiring) cancels

@@ -31,7 +31,8 @@ impl AppError {
             | ErrorCode::SingleSignOnFailed
             | ErrorCode::NoAccount
             | ErrorCode::AccountDisabled
-            | ErrorCode::PasswordsOff => StatusCode::FORBIDDEN,
+            | ErrorCode::PasswordsOff
+            | ErrorCode::TokenScope => StatusCode::FORBIDDEN,
             ErrorCode::LastAdmin => StatusCode::CONFLICT,
             ErrorCode::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::LogFull { .. }

@@ -51,6 +51,7 @@ pub mod history;
 pub mod hours;
 pub mod hub;
 pub mod ice;
+pub mod integrations;
 pub mod logging;
 pub mod mail;
 pub mod metrics;

@@ -18,7 +18,7 @@ const APPEND_BUCKETS: [f64; 12] = [
 ];
 
 /// Every security event kind, in the order of [`kind_index`].
-const KINDS: [AuditKind; 30] = [
+const KINDS: [AuditKind; 33] = [
     AuditKind::SignInSucceeded,
     AuditKind::SignInFailed,
     AuditKind::SignInThrottled,
@@ -49,6 +49,9 @@ const KINDS: [AuditKind; 30] = [
     AuditKind::TeamChanged,
     AuditKind::InvitationFailed,
     AuditKind::EmailSent,
+    AuditKind::ApiToken,
+    AuditKind::WebhookChanged,
+    AuditKind::WebhookFailed,
 ];
 
 fn kind_index(kind: AuditKind) -> usize {
@@ -83,6 +86,9 @@ fn kind_index(kind: AuditKind) -> usize {
         AuditKind::TeamChanged => 27,
         AuditKind::InvitationFailed => 28,
         AuditKind::EmailSent => 29,
+        AuditKind::ApiToken => 30,
+        AuditKind::WebhookChanged => 31,
+        AuditKind::WebhookFailed => 32,
     }
 }
 
@@ -100,7 +106,6 @@ fn throttle_of(kind: AuditKind) -> Option<&'static str> {
 }
 
 /// Counters the broker keeps as it works. Cheap to bump from any task.
-#[derive(Default)]
 pub struct Metrics {
     /// Security events, by kind (each occurrence, also those counted into one line).
     events: [AtomicU64; KINDS.len()],
@@ -111,6 +116,19 @@ pub struct Metrics {
     /// Signals relayed, and their payloads' bytes.
     signals: AtomicU64,
     signal_bytes: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            events: std::array::from_fn(|_| AtomicU64::new(0)),
+            append_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            append_micros: AtomicU64::new(0),
+            append_count: AtomicU64::new(0),
+            signals: AtomicU64::new(0),
+            signal_bytes: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {

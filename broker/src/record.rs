@@ -249,11 +249,13 @@ pub struct FormatQuery {
 /// `GET /api/sessions/{id}/record?format=html|json`: the technician's copy.
 pub async fn technician_record(
     State(state): State<AppState>,
+    crate::client::ClientIp(client): crate::client::ClientIp,
     Path(id): Path<String>,
     Query(query): Query<FormatQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let viewer = crate::history::viewer(&state, &headers).await?;
+    // Signed in, or an API token allowing `sessions:read`.
+    let viewer = crate::integrations::viewer(&state, client, &headers).await?;
     let id = SessionId(id);
     let live = state
         .hub

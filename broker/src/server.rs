@@ -57,6 +57,26 @@ pub fn app(state: AppState) -> Router {
             get(admin::teams).post(admin::create_team),
         )
         .route(
+            "/api/admin/tokens",
+            get(crate::integrations::list_tokens).post(crate::integrations::issue_token),
+        )
+        .route(
+            "/api/admin/tokens/{id}",
+            axum::routing::delete(crate::integrations::revoke_token),
+        )
+        .route(
+            "/api/admin/webhooks",
+            get(crate::integrations::list_webhooks).post(crate::integrations::create_webhook),
+        )
+        .route(
+            "/api/admin/webhooks/{id}",
+            axum::routing::delete(crate::integrations::remove_webhook),
+        )
+        .route(
+            "/api/admin/webhooks/{id}/deliveries",
+            get(crate::integrations::deliveries),
+        )
+        .route(
             "/api/admin/teams/{slug}/members/{username}",
             put(admin::add_member).delete(admin::remove_member),
         )
@@ -70,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/record", post(record::customer_record))
         .route("/api/record-key", get(record::public_key))
         .route("/api/sessions/{id}/record", get(record::technician_record))
+        .route("/api/sessions/{id}", get(crate::integrations::session))
         .route("/api/sessions/{id}/pick-up", post(api::pick_up))
         .route("/api/sessions/{id}/email", post(api::send_email))
         .route("/api/sessions/{id}/hand-over", post(api::hand_over))
@@ -138,6 +159,7 @@ pub async fn run(
         None => None,
     };
     let watcher = tokio::spawn(auth::watch_sign_ins(state.clone()));
+    let deliveries = tokio::spawn(crate::integrations::run_deliveries(state.clone()));
     let auditor = {
         let (audit, stop) = (state.audit.clone(), state.shutdown.clone());
         tokio::spawn(async move { audit.keep(stop).await })
@@ -171,6 +193,7 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(2), metrics).await;
     }
     watcher.abort();
+    deliveries.abort();
     if let Some(keeper) = keeper {
         keeper.abort();
     }

@@ -170,6 +170,95 @@ async fn the_history_finds_an_ended_session_exports_it_and_reports_its_survey() 
         .attr(&format!("{row} .history-record"), "href")
         .await
         .unwrap_or_default();
-    assert!(record.ends_with("/record?format=html"), "{record}");
+    assert!(
+        record.ends_with("/record?format=html&language=en"),
+        "{record}"
+    );
+    w.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_issues_a_token_the_ticketing_system_uses_and_watches_a_webhooks_deliveries() {
+    let w = World::start(BrokerOptions {
+        extra_config: vec![("webhook_retry_secs".into(), "[1]".into())],
+        ..Default::default()
+    })
+    .await;
+    let tess = w.signed_in_console().await;
+    let admin = tess.browser;
+    admin.click("#show-admin").await;
+    admin.wait_visible("#integrations").await;
+
+    // A token for Tess that creates sessions: its secret is shown once.
+    admin
+        .type_into("#new-token-name", "Service desk tickets")
+        .await;
+    admin.set_checked("#scope-sessions-create", true).await;
+    admin.click("#issue-token").await;
+    admin.wait_visible("#issued-token").await;
+    let secret = admin.value("#issued-token").await;
+    assert!(secret.starts_with("cit_"), "{secret}");
+    admin
+        .wait_visible(".token-row[data-revoked=\"false\"]")
+        .await;
+
+    // A receiver nobody answers for: its delivery is tried, then given up.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    admin
+        .type_into("#new-webhook-url", &format!("http://{closed}/hook"))
+        .await;
+    admin.click("#add-webhook").await;
+    admin.wait_visible("#webhook-secret").await;
+    admin.wait_visible(".webhook").await;
+
+    // The ticketing system creates a session with the token (here from a script).
+    let made = admin
+        .eval_async(
+            "const [token, done] = arguments;
+             fetch('/api/sessions', { method: 'POST', credentials: 'omit',
+                 headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token },
+                 body: JSON.stringify({ ticket: 'INC-9', customer_name: 'Dana' }) })
+               .then(r => r.json().then(body => done([r.status, body])));",
+            vec![serde_json::json!(secret)],
+        )
+        .await;
+    assert_eq!(made[0], 200, "{made:?}");
+
+    // Its delivery shows on the admin page, failed after its two attempts.
+    admin
+        .wait_for("the delivery to be given up", || async {
+            admin
+                .goto(&format!("{}/console/admin", w.broker.url()))
+                .await;
+            admin.wait_visible("#integrations").await;
+            if admin
+                .is_visible(".delivery[data-event=\"session.created\"][data-status=\"failed\"]")
+                .await
+            {
+                Ok(())
+            } else {
+                Err("not yet".to_string())
+            }
+        })
+        .await;
+
+    // Revoked, the token no longer works.
+    admin.click(".token-row .revoke-token").await;
+    admin
+        .wait_visible(".token-row[data-revoked=\"true\"]")
+        .await;
+    let refused = admin
+        .eval_async(
+            "const [token, done] = arguments;
+             fetch('/api/sessions', { method: 'POST', credentials: 'omit',
+                 headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token },
+                 body: '{}' }).then(r => done(r.status));",
+            vec![serde_json::json!(secret)],
+        )
+        .await;
+    assert_eq!(refused, 401);
     w.close().await;
 }

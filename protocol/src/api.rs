@@ -298,6 +298,11 @@ pub struct CreateSession {
     /// A language code (`fr`, `fr-CA`); English when absent or not offered.
     #[serde(default)]
     pub language: Option<String>,
+    /// The customer's name, the problem and the ticket reference, as
+    /// `PUT /api/sessions/{id}/details` sets them (a ticketing system creating the
+    /// session says them at once).
+    #[serde(default, flatten)]
+    pub details: SessionDetails,
 }
 
 /// `POST /api/sessions/{id}/email`: the broker sends the customer the session's link
@@ -728,6 +733,12 @@ pub enum AuditKind {
     InvitationFailed,
     /// An e-mail sent to a customer (or refused by the SMTP server).
     EmailSent,
+    /// An API token issued or revoked, or refused (wrong, revoked, out of scope).
+    ApiToken,
+    /// A webhook added or removed.
+    WebhookChanged,
+    /// A webhook delivery given up after its last attempt.
+    WebhookFailed,
 }
 
 /// One entry of a [`SessionRecord`].
@@ -765,4 +776,208 @@ pub enum RecordFormat {
     Html,
     /// [`SessionRecord`] as JSON, for verification.
     Json,
+}
+
+/// What an API token may do.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ApiScope {
+    /// `POST /api/sessions`.
+    #[serde(rename = "sessions:create")]
+    SessionsCreate,
+    /// `GET /api/sessions/{id}` and `GET /api/sessions/{id}/record`.
+    #[serde(rename = "sessions:read")]
+    SessionsRead,
+}
+
+impl ApiScope {
+    pub const ALL: [ApiScope; 2] = [ApiScope::SessionsCreate, ApiScope::SessionsRead];
+
+    /// The scope's name, as in JSON (`sessions:create`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiScope::SessionsCreate => "sessions:create",
+            ApiScope::SessionsRead => "sessions:read",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ApiScope> {
+        ApiScope::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// A personal API token, as the admin page lists it (never its secret).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    /// What it is for (`Service desk tickets`).
+    pub name: String,
+    /// The account it acts as: sessions it creates are this technician's, and it reads
+    /// what this account may see.
+    pub account: String,
+    pub scopes: Vec<ApiScope>,
+    pub created_at: Millis,
+    /// The admin who issued it.
+    pub created_by: String,
+    pub last_used_at: Option<Millis>,
+    pub revoked: bool,
+}
+
+/// `POST /api/admin/tokens`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub name: String,
+    pub account: String,
+    pub scopes: Vec<ApiScope>,
+}
+
+/// The answer to `POST /api/admin/tokens`: the secret is shown this once (the broker
+/// keeps only its hash). Sent as `Authorization: Bearer <secret>`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedApiToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+/// What a webhook is told about.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum WebhookEvent {
+    /// A session was created (from the console, the API or a team's queue).
+    #[serde(rename = "session.created")]
+    SessionCreated,
+    /// A technician picked the customer up.
+    #[serde(rename = "session.picked_up")]
+    SessionPickedUp,
+    /// The session ended: the payload carries its record's final hash and signature.
+    #[serde(rename = "session.ended")]
+    SessionEnded,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 3] = [
+        WebhookEvent::SessionCreated,
+        WebhookEvent::SessionPickedUp,
+        WebhookEvent::SessionEnded,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WebhookEvent::SessionCreated => "session.created",
+            WebhookEvent::SessionPickedUp => "session.picked_up",
+            WebhookEvent::SessionEnded => "session.ended",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<WebhookEvent> {
+        WebhookEvent::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// A webhook, as the admin page lists it (never its secret).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: i64,
+    /// Where deliveries are posted (`https://…`; `http://` only on loopback).
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+    pub created_at: Millis,
+    pub created_by: String,
+    /// Removed: no new deliveries.
+    pub disabled: bool,
+}
+
+/// `POST /api/admin/webhooks`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewWebhook {
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+}
+
+/// The answer to `POST /api/admin/webhooks`: the signing secret, shown this once.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedWebhook {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// Where a delivery stands.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Not yet accepted: tried again at `next_attempt_at`.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up after the last attempt.
+    Failed,
+}
+
+/// One event's delivery to one webhook (`GET /api/admin/webhooks/{id}/deliveries`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub webhook: i64,
+    pub event: WebhookEvent,
+    pub session: SessionId,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    /// The receiver's last HTTP status, if it answered.
+    pub last_status: Option<u16>,
+    /// Why the last attempt failed, if it did.
+    pub last_error: String,
+    pub created_at: Millis,
+    pub next_attempt_at: Option<Millis>,
+    pub delivered_at: Option<Millis>,
+}
+
+/// A session as the API reads it (`GET /api/sessions/{id}`) and webhooks carry it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub phase: Phase,
+    /// The technician's user name, when someone has the session.
+    pub technician: Option<String>,
+    /// The team whose queue it came through, if any.
+    pub team: Option<String>,
+    #[serde(flatten)]
+    pub details: SessionDetails,
+    pub created_at: Millis,
+    pub picked_up_at: Option<Millis>,
+    pub ended_at: Option<Millis>,
+}
+
+/// The record's seal, in `session.ended` deliveries: anyone with the broker's public
+/// key can check a record downloaded later against it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSeal {
+    pub entries: u64,
+    pub final_hash: String,
+    pub exported_at: Millis,
+    pub signature: Option<RecordSignature>,
+}
+
+/// The body of a webhook delivery. Signed: header `ConnectIT-Signature:
+/// t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the webhook's secret>`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookPayload {
+    pub event: WebhookEvent,
+    /// The delivery's id (the same on every retry: a receiver drops repeats by it).
+    pub delivery: i64,
+    /// When the event happened.
+    pub at: Millis,
+    pub session: SessionInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordSeal>,
 }

@@ -92,6 +92,12 @@ pub enum Field {
     Email,
     /// A language code.
     Language,
+    /// A URL.
+    Url,
+    /// A name for what is being made (an API token).
+    Name,
+    /// A list of scopes or events.
+    Scopes,
 }
 
 /// Every error the broker answers with. Adjacently tagged:
@@ -179,6 +185,8 @@ pub enum ErrorCode {
     /// The SMTP server did not take the message (refused, or not reachable); nothing
     /// was sent.
     EmailFailed,
+    /// The API token does not allow this (its scopes); ask an admin for one that does.
+    TokenScope,
     /// Something unexpected went wrong in the broker.
     Internal,
 }

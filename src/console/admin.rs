@@ -371,6 +371,7 @@ pub fn AdminPage(props: &AdminPageProps) -> Html {
                     autocomplete={AttrValue::from("off")} on_change={setter(&team_name)} />
                 <button id="create-team" type="submit" class="primary">{ i18n.t(Msg::CreateTeam) }</button>
             </form>
+            <super::integrations::Integrations accounts={accounts.as_ref().cloned().unwrap_or_default()} />
         </section>
     }
 }

@@ -14,6 +14,7 @@ pub mod form;
 pub mod handover;
 pub mod history;
 pub mod home;
+pub mod integrations;
 pub mod list;
 pub mod media;
 pub mod new_session;

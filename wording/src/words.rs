@@ -299,6 +299,9 @@ impl Catalog {
             Field::TeamName => Msg::FieldTeamName,
             Field::Email => Msg::FieldEmail,
             Field::Language => Msg::FieldLanguage,
+            Field::Url => Msg::FieldUrl,
+            Field::Name => Msg::FieldName,
+            Field::Scopes => Msg::FieldScopes,
         })
     }
 
@@ -375,6 +378,7 @@ impl Catalog {
             ErrorCode::PasswordsOff => Msg::ErrorPasswordsOff,
             ErrorCode::EmailUnavailable => Msg::ErrorEmailUnavailable,
             ErrorCode::EmailFailed => Msg::ErrorEmailFailed,
+            ErrorCode::TokenScope => Msg::ErrorTokenScope,
             ErrorCode::Internal => Msg::ErrorInternal,
             ErrorCode::InvalidOrExpiredLink => Msg::LinkInvalid,
             ErrorCode::LogFull { .. } => Msg::ErrorLogFull,
@@ -433,6 +437,9 @@ impl Catalog {
             AuditKind::TeamChanged => Msg::AuditTeamChanged,
             AuditKind::InvitationFailed => Msg::AuditInvitationFailed,
             AuditKind::EmailSent => Msg::AuditEmailSent,
+            AuditKind::ApiToken => Msg::AuditApiToken,
+            AuditKind::WebhookChanged => Msg::AuditWebhookChanged,
+            AuditKind::WebhookFailed => Msg::AuditWebhookFailed,
         })
     }
 
