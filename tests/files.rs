@@ -674,6 +674,7 @@ fn a_fresh_grant_opens_the_preview_once() {
             EntryKind::PermissionGranted {
                 request: 1,
                 granted: vec![Permission::SystemInfo],
+                until: None,
             },
         )
     };

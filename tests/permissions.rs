@@ -50,6 +50,7 @@ async fn prompt(pending: PendingRequest) -> (web_sys::Element, Rc<RefCell<Vec<An
             technician: "Tess".into(),
             organisation: "Acme IT".into(),
             applet_url: "https://example.com/applet".into(),
+            default_mins: 0,
             busy: false,
             on_answer,
         },
@@ -105,10 +106,10 @@ async fn the_prompt_lists_each_permission_checked_with_reason_and_countdown() {
     flush().await;
     assert_eq!(
         *answers.borrow(),
-        vec![Answer::Grant(vec![
-            Permission::ViewScreen,
-            Permission::SystemInfo
-        ])]
+        vec![Answer::Grant(
+            vec![Permission::ViewScreen, Permission::SystemInfo],
+            None
+        )]
     );
 }
 
@@ -128,14 +129,22 @@ async fn a_subset_is_granted_when_boxes_are_unchecked() {
     click(&camera);
     flush().await;
     assert!(!checked(&root, "#prompt-perm-camera"));
+    // For half an hour, not until the session ends.
+    let duration: web_sys::HtmlSelectElement =
+        wasm_bindgen::JsCast::unchecked_into(get(&root, "#grant-duration"));
+    duration.set_value("30");
+    duration
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    flush().await;
     click(&get(&root, "#grant-selected"));
     flush().await;
     assert_eq!(
         *answers.borrow(),
-        vec![Answer::Grant(vec![
-            Permission::ViewScreen,
-            Permission::SendFiles
-        ])]
+        vec![Answer::Grant(
+            vec![Permission::ViewScreen, Permission::SendFiles],
+            Some(1800)
+        )]
     );
     // Nothing chosen: "Allow the chosen ones" waits.
     click(&get(&root, "#prompt-perm-view_screen"));
@@ -191,6 +200,7 @@ async fn each_grant_can_be_revoked_alone_or_all_at_once() {
         root.clone(),
         GrantedProps {
             granted: vec![Permission::ViewScreen, Permission::Camera],
+            until: vec![(Permission::Camera, (js_sys::Date::now() + 45_000.0) as u64)],
             busy: false,
             on_revoke,
         },
@@ -198,6 +208,21 @@ async fn each_grant_can_be_revoked_alone_or_all_at_once() {
     .render();
     flush().await;
     assert_eq!(all(&root, "#granted li[data-permission]").len(), 2);
+    // The camera was given for a time: what is left, its last minute said, and "+10 min".
+    assert!(find(&root, "li[data-permission=view_screen] .grant-left").is_none());
+    let left = get(&root, "li[data-permission=camera] .grant-left");
+    let secs: u64 = left.get_attribute("data-seconds").unwrap().parse().unwrap();
+    assert!((40..=45).contains(&secs), "{secs}");
+    assert!(find(&root, "li[data-permission=camera] .grant-ending").is_some());
+    click(&get(&root, "li[data-permission=camera] button.renew"));
+    flush().await;
+    assert_eq!(
+        sent.borrow_mut().remove(0),
+        Action::Renew {
+            permissions: vec![Permission::Camera],
+            for_secs: Some(600)
+        }
+    );
     click(&get(&root, "li[data-permission=camera] button.revoke"));
     flush().await;
     click(&get(&root, "#revoke-all"));
@@ -219,6 +244,7 @@ async fn each_grant_can_be_revoked_alone_or_all_at_once() {
         empty.clone(),
         GrantedProps {
             granted: vec![],
+            until: vec![],
             busy: false,
             on_revoke: Callback::noop(),
         },
@@ -309,6 +335,7 @@ async fn the_console_shows_the_pending_request_and_the_grants() {
             EntryKind::PermissionGranted {
                 request: 1,
                 granted: vec![Permission::SystemInfo],
+                until: None,
             },
         ),
         (
@@ -399,6 +426,7 @@ async fn permission_entries_are_log_lines_on_both_sides() {
             EntryKind::PermissionGranted {
                 request: 1,
                 granted: vec![Permission::ViewScreen],
+                until: None,
             },
         ),
         entry(

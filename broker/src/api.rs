@@ -42,6 +42,7 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
             single_sign_on: state.sso.as_ref().map(|_| c.oidc_label.clone()),
         },
         sends_email: state.mailer.is_some(),
+        grant_default_mins: c.grant_default_mins,
     })
 }
 

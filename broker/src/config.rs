@@ -193,6 +193,9 @@ pub struct Config {
     /// Seconds between a webhook delivery's attempts: one retry after each, then it is
     /// given up (and said in the security log).
     pub webhook_retry_secs: Vec<u64>,
+    /// How long a grant lasts unless the customer picks otherwise, in minutes (0: until
+    /// the session ends).
+    pub grant_default_mins: u32,
 }
 
 /// How the connection to the SMTP server is protected.
@@ -291,6 +294,7 @@ impl Default for Config {
             smtp_password: String::new(),
             smtp_from: String::new(),
             webhook_retry_secs: vec![10, 60, 300, 1800, 7200],
+            grant_default_mins: 0,
         }
     }
 }
@@ -388,6 +392,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("smtp_password", EnvKind::Str),
     ("smtp_from", EnvKind::Str),
     ("webhook_retry_secs", EnvKind::IntList),
+    ("grant_default_mins", EnvKind::Int),
 ];
 
 #[derive(Clone, Copy)]

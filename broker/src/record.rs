@@ -407,10 +407,20 @@ pub fn sentences(record: &SessionRecord, catalog: &Catalog, viewer: Role) -> Vec
         .map(|(e, technician)| {
             let technician = technician.or(Some(record.technician.as_str()));
             let line = entry::line(catalog, e, viewer, None, technician, &files);
-            match (line.chat, line.name) {
-                (true, Some(name)) => catalog.t(Msg::RecordChat {
+            match (line.chat, line.name, &e.kind) {
+                (true, Some(name), _) => catalog.t(Msg::RecordChat {
                     name,
                     text: line.text,
+                }),
+                // A record proves which bytes went across: the whole hash, not the
+                // page's short one.
+                (
+                    _,
+                    _,
+                    EntryKind::FileSent { sha256, .. } | EntryKind::FileDelivered { sha256, .. },
+                ) => catalog.t(Msg::RecordWithHash {
+                    line: line.text,
+                    sha256: sha256.clone(),
                 }),
                 _ => line.text,
             }

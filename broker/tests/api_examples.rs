@@ -296,6 +296,7 @@ async fn the_examples_in_the_docs_are_what_the_broker_says() {
         action: Action::Grant {
             request,
             permissions: vec![Permission::ViewScreen],
+            for_secs: None,
         },
     };
     cust.send(&grant).await;

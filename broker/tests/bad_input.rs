@@ -174,15 +174,15 @@ fn table() -> Vec<Case> {
         Case { name: "customer picks up", on: Customer, setup: Waiting, frame: |_| act(Action::PickUp), answer: rule(RuleViolation::WrongAuthor), fate: Open },
         Case { name: "customer asks for permissions", on: Customer, setup: Active, frame: |_| act(Action::RequestPermissions { permissions: vec![Permission::ViewScreen], reason: "x".into() }), answer: rule(RuleViolation::WrongAuthor), fate: Open },
         Case { name: "technician accepts the terms", on: Technician, setup: Joined, frame: |_| act(Action::AcceptTerms), answer: rule(RuleViolation::WrongAuthor), fate: Open },
-        Case { name: "technician grants", on: Technician, setup: Active, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ViewScreen] }), answer: rule(RuleViolation::WrongAuthor), fate: Open },
+        Case { name: "technician grants", on: Technician, setup: Active, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ViewScreen], for_secs: None }), answer: rule(RuleViolation::WrongAuthor), fate: Open },
         Case { name: "technician revokes", on: Technician, setup: FilesGranted, frame: |_| act(Action::Revoke { permissions: vec![Permission::ReceiveFiles] }), answer: rule(RuleViolation::WrongAuthor), fate: Open },
         // Out of turn.
         Case { name: "action before hello", on: Customer, setup: BeforeHello, frame: |_| act(Action::AcceptTerms), answer: Answer::Error(ErrorCode::OutOfOrder), fate: Open },
         Case { name: "second hello", on: Customer, setup: Active, frame: |c| msg(&ClientMessage::Hello { join: Join::Customer { token: c.token.clone() }, after: 0 }), answer: Answer::Error(ErrorCode::OutOfOrder), fate: Open },
         Case { name: "chat before the terms", on: Customer, setup: Joined, frame: |_| chat("hello?".into()), answer: rule(RuleViolation::WrongPhase { phase: Phase::Connecting }), fate: Open },
         Case { name: "accepting the terms twice", on: Customer, setup: Waiting, frame: |_| act(Action::AcceptTerms), answer: rule(RuleViolation::WrongPhase { phase: Phase::Waiting }), fate: Open },
-        Case { name: "grant with no request", on: Customer, setup: Active, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ViewScreen] }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
-        Case { name: "grant of an expired request", on: Customer, setup: RequestExpired, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ViewScreen] }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
+        Case { name: "grant with no request", on: Customer, setup: Active, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ViewScreen], for_secs: None }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
+        Case { name: "grant of an expired request", on: Customer, setup: RequestExpired, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ViewScreen], for_secs: None }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
         Case { name: "more time for an expired request", on: Customer, setup: RequestExpired, frame: |_| act(Action::MoreTime { request: 1 }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
         Case { name: "accepting a file never offered", on: Customer, setup: Active, frame: |_| act(Action::AcceptFile { file: 1 }), answer: rule(RuleViolation::FileState), fate: Open },
         Case { name: "chat after the end", on: Customer, setup: Ended, frame: |_| chat("still there?".into()), answer: rule(RuleViolation::WrongPhase { phase: Phase::Ended }), fate: Open },
@@ -192,7 +192,7 @@ fn table() -> Vec<Case> {
         Case { name: "an unknown session id", on: Technician, setup: BeforeHello, frame: |_| msg(&ClientMessage::Hello { join: Join::Technician { session: SessionId("0".repeat(32)) }, after: 0 }), answer: Answer::Error(ErrorCode::NotFound), fate: Closed(1008) },
         Case { name: "a technician's hello without a sign-in", on: Customer, setup: BeforeHello, frame: |c| msg(&ClientMessage::Hello { join: Join::Technician { session: c.session.clone() }, after: 0 }), answer: Answer::Error(ErrorCode::Unauthorized), fate: Closed(1008) },
         Case { name: "a made-up customer token", on: Customer, setup: BeforeHello, frame: |_| msg(&ClientMessage::Hello { join: Join::Customer { token: "A".repeat(43) }, after: 0 }), answer: Answer::Error(ErrorCode::Unauthorized), fate: Closed(1008) },
-        Case { name: "grant naming a request of another session", on: Customer, setup: Active, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ReceiveFiles] }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
+        Case { name: "grant naming a request of another session", on: Customer, setup: Active, frame: |_| act(Action::Grant { request: 1, permissions: vec![Permission::ReceiveFiles], for_secs: None }), answer: rule(RuleViolation::NoSuchRequest), fate: Open },
         Case { name: "resume token after the session ended", on: Customer, setup: EndedBeforeHello, frame: |c| msg(&ClientMessage::Hello { join: Join::Customer { token: c.token.clone() }, after: 0 }), answer: Answer::Welcome, fate: Open },
         // The console socket takes no messages.
         Case { name: "text on the console", on: Console, setup: Active, frame: |_| Frame::Text(r#"{"type":"ping","data":{"t":1}}"#.into()), answer: Answer::Nothing, fate: Closed(1003) },
@@ -268,6 +268,7 @@ async fn scene(broker: &Broker, alice: &str, others: &SessionId, setup: Setup, o
                     Action::Grant {
                         request: 1,
                         permissions: vec![Permission::ReceiveFiles],
+                        for_secs: None,
                     },
                     &mut seen,
                 )

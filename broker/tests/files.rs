@@ -36,6 +36,7 @@ async fn granted(broker: &Broker, permissions: &[Permission]) -> (Ws, Ws) {
             Action::Grant {
                 request,
                 permissions: permissions.to_vec(),
+                for_secs: None,
             },
             &mut seen,
         )

@@ -94,6 +94,7 @@ async fn signals_flow_only_while_the_grant_stands() {
         Action::Grant {
             request: id,
             permissions: vec![Permission::ViewScreen],
+            for_secs: None,
         },
         &mut seen,
     )
@@ -206,6 +207,7 @@ async fn unanswered_requests_expire_on_the_brokers_clock_and_late_answers_are_re
         .act(Action::Grant {
             request: id,
             permissions: vec![Permission::ViewScreen],
+            for_secs: None,
         })
         .await;
     assert_eq!(
@@ -243,6 +245,7 @@ async fn more_time_once_and_the_new_deadline_holds() {
         Action::Grant {
             request: id,
             permissions: vec![Permission::Camera],
+            for_secs: None,
         },
         &mut seen,
     )
@@ -280,6 +283,7 @@ async fn remote_control_offers_the_applet_and_cannot_be_granted() {
         .act(Action::Grant {
             request: id,
             permissions: vec![Permission::RemoteControl],
+            for_secs: None,
         })
         .await;
     assert_eq!(
@@ -293,6 +297,7 @@ async fn remote_control_offers_the_applet_and_cannot_be_granted() {
         .act(Action::Grant {
             request: id,
             permissions: vec![Permission::ViewScreen],
+            for_secs: None,
         })
         .await;
     assert_eq!(
@@ -387,6 +392,7 @@ async fn a_signal_the_other_side_could_not_read_is_refused_and_named() {
         Action::Grant {
             request: 1,
             permissions: vec![Permission::ViewScreen],
+            for_secs: None,
         },
         &mut seen,
     )

@@ -876,6 +876,7 @@ async fn a_session_is_handed_over_and_a_colleague_invited_with_every_step_in_the
         Action::Grant {
             request: 1,
             permissions: vec![Permission::ViewScreen],
+            for_secs: None,
         },
         &mut seen,
     )

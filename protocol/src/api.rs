@@ -42,6 +42,10 @@ pub struct PublicConfig {
     /// Whether the broker sends e-mail (`POST /api/sessions/{id}/email`).
     #[serde(default)]
     pub sends_email: bool,
+    /// How long the customer's prompt proposes to grant for, in minutes (0: until the
+    /// session ends).
+    #[serde(default)]
+    pub grant_default_mins: u32,
 }
 
 /// How technicians may sign in.

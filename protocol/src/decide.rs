@@ -62,6 +62,17 @@ pub fn decide(
     Ok(out)
 }
 
+/// What the broker appends when `due` (from [`SessionState::due`]) falls due: it, then
+/// what follows from it by itself (a grant that ran out fails the transfers it
+/// carried).
+pub fn decide_due(state: &SessionState, due: (Author, EntryKind)) -> Vec<(Author, EntryKind)> {
+    let follows = consequences(state, &due.1);
+    let mut out = Vec::with_capacity(1 + follows.len());
+    out.push(due);
+    out.extend(follows.into_iter().map(|k| (Author::System, k)));
+    out
+}
+
 /// The log entry an action asks for, given the session's state and the entry's time
 /// (a request gets the next id and a deadline; more time extends the pending one; a
 /// file gets the next id if it is within the size limit).
@@ -106,9 +117,18 @@ fn entry_for(
         Action::Grant {
             request,
             permissions,
+            for_secs,
         } => EntryKind::PermissionGranted {
             request,
             granted: permissions,
+            until: for_secs.map(|secs| at.saturating_add(secs.saturating_mul(1000))),
+        },
+        Action::Renew {
+            permissions,
+            for_secs,
+        } => EntryKind::GrantRenewed {
+            permissions,
+            until: for_secs.map(|secs| at.saturating_add(secs.saturating_mul(1000))),
         },
         Action::Deny { request } => EntryKind::PermissionDenied { request },
         Action::MoreTime { request } => {
@@ -160,20 +180,34 @@ fn consequences(before: &SessionState, kind: &EntryKind) -> Vec<EntryKind> {
             // The prompt shows the native applet's link: the log says so.
             vec![EntryKind::AppletOffered { request: *request }]
         }
-        EntryKind::PermissionsRevoked { permissions } => before
-            .files
-            .iter()
-            .filter(|t| {
-                let needs = file_permission(t.from);
-                t.status.in_flight() && (permissions.contains(&needs) || !before.has(needs))
-            })
-            .map(|t| EntryKind::FileFailed {
-                file: t.file,
-                reason: FileFailure::Revoked,
-            })
-            .collect(),
+        EntryKind::PermissionsRevoked { permissions } => {
+            fail_transfers(before, permissions, FileFailure::Revoked)
+        }
+        EntryKind::GrantExpired { permissions } => {
+            fail_transfers(before, permissions, FileFailure::GrantExpired)
+        }
         _ => Vec::new(),
     }
+}
+
+/// The end of every transfer in flight whose permission is taken away.
+fn fail_transfers(
+    before: &SessionState,
+    permissions: &[Permission],
+    reason: FileFailure,
+) -> Vec<EntryKind> {
+    before
+        .files
+        .iter()
+        .filter(|t| {
+            let needs = file_permission(t.from);
+            t.status.in_flight() && (permissions.contains(&needs) || !before.has(needs))
+        })
+        .map(|t| EntryKind::FileFailed {
+            file: t.file,
+            reason,
+        })
+        .collect()
 }
 
 impl SessionState {

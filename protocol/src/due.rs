@@ -34,12 +34,33 @@ impl SessionState {
                 self.phase_since.saturating_add(limits.waiting_ms),
                 ended(EndReason::WaitingTimeout),
             )),
-            Phase::Active => self.pending.as_ref().map(|p| {
-                (
-                    p.deadline,
-                    EntryKind::PermissionExpired { request: p.request },
-                )
-            }),
+            Phase::Active => {
+                let prompt = self.pending.as_ref().map(|p| {
+                    (
+                        p.deadline,
+                        EntryKind::PermissionExpired { request: p.request },
+                    )
+                });
+                // The grants that run out first, together.
+                let grants = self
+                    .granted_until
+                    .iter()
+                    .map(|(_, at)| *at)
+                    .min()
+                    .map(|at| {
+                        let permissions = self
+                            .granted_until
+                            .iter()
+                            .filter(|(_, until)| *until == at)
+                            .map(|(p, _)| *p)
+                            .collect();
+                        (at, EntryKind::GrantExpired { permissions })
+                    });
+                match (prompt, grants) {
+                    (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+                    (a, b) => a.or(b),
+                }
+            }
             Phase::Ended => return None,
         };
         let gone = (self.phase != Phase::Created && self.customer_away).then(|| {

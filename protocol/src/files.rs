@@ -69,6 +69,8 @@ pub enum FileFailure {
     Unreadable,
     /// The technician handed the session over (the grant was theirs).
     HandedOver,
+    /// The time the customer gave this direction's grant ran out.
+    GrantExpired,
 }
 
 /// One transfer as the state knows it.

@@ -36,7 +36,7 @@ pub mod rules;
 pub mod state;
 pub mod wire;
 
-pub use decide::{decide, Actor, Limits};
+pub use decide::{decide, decide_due, Actor, Limits};
 pub use due::Timeouts;
 pub use error::{ErrorCode, RuleViolation};
 pub use files::{FileFailure, FileStatus, FileTransfer, InfoItem};
@@ -104,6 +104,8 @@ pub mod limits {
     pub const SLUG_MAX_CHARS: usize = 40;
     /// Number of digits in a PIN.
     pub const PIN_DIGITS: usize = 6;
+    /// The longest a grant may be given for at once (it may be renewed), in seconds.
+    pub const GRANT_MAX_SECS: u64 = 24 * 3600;
 }
 
 /// Cleans what a person typed or pasted as a PIN: spaces, dashes and dots go; the

@@ -108,11 +108,24 @@ pub enum EntryKind {
         reason: String,
         deadline: Millis,
     },
-    /// The customer granted these (a non-empty subset of the request).
+    /// The customer granted these (a non-empty subset of the request), until `until`
+    /// (broker time; absent: until the session ends).
     PermissionGranted {
         request: u32,
         granted: Vec<Permission>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
     },
+    /// The customer let grants that run out go on, until `until` (absent: until the
+    /// session ends).
+    GrantRenewed {
+        permissions: Vec<Permission>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+    },
+    /// The time the customer gave these grants ran out (the broker logs it on its own
+    /// clock): their effects stop as if revoked.
+    GrantExpired { permissions: Vec<Permission> },
     /// The customer refused the request.
     PermissionDenied { request: u32 },
     /// The deadline passed with no answer: a refusal.
@@ -189,6 +202,8 @@ pub enum EntryType {
     SurveySubmitted,
     PermissionRequested,
     PermissionGranted,
+    GrantRenewed,
+    GrantExpired,
     PermissionDenied,
     PermissionExpired,
     PermissionExtended,
@@ -212,7 +227,7 @@ pub enum EntryType {
 
 impl EntryType {
     /// Every type, in the order [`EntryKind`] declares them.
-    pub const ALL: [EntryType; 30] = [
+    pub const ALL: [EntryType; 32] = [
         EntryType::CustomerJoined,
         EntryType::TermsAccepted,
         EntryType::TermsDeclined,
@@ -224,6 +239,8 @@ impl EntryType {
         EntryType::SurveySubmitted,
         EntryType::PermissionRequested,
         EntryType::PermissionGranted,
+        EntryType::GrantRenewed,
+        EntryType::GrantExpired,
         EntryType::PermissionDenied,
         EntryType::PermissionExpired,
         EntryType::PermissionExtended,
@@ -259,6 +276,8 @@ impl EntryType {
             EntryType::SurveySubmitted => "survey_submitted",
             EntryType::PermissionRequested => "permission_requested",
             EntryType::PermissionGranted => "permission_granted",
+            EntryType::GrantRenewed => "grant_renewed",
+            EntryType::GrantExpired => "grant_expired",
             EntryType::PermissionDenied => "permission_denied",
             EntryType::PermissionExpired => "permission_expired",
             EntryType::PermissionExtended => "permission_extended",
@@ -302,6 +321,8 @@ impl EntryKind {
             EntryKind::SurveySubmitted { .. } => EntryType::SurveySubmitted,
             EntryKind::PermissionRequested { .. } => EntryType::PermissionRequested,
             EntryKind::PermissionGranted { .. } => EntryType::PermissionGranted,
+            EntryKind::GrantRenewed { .. } => EntryType::GrantRenewed,
+            EntryKind::GrantExpired { .. } => EntryType::GrantExpired,
             EntryKind::PermissionDenied { .. } => EntryType::PermissionDenied,
             EntryKind::PermissionExpired { .. } => EntryType::PermissionExpired,
             EntryKind::PermissionExtended { .. } => EntryType::PermissionExtended,

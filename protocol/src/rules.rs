@@ -23,6 +23,16 @@ fn distinct_and_some(list: &[Permission]) -> bool {
     !list.is_empty() && list.iter().enumerate().all(|(i, p)| !list[..i].contains(p))
 }
 
+/// A grant's end must come after it is given, and within [`limits::GRANT_MAX_SECS`].
+fn check_until(until: Option<Millis>, at: Millis) -> Result<(), RuleViolation> {
+    match until {
+        Some(until) if until <= at || until - at > limits::GRANT_MAX_SECS.saturating_mul(1000) => {
+            Err(RuleViolation::Deadline)
+        }
+        _ => Ok(()),
+    }
+}
+
 impl SessionState {
     /// The pending request if it is `request` and `at` is not past its deadline.
     fn answerable(&self, request: u32, at: Millis) -> Result<&PendingRequest, RuleViolation> {
@@ -159,9 +169,14 @@ impl SessionState {
                 }
                 Ok(())
             }
-            EntryKind::PermissionGranted { request, granted } => {
+            EntryKind::PermissionGranted {
+                request,
+                granted,
+                until,
+            } => {
                 need_author(Author::Customer)?;
                 need_phase(&[Active])?;
+                check_until(*until, at)?;
                 let pending = self.answerable(*request, at)?;
                 if !distinct_and_some(granted) {
                     return Err(RuleViolation::InvalidPermissions);
@@ -200,6 +215,37 @@ impl SessionState {
                     .filter(|p| p.request == *request)
                     .ok_or(RuleViolation::NoSuchRequest)?;
                 if at < pending.deadline {
+                    return Err(RuleViolation::Deadline);
+                }
+                Ok(())
+            }
+            EntryKind::GrantRenewed { permissions, until } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                check_until(*until, at)?;
+                if !distinct_and_some(permissions) {
+                    return Err(RuleViolation::InvalidPermissions);
+                }
+                // Only grants that would run out, and have not yet.
+                if permissions
+                    .iter()
+                    .any(|p| self.grant_ends(*p).is_none_or(|ends| ends <= at))
+                {
+                    return Err(RuleViolation::NotGranted);
+                }
+                Ok(())
+            }
+            EntryKind::GrantExpired { permissions } => {
+                need_author(Author::System)?;
+                need_phase(&[Active])?;
+                if !distinct_and_some(permissions) {
+                    return Err(RuleViolation::InvalidPermissions);
+                }
+                // Each has run out by now.
+                if permissions
+                    .iter()
+                    .any(|p| self.grant_ends(*p).is_none_or(|ends| at < ends))
+                {
                     return Err(RuleViolation::Deadline);
                 }
                 Ok(())
@@ -334,7 +380,7 @@ impl SessionState {
                     FileFailure::ConnectionLost | FileFailure::Unreadable => {
                         author != Author::System
                     }
-                    FileFailure::Revoked => {
+                    FileFailure::Revoked | FileFailure::GrantExpired => {
                         author == Author::System && !self.has(file_permission(t.from))
                     }
                     FileFailure::Ended | FileFailure::HandedOver => false,

@@ -63,6 +63,10 @@ pub struct SessionState {
     pub(crate) pending: Option<PendingRequest>,
     /// What the customer has granted and not revoked, sorted.
     pub(crate) granted: Vec<Permission>,
+    /// When grants given for a time run out (broker time), by permission; those not
+    /// here last until the session ends.
+    #[serde(default)]
+    pub(crate) granted_until: Vec<(Permission, Millis)>,
     /// The screen stream.
     pub(crate) screen: MediaState,
     /// The camera stream.
@@ -273,6 +277,38 @@ impl SessionState {
         }
     }
 
+    /// Grants taken back (revoked, or run out): their streams stop.
+    fn take_back(&mut self, permissions: &[Permission]) {
+        self.granted.retain(|p| !permissions.contains(p));
+        self.granted_until.retain(|(p, _)| !permissions.contains(p));
+        for media in permissions.iter().filter_map(|p| p.media()) {
+            *self.media_mut(media) = MediaState::Off;
+        }
+    }
+
+    /// `permissions` now last until `until` (or the session's end).
+    fn set_until(&mut self, permissions: &[Permission], until: Option<Millis>) {
+        self.granted_until.retain(|(p, _)| !permissions.contains(p));
+        if let Some(until) = until {
+            self.granted_until
+                .extend(permissions.iter().map(|p| (*p, until)));
+            self.granted_until.sort();
+        }
+    }
+
+    /// When each grant given for a time runs out (broker time).
+    pub fn granted_until(&self) -> &[(Permission, Millis)] {
+        &self.granted_until
+    }
+
+    /// When `permission`'s grant runs out, if it was given for a time.
+    pub fn grant_ends(&self, permission: Permission) -> Option<Millis> {
+        self.granted_until
+            .iter()
+            .find(|(p, _)| *p == permission)
+            .map(|(_, until)| *until)
+    }
+
     /// The end (or a hand-over, for `reason`) takes every grant back and stops every
     /// stream and transfer.
     fn stop_everything(&mut self, reason: FileFailure) {
@@ -281,6 +317,7 @@ impl SessionState {
         }
         self.pending = None;
         self.granted.clear();
+        self.granted_until.clear();
         self.screen = MediaState::Off;
         self.camera = MediaState::Off;
         self.applet_due = None;
@@ -352,7 +389,7 @@ impl SessionState {
                     self.applet_due = Some(*request);
                 }
             }
-            EntryKind::PermissionGranted { granted, .. } => {
+            EntryKind::PermissionGranted { granted, until, .. } => {
                 self.pending = None;
                 for p in granted {
                     if !self.granted.contains(p) {
@@ -360,7 +397,10 @@ impl SessionState {
                     }
                 }
                 self.granted.sort();
+                self.set_until(granted, *until);
             }
+            EntryKind::GrantRenewed { permissions, until } => self.set_until(permissions, *until),
+            EntryKind::GrantExpired { permissions } => self.take_back(permissions),
             EntryKind::PermissionDenied { .. } | EntryKind::PermissionExpired { .. } => {
                 self.pending = None
             }
@@ -370,12 +410,7 @@ impl SessionState {
                     p.extended = true;
                 }
             }
-            EntryKind::PermissionsRevoked { permissions } => {
-                self.granted.retain(|p| !permissions.contains(p));
-                for media in permissions.iter().filter_map(|p| p.media()) {
-                    *self.media_mut(media) = MediaState::Off;
-                }
-            }
+            EntryKind::PermissionsRevoked { permissions } => self.take_back(permissions),
             EntryKind::AppletOffered { .. } => self.applet_due = None,
             EntryKind::Media { media, change } => {
                 *self.media_mut(*media) = match change {

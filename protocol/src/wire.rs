@@ -44,10 +44,20 @@ pub enum Action {
         permissions: Vec<Permission>,
         reason: String,
     },
-    /// Customer: grant a non-empty subset of the pending request.
+    /// Customer: grant a non-empty subset of the pending request, for `for_secs`
+    /// seconds (absent: until the session ends).
     Grant {
         request: u32,
         permissions: Vec<Permission>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_secs: Option<u64>,
+    },
+    /// Customer: let these grants (which run out) go on for `for_secs` more seconds
+    /// from now (absent: until the session ends).
+    Renew {
+        permissions: Vec<Permission>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_secs: Option<u64>,
     },
     /// Customer: refuse the pending request.
     Deny {

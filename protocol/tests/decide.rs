@@ -73,6 +73,7 @@ impl Session {
             Action::Grant {
                 request,
                 permissions: granted.to_vec(),
+                for_secs: None,
             },
         );
         s

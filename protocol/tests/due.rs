@@ -232,6 +232,7 @@ fn an_answer_before_the_deadline_leaves_nothing_due() {
         Action::Grant {
             request: 1,
             permissions: vec![Permission::SystemInfo],
+            for_secs: None,
         },
         4_000 + LIMITS.prompt_ms,
     );
@@ -295,6 +296,7 @@ fn action(rng: &mut Rng, state: &SessionState) -> Action {
         9..=10 => Action::Grant {
             request,
             permissions: rng.some_of(&asked),
+            for_secs: rng.pick(&[None, None, Some(60), Some(0), Some(200_000)]),
         },
         11 => Action::Deny { request },
         12 => Action::MoreTime { request },
@@ -329,6 +331,16 @@ fn action(rng: &mut Rng, state: &SessionState) -> Action {
                 value: "Linux".into(),
             }],
         },
+        21 if rng.below(2) == 0 => Action::Renew {
+            permissions: rng.some_of(
+                &state
+                    .granted_until()
+                    .iter()
+                    .map(|(p, _)| *p)
+                    .collect::<Vec<_>>(),
+            ),
+            for_secs: rng.pick(&[None, Some(30), Some(0)]),
+        },
         1 | 6 | 21 => Action::PeerRestarted { media },
         _ => Action::Chat {
             text: "hello".into(),
@@ -341,7 +353,7 @@ fn random_walks_through_decide_and_due_agree_with_the_fold() {
     let mut rng = Rng(0x2545f4914f6cdd1d);
     let (mut decided, mut refused, mut fell_due) = (0, 0, 0);
     let mut seen = std::collections::BTreeSet::new();
-    for _ in 0..1500 {
+    for _ in 0..3000 {
         let mut state = SessionState::default();
         let mut log: Vec<LogEntry> = Vec::new();
         let mut now = 0u64;
@@ -356,12 +368,19 @@ fn random_walks_through_decide_and_due_agree_with_the_fold() {
                 assert_eq!(state.due(next.saturating_sub(1), &TIMEOUTS), None);
                 assert!(state.due(next, &TIMEOUTS).is_some(), "{state:?}");
             }
-            if let Some(entry) = state.due(now, &TIMEOUTS) {
+            // Several things may have fallen due meanwhile (a prompt and a grant): one
+            // at a time, each with what follows from it, as the broker does.
+            for _ in 0..4 {
+                let Some(due) = state.due(now, &TIMEOUTS) else {
+                    break;
+                };
                 let at = now.max(log.last().map_or(0, |e| e.at));
-                log.push(append(&mut state, at, entry));
+                for entry in connectit_protocol::decide_due(&state, due) {
+                    log.push(append(&mut state, at, entry));
+                }
                 fell_due += 1;
-                assert_eq!(state.due(now, &TIMEOUTS), None, "due fires once");
             }
+            assert_eq!(state.due(now, &TIMEOUTS), None, "all that fell due went in");
             if state.phase() == Phase::Created && rng.below(3) == 0 {
                 log.push(append(
                     &mut state,
@@ -408,6 +427,8 @@ fn random_walks_through_decide_and_due_agree_with_the_fold() {
         "PermissionExtended",
         "AppletOffered",
         "PermissionsRevoked",
+        "GrantRenewed",
+        "GrantExpired",
         "Media",
         "FileDelivered",
         "FileFailed",
@@ -428,4 +449,171 @@ fn append(state: &mut SessionState, at: u64, (author, kind): (Author, EntryKind)
         .apply(&entry)
         .unwrap_or_else(|v| panic!("decided or due, yet refused: {entry:?}: {v:?}"));
     entry
+}
+
+/// An active session at 3 s with a screen share granted at 4 s for `for_secs`.
+fn shared_for(for_secs: Option<u64>) -> SessionState {
+    let mut state = SessionState::default();
+    apply(
+        &mut state,
+        1_000,
+        (Author::System, EntryKind::CustomerJoined),
+    );
+    act(&mut state, Role::Customer, Action::AcceptTerms, 2_000);
+    act(&mut state, Role::Technician, Action::PickUp, 3_000);
+    act(
+        &mut state,
+        Role::Technician,
+        Action::RequestPermissions {
+            permissions: vec![Permission::ViewScreen, Permission::SendFiles],
+            reason: String::new(),
+        },
+        3_500,
+    );
+    act(
+        &mut state,
+        Role::Customer,
+        Action::Grant {
+            request: 1,
+            permissions: vec![Permission::ViewScreen, Permission::SendFiles],
+            for_secs,
+        },
+        4_000,
+    );
+    act(
+        &mut state,
+        Role::Customer,
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Started,
+        },
+        4_500,
+    );
+    state
+}
+
+#[test]
+fn a_grant_for_a_time_runs_out_at_its_time_with_its_effects() {
+    let mut state = shared_for(Some(600));
+    let ends = 4_000 + 600_000;
+    assert_eq!(state.grant_ends(Permission::ViewScreen), Some(ends));
+    assert_eq!(state.next_due(&TIMEOUTS), Some(ends));
+    assert_eq!(state.due(ends - 1, &TIMEOUTS), None);
+    // A file in flight from the technician fails with the reason.
+    act(
+        &mut state,
+        Role::Technician,
+        Action::OfferFile {
+            name: "fix.reg".into(),
+            size: 10,
+        },
+        5_000,
+    );
+    act(
+        &mut state,
+        Role::Customer,
+        Action::AcceptFile { file: 1 },
+        5_500,
+    );
+    // Too early, the broker's own entry is refused.
+    let early = LogEntry {
+        seq: state.last_seq() + 1,
+        at: ends - 1,
+        author: Author::System,
+        kind: EntryKind::GrantExpired {
+            permissions: vec![Permission::SendFiles, Permission::ViewScreen],
+        },
+    };
+    assert!(state.clone().apply(&early).is_err());
+    let due = state.due(ends, &TIMEOUTS).unwrap();
+    assert_eq!(
+        due,
+        (
+            Author::System,
+            EntryKind::GrantExpired {
+                permissions: vec![Permission::ViewScreen, Permission::SendFiles]
+            }
+        )
+    );
+    let entries = connectit_protocol::decide_due(&state, due);
+    for entry in entries {
+        apply(&mut state, ends, entry);
+    }
+    assert!(state.granted().is_empty());
+    assert_eq!(
+        state.media(Media::Screen),
+        connectit_protocol::MediaState::Off
+    );
+    assert!(matches!(
+        state.files()[0].status,
+        connectit_protocol::FileStatus::Failed {
+            reason: FileFailure::GrantExpired
+        }
+    ));
+    assert_eq!(state.next_due(&TIMEOUTS), None);
+}
+
+#[test]
+fn a_renewal_moves_the_end_and_only_grants_that_run_out_renew() {
+    let mut state = shared_for(Some(60));
+    act(
+        &mut state,
+        Role::Customer,
+        Action::Renew {
+            permissions: vec![Permission::ViewScreen],
+            for_secs: Some(600),
+        },
+        50_000,
+    );
+    assert_eq!(state.grant_ends(Permission::ViewScreen), Some(650_000));
+    // The other grant still ends first, alone.
+    assert_eq!(state.next_due(&TIMEOUTS), Some(64_000));
+    assert_eq!(
+        state.due(64_000, &TIMEOUTS).map(|(_, k)| k),
+        Some(EntryKind::GrantExpired {
+            permissions: vec![Permission::SendFiles]
+        })
+    );
+    // "Until the session ends": nothing runs out any more.
+    act(
+        &mut state,
+        Role::Customer,
+        Action::Renew {
+            permissions: vec![Permission::ViewScreen, Permission::SendFiles],
+            for_secs: None,
+        },
+        60_000,
+    );
+    assert_eq!(state.next_due(&TIMEOUTS), None);
+    // A grant with no end, a technician, or a zero time cannot renew.
+    let refused = |state: &SessionState, role, for_secs| {
+        decide(
+            state,
+            Actor::member(role, "Alice"),
+            Action::Renew {
+                permissions: vec![Permission::ViewScreen],
+                for_secs,
+            },
+            70_000,
+            LIMITS,
+        )
+        .is_err()
+    };
+    assert!(refused(&state, Role::Customer, Some(60)));
+    let limited = shared_for(Some(60));
+    assert!(refused(&limited, Role::Technician, Some(60)));
+    assert!(refused(&limited, Role::Customer, Some(0)));
+    assert!(refused(&limited, Role::Customer, Some(2 * 24 * 3600)));
+    // Once run out (even before the broker logged it), too late to renew.
+    let late = decide(
+        &limited,
+        Actor::member(Role::Customer, "Alice"),
+        Action::Renew {
+            permissions: vec![Permission::ViewScreen],
+            for_secs: Some(60),
+        },
+        64_000,
+        LIMITS,
+    );
+    assert!(late.is_err(), "{late:?}");
 }

@@ -35,6 +35,7 @@ impl Session {
             EntryKind::PermissionGranted {
                 request: 1,
                 granted: granted.to_vec(),
+                until: None,
             },
         );
         s

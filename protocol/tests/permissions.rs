@@ -78,6 +78,7 @@ fn grant_a_subset_then_revoke_one_by_one() {
         EntryKind::PermissionGranted {
             request: r,
             granted: vec![SystemInfo, ViewScreen],
+            until: None,
         },
     );
     assert_eq!(s.state.granted(), vec![ViewScreen, SystemInfo]);
@@ -148,7 +149,8 @@ fn answers_count_only_until_the_deadline_decided_by_the_broker_clock() {
             Author::Customer,
             EntryKind::PermissionGranted {
                 request: r,
-                granted: vec![ViewScreen]
+                granted: vec![ViewScreen],
+                until: None,
             }
         ),
         Err(RuleViolation::Deadline),
@@ -167,7 +169,8 @@ fn answers_count_only_until_the_deadline_decided_by_the_broker_clock() {
             Author::Customer,
             EntryKind::PermissionGranted {
                 request: r,
-                granted: vec![ViewScreen]
+                granted: vec![ViewScreen],
+                until: None,
             }
         ),
         Err(RuleViolation::NoSuchRequest)
@@ -180,6 +183,7 @@ fn answers_count_only_until_the_deadline_decided_by_the_broker_clock() {
         EntryKind::PermissionGranted {
             request: again,
             granted: vec![ViewScreen],
+            until: None,
         },
     );
 }
@@ -285,7 +289,8 @@ fn requests_and_grants_are_checked() {
                 Author::Customer,
                 EntryKind::PermissionGranted {
                     request: r,
-                    granted
+                    granted,
+                    until: None,
                 }
             ),
             Err(why)
@@ -297,7 +302,8 @@ fn requests_and_grants_are_checked() {
             Author::Technician,
             EntryKind::PermissionGranted {
                 request: r,
-                granted: vec![ViewScreen]
+                granted: vec![ViewScreen],
+                until: None,
             }
         ),
         Err(RuleViolation::WrongAuthor),
@@ -315,6 +321,7 @@ fn media_follows_its_states_and_the_end_stops_everything() {
         EntryKind::PermissionGranted {
             request: r,
             granted: vec![ViewScreen, Camera],
+            until: None,
         },
     );
     let change = |media, change| EntryKind::Media { media, change };
@@ -452,6 +459,7 @@ fn revoke_all_at_once() {
         EntryKind::PermissionGranted {
             request: r,
             granted: vec![ViewScreen, SendFiles, ReceiveFiles],
+            until: None,
         },
     );
     let all = s.state.granted().to_vec();

@@ -68,6 +68,7 @@ fn kinds() -> Vec<EntryKind> {
         EntryKind::PermissionGranted {
             request: 1,
             granted: vec![Permission::ViewScreen],
+            until: None,
         },
         EntryKind::PermissionDenied { request: 1 },
         EntryKind::PermissionExpired { request: 1 },
@@ -76,6 +77,13 @@ fn kinds() -> Vec<EntryKind> {
             deadline: 120_000,
         },
         EntryKind::PermissionsRevoked {
+            permissions: vec![Permission::ViewScreen],
+        },
+        EntryKind::GrantRenewed {
+            permissions: vec![Permission::ViewScreen],
+            until: Some(60_000),
+        },
+        EntryKind::GrantExpired {
             permissions: vec![Permission::ViewScreen],
         },
         EntryKind::AppletOffered { request: 1 },
@@ -201,6 +209,8 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
         // In a fresh active session only a request can start the permission flow.
         EntryKind::PermissionRequested { .. } => author == A::Technician && phase == P::Active,
         EntryKind::PermissionGranted { .. }
+        | EntryKind::GrantRenewed { .. }
+        | EntryKind::GrantExpired { .. }
         | EntryKind::PermissionDenied { .. }
         | EntryKind::PermissionExpired { .. }
         | EntryKind::PermissionExtended { .. }
@@ -249,7 +259,7 @@ fn every_combination_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 5 * 3 * 35);
+    assert_eq!(checked, 5 * 3 * 37);
 }
 
 #[test]

@@ -67,6 +67,7 @@ fn every_entry_kind() -> Vec<EntryKind> {
         EntryKind::PermissionGranted {
             request: 1,
             granted: vec![Permission::ViewScreen],
+            until: None,
         },
         EntryKind::PermissionDenied { request: 2 },
         EntryKind::PermissionExpired { request: 3 },
@@ -76,6 +77,18 @@ fn every_entry_kind() -> Vec<EntryKind> {
         },
         EntryKind::PermissionsRevoked {
             permissions: vec![Permission::Camera, Permission::SystemInfo],
+        },
+        EntryKind::PermissionGranted {
+            request: 3,
+            granted: vec![Permission::ViewScreen],
+            until: Some(1_800_000),
+        },
+        EntryKind::GrantRenewed {
+            permissions: vec![Permission::ViewScreen],
+            until: None,
+        },
+        EntryKind::GrantExpired {
+            permissions: vec![Permission::ViewScreen],
         },
         EntryKind::AppletOffered { request: 1 },
         EntryKind::Media {
@@ -192,6 +205,7 @@ fn client_messages_round_trip() {
         Action::Grant {
             request: 1,
             permissions: vec![Permission::Camera],
+            for_secs: None,
         },
         Action::Deny { request: 1 },
         Action::MoreTime { request: 1 },
@@ -359,6 +373,7 @@ fn http_bodies_round_trip() {
             single_sign_on: Some("Example University".into()),
         },
         sends_email: true,
+        grant_default_mins: 30,
     });
     round_trip(SetupStatus { needs_setup: true });
     round_trip(SetupRequest {

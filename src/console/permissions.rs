@@ -10,6 +10,7 @@ use crate::i18n::words::capitalised;
 use crate::i18n::{use_i18n, Msg};
 use crate::session::countdown::Countdown;
 use crate::session::entry::permission_attr;
+use crate::session::grant_time::GrantTime;
 
 #[derive(Properties, PartialEq)]
 pub struct PermissionsProps {
@@ -30,6 +31,9 @@ pub fn PermissionsPanel(props: &PermissionsProps) -> Html {
         html! {
             <li key={permission_attr(*p)} data-permission={permission_attr(*p)}>
                 { capitalised(&i18n.permission_for_technician(*p)) }
+                if let Some(until) = state.grant_ends(*p) {
+                    { " " }<GrantTime {until} />
+                }
             </li>
         }
     });

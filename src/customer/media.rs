@@ -137,10 +137,10 @@ impl Ctl {
     }
 
     fn answer(&self, request: u32, answer: Answer) {
-        let permissions = match answer {
+        let (permissions, for_secs) = match answer {
             Answer::Deny => return self.act(Action::Deny { request }),
             Answer::MoreTime => return self.act(Action::MoreTime { request }),
-            Answer::Grant(permissions) => permissions,
+            Answer::Grant(permissions, for_secs) => (permissions, for_secs),
         };
         // What this browser cannot capture is not granted (the prompt does not offer it):
         // the log shows it refused, as after a cancelled picker.
@@ -161,6 +161,7 @@ impl Ctl {
             return self.act(Action::Grant {
                 request,
                 permissions,
+                for_secs,
             });
         }
         let ctl = self.clone();
@@ -210,6 +211,7 @@ impl Ctl {
                 ctl.act(Action::Grant {
                     request,
                     permissions: granted,
+                    for_secs,
                 });
             }
             ctl.refresh();

@@ -22,8 +22,9 @@ use crate::session::entry::permission_attr;
 /// The customer's answer to a prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// Allow these (a non-empty subset of what was asked).
-    Grant(Vec<Permission>),
+    /// Allow these (a non-empty subset of what was asked), for so many seconds (`None`:
+    /// until the session ends).
+    Grant(Vec<Permission>, Option<u64>),
     Deny,
     MoreTime,
 }
@@ -34,6 +35,10 @@ pub struct PromptProps {
     pub technician: AttrValue,
     pub organisation: AttrValue,
     pub applet_url: AttrValue,
+    /// How long the prompt proposes to grant for, in minutes (0: until the session
+    /// ends); the organisation's `grant_default_mins`.
+    #[prop_or_default]
+    pub default_mins: u32,
     /// An answer is on its way: the buttons wait.
     #[prop_or_default]
     pub busy: bool,
@@ -76,9 +81,26 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
             chosen.set(next);
         })
     };
+    let minutes = use_state(|| props.default_mins);
+    let for_secs = (*minutes > 0).then(|| u64::from(*minutes) * 60);
     let answer = |a: Answer| props.on_answer.reform(move |_: MouseEvent| a.clone());
-    let grant_all = answer(Answer::Grant(offered.clone()));
-    let grant_selected = answer(Answer::Grant((*chosen).clone()));
+    let grant_all = answer(Answer::Grant(offered.clone(), for_secs));
+    let grant_selected = answer(Answer::Grant((*chosen).clone(), for_secs));
+    let mut durations = vec![10, 30, 60, 0];
+    if !durations.contains(&props.default_mins) {
+        durations.insert(0, props.default_mins);
+    }
+    let on_duration = {
+        let minutes = minutes.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+            {
+                minutes.set(select.value().parse().unwrap_or(0));
+            }
+        })
+    };
     let deny = answer(Answer::Deny);
     let more_time = answer(Answer::MoreTime);
     let asks_remote = props
@@ -152,6 +174,18 @@ pub fn PermissionPrompt(props: &PromptProps) -> Html {
                 }
             </p>
             <p id="prompt-warning" class="prompt-warning">{ i18n.t(Msg::PromptConfidential) }</p>
+            if !nothing_grantable {
+                <p class="prompt-duration">
+                    <label for="grant-duration">{ i18n.t(Msg::PromptDuration) }</label>{ " " }
+                    <select id="grant-duration" onchange={on_duration}>
+                        { for durations.into_iter().map(|m| html! {
+                            <option value={m.to_string()} selected={m == *minutes}>
+                                { if m == 0 { i18n.t(Msg::DurationUntilEnd) } else { i18n.t(Msg::DurationMinutes { m }) } }
+                            </option>
+                        }) }
+                    </select>
+                </p>
+            }
             <p class="prompt-time">
                 { i18n.t(Msg::PromptRemainingBefore) }{ " " }
                 <Countdown id="prompt-remaining" deadline={props.pending.deadline} announce=true />

@@ -130,6 +130,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                     <PermissionPrompt key={request.to_string()} {pending} technician={technician.clone()}
                         organisation={organisation.clone()}
                         applet_url={AttrValue::from(props.config.applet_url.clone())}
+                        default_mins={props.config.grant_default_mins}
                         busy={live.is_pending(Pending::Answer) || live.is_pending(Pending::MoreTime)}
                         {on_answer} />
                 }
@@ -181,7 +182,8 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                         <SystemInfo due={report_due(&live.entries.borrow())} {connections} on_send={on_share}
                             busy={live.is_pending(Pending::SystemInfo)} />
                     }
-                    <GrantedPanel granted={state.granted().to_vec()} busy={live.is_pending(Pending::Revoke)}
+                    <GrantedPanel granted={state.granted().to_vec()} until={state.granted_until().to_vec()}
+                        busy={live.is_pending(Pending::Revoke)}
                         on_revoke={media.on_revoke.clone()} />
                     <RecordDownloads source={RecordSource::Customer {
                         session: props.session.clone(),

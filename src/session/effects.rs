@@ -148,6 +148,7 @@ mod tests {
                 EntryKind::PermissionGranted {
                     request,
                     granted: permissions.to_vec(),
+                    until: None,
                 },
             )
         }
@@ -167,6 +168,7 @@ mod tests {
         let grant = EntryKind::PermissionGranted {
             request,
             granted: vec![Permission::ViewScreen],
+            until: None,
         };
         let before = log.0.clone();
         log.add(Author::Customer, grant);

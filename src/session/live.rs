@@ -59,7 +59,7 @@ impl From<&Action> for Pending {
             Action::RequestPermissions { .. } => Pending::Request,
             Action::Grant { .. } | Action::Deny { .. } => Pending::Answer,
             Action::MoreTime { .. } => Pending::MoreTime,
-            Action::Revoke { .. } => Pending::Revoke,
+            Action::Revoke { .. } | Action::Renew { .. } => Pending::Revoke,
             Action::Media { .. } | Action::PeerRestarted { .. } | Action::PathFailed { .. } => {
                 Pending::Media
             }

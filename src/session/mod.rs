@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod countdown;
 pub mod effects;
 pub mod entries;
+pub mod grant_time;
 pub use connectit_wording::entry;
 pub mod hook;
 pub mod link;

@@ -76,6 +76,7 @@ mod tests {
             EntryKind::PermissionGranted {
                 request: 2,
                 granted: vec![Permission::SendFiles],
+                until: None,
             },
         ));
         assert_eq!(path_failure(&log, Link::Files), None, "granted anew");

@@ -79,6 +79,11 @@ pub fn kind_attr(kind: &EntryKind) -> &'static str {
     kind.entry_type().name()
 }
 
+/// Whole minutes from `from` to `to`, rounded to the nearest (at least 1).
+pub fn minutes_between(from: connectit_protocol::Millis, to: connectit_protocol::Millis) -> u64 {
+    (to.saturating_sub(from) + 30_000) / 60_000
+}
+
 /// A failure's name as serde writes it (`cancelled`, `hash_mismatch`…), for
 /// `data-reason`.
 pub fn failure_attr(reason: FileFailure) -> &'static str {
@@ -90,6 +95,7 @@ pub fn failure_attr(reason: FileFailure) -> &'static str {
         FileFailure::Ended => "ended",
         FileFailure::Unreadable => "unreadable",
         FileFailure::HandedOver => "handed_over",
+        FileFailure::GrantExpired => "grant_expired",
     }
 }
 
@@ -255,11 +261,49 @@ pub fn line(
             };
             i18n.with_reason(line, reason)
         }
-        EntryKind::PermissionGranted { granted, .. } => {
+        EntryKind::PermissionGranted { granted, until, .. } => {
             let what = i18n.permission_list(granted, is_customer);
+            match until {
+                Some(until) => {
+                    let minutes = minutes_between(entry.at, *until);
+                    pick(
+                        Msg::LineGrantedForSelf {
+                            what: what.clone(),
+                            minutes,
+                        },
+                        Msg::LineGrantedFor { what, minutes },
+                    )
+                }
+                None => pick(
+                    Msg::LineGrantedSelf { what: what.clone() },
+                    Msg::LineGranted { what },
+                ),
+            }
+        }
+        EntryKind::GrantRenewed { permissions, until } => {
+            let what = i18n.permission_list(permissions, is_customer);
+            match until {
+                Some(until) => {
+                    let minutes = minutes_between(entry.at, *until);
+                    pick(
+                        Msg::LineRenewedForSelf {
+                            what: what.clone(),
+                            minutes,
+                        },
+                        Msg::LineRenewedFor { what, minutes },
+                    )
+                }
+                None => pick(
+                    Msg::LineRenewedToEndSelf { what: what.clone() },
+                    Msg::LineRenewedToEnd { what },
+                ),
+            }
+        }
+        EntryKind::GrantExpired { permissions } => {
+            let what = i18n.permission_list(permissions, is_customer);
             pick(
-                Msg::LineGrantedSelf { what: what.clone() },
-                Msg::LineGranted { what },
+                Msg::LineGrantExpiredSelf { what: what.clone() },
+                Msg::LineGrantExpired { what },
             )
         }
         EntryKind::PermissionDenied { .. } => pick(Msg::LineDeniedSelf, Msg::LineDenied),
@@ -392,6 +436,7 @@ pub fn line(
                 FileFailure::HashMismatch => Msg::LineFileHashMismatch { name },
                 FileFailure::ConnectionLost => Msg::LineFileConnectionLost { name },
                 FileFailure::Revoked => Msg::LineFileRevoked { name },
+                FileFailure::GrantExpired => Msg::LineFileGrantExpired { name },
                 FileFailure::Ended => Msg::LineFileEnded { name },
                 FileFailure::Unreadable => Msg::LineFileUnreadable { name },
                 FileFailure::HandedOver => Msg::LineFileHandedOver { name },

@@ -455,6 +455,7 @@ impl Catalog {
             FileFailure::Ended => Msg::FailureEnded,
             FileFailure::Unreadable => Msg::FailureUnreadable,
             FileFailure::HandedOver => Msg::FailureHandedOver,
+            FileFailure::GrantExpired => Msg::FailureGrantExpired,
         })
     }
 

@@ -234,17 +234,22 @@ impl SessionActor {
     /// little: if nothing is due yet, the next turn sleeps the rest.
     async fn fall_due(&mut self) {
         let at = now_ms().max(self.last_at);
-        let Some((author, kind)) = self.state.due(at, &self.timeouts) else {
+        let Some(due) = self.state.due(at, &self.timeouts) else {
             return;
         };
-        match self.append(author, kind, at).await {
-            Ok(entry) => {
-                self.due_retry = None;
-                tracing::info!(session = %self.id, kind = ?entry.kind, "fell due");
-            }
-            Err(e) => {
-                self.due_retry = Some(Instant::now() + DUE_RETRY);
-                tracing::warn!(session = %self.id, error = ?e, "could not append what fell due");
+        // What fell due, then what follows from it (transfers a grant that ran out
+        // carried fail).
+        for (author, kind) in connectit_protocol::decide_due(&self.state, due) {
+            match self.append(author, kind, at).await {
+                Ok(entry) => {
+                    self.due_retry = None;
+                    tracing::info!(session = %self.id, kind = ?entry.kind, "fell due");
+                }
+                Err(e) => {
+                    self.due_retry = Some(Instant::now() + DUE_RETRY);
+                    tracing::warn!(session = %self.id, error = ?e, "could not append what fell due");
+                    return;
+                }
             }
         }
     }

@@ -267,6 +267,7 @@ impl Choices<'_> {
             9 => EntryKind::PermissionGranted {
                 request: self.id(&pending),
                 granted: self.permissions(state),
+                until: None,
             },
             10 => EntryKind::PermissionDenied {
                 request: self.id(&pending),
