@@ -525,3 +525,36 @@ async fn a_share_given_for_a_minute_counts_down_on_both_sides_and_renews() {
     console.wait_screen_frames(LIVE_MIN_FRAMES).await;
     w.tech.wait_entry_kind(EntryType::GrantRenewed).await;
 }
+
+/// The verification code `selector` shows (`data-code`), once there.
+async fn shown_code(browser: &Browser, selector: &str) -> String {
+    browser
+        .wait_for(&format!("{selector} to show a code"), || async {
+            browser
+                .attr(selector, "data-code")
+                .await
+                .filter(|c| c.len() == 7)
+                .ok_or_else(|| "no code yet".to_string())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_ends_of_the_screen_share_show_the_same_verification_code() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    let mine = shown_code(&w.tech, "#screen-verification").await;
+    let theirs = shown_code(&w.cust, "#sharing-indicator .verification-code").await;
+    assert_eq!(theirs, mine, "the same two certificates on both ends");
+    assert!(
+        theirs.chars().all(|c| c.is_ascii_digit() || c == ' '),
+        "{theirs}"
+    );
+    w.tech
+        .wait_text_contains("#screen-verification", &mine)
+        .await;
+    w.cust
+        .wait_text_contains("#sharing-indicator", "Read this code to the technician")
+        .await;
+}

@@ -23,6 +23,8 @@ pub struct IncomingMedia {
     pub connection: Option<RtcPeerConnection>,
     /// This side gave the connection up: no path was found.
     pub failed: Option<PathFailure>,
+    /// The connection's verification code, once it is connected.
+    pub code: Option<String>,
 }
 
 /// The streams received, for the views.
@@ -76,6 +78,8 @@ struct Ctl {
     streams: UseStateHandle<Incoming>,
     /// The streams as last set (the state handle's value may be older).
     current: Rc<RefCell<Incoming>>,
+    /// The session's id (in the verification code).
+    session: Rc<str>,
 }
 
 impl Ctl {
@@ -148,6 +152,10 @@ impl Ctl {
                 self.close(media);
                 self.update(media, |m| m.failed = Some(reason));
             }
+            PeerEvent::Connected { local, remote } => {
+                let code = crate::rtc::verify::code(&self.session, &local, &remote);
+                self.update(media, |m| m.code = code);
+            }
             PeerEvent::Restarted | PeerEvent::Channel(_) => {}
         }
     }
@@ -181,7 +189,7 @@ impl Ctl {
 }
 
 #[hook]
-pub fn use_technician_media(handle: &SessionHandle, in_charge: bool) -> Incoming {
+pub fn use_technician_media(handle: &SessionHandle, in_charge: bool, session: &str) -> Incoming {
     let streams = use_state(Incoming::default);
     let live = handle.live.clone();
     let ctl = Ctl {
@@ -190,6 +198,7 @@ pub fn use_technician_media(handle: &SessionHandle, in_charge: bool) -> Incoming
         signals: handle.signals.clone(),
         streams: streams.clone(),
         current: use_mut_ref(Incoming::default),
+        session: session.into(),
     };
     *ctl.live.borrow_mut() = handle.live.clone();
     {

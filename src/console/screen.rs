@@ -52,6 +52,9 @@ pub struct MediaViewProps {
     /// No path could be found (this side gave up, or the customer's side said so).
     #[prop_or_default]
     pub failed: Option<PathFailure>,
+    /// The connection's verification code, once connected.
+    #[prop_or_default]
+    pub code: Option<AttrValue>,
 }
 
 fn state_attr(state: MediaState) -> &'static str {
@@ -150,6 +153,11 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
             }
             if let Some(failed) = failed {
                 <p id={format!("{prefix}-path-failed")} class="notice warning" role="alert">{ failed }</p>
+            }
+            if let Some(code) = props.code.as_ref().filter(|_| playing) {
+                <p id={format!("{prefix}-verification")} class="verification-code" data-code={code.clone()}>
+                    { i18n.t(Msg::VerificationTechnician { code: code.to_string() }) }
+                </p>
             }
             if playing {
                 <PathLine id={AttrValue::from(format!("{prefix}-path"))} connection={props.connection.clone()} />

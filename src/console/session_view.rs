@@ -65,7 +65,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
         .guests()
         .iter()
         .any(|g| g.as_str() == props.me.as_str());
-    let incoming = use_technician_media(&handle, !guest);
+    let incoming = use_technician_media(&handle, !guest, &props.id.0);
     // The size limit, from `/api/config` (until it comes, the broker's check alone).
     let max_file_bytes = use_state(|| u64::MAX);
     {
@@ -238,7 +238,8 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                                 let failed = shown.failed.or_else(|| path_failure(&live.entries.borrow(), Link::from(media)));
                                 html! {
                                     <MediaView key={format!("{media:?}")} {media} state={state.media(media)}
-                                        stream={shown.stream.clone()} connection={shown.connection.clone()} {failed} />
+                                        stream={shown.stream.clone()} connection={shown.connection.clone()} {failed}
+                                        code={shown.code.clone().map(AttrValue::from)} />
                                 }
                             }) }
                         </div>

@@ -35,6 +35,8 @@ const MEDIA: [Media; 2] = [Media::Screen, Media::Camera];
 pub struct Shown {
     pub stream: MediaStream,
     pub paused: bool,
+    /// The connection's verification code, once it is connected.
+    pub code: Option<String>,
 }
 
 /// What the page shows of the customer's media.
@@ -74,6 +76,8 @@ struct Outgoing {
     paused: bool,
     /// Whether `Started` was sent (or the log already shows it live).
     announced: bool,
+    /// The connection's verification code, once it is connected.
+    code: Option<String>,
 }
 
 #[derive(Default)]
@@ -106,6 +110,8 @@ struct Ctl {
     orphan_check: Rc<RefCell<Option<Timeout>>>,
     /// The organisation's cap on a screen share's rate.
     screen_max_kbps: Option<u32>,
+    /// The session's id (in the verification code).
+    session: Rc<str>,
 }
 
 /// How long the log may show a stream this page does not own before the page reports
@@ -128,6 +134,13 @@ impl Ctl {
             o.as_ref().map(|o| Shown {
                 stream: Clone::clone(o.capture.stream()),
                 paused: o.paused,
+                // Also read from the connection itself, should its event have come
+                // before the page could hear it.
+                code: o.code.clone().or_else(|| {
+                    o.peer
+                        .as_ref()
+                        .and_then(|p| crate::rtc::verify::code_of(&self.session, &p.connection()))
+                }),
             })
         };
         self.view.set(Shares {
@@ -226,6 +239,7 @@ impl Ctl {
             peer: None,
             paused: false,
             announced: false,
+            code: None,
         });
         if let Some(old) = old {
             if old.peer.is_some() && self.granted(media) {
@@ -391,6 +405,13 @@ impl Ctl {
             }
             // The customer's side receives nothing; a failed step shows in the
             // connection's state, and the next restart tries again.
+            PeerEvent::Connected { local, remote } => {
+                let code = crate::rtc::verify::code(&self.session, &local, &remote);
+                if let Some(o) = self.slots.borrow_mut().slot(media).as_mut() {
+                    o.code = code;
+                }
+                self.refresh();
+            }
             PeerEvent::Remote(_) | PeerEvent::Channel(_) | PeerEvent::Failed(_) => {}
         }
     }
@@ -477,7 +498,11 @@ impl Ctl {
 }
 
 #[hook]
-pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> CustomerMedia {
+pub fn use_customer_media(
+    handle: &SessionHandle,
+    screen_max_kbps: u32,
+    session: &str,
+) -> CustomerMedia {
     let view = use_state(Shares::default);
     let problem = use_state(|| None::<RtcError>);
     let live = handle.live.clone();
@@ -490,6 +515,7 @@ pub fn use_customer_media(handle: &SessionHandle, screen_max_kbps: u32) -> Custo
         problem: problem.clone(),
         orphan_check: use_mut_ref(|| None),
         screen_max_kbps: (screen_max_kbps > 0).then_some(screen_max_kbps),
+        session: session.into(),
     };
     *ctl.live.borrow_mut() = handle.live.clone();
 

@@ -49,7 +49,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
     let handle = use_session(Join::Customer {
         token: props.token.to_string(),
     });
-    let media = use_customer_media(&handle, props.config.screen_max_kbps);
+    let media = use_customer_media(&handle, props.config.screen_max_kbps, &props.session.0);
     let transfers = Rc::new(use_transfers(
         &handle,
         Role::Customer,
@@ -138,7 +138,8 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
             let indicators = [Media::Screen, Media::Camera].into_iter().filter_map(|m| {
                 media.shares.get(m).map(|shown| html! {
                     <SharingIndicator key={media_attr(m)} media={m} stream={Clone::clone(&shown.stream)}
-                        paused={shown.paused} on_control={media.on_control.clone()} />
+                        paused={shown.paused} code={shown.code.clone().map(AttrValue::from)}
+                        on_control={media.on_control.clone()} />
                 })
             });
             let connections: Rc<dyn Fn() -> Vec<web_sys::RtcPeerConnection>> = {

@@ -22,6 +22,9 @@ pub struct SharingProps {
     pub media: Media,
     pub stream: MediaStream,
     pub paused: bool,
+    /// The connection's verification code, once connected.
+    #[prop_or_default]
+    pub code: Option<AttrValue>,
     pub on_control: Callback<(Media, Control)>,
 }
 
@@ -67,6 +70,11 @@ pub fn SharingIndicator(props: &SharingProps) -> Html {
                 <p class="sharing-text"><span class="rec-dot" aria-hidden="true"></span>{ words }</p>
                 if props.paused {
                     <p class="sharing-paused">{ i18n.t(Msg::SharingPaused) }</p>
+                }
+                if let Some(code) = &props.code {
+                    <p class="verification-code" data-code={code.clone()}>
+                        { i18n.t(Msg::VerificationCustomer { code: code.to_string() }) }
+                    </p>
                 }
                 <div class="actions">
                     if props.paused {

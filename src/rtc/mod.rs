@@ -9,6 +9,7 @@ pub mod error;
 pub mod path;
 pub mod peer;
 pub mod signal;
+pub mod verify;
 
 pub use capture::{Capture, CaptureRequest};
 pub use error::RtcError;

@@ -62,6 +62,9 @@ pub enum PeerEvent {
     Channel(RtcDataChannel),
     /// The connection failed and ICE was restarted (the owner logs it).
     Restarted,
+    /// ICE connected: the local and remote descriptions' SDP, for the verification
+    /// code ([`crate::rtc::verify`]). Said again after each restart.
+    Connected { local: String, remote: String },
     /// No path could be found: this connection will not carry anything (the owner says
     /// so, and logs it on the customer's side).
     GaveUp(PathFailure),
@@ -343,6 +346,14 @@ fn ice_changed(inner: &Rc<Inner>) {
         RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
     ) {
         inner.deadline.borrow_mut().take();
+        if let (Some(local), Some(remote)) =
+            (inner.pc.local_description(), inner.pc.remote_description())
+        {
+            inner.on_event.emit(PeerEvent::Connected {
+                local: local.sdp(),
+                remote: remote.sdp(),
+            });
+        }
     }
     if inner.role != PeerRole::Offerer {
         // The answerer does not restart: it gives up when the offerer would have stopped

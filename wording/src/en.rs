@@ -460,6 +460,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::RevokeLabel { .. } => "Take back: {what}",
         Msg::SharingScreen => "Your screen is being shared",
         Msg::SharingPaused => "Paused: nothing is sent until you resume.",
+        Msg::VerificationCustomer { .. } => "Read this code to the technician on the phone: {code}. If theirs is different, stop sharing.",
+        Msg::VerificationTechnician { .. } => "Verification code: {code}. Ask the customer to read theirs aloud: it must be the same, else someone is in between.",
         Msg::SharingCamera => "Your camera is being shared",
         Msg::Pause => "Pause",
         Msg::Resume => "Resume",

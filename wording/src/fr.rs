@@ -460,6 +460,8 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::RevokeLabel { .. } => "Retirer\u{a0}: {what}",
         Msg::SharingScreen => "Votre écran est partagé",
         Msg::SharingPaused => "En pause\u{a0}: rien n’est envoyé tant que vous ne reprenez pas.",
+        Msg::VerificationCustomer { .. } => "Lisez ce code au technicien au téléphone\u{a0}: {code}. Si le sien est différent, arrêtez le partage.",
+        Msg::VerificationTechnician { .. } => "Code de vérification\u{a0}: {code}. Demandez au client de lire le sien\u{a0}: il doit être identique, sinon quelqu’un s’interpose.",
         Msg::SharingCamera => "Votre caméra est partagée",
         Msg::Pause => "Pause",
         Msg::Resume => "Reprendre",

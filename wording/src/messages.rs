@@ -496,6 +496,8 @@ messages! {
     RevokeLabel { what: String } => "revoke_label",
     SharingScreen => "sharing_screen",
     SharingPaused => "sharing_paused",
+    VerificationCustomer { code: String } => "verification_customer",
+    VerificationTechnician { code: String } => "verification_technician",
     SharingCamera => "sharing_camera",
     Pause => "pause",
     Resume => "resume",

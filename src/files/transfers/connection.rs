@@ -72,7 +72,10 @@ impl Ctl {
                     });
                 }
             }
-            PeerEvent::Failed(_) | PeerEvent::Restarted | PeerEvent::Remote(_) => {}
+            PeerEvent::Failed(_)
+            | PeerEvent::Restarted
+            | PeerEvent::Remote(_)
+            | PeerEvent::Connected { .. } => {}
         }
     }
 
