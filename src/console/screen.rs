@@ -154,11 +154,6 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
             if let Some(failed) = failed {
                 <p id={format!("{prefix}-path-failed")} class="notice warning" role="alert">{ failed }</p>
             }
-            if let Some(code) = props.code.as_ref().filter(|_| playing) {
-                <p id={format!("{prefix}-verification")} class="verification-code" data-code={code.clone()}>
-                    { i18n.t(Msg::VerificationTechnician { code: code.to_string() }) }
-                </p>
-            }
             if playing {
                 <PathLine id={AttrValue::from(format!("{prefix}-path"))} connection={props.connection.clone()} />
             }
@@ -167,6 +162,12 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
                     stream={if playing { props.stream.clone() } else { None }}
                     label={AttrValue::from(heading)} />
             </div>
+            // Under the picture: the video keeps its place beside the chat.
+            if let Some(code) = props.code.as_ref().filter(|_| playing) {
+                <p id={format!("{prefix}-verification")} class="verification-code" data-code={code.clone()}>
+                    { i18n.t(Msg::VerificationTechnician { code: code.to_string() }) }
+                </p>
+            }
             <div class="actions view-actions">
                 <button id={fit_id} type="button" class="secondary" disabled={!playing}
                     aria-pressed={(*fit == Fit::Fit).to_string()} onclick={set_fit(Fit::Fit)}>
