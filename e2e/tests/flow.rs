@@ -362,7 +362,7 @@ async fn leaving_the_page_is_heard_at_once_and_back_returns() {
     let (_console, customer, _session) = w.active_session().await;
     w.cust.goto("about:blank").await;
     w.tech.wait_entry_kind(EntryType::Disconnected).await;
-    w.cust.eval("history.back(); return true;", vec![]).await;
+    w.cust.back().await;
     w.tech.wait_entry_kind(EntryType::Reconnected).await;
     customer
         .wait_technician(&w.broker.technician().display_name)

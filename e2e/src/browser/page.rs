@@ -52,6 +52,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
+    /// The browser's Back, once, as the WebDriver command (which waits for the
+    /// navigation, unlike `history.back()` from a script that the navigation cuts off).
+    pub async fn back(&self) {
+        self.client
+            .back()
+            .await
+            .unwrap_or_else(|e| panic!("go back: {e}"));
+    }
+
     /// Runs `script` (a function body; `arguments[i]` are `args`) and returns its value.
     pub async fn eval(&self, script: &str, args: Vec<Value>) -> Value {
         self.client
