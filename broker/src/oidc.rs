@@ -43,7 +43,7 @@ use crate::client::ClientIp;
 use crate::db::{self, TechnicianRow};
 use crate::error::AppError;
 use crate::hub::now_ms;
-use crate::outbound::{Outbound, OutboundError};
+use crate::outbound::{error_chain as chain, Outbound, OutboundError};
 use crate::secrets::PinKey;
 use crate::AppState;
 
@@ -234,16 +234,7 @@ pub async fn start(
     let metadata = match sso.metadata(false).await {
         Ok(metadata) => metadata,
         Err(Failure(reason)) => {
-            state
-                .audit
-                .event(
-                    AuditKind::SignInFailed,
-                    Some(client),
-                    None,
-                    &format!("single sign-on: {reason}"),
-                )
-                .await;
-            return Ok(to_console(ErrorCode::SingleSignOnFailed));
+            return Ok(refused(&state, client, ErrorCode::SingleSignOnFailed, &reason).await);
         }
     };
     let client_ = sso
@@ -281,6 +272,26 @@ pub struct Callback {
     iss: Option<String>,
 }
 
+/// A sign-on that failed: its reason in the security log, and to the console with the
+/// typed error.
+async fn refused(
+    state: &AppState,
+    client: std::net::IpAddr,
+    code: ErrorCode,
+    reason: &str,
+) -> Response {
+    state
+        .audit
+        .event(
+            AuditKind::SignInFailed,
+            Some(client),
+            None,
+            &format!("single sign-on: {reason}"),
+        )
+        .await;
+    to_console(code)
+}
+
 /// To the console, which says `code` in the person's language: the typed error as
 /// JSON, base64url, in the fragment (`/console/#sign-in-error=…`), which never reaches
 /// a server.
@@ -314,18 +325,7 @@ pub async fn callback(
             }
             response
         }
-        Err((code, reason)) => {
-            state
-                .audit
-                .event(
-                    AuditKind::SignInFailed,
-                    Some(client),
-                    None,
-                    &format!("single sign-on: {reason}"),
-                )
-                .await;
-            to_console(code)
-        }
+        Err((code, reason)) => refused(&state, client, code, &reason).await,
     };
     // The flow is used up, whatever came of it.
     if let Ok(v) = HeaderValue::from_str(&cookie_header(&state, "", 0)) {
@@ -730,18 +730,6 @@ pub fn provision(
 /// Text from outside, made safe for one log line.
 fn clean(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(200).collect()
-}
-
-/// An error and its causes, on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
