@@ -164,6 +164,8 @@ fn entry_for(
         Action::FileDelivered { file, sha256 } => EntryKind::FileDelivered { file, sha256 },
         Action::FileFailed { file, reason } => EntryKind::FileFailed { file, reason },
         Action::ShareSystemInfo { items } => EntryKind::SystemInfoShared { items },
+        Action::ConfirmCode { media, code } => EntryKind::CodeConfirmed { media, code },
+        Action::HideAreas { media, areas } => EntryKind::AreasHidden { media, areas },
     })
 }
 

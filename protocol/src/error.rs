@@ -58,6 +58,10 @@ pub enum RuleViolation {
     /// A colleague who was not invited joining, one invited twice, or leaving who is
     /// not there.
     NotInvited,
+    /// A verification code that is not six digits.
+    InvalidCode,
+    /// More areas painted over than a picture may have.
+    TooManyAreas { max: u8 },
 }
 
 /// An input field named by [`ErrorCode::InvalidInput`].

@@ -106,6 +106,10 @@ pub mod limits {
     pub const PIN_DIGITS: usize = 6;
     /// The longest a grant may be given for at once (it may be renewed), in seconds.
     pub const GRANT_MAX_SECS: u64 = 24 * 3600;
+    /// Number of digits in a connection's verification code.
+    pub const CODE_DIGITS: usize = 6;
+    /// Most areas a customer may paint over on one shared picture at once.
+    pub const HIDDEN_AREAS_MAX: u8 = 16;
 }
 
 /// Cleans what a person typed or pasted as a PIN: spaces, dashes and dots go; the

@@ -156,6 +156,12 @@ pub enum EntryKind {
     FileFailed { file: u32, reason: FileFailure },
     /// The customer sent this system information (exactly what the technician sees).
     SystemInfoShared { items: Vec<InfoItem> },
+    /// The technician confirmed that the customer read out the same verification code
+    /// for `media`'s connection as the console shows.
+    CodeConfirmed { media: Media, code: String },
+    /// The customer paints `areas` parts of the shared `media` over before its frames
+    /// leave the browser (0: the whole picture is sent again).
+    AreasHidden { media: Media, areas: u8 },
     /// The technician who has the session (`from`) handed it to a colleague (`to`), or
     /// back to its team's queue (`to` empty). What the customer granted was granted to
     /// `from`: it stops here, and a file in flight fails. (A note for whoever takes it
@@ -219,6 +225,8 @@ pub enum EntryType {
     FileDelivered,
     FileFailed,
     SystemInfoShared,
+    CodeConfirmed,
+    AreasHidden,
     HandedOver,
     TechnicianInvited,
     TechnicianJoined,
@@ -227,7 +235,7 @@ pub enum EntryType {
 
 impl EntryType {
     /// Every type, in the order [`EntryKind`] declares them.
-    pub const ALL: [EntryType; 32] = [
+    pub const ALL: [EntryType; 34] = [
         EntryType::CustomerJoined,
         EntryType::TermsAccepted,
         EntryType::TermsDeclined,
@@ -256,6 +264,8 @@ impl EntryType {
         EntryType::FileDelivered,
         EntryType::FileFailed,
         EntryType::SystemInfoShared,
+        EntryType::CodeConfirmed,
+        EntryType::AreasHidden,
         EntryType::HandedOver,
         EntryType::TechnicianInvited,
         EntryType::TechnicianJoined,
@@ -293,6 +303,8 @@ impl EntryType {
             EntryType::FileDelivered => "file_delivered",
             EntryType::FileFailed => "file_failed",
             EntryType::SystemInfoShared => "system_info_shared",
+            EntryType::CodeConfirmed => "code_confirmed",
+            EntryType::AreasHidden => "areas_hidden",
             EntryType::HandedOver => "handed_over",
             EntryType::TechnicianInvited => "technician_invited",
             EntryType::TechnicianJoined => "technician_joined",
@@ -338,6 +350,8 @@ impl EntryKind {
             EntryKind::FileDelivered { .. } => EntryType::FileDelivered,
             EntryKind::FileFailed { .. } => EntryType::FileFailed,
             EntryKind::SystemInfoShared { .. } => EntryType::SystemInfoShared,
+            EntryKind::CodeConfirmed { .. } => EntryType::CodeConfirmed,
+            EntryKind::AreasHidden { .. } => EntryType::AreasHidden,
             EntryKind::HandedOver { .. } => EntryType::HandedOver,
             EntryKind::TechnicianInvited { .. } => EntryType::TechnicianInvited,
             EntryKind::TechnicianJoined { .. } => EntryType::TechnicianJoined,

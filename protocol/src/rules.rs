@@ -5,7 +5,7 @@
 use crate::error::RuleViolation;
 use crate::files::{self, FileFailure, FileStatus};
 use crate::log::{Author, EndReason, EntryKind, Role};
-use crate::permission::{MediaChange, MediaState, Permission};
+use crate::permission::{Media, MediaChange, MediaState, Permission};
 use crate::state::{file_permission, PendingRequest, Phase, SessionState};
 use crate::{check_name, check_text, limits, Millis};
 
@@ -407,6 +407,31 @@ impl SessionState {
                 } else {
                     Err(RuleViolation::InvalidInfo)
                 }
+            }
+            EntryKind::CodeConfirmed { media, code } => {
+                need_author(Author::Technician)?;
+                need_phase(&[Active])?;
+                if self.media(*media) == MediaState::Off {
+                    return Err(RuleViolation::MediaState);
+                }
+                if code.len() != limits::CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(RuleViolation::InvalidCode);
+                }
+                Ok(())
+            }
+            EntryKind::AreasHidden { media, areas } => {
+                need_author(Author::Customer)?;
+                need_phase(&[Active])?;
+                // The screen only: a camera's picture is not painted over.
+                if *media != Media::Screen || self.media(*media) == MediaState::Off {
+                    return Err(RuleViolation::MediaState);
+                }
+                if *areas > limits::HIDDEN_AREAS_MAX {
+                    return Err(RuleViolation::TooManyAreas {
+                        max: limits::HIDDEN_AREAS_MAX,
+                    });
+                }
+                Ok(())
             }
             EntryKind::HandedOver { from, to } => {
                 need_author(Author::Technician)?;

@@ -71,6 +71,9 @@ pub struct SessionState {
     pub(crate) screen: MediaState,
     /// The camera stream.
     pub(crate) camera: MediaState,
+    /// How many areas of the shared screen the customer paints over.
+    #[serde(default)]
+    pub(crate) hidden_areas: u8,
     /// A request that named remote control, until the applet offer is logged.
     pub(crate) applet_due: Option<u32>,
     /// Every file transfer, in order (the id is the position plus one).
@@ -250,6 +253,15 @@ impl SessionState {
         }
     }
 
+    /// How many areas of `media`'s picture the customer paints over (0 while it is not
+    /// shared).
+    pub fn hidden_areas(&self, media: Media) -> u8 {
+        match media {
+            Media::Screen if self.screen != MediaState::Off => self.hidden_areas,
+            _ => 0,
+        }
+    }
+
     fn media_mut(&mut self, media: Media) -> &mut MediaState {
         match media {
             Media::Screen => &mut self.screen,
@@ -413,6 +425,10 @@ impl SessionState {
             EntryKind::PermissionsRevoked { permissions } => self.take_back(permissions),
             EntryKind::AppletOffered { .. } => self.applet_due = None,
             EntryKind::Media { media, change } => {
+                if *change == MediaChange::Started && *media == Media::Screen {
+                    // A new share starts whole.
+                    self.hidden_areas = 0;
+                }
                 *self.media_mut(*media) = match change {
                     MediaChange::Started | MediaChange::Resumed => MediaState::Live,
                     MediaChange::Paused => MediaState::Paused,
@@ -453,6 +469,8 @@ impl SessionState {
                 self.set_file(*file, FileStatus::Failed { reason: *reason })
             }
             EntryKind::SystemInfoShared { .. } => self.info_shared += 1,
+            EntryKind::CodeConfirmed { .. } => {}
+            EntryKind::AreasHidden { areas, .. } => self.hidden_areas = *areas,
             EntryKind::HandedOver { to, .. } => {
                 self.stop_everything(FileFailure::HandedOver);
                 self.technician_away = false;

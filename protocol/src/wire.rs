@@ -117,6 +117,18 @@ pub enum Action {
     ShareSystemInfo {
         items: Vec<InfoItem>,
     },
+    /// Technician: the customer read out the same verification code for `media`'s
+    /// connection as the console shows (`code`: six digits).
+    ConfirmCode {
+        media: Media,
+        code: String,
+    },
+    /// Customer: `areas` parts of the shared `media` are painted over before its frames
+    /// leave the browser (0: none any more). Where they are is not said.
+    HideAreas {
+        media: Media,
+        areas: u8,
+    },
 }
 
 /// Browser → broker, on a session socket.

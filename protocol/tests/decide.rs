@@ -591,3 +591,118 @@ fn a_session_holds_at_most_so_many_colleagues_besides_its_technician() {
     s.ok(TECHNICIAN, Action::End);
     assert!(s.state.invited().is_empty() && s.state.guests().is_empty());
 }
+
+#[test]
+fn the_technician_confirms_a_code_of_six_digits_while_the_media_is_shared() {
+    let confirm = |code: &str| Action::ConfirmCode {
+        media: Media::Screen,
+        code: code.into(),
+    };
+    let mut s = Session::granted(&[ViewScreen]);
+    // Nothing shared yet: nothing to confirm.
+    assert_eq!(
+        s.act(TECHNICIAN, confirm("123456")),
+        Err(RuleViolation::MediaState)
+    );
+    s.ok(
+        CUSTOMER,
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Started,
+        },
+    );
+    for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦", ""] {
+        assert_eq!(
+            s.act(TECHNICIAN, confirm(bad)),
+            Err(RuleViolation::InvalidCode),
+            "{bad:?}"
+        );
+    }
+    // The code is the technician's to confirm: not the customer's, not a guest's.
+    assert_eq!(
+        s.act(CUSTOMER, confirm("123456")),
+        Err(RuleViolation::WrongAuthor)
+    );
+    s.append(
+        Author::Technician,
+        EntryKind::TechnicianInvited {
+            by: "Alice".into(),
+            name: "Bob".into(),
+        },
+    );
+    assert_eq!(
+        s.act(GUEST, confirm("123456")),
+        Err(RuleViolation::NotInCharge)
+    );
+    let out = s.ok(TECHNICIAN, confirm("123456"));
+    assert_eq!(
+        out,
+        vec![(
+            Author::Technician,
+            EntryKind::CodeConfirmed {
+                media: Media::Screen,
+                code: "123456".into()
+            }
+        )]
+    );
+}
+
+#[test]
+fn the_customer_says_how_many_areas_are_hidden_never_where() {
+    let hide = |areas: u8| Action::HideAreas {
+        media: Media::Screen,
+        areas,
+    };
+    let mut s = Session::granted(&[ViewScreen, Camera]);
+    assert_eq!(s.act(CUSTOMER, hide(1)), Err(RuleViolation::MediaState));
+    for media in [Media::Screen, Media::Camera] {
+        s.ok(
+            CUSTOMER,
+            Action::Media {
+                media,
+                change: MediaChange::Started,
+            },
+        );
+    }
+    assert_eq!(s.act(TECHNICIAN, hide(1)), Err(RuleViolation::WrongAuthor));
+    // The camera's picture is not painted over.
+    assert_eq!(
+        s.act(
+            CUSTOMER,
+            Action::HideAreas {
+                media: Media::Camera,
+                areas: 1
+            }
+        ),
+        Err(RuleViolation::MediaState)
+    );
+    let max = connectit_protocol::limits::HIDDEN_AREAS_MAX;
+    assert_eq!(
+        s.act(CUSTOMER, hide(max + 1)),
+        Err(RuleViolation::TooManyAreas { max })
+    );
+    s.ok(CUSTOMER, hide(2));
+    assert_eq!(s.state.hidden_areas(Media::Screen), 2);
+    s.ok(CUSTOMER, hide(0));
+    assert_eq!(s.state.hidden_areas(Media::Screen), 0);
+    s.ok(CUSTOMER, hide(max));
+    // A share that stops takes its areas with it; the next one starts whole.
+    s.ok(
+        CUSTOMER,
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Stopped {
+                cause: connectit_protocol::StopCause::Customer,
+            },
+        },
+    );
+    assert_eq!(s.state.hidden_areas(Media::Screen), 0);
+    s.ok(
+        CUSTOMER,
+        Action::Media {
+            media: Media::Screen,
+            change: MediaChange::Started,
+        },
+    );
+    assert_eq!(s.state.hidden_areas(Media::Screen), 0);
+}

@@ -225,7 +225,9 @@ fn allowed(phase: Phase, author: Author, kind: &EntryKind) -> bool {
         | EntryKind::FileSent { .. }
         | EntryKind::FileDelivered { .. }
         | EntryKind::FileFailed { .. }
-        | EntryKind::SystemInfoShared { .. } => false,
+        | EntryKind::SystemInfoShared { .. }
+        | EntryKind::CodeConfirmed { .. }
+        | EntryKind::AreasHidden { .. } => false,
         EntryKind::Disconnected { .. } | EntryKind::Reconnected { .. } => unreachable!(),
     }
 }

@@ -139,6 +139,14 @@ fn every_entry_kind() -> Vec<EntryKind> {
                 value: "8".into(),
             }],
         },
+        EntryKind::CodeConfirmed {
+            media: Media::Screen,
+            code: "042917".into(),
+        },
+        EntryKind::AreasHidden {
+            media: Media::Screen,
+            areas: 2,
+        },
         EntryKind::SurveySubmitted {
             rating: 4,
             resolved: None,
@@ -250,6 +258,14 @@ fn client_messages_round_trip() {
                 label: "Browser".into(),
                 value: "Chromium 156".into(),
             }],
+        },
+        Action::ConfirmCode {
+            media: Media::Screen,
+            code: "042917".into(),
+        },
+        Action::HideAreas {
+            media: Media::Screen,
+            areas: 3,
         },
     ];
     for action in actions {

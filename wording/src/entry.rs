@@ -306,6 +306,22 @@ pub fn line(
                 Msg::LineGrantExpired { what },
             )
         }
+        // The technician confirms: "Self" is their line.
+        EntryKind::CodeConfirmed { code, .. } => pick(
+            Msg::LineCodeConfirmed { code: code.clone() },
+            Msg::LineCodeConfirmedSelf { code: code.clone() },
+        ),
+        EntryKind::AreasHidden { areas: 0, .. } => {
+            pick(Msg::LineAreasShownSelf, Msg::LineAreasShown)
+        }
+        EntryKind::AreasHidden { areas, .. } => pick(
+            Msg::LineAreasHiddenSelf {
+                areas: u32::from(*areas),
+            },
+            Msg::LineAreasHidden {
+                areas: u32::from(*areas),
+            },
+        ),
         EntryKind::PermissionDenied { .. } => pick(Msg::LineDeniedSelf, Msg::LineDenied),
         EntryKind::PermissionExpired { .. } => pick(Msg::LineExpiredSelf, Msg::LineExpired),
         EntryKind::PermissionExtended { .. } => pick(Msg::LineExtendedSelf, Msg::LineExtended),

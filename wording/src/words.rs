@@ -336,6 +336,8 @@ impl Catalog {
             RuleViolation::InvalidInfo => Msg::ErrorInvalidInfo,
             RuleViolation::NotInCharge => Msg::ErrorNotInCharge,
             RuleViolation::NotInvited => Msg::ErrorNotInvited,
+            RuleViolation::InvalidCode => Msg::ErrorInvalidCode,
+            RuleViolation::TooManyAreas { max } => Msg::ErrorTooManyAreas { max: max.into() },
         })
     }
 
