@@ -336,6 +336,27 @@ fn give_up(inner: &Rc<Inner>, why: PathFailure) {
     inner.on_event.emit(PeerEvent::GaveUp(why));
 }
 
+/// Says [`PeerEvent::Connected`] if ICE is connected and both descriptions are set.
+/// Called when ICE connects and again when a description is set: ICE can connect before
+/// `setRemoteDescription` resolves (the transport has the answer's credentials first),
+/// and then `remoteDescription` is still empty at the ICE event.
+fn announce_connected(inner: &Inner) {
+    if !matches!(
+        inner.pc.ice_connection_state(),
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
+    ) {
+        return;
+    }
+    if let (Some(local), Some(remote)) =
+        (inner.pc.local_description(), inner.pc.remote_description())
+    {
+        inner.on_event.emit(PeerEvent::Connected {
+            local: local.sdp(),
+            remote: remote.sdp(),
+        });
+    }
+}
+
 fn ice_changed(inner: &Rc<Inner>) {
     if inner.closed.get() {
         return;
@@ -346,14 +367,7 @@ fn ice_changed(inner: &Rc<Inner>) {
         RtcIceConnectionState::Connected | RtcIceConnectionState::Completed
     ) {
         inner.deadline.borrow_mut().take();
-        if let (Some(local), Some(remote)) =
-            (inner.pc.local_description(), inner.pc.remote_description())
-        {
-            inner.on_event.emit(PeerEvent::Connected {
-                local: local.sdp(),
-                remote: remote.sdp(),
-            });
-        }
+        announce_connected(inner);
     }
     if inner.role != PeerRole::Offerer {
         // The answerer does not restart: it gives up when the offerer would have stopped
@@ -460,11 +474,13 @@ async fn run(inner: &Inner, step: Step) -> Result<(), RtcError> {
             inner
                 .on_event
                 .emit(PeerEvent::Signal(SignalBody::Answer { sdp }));
+            announce_connected(inner);
         }
         Step::Remote(SignalBody::Answer { sdp }) => {
             JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp)))
                 .await?;
             add_early(inner).await;
+            announce_connected(inner);
         }
         Step::Remote(SignalBody::Candidate {
             candidate,
