@@ -55,6 +55,15 @@ pub struct MediaViewProps {
     /// The connection's verification code, once connected.
     #[prop_or_default]
     pub code: Option<AttrValue>,
+    /// Whether the log says the technician confirmed this code with the customer.
+    #[prop_or_default]
+    pub confirmed: bool,
+    /// Confirms the code (absent for a colleague who joined: it is not theirs to say).
+    #[prop_or_default]
+    pub on_confirm: Option<Callback<(Media, String)>>,
+    /// How many areas the customer paints over.
+    #[prop_or_default]
+    pub hidden_areas: u8,
 }
 
 fn state_attr(state: MediaState) -> &'static str {
@@ -162,11 +171,26 @@ pub fn MediaView(props: &MediaViewProps) -> Html {
                     stream={if playing { props.stream.clone() } else { None }}
                     label={AttrValue::from(heading)} />
             </div>
+            if playing && props.hidden_areas > 0 {
+                <p id={format!("{prefix}-hidden")} class="notice hidden-areas" data-areas={props.hidden_areas.to_string()}>
+                    { i18n.t(Msg::AreasHiddenTechnician { areas: props.hidden_areas.into() }) }
+                </p>
+            }
             // Under the picture: the video keeps its place beside the chat.
             if let Some(code) = props.code.as_ref().filter(|_| playing) {
-                <p id={format!("{prefix}-verification")} class="verification-code" data-code={code.clone()}>
-                    { i18n.t(Msg::VerificationTechnician { code: code.to_string() }) }
-                </p>
+                <div id={format!("{prefix}-verification")} class="verification-code" data-code={code.clone()}
+                    data-confirmed={props.confirmed.to_string()}>
+                    <p>{ i18n.t(Msg::VerificationTechnician { code: code.to_string() }) }</p>
+                    if props.confirmed {
+                        <p class="code-confirmed">{ i18n.t(Msg::CodeConfirmedNote) }</p>
+                    } else if let Some(on_confirm) = &props.on_confirm {
+                        <button id={format!("{prefix}-confirm-code")} type="button" class="secondary"
+                            onclick={let (media, code) = (props.media, crate::rtc::verify::digits(code));
+                                on_confirm.reform(move |_: MouseEvent| (media, code.clone()))}>
+                            { i18n.t(Msg::ConfirmCode) }
+                        </button>
+                    }
+                </div>
             }
             <div class="actions view-actions">
                 <button id={fit_id} type="button" class="secondary" disabled={!playing}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use connectit_protocol::api::SessionSummary;
 use connectit_protocol::wire::{CloseReason, Join};
-use connectit_protocol::{Action, Link, Media, Phase, Role, SessionId};
+use connectit_protocol::{Action, EntryKind, Link, LogEntry, Media, Phase, Role, SessionId};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -29,6 +29,15 @@ use crate::session::notice::NoticeLine;
 use crate::session::paths::path_failure;
 use crate::session::{use_session, ChatInput, ChatLog, ConfirmEnd, Pending};
 use crate::widgets::ConnectionStatus;
+
+/// Whether the log holds the technician's confirmation of `code` for `media`: a new
+/// connection has new certificates, so a new code, which is confirmed anew.
+fn code_confirmed(entries: &[LogEntry], media: Media, code: &str) -> bool {
+    let code = crate::rtc::verify::digits(code);
+    entries.iter().any(|e| {
+        matches!(&e.kind, EntryKind::CodeConfirmed { media: m, code: c } if *m == media && *c == code)
+    })
+}
 
 #[derive(Properties, PartialEq)]
 pub struct TechnicianSessionProps {
@@ -126,6 +135,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
         let act = handle.act.clone();
         Callback::from(move |action: Action| {
             let _ = act.emit(action);
+        })
+    };
+    let on_confirm = {
+        let act = handle.act.clone();
+        Callback::from(move |(media, code): (Media, String)| {
+            let _ = act.emit(Action::ConfirmCode { media, code });
         })
     };
     let on_chat = {
@@ -236,10 +251,13 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
                             { for [Media::Screen, Media::Camera].into_iter().map(|media| {
                                 let shown = incoming.media(media);
                                 let failed = shown.failed.or_else(|| path_failure(&live.entries.borrow(), Link::from(media)));
+                                let confirmed = shown.code.as_deref().is_some_and(|code| code_confirmed(&live.entries.borrow(), media, code));
                                 html! {
                                     <MediaView key={format!("{media:?}")} {media} state={state.media(media)}
                                         stream={shown.stream.clone()} connection={shown.connection.clone()} {failed}
-                                        code={shown.code.clone().map(AttrValue::from)} />
+                                        code={shown.code.clone().map(AttrValue::from)} {confirmed}
+                                        hidden_areas={state.hidden_areas(media)}
+                                        on_confirm={(!guest).then(|| on_confirm.clone())} />
                                 }
                             }) }
                         </div>

@@ -45,6 +45,12 @@ pub fn code(session: &str, local_sdp: &str, remote_sdp: &str) -> Option<String> 
     Some(format!("{:03} {:03}", number / 1000, number % 1000))
 }
 
+/// A code as the log records it: its six digits, without the space shown in the
+/// middle.
+pub fn digits(code: &str) -> String {
+    code.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// The code of a connection that is connected (ICE connected or completed), if both its
 /// descriptions carry fingerprints.
 pub fn code_of(session: &str, pc: &web_sys::RtcPeerConnection) -> Option<String> {
@@ -81,6 +87,10 @@ mod tests {
         // Another session, another code.
         assert_ne!(code("s2", A, B).unwrap(), customer);
         assert_eq!(code("s1", A, "v=0\r\n"), None);
+        // The log records the six digits.
+        let logged = digits(&customer);
+        assert_eq!(logged.len(), connectit_protocol::limits::CODE_DIGITS);
+        assert_eq!(logged, customer.replace(' ', ""));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub enum Pending {
     Answer,
     MoreTime,
     Revoke,
-    /// A media change or a peer restart.
+    /// A media change, a peer restart, a confirmed code or areas hidden.
     Media,
     /// A file offer.
     Offer,
@@ -60,9 +60,11 @@ impl From<&Action> for Pending {
             Action::Grant { .. } | Action::Deny { .. } => Pending::Answer,
             Action::MoreTime { .. } => Pending::MoreTime,
             Action::Revoke { .. } | Action::Renew { .. } => Pending::Revoke,
-            Action::Media { .. } | Action::PeerRestarted { .. } | Action::PathFailed { .. } => {
-                Pending::Media
-            }
+            Action::Media { .. }
+            | Action::PeerRestarted { .. }
+            | Action::PathFailed { .. }
+            | Action::ConfirmCode { .. }
+            | Action::HideAreas { .. } => Pending::Media,
             Action::OfferFile { .. } => Pending::Offer,
             Action::AcceptFile { .. } | Action::RefuseFile { .. } => Pending::FileAnswer,
             Action::FileSent { .. } | Action::FileDelivered { .. } | Action::FileFailed { .. } => {
