@@ -11,18 +11,21 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use connectit_protocol::limits::HIDDEN_AREAS_MAX;
 use connectit_protocol::wire::SignalBody;
 use connectit_protocol::{
     Action, Link, Media, MediaChange, MediaState, Permission, Phase, Role, StopCause,
 };
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
-use web_sys::MediaStream;
+use web_sys::{MediaStream, MediaStreamTrack};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::prompt::Answer;
 use super::sharing::Control;
+use crate::rtc::areas::Area;
+use crate::rtc::redact::Redactor;
 use crate::rtc::{capture, Capture, CaptureRequest, Peer, PeerEvent, PeerRole, RtcError};
 use crate::session::live::Live;
 use crate::session::{use_log_effects, Effect, SessionHandle, Signals};
@@ -37,6 +40,12 @@ pub struct Shown {
     pub paused: bool,
     /// The connection's verification code, once it is connected.
     pub code: Option<String>,
+    /// The areas painted over before frames leave the browser.
+    pub areas: Vec<Area>,
+    /// Which pipeline paints them (`frames` or `canvas`), once one runs.
+    pub pipeline: Option<&'static str>,
+    /// This browser could not paint areas over.
+    pub redact_failed: bool,
 }
 
 /// What the page shows of the customer's media.
@@ -65,6 +74,8 @@ pub struct CustomerMedia {
     pub on_control: Callback<(Media, Control)>,
     /// Sends a revocation, stopping what it names at once.
     pub on_revoke: Callback<Action>,
+    /// The areas of a shared picture to paint over, from now on.
+    pub on_areas: Callback<(Media, Vec<Area>)>,
     /// The live media connections (for the round-trip time in system information).
     pub connections: Vec<web_sys::RtcPeerConnection>,
 }
@@ -78,6 +89,39 @@ struct Outgoing {
     announced: bool,
     /// The connection's verification code, once it is connected.
     code: Option<String>,
+    /// Paints areas over, once the customer drew the first (declared after the capture:
+    /// dropped after it).
+    redactor: Option<Redactor>,
+    areas: Vec<Area>,
+    redact_failed: bool,
+}
+
+impl Outgoing {
+    fn new(capture: Capture) -> Outgoing {
+        Outgoing {
+            capture,
+            peer: None,
+            paused: false,
+            announced: false,
+            code: None,
+            redactor: None,
+            areas: Vec::new(),
+            redact_failed: false,
+        }
+    }
+
+    /// The track that is sent: the capture's, or the painted one.
+    fn sent_track(&self) -> &MediaStreamTrack {
+        self.redactor
+            .as_ref()
+            .map_or_else(|| self.capture.track(), Redactor::track)
+    }
+
+    fn sent_stream(&self) -> &MediaStream {
+        self.redactor
+            .as_ref()
+            .map_or_else(|| self.capture.stream(), Redactor::stream)
+    }
 }
 
 #[derive(Default)]
@@ -132,8 +176,11 @@ impl Ctl {
         let slots = self.slots.borrow();
         let shown = |o: &Option<Outgoing>| {
             o.as_ref().map(|o| Shown {
-                stream: Clone::clone(o.capture.stream()),
+                stream: Clone::clone(o.sent_stream()),
                 paused: o.paused,
+                areas: o.areas.clone(),
+                pipeline: o.redactor.as_ref().map(Redactor::kind),
+                redact_failed: o.redact_failed,
                 // Also read from the connection itself, should its event have come
                 // before the page could hear it.
                 code: o.code.clone().or_else(|| {
@@ -234,13 +281,11 @@ impl Ctl {
     /// Holds a new capture until the log shows its grant.
     fn keep(&self, capture: Capture) {
         let media = capture.media();
-        let old = self.slots.borrow_mut().slot(media).replace(Outgoing {
-            capture,
-            peer: None,
-            paused: false,
-            announced: false,
-            code: None,
-        });
+        let old = self
+            .slots
+            .borrow_mut()
+            .slot(media)
+            .replace(Outgoing::new(capture));
         if let Some(old) = old {
             if old.peer.is_some() && self.granted(media) {
                 let _ = self.signals.send(media, &SignalBody::Hangup);
@@ -353,10 +398,10 @@ impl Ctl {
             let Some(out) = slots.slot(media).as_mut() else {
                 return;
             };
-            peer.send_track(out.capture.track(), out.capture.stream());
+            peer.send_track(out.sent_track(), out.sent_stream());
             if media == Media::Screen {
                 // Text stays legible: resolution kept, frames dropped under the cap.
-                peer.tune_for_text(out.capture.track(), self.screen_max_kbps);
+                peer.tune_for_text(out.sent_track(), self.screen_max_kbps);
             }
             if out.paused {
                 peer.set_track(None);
@@ -365,18 +410,25 @@ impl Ctl {
             let replaced = out.peer.replace(peer);
             let announce = !out.announced && !live_in_log;
             out.announced = true;
-            (replaced, announce)
+            (replaced, announce.then_some(out.areas.len()))
         };
         if let Some(old) = replaced {
             let _ = self.signals.send(media, &SignalBody::Hangup);
             drop(old);
             self.act(Action::PeerRestarted { media });
         }
-        if announce {
+        if let Some(areas) = announce {
             self.act(Action::Media {
                 media,
                 change: MediaChange::Started,
             });
+            // Drawn before the share was logged: the technician is told now.
+            if areas > 0 {
+                self.act(Action::HideAreas {
+                    media,
+                    areas: areas as u8,
+                });
+            }
         }
     }
 
@@ -440,7 +492,7 @@ impl Ctl {
                 Some(out) if out.paused != pause => {
                     out.paused = pause;
                     if let Some(peer) = &out.peer {
-                        peer.set_track((!pause).then(|| out.capture.track()));
+                        peer.set_track((!pause).then(|| out.sent_track()));
                     }
                     true
                 }
@@ -475,6 +527,50 @@ impl Ctl {
                 media,
                 change: MediaChange::Stopped { cause },
             });
+        }
+        self.refresh();
+    }
+
+    /// From the next frame on, `areas` of `media` are painted over (the first area
+    /// starts the painting, and the connection sends the painted track from then on).
+    fn set_areas(&self, media: Media, mut areas: Vec<Area>) {
+        areas.truncate(usize::from(HIDDEN_AREAS_MAX));
+        let counts = {
+            let mut slots = self.slots.borrow_mut();
+            let Some(out) = slots.slot(media).as_mut() else {
+                return;
+            };
+            if out.redactor.is_none() && !areas.is_empty() {
+                match Redactor::new(out.capture.track()) {
+                    Ok(redactor) => {
+                        // Painted from its first frame: then sent.
+                        redactor.set_areas(&areas);
+                        if let (Some(peer), false) = (&out.peer, out.paused) {
+                            peer.set_track(Some(redactor.track()));
+                        }
+                        out.redactor = Some(redactor);
+                    }
+                    Err(_) => out.redact_failed = true,
+                }
+            }
+            match &out.redactor {
+                Some(redactor) => {
+                    redactor.set_areas(&areas);
+                    let before = out.areas.len();
+                    out.areas = areas;
+                    Some((before, out.areas.len()))
+                }
+                None => None,
+            }
+        };
+        let logged = self.live.borrow().state.media(media) != MediaState::Off;
+        if let (Some((before, after)), true) = (counts, logged) {
+            if before != after {
+                self.act(Action::HideAreas {
+                    media,
+                    areas: after as u8,
+                });
+            }
         }
         self.refresh();
     }
@@ -564,6 +660,10 @@ pub fn use_customer_media(
             .map(Peer::connection)
             .collect()
     };
+    let on_areas = {
+        let ctl = ctl.clone();
+        Callback::from(move |(media, areas)| ctl.set_areas(media, areas))
+    };
     let on_revoke = Callback::from(move |action| ctl.revoke(action));
     CustomerMedia {
         connections,
@@ -572,5 +672,6 @@ pub fn use_customer_media(
         on_answer,
         on_control,
         on_revoke,
+        on_areas,
     }
 }

@@ -6,6 +6,7 @@
 //! end and the survey ([`end`], [`survey`]), and the text size in the header
 //! ([`text_size`]).
 
+pub mod area_editor;
 pub mod chat;
 pub mod end;
 pub mod files;
@@ -22,6 +23,7 @@ pub mod system_info;
 pub mod team;
 pub mod terms;
 pub mod text_size;
+pub mod watch_bar;
 
 use std::rc::Rc;
 
@@ -110,6 +112,10 @@ fn record_source(joined: &Joined) -> RecordSource {
 pub struct CustomerFlowProps {
     pub config: Rc<PublicConfig>,
 }
+
+/// Where the session puts what must stay in view while the page scrolls (a child of
+/// the whole page, so it stays in view to its very end).
+pub const LIVE_BAR_HOST: &str = "live-bar-host";
 
 /// The customer's steps, with the organisation's header and footer around them.
 #[component]
@@ -306,6 +312,9 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
                     <text_size::TextSize />
                 </div>
             </header>
+            // Who receives what while anything is shared (filled by the session, kept
+            // in view down to the end of the page).
+            <div id={LIVE_BAR_HOST} class="live-bar-host"></div>
             <main class="page">{ body }</main>
             <Footer applet_url={AttrValue::from(config.applet_url.clone())}
                 support_contact={AttrValue::from(config.support_contact.clone())} />

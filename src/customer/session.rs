@@ -21,6 +21,7 @@ use super::prompt::PermissionPrompt;
 use super::sharing::SharingIndicator;
 use super::system_info::{report_due, SystemInfo};
 use super::terms::Terms;
+use super::watch_bar::{self, WatchBar};
 use crate::files::use_transfers;
 use crate::i18n::{use_i18n, Msg};
 use crate::record::{RecordDownloads, RecordSource};
@@ -135,13 +136,15 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                         {on_answer} />
                 }
             });
-            let indicators = [Media::Screen, Media::Camera].into_iter().filter_map(|m| {
+            let indicators: Vec<Html> = [Media::Screen, Media::Camera].into_iter().filter_map(|m| {
                 media.shares.get(m).map(|shown| html! {
                     <SharingIndicator key={media_attr(m)} media={m} stream={Clone::clone(&shown.stream)}
                         paused={shown.paused} code={shown.code.clone().map(AttrValue::from)}
-                        on_control={media.on_control.clone()} />
+                        on_control={media.on_control.clone()} areas={shown.areas.clone()}
+                        on_areas={(m == Media::Screen).then(|| media.on_areas.reform(move |areas| (m, areas)))}
+                        pipeline={shown.pipeline.map(AttrValue::from)} redact_failed={shown.redact_failed} />
                 })
-            });
+            }).collect();
             let connections: Rc<dyn Fn() -> Vec<web_sys::RtcPeerConnection>> = {
                 let mut all: Vec<_> = transfers.connection.iter().cloned().collect();
                 all.extend(media.connections.iter().cloned());
@@ -150,6 +153,25 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
             let on_share = {
                 let act = handle.act.clone();
                 Callback::from(move |items| act.emit(Action::ShareSystemInfo { items }))
+            };
+            // Who receives what, and the controls of what is shared: kept in view
+            // together while the page scrolls, in the page's own host for it.
+            let live_bar = if watch_bar::shown(state) || !indicators.is_empty() {
+                let bar = html! {
+                    <div class="live-bar">
+                        <WatchBar state={state.clone()} busy={live.is_pending(Pending::Revoke)}
+                            on_revoke={media.on_revoke.clone()} />
+                        { for indicators }
+                    </div>
+                };
+                match crate::browser::document()
+                    .and_then(|d| d.get_element_by_id(super::LIVE_BAR_HOST))
+                {
+                    Some(host) => create_portal(bar, host),
+                    None => bar,
+                }
+            } else {
+                html! {}
             };
             let present = state.technicians_present().join(", ");
             html! {
@@ -171,7 +193,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                             </div>
                         })
                     }) }
-                    { for indicators }
+                    { live_bar }
                     <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
                         entries={live.entries.clone()} act={handle.act.clone()} />
                     // Also after the grants went: what happened to each file stays shown.

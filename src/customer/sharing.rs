@@ -6,7 +6,9 @@ use connectit_protocol::Media;
 use web_sys::MediaStream;
 use yew::prelude::*;
 
+use super::area_editor::AreaEditor;
 use crate::i18n::{use_i18n, Msg};
+use crate::rtc::areas::{self, Area};
 use crate::session::video::Video;
 
 /// What the customer can do with a stream.
@@ -26,6 +28,18 @@ pub struct SharingProps {
     #[prop_or_default]
     pub code: Option<AttrValue>,
     pub on_control: Callback<(Media, Control)>,
+    /// The areas painted over (the screen only).
+    #[prop_or_default]
+    pub areas: Vec<Area>,
+    /// Changes them (absent: this media's picture is not painted over).
+    #[prop_or_default]
+    pub on_areas: Option<Callback<Vec<Area>>>,
+    /// Which pipeline paints them, once one runs (`frames` or `canvas`).
+    #[prop_or_default]
+    pub pipeline: Option<AttrValue>,
+    /// This browser could not paint the areas over.
+    #[prop_or_default]
+    pub redact_failed: bool,
 }
 
 /// The ids of one media's indicator: (indicator, pause, resume, stop, preview).
@@ -63,6 +77,32 @@ pub fn SharingIndicator(props: &SharingProps) -> Html {
         Media::Camera => Msg::StopCamera,
     });
     let state = if props.paused { "paused" } else { "live" };
+    let editing = use_state(|| false);
+    let focus = use_state(|| None::<usize>);
+    let editor = props.on_areas.as_ref().map(|on_areas| {
+        let add = {
+            let (areas, on_areas, editing, focus) = (
+                props.areas.clone(),
+                on_areas.clone(),
+                editing.clone(),
+                focus.clone(),
+            );
+            Callback::from(move |_: MouseEvent| {
+                editing.set(true);
+                if areas::room_for_more(&areas) {
+                    let mut next = areas.clone();
+                    next.push(Area::centred());
+                    focus.set(Some(next.len() - 1));
+                    on_areas.emit(next);
+                }
+            })
+        };
+        let done = {
+            let editing = editing.clone();
+            Callback::from(move |_: MouseEvent| editing.set(false))
+        };
+        (add, done, on_areas.clone())
+    });
     html! {
         <section id={indicator} class={classes!("sharing", props.paused.then_some("paused"))}
             data-state={state} role="status" aria-label={words.clone()}>
@@ -89,10 +129,33 @@ pub fn SharingIndicator(props: &SharingProps) -> Html {
                     <button id={stop} type="button" class="danger" onclick={control(Control::Stop)}>
                         { stop_words }
                     </button>
+                    if let Some((add, done, _)) = &editor {
+                        <button id="hide-area" type="button" class="secondary" onclick={add.clone()}
+                            disabled={!areas::room_for_more(&props.areas)}>
+                            { i18n.t(Msg::HideArea) }
+                        </button>
+                        if *editing {
+                            <button id="areas-done" type="button" class="secondary" onclick={done.clone()}>
+                                { i18n.t(Msg::AreasDone) }
+                            </button>
+                        }
+                    }
                 </div>
+                if *editing {
+                    <p class="hint redact-hint">{ i18n.t(Msg::HideAreaHint) }</p>
+                }
+                if props.redact_failed {
+                    <p class="notice warning" role="alert">{ i18n.t(Msg::HideAreaFailed) }</p>
+                }
             </div>
-            <Video id={preview} class={classes!("self-preview")} stream={Some(Clone::clone(&props.stream))}
-                label={AttrValue::from(i18n.t(Msg::SelfPreview))} />
+            <div class={classes!("redact-stage", editing.then_some("editing"))}
+                data-pipeline={props.pipeline.clone()}>
+                <Video id={preview} class={classes!("self-preview")} stream={Some(Clone::clone(&props.stream))}
+                    label={AttrValue::from(i18n.t(Msg::SelfPreview))} />
+                if let Some((_, _, on_areas)) = &editor {
+                    <AreaEditor areas={props.areas.clone()} on_change={on_areas.clone()} focus={*focus} />
+                }
+            </div>
         </section>
     }
 }

@@ -4,10 +4,12 @@
 //! ([`signal`]), and how a connection travels, from its statistics ([`path`]). Every browser object, closure and listener here is owned by a Rust
 //! value and released when it is dropped; JavaScript errors become [`RtcError`]s.
 
+pub mod areas;
 pub mod capture;
 pub mod error;
 pub mod path;
 pub mod peer;
+pub mod redact;
 pub mod signal;
 pub mod verify;
 

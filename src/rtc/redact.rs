@@ -1,0 +1,442 @@
+//! Painting areas of the shared screen over before its frames leave the browser: a
+//! [`Redactor`] takes the captured track and gives a new track whose frames are the
+//! captured ones with every [`Area`] filled solid black, so nothing inside an area is
+//! ever encoded. What the peer connection sends (and the customer's preview shows) is
+//! the new track.
+//!
+//! Two pipelines give the same frames:
+//! - where the browser has the frame-processing APIs (Chromium), each `VideoFrame`
+//!   from a `MediaStreamTrackProcessor` is drawn on an `OffscreenCanvas`, the areas
+//!   filled, and a new frame with the same timestamp written to a
+//!   `MediaStreamTrackGenerator`; with no area the frame passes untouched;
+//! - elsewhere (Firefox), a muted `<video>` plays the capture, each new frame
+//!   (`requestVideoFrameCallback`, or a timer at the track's frame rate where that is
+//!   missing) is drawn on a canvas with the areas filled, and the canvas's
+//!   `captureStream()` is the new track.
+//!
+//! A frame that cannot be painted is dropped, never sent as it was: the pipelines fail
+//! closed.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{HtmlVideoElement, MediaStream, MediaStreamTrack};
+
+use super::areas::Area;
+use super::RtcError;
+
+/// The areas' colour.
+const FILL: &str = "#000";
+
+/// The canvas pipeline's frame rate when the browser cannot say when a frame arrives.
+const FALLBACK_FPS: f64 = 30.0;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `MediaStreamTrackProcessor` (Chromium): a track's frames as a stream.
+    #[wasm_bindgen(js_name = MediaStreamTrackProcessor)]
+    type TrackProcessor;
+    #[wasm_bindgen(constructor, js_class = "MediaStreamTrackProcessor", catch)]
+    fn new(init: &Object) -> Result<TrackProcessor, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &TrackProcessor) -> ReadableStream;
+
+    /// `MediaStreamTrackGenerator` (Chromium): a track made of the frames written to it.
+    #[wasm_bindgen(js_name = MediaStreamTrackGenerator, extends = MediaStreamTrack)]
+    type TrackGenerator;
+    #[wasm_bindgen(constructor, js_class = "MediaStreamTrackGenerator", catch)]
+    fn new(init: &Object) -> Result<TrackGenerator, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &TrackGenerator) -> JsValue;
+
+    type ReadableStream;
+    #[wasm_bindgen(method, js_name = pipeThrough)]
+    fn pipe_through(this: &ReadableStream, transform: &TransformStream) -> ReadableStream;
+    #[wasm_bindgen(method, js_name = pipeTo)]
+    fn pipe_to(this: &ReadableStream, writable: &JsValue, options: &Object) -> Promise;
+
+    type TransformStream;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(transformer: &Object) -> Result<TransformStream, JsValue>;
+
+    type StreamController;
+    #[wasm_bindgen(method, catch)]
+    fn enqueue(this: &StreamController, chunk: &JsValue) -> Result<(), JsValue>;
+
+    /// A WebCodecs `VideoFrame`.
+    type VideoFrame;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(image: &JsValue, init: &Object) -> Result<VideoFrame, JsValue>;
+    #[wasm_bindgen(method, getter, js_name = displayWidth)]
+    fn display_width(this: &VideoFrame) -> u32;
+    #[wasm_bindgen(method, getter, js_name = displayHeight)]
+    fn display_height(this: &VideoFrame) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn timestamp(this: &VideoFrame) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn duration(this: &VideoFrame) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn close(this: &VideoFrame);
+
+    /// An `OffscreenCanvas` or a `<canvas>`: both have these.
+    type Canvas;
+    #[wasm_bindgen(constructor, js_class = "OffscreenCanvas", catch)]
+    fn new_offscreen(width: u32, height: u32) -> Result<Canvas, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn width(this: &Canvas) -> u32;
+    #[wasm_bindgen(method, setter)]
+    fn set_width(this: &Canvas, width: u32);
+    #[wasm_bindgen(method, getter)]
+    fn height(this: &Canvas) -> u32;
+    #[wasm_bindgen(method, setter)]
+    fn set_height(this: &Canvas, height: u32);
+    #[wasm_bindgen(method, js_name = getContext, catch)]
+    fn get_context(this: &Canvas, kind: &str, options: &Object) -> Result<Context2d, JsValue>;
+    #[wasm_bindgen(method, js_name = captureStream, catch)]
+    fn capture_stream(this: &Canvas) -> Result<MediaStream, JsValue>;
+
+    /// A canvas's 2D context (of either kind of canvas).
+    type Context2d;
+    #[wasm_bindgen(method, js_name = drawImage, catch)]
+    fn draw_image(this: &Context2d, image: &JsValue, x: f64, y: f64) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, setter, js_name = fillStyle)]
+    fn set_fill_style(this: &Context2d, style: &str);
+    #[wasm_bindgen(method, js_name = fillRect)]
+    fn fill_rect(this: &Context2d, x: f64, y: f64, w: f64, h: f64);
+}
+
+/// Whether this browser has the frame-processing APIs (else the canvas pipeline runs).
+pub fn has_frame_processing() -> bool {
+    let global = js_sys::global();
+    [
+        "MediaStreamTrackProcessor",
+        "MediaStreamTrackGenerator",
+        "VideoFrame",
+        "OffscreenCanvas",
+    ]
+    .iter()
+    .all(|name| Reflect::get(&global, &JsValue::from_str(name)).is_ok_and(|v| v.is_function()))
+}
+
+fn object(pairs: &[(&str, &JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o
+}
+
+/// Fills `areas` on a `width` × `height` picture.
+fn paint(ctx: &Context2d, areas: &[Area], width: u32, height: u32) {
+    ctx.set_fill_style(FILL);
+    for area in areas {
+        let (x, y, w, h) = area.pixels(width, height);
+        ctx.fill_rect(f64::from(x), f64::from(y), f64::from(w), f64::from(h));
+    }
+}
+
+/// A 2D context on `canvas` that keeps no transparency and is read back often.
+fn context(canvas: &Canvas) -> Result<Context2d, RtcError> {
+    let options = object(&[
+        ("alpha", &JsValue::FALSE),
+        ("desynchronized", &JsValue::TRUE),
+    ]);
+    canvas
+        .get_context("2d", &options)
+        .map_err(RtcError::from)
+        .and_then(|c| {
+            if c.is_null() || c.is_undefined() {
+                Err(RtcError::Unsupported)
+            } else {
+                Ok(c)
+            }
+        })
+}
+
+/// The canvas pipeline's drawing callback, which schedules itself.
+type Tick = Rc<RefCell<Option<Closure<dyn FnMut()>>>>;
+
+/// The parts of the running pipeline, released when it stops.
+enum Pipeline {
+    Frames {
+        generator: TrackGenerator,
+        transform: Option<Closure<dyn FnMut(JsValue, JsValue)>>,
+    },
+    Canvas {
+        video: HtmlVideoElement,
+        stream: MediaStream,
+        /// Whether the drawing loop goes on.
+        running: Rc<Cell<bool>>,
+        tick: Tick,
+    },
+}
+
+/// The captured track with areas painted over.
+pub struct Redactor {
+    areas: Rc<RefCell<Vec<Area>>>,
+    stream: MediaStream,
+    track: MediaStreamTrack,
+    pipeline: Pipeline,
+}
+
+impl Redactor {
+    /// Starts painting over `track`'s frames (with no area yet, they pass as they are).
+    pub fn new(track: &MediaStreamTrack) -> Result<Redactor, RtcError> {
+        let areas = Rc::new(RefCell::new(Vec::new()));
+        let (track_out, pipeline) = if has_frame_processing() {
+            frames_pipeline(track, areas.clone())?
+        } else {
+            canvas_pipeline(track, areas.clone())?
+        };
+        // The encoder treats the painted picture as it did the capture.
+        if let Ok(hint) = Reflect::get(track, &"contentHint".into()) {
+            let _ = Reflect::set(&track_out, &"contentHint".into(), &hint);
+        }
+        let stream = MediaStream::new().map_err(RtcError::from)?;
+        stream.add_track(&track_out);
+        Ok(Redactor {
+            areas,
+            stream,
+            track: track_out,
+            pipeline,
+        })
+    }
+
+    /// The painted track, to send and to preview.
+    pub fn track(&self) -> &MediaStreamTrack {
+        &self.track
+    }
+
+    /// A stream holding [`Redactor::track`].
+    pub fn stream(&self) -> &MediaStream {
+        &self.stream
+    }
+
+    /// From the next frame on, these areas are painted.
+    pub fn set_areas(&self, areas: &[Area]) {
+        *self.areas.borrow_mut() = areas.to_vec();
+    }
+
+    /// Which pipeline runs (`frames` or `canvas`), for the page's `data-pipeline`.
+    pub fn kind(&self) -> &'static str {
+        match self.pipeline {
+            Pipeline::Frames { .. } => "frames",
+            Pipeline::Canvas { .. } => "canvas",
+        }
+    }
+}
+
+/// How long after a pipeline stops its callbacks are released: a frame already on its
+/// way may still call them, and a released callback would throw.
+const RELEASE_AFTER_MS: u32 = 1_000;
+
+impl Drop for Redactor {
+    fn drop(&mut self) {
+        self.track.stop();
+        match &mut self.pipeline {
+            Pipeline::Frames {
+                generator,
+                transform,
+            } => {
+                generator.stop();
+                let transform = transform.take();
+                Timeout::new(RELEASE_AFTER_MS, move || drop(transform)).forget();
+            }
+            Pipeline::Canvas {
+                video,
+                stream,
+                running,
+                tick,
+            } => {
+                running.set(false);
+                super::capture::stop_all(stream);
+                let _ = video.pause();
+                video.set_src_object(None);
+                // The drawing callback holds itself (to schedule the next frame): let go.
+                let tick = tick.clone();
+                Timeout::new(RELEASE_AFTER_MS, move || drop(tick.borrow_mut().take())).forget();
+            }
+        }
+    }
+}
+
+/// Chromium: processor → transform (paint) → generator.
+fn frames_pipeline(
+    track: &MediaStreamTrack,
+    areas: Rc<RefCell<Vec<Area>>>,
+) -> Result<(MediaStreamTrack, Pipeline), RtcError> {
+    let processor = TrackProcessor::new(&object(&[("track", track.as_ref())]))?;
+    let generator = TrackGenerator::new(&object(&[("kind", &JsValue::from_str("video"))]))?;
+    let canvas: RefCell<Option<(Canvas, Context2d)>> = RefCell::new(None);
+    let transform =
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, controller: JsValue| {
+            let frame: VideoFrame = chunk.unchecked_into();
+            let controller: StreamController = controller.unchecked_into();
+            let areas = areas.borrow();
+            if areas.is_empty() {
+                let _ = controller.enqueue(&frame);
+                return;
+            }
+            let painted = paint_frame(&frame, &areas, &canvas);
+            frame.close();
+            if let Some(painted) = painted {
+                if controller.enqueue(&painted).is_err() {
+                    painted.close();
+                }
+            }
+        });
+    let transformer = object(&[("transform", transform.as_ref())]);
+    let stream = TransformStream::new(&transformer)?;
+    // Ends by itself when the capture or the generator stops.
+    let piped = processor
+        .readable()
+        .pipe_through(&stream)
+        .pipe_to(&generator.writable(), &Object::new());
+    spawn_local(async move {
+        let _ = JsFuture::from(piped).await;
+    });
+    let out: MediaStreamTrack = generator.clone().unchecked_into();
+    Ok((
+        out,
+        Pipeline::Frames {
+            generator,
+            transform: Some(transform),
+        },
+    ))
+}
+
+/// `frame` drawn with `areas` filled, as a new frame with its timestamp; `None` if it
+/// could not be (the frame is then not sent).
+fn paint_frame(
+    frame: &VideoFrame,
+    areas: &[Area],
+    canvas: &RefCell<Option<(Canvas, Context2d)>>,
+) -> Option<VideoFrame> {
+    let (width, height) = (frame.display_width(), frame.display_height());
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let mut slot = canvas.borrow_mut();
+    if slot.is_none() {
+        let c = Canvas::new_offscreen(width, height).ok()?;
+        let ctx = context(&c).ok()?;
+        *slot = Some((c, ctx));
+    }
+    let (c, ctx) = slot.as_ref()?;
+    if c.width() != width || c.height() != height {
+        c.set_width(width);
+        c.set_height(height);
+    }
+    ctx.draw_image(frame, 0.0, 0.0).ok()?;
+    paint(ctx, areas, width, height);
+    let init = object(&[("timestamp", &JsValue::from_f64(frame.timestamp()))]);
+    let duration = frame.duration();
+    if duration.as_f64().is_some() {
+        let _ = Reflect::set(&init, &"duration".into(), &duration);
+    }
+    VideoFrame::new(c, &init).ok()
+}
+
+/// Elsewhere: `<video>` → canvas (paint) → `captureStream()`.
+fn canvas_pipeline(
+    track: &MediaStreamTrack,
+    areas: Rc<RefCell<Vec<Area>>>,
+) -> Result<(MediaStreamTrack, Pipeline), RtcError> {
+    let document = crate::browser::window()
+        .and_then(|w| w.document())
+        .ok_or(RtcError::Unsupported)?;
+    let video: HtmlVideoElement = document
+        .create_element("video")
+        .map_err(RtcError::from)?
+        .unchecked_into();
+    video.set_muted(true);
+    let _ = video.set_attribute("playsinline", "");
+    let input = MediaStream::new().map_err(RtcError::from)?;
+    input.add_track(track);
+    video.set_src_object(Some(&input));
+    let canvas: Canvas = document
+        .create_element("canvas")
+        .map_err(RtcError::from)?
+        .unchecked_into();
+    canvas.set_width(2);
+    canvas.set_height(2);
+    let ctx = context(&canvas)?;
+    let stream = canvas.capture_stream().map_err(RtcError::from)?;
+    let out: MediaStreamTrack = stream
+        .get_video_tracks()
+        .get(0)
+        .dyn_into()
+        .map_err(|_| RtcError::Unsupported)?;
+    let running = Rc::new(Cell::new(true));
+    let tick: Tick = Rc::new(RefCell::new(None));
+    let rvfc = Reflect::get(&video, &"requestVideoFrameCallback".into())
+        .ok()
+        .filter(|f| f.is_function())
+        .map(|f| f.unchecked_into::<Function>());
+    let first_rvfc = rvfc.clone();
+    let fps = Reflect::get(&track.get_settings(), &"frameRate".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .filter(|f| *f > 0.0)
+        .unwrap_or(FALLBACK_FPS);
+    {
+        let (video, running, tick_again) = (video.clone(), running.clone(), tick.clone());
+        *tick.borrow_mut() = Some(Closure::<dyn FnMut()>::new(move || {
+            if !running.get() {
+                return;
+            }
+            let (width, height) = (video.video_width(), video.video_height());
+            if width > 0 && height > 0 {
+                if canvas.width() != width || canvas.height() != height {
+                    canvas.set_width(width);
+                    canvas.set_height(height);
+                }
+                // A frame that cannot be drawn leaves the canvas as it was.
+                if ctx.draw_image(&video, 0.0, 0.0).is_ok() {
+                    paint(&ctx, &areas.borrow(), width, height);
+                }
+            }
+            let again = tick_again.borrow();
+            let Some(again) = again.as_ref() else { return };
+            schedule(&video, rvfc.as_ref(), again, fps);
+        }));
+    }
+    let _ = video.play();
+    if let Some(first) = tick.borrow().as_ref() {
+        schedule(&video, first_rvfc.as_ref(), first, fps);
+    }
+    Ok((
+        out,
+        Pipeline::Canvas {
+            video,
+            stream,
+            running,
+            tick,
+        },
+    ))
+}
+
+/// Calls `tick` at the video's next frame, or after one frame's time.
+fn schedule(
+    video: &HtmlVideoElement,
+    rvfc: Option<&Function>,
+    tick: &Closure<dyn FnMut()>,
+    fps: f64,
+) {
+    if let Some(rvfc) = rvfc {
+        if rvfc.call1(video, tick.as_ref()).is_ok() {
+            return;
+        }
+    }
+    if let Some(window) = crate::browser::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            tick.as_ref().unchecked_ref(),
+            (1000.0 / fps).round() as i32,
+        );
+    }
+}
