@@ -49,6 +49,9 @@ impl Xvfb {
                 "-screen",
                 "0",
                 SCREEN,
+                // A white screen (not Xvfb's black): what Firefox captures is known, so
+                // black where an area is hidden proves the painting.
+                "-wr",
                 "-nolisten",
                 "tcp",
             ])

@@ -18,6 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use connectit_e2e::display::Xvfb;
+use connectit_e2e::proof::{self, shown_code, CUSTOMER_CODE, TECHNICIAN_CODE};
 use connectit_e2e::{
     sha256_file, BrokerOptions, Browser, BrowserKind, Console, Customer, TestFile, World,
 };
@@ -186,6 +187,13 @@ async fn customer_in_firefox_with_the_console_in_chromium() {
     chat_both_ways(&w, &console, &customer).await;
 
     share_screen(&w, &console, &customer).await;
+    // Firefox has no frame-processing API: the canvas pipeline paints the area, with the
+    // same result in Chromium's decoded frames (the Xvfb screen is white: the picture
+    // outside is known).
+    let pipeline = proof::hide_the_middle(&w).await;
+    assert_eq!(pipeline, "canvas");
+    let code = shown_code(&w.cust, CUSTOMER_CODE).await;
+    assert_eq!(code, shown_code(&w.tech, TECHNICIAN_CODE).await);
 
     grant(
         &console,
@@ -256,6 +264,11 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
     chat_both_ways(&w, &console, &customer).await;
 
     share_screen(&w, &console, &customer).await;
+    // Chromium paints the frames; Firefox decodes them black in the middle.
+    let pipeline = proof::hide_the_middle(&w).await;
+    assert_eq!(pipeline, "frames");
+    let code = shown_code(&w.cust, CUSTOMER_CODE).await;
+    assert_eq!(code, shown_code(&w.tech, TECHNICIAN_CODE).await);
 
     grant(&console, &customer, &["view_screen"], &["receive_files"]).await;
     customer_sends_a_file(&w, &console, &customer).await;

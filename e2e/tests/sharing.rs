@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use connectit_e2e::broker::APPLET_URL;
 use connectit_e2e::customer::SHARING_TEXT;
+use connectit_e2e::proof::{shown_code, CUSTOMER_CODE, TECHNICIAN_CODE};
 use connectit_e2e::{countdown_secs, BrokerOptions, Browser, Console, Customer, FrameCount, World};
 
 /// Frames `#screen-video` must show within two seconds to count as live.
@@ -526,26 +527,13 @@ async fn a_share_given_for_a_minute_counts_down_on_both_sides_and_renews() {
     w.tech.wait_entry_kind(EntryType::GrantRenewed).await;
 }
 
-/// The verification code `selector` shows (`data-code`), once there.
-async fn shown_code(browser: &Browser, selector: &str) -> String {
-    browser
-        .wait_for(&format!("{selector} to show a code"), || async {
-            browser
-                .attr(selector, "data-code")
-                .await
-                .filter(|c| c.len() == 7)
-                .ok_or_else(|| "no code yet".to_string())
-        })
-        .await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn both_ends_of_the_screen_share_show_the_same_verification_code() {
     let w = World::start(BrokerOptions::default()).await;
     let (console, customer, _) = w.active_session().await;
     start_sharing(&console, &customer).await;
-    let mine = shown_code(&w.tech, "#screen-verification").await;
-    let theirs = shown_code(&w.cust, "#sharing-indicator .verification-code").await;
+    let mine = shown_code(&w.tech, TECHNICIAN_CODE).await;
+    let theirs = shown_code(&w.cust, CUSTOMER_CODE).await;
     assert_eq!(theirs, mine, "the same two certificates on both ends");
     assert!(
         theirs.chars().all(|c| c.is_ascii_digit() || c == ' '),
@@ -557,4 +545,193 @@ async fn both_ends_of_the_screen_share_show_the_same_verification_code() {
     w.cust
         .wait_text_contains("#sharing-indicator", "Read this code to the technician")
         .await;
+
+    // The customer read it out and it is the same: the technician says so, in the log.
+    w.tech.click("#screen-confirm-code").await;
+    both_log(&w, EntryType::CodeConfirmed).await;
+    w.tech
+        .wait_attr("#screen-verification", "data-confirmed", "true")
+        .await;
+    let digits: String = mine.chars().filter(char::is_ascii_digit).collect();
+    w.cust
+        .wait_text_contains(
+            "#chat-log",
+            &format!(
+                "The technician confirmed that you read out the same verification code: {digits}"
+            ),
+        )
+        .await;
+    w.close().await;
+}
+
+/// "Hide an area" paints the middle of the screen black before it is sent: the
+/// technician's decoded frames are black there and as the customer's preview elsewhere;
+/// the arrow keys move the area (and what is black follows), a drag on the preview
+/// draws another, Delete and ✕ remove them, and the log tells the technician how many
+/// parts are hidden, never where.
+#[tokio::test(flavor = "multi_thread")]
+async fn areas_the_customer_hides_arrive_black() {
+    use connectit_e2e::proof::{self, inside, moved, wait_black, wait_not_black, ADDED};
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+
+    let pipeline = proof::hide_the_middle(&w).await;
+    assert_eq!(pipeline, "frames", "Chromium paints each VideoFrame");
+    w.tech
+        .wait_text_contains("#screen-hidden", "hides part of the screen")
+        .await;
+    w.cust
+        .wait_text_contains("#chat-log", "You hid part of your screen")
+        .await;
+    // "Hide an area" gave the new area the focus, for the arrow keys.
+    let focused = w
+        .cust
+        .eval(
+            "return document.activeElement.matches('.hidden-area[data-index=\"0\"]');",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        focused,
+        serde_json::json!(true),
+        "the new area has the focus"
+    );
+
+    // Ten presses of → move it a tenth of the picture.
+    for _ in 0..10 {
+        w.cust.press("\u{e014}").await;
+    }
+    w.cust
+        .wait_attr(
+            ".hidden-area[data-index='0']",
+            "style",
+            "left:45.000%;top:40.000%;width:30.000%;height:20.000%",
+        )
+        .await;
+    wait_black(&w.tech, inside(moved(ADDED, 0.1))).await;
+    wait_not_black(&w.tech, (0.36, 0.43, 0.43, 0.57)).await;
+
+    // A drag on the preview draws a second area.
+    let drawn = (0.05, 0.62, 0.25, 0.9);
+    w.cust
+        .drag(".redact-layer", (drawn.0, drawn.1), (drawn.2, drawn.3))
+        .await;
+    w.tech.wait_attr("#screen-hidden", "data-areas", "2").await;
+    wait_black(&w.tech, inside(drawn)).await;
+
+    // Its ✕ removes it; Delete removes the first; the whole picture is sent again.
+    w.cust
+        .click(".hidden-area[data-index='1'] .remove-area")
+        .await;
+    w.tech.wait_attr("#screen-hidden", "data-areas", "1").await;
+    wait_not_black(&w.tech, inside(drawn)).await;
+    w.cust.focus_first(".hidden-area").await;
+    w.cust.press("\u{e017}").await;
+    w.cust
+        .wait_text_contains("#chat-log", "You show your whole screen again")
+        .await;
+    w.tech.wait_hidden("#screen-hidden").await;
+    wait_not_black(&w.tech, inside(moved(ADDED, 0.1))).await;
+    w.close().await;
+}
+
+/// While anything is granted, a bar stays at the top of the window however far the page
+/// scrolls: who is there and what they receive now (the screen live, then paused),
+/// and "Stop everything", which takes every grant back at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bar_says_who_receives_what_and_stops_everything() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _) = w.active_session().await;
+    start_sharing(&console, &customer).await;
+    w.cust
+        .wait_attr("#watch-bar li.watcher", "data-what", "screen-live")
+        .await;
+    let name = w
+        .cust
+        .attr("#watch-bar li.watcher", "data-name")
+        .await
+        .unwrap_or_default();
+    assert!(!name.is_empty(), "the technician is named");
+    w.cust
+        .wait_text_contains("#watch-bar", &format!("{name} receives your screen (live)"))
+        .await;
+
+    customer.pause_sharing().await;
+    w.cust
+        .wait_attr("#watch-bar li.watcher", "data-what", "screen-paused")
+        .await;
+    customer.resume_sharing().await;
+    w.cust
+        .wait_attr("#watch-bar li.watcher", "data-what", "screen-live")
+        .await;
+
+    // Scrolled to the end of a long page, the bar is still at the top of the window.
+    w.cust.set_window_size(800, 500).await;
+    let top = w
+        .cust
+        .eval(
+            "window.scrollTo(0, document.body.scrollHeight); \
+             return new Promise((r) => requestAnimationFrame(() => r( \
+               [window.scrollY, document.querySelector('#watch-bar').getBoundingClientRect().top, \
+                parseFloat(getComputedStyle(document.documentElement).fontSize)])));",
+            vec![],
+        )
+        .await;
+    let n = |i: usize| top[i].as_f64().unwrap_or(-1.0);
+    let (scrolled, bar_top, rem) = (n(0), n(1), n(2));
+    assert!(scrolled > 0.0, "the page scrolled: {top}");
+    // Its host is stuck at the top; the bar sits half a rem below that edge.
+    assert!(
+        (0.0..=rem).contains(&bar_top),
+        "the bar stays at the top of the window: {top}"
+    );
+
+    w.cust.click("#stop-everything").await;
+    customer.wait_not_sharing().await;
+    console.wait_screen_state("off").await;
+    console.wait_granted(&[]).await;
+    both_log(&w, EntryType::PermissionsRevoked).await;
+    w.cust.wait_hidden("#watch-bar").await;
+    w.close().await;
+}
+
+/// A man in the middle of the screen share (a third page that answers the customer's
+/// offer with its own connection and relays the frames to the technician over
+/// another): the technician sees the screen, and the codes on the two ends differ, as
+/// the customer and the technician find when they read them out on the phone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_man_in_the_middle_makes_the_two_codes_differ() {
+    use connectit_e2e::mitm::Mitm;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let w = World::start(BrokerOptions::default()).await;
+    let middle = Mitm::start(&w.cust).await;
+    let (console, customer, _) = w.active_session().await;
+    let stop = AtomicBool::new(false);
+    let checks = async {
+        let request = console
+            .request_permissions(&["view_screen"], "To look at your printer settings")
+            .await;
+        customer.wait_prompt_for(request).await;
+        customer.grant_all().await;
+        customer.wait_sharing("live").await;
+        console.wait_screen_state("live").await;
+        // The frames reach the technician, through the middle.
+        console.wait_screen_frames(LIVE_MIN_FRAMES).await;
+        let (cust_code, tech_code) = tokio::join!(
+            shown_code(&w.cust, CUSTOMER_CODE),
+            shown_code(&w.tech, TECHNICIAN_CODE)
+        );
+        stop.store(true, Ordering::SeqCst);
+        (cust_code, tech_code)
+    };
+    let ((cust_code, tech_code), ()) = tokio::join!(checks, middle.relay_until(&w.cust, &stop));
+    assert_ne!(
+        cust_code, tech_code,
+        "each end's connection ends at the middle's certificate"
+    );
+    assert_eq!(middle.errors().await, serde_json::json!([]));
+    middle.close().await;
+    w.close().await;
 }

@@ -48,6 +48,81 @@ impl Browser {
     }
 }
 
+/// The colour of a part of a video's current frame (see [`Browser::region`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Region {
+    /// Mean red, green and blue, 0 to 255.
+    pub mean: [f64; 3],
+    /// The brightest channel of any pixel.
+    pub max: u8,
+    /// The darkest channel of any pixel.
+    pub min: u8,
+    /// The frame's size.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Region {
+    /// The largest difference of a mean channel from `other`'s.
+    pub fn distance(&self, other: &Region) -> f64 {
+        (0..3)
+            .map(|i| (self.mean[i] - other.mean[i]).abs())
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Draws the video's current frame on a canvas and reads the pixels of a rectangle
+/// given in fractions of the picture.
+const REGION: &str = r#"
+const [selector, x0, y0, x1, y1] = arguments;
+const video = document.querySelector(selector);
+if (!video || !video.videoWidth || !video.videoHeight) return null;
+const canvas = document.createElement('canvas');
+canvas.width = video.videoWidth;
+canvas.height = video.videoHeight;
+const g = canvas.getContext('2d', { willReadFrequently: true });
+g.drawImage(video, 0, 0);
+const ax = Math.floor(x0 * canvas.width), ay = Math.floor(y0 * canvas.height);
+const w = Math.max(1, Math.floor(x1 * canvas.width) - ax);
+const h = Math.max(1, Math.floor(y1 * canvas.height) - ay);
+const data = g.getImageData(ax, ay, w, h).data;
+const sum = [0, 0, 0];
+let max = 0, min = 255, n = 0;
+for (let i = 0; i < data.length; i += 4) {
+  for (let k = 0; k < 3; k++) {
+    sum[k] += data[i + k];
+    if (data[i + k] > max) max = data[i + k];
+    if (data[i + k] < min) min = data[i + k];
+  }
+  n++;
+}
+return { mean: sum.map((s) => s / n), max, min, width: canvas.width, height: canvas.height };
+"#;
+
+impl Browser {
+    /// The colour of the rectangle `(x0, y0)`–`(x1, y1)` (fractions of the picture) of
+    /// the frame `selector` shows now; `None` while it shows none.
+    pub async fn region(&self, selector: &str, rect: (f64, f64, f64, f64)) -> Option<Region> {
+        let (x0, y0, x1, y1) = rect;
+        let v = self
+            .eval(
+                REGION,
+                vec![json!(selector), json!(x0), json!(y0), json!(x1), json!(y1)],
+            )
+            .await;
+        let mean = v.get("mean")?.as_array()?;
+        let channel = |i: usize| mean.get(i).and_then(Value::as_f64).unwrap_or(0.0);
+        let n = |key: &str| v.get(key).and_then(Value::as_u64).unwrap_or(0);
+        Some(Region {
+            mean: [channel(0), channel(1), channel(2)],
+            max: n("max") as u8,
+            min: n("min") as u8,
+            width: n("width") as u32,
+            height: n("height") as u32,
+        })
+    }
+}
+
 /// Frames a video element showed during a window of time (see [`Browser::count_frames`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameCount {

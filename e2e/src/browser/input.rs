@@ -46,6 +46,68 @@ impl Browser {
         panic!("Tab never reached {selector}; focus went through {path:?}");
     }
 
+    /// Drags the mouse over `selector` from `from` to `to` (fractions of its box, from
+    /// its top-left corner): moves there, presses the left button, moves in two steps,
+    /// releases.
+    pub async fn drag(&self, selector: &str, from: (f64, f64), to: (f64, f64)) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let rect = self
+            .eval(
+                "const e = document.querySelector(arguments[0]); \
+                 if (!e) return null; e.scrollIntoView({block: 'center'}); \
+                 const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height];",
+                vec![json!(selector)],
+            )
+            .await;
+        let n = |i: usize| rect.get(i).and_then(Value::as_f64);
+        let (Some(left), Some(top), Some(width), Some(height)) = (n(0), n(1), n(2), n(3)) else {
+            panic!("{selector} is not on the page to drag over: {rect}");
+        };
+        let at = |(fx, fy): (f64, f64)| ((left + fx * width).round(), (top + fy * height).round());
+        let (a, b) = (at(from), at(to));
+        let middle = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+        let step = Some(std::time::Duration::from_millis(150));
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x: a.0,
+                y: a.1,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveTo {
+                duration: step,
+                x: middle.0,
+                y: middle.1,
+            })
+            .then(PointerAction::MoveTo {
+                duration: step,
+                x: b.0,
+                y: b.1,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client
+            .perform_actions(mouse)
+            .await
+            .unwrap_or_else(|e| panic!("drag over {selector}: {e}"));
+    }
+
+    /// Gives the focus to the first element `selector` matches (as a click would,
+    /// without moving the pointer).
+    pub async fn focus_first(&self, selector: &str) {
+        let focused = self
+            .eval(
+                "const e = document.querySelector(arguments[0]); \
+                 if (!e) return false; e.focus(); return document.activeElement === e;",
+                vec![json!(selector)],
+            )
+            .await;
+        assert_eq!(focused, json!(true), "{selector} takes the focus");
+    }
+
     /// Clicks `selector` as a user would, once it is visible, enabled and not covered.
     pub async fn click(&self, selector: &str) {
         let script = format!(

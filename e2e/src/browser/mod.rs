@@ -25,7 +25,7 @@ mod input;
 mod log;
 mod page;
 
-pub use frames::FrameCount;
+pub use frames::{FrameCount, Region};
 pub use log::ChatEntry;
 
 /// JavaScript shared by the scripts below: `vis(el)` is "a user can see it".
