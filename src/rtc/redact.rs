@@ -193,6 +193,23 @@ impl Redactor {
         } else {
             canvas_pipeline(track, areas.clone())?
         };
+        Redactor::from_parts(track, areas, track_out, pipeline)
+    }
+
+    /// The canvas pipeline, whatever the browser has: what Firefox runs, for the tests
+    /// to compare with the frames pipeline in the same browser.
+    pub fn on_canvas(track: &MediaStreamTrack) -> Result<Redactor, RtcError> {
+        let areas = Rc::new(RefCell::new(Vec::new()));
+        let (track_out, pipeline) = canvas_pipeline(track, areas.clone())?;
+        Redactor::from_parts(track, areas, track_out, pipeline)
+    }
+
+    fn from_parts(
+        track: &MediaStreamTrack,
+        areas: Rc<RefCell<Vec<Area>>>,
+        track_out: MediaStreamTrack,
+        pipeline: Pipeline,
+    ) -> Result<Redactor, RtcError> {
         // The encoder treats the painted picture as it did the capture.
         if let Ok(hint) = Reflect::get(track, &"contentHint".into()) {
             let _ = Reflect::set(&track_out, &"contentHint".into(), &hint);
