@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use connectit_e2e::{BrokerOptions, Browser, Survey, World};
+use connectit_e2e::{proof, BrokerOptions, Browser, Survey, World};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -80,6 +80,24 @@ async fn main() {
         .eval("window.scrollTo(0, 0); return true;", vec![])
         .await;
     shot("console", "3b-workspace").await;
+    // The customer hides the middle of their screen; both read the verification code.
+    w.cust.set_window_size(1000, 900).await;
+    w.cust.click("#hide-area").await;
+    w.tech.wait_visible("#screen-hidden").await;
+    proof::wait_black(&w.tech, proof::inside(proof::ADDED)).await;
+    proof::shown_code(&w.cust, proof::CUSTOMER_CODE).await;
+    proof::shown_code(&w.tech, proof::TECHNICIAN_CODE).await;
+    w.cust
+        .eval("window.scrollTo(0, 0); return true;", vec![])
+        .await;
+    shot("customer", "4b-sharing").await;
+    w.tech
+        .eval(
+            "document.querySelector('#screen-view').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await;
+    shot("console", "3c-hidden-area").await;
     customer.stop_sharing().await;
 
     w.cust.click("#end-button").await;

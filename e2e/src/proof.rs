@@ -68,6 +68,47 @@ pub const TECH_VIDEO: &str = "#screen-video";
 /// The customer's preview of what is sent.
 pub const PREVIEW: &str = "#self-preview";
 
+/// Where the customer's area `index` is drawn on their preview, in fractions of it
+/// (as laid out, not as written: the page's CSP allows no inline style attribute).
+pub async fn drawn_area(browser: &Browser, index: usize) -> Option<Rect> {
+    let v = browser
+        .eval(
+            "const layer = document.querySelector('.redact-layer'); \
+             const a = document.querySelector(`.hidden-area[data-index=\"${arguments[0]}\"]`); \
+             if (!layer || !a) return null; \
+             const l = layer.getBoundingClientRect(), r = a.getBoundingClientRect(); \
+             if (!l.width || !l.height) return null; \
+             return [(r.left - l.left) / l.width, (r.top - l.top) / l.height, \
+                     (r.right - l.left) / l.width, (r.bottom - l.top) / l.height];",
+            vec![serde_json::json!(index)],
+        )
+        .await;
+    let n = |i: usize| v.get(i).and_then(serde_json::Value::as_f64);
+    Some((n(0)?, n(1)?, n(2)?, n(3)?))
+}
+
+/// Waits until the customer's area `index` is drawn over `rect` of the preview (to a
+/// pixel or so).
+pub async fn wait_drawn_at(browser: &Browser, index: usize, rect: Rect) {
+    browser
+        .wait_for(
+            &format!("area {index} to be drawn over {rect:?}"),
+            || async {
+                match drawn_area(browser, index).await {
+                    Some(r)
+                        if [(r.0, rect.0), (r.1, rect.1), (r.2, rect.2), (r.3, rect.3)]
+                            .iter()
+                            .all(|(a, b)| (a - b).abs() < 0.01) =>
+                    {
+                        Ok(())
+                    }
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        )
+        .await;
+}
+
 /// The colour of `rect` of `selector`'s frame, once it shows one.
 pub async fn region(browser: &Browser, selector: &str, rect: Rect) -> Region {
     browser
@@ -158,6 +199,8 @@ pub async fn hide_the_middle(w: &World) -> String {
         w.cust.wait_entry_kind(EntryType::AreasHidden)
     );
     w.tech.wait_attr("#screen-hidden", "data-areas", "1").await;
+    // Drawn where it paints, on the customer's preview.
+    wait_drawn_at(&w.cust, 0, ADDED).await;
     wait_black(&w.tech, inside(ADDED)).await;
     // The customer's own preview shows what is sent.
     let preview = region(&w.cust, PREVIEW, inside(ADDED)).await;

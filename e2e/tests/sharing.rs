@@ -602,13 +602,7 @@ async fn areas_the_customer_hides_arrive_black() {
     for _ in 0..10 {
         w.cust.press("\u{e014}").await;
     }
-    w.cust
-        .wait_attr(
-            ".hidden-area[data-index='0']",
-            "style",
-            "left:45.000%;top:40.000%;width:30.000%;height:20.000%",
-        )
-        .await;
+    proof::wait_drawn_at(&w.cust, 0, moved(ADDED, 0.1)).await;
     wait_black(&w.tech, inside(moved(ADDED, 0.1))).await;
     wait_not_black(&w.tech, (0.36, 0.43, 0.43, 0.57)).await;
 
@@ -618,6 +612,7 @@ async fn areas_the_customer_hides_arrive_black() {
         .drag(".redact-layer", (drawn.0, drawn.1), (drawn.2, drawn.3))
         .await;
     w.tech.wait_attr("#screen-hidden", "data-areas", "2").await;
+    proof::wait_drawn_at(&w.cust, 1, drawn).await;
     wait_black(&w.tech, inside(drawn)).await;
 
     // Its ✕ removes it; Delete removes the first; the whole picture is sent again.

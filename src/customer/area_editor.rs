@@ -6,6 +6,7 @@
 //! arrows resizes it (Alt: ten times as far), Delete removes it. Areas are placed in
 //! fractions of the picture, so they stay put when the preview is resized.
 
+use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, PointerEvent};
 use yew::prelude::*;
 
@@ -57,14 +58,41 @@ fn percent(v: f64) -> String {
     format!("{:.3}%", v * 100.0)
 }
 
-fn style(a: &Area) -> String {
-    format!(
-        "left:{};top:{};width:{};height:{}",
-        percent(a.x),
-        percent(a.y),
-        percent(a.w),
-        percent(a.h)
-    )
+/// Places `element` over `area` of the picture. Through the style object, not a
+/// `style` attribute: the page's Content-Security-Policy allows no inline style.
+fn place(element: &HtmlElement, area: &Area) {
+    let style = element.style();
+    for (property, value) in [
+        ("left", area.x),
+        ("top", area.y),
+        ("width", area.w),
+        ("height", area.h),
+    ] {
+        let _ = style.set_property(property, &percent(value));
+    }
+}
+
+/// Places every area element of `layer` (and the draft) where its area is.
+fn place_all(layer: &Element, areas: &[Area], draft: Option<Area>) {
+    let Ok(nodes) = layer.query_selector_all(".hidden-area") else {
+        return;
+    };
+    for i in 0..nodes.length() {
+        let Some(element) = nodes.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
+            continue;
+        };
+        let area = if element.class_list().contains("draft") {
+            draft
+        } else {
+            element
+                .get_attribute("data-index")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| areas.get(i).copied())
+        };
+        if let Some(area) = area {
+            place(&element, &area);
+        }
+    }
 }
 
 #[component]
@@ -94,6 +122,14 @@ pub fn AreaEditor(props: &AreaEditorProps) -> Html {
         Some(Drag::Draw { from, to }) => Area::from_drag(from, to),
         _ => None,
     };
+    {
+        let layer = layer.clone();
+        use_effect_with((props.areas.clone(), draft), move |(areas, draft)| {
+            if let Some(layer) = layer.cast::<Element>() {
+                place_all(&layer, areas, *draft);
+            }
+        });
+    }
 
     let layer_for_start = layer.clone();
     let start = |make: Box<dyn Fn((f64, f64)) -> Option<Drag>>| {
@@ -211,7 +247,7 @@ pub fn AreaEditor(props: &AreaEditorProps) -> Html {
         };
         let stop = Callback::from(|e: PointerEvent| e.stop_propagation());
         html! {
-            <div key={index} class="hidden-area" style={style(area)} tabindex="0" role="button"
+            <div key={index} class="hidden-area" tabindex="0" role="button"
                 aria-label={i18n.t(Msg::HiddenAreaLabel { n })} data-index={index.to_string()}
                 onpointerdown={on_move} {onkeydown}>
                 <button type="button" class="remove-area" aria-label={i18n.t(Msg::RemoveArea { n })}
@@ -224,8 +260,8 @@ pub fn AreaEditor(props: &AreaEditorProps) -> Html {
         <div class="redact-layer" ref={layer} data-areas={props.areas.len().to_string()}
             onpointerdown={on_draw} {onpointermove} {onpointerup} {onpointercancel}>
             { for items }
-            if let Some(draft) = draft {
-                <div class="hidden-area draft" style={style(&draft)} aria-hidden="true"></div>
+            if draft.is_some() {
+                <div class="hidden-area draft" aria-hidden="true"></div>
             }
         </div>
     }
