@@ -31,6 +31,35 @@ fn white_source() -> (MediaStreamTrack, Interval) {
     (track, keep)
 }
 
+/// A white 320×180 track of `format` (`I420` or `NV12`) frames written by hand, as a
+/// camera or a screen capture gives them, and what keeps writing them.
+fn white_planar_source(format: &str) -> (MediaStreamTrack, Interval) {
+    let make = Function::new_with_args(
+        "format",
+        "const gen = new MediaStreamTrackGenerator({ kind: 'video' }); \
+         const writer = gen.writable.getWriter(); \
+         const w = 320, h = 180, y = new Uint8Array(w * h).fill(235); \
+         const c = new Uint8Array(w * h / 2).fill(128); \
+         const data = new Uint8Array(w * h * 3 / 2); data.set(y, 0); data.set(c, w * h); \
+         let t = 0; \
+         const write = () => { \
+           const f = new VideoFrame(data, { format, codedWidth: w, codedHeight: h, timestamp: (t += 33333) }); \
+           writer.write(f).catch(() => f.close()); \
+         }; \
+         write(); return [gen, write];",
+    );
+    let parts: js_sys::Array = make
+        .call1(&JsValue::NULL, &JsValue::from_str(format))
+        .unwrap()
+        .unchecked_into();
+    let track: MediaStreamTrack = parts.get(0).unchecked_into();
+    let write: Function = parts.get(1).unchecked_into();
+    let keep = Interval::new(33, move || {
+        let _ = write.call0(&JsValue::NULL);
+    });
+    (track, keep)
+}
+
 /// The red channel of each point (`x`, `y`) of what `stream` shows, once it shows frames.
 async fn pixels(stream: &MediaStream, points: &[(u32, u32)]) -> Vec<u8> {
     let document = web_sys::window().unwrap().document().unwrap();
@@ -101,6 +130,17 @@ async fn the_frames_pipeline_paints_the_areas_black() {
     let redactor = Redactor::new(&track).expect("a redactor");
     assert_eq!(redactor.kind(), "frames");
     check(redactor).await;
+}
+
+#[wasm_bindgen_test]
+async fn planar_frames_are_painted_in_their_own_planes() {
+    for format in ["I420", "NV12"] {
+        let (track, _write) = white_planar_source(format);
+        let redactor = Redactor::new(&track).expect("a redactor");
+        assert_eq!(redactor.kind(), "frames");
+        check(redactor).await;
+        track.stop();
+    }
 }
 
 #[wasm_bindgen_test]

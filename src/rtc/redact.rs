@@ -21,10 +21,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{HtmlVideoElement, MediaStream, MediaStreamTrack};
 
 use super::areas::Area;
@@ -82,6 +82,17 @@ extern "C" {
     fn duration(this: &VideoFrame) -> JsValue;
     #[wasm_bindgen(method)]
     fn close(this: &VideoFrame);
+    /// `I420`, `NV12`, `RGBA`…, or null for a frame whose pixels are not readable.
+    #[wasm_bindgen(method, getter)]
+    fn format(this: &VideoFrame) -> JsValue;
+    #[wasm_bindgen(method, getter, js_name = visibleRect)]
+    fn visible_rect(this: &VideoFrame) -> JsValue;
+    #[wasm_bindgen(method, getter, js_name = colorSpace)]
+    fn color_space(this: &VideoFrame) -> JsValue;
+    #[wasm_bindgen(method, js_name = allocationSize, catch)]
+    fn allocation_size(this: &VideoFrame) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, js_name = copyTo, catch)]
+    fn copy_to(this: &VideoFrame, destination: &Uint8Array) -> Result<Promise, JsValue>;
 
     /// An `OffscreenCanvas` or a `<canvas>`: both have these.
     type Canvas;
@@ -165,7 +176,7 @@ type Tick = Rc<RefCell<Option<Closure<dyn FnMut()>>>>;
 enum Pipeline {
     Frames {
         generator: TrackGenerator,
-        transform: Option<Closure<dyn FnMut(JsValue, JsValue)>>,
+        transform: Option<Closure<dyn FnMut(JsValue, JsValue) -> JsValue>>,
     },
     Canvas {
         video: HtmlVideoElement,
@@ -289,24 +300,35 @@ fn frames_pipeline(
 ) -> Result<(MediaStreamTrack, Pipeline), RtcError> {
     let processor = TrackProcessor::new(&object(&[("track", track.as_ref())]))?;
     let generator = TrackGenerator::new(&object(&[("kind", &JsValue::from_str("video"))]))?;
-    let canvas: RefCell<Option<(Canvas, Context2d)>> = RefCell::new(None);
-    let transform =
-        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, controller: JsValue| {
+    let canvas: Rc<RefCell<Option<(Canvas, Context2d)>>> = Rc::new(RefCell::new(None));
+    // Returns a promise: the stream hands over the next frame once it settles.
+    let transform = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(
+        move |chunk: JsValue, controller: JsValue| -> JsValue {
             let frame: VideoFrame = chunk.unchecked_into();
             let controller: StreamController = controller.unchecked_into();
-            let areas = areas.borrow();
+            let areas = areas.borrow().clone();
             if areas.is_empty() {
                 let _ = controller.enqueue(&frame);
-                return;
+                return JsValue::UNDEFINED;
             }
-            let painted = paint_frame(&frame, &areas, &canvas);
-            frame.close();
-            if let Some(painted) = painted {
-                if controller.enqueue(&painted).is_err() {
-                    painted.close();
+            let canvas = canvas.clone();
+            future_to_promise(async move {
+                // The planes as they are (no colour conversion), else through a canvas.
+                let painted = match paint_planes(&frame, &areas).await {
+                    Some(painted) => Some(painted),
+                    None => paint_frame(&frame, &areas, &canvas),
+                };
+                frame.close();
+                if let Some(painted) = painted {
+                    if controller.enqueue(&painted).is_err() {
+                        painted.close();
+                    }
                 }
-            }
-        });
+                Ok(JsValue::UNDEFINED)
+            })
+            .into()
+        },
+    );
     let transformer = object(&[("transform", transform.as_ref())]);
     let stream = TransformStream::new(&transformer)?;
     // Ends by itself when the capture or the generator stops.
@@ -325,6 +347,121 @@ fn frames_pipeline(
             transform: Some(transform),
         },
     ))
+}
+
+/// How a frame's pixels are laid out, for painting them in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Planes {
+    /// Y, then U and V at half the width and height (and alpha, left as it is).
+    I420,
+    /// Y, then U and V interleaved at half the width and height.
+    Nv12,
+    /// Four bytes a pixel; `alpha` when the fourth byte is opacity.
+    Packed { alpha: bool },
+}
+
+impl Planes {
+    fn of(format: &str) -> Option<Planes> {
+        Some(match format {
+            "I420" | "I420A" => Planes::I420,
+            "NV12" => Planes::Nv12,
+            "RGBA" | "BGRA" => Planes::Packed { alpha: true },
+            "RGBX" | "BGRX" => Planes::Packed { alpha: false },
+            _ => return None,
+        })
+    }
+}
+
+fn number(value: &JsValue, key: &str) -> Option<f64> {
+    Reflect::get(value, &JsValue::from_str(key)).ok()?.as_f64()
+}
+
+/// `frame` with `areas` filled black in its own planes (one copy out, one in, no
+/// colour conversion), as a new frame with its timestamp; `None` for a format this
+/// does not know or a frame whose pixels cannot be read (then the canvas paints it).
+async fn paint_planes(frame: &VideoFrame, areas: &[Area]) -> Option<VideoFrame> {
+    let format = frame.format().as_string()?;
+    let planes = Planes::of(&format)?;
+    let rect = frame.visible_rect();
+    let (width, height) = (
+        number(&rect, "width")? as u32,
+        number(&rect, "height")? as u32,
+    );
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let buffer = Uint8Array::new_with_length(frame.allocation_size().ok()?);
+    let layout: Array = JsFuture::from(frame.copy_to(&buffer).ok()?)
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let plane = |i: u32| -> Option<(u32, u32)> {
+        let p = layout.get(i);
+        Some((number(&p, "offset")? as u32, number(&p, "stride")? as u32))
+    };
+    let full_range = Reflect::get(&frame.color_space(), &"fullRange".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    // Black: Y at the bottom of its range, colour in the middle.
+    let (y_black, chroma) = (if full_range { 0 } else { 16 }, 128);
+    let fill = |offset: u32, stride: u32, rows: (u32, u32), bytes: (u32, u32), value: u8| {
+        for row in rows.0..rows.1 {
+            let start = offset + row * stride;
+            buffer.fill(value, start + bytes.0, start + bytes.1);
+        }
+    };
+    for area in areas {
+        let (x, y, w, h) = area.pixels(width, height);
+        let (x1, y1) = (x + w, y + h);
+        match planes {
+            Planes::I420 | Planes::Nv12 => {
+                let (y_offset, y_stride) = plane(0)?;
+                fill(y_offset, y_stride, (y, y1), (x, x1), y_black);
+                // Every chroma sample the area touches.
+                let rows = (y / 2, y1.div_ceil(2));
+                let cols = (x / 2, x1.div_ceil(2));
+                if planes == Planes::I420 {
+                    for i in [1, 2] {
+                        let (offset, stride) = plane(i)?;
+                        fill(offset, stride, rows, cols, chroma);
+                    }
+                } else {
+                    let (offset, stride) = plane(1)?;
+                    fill(offset, stride, rows, (cols.0 * 2, cols.1 * 2), chroma);
+                }
+            }
+            Planes::Packed { alpha } => {
+                let (offset, stride) = plane(0)?;
+                if !alpha {
+                    fill(offset, stride, (y, y1), (x * 4, x1 * 4), 0);
+                } else {
+                    // Opaque black, not transparent: one row of it, set on each row.
+                    let black: Vec<u8> = [0u8, 0, 0, 255].repeat(w as usize);
+                    let black = Uint8Array::from(&black[..]);
+                    for row in y..y1 {
+                        buffer.set(&black, offset + row * stride + x * 4);
+                    }
+                }
+            }
+        }
+    }
+    let init = object(&[
+        ("format", &JsValue::from_str(&format)),
+        ("codedWidth", &JsValue::from(width)),
+        ("codedHeight", &JsValue::from(height)),
+        ("timestamp", &JsValue::from_f64(frame.timestamp())),
+        ("layout", &layout),
+        ("colorSpace", &frame.color_space()),
+        ("displayWidth", &JsValue::from(frame.display_width())),
+        ("displayHeight", &JsValue::from(frame.display_height())),
+    ]);
+    let duration = frame.duration();
+    if duration.as_f64().is_some() {
+        let _ = Reflect::set(&init, &"duration".into(), &duration);
+    }
+    VideoFrame::new(&buffer, &init).ok()
 }
 
 /// `frame` drawn with `areas` filled, as a new frame with its timestamp; `None` if it
