@@ -6,9 +6,11 @@
 //!
 //! Two pipelines give the same frames:
 //! - where the browser has the frame-processing APIs (Chromium), each `VideoFrame`
-//!   from a `MediaStreamTrackProcessor` is drawn on an `OffscreenCanvas`, the areas
-//!   filled, and a new frame with the same timestamp written to a
-//!   `MediaStreamTrackGenerator`; with no area the frame passes untouched;
+//!   from a `MediaStreamTrackProcessor` has its planes copied out and the areas filled
+//!   black in them (I420, NV12, RGBA and kin: no colour conversion), or, for a frame of
+//!   another kind, is drawn on an `OffscreenCanvas` with the areas filled; a new frame
+//!   with the same timestamp goes to a `MediaStreamTrackGenerator`. With no area the
+//!   frame passes untouched;
 //! - elsewhere (Firefox), a muted `<video>` plays the capture, each new frame
 //!   (`requestVideoFrameCallback`, or a timer at the track's frame rate where that is
 //!   missing) is drawn on a canvas with the areas filled, and the canvas's
