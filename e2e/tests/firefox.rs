@@ -13,7 +13,7 @@
 //! `scripts/setup --test` (firefox-esr, Xvfb, geckodriver), `cargo build -p
 //! connectit-broker` and `scripts/build-app`.
 
-use connectit_protocol::Author;
+use connectit_protocol::{Author, EntryType};
 use std::path::Path;
 use std::time::Duration;
 
@@ -38,6 +38,18 @@ async fn user_agent(browser: &Browser) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The technician confirms the code; both logs say so.
+async fn confirm_code(w: &World) {
+    w.tech.click("#screen-confirm-code").await;
+    tokio::join!(
+        w.tech.wait_entry_kind(EntryType::CodeConfirmed),
+        w.cust.wait_entry_kind(EntryType::CodeConfirmed)
+    );
+    w.tech
+        .wait_attr(TECHNICIAN_CODE, "data-confirmed", "true")
+        .await;
 }
 
 /// Checks that the two browsers are the ones the test says (a Firefox that quietly
@@ -194,6 +206,10 @@ async fn customer_in_firefox_with_the_console_in_chromium() {
     assert_eq!(pipeline, "canvas");
     let code = shown_code(&w.cust, CUSTOMER_CODE).await;
     assert_eq!(code, shown_code(&w.tech, TECHNICIAN_CODE).await);
+    confirm_code(&w).await;
+    w.cust
+        .wait_attr("#watch-bar li.watcher", "data-what", "screen-live")
+        .await;
 
     grant(
         &console,
@@ -269,6 +285,7 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
     assert_eq!(pipeline, "frames");
     let code = shown_code(&w.cust, CUSTOMER_CODE).await;
     assert_eq!(code, shown_code(&w.tech, TECHNICIAN_CODE).await);
+    confirm_code(&w).await;
 
     grant(&console, &customer, &["view_screen"], &["receive_files"]).await;
     customer_sends_a_file(&w, &console, &customer).await;

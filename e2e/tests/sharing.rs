@@ -605,6 +605,16 @@ async fn areas_the_customer_hides_arrive_black() {
     proof::wait_drawn_at(&w.cust, 0, moved(ADDED, 0.1)).await;
     wait_black(&w.tech, inside(moved(ADDED, 0.1))).await;
     wait_not_black(&w.tech, (0.36, 0.43, 0.43, 0.57)).await;
+    // Shift with → five times: five hundredths wider; then back to its width.
+    for _ in 0..5 {
+        w.cust.press("\u{e008}\u{e014}").await;
+    }
+    proof::wait_drawn_at(&w.cust, 0, (0.45, 0.4, 0.8, 0.6)).await;
+    wait_black(&w.tech, inside((0.45, 0.4, 0.8, 0.6))).await;
+    for _ in 0..5 {
+        w.cust.press("\u{e008}\u{e012}").await;
+    }
+    proof::wait_drawn_at(&w.cust, 0, moved(ADDED, 0.1)).await;
 
     // A drag on the preview draws a second area.
     let drawn = (0.05, 0.62, 0.25, 0.9);
@@ -614,6 +624,22 @@ async fn areas_the_customer_hides_arrive_black() {
     w.tech.wait_attr("#screen-hidden", "data-areas", "2").await;
     proof::wait_drawn_at(&w.cust, 1, drawn).await;
     wait_black(&w.tech, inside(drawn)).await;
+    // A finger draws a third.
+    let touched = (0.75, 0.05, 0.95, 0.3);
+    w.cust
+        .swipe(
+            ".redact-layer",
+            (touched.0, touched.1),
+            (touched.2, touched.3),
+        )
+        .await;
+    w.tech.wait_attr("#screen-hidden", "data-areas", "3").await;
+    proof::wait_drawn_at(&w.cust, 2, touched).await;
+    wait_black(&w.tech, inside(touched)).await;
+    w.cust
+        .click(".hidden-area[data-index='2'] .remove-area")
+        .await;
+    w.tech.wait_attr("#screen-hidden", "data-areas", "2").await;
 
     // Its ✕ removes it; Delete removes the first; the whole picture is sent again.
     w.cust

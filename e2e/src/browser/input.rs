@@ -50,7 +50,18 @@ impl Browser {
     /// its top-left corner): moves there, presses the left button, moves in two steps,
     /// releases.
     pub async fn drag(&self, selector: &str, from: (f64, f64), to: (f64, f64)) {
-        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        self.drag_with(selector, from, to, false).await;
+    }
+
+    /// [`Browser::drag`] with a finger instead of the mouse (a touch pointer).
+    pub async fn swipe(&self, selector: &str, from: (f64, f64), to: (f64, f64)) {
+        self.drag_with(selector, from, to, true).await;
+    }
+
+    async fn drag_with(&self, selector: &str, from: (f64, f64), to: (f64, f64), touch: bool) {
+        use fantoccini::actions::{
+            InputSource, MouseActions, PointerAction, TouchActions, MOUSE_BUTTON_LEFT,
+        };
         let rect = self
             .eval(
                 "const e = document.querySelector(arguments[0]); \
@@ -67,32 +78,41 @@ impl Browser {
         let (a, b) = (at(from), at(to));
         let middle = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
         let step = Some(std::time::Duration::from_millis(150));
-        let mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveTo {
+        let moves = [
+            PointerAction::MoveTo {
                 duration: None,
                 x: a.0,
                 y: a.1,
-            })
-            .then(PointerAction::Down {
+            },
+            PointerAction::Down {
                 button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::MoveTo {
+            },
+            PointerAction::MoveTo {
                 duration: step,
                 x: middle.0,
                 y: middle.1,
-            })
-            .then(PointerAction::MoveTo {
+            },
+            PointerAction::MoveTo {
                 duration: step,
                 x: b.0,
                 y: b.1,
-            })
-            .then(PointerAction::Up {
+            },
+            PointerAction::Up {
                 button: MOUSE_BUTTON_LEFT,
-            });
-        self.client
-            .perform_actions(mouse)
-            .await
-            .unwrap_or_else(|e| panic!("drag over {selector}: {e}"));
+            },
+        ];
+        let done = if touch {
+            let finger = moves
+                .into_iter()
+                .fold(TouchActions::new("finger".into()), |f, m| f.then(m));
+            self.client.perform_actions(finger).await
+        } else {
+            let mouse = moves
+                .into_iter()
+                .fold(MouseActions::new("mouse".into()), |f, m| f.then(m));
+            self.client.perform_actions(mouse).await
+        };
+        done.unwrap_or_else(|e| panic!("drag over {selector}: {e}"));
     }
 
     /// Gives the focus to the first element `selector` matches (as a click would,
