@@ -27,6 +27,9 @@ pub const CUSTOMER_CODE: &str = "#sharing-indicator .verification-code";
 /// Where the console shows the code of the screen's connection.
 pub const TECHNICIAN_CODE: &str = "#screen-verification";
 
+/// Where both pages show the code of the files link.
+pub const FILES_CODE: &str = "#files-verification";
+
 /// A rectangle in fractions of the picture: `(x0, y0, x1, y1)`.
 pub type Rect = (f64, f64, f64, f64);
 

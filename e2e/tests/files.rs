@@ -20,6 +20,7 @@
 use connectit_protocol::{Author, EntryType};
 use std::time::Duration;
 
+use connectit_e2e::proof;
 use connectit_e2e::{
     db, sha256_file, BrokerOptions, Browser, Console, Customer, TestFile, Transfer, World,
 };
@@ -199,6 +200,12 @@ async fn customer_sends_a_file_the_technician_saves() {
         ("out", "in")
     );
     assert!(inn.can_save, "the console offers a.save-file: {inn:?}");
+    // The files link shows its verification code on both sides, the same.
+    let (theirs, mine) = tokio::join!(
+        proof::shown_code(&w.cust, proof::FILES_CODE),
+        proof::shown_code(&w.tech, proof::FILES_CODE)
+    );
+    assert_eq!(theirs, mine, "the same two certificates on both ends");
 
     let saved = console.save_file(inn.file).await;
     assert_eq!(

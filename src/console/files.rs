@@ -13,7 +13,7 @@ use yew::prelude::*;
 
 use super::path::PathLine;
 use crate::customer::files::list_files;
-use crate::files::{TransferList, Transfers};
+use crate::files::{FilesCode, TransferList, Transfers};
 use crate::i18n::{use_i18n, Msg};
 
 #[derive(Properties)]
@@ -33,6 +33,7 @@ impl PartialEq for ConsoleFilesProps {
             && self.transfers.transfers == other.transfers.transfers
             && self.transfers.error == other.transfers.error
             && self.transfers.connection == other.transfers.connection
+            && self.transfers.code == other.transfers.code
     }
 }
 
@@ -74,6 +75,7 @@ pub fn ConsoleFiles(props: &ConsoleFilesProps) -> Html {
             } else {
                 <PathLine id="files-path" connection={files.connection.clone()} />
             }
+            <FilesCode code={files.code.clone().map(AttrValue::from)} />
             <TransferList transfers={files.transfers.clone()} viewer={Role::Technician}
                 on_accept={files.on_accept.clone()} on_refuse={files.on_refuse.clone()}
                 on_cancel={files.on_cancel.clone()} />

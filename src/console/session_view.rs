@@ -89,6 +89,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     }
     let transfers = Rc::new(use_transfers(
         &handle,
+        &props.id.0,
         Role::Technician,
         *max_file_bytes,
         !guest,

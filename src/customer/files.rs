@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{FileList, HtmlInputElement};
 use yew::prelude::*;
 
-use crate::files::{TransferList, Transfers};
+use crate::files::{FilesCode, TransferList, Transfers};
 use crate::i18n::{use_i18n, Msg};
 use connectit_protocol::Role;
 
@@ -33,6 +33,7 @@ impl PartialEq for CustomerFilesProps {
             && self.technician == other.technician
             && self.transfers.transfers == other.transfers.transfers
             && self.transfers.error == other.transfers.error
+            && self.transfers.code == other.transfers.code
     }
 }
 
@@ -110,6 +111,7 @@ pub fn CustomerFiles(props: &CustomerFilesProps) -> Html {
             if let Some(error) = &files.error {
                 <p id="file-error" class="field-error" role="alert">{ error.describe(&i18n) }</p>
             }
+            <FilesCode code={files.code.clone().map(AttrValue::from)} />
             <TransferList transfers={files.transfers.clone()} viewer={Role::Customer}
                 technician={Some(props.technician.clone())} on_accept={files.on_accept.clone()}
                 on_refuse={files.on_refuse.clone()} on_cancel={files.on_cancel.clone()} />

@@ -53,6 +53,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
     let media = use_customer_media(&handle, props.config.screen_max_kbps, &props.session.0);
     let transfers = Rc::new(use_transfers(
         &handle,
+        &props.session.0,
         Role::Customer,
         props.config.max_file_bytes,
         true,

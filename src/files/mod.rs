@@ -14,4 +14,4 @@ pub mod view;
 pub mod wait;
 
 pub use transfers::{use_transfers, FileProblem, Progress, TransferView, Transfers};
-pub use view::{TransferList, TransferListProps};
+pub use view::{FilesCode, TransferList, TransferListProps};

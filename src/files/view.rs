@@ -229,3 +229,24 @@ fn bar(i18n: &I18n, name: &str, done: u64, size: u64, speed: String, left: Strin
         </div>
     }
 }
+
+#[derive(Properties, PartialEq)]
+pub struct FilesCodeProps {
+    /// The files link's verification code, while it is connected.
+    pub code: Option<AttrValue>,
+}
+
+/// The files link's verification code (`#files-verification`), the same on both sides
+/// when nobody is in between, as the screen's is.
+#[component]
+pub fn FilesCode(props: &FilesCodeProps) -> Html {
+    let i18n = use_i18n();
+    match &props.code {
+        Some(code) => html! {
+            <p id="files-verification" class="verification-code" data-code={code.clone()}>
+                { i18n.t(Msg::VerificationFiles { code: code.to_string() }) }
+            </p>
+        },
+        None => html! {},
+    }
+}

@@ -481,6 +481,7 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::SharingPaused => "Paused: nothing is sent until you resume.",
         Msg::VerificationCustomer { .. } => "Read this code to the technician on the phone: {code}. If theirs is different, stop sharing.",
         Msg::VerificationTechnician { .. } => "Verification code: {code}. Ask the customer to read theirs aloud: it must be the same, else someone is in between.",
+        Msg::VerificationFiles { .. } => "Files travel on a connection with the code {code}: the same code on both sides means nobody is in between.",
         Msg::ConfirmCode => "The customer read the same code",
         Msg::CodeConfirmedNote => "Confirmed with the customer",
         Msg::AreasHiddenTechnician { .. } => "The customer hides part of the screen (hidden areas: {areas}): the black boxes are theirs.",

@@ -481,6 +481,7 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::SharingPaused => "En pause\u{a0}: rien n’est envoyé tant que vous ne reprenez pas.",
         Msg::VerificationCustomer { .. } => "Lisez ce code au technicien au téléphone\u{a0}: {code}. Si le sien est différent, arrêtez le partage.",
         Msg::VerificationTechnician { .. } => "Code de vérification\u{a0}: {code}. Demandez au client de lire le sien\u{a0}: il doit être identique, sinon quelqu’un s’interpose.",
+        Msg::VerificationFiles { .. } => "Les fichiers passent par une connexion de code {code}\u{a0}: le même code des deux côtés signifie que personne ne s’interpose.",
         Msg::ConfirmCode => "Le client a lu le même code",
         Msg::CodeConfirmedNote => "Confirmé avec le client",
         Msg::AreasHiddenTechnician { .. } => "Le client masque une partie de l’écran (zones masquées\u{a0}: {areas})\u{a0}: les rectangles noirs viennent de lui.",

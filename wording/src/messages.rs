@@ -517,6 +517,7 @@ messages! {
     SharingPaused => "sharing_paused",
     VerificationCustomer { code: String } => "verification_customer",
     VerificationTechnician { code: String } => "verification_technician",
+    VerificationFiles { code: String } => "verification_files",
     ConfirmCode => "confirm_code",
     CodeConfirmedNote => "code_confirmed_note",
     AreasHiddenTechnician { areas: u32 } => "areas_hidden_technician",

@@ -41,6 +41,7 @@ impl Ctl {
     pub(super) fn drop_link(&self) {
         let old = self.link.borrow_mut().take();
         drop(old);
+        self.code.set(None);
         let on_link: Vec<u32> = self
             .locals
             .borrow()
@@ -72,10 +73,11 @@ impl Ctl {
                     });
                 }
             }
-            PeerEvent::Failed(_)
-            | PeerEvent::Restarted
-            | PeerEvent::Remote(_)
-            | PeerEvent::Connected { .. } => {}
+            PeerEvent::Connected { local, remote } => {
+                self.code
+                    .set(crate::rtc::verify::code(&self.session, &local, &remote));
+            }
+            PeerEvent::Failed(_) | PeerEvent::Restarted | PeerEvent::Remote(_) => {}
         }
     }
 

@@ -80,6 +80,10 @@ pub(super) struct Ctl {
     pub(super) act: Callback<Action, Result<u32, NotConnected>>,
     pub(super) signals: crate::session::Signals,
     pub(super) error: UseStateHandle<Option<super::FileProblem>>,
+    /// The files link's verification code, while it is connected.
+    pub(super) code: UseStateHandle<Option<String>>,
+    /// The session's id (in the verification code).
+    pub(super) session: std::rc::Rc<str>,
 }
 
 impl Ctl {

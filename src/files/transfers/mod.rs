@@ -116,19 +116,23 @@ pub struct Transfers {
     pub on_cancel: Callback<u32>,
     /// The files link's connection, if there is one (for its round-trip time).
     pub connection: Option<RtcPeerConnection>,
+    /// The files link's verification code, while it is connected.
+    pub code: Option<String>,
 }
 
-/// The transfers of the session in `handle`, for a member in `role`; `max_bytes` is the
+/// The transfers of session `session` in `handle`, for a member in `role`; `max_bytes` is the
 /// installation's size limit. `enabled`: whether this page is one end of the session's
 /// transfers (not a colleague who joined).
 #[hook]
 pub fn use_transfers(
     handle: &SessionHandle,
+    session: &str,
     role: Role,
     max_bytes: u64,
     enabled: bool,
 ) -> Transfers {
     let error = use_state(|| None::<FileProblem>);
+    let code = use_state(|| None::<String>);
     let live = handle.live.clone();
     let ctl = Ctl {
         role,
@@ -141,6 +145,8 @@ pub fn use_transfers(
         act: handle.act.clone(),
         signals: handle.signals.clone(),
         error: error.clone(),
+        code: code.clone(),
+        session: session.into(),
     };
     *ctl.live.borrow_mut() = handle.live.clone();
     {
@@ -196,5 +202,6 @@ pub fn use_transfers(
         on_refuse,
         on_cancel,
         connection,
+        code: (*code).clone(),
     }
 }
