@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::browser::Browser;
+use crate::proof::{shown_code, CUSTOMER_CODE, TECHNICIAN_CODE};
+use crate::World;
 
 /// Runs in the customer's page before the app: screen signals go to `__mitm.toMitm`
 /// instead of either way; `__mitm.toCustomer` and `__mitm.toTechnician` put the middle's
@@ -198,4 +200,37 @@ impl Mitm {
     pub async fn close(self) {
         self.browser.close().await;
     }
+}
+
+/// With a middle hooked into the customer's page before it loads: an active session,
+/// the screen granted and shared through the middle, the technician's video live with
+/// its frames; then the two codes, which must differ (and the middle met no error).
+pub async fn codes_differ_through_a_middle(w: &World) {
+    let middle = Mitm::start(&w.cust).await;
+    let (console, customer, _) = w.active_session().await;
+    let stop = AtomicBool::new(false);
+    let checks = async {
+        let request = console
+            .request_permissions(&["view_screen"], "To look at your printer settings")
+            .await;
+        customer.wait_prompt_for(request).await;
+        customer.grant_all().await;
+        customer.wait_sharing("live").await;
+        console.wait_screen_state("live").await;
+        // The frames reach the technician, through the middle.
+        console.wait_screen_frames(5).await;
+        let codes = tokio::join!(
+            shown_code(&w.cust, CUSTOMER_CODE),
+            shown_code(&w.tech, TECHNICIAN_CODE)
+        );
+        stop.store(true, Ordering::SeqCst);
+        codes
+    };
+    let ((cust_code, tech_code), ()) = tokio::join!(checks, middle.relay_until(&w.cust, &stop));
+    assert_ne!(
+        cust_code, tech_code,
+        "each end's connection ends at the middle's certificate"
+    );
+    assert_eq!(middle.errors().await, json!([]));
+    middle.close().await;
 }

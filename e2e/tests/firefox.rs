@@ -302,6 +302,22 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
     w.close().await;
 }
 
+/// A man in the middle of a Firefox customer's screen share (a third page, in
+/// Chromium, that answers Firefox's offer and relays the frames to the console in
+/// Chromium over its own connection): the technician sees the screen, and the codes on
+/// the two ends differ.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_man_in_the_middle_of_firefox_makes_the_two_codes_differ() {
+    let w = World::start_with_browsers(
+        BrokerOptions::default(),
+        BrowserKind::Chromium,
+        BrowserKind::Firefox,
+    )
+    .await;
+    connectit_e2e::mitm::codes_differ_through_a_middle(&w).await;
+    w.close().await;
+}
+
 /// A Firefox without `getDisplayMedia` (as on a phone; removed before the page's own
 /// scripts through WebDriver BiDi): the prompt explains the screen and offers the
 /// camera, and Firefox's camera reaches the technician in Chromium.

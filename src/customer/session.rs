@@ -111,6 +111,7 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         .to_callback()
         .reform(|()| crate::session::live::LiveAction::DismissNotice);
 
+    let mut live_bar = html! {};
     let body = match state.phase() {
         Phase::Created => html! { <Joining organisation={organisation.clone()} /> },
         Phase::Connecting => html! {
@@ -156,24 +157,16 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                 Callback::from(move |items| act.emit(Action::ShareSystemInfo { items }))
             };
             // Who receives what, and the controls of what is shared: kept in view
-            // together while the page scrolls, in the page's own host for it.
-            let live_bar = if watch_bar::shown(state) || !indicators.is_empty() {
-                let bar = html! {
+            // with the X while the page scrolls.
+            if watch_bar::shown(state) || !indicators.is_empty() {
+                live_bar = html! {
                     <div class="live-bar">
                         <WatchBar state={state.clone()} busy={live.is_pending(Pending::Revoke)}
                             on_revoke={media.on_revoke.clone()} />
                         { for indicators }
                     </div>
                 };
-                match crate::browser::document()
-                    .and_then(|d| d.get_element_by_id(super::LIVE_BAR_HOST))
-                {
-                    Some(host) => create_portal(bar, host),
-                    None => bar,
-                }
-            } else {
-                html! {}
-            };
+            }
             let present = state.technicians_present().join(", ");
             html! {
                 <>
@@ -194,7 +187,6 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                             </div>
                         })
                     }) }
-                    { live_bar }
                     <CustomerChat organisation={organisation.clone()} technician={technician.clone()}
                         entries={live.entries.clone()} act={handle.act.clone()} />
                     // Also after the grants went: what happened to each file stays shown.
@@ -223,8 +215,11 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
         Phase::Connecting | Phase::Waiting | Phase::Active
     );
 
-    html! {
-        <div class="session card">
+    // The connection's state and the X, then what is shared: in the page's host that
+    // stays in view down to the end of the page, so the customer always sees what they
+    // share and can end the session at any moment.
+    let top = html! {
+        <>
             <div class="session-bar">
                 <ConnectionStatus status={live.status} />
                 if can_end {
@@ -236,6 +231,18 @@ pub fn CustomerSession(props: &CustomerSessionProps) -> Html {
                     </ConfirmEnd>
                 }
             </div>
+            { live_bar }
+        </>
+    };
+    let top =
+        match crate::browser::document().and_then(|d| d.get_element_by_id(super::LIVE_BAR_HOST)) {
+            Some(host) => create_portal(top, host),
+            None => top,
+        };
+
+    html! {
+        <div class="session card">
+            { top }
             <NoticeLine notice={live.notice} on_dismiss={dismiss} />
             // Read out when it changes: picked up, a file finished, the end.
             <p id="announcer" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
