@@ -36,9 +36,10 @@ pub struct AreaEditorProps {
     pub areas: Vec<Area>,
     /// The areas from now on.
     pub on_change: Callback<Vec<Area>>,
-    /// Which area to give the focus to after it was added from the keyboard.
+    /// Which area to give the focus to after it was added from the keyboard, with how
+    /// many were added so far (each addition focuses, also at an index seen before).
     #[prop_or_default]
-    pub focus: Option<usize>,
+    pub focus: Option<(usize, u32)>,
 }
 
 /// Where the pointer is on `layer`, in fractions of its size.
@@ -104,7 +105,7 @@ pub fn AreaEditor(props: &AreaEditorProps) -> Html {
         // An area added from the keyboard takes the focus, to be moved with the arrows.
         let layer = layer.clone();
         use_effect_with(props.focus, move |focus| {
-            let target = focus.and_then(|i| {
+            let target = focus.and_then(|(i, _)| {
                 let layer = layer.cast::<Element>()?;
                 let all = layer.query_selector_all(".hidden-area").ok()?;
                 all.get(i as u32)

@@ -78,7 +78,8 @@ pub fn SharingIndicator(props: &SharingProps) -> Html {
     });
     let state = if props.paused { "paused" } else { "live" };
     let editing = use_state(|| false);
-    let focus = use_state(|| None::<usize>);
+    // The area to focus, and how many were added (the same index twice is focused twice).
+    let focus = use_state(|| None::<(usize, u32)>);
     let editor = props.on_areas.as_ref().map(|on_areas| {
         let add = {
             let (areas, on_areas, editing, focus) = (
@@ -92,7 +93,8 @@ pub fn SharingIndicator(props: &SharingProps) -> Html {
                 if areas::room_for_more(&areas) {
                     let mut next = areas.clone();
                     next.push(Area::centred());
-                    focus.set(Some(next.len() - 1));
+                    let added = focus.map_or(1, |(_, n)| n + 1);
+                    focus.set(Some((next.len() - 1, added)));
                     on_areas.emit(next);
                 }
             })
