@@ -47,6 +47,7 @@ pub mod customer;
 pub mod db;
 pub mod display;
 pub mod echo;
+pub mod grants;
 mod http;
 pub mod mitm;
 pub mod netns;

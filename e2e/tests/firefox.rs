@@ -302,6 +302,25 @@ async fn console_in_firefox_with_the_customer_in_chromium() {
     w.close().await;
 }
 
+/// A screen share from Firefox given for a minute: both sides count it down and say its
+/// last minute, and one click in Firefox gives ten minutes more.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grant_from_firefox_counts_down_and_renews() {
+    let w = World::start_with_browsers(
+        BrokerOptions {
+            extra_config: vec![("grant_default_mins".into(), "1".into())],
+            ..Default::default()
+        },
+        BrowserKind::Chromium,
+        BrowserKind::Firefox,
+    )
+    .await;
+    let (console, customer, _) = w.active_session().await;
+    share_screen(&w, &console, &customer).await;
+    connectit_e2e::grants::a_minute_counts_down_and_renews(&w, &console).await;
+    w.close().await;
+}
+
 /// A man in the middle of a Firefox customer's screen share (a third page, in
 /// Chromium, that answers Firefox's offer and relays the frames to the console in
 /// Chromium over its own connection): the technician sees the screen, and the codes on

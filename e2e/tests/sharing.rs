@@ -489,15 +489,6 @@ async fn the_camera_is_shared_the_same_way() {
     w.close().await;
 }
 
-/// The seconds a `.grant-left` under `selector` shows.
-async fn grant_left(browser: &Browser, selector: &str) -> u64 {
-    browser
-        .attr(&format!("{selector} .grant-left"), "data-seconds")
-        .await
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{selector} shows no time left"))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_share_given_for_a_minute_counts_down_on_both_sides_and_renews() {
     let w = World::start(BrokerOptions {
@@ -507,24 +498,7 @@ async fn a_share_given_for_a_minute_counts_down_on_both_sides_and_renews() {
     .await;
     let (console, customer, _) = w.active_session().await;
     start_sharing(&console, &customer).await;
-    let mine = "#granted li[data-permission=view_screen]";
-    let theirs = "#customer-granted li[data-permission=view_screen]";
-    let left = grant_left(&w.cust, mine).await;
-    assert!((50..=60).contains(&left), "{left}");
-    assert!(grant_left(&w.tech, theirs).await <= 60);
-    // Its last minute is said on both sides.
-    w.cust.wait_visible(&format!("{mine} .grant-ending")).await;
-    w.tech
-        .wait_visible(&format!("{theirs} .grant-ending"))
-        .await;
-    // Ten minutes from now, with one click; the share goes on.
-    w.cust.click(&format!("{mine} button.renew")).await;
-    w.cust.wait_hidden(&format!("{mine} .grant-ending")).await;
-    w.tech.wait_hidden(&format!("{theirs} .grant-ending")).await;
-    assert!(grant_left(&w.cust, mine).await > 500);
-    assert!(grant_left(&w.tech, theirs).await > 500);
-    console.wait_screen_frames(LIVE_MIN_FRAMES).await;
-    w.tech.wait_entry_kind(EntryType::GrantRenewed).await;
+    connectit_e2e::grants::a_minute_counts_down_and_renews(&w, &console).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
