@@ -22,7 +22,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -265,6 +264,17 @@ impl Redactor {
 /// way may still call them, and a released callback would throw.
 const RELEASE_AFTER_MS: u32 = 1_000;
 
+/// Drops `value` after [`RELEASE_AFTER_MS`], from a one-time callback that frees itself.
+fn release_later<T: 'static>(value: T) {
+    let release = Closure::once_into_js(move || drop(value));
+    if let Some(window) = crate::browser::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            release.unchecked_ref(),
+            RELEASE_AFTER_MS as i32,
+        );
+    }
+}
+
 impl Drop for Redactor {
     fn drop(&mut self) {
         self.track.stop();
@@ -274,8 +284,7 @@ impl Drop for Redactor {
                 transform,
             } => {
                 generator.stop();
-                let transform = transform.take();
-                Timeout::new(RELEASE_AFTER_MS, move || drop(transform)).forget();
+                release_later(transform.take());
             }
             Pipeline::Canvas {
                 video,
@@ -288,8 +297,7 @@ impl Drop for Redactor {
                 let _ = video.pause();
                 video.set_src_object(None);
                 // The drawing callback holds itself (to schedule the next frame): let go.
-                let tick = tick.clone();
-                Timeout::new(RELEASE_AFTER_MS, move || drop(tick.borrow_mut().take())).forget();
+                release_later(tick.borrow_mut().take());
             }
         }
     }
