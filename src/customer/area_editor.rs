@@ -167,23 +167,18 @@ pub fn AreaEditor(props: &AreaEditorProps) -> Html {
             let (Some(d), Some(at)) = (*drag, fraction(&layer, &e)) else {
                 return;
             };
-            match d {
-                Drag::Draw { from, .. } => drag.set(Some(Drag::Draw { from, to: at })),
-                Drag::Move { index, from, was } => {
-                    let mut next = areas.clone();
-                    if let Some(a) = next.get_mut(index) {
-                        *a = was.moved(at.0 - from.0, at.1 - from.1);
-                    }
-                    on_change.emit(next);
-                }
+            let (index, area) = match d {
+                Drag::Draw { from, .. } => return drag.set(Some(Drag::Draw { from, to: at })),
+                Drag::Move { index, from, was } => (index, was.moved(at.0 - from.0, at.1 - from.1)),
                 Drag::Resize { index, from, was } => {
-                    let mut next = areas.clone();
-                    if let Some(a) = next.get_mut(index) {
-                        *a = was.resized(at.0 - from.0, at.1 - from.1);
-                    }
-                    on_change.emit(next);
+                    (index, was.resized(at.0 - from.0, at.1 - from.1))
                 }
+            };
+            let mut next = areas.clone();
+            if let Some(a) = next.get_mut(index) {
+                *a = area;
             }
+            on_change.emit(next);
         })
     };
     let onpointerup = {
