@@ -197,12 +197,7 @@ async fn main() {
             .replace("%H%", &height.to_string());
         w.cust.before_page_scripts(&script).await;
         let (console, customer, _) = w.active_session().await;
-        let request = console
-            .request_permissions(&["view_screen"], "Measuring")
-            .await;
-        customer.wait_prompt_for(request).await;
-        customer.grant_all().await;
-        console.wait_screen_frames(10).await;
+        console.see_screen_of(&customer, "Measuring", 10).await;
         // Settle: the encoder ramps its rate up over the first seconds.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let mut plain = measure(&w, secs).await;

@@ -284,6 +284,23 @@ impl<'a> Console<'a> {
 
     /// Waits until `#screen-video` shows a live picture: at least `min` frames within
     /// two seconds, with a size above zero.
+    /// Asks `customer` for the screen (giving `reason`), has them grant everything, and
+    /// waits until their page says it is shared live and this console's video shows at
+    /// least `min_frames` frames within a window.
+    pub async fn see_screen_of(
+        &self,
+        customer: &crate::customer::Customer<'_>,
+        reason: &str,
+        min_frames: u64,
+    ) -> FrameCount {
+        let request = self.request_permissions(&["view_screen"], reason).await;
+        customer.wait_prompt_for(request).await;
+        customer.grant_all().await;
+        customer.wait_sharing("live").await;
+        self.wait_screen_state("live").await;
+        self.wait_screen_frames(min_frames).await
+    }
+
     pub async fn wait_screen_frames(&self, min: u64) -> FrameCount {
         self.browser
             .wait_frames("#screen-video", min, Duration::from_secs(2))

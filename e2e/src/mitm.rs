@@ -210,15 +210,10 @@ pub async fn codes_differ_through_a_middle(w: &World) {
     let (console, customer, _) = w.active_session().await;
     let stop = AtomicBool::new(false);
     let checks = async {
-        let request = console
-            .request_permissions(&["view_screen"], "To look at your printer settings")
-            .await;
-        customer.wait_prompt_for(request).await;
-        customer.grant_all().await;
-        customer.wait_sharing("live").await;
-        console.wait_screen_state("live").await;
         // The frames reach the technician, through the middle.
-        console.wait_screen_frames(5).await;
+        console
+            .see_screen_of(&customer, "To look at your printer settings", 5)
+            .await;
         let codes = tokio::join!(
             shown_code(&w.cust, CUSTOMER_CODE),
             shown_code(&w.tech, TECHNICIAN_CODE)

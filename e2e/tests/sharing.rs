@@ -24,14 +24,13 @@ const LIVE_MIN_FRAMES: u64 = 5;
 /// Asks for the screen, grants everything, and waits until the technician's video shows
 /// live frames (and the customer's page says the screen is shared).
 async fn start_sharing(console: &Console<'_>, customer: &Customer<'_>) -> FrameCount {
-    let request = console
-        .request_permissions(&["view_screen"], "To look at your printer settings")
-        .await;
-    customer.wait_prompt_for(request).await;
-    customer.grant_all().await;
-    customer.wait_sharing("live").await;
-    console.wait_screen_state("live").await;
-    console.wait_screen_frames(LIVE_MIN_FRAMES).await
+    console
+        .see_screen_of(
+            customer,
+            "To look at your printer settings",
+            LIVE_MIN_FRAMES,
+        )
+        .await
 }
 
 /// After letting frames already on their way land, `#screen-video` shows no new ones.
