@@ -13,9 +13,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sql::{params, Connection};
 use connectit_protocol::api::{AuditEntry, AuditKind};
 use connectit_protocol::Millis;
-use rusqlite::{params, Connection};
 
 use crate::db::{Db, DbError};
 use crate::hub::now_ms;
@@ -259,13 +259,13 @@ pub fn list(
     )?;
     let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), i64::from(limit)], |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, i64>(5)?,
-            r.get::<_, String>(6)?,
+            r.get::<i64>(0)?,
+            r.get::<i64>(1)?,
+            r.get::<String>(2)?,
+            r.get::<Option<String>>(3)?,
+            r.get::<Option<String>>(4)?,
+            r.get::<i64>(5)?,
+            r.get::<String>(6)?,
         ))
     })?;
     let mut out = Vec::new();

@@ -210,7 +210,7 @@ fn scope_name(scope: Scope) -> &'static str {
 /// hash, and answers it grouped for printing (`K7QM-3XHD-9TPW`); once one exists,
 /// forgets any code. Used at start and by `connectit-broker setup-code`.
 pub fn prepare_setup_code(
-    conn: &mut rusqlite::Connection,
+    conn: &mut crate::sql::Connection,
     validity_secs: u64,
 ) -> Result<Option<String>, DbError> {
     if db::technician_count(conn)? > 0 {
@@ -225,7 +225,7 @@ pub fn prepare_setup_code(
 }
 
 /// Whether `given` is the live setup code.
-fn setup_code_matches(conn: &rusqlite::Connection, given: &str) -> Result<bool, DbError> {
+fn setup_code_matches(conn: &crate::sql::Connection, given: &str) -> Result<bool, DbError> {
     let Some(value) = db::meta_get(conn, SETUP_META)? else {
         return Ok(false);
     };
@@ -277,7 +277,7 @@ pub fn validate_account(
 
 /// Creates an account (used by `POST /api/setup` and the `create-technician` command).
 pub fn create_account(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     username: &str,
     display_name: &str,
     password: &str,

@@ -126,6 +126,7 @@ pub fn check(file: &Path) -> Result<Summary, String> {
         .prepare("SELECT id FROM sessions WHERE anonymised_at IS NULL ORDER BY id")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(|e| format!("{} is not a ConnectIT database: {e}", file.display()))?;
+    let conn = crate::sql::Connection::sqlite(conn);
     let mut entries = 0;
     for id in ids.iter().map(|i| SessionId(i.clone())) {
         let chained = db::entries_with_hashes(&conn, &id).map_err(|e| e.to_string())?;

@@ -118,6 +118,16 @@ pub struct Config {
     /// The largest the database may grow, in bytes (0: no limit). Past it, new work is
     /// refused with `storage_unavailable` and nothing unstored is acknowledged.
     pub database_max_bytes: u64,
+    /// PostgreSQL for the scale-out mode (`postgres://user:password@host:port/db`):
+    /// brokers sharing it (and `redis_url`) serve the same sessions. Empty: the
+    /// embedded SQLite file in `data_dir`.
+    pub database_url: String,
+    /// The most connections this broker opens to `database_url`.
+    pub database_connections: u32,
+    /// Redis for the scale-out mode (`redis://host:port/`): fan-out between brokers,
+    /// presence, the shared throttle and which broker runs each live session. Set
+    /// together with `database_url`.
+    pub redis_url: String,
     /// The most entries, and bytes of entries, one session's log may hold. Past either,
     /// actions are refused with `log_full`; ending the session still works.
     pub session_max_entries: u64,
@@ -263,6 +273,9 @@ impl Default for Config {
             tls_key: String::new(),
             hsts: false,
             database_max_bytes: 0,
+            database_url: String::new(),
+            database_connections: 16,
+            redis_url: String::new(),
             session_max_entries: 10_000,
             session_max_bytes: 8 * 1024 * 1024,
             max_connections_per_address: 256,
@@ -361,6 +374,9 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("tls_key", EnvKind::Str),
     ("hsts", EnvKind::Bool),
     ("database_max_bytes", EnvKind::Int),
+    ("database_url", EnvKind::Str),
+    ("database_connections", EnvKind::Int),
+    ("redis_url", EnvKind::Str),
     ("session_max_entries", EnvKind::Int),
     ("session_max_bytes", EnvKind::Int),
     ("max_connections_per_address", EnvKind::Int),
@@ -453,6 +469,24 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if !self.database_url.is_empty()
+            && !["postgres://", "postgresql://"]
+                .iter()
+                .any(|p| self.database_url.starts_with(p))
+        {
+            return Err(ConfigError(
+                "database_url must be a postgres:// address (empty: the embedded SQLite file)"
+                    .into(),
+            ));
+        }
+        if !self.redis_url.is_empty() && !self.redis_url.starts_with("redis://") {
+            return Err(ConfigError("redis_url must be a redis:// address".into()));
+        }
+        if self.database_connections == 0 {
+            return Err(ConfigError(
+                "database_connections must be at least 1".into(),
+            ));
+        }
         if !self.outbound_ca_file.is_empty() {
             crate::outbound::root_store(&self.outbound_ca_file)
                 .map_err(|e| ConfigError(format!("outbound_ca_file {e}")))?;

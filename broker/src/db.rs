@@ -1,24 +1,33 @@
-//! Persistence in SQLite: technicians, sign-ins, sessions and their logs, surveys.
+//! Persistence: technicians, sign-ins, sessions and their logs, surveys.
 //!
-//! One connection behind a mutex, used from blocking threads ([`Db::call`]). Every log
-//! entry is committed (WAL, `synchronous=FULL`) before anyone hears of it.
+//! In SQLite (the embedded default): one connection behind a mutex, used from blocking
+//! threads ([`Db::call`]), every log entry committed (WAL, `synchronous=FULL`) before
+//! anyone hears of it. In PostgreSQL (the scale-out mode, [`Db::postgres`]): a pool of
+//! connections several brokers share, the schema kept by the migrations in
+//! `broker/migrations`. The queries are the same ([`crate::sql`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::sql::{params, Connection, Dialect, OptionalExtension, Postgres};
 use connectit_protocol::api::{
     Account, AccountRole, CannedReply, SessionDetails, SessionNote, TeamRef, TechnicianRef,
     WebhookEvent,
 };
 use connectit_protocol::{Author, EndReason, EntryKind, LogEntry, Millis, Phase, Seq, SessionId};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::chain;
 
 /// The database handle, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Mutex<Connection>>),
+    Postgres(Arc<Postgres>),
 }
 
 /// A storage failure. The detail is for the broker's log only: callers answer
@@ -27,6 +36,16 @@ pub struct Db {
 pub enum DbError {
     /// SQLite failed (a full disk or database cap, a lock held too long, I/O).
     Sqlite(rusqlite::Error),
+    /// PostgreSQL failed or could not be reached.
+    Postgres(tokio_postgres::Error),
+    /// No connection could be had in time (the database is down or overloaded).
+    Unavailable(String),
+    /// The database's address or settings are wrong.
+    Config(String),
+    /// A query that must find a row found none.
+    NoRow,
+    /// PostgreSQL's schema could not be brought up to date.
+    Migration(String),
     /// An earlier panic poisoned the connection's lock.
     Poisoned,
     /// The blocking task that held the connection did not finish.
@@ -41,6 +60,14 @@ impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DbError::Sqlite(e) => write!(f, "SQLite: {e}"),
+            DbError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(f, "PostgreSQL: {}: {}", db.code().code(), db.message()),
+                None => write!(f, "PostgreSQL: {e}"),
+            },
+            DbError::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            DbError::Config(why) => write!(f, "database settings: {why}"),
+            DbError::NoRow => f.write_str("no such row"),
+            DbError::Migration(why) => write!(f, "PostgreSQL's migrations: {why}"),
             DbError::Poisoned => f.write_str("database lock poisoned"),
             DbError::TaskFailed(e) => write!(f, "database task failed: {e}"),
             DbError::Corrupt(what) => write!(f, "stored data is corrupt: {what}"),
@@ -53,6 +80,7 @@ impl std::error::Error for DbError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             DbError::Sqlite(e) => Some(e),
+            DbError::Postgres(e) => Some(e),
             DbError::Encode(e) => Some(e),
             _ => None,
         }
@@ -61,7 +89,34 @@ impl std::error::Error for DbError {
 
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
-        DbError::Sqlite(e)
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => DbError::NoRow,
+            e => DbError::Sqlite(e),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        DbError::Postgres(e)
+    }
+}
+
+impl DbError {
+    /// Whether a uniqueness or other constraint refused the write.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+                    || *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION
+                    || *c == tokio_postgres::error::SqlState::CHECK_VIOLATION
+                    || *c == tokio_postgres::error::SqlState::NOT_NULL_VIOLATION
+            }),
+            _ => false,
+        }
     }
 }
 
@@ -305,31 +360,55 @@ pub enum Claim {
 impl Db {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Db, DbError> {
-        let conn = Connection::open(path)?;
+        let conn = rusqlite::Connection::open(path)?;
         Self::init(conn)
     }
 
     /// An in-memory database, for tests.
     pub fn in_memory() -> Result<Db, DbError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(rusqlite::Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection) -> Result<Db, DbError> {
+    fn init(conn: rusqlite::Connection) -> Result<Db, DbError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        let conn = Connection::sqlite(conn);
         migrate(&conn)?;
         Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
+            backend: Backend::Sqlite(Arc::new(Mutex::new(conn))),
         })
+    }
+
+    /// Connects to the PostgreSQL database at `url` with a pool of at most
+    /// `connections`, and brings its schema up to date (the migrations run under an
+    /// advisory lock, so brokers starting together apply each once).
+    pub fn postgres(url: &str, connections: usize) -> Result<Db, DbError> {
+        let pg = Postgres::connect(url, connections)?;
+        pg.migrate()?;
+        Ok(Db {
+            backend: Backend::Postgres(pg),
+        })
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// Caps the database file at about `max_bytes` (0: no cap): past it, writes fail
     /// with `SQLITE_FULL` and nothing is acknowledged. Never below what is stored.
+    /// PostgreSQL's size is its operator's to limit: nothing happens there.
     pub fn limit_size(&self, max_bytes: u64) -> Result<(), DbError> {
         self.blocking(|conn| {
+            let Some(conn) = conn.as_sqlite() else {
+                return Ok(());
+            };
             let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             let pages = if max_bytes == 0 {
                 // SQLite's own ceiling.
@@ -342,28 +421,30 @@ impl Db {
         })
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs `f` with a connection on a blocking thread.
     pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| DbError::Poisoned)?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| DbError::TaskFailed(e.to_string()))?
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.blocking(f))
+            .await
+            .map_err(|e| DbError::TaskFailed(e.to_string()))?
     }
 
-    /// Runs `f` with the connection on the current thread (start-up and CLI only).
+    /// Runs `f` with a connection on the current thread (start-up and CLI only).
     pub fn blocking<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
-        f(&mut guard)
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut guard = conn.lock().map_err(|_| DbError::Poisoned)?;
+                f(&mut guard)
+            }
+            Backend::Postgres(pg) => pg.with(f),
+        }
     }
 }
 
@@ -390,7 +471,7 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     )?;
     let had_roles = conn
         .prepare("SELECT 1 FROM pragma_table_info('technicians') WHERE name = 'role'")?
-        .exists([])?;
+        .exists(params![])?;
     if !had_roles {
         add_column(
             conn,
@@ -402,7 +483,7 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
         conn.execute(
             "UPDATE technicians SET role = 'admin'
              WHERE id = (SELECT min(id) FROM technicians WHERE disabled = 0)",
-            [],
+            params![],
         )?;
     }
     add_column(conn, "sessions", "invitation", "TEXT")?;
@@ -428,7 +509,7 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     add_column(conn, "sessions", "anonymised_at", "INTEGER")?;
     let owner_required = conn
         .prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'technician_id' AND \"notnull\"")?
-        .exists([])?;
+        .exists(params![])?;
     if owner_required {
         // Sessions in a team's queue have nobody yet: the column may be empty now.
         unrequire_owner(conn)?;
@@ -441,13 +522,13 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
     )?;
     let chained = conn
         .prepare("SELECT 1 FROM pragma_table_info('entries') WHERE name = 'hash'")?
-        .exists([])?;
+        .exists(params![])?;
     if !chained {
         // Logs written before the hash chain: add it, computed over what is stored.
         conn.execute_batch("ALTER TABLE entries ADD COLUMN hash BLOB NOT NULL DEFAULT x''")?;
         let sessions: Vec<String> = conn
             .prepare("SELECT DISTINCT session_id FROM entries")?
-            .query_map([], |r| r.get(0))?
+            .query_map(params![], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for id in sessions.into_iter().map(SessionId) {
             let mut prev = chain::genesis(&id);
@@ -469,7 +550,7 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
 fn unrequire_owner(conn: &Connection) -> Result<(), DbError> {
     let sql: String = conn.query_row(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
-        [],
+        params![],
         |r| r.get(0),
     )?;
     let start = sql
@@ -484,10 +565,13 @@ fn unrequire_owner(conn: &Connection) -> Result<(), DbError> {
     );
     let columns: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info('sessions')")?
-        .query_map([], |r| r.get(0))?
+        .query_map(params![], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let columns = columns.join(", ");
-    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let sqlite = conn
+        .as_sqlite()
+        .ok_or_else(|| DbError::Corrupt("a SQLite migration on another database".into()))?;
+    sqlite.pragma_update(None, "foreign_keys", "OFF")?;
     let done = conn.execute_batch(&format!(
         "BEGIN;
          {rebuilt};
@@ -501,7 +585,7 @@ fn unrequire_owner(conn: &Connection) -> Result<(), DbError> {
     if done.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    sqlite.pragma_update(None, "foreign_keys", "ON")?;
     done?;
     Ok(())
 }
@@ -509,9 +593,8 @@ fn unrequire_owner(conn: &Connection) -> Result<(), DbError> {
 // ---- meta -------------------------------------------------------------------------------
 
 pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, DbError> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-        .optional()?)
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
 }
 
 pub fn meta_set(conn: &Connection, key: &str, value: &[u8]) -> Result<(), DbError> {
@@ -531,7 +614,7 @@ pub fn meta_delete(conn: &Connection, key: &str) -> Result<(), DbError> {
 // ---- technicians and sign-ins -----------------------------------------------------------
 
 pub fn technician_count(conn: &Connection) -> Result<i64, DbError> {
-    Ok(conn.query_row("SELECT count(*) FROM technicians", [], |r| r.get(0))?)
+    conn.query_row("SELECT count(*) FROM technicians", params![], |r| r.get(0))
 }
 
 /// Creates an account; `Ok(None)` when the user name is taken.
@@ -542,23 +625,20 @@ pub fn create_technician(
     password_hash: &str,
     now: Millis,
 ) -> Result<Option<i64>, DbError> {
-    let result = conn.execute(
+    let result = conn.query_row(
         "INSERT INTO technicians(username, display_name, password_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4)",
+         VALUES (?1, ?2, ?3, ?4) RETURNING id",
         params![username, display_name, password_hash, now as i64],
+        |r| r.get(0),
     );
     match result {
-        Ok(_) => Ok(Some(conn.last_insert_rowid())),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
+        Ok(id) => Ok(Some(id)),
+        Err(e) if e.is_conflict() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
-fn technician_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TechnicianRow> {
+fn technician_from_row(r: &crate::sql::Row) -> Result<TechnicianRow, DbError> {
     Ok(TechnicianRow {
         id: r.get(0)?,
         username: r.get(1)?,
@@ -603,11 +683,11 @@ pub fn set_role(conn: &Connection, username: &str, role: AccountRole) -> Result<
 
 /// Admins who may sign in, other than `except` (a user name).
 pub fn other_active_admins(conn: &Connection, except: &str) -> Result<i64, DbError> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT count(*) FROM technicians WHERE role = 'admin' AND disabled = 0 AND username != ?1",
         [except],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Every account, by user name, with its teams.
@@ -617,16 +697,16 @@ pub fn accounts(conn: &Connection) -> Result<Vec<Account>, DbError> {
          FROM technicians ORDER BY username",
     )?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map(params![], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
+                r.get::<i64>(0)?,
                 Account {
                     username: r.get(1)?,
                     display_name: r.get(2)?,
-                    role: role_from(&r.get::<_, String>(3)?),
+                    role: role_from(&r.get::<String>(3)?),
                     disabled: r.get(4)?,
                     teams: Vec::new(),
-                    created_at: r.get::<_, i64>(5)? as Millis,
+                    created_at: r.get::<i64>(5)? as Millis,
                     invited: r.get(6)?,
                 },
             ))
@@ -647,13 +727,12 @@ pub fn account(conn: &Connection, username: &str) -> Result<Option<Account>, DbE
 
 /// An account's id by user name, disabled or not.
 pub fn technician_id(conn: &Connection, username: &str) -> Result<Option<i64>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM technicians WHERE username = ?1",
-            [username],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT id FROM technicians WHERE username = ?1",
+        [username],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// A new invitation for `technician_id` (any earlier one no longer works).
@@ -698,14 +777,13 @@ pub fn take_invitation(
     if expires_at as Millis <= now {
         return Ok(None);
     }
-    Ok(conn
-        .query_row(
-            "SELECT id, username, display_name, password_hash FROM technicians
+    conn.query_row(
+        "SELECT id, username, display_name, password_hash FROM technicians
              WHERE id = ?1 AND disabled = 0",
-            [id],
-            technician_from_row,
-        )
-        .optional()?)
+        [id],
+        technician_from_row,
+    )
+    .optional()
 }
 
 /// Sets an account's password hash (empty: no password until an invitation is used).
@@ -743,14 +821,13 @@ pub fn technician_by_username(
     conn: &Connection,
     username: &str,
 ) -> Result<Option<TechnicianRow>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, username, display_name, password_hash FROM technicians
+    conn.query_row(
+        "SELECT id, username, display_name, password_hash FROM technicians
              WHERE username = ?1 AND disabled = 0",
-            [username],
-            technician_from_row,
-        )
-        .optional()?)
+        [username],
+        technician_from_row,
+    )
+    .optional()
 }
 
 /// Queues a delivery of `event` for each webhook that wants it.
@@ -763,7 +840,8 @@ pub fn enqueue_webhooks(
     conn.execute(
         "INSERT INTO webhook_deliveries(webhook_id, event, session_id, at, created_at, next_attempt_at)
          SELECT id, ?1, ?2, ?3, ?3, ?3 FROM webhooks
-         WHERE disabled = 0 AND instr(',' || events || ',', ',' || ?1 || ',') > 0",
+         WHERE disabled = 0
+           AND replace(',' || events || ',', ',' || ?1 || ',', '') != ',' || events || ','",
         params![event.name(), session.0, at as i64],
     )?;
     Ok(())
@@ -777,12 +855,11 @@ pub fn invitation_unused(
     join_token_hash: &[u8],
     now: Millis,
 ) -> Result<bool, DbError> {
-    Ok(conn
-        .prepare(
-            "SELECT 1 FROM sessions WHERE id = ?1 AND pin_hash = ?2 AND join_token_hash = ?3
+    conn.prepare(
+        "SELECT 1 FROM sessions WHERE id = ?1 AND pin_hash = ?2 AND join_token_hash = ?3
              AND pin_expires_at > ?4",
-        )?
-        .exists(params![session.0, pin_hash, join_token_hash, now as i64])?)
+    )?
+    .exists(params![session.0, pin_hash, join_token_hash, now as i64])
 }
 
 /// An account as single sign-on finds it: the row, whether it is disabled, its role,
@@ -800,22 +877,21 @@ pub fn sso_account(
     username: &str,
     subject: &str,
 ) -> Result<Option<SsoAccount>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, username, display_name, password_hash, disabled, role, sso_subject
+    conn.query_row(
+        "SELECT id, username, display_name, password_hash, disabled, role, sso_subject
              FROM technicians WHERE username = ?1 OR sso_subject = ?2
              ORDER BY username = ?1 DESC LIMIT 1",
-            params![username, subject],
-            |r| {
-                Ok(SsoAccount {
-                    technician: technician_from_row(r)?,
-                    disabled: r.get(4)?,
-                    role: role_from(&r.get::<_, String>(5)?),
-                    subject: r.get(6)?,
-                })
-            },
-        )
-        .optional()?)
+        params![username, subject],
+        |r| {
+            Ok(SsoAccount {
+                technician: technician_from_row(r)?,
+                disabled: r.get(4)?,
+                role: role_from(&r.get::<String>(5)?),
+                subject: r.get(6)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Binds an account to a provider identity.
@@ -853,13 +929,12 @@ pub fn set_disabled(conn: &Connection, username: &str, disabled: bool) -> Result
 }
 
 pub fn technician_by_id(conn: &Connection, id: i64) -> Result<Option<TechnicianRow>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, username, display_name, password_hash FROM technicians WHERE id = ?1",
-            [id],
-            technician_from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT id, username, display_name, password_hash FROM technicians WHERE id = ?1",
+        [id],
+        technician_from_row,
+    )
+    .optional()
 }
 
 pub fn insert_sign_in(
@@ -881,21 +956,20 @@ pub fn technician_by_sign_in(
     token_hash: &[u8],
     now: Millis,
 ) -> Result<Option<SignedIn>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT t.id, t.username, t.display_name, t.password_hash, s.expires_at
+    conn.query_row(
+        "SELECT t.id, t.username, t.display_name, t.password_hash, s.expires_at
              FROM sign_ins s JOIN technicians t ON t.id = s.technician_id
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND t.disabled = 0",
-            params![token_hash, now as i64],
-            |r| {
-                Ok(SignedIn {
-                    technician: technician_from_row(r)?,
-                    token_hash: token_hash.to_vec(),
-                    expires_at: r.get::<_, i64>(4)? as Millis,
-                })
-            },
-        )
-        .optional()?)
+        params![token_hash, now as i64],
+        |r| {
+            Ok(SignedIn {
+                technician: technician_from_row(r)?,
+                token_hash: token_hash.to_vec(),
+                expires_at: r.get::<i64>(4)? as Millis,
+            })
+        },
+    )
+    .optional()
 }
 
 /// Which of these sign-ins are no longer good (signed out, expired, account disabled).
@@ -998,11 +1072,11 @@ pub fn claim(
             params![hash, now as i64],
             |r| {
                 Ok((
-                    SessionId(r.get::<_, String>(0)?),
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, bool>(4)?,
+                    SessionId(r.get::<String>(0)?),
+                    r.get::<i64>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<String>(3)?,
+                    r.get::<bool>(4)?,
                 ))
             },
         )
@@ -1129,7 +1203,7 @@ pub fn session_by_token(
         .query_row(
             "SELECT id FROM sessions WHERE customer_token_hash = ?1",
             [token_hash],
-            |r| r.get::<_, String>(0),
+            |r| r.get::<String>(0),
         )
         .optional()?
         .map(SessionId))
@@ -1144,7 +1218,7 @@ pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRo
             [&id.0],
             |r| {
                 Ok((
-                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<Option<i64>>(5)?,
                     SessionRow {
                         technician_id: r.get(0)?,
                         technician: None,
@@ -1154,8 +1228,8 @@ pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRo
                             problem: r.get(7)?,
                             ticket: r.get(8)?,
                         },
-                        created_at: r.get::<_, i64>(1)? as Millis,
-                        pin_expires_at: r.get::<_, i64>(2)? as Millis,
+                        created_at: r.get::<i64>(1)? as Millis,
+                        pin_expires_at: r.get::<i64>(2)? as Millis,
                         invitation: SessionId(r.get(3)?),
                         check_code: r.get(4)?,
                         guests: Vec::new(),
@@ -1200,8 +1274,8 @@ pub fn session_row(conn: &Connection, id: &SessionId) -> Result<Option<SessionRo
 pub fn sessions_by_phase(conn: &Connection) -> Result<Vec<(String, u64)>, DbError> {
     let mut stmt = conn.prepare("SELECT phase, count(*) FROM sessions GROUP BY phase")?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        .query_map(params![], |r| {
+            Ok((r.get::<String>(0)?, r.get::<i64>(1)? as u64))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
@@ -1210,13 +1284,15 @@ pub fn sessions_by_phase(conn: &Connection) -> Result<Vec<(String, u64)>, DbErro
 /// Whether the database takes a write now: a row of `meta` is rewritten, and a
 /// database at its size cap with no free page left counts as full.
 pub fn ready_check(conn: &Connection, now: Millis) -> Result<bool, DbError> {
-    let (pages, max, free): (i64, i64, i64) = conn.query_row(
-        "SELECT (SELECT page_count FROM pragma_page_count), (SELECT max_page_count FROM pragma_max_page_count), (SELECT freelist_count FROM pragma_freelist_count)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    if pages >= max && free == 0 {
-        return Ok(false);
+    if conn.dialect() == Dialect::Sqlite {
+        let (pages, max, free): (i64, i64, i64) = conn.query_row(
+            "SELECT (SELECT page_count FROM pragma_page_count), (SELECT max_page_count FROM pragma_max_page_count), (SELECT freelist_count FROM pragma_freelist_count)",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if pages >= max && free == 0 {
+            return Ok(false);
+        }
     }
     conn.execute(
         "INSERT INTO meta(key, value) VALUES ('ready_check', ?1)
@@ -1233,7 +1309,7 @@ pub fn guest_sessions(conn: &Connection, technician_id: i64) -> Result<Vec<Sessi
          WHERE g.technician_id = ?1 AND s.phase != 'ended' ORDER BY s.created_at DESC LIMIT 100",
     )?;
     let ids = stmt
-        .query_map([technician_id], |r| r.get::<_, String>(0))?
+        .query_map([technician_id], |r| r.get::<String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ids.into_iter().map(SessionId).collect())
 }
@@ -1272,24 +1348,23 @@ pub fn set_details(
 
 /// A session's notes, oldest first.
 pub fn notes(conn: &Connection, session: &SessionId) -> Result<Vec<SessionNote>, DbError> {
-    Ok(conn
-        .prepare(
-            "SELECT n.id, n.at, t.username, t.display_name, n.text
+    conn.prepare(
+        "SELECT n.id, n.at, t.username, t.display_name, n.text
              FROM notes n JOIN technicians t ON t.id = n.technician_id
              WHERE n.session_id = ?1 ORDER BY n.id",
-        )?
-        .query_map([&session.0], |r| {
-            Ok(SessionNote {
-                id: r.get(0)?,
-                at: r.get::<_, i64>(1)? as Millis,
-                author: TechnicianRef {
-                    username: r.get(2)?,
-                    display_name: r.get(3)?,
-                },
-                text: r.get(4)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?)
+    )?
+    .query_map([&session.0], |r| {
+        Ok(SessionNote {
+            id: r.get(0)?,
+            at: r.get::<i64>(1)? as Millis,
+            author: TechnicianRef {
+                username: r.get(2)?,
+                display_name: r.get(3)?,
+            },
+            text: r.get(4)?,
+        })
+    })?
+    .collect::<Result<_, _>>()
 }
 
 /// Adds a note, unless the session holds `max` already (`Ok(None)`).
@@ -1310,11 +1385,11 @@ pub fn add_note(
     if held as usize >= max {
         return Ok(None);
     }
-    tx.execute(
-        "INSERT INTO notes(session_id, technician_id, at, text) VALUES (?1, ?2, ?3, ?4)",
+    let id: i64 = tx.query_row(
+        "INSERT INTO notes(session_id, technician_id, at, text) VALUES (?1, ?2, ?3, ?4) RETURNING id",
         params![session.0, technician_id, at as i64, text],
+        |r| r.get(0),
     )?;
-    let id = tx.last_insert_rowid();
     tx.commit()?;
     Ok(Some(id))
 }
@@ -1349,13 +1424,12 @@ pub fn replies(conn: &Connection, teams: &[i64]) -> Result<Vec<CannedReply>, DbE
 
 /// The team a canned reply belongs to.
 pub fn reply_team(conn: &Connection, id: i64) -> Result<Option<i64>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT team_id FROM canned_replies WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT team_id FROM canned_replies WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// Adds a canned reply, unless the team keeps `max` already (`Ok(None)`).
@@ -1376,11 +1450,11 @@ pub fn add_reply(
     if held as usize >= max {
         return Ok(None);
     }
-    tx.execute(
-        "INSERT INTO canned_replies(team_id, title, text, created_at) VALUES (?1, ?2, ?3, ?4)",
+    let id: i64 = tx.query_row(
+        "INSERT INTO canned_replies(team_id, title, text, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
         params![team_id, title, text, now as i64],
+        |r| r.get(0),
     )?;
-    let id = tx.last_insert_rowid();
     tx.commit()?;
     Ok(Some(id))
 }
@@ -1420,14 +1494,14 @@ pub struct TeamRow {
 
 const TEAM_COLUMNS: &str = "id, slug, name, closed, closed_message, max_queue, hours, time_zone";
 
-fn team_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
+fn team_from(r: &crate::sql::Row) -> Result<TeamRow, DbError> {
     Ok(TeamRow {
         id: r.get(0)?,
         slug: r.get(1)?,
         name: r.get(2)?,
         closed: r.get(3)?,
         closed_message: r.get(4)?,
-        max_queue: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+        max_queue: r.get::<i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
         hours: r.get(6)?,
         time_zone: r.get(7)?,
     })
@@ -1440,38 +1514,37 @@ pub fn create_team(
     name: &str,
     now: Millis,
 ) -> Result<Option<i64>, DbError> {
-    let inserted = conn.execute(
-        "INSERT INTO teams(slug, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(slug) DO NOTHING",
+    conn.query_row(
+        "INSERT INTO teams(slug, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(slug) DO NOTHING RETURNING id",
         params![slug, name, now as i64],
-    )?;
-    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 pub fn team_by_slug(conn: &Connection, slug: &str) -> Result<Option<TeamRow>, DbError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE slug = ?1"),
-            [slug],
-            team_from,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE slug = ?1"),
+        [slug],
+        team_from,
+    )
+    .optional()
 }
 
 pub fn team_by_id(conn: &Connection, id: i64) -> Result<Option<TeamRow>, DbError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?1"),
-            [id],
-            team_from,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = ?1"),
+        [id],
+        team_from,
+    )
+    .optional()
 }
 
 /// Every team with its members' user names, by slug.
 pub fn teams(conn: &Connection) -> Result<Vec<(TeamRow, Vec<String>)>, DbError> {
     let teams: Vec<TeamRow> = conn
         .prepare(&format!("SELECT {TEAM_COLUMNS} FROM teams ORDER BY slug"))?
-        .query_map([], team_from)?
+        .query_map(params![], team_from)?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(teams.len());
     for team in teams {
@@ -1538,26 +1611,24 @@ pub fn set_team_hours(
 
 /// The teams a technician belongs to.
 pub fn teams_of(conn: &Connection, technician_id: i64) -> Result<Vec<i64>, DbError> {
-    Ok(conn
-        .prepare("SELECT team_id FROM team_members WHERE technician_id = ?1 ORDER BY team_id")?
+    conn.prepare("SELECT team_id FROM team_members WHERE technician_id = ?1 ORDER BY team_id")?
         .query_map([technician_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
 /// The teams a technician belongs to, by name.
 pub fn team_refs_of(conn: &Connection, technician_id: i64) -> Result<Vec<TeamRef>, DbError> {
-    Ok(conn
-        .prepare(
-            "SELECT t.slug, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+    conn.prepare(
+        "SELECT t.slug, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
              WHERE m.technician_id = ?1 ORDER BY t.name",
-        )?
-        .query_map([technician_id], |r| {
-            Ok(TeamRef {
-                slug: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?)
+    )?
+    .query_map([technician_id], |r| {
+        Ok(TeamRef {
+            slug: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })?
+    .collect::<Result<_, _>>()
 }
 
 /// Customers joining or waiting in a team's queue (nobody has picked them up).
@@ -1615,7 +1686,7 @@ pub fn queued_sessions(conn: &Connection, teams: &[i64]) -> Result<Vec<SessionId
     )?;
     for team in teams {
         let ids = stmt
-            .query_map([team], |r| r.get::<_, String>(0))?
+            .query_map([team], |r| r.get::<String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         out.extend(ids.into_iter().map(SessionId));
     }
@@ -1624,11 +1695,11 @@ pub fn queued_sessions(conn: &Connection, teams: &[i64]) -> Result<Vec<SessionId
 
 /// How many entries a session has stored, and the bytes of their JSON.
 pub fn log_size(conn: &Connection, id: &SessionId) -> Result<(u64, u64), DbError> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT count(*), coalesce(sum(length(kind)), 0) FROM entries WHERE session_id = ?1",
         [&id.0],
-        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-    )?)
+        |r| Ok((r.get::<i64>(0)? as u64, r.get::<i64>(1)? as u64)),
+    )
 }
 
 /// A technician's sessions that are not over, or ended after `ended_since`, newest first.
@@ -1643,7 +1714,7 @@ pub fn technician_sessions(
     )?;
     let ids = stmt
         .query_map(params![technician_id, ended_since as i64], |r| {
-            r.get::<_, String>(0)
+            r.get::<String>(0)
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ids.into_iter().map(SessionId).collect())
@@ -1653,7 +1724,7 @@ pub fn technician_sessions(
 pub fn open_sessions(conn: &Connection) -> Result<Vec<SessionId>, DbError> {
     let mut stmt = conn.prepare("SELECT id FROM sessions WHERE phase != 'ended'")?;
     let ids = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
+        .query_map(params![], |r| r.get::<String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ids.into_iter().map(SessionId).collect())
 }
@@ -1697,13 +1768,24 @@ pub fn append_entry(
 ) -> Result<(), DbError> {
     let kind = serde_json::to_string(&entry.kind).map_err(DbError::Encode)?;
     let tx = conn.transaction()?;
+    if tx.dialect() == Dialect::Postgres {
+        // Appends to one session from several brokers (an owner and one taking over)
+        // queue on the session's row: each then sees the entry before it, so the
+        // sequence has no gap, and a second entry with the same number is refused
+        // (`DbError::is_conflict`), never stored.
+        tx.query_row(
+            "SELECT 1 FROM sessions WHERE id = ?1 FOR UPDATE",
+            [&session.0],
+            |_| Ok(()),
+        )?;
+    }
     let prev = match entry.seq {
         1 => chain::genesis(session),
         _ => tx
             .query_row(
                 "SELECT hash FROM entries WHERE session_id = ?1 AND seq = ?2",
                 params![session.0, entry.seq as i64 - 1],
-                |r| r.get::<_, Vec<u8>>(0),
+                |r| r.get::<Vec<u8>>(0),
             )
             .ok()
             .and_then(|h| chain::to_array(&h))
@@ -1829,7 +1911,7 @@ pub fn entries_with_hashes(
         conn.prepare_cached("SELECT seq, hash FROM entries WHERE session_id = ?1 ORDER BY seq")?;
     let hashes = stmt
         .query_map([&session.0], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            Ok((r.get::<i64>(0)?, r.get::<Vec<u8>>(1)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let entries = entries_after(conn, session, 0)?;
@@ -1855,10 +1937,10 @@ pub fn entries_after(
     )?;
     let rows = stmt.query_map(params![session.0, after as i64], |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
+            r.get::<i64>(0)?,
+            r.get::<i64>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
         ))
     })?;
     let mut out = Vec::new();

@@ -6,6 +6,8 @@
 //! times over a range. A session one may see here opens with its record
 //! (`/api/sessions/{id}/record`).
 
+use crate::sql::Value;
+use crate::sql::{Connection, OptionalExtension};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -15,8 +17,6 @@ use connectit_protocol::api::{
     TechnicianRef, TimeFigures,
 };
 use connectit_protocol::{EntryKind, Millis, SessionId};
-use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use serde::Deserialize;
 
 use crate::auth::require_technician;
@@ -56,7 +56,7 @@ pub fn may_see(conn: &Connection, viewer: Viewer, id: &SessionId) -> Result<bool
     Ok(conn
         .query_row(
             &format!("SELECT 1 FROM sessions s WHERE {clause} AND s.id = ?"),
-            params_from_iter(values),
+            values,
             |_| Ok(()),
         )
         .optional()?
@@ -140,16 +140,16 @@ pub fn search(
     values.push(Value::Integer(i64::from(limit)));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt
-        .query_map(params_from_iter(values), |r| {
-            let ended_at = r.get::<_, i64>(2)? as Millis;
+        .query_map(values, |r| {
+            let ended_at = r.get::<i64>(2)? as Millis;
             let accepted: Option<i64> = r.get(12)?;
             let picked: Option<i64> = r.get(13)?;
             let end_kind: Option<String> = r.get(10)?;
-            let team = match (r.get::<_, Option<String>>(6)?, r.get(7)?) {
+            let team = match (r.get::<Option<String>>(6)?, r.get(7)?) {
                 (Some(slug), Some(name)) => Some(TeamRef { slug, name }),
                 _ => None,
             };
-            let technician = match (r.get::<_, Option<String>>(8)?, r.get(9)?) {
+            let technician = match (r.get::<Option<String>>(8)?, r.get(9)?) {
                 (Some(username), Some(display_name)) => Some(TechnicianRef {
                     username,
                     display_name,
@@ -158,7 +158,7 @@ pub fn search(
             };
             Ok(HistoryRow {
                 id: SessionId(r.get(0)?),
-                created_at: r.get::<_, i64>(1)? as Millis,
+                created_at: r.get::<i64>(1)? as Millis,
                 ended_at,
                 details: SessionDetails {
                     customer_name: r.get(3)?,
@@ -173,7 +173,7 @@ pub fn search(
                         EntryKind::SessionEnded { reason } => Some(reason),
                         _ => None,
                     }),
-                messages: r.get::<_, i64>(11)? as u64,
+                messages: r.get::<i64>(11)? as u64,
                 waited_secs: match (accepted, picked) {
                     (Some(a), Some(p)) if p >= a => Some(((p - a) / 1000) as u64),
                     _ => None,
@@ -181,7 +181,7 @@ pub fn search(
                 duration_secs: picked
                     .filter(|p| *p as Millis <= ended_at)
                     .map(|p| (ended_at - p as Millis) / 1000),
-                rating: r.get::<_, Option<i64>>(14)?.map(|v| v as u8),
+                rating: r.get::<Option<i64>>(14)?.map(|v| v as u8),
                 resolved: r.get(15)?,
             })
         })?

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use crate::sql::{params, Connection, OptionalExtension};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
@@ -22,7 +23,6 @@ use connectit_protocol::api::{
 use connectit_protocol::error::Field;
 use connectit_protocol::{ErrorCode, Millis, Phase, SessionId};
 use hmac::{Hmac, Mac};
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::Sha256;
 
 use crate::admin::require_admin;
@@ -48,17 +48,17 @@ fn scopes_text(scopes: &[ApiScope]) -> String {
     names.join(",")
 }
 
-fn token_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+fn token_from(r: &crate::sql::Row) -> Result<ApiToken, DbError> {
     let scopes: String = r.get(3)?;
     Ok(ApiToken {
         id: r.get(0)?,
         name: r.get(1)?,
         account: r.get(2)?,
         scopes: scopes.split(',').filter_map(ApiScope::from_name).collect(),
-        created_at: r.get::<_, i64>(4)? as Millis,
+        created_at: r.get::<i64>(4)? as Millis,
         created_by: r.get(5)?,
-        last_used_at: r.get::<_, Option<i64>>(6)?.map(|t| t as Millis),
-        revoked: r.get::<_, Option<i64>>(7)?.is_some(),
+        last_used_at: r.get::<Option<i64>>(6)?.map(|t| t as Millis),
+        revoked: r.get::<Option<i64>>(7)?.is_some(),
     })
 }
 
@@ -66,13 +66,12 @@ const TOKEN_COLUMNS: &str = "k.id, k.name, t.username, k.scopes, k.created_at, k
      k.last_used_at, k.revoked_at";
 
 fn tokens(conn: &Connection) -> Result<Vec<ApiToken>, DbError> {
-    Ok(conn
-        .prepare(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens k JOIN technicians t ON t.id = k.technician_id
+    conn.prepare(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens k JOIN technicians t ON t.id = k.technician_id
              ORDER BY k.id DESC"
-        ))?
-        .query_map([], token_from)?
-        .collect::<Result<_, _>>()?)
+    ))?
+    .query_map(params![], token_from)?
+    .collect::<Result<_, _>>()
 }
 
 /// `GET /api/admin/tokens`.
@@ -115,12 +114,12 @@ pub async fn issue_token(
             let Some(id) = db::technician_id(conn, &account)? else {
                 return Ok(None);
             };
-            conn.execute(
+            let id: i64 = conn.query_row(
                 "INSERT INTO api_tokens(name, token_hash, technician_id, scopes, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![name, hash, id, scopes, now_ms() as i64, by],
+                |r| r.get(0),
             )?;
-            let id = conn.last_insert_rowid();
             Ok(tokens(conn)?.into_iter().find(|t| t.id == id))
         })
         .await?
@@ -159,10 +158,10 @@ pub async fn revoke_token(
     let changed = state
         .db
         .call(move |conn| {
-            Ok(conn.execute(
+            conn.execute(
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![id, now_ms() as i64],
-            )?)
+            )
         })
         .await?;
     if changed == 0 {
@@ -212,13 +211,7 @@ pub async fn caller(
                      JOIN technicians t ON t.id = k.technician_id
                      WHERE k.token_hash = ?1 AND k.revoked_at IS NULL AND t.disabled = 0",
                     [&hash],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                        ))
-                    },
+                    |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)),
                 )
                 .optional()?;
             let Some((id, scopes, technician)) = row else {
@@ -261,36 +254,35 @@ pub async fn caller(
 
 /// A session's state, for the API and webhooks.
 pub fn session_info(conn: &Connection, id: &SessionId) -> Result<Option<SessionInfo>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT s.phase, t.username, m.slug, s.customer_name, s.problem, s.ticket,
+    conn.query_row(
+        "SELECT s.phase, t.username, m.slug, s.customer_name, s.problem, s.ticket,
                     s.created_at, s.picked_up_at,
                     CASE WHEN s.phase = 'ended' THEN s.phase_since END
              FROM sessions s
              LEFT JOIN technicians t ON t.id = s.technician_id
              LEFT JOIN teams m ON m.id = s.team_id
              WHERE s.id = ?1",
-            [&id.0],
-            |r| {
-                let phase: String = r.get(0)?;
-                Ok(SessionInfo {
-                    id: id.clone(),
-                    phase: serde_json::from_value(serde_json::Value::String(phase))
-                        .unwrap_or(Phase::Created),
-                    technician: r.get(1)?,
-                    team: r.get(2)?,
-                    details: SessionDetails {
-                        customer_name: r.get(3)?,
-                        problem: r.get(4)?,
-                        ticket: r.get(5)?,
-                    },
-                    created_at: r.get::<_, i64>(6)? as Millis,
-                    picked_up_at: r.get::<_, Option<i64>>(7)?.map(|t| t as Millis),
-                    ended_at: r.get::<_, Option<i64>>(8)?.map(|t| t as Millis),
-                })
-            },
-        )
-        .optional()?)
+        [&id.0],
+        |r| {
+            let phase: String = r.get(0)?;
+            Ok(SessionInfo {
+                id: id.clone(),
+                phase: serde_json::from_value(serde_json::Value::String(phase))
+                    .unwrap_or(Phase::Created),
+                technician: r.get(1)?,
+                team: r.get(2)?,
+                details: SessionDetails {
+                    customer_name: r.get(3)?,
+                    problem: r.get(4)?,
+                    ticket: r.get(5)?,
+                },
+                created_at: r.get::<i64>(6)? as Millis,
+                picked_up_at: r.get::<Option<i64>>(7)?.map(|t| t as Millis),
+                ended_at: r.get::<Option<i64>>(8)?.map(|t| t as Millis),
+            })
+        },
+    )
+    .optional()
 }
 
 /// `GET /api/sessions/{id}`: the session's state, for whoever may see it.
@@ -335,7 +327,7 @@ fn events_text(events: &[WebhookEvent]) -> String {
     names.join(",")
 }
 
-fn webhook_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
+fn webhook_from(r: &crate::sql::Row) -> Result<Webhook, DbError> {
     let events: String = r.get(2)?;
     Ok(Webhook {
         id: r.get(0)?,
@@ -344,19 +336,18 @@ fn webhook_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
             .split(',')
             .filter_map(WebhookEvent::from_name)
             .collect(),
-        created_at: r.get::<_, i64>(3)? as Millis,
+        created_at: r.get::<i64>(3)? as Millis,
         created_by: r.get(4)?,
         disabled: r.get(5)?,
     })
 }
 
 fn webhooks(conn: &Connection) -> Result<Vec<Webhook>, DbError> {
-    Ok(conn
-        .prepare(
-            "SELECT id, url, events, created_at, created_by, disabled FROM webhooks ORDER BY id",
-        )?
-        .query_map([], webhook_from)?
-        .collect::<Result<_, _>>()?)
+    conn.prepare(
+        "SELECT id, url, events, created_at, created_by, disabled FROM webhooks ORDER BY id",
+    )?
+    .query_map(params![], webhook_from)?
+    .collect::<Result<_, _>>()
 }
 
 /// `GET /api/admin/webhooks`.
@@ -396,12 +387,12 @@ pub async fn create_webhook(
     let webhook = state
         .db
         .call(move |conn| {
-            conn.execute(
+            let id: i64 = conn.query_row(
                 "INSERT INTO webhooks(url, secret, events, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
                 params![address, key, events, now_ms() as i64, by],
+                |r| r.get(0),
             )?;
-            let id = conn.last_insert_rowid();
             Ok(webhooks(conn)?.into_iter().find(|w| w.id == id))
         })
         .await?
@@ -470,8 +461,8 @@ fn status_name(status: DeliveryStatus) -> &'static str {
     }
 }
 
-fn delivery_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookDelivery> {
-    let status = match r.get::<_, String>(4)?.as_str() {
+fn delivery_from(r: &crate::sql::Row) -> Result<WebhookDelivery, DbError> {
+    let status = match r.get::<String>(4)?.as_str() {
         "delivered" => DeliveryStatus::Delivered,
         "failed" => DeliveryStatus::Failed,
         _ => DeliveryStatus::Pending,
@@ -479,16 +470,16 @@ fn delivery_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookDelivery> {
     Ok(WebhookDelivery {
         id: r.get(0)?,
         webhook: r.get(1)?,
-        event: WebhookEvent::from_name(&r.get::<_, String>(2)?)
+        event: WebhookEvent::from_name(&r.get::<String>(2)?)
             .unwrap_or(WebhookEvent::SessionCreated),
         session: SessionId(r.get(3)?),
         status,
         attempts: r.get(5)?,
-        last_status: r.get::<_, Option<i64>>(6)?.map(|s| s as u16),
+        last_status: r.get::<Option<i64>>(6)?.map(|s| s as u16),
         last_error: r.get(7)?,
-        created_at: r.get::<_, i64>(8)? as Millis,
-        next_attempt_at: r.get::<_, Option<i64>>(9)?.map(|t| t as Millis),
-        delivered_at: r.get::<_, Option<i64>>(10)?.map(|t| t as Millis),
+        created_at: r.get::<i64>(8)? as Millis,
+        next_attempt_at: r.get::<Option<i64>>(9)?.map(|t| t as Millis),
+        delivered_at: r.get::<Option<i64>>(10)?.map(|t| t as Millis),
     })
 }
 
@@ -502,14 +493,13 @@ pub async fn deliveries(
     let list = state
         .db
         .call(move |conn| {
-            Ok(conn
-                .prepare(
-                    "SELECT id, webhook_id, event, session_id, status, attempts, last_status,
+            conn.prepare(
+                "SELECT id, webhook_id, event, session_id, status, attempts, last_status,
                             last_error, created_at, next_attempt_at, delivered_at
                      FROM webhook_deliveries WHERE webhook_id = ?1 ORDER BY id DESC LIMIT 100",
-                )?
-                .query_map([id], delivery_from)?
-                .collect::<Result<Vec<_>, _>>()?)
+            )?
+            .query_map([id], delivery_from)?
+            .collect::<Result<Vec<_>, _>>()
         })
         .await?;
     Ok(Json(list))
@@ -578,27 +568,26 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
     let due: Vec<Due> = state
         .db
         .call(move |conn| {
-            Ok(conn
-                .prepare(
-                    "SELECT d.id, w.url, w.secret, d.event, d.session_id, d.at, d.payload, d.attempts
+            conn.prepare(
+                "SELECT d.id, w.url, w.secret, d.event, d.session_id, d.at, d.payload, d.attempts
                      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                      WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
                      ORDER BY d.next_attempt_at, d.id LIMIT ?2",
-                )?
-                .query_map(params![now as i64, BATCH], |r| {
-                    Ok(Due {
-                        id: r.get(0)?,
-                        url: r.get(1)?,
-                        secret: r.get(2)?,
-                        event: WebhookEvent::from_name(&r.get::<_, String>(3)?)
-                            .unwrap_or(WebhookEvent::SessionCreated),
-                        session: SessionId(r.get(4)?),
-                        at: r.get::<_, i64>(5)? as Millis,
-                        payload: r.get(6)?,
-                        attempts: r.get(7)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?)
+            )?
+            .query_map(params![now as i64, BATCH], |r| {
+                Ok(Due {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    secret: r.get(2)?,
+                    event: WebhookEvent::from_name(&r.get::<String>(3)?)
+                        .unwrap_or(WebhookEvent::SessionCreated),
+                    session: SessionId(r.get(4)?),
+                    at: r.get::<i64>(5)? as Millis,
+                    payload: r.get(6)?,
+                    attempts: r.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()
         })
         .await?;
     let tried = due.len();

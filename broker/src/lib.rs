@@ -1,5 +1,5 @@
 //! The ConnectIT broker: issues PINs, signs technicians in, carries each session's log
-//! over WebSockets, stores everything in SQLite, and serves the app.
+//! over WebSockets, stores everything in SQLite (or PostgreSQL), and serves the app.
 //!
 //! # Layout
 //!
@@ -10,7 +10,9 @@
 //! - [`hub`]: the live sessions, each owned by one task ([`hub::actor`]: its state,
 //!   presence, timers and fan-out, fed by a bounded channel), and the handles to them;
 //! - [`store`]: what a live session asks of storage ([`store::SessionStore`]), on
-//!   [`db`], the SQLite schema and queries;
+//!   [`db`], the schema and queries, which run on SQLite (embedded, the default) or
+//!   PostgreSQL (`database_url`, the scale-out mode) through [`sql`]; [`migrate`]
+//!   copies an embedded database into PostgreSQL;
 //! - [`auth`]: technician accounts, sign-in cookies and device cookies, the one-time
 //!   setup code, and closing a technician's sockets when their sign-in ends;
 //! - [`api`]: HTTP handlers for sessions, PINs and join links, teams' links and queues,
@@ -55,6 +57,7 @@ pub mod integrations;
 pub mod logging;
 pub mod mail;
 pub mod metrics;
+pub mod migrate;
 pub mod oidc;
 pub mod ops;
 pub mod outbound;
@@ -66,6 +69,7 @@ pub mod serve;
 pub mod server;
 pub mod shutdown;
 pub mod signing;
+pub mod sql;
 pub mod state;
 pub mod static_files;
 pub mod store;

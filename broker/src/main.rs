@@ -44,6 +44,11 @@ Usage:
       sessions that ended more than retention_days ago, but those under legal hold
   connectit-broker [OPTIONS] legal-hold --session ID [--off]
       keeps a session whole whatever its age (--off lifts the hold)
+  connectit-broker [OPTIONS] migrate-to-postgres [--to postgres://USER@HOST/DB]
+      with the broker stopped: copies the embedded database (in --data) into an empty
+      PostgreSQL database (--to, or database_url), ids and hash chains intact, in one
+      transaction, checking every table's rows and every session's chain before it
+      commits; then set database_url (and redis_url) to serve from it
   connectit-broker [OPTIONS] verify-record [--public-key KEY] FILE.json
       checks a downloaded session record: with --public-key (base64 or hex, or a file
       holding it), on its own, with no database; without, against the database (and
@@ -78,6 +83,9 @@ enum Command {
     },
     Restore {
         file: PathBuf,
+    },
+    MigrateToPostgres {
+        to: Option<String>,
     },
     CreateTechnician {
         username: String,
@@ -138,6 +146,7 @@ fn real_main() -> Result<(), String> {
     let mut time_zone = String::new();
     let mut session: Option<String> = None;
     let mut off = false;
+    let mut to = None;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -167,6 +176,8 @@ fn real_main() -> Result<(), String> {
             "--time-zone" => time_zone = value("--time-zone")?,
             "--session" => session = Some(value("--session")?),
             "--off" => off = true,
+            "--to" => to = Some(value("--to")?),
+            "migrate-to-postgres" if command.is_none() => command = Some("migrate-to-postgres"),
             "apply-retention" if command.is_none() => command = Some("apply-retention"),
             "legal-hold" if command.is_none() => command = Some("legal-hold"),
             "create-team" | "add-to-team" | "remove-from-team" | "close-team" | "open-team"
@@ -217,6 +228,7 @@ fn real_main() -> Result<(), String> {
             public_key,
         },
         "apply-retention" => Command::ApplyRetention,
+        "migrate-to-postgres" => Command::MigrateToPostgres { to },
         "legal-hold" => Command::LegalHold {
             session: session.ok_or("legal-hold needs --session ID")?,
             hold: !off,
@@ -265,6 +277,21 @@ fn real_main() -> Result<(), String> {
         },
         Command::ApplyRetention => apply_retention(config),
         Command::LegalHold { session, hold } => legal_hold(config, &session, hold),
+        Command::MigrateToPostgres { to } => {
+            let url = to.unwrap_or_else(|| config.database_url.clone());
+            if url.is_empty() {
+                return Err("migrate-to-postgres needs --to postgres://… (or database_url)".into());
+            }
+            let copied = connectit_broker::migrate::to_postgres(&config.database_path(), &url)
+                .map_err(|e| e.to_string())?;
+            println!("Copied into PostgreSQL: {copied}.");
+            Ok(())
+        }
+        Command::Backup { .. } | Command::Restore { .. } if !config.database_url.is_empty() => Err(
+            "backup and restore are the embedded database's: PostgreSQL's are its own \
+                 (pg_dump, or its base backups and WAL archive; docs/deployment.md)"
+                .into(),
+        ),
         Command::Backup { file } => {
             let summary = connectit_broker::backup::backup(&config.database_path(), &file)?;
             println!("Backed up to {}: {summary}.", file.display());
@@ -327,8 +354,7 @@ fn create_technician(config: Config, username: &str, display_name: &str) -> Resu
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
-    let db = db::Db::open(&config.database_path()).map_err(|e| e.to_string())?;
+    let db = open_or_create_db(&config)?;
     let row = db
         .blocking(|conn| Ok(auth::create_account(conn, username, display_name, password)))
         .map_err(|e| e.to_string())?
@@ -346,12 +372,26 @@ fn create_technician(config: Config, username: &str, display_name: &str) -> Resu
     Ok(())
 }
 
+/// The database the broker with `config` uses: PostgreSQL at `database_url`, or the
+/// SQLite file in the data folder, which must exist already.
 fn open_db(config: &Config) -> Result<db::Db, String> {
+    if !config.database_url.is_empty() {
+        return db::Db::postgres(&config.database_url, 2).map_err(|e| e.to_string());
+    }
     let path = config.database_path();
     if !path.exists() {
         return Err(format!("no database at {}", path.display()));
     }
     db::Db::open(&path).map_err(|e| e.to_string())
+}
+
+/// [`open_db`], making the SQLite file (and the data folder) if there is none yet.
+fn open_or_create_db(config: &Config) -> Result<db::Db, String> {
+    if config.database_url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+        return db::Db::open(&config.database_path()).map_err(|e| e.to_string());
+    }
+    open_db(config)
 }
 
 fn set_disabled(config: Config, username: &str, disabled: bool) -> Result<(), String> {
@@ -429,8 +469,7 @@ fn create_team(config: Config, slug: &str, name: &str) -> Result<(), String> {
             connectit_protocol::limits::SLUG_MAX_CHARS
         ));
     }
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
-    let db = db::Db::open(&config.database_path()).map_err(|e| e.to_string())?;
+    let db = open_or_create_db(&config)?;
     let now = connectit_broker::hub::now_ms();
     let created = db
         .blocking(|conn| db::create_team(conn, &slug, name, now))
@@ -560,8 +599,7 @@ fn list_teams(config: Config) -> Result<(), String> {
 }
 
 fn setup_code(config: Config) -> Result<(), String> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
-    let db = db::Db::open(&config.database_path()).map_err(|e| e.to_string())?;
+    let db = open_or_create_db(&config)?;
     let validity = config.setup_code_validity_secs;
     match db
         .blocking(|conn| auth::prepare_setup_code(conn, validity))

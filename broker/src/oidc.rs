@@ -614,7 +614,7 @@ pub fn map_claims(
 
 /// Finds (or creates) and updates the account for `mapped`; what changed, for the log.
 pub fn provision(
-    conn: &mut rusqlite::Connection,
+    conn: &mut crate::sql::Connection,
     mapped: &Mapped,
     create: bool,
 ) -> Result<(TechnicianRow, Vec<String>), Refused> {

@@ -72,7 +72,7 @@ pub fn sign(record: &mut SessionRecord, signer: &RecordSigner) {
 
 /// Reads a session's record from the database, signed.
 pub fn load(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     organisation: &str,
     signer: &RecordSigner,
     id: &SessionId,
@@ -87,7 +87,7 @@ pub fn load(
 
 /// Reads a session's record from the database, to be signed.
 pub fn load_unsigned(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     organisation: &str,
     id: &SessionId,
     now: Millis,
@@ -206,7 +206,7 @@ pub enum Verdict {
 
 /// Checks `record` against its own chain and against the stored log (what the
 /// database says now: the signature is [`verify_signed`]'s business).
-pub fn verify(conn: &rusqlite::Connection, record: &SessionRecord) -> Result<Verdict, DbError> {
+pub fn verify(conn: &crate::sql::Connection, record: &SessionRecord) -> Result<Verdict, DbError> {
     let (entries, final_hash) = match own_chain(record) {
         Ok(found) => found,
         Err(verdict) => return Ok(verdict),

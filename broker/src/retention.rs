@@ -11,9 +11,9 @@
 //! log: an anonymised session is marked so, and its record says it can no longer be
 //! proven against them.
 
+use crate::sql::{params, Connection, OptionalExtension};
 use connectit_protocol::api::AuditKind;
 use connectit_protocol::{EntryKind, InfoItem, Millis, SessionId};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 
 use crate::db::{self, DbError};

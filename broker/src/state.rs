@@ -102,6 +102,8 @@ pub enum StartError {
     },
     /// The database cannot be opened or read.
     Database { path: PathBuf, source: DbError },
+    /// PostgreSQL (`database_url`) cannot be reached or its schema brought up to date.
+    Postgres { source: DbError },
     /// A key in the data folder cannot be read or created.
     Key {
         which: &'static str,
@@ -127,6 +129,9 @@ impl std::fmt::Display for StartError {
             StartError::Database { path, source } => {
                 write!(f, "cannot open {}: {source}", path.display())
             }
+            StartError::Postgres { source } => {
+                write!(f, "cannot use the database at database_url: {source}")
+            }
             StartError::Key { which, source } => {
                 write!(f, "cannot read or create the {which} key: {source}")
             }
@@ -141,7 +146,7 @@ impl std::error::Error for StartError {
             StartError::DataFolder { source, .. }
             | StartError::DatabaseFile { source, .. }
             | StartError::Key { source, .. } => Some(source),
-            StartError::Database { source, .. } => Some(source),
+            StartError::Database { source, .. } | StartError::Postgres { source } => Some(source),
             StartError::Tls(e) => Some(e),
         }
     }
@@ -177,13 +182,19 @@ impl AppState {
             path: path.clone(),
             source,
         };
-        private::create_database_file(&path).map_err(file)?;
-        let db = Db::open(&path)
-            .and_then(|db| db.limit_size(config.database_max_bytes).map(|()| db))
-            .map_err(database)?;
-        // SQLite makes its -wal and -shm files with the database's own mode; an older
-        // installation's may predate that.
-        private::database_modes(&path).map_err(file)?;
+        let db = if config.database_url.is_empty() {
+            private::create_database_file(&path).map_err(file)?;
+            let db = Db::open(&path)
+                .and_then(|db| db.limit_size(config.database_max_bytes).map(|()| db))
+                .map_err(database)?;
+            // SQLite makes its -wal and -shm files with the database's own mode; an
+            // older installation's may predate that.
+            private::database_modes(&path).map_err(file)?;
+            db
+        } else {
+            Db::postgres(&config.database_url, config.database_connections as usize)
+                .map_err(|source| StartError::Postgres { source })?
+        };
         let pin_key = PinKey::load_or_create(data).map_err(|source| StartError::Key {
             which: "PIN",
             source,

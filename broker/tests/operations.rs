@@ -50,7 +50,12 @@ async fn health_and_readiness_say_what_a_load_balancer_needs() {
     broker
         .state
         .db
-        .call(|conn| Ok(conn.pragma_update(None, "query_only", true)?))
+        .call(|conn| {
+            Ok(conn
+                .as_sqlite()
+                .expect("embedded")
+                .pragma_update(None, "query_only", true)?)
+        })
         .await
         .unwrap();
     let r = broker.http("GET", "/readyz", None, None).await;
@@ -65,7 +70,12 @@ async fn health_and_readiness_say_what_a_load_balancer_needs() {
     broker
         .state
         .db
-        .call(|conn| Ok(conn.pragma_update(None, "query_only", false)?))
+        .call(|conn| {
+            Ok(conn
+                .as_sqlite()
+                .expect("embedded")
+                .pragma_update(None, "query_only", false)?)
+        })
         .await
         .unwrap();
     assert_eq!(broker.http("GET", "/readyz", None, None).await.status, 200);
@@ -280,6 +290,7 @@ fn stored(file: &Path) -> Vec<(SessionId, usize, bool)> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
+    let conn = connectit_broker::sql::Connection::sqlite(conn);
     ids.into_iter()
         .map(SessionId)
         .map(|id| {

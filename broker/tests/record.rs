@@ -60,7 +60,7 @@ async fn both_sides_download_a_record_that_verifies_until_one_byte_changes() {
     assert_eq!(record.entries.len(), 5);
     assert_eq!(record.technician, "Alice Smith");
     assert_eq!(record.final_hash, record.entries.last().unwrap().hash);
-    let conn = broker.sqlite();
+    let conn = connectit_broker::sql::Connection::sqlite(broker.sqlite());
     assert!(matches!(
         verify(&conn, &record).unwrap(),
         Verdict::Intact { entries: 5, .. }

@@ -14,6 +14,7 @@ async fn limit_pages(broker: &Broker, extra: Option<i64>) {
         .state
         .db
         .call(move |conn| {
+            let conn = conn.as_sqlite().expect("the embedded database");
             let count: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
             let limit = extra.map(|e| count + e).unwrap_or(1 << 30);
             conn.pragma_update(None, "max_page_count", limit)?;

@@ -520,7 +520,7 @@ fn a_database_from_before_teams_is_brought_up_to_date_with_nothing_lost() {
     db.blocking(|conn| {
         let required: bool = conn.query_row(
             "SELECT \"notnull\" FROM pragma_table_info('sessions') WHERE name = 'technician_id'",
-            [],
+            connectit_broker::params![],
             |r| r.get(0),
         )?;
         assert!(!required, "a queued session has no technician");
@@ -534,10 +534,11 @@ fn a_database_from_before_teams_is_brought_up_to_date_with_nothing_lost() {
             db::entries_after(conn, &SessionId("s1".into()), 0)?.len(),
             1
         );
-        let broken: i64 =
-            conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
-                r.get(0)
-            })?;
+        let broken: i64 = conn.query_row(
+            "SELECT count(*) FROM pragma_foreign_key_check",
+            connectit_broker::params![],
+            |r| r.get(0),
+        )?;
         assert_eq!(broken, 0);
         Ok(())
     })

@@ -29,6 +29,9 @@
 //!   and the system information tables;
 //! - [`pageserver`]: a bare page and its signaling relay, for the timing examples' floors;
 //! - [`db`]: read-only views of the broker's SQLite file, for assertions;
+//! - [`postgres`]: a real PostgreSQL server in a temporary folder, on a loopback port,
+//!   as its own unprivileged user; [`daemon`], what such servers share (a free port,
+//!   dropping root, waiting until they listen, stopping them by process id);
 //! - [`echo`]: a bare WebSocket echo server and a page that times it, the floor of the
 //!   latency figures;
 //! - [`wait`]: polling with a deadline and a message that says what never happened;
@@ -44,6 +47,7 @@ pub mod broker;
 pub mod browser;
 pub mod console;
 pub mod customer;
+pub mod daemon;
 pub mod db;
 pub mod display;
 pub mod echo;
@@ -55,6 +59,7 @@ pub mod oidc;
 pub mod pageserver;
 pub mod paths;
 pub mod peers;
+pub mod postgres;
 pub mod proof;
 pub mod proxy;
 pub mod smtp;

@@ -3,7 +3,10 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+
+use connectit_e2e::postgres::Postgres;
 
 use connectit_broker::config::Config;
 use connectit_broker::{auth, run, AppState};
@@ -23,10 +26,47 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// With `CONNECTIT_TEST_DATABASE=postgres`, every broker of these tests stores in a
+/// database of its own on one real PostgreSQL server per test process (started with the
+/// first broker, stopped with the last): the same tests, on the scale-out mode's
+/// storage. Otherwise (the default) each has its SQLite file.
+fn postgres_database() -> Option<(Arc<Postgres>, String)> {
+    if std::env::var("CONNECTIT_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    Some(new_postgres_database())
+}
+
+/// A new empty database on this test process's PostgreSQL server (started if none
+/// runs; stopped when the last holder drops it), and its address.
+pub fn new_postgres_database() -> (Arc<Postgres>, String) {
+    // What the broker logs (a query PostgreSQL refused among it) shows with the test.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .try_init();
+    static SHARED: Mutex<Weak<Postgres>> = Mutex::new(Weak::new());
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let server = {
+        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        shared.upgrade().unwrap_or_else(|| {
+            let server = Arc::new(Postgres::start());
+            *shared = Arc::downgrade(&server);
+            server
+        })
+    };
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let url = server.create_database(&format!("broker_{n}"));
+    (server, url)
+}
+
 pub struct Broker {
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
     pub state: AppState,
+    /// With `CONNECTIT_TEST_DATABASE=postgres`: the PostgreSQL server (shared by the
+    /// brokers of this test process) and this broker's own database on it.
+    postgres: Option<(Arc<Postgres>, String)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -35,6 +75,16 @@ impl Broker {
     /// A broker with two technicians, `alice` and `bob`, changed by `tweak`.
     pub async fn start(tweak: impl FnOnce(&mut Config)) -> Broker {
         Self::start_with(tweak, true).await
+    }
+
+    /// A broker with `alice` and `bob` storing in the PostgreSQL database `database`
+    /// (from [`new_postgres_database`]), whatever `CONNECTIT_TEST_DATABASE` says.
+    pub async fn start_on_postgres(
+        database: (Arc<Postgres>, String),
+        dir: tempfile::TempDir,
+        accounts: bool,
+    ) -> Broker {
+        Self::start_in(dir, Some(database), |_| {}, accounts).await
     }
 
     /// A broker with no technician account yet.
@@ -49,7 +99,7 @@ impl Broker {
 
     async fn start_with(tweak: impl FnOnce(&mut Config), accounts: bool) -> Broker {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::start_in(dir, tweak, accounts).await
+        Self::start_in(dir, postgres_database(), tweak, accounts).await
     }
 
     /// Stops this broker, waits `down`, and starts another on the same data folder (its
@@ -61,7 +111,7 @@ impl Broker {
         let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
         tokio::time::sleep(down).await;
         let dir = self.dir;
-        Self::start_in(dir, tweak, false).await
+        Self::start_in(dir, self.postgres.take(), tweak, false).await
     }
 
     /// [`Broker::restart`], with `edit` run on the database file while no broker has it
@@ -77,16 +127,21 @@ impl Broker {
         let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
         edit(&self.db_path());
         let dir = self.dir;
-        Self::start_in(dir, tweak, false).await
+        Self::start_in(dir, self.postgres.take(), tweak, false).await
     }
 
     async fn start_in(
         dir: tempfile::TempDir,
+        postgres: Option<(Arc<Postgres>, String)>,
         tweak: impl FnOnce(&mut Config),
         accounts: bool,
     ) -> Broker {
         let mut config = Config::load(None, vec![], &[]).expect("default config");
         config.data_dir = dir.path().join("data");
+        if let Some((_, url)) = &postgres {
+            config.database_url = url.clone();
+            config.database_connections = 4;
+        }
         config.dist_dir = dir.path().join("dist");
         std::fs::create_dir_all(&config.dist_dir).unwrap();
         std::fs::write(
@@ -123,6 +178,7 @@ impl Broker {
             addr,
             dir,
             state,
+            postgres,
             stop: Some(tx),
             task,
         }
@@ -143,6 +199,15 @@ impl Broker {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .unwrap()
+    }
+
+    /// Stops this broker and hands back its folder (config, keys, SQLite file).
+    pub async fn stop_keeping_folder(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
+        self.dir
     }
 
     pub async fn stop(mut self) {
