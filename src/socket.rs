@@ -2,7 +2,9 @@
 //! wait shortened by a random part of up to a half, so that many pages cut off
 //! together do not all come back at the same instant). It gives up only when the
 //! broker closes it with one of the application's [`CloseReason`]s (signed out, or
-//! replaced by a newer socket): coming back would undo what the broker meant.
+//! replaced by a newer socket): coming back would undo what the broker meant. A close
+//! with 1012 (Service Restart: the broker stops, or the session moved to another
+//! broker) reconnects at once, within [`RESTART_SPREAD_MS`].
 //!
 //! [`Socket`] owns the browser `WebSocket` and the closures it calls; dropping the last
 //! `Socket` unregisters them, closes the connection and cancels a pending retry. The
@@ -22,6 +24,11 @@ use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 pub const FIRST_RETRY_MS: u32 = 500;
 /// Longest wait before reconnecting, in milliseconds.
 pub const MAX_RETRY_MS: u32 = 5_000;
+/// The close code of a broker that stops or hands the session on (Service Restart).
+pub const RESTART_CODE: u16 = 1012;
+/// After such a close, the page comes back within this many milliseconds (spread, so
+/// that the sockets of a whole broker do not all arrive at one instant).
+pub const RESTART_SPREAD_MS: u32 = 250;
 
 /// What happened on the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +86,10 @@ struct Inner {
     generation: u32,
     /// Whether to reconnect after a drop (false once the owner says it is over).
     reconnect: bool,
+    /// When the last reconnection at once (after a 1012) was made, in ms since the
+    /// epoch: a second one soon after waits like any drop, so that a broker that keeps
+    /// closing cannot make the page spin.
+    restarted_at: f64,
     /// Closed while the page is put away (navigated from, kept in the browser's page
     /// cache): no reconnecting until it is shown again.
     suspended: bool,
@@ -111,6 +122,7 @@ impl Socket {
             retired: None,
             retry: None,
             backoff_ms: FIRST_RETRY_MS,
+            restarted_at: f64::NEG_INFINITY,
             generation: 0,
             reconnect: true,
             suspended: false,
@@ -209,7 +221,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
     let ws = match WebSocket::new(&url) {
         Ok(ws) => ws,
         Err(_) => {
-            dropped(inner);
+            dropped(inner, false);
             return;
         }
     };
@@ -248,7 +260,7 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
                     }
                     notify(inner, SocketEvent::Ended(reason));
                 }
-                None => dropped(inner),
+                None => dropped(inner, event.code() == RESTART_CODE),
             }
         });
     });
@@ -264,12 +276,20 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
 }
 
 /// The connection is gone: schedule the next attempt (if wanted) and tell the listener.
-fn dropped(inner: &Rc<RefCell<Inner>>) {
+fn dropped(inner: &Rc<RefCell<Inner>>, at_once: bool) {
     let retrying = {
         let mut state = inner.borrow_mut();
         if state.reconnect {
-            let delay = jittered(state.backoff_ms);
-            state.backoff_ms = (state.backoff_ms * 2).min(MAX_RETRY_MS);
+            let now = js_sys::Date::now();
+            let delay = if at_once && now - state.restarted_at > f64::from(MAX_RETRY_MS) {
+                state.restarted_at = now;
+                state.backoff_ms = FIRST_RETRY_MS;
+                (f64::from(RESTART_SPREAD_MS) * js_sys::Math::random()) as u32
+            } else {
+                let delay = jittered(state.backoff_ms);
+                state.backoff_ms = (state.backoff_ms * 2).min(MAX_RETRY_MS);
+                delay
+            };
             let weak = Rc::downgrade(inner);
             state.retry = Some(Timeout::new(delay, move || {
                 if let Some(inner) = weak.upgrade() {

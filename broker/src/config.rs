@@ -128,6 +128,10 @@ pub struct Config {
     /// presence, the shared throttle and which broker runs each live session. Set
     /// together with `database_url`.
     pub redis_url: String,
+    /// How the other brokers of a cluster reach this one (`http://10.0.0.5:8080`):
+    /// a socket whose session runs here, arriving at another broker, goes on to it.
+    /// Empty: `http://` and the address the broker listens on.
+    pub cluster_address: String,
     /// The most entries, and bytes of entries, one session's log may hold. Past either,
     /// actions are refused with `log_full`; ending the session still works.
     pub session_max_entries: u64,
@@ -276,6 +280,7 @@ impl Default for Config {
             database_url: String::new(),
             database_connections: 16,
             redis_url: String::new(),
+            cluster_address: String::new(),
             session_max_entries: 10_000,
             session_max_bytes: 8 * 1024 * 1024,
             max_connections_per_address: 256,
@@ -377,6 +382,7 @@ const ENV_KEYS: &[(&str, EnvKind)] = &[
     ("database_url", EnvKind::Str),
     ("database_connections", EnvKind::Int),
     ("redis_url", EnvKind::Str),
+    ("cluster_address", EnvKind::Str),
     ("session_max_entries", EnvKind::Int),
     ("session_max_bytes", EnvKind::Int),
     ("max_connections_per_address", EnvKind::Int),
@@ -481,6 +487,13 @@ impl Config {
         }
         if !self.redis_url.is_empty() && !self.redis_url.starts_with("redis://") {
             return Err(ConfigError("redis_url must be a redis:// address".into()));
+        }
+        if !self.redis_url.is_empty() && self.database_url.is_empty() {
+            return Err(ConfigError(
+                "redis_url needs database_url: the brokers of a cluster share one PostgreSQL \
+                 database"
+                    .into(),
+            ));
         }
         if self.database_connections == 0 {
             return Err(ConfigError(
@@ -688,6 +701,8 @@ impl Config {
     /// becomes `http://<address>`, and a loopback address also admits the `localhost`
     /// spelling of the same port.
     pub fn settle(&mut self, bound: SocketAddr) {
+        // Port 0 became a real one.
+        self.listen = bound;
         if self.public_url.is_empty() {
             let scheme = if self.serves_tls() { "https" } else { "http" };
             self.public_url = format!("{scheme}://{bound}");
@@ -748,6 +763,16 @@ impl Config {
             warnings.push(connectit_protocol::api::ConfigWarning::NoRelay);
         }
         warnings
+    }
+
+    /// How the other brokers reach this one: `cluster_address`, or `http://` and the
+    /// listening address.
+    pub fn cluster_address(&self) -> String {
+        if self.cluster_address.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.cluster_address.clone()
+        }
     }
 
     pub fn database_path(&self) -> PathBuf {

@@ -101,7 +101,7 @@ async fn run(state: &AppState, pump: &mut Pump<WebSocket>, signed_in: SignedIn) 
                 let reason = CloseReason::SignedOut;
                 return Ending::Close(reason.code(), reason.text());
             }
-            _ = state.shutdown.cancelled() => return Ending::Close(close::GOING_AWAY, "broker restarting"),
+            _ = state.shutdown.cancelled() => return Ending::Close(close::RESTART, "broker restarting"),
         }
     }
 }

@@ -734,7 +734,10 @@ fn serve(mut config: Config) -> Result<(), String> {
         if !config.dist_dir.join("index.html").exists() {
             tracing::warn!(dist = %config.dist_dir.display(), "the app is not built here: pages will say so");
         }
-        let state = AppState::open(config).map_err(|e| e.to_string())?;
+        let cluster = connectit_broker::state::connect_cluster(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let state = AppState::open_with(config, cluster).map_err(|e| e.to_string())?;
         // Says this process serves the folder (a restore refuses meanwhile).
         let _pid = connectit_broker::backup::PidFile::create(&state.config.data_dir)
             .map_err(|e| format!("cannot write {}: {e}", state.config.data_dir.display()))?;

@@ -28,6 +28,9 @@ pub mod close {
     pub const POLICY: u16 = 1008;
     pub const TOO_BIG: u16 = 1009;
     pub const INTERNAL: u16 = 1011;
+    /// Service Restart: the broker stops, or the session moved to another broker;
+    /// the page connects again at once (to another broker, through the load balancer).
+    pub const RESTART: u16 = 1012;
 }
 
 /// What the peer did.
@@ -112,6 +115,11 @@ where
             Ok(text) => self.socket.send(Message::Text(text.into())).await.is_ok(),
             Err(_) => false,
         }
+    }
+
+    /// Sends `text` as it is; false when the socket is gone.
+    pub async fn send_text(&mut self, text: Utf8Bytes) -> bool {
+        self.socket.send(Message::Text(text)).await.is_ok()
     }
 
     /// Ends the socket as `ending` says.

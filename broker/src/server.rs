@@ -115,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/teams/{slug}/join", post(api::team_join))
         .route("/api/audit", get(auth::audit_log))
         .route("/api/ws", get(ws::session_socket))
+        .route("/api/cluster/call", post(crate::hub::remote::serve_call))
         .route("/api/console/ws", get(console_ws::console_socket))
         .fallback(static_files::serve)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -171,6 +172,14 @@ pub async fn run(
         .take();
     let keeper =
         hub_tasks.map(|tasks| tokio::spawn(keep_invitations(state.clone(), tasks.refresh)));
+    let cluster = state.hub.cluster().cloned();
+    let cluster_tasks = cluster.as_ref().map(|c| {
+        [
+            tokio::spawn(c.clone().listen()),
+            tokio::spawn(keep_cluster(state.clone(), c.clone())),
+            tokio::spawn(hear_cluster(state.clone(), c.events())),
+        ]
+    });
     let stop = state.shutdown.clone();
     let sockets = state.shutdown.clone();
     let (tls, connections, audit) = (
@@ -181,6 +190,16 @@ pub async fn run(
     let router = app(state);
     let signal = async move {
         shutdown.await;
+        if let Some(cluster) = &cluster {
+            // The leases go first: the pages told to reconnect find their sessions
+            // free, and the brokers they reach take them at once.
+            match cluster.leave().await {
+                Ok(()) => tracing::info!("left the cluster: sessions handed back"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not hand the sessions back; their leases run out instead")
+                }
+            }
+        }
         stop.trigger();
     };
     let result = serve::serve(listener, router, tls, connections, audit, signal).await;
@@ -197,8 +216,72 @@ pub async fn run(
     if let Some(keeper) = keeper {
         keeper.abort();
     }
+    for task in cluster_tasks.into_iter().flatten() {
+        task.abort();
+    }
     let _ = tokio::time::timeout(Duration::from_secs(5), auditor).await;
     result
+}
+
+/// Renews this broker's presence and leases every [`crate::cluster::RENEW_EVERY`];
+/// sessions whose leases it lost close their sockets here (they reconnect to the
+/// broker that has them). Every [`ORPHANS_EVERY`], takes the open sessions nobody runs
+/// (their broker went down with no socket to bring them back), so that their timers
+/// run.
+async fn keep_cluster(state: AppState, cluster: std::sync::Arc<crate::cluster::Cluster>) {
+    let mut tick = tokio::time::interval(crate::cluster::RENEW_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_renewed = tokio::time::Instant::now();
+    let mut orphans = tokio::time::Instant::now() + ORPHANS_EVERY;
+    loop {
+        tick.tick().await;
+        if state.shutdown.stopping() {
+            return;
+        }
+        match cluster.renew().await {
+            Ok(lost) => {
+                last_renewed = tokio::time::Instant::now();
+                state.hub.lost(&lost);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew this broker's leases");
+                if last_renewed.elapsed() > Duration::from_millis(crate::cluster::LEASE_MS / 2) {
+                    // Others may take them soon: stop serving them from here.
+                    let ids = state.hub.loaded_ids();
+                    cluster.forget(&ids);
+                    state.hub.lost(&ids);
+                }
+            }
+        }
+        if tokio::time::Instant::now() >= orphans {
+            orphans = tokio::time::Instant::now() + ORPHANS_EVERY;
+            if let Err(e) = state.hub.load_open().await {
+                tracing::warn!(error = %e, "could not look for sessions nobody runs");
+            }
+        }
+    }
+}
+
+/// How often a broker of a cluster looks for open sessions no broker runs.
+const ORPHANS_EVERY: Duration = Duration::from_secs(5);
+
+/// What the other brokers tell: summaries for this broker's consoles.
+async fn hear_cluster(
+    state: AppState,
+    mut events: tokio::sync::broadcast::Receiver<crate::cluster::Event>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(event) => match event.body {
+                crate::cluster::EventBody::Summary(update) => state.hub.relay_summary(update),
+            },
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "missed events from the other brokers")
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 /// Sends again the summaries of the sessions of a PIN or link that several people used,

@@ -104,6 +104,8 @@ pub enum StartError {
     Database { path: PathBuf, source: DbError },
     /// PostgreSQL (`database_url`) cannot be reached or its schema brought up to date.
     Postgres { source: DbError },
+    /// Redis (`redis_url`) cannot be reached.
+    Redis(crate::cluster::ClusterError),
     /// A key in the data folder cannot be read or created.
     Key {
         which: &'static str,
@@ -132,6 +134,7 @@ impl std::fmt::Display for StartError {
             StartError::Postgres { source } => {
                 write!(f, "cannot use the database at database_url: {source}")
             }
+            StartError::Redis(e) => write!(f, "cannot join the cluster at redis_url: {e}"),
             StartError::Key { which, source } => {
                 write!(f, "cannot read or create the {which} key: {source}")
             }
@@ -148,14 +151,37 @@ impl std::error::Error for StartError {
             | StartError::Key { source, .. } => Some(source),
             StartError::Database { source, .. } | StartError::Postgres { source } => Some(source),
             StartError::Tls(e) => Some(e),
+            StartError::Redis(e) => Some(e),
         }
     }
+}
+
+/// Joins the cluster of brokers sharing `redis_url` (none if it is empty), as the
+/// broker the others reach at `cluster_address`.
+pub async fn connect_cluster(
+    config: &Config,
+) -> Result<Option<Arc<crate::cluster::Cluster>>, StartError> {
+    if config.redis_url.is_empty() {
+        return Ok(None);
+    }
+    crate::cluster::Cluster::connect(&config.redis_url, &config.cluster_address())
+        .await
+        .map(Some)
+        .map_err(StartError::Redis)
 }
 
 impl AppState {
     /// Opens the data folder (database, PIN key, record key: readable by the broker's
     /// user only) and makes a setup code if no technician account exists yet.
     pub fn open(config: Config) -> Result<AppState, StartError> {
+        Self::open_with(config, None)
+    }
+
+    /// [`AppState::open`], as one broker of a cluster (see [`connect_cluster`]).
+    pub fn open_with(
+        config: Config,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
+    ) -> Result<AppState, StartError> {
         let data = &config.data_dir;
         let folder = |source| StartError::DataFolder {
             path: data.clone(),
@@ -207,7 +233,7 @@ impl AppState {
         let setup_code = db
             .blocking(|conn| auth::prepare_setup_code(conn, validity))
             .map_err(database)?;
-        let mut state = AppState::new(config, db, pin_key, signer, setup_code);
+        let mut state = AppState::new(config, db, pin_key, signer, setup_code, cluster);
         if let Some(shared) = Arc::get_mut(&mut state.0) {
             shared.tls = tls;
         }
@@ -220,6 +246,7 @@ impl AppState {
         pin_key: PinKey,
         signer: RecordSigner,
         setup_code: Option<String>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
     ) -> AppState {
         let c = &config;
         let pin_throttle = NetworkThrottle::new(
@@ -270,7 +297,13 @@ impl AppState {
         let roots = crate::outbound::root_store(&c.outbound_ca_file)
             .unwrap_or_else(|_| crate::outbound::public_roots());
         let outbound = Outbound::new(roots, Duration::from_secs(10));
-        let (hub, hub_tasks) = Hub::new(Arc::new(db.clone()), rules, metrics.clone());
+        let (hub, hub_tasks) = Hub::new(
+            Arc::new(db.clone()),
+            rules,
+            metrics.clone(),
+            cluster,
+            pin_key.clone(),
+        );
         AppState(Arc::new(Shared {
             db,
             allowed_origins: config.allowed_origins(),

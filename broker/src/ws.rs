@@ -23,14 +23,14 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::api::AuditKind;
-use connectit_protocol::wire::{ClientMessage, CloseReason, ServerMessage, SignalBody};
+use connectit_protocol::wire::{ClientMessage, CloseReason, Join, ServerMessage, SignalBody};
 use connectit_protocol::{limits, EntryKind, ErrorCode, LogEntry, Role, RuleViolation, Seq};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::auth;
 use crate::db::SignedIn;
 use crate::error::{append_error_code, AppError};
-use crate::hub::{now_ms, LiveSession, Relayed, Seat, SeatKey};
+use crate::hub::{now_ms, LiveSession, Located, Relayed, Seat, SeatEnd, SeatKey};
 use crate::pump::{close, Ending, Heard, Pump};
 use crate::AppState;
 
@@ -105,6 +105,9 @@ pub async fn session_socket(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = crate::config::client_ip(&state.config.trusted_proxies, peer.ip(), forwarded);
+    let handshake = crate::forward::Handshake::from_headers(&headers, client);
     limited(upgrade).on_upgrade(move |socket| async move {
         let _open = state.shutdown.socket_opened();
         let mut conn = Conn {
@@ -113,7 +116,7 @@ pub async fn session_socket(
             tokens: RATE_BURST,
             refilled: Instant::now(),
         };
-        let ending = run(&state, &mut conn, technician).await;
+        let ending = run(&state, &mut conn, technician, &handshake).await;
         conn.pump.end(ending).await;
         tracing::debug!(%peer, "session socket closed");
     })
@@ -197,8 +200,68 @@ fn rate_limited(message: &ClientMessage) -> ServerMessage {
     }
 }
 
+/// Where a socket's session runs, in the scale-out mode.
+async fn route(state: &AppState, join: &Join) -> Option<(connectit_protocol::SessionId, Located)> {
+    let id = route_id(state, join).await?;
+    let located = state.hub.locate(&id).await.ok()?;
+    Some((id, located))
+}
+
+/// In the scale-out mode, a socket whose session another broker runs goes on to it
+/// ([`crate::forward`]); `None` when it is served here.
+async fn forward_if_elsewhere(
+    state: &AppState,
+    conn: &mut Conn,
+    handshake: &crate::forward::Handshake,
+    join: &Join,
+    after: Seq,
+) -> Option<Ending> {
+    let cluster = state.hub.cluster()?;
+    let Some((id, Located::Elsewhere { broker, address })) = route(state, join).await else {
+        return None;
+    };
+    let hello = serde_json::to_string(&ClientMessage::Hello {
+        join: join.clone(),
+        after,
+    })
+    .ok()?;
+    match crate::forward::connect(&address, handshake, &hello).await {
+        Ok(upstream) => {
+            Some(crate::forward::relay(&mut conn.pump, upstream, state.shutdown.cancelled()).await)
+        }
+        Err(e) => {
+            tracing::warn!(%broker, error = %e.0, "the broker running a session does not answer");
+            match cluster.take_over(&id, &broker).await {
+                // Served here from now on.
+                Ok(crate::cluster::Owner::Here) => None,
+                _ => Some(Ending::Close(close::RESTART, "reconnect")),
+            }
+        }
+    }
+}
+
+/// The session a `hello` names.
+async fn route_id(state: &AppState, join: &Join) -> Option<connectit_protocol::SessionId> {
+    match join {
+        Join::Customer { token } => {
+            let hash = crate::secrets::token_hash(token);
+            state
+                .db
+                .call(move |conn| crate::db::session_by_token(conn, &hash))
+                .await
+                .ok()?
+        }
+        Join::Technician { session } => Some(session.clone()),
+    }
+}
+
 /// Serves one socket; answers how it ends.
-async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> Ending {
+async fn run(
+    state: &AppState,
+    conn: &mut Conn,
+    signed_in: Option<SignedIn>,
+    handshake: &crate::forward::Handshake,
+) -> Ending {
     // 1. hello
     let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
     let (join, after) = loop {
@@ -207,7 +270,7 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
                 Ok(incoming) => incoming,
                 Err(_) => return Ending::Close(close::POLICY, "hello expected"),
             },
-            _ = state.shutdown.cancelled() => return Ending::Close(close::GOING_AWAY, "broker restarting"),
+            _ = state.shutdown.cancelled() => return Ending::Close(close::RESTART, "broker restarting"),
         };
         let message = match incoming {
             Incoming::Message(message) if !conn.allow_before_hello() => {
@@ -240,7 +303,12 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
         }
     };
 
-    // 2. who is this?
+    // 2. where does its session run?
+    if let Some(ending) = forward_if_elsewhere(state, conn, handshake, &join, after).await {
+        return ending;
+    }
+
+    // 3. who is this?
     let technician = signed_in.as_ref().map(|s| &s.technician);
     let (live, role, name, technician_id) = match auth::admit(state, join, technician).await {
         Ok(found) => found,
@@ -259,7 +327,7 @@ async fn run(state: &AppState, conn: &mut Conn, signed_in: Option<SignedIn>) -> 
         }
     };
 
-    // 3. the log so far, then live.
+    // 4. the log so far, then live.
     let signals = live.watch_signals();
     let (backlog, rx, last) = match state.hub.subscribe(&live, after).await {
         Ok(s) => s,
@@ -349,7 +417,7 @@ struct Ends<'a, 'b> {
 
 impl Ends<'_, '_> {
     /// Completes with the reason the socket must close.
-    async fn next(&mut self) -> CloseReason {
+    async fn next(&mut self) -> SeatEnd {
         let closed = async {
             if self.seat_open {
                 match (&mut self.seat.closed).await {
@@ -357,7 +425,7 @@ impl Ends<'_, '_> {
                     Err(_) => self.seat_open = false,
                 }
             }
-            std::future::pending::<CloseReason>().await
+            std::future::pending::<SeatEnd>().await
         };
         let signed_out = async {
             match self.held.as_mut() {
@@ -367,7 +435,7 @@ impl Ends<'_, '_> {
         };
         tokio::select! {
             reason = closed => reason,
-            _ = signed_out => CloseReason::SignedOut,
+            _ = signed_out => SeatEnd::Reason(CloseReason::SignedOut),
         }
     }
 }
@@ -446,8 +514,11 @@ async fn tell_place(state: &AppState, conn: &mut Conn, member: &mut Member<'_>) 
     .await
 }
 
-fn closing(reason: CloseReason) -> Ending {
-    Ending::Close(reason.code(), reason.text())
+fn closing(end: SeatEnd) -> Ending {
+    match end {
+        SeatEnd::Reason(reason) => Ending::Close(reason.code(), reason.text()),
+        SeatEnd::Reconnect => Ending::Close(close::RESTART, "reconnect"),
+    }
 }
 
 /// The socket's main loop. Returns how to end.
@@ -528,7 +599,7 @@ async fn serve(
                 }
             }
             reason = ends.next() => return closing(reason),
-            _ = state.shutdown.cancelled() => return Ending::Close(close::GOING_AWAY, "broker restarting"),
+            _ = state.shutdown.cancelled() => return Ending::Close(close::RESTART, "broker restarting"),
         }
     }
 }

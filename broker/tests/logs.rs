@@ -122,8 +122,8 @@ async fn secrets_stay_out_of_the_log_and_sigterm_closes_cleanly() {
     };
     assert_eq!(
         closed,
-        Some(1001),
-        "sockets are told the broker is going away"
+        Some(1012),
+        "sockets are told the broker restarts (Service Restart: they come back at once)"
     );
     let status = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();

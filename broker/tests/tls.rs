@@ -249,7 +249,7 @@ async fn the_broker_serves_https_and_wss_with_hsts() {
         }
     };
     let (_, code) = tokio::join!(broker.stop(), closing);
-    assert_eq!(code, Some(1001));
+    assert_eq!(code, Some(1012), "Service Restart: come back at once");
     assert!(
         TcpStream::connect(addr).await.is_err(),
         "the broker stopped listening"

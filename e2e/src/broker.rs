@@ -70,6 +70,10 @@ pub struct BrokerOptions {
     pub listen: Option<String>,
     /// More top-level `key = value` lines, written as given (single sign-on, SMTP).
     pub extra_config: Vec<(String, String)>,
+    /// A broker joining others on one database: no account is made (it exists
+    /// already), and the PIN and record keys are copied from this data folder (every
+    /// broker of a cluster has the same keys).
+    pub keys_from: Option<PathBuf>,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -106,7 +110,16 @@ impl Broker {
             .unwrap_or_else(|e| panic!("write {}: {e}", config_path.display()));
         let log_path = dir.path().join("broker.log");
 
-        create_technician(&bin, &config_path, &options.technician, &log_path).await;
+        match &options.keys_from {
+            Some(from) => {
+                std::fs::create_dir_all(&data_dir).expect("the data folder");
+                for key in ["pin.key", "record.key"] {
+                    std::fs::copy(from.join(key), data_dir.join(key))
+                        .unwrap_or_else(|e| panic!("copy {key} from {}: {e}", from.display()));
+                }
+            }
+            None => create_technician(&bin, &config_path, &options.technician, &log_path).await,
+        }
 
         let (child, url) = spawn_serve(&bin, &config_path, &log_path, None).await;
         let addr: SocketAddr = url

@@ -812,12 +812,23 @@ impl SessionActor {
     fn publish_to(&self, former: Vec<i64>) {
         let mut watchers: Vec<i64> = self.guests.iter().map(|g| g.technician_id).collect();
         watchers.extend(former);
-        let _ = self.ctx.summaries.send(SummaryUpdate {
+        let update = SummaryUpdate {
             technician_id: self.owner,
             team_id: self.team.as_ref().map(|t| t.id),
             watchers,
             summary: self.summary(),
-        });
+        };
+        if let Some(cluster) = &self.ctx.cluster {
+            // The consoles on the other brokers hear it too.
+            let cluster = cluster.clone();
+            let body = crate::cluster::EventBody::Summary(update.clone());
+            tokio::spawn(async move {
+                if let Err(e) = cluster.publish(body).await {
+                    tracing::warn!(error = %e, "could not tell the other brokers of a summary");
+                }
+            });
+        }
+        let _ = self.ctx.summaries.send(update);
     }
 }
 

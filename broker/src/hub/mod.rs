@@ -8,6 +8,7 @@
 
 pub mod actor;
 pub mod queue;
+pub mod remote;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -93,8 +94,8 @@ pub struct Relayed {
 }
 
 /// A summary change, for the consoles of the session's technician, of its team's
-/// members, and of colleagues invited into it.
-#[derive(Debug, Clone)]
+/// members, and of colleagues invited into it (on every broker of a cluster).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SummaryUpdate {
     /// Who has the session (`None`: nobody yet, it waits in its team's queue).
     pub technician_id: Option<i64>,
@@ -138,6 +139,10 @@ pub struct Context {
     queues: queue::Queues,
     /// Append latencies, for `/metrics`.
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// The other brokers, in the scale-out mode.
+    pub(crate) cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// The key calls between brokers are signed with.
+    key: crate::secrets::PinKey,
 }
 
 impl Context {
@@ -194,6 +199,21 @@ pub struct LiveSession {
     entries: broadcast::Sender<LogEntry>,
     signals: broadcast::Sender<Relayed>,
     ended: Arc<AtomicBool>,
+    /// Set when another broker of the cluster runs the session: what is asked of
+    /// this handle is asked of that broker ([`remote`]).
+    pub(crate) remote: Option<remote::Remote>,
+}
+
+/// Where a session runs.
+pub enum Located {
+    Here(Arc<LiveSession>),
+    /// On another broker: its id, and the address it is reached at (`http://host:port`).
+    Elsewhere {
+        broker: String,
+        address: String,
+    },
+    /// There is no such session.
+    Missing,
 }
 
 /// The hub's work for background tasks: invitations whose summaries to send again.
@@ -205,7 +225,18 @@ pub struct HubTasks {
 #[derive(Default)]
 struct Seats {
     next: u64,
-    held: Vec<(SeatKey, u64, oneshot::Sender<CloseReason>)>,
+    held: Vec<(SeatKey, u64, oneshot::Sender<SeatEnd>)>,
+}
+
+/// Why a socket must close from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatEnd {
+    /// For good, with this reason (a newer socket took the seat, the technician's
+    /// place in the session changed).
+    Reason(CloseReason),
+    /// To connect again at once: the session moves to another broker (this one is
+    /// stopping, or lost its lease).
+    Reconnect,
 }
 
 /// A socket's seat in a session: `closed` completes with the reason it must close (a
@@ -213,7 +244,7 @@ struct Seats {
 pub struct Seat {
     pub id: u64,
     pub key: SeatKey,
-    pub closed: oneshot::Receiver<CloseReason>,
+    pub closed: oneshot::Receiver<SeatEnd>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -261,7 +292,15 @@ impl LiveSession {
         let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(i) = seats.held.iter().position(|(k, _, _)| *k == key) {
             let (_, _, tx) = seats.held.swap_remove(i);
-            let _ = tx.send(reason);
+            let _ = tx.send(SeatEnd::Reason(reason));
+        }
+    }
+
+    /// Closes every socket of the session, to connect again at once.
+    pub fn reconnect_all(&self) {
+        let mut seats = self.seats.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, _, tx) in std::mem::take(&mut seats.held) {
+            let _ = tx.send(SeatEnd::Reconnect);
         }
     }
 
@@ -272,7 +311,7 @@ impl LiveSession {
         for (key, id, tx) in held {
             match key {
                 SeatKey::Technician(_) => {
-                    let _ = tx.send(reason);
+                    let _ = tx.send(SeatEnd::Reason(reason));
                 }
                 _ => seats.held.push((key, id, tx)),
             }
@@ -311,6 +350,12 @@ impl LiveSession {
     /// Appends an entry by the broker (or a member, through the HTTP API), if the
     /// rules allow it now.
     pub async fn append(&self, author: Author, kind: EntryKind) -> Result<LogEntry, AppendError> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::Append { author, kind }).await {
+                Some(remote::Answer::Entry(e)) => e.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         self.ask(|reply| Command::Append {
             author,
             kind,
@@ -330,6 +375,10 @@ impl LiveSession {
         name: &str,
         action: Action,
     ) -> Result<Vec<LogEntry>, AppendError> {
+        if self.remote.is_some() {
+            // A socket's actions go to the broker that runs the session, whole.
+            return Err(AppendError::Stopped);
+        }
         let name = name.to_string();
         self.ask(|reply| Command::Act {
             role,
@@ -344,6 +393,12 @@ impl LiveSession {
 
     /// Whether `technician_id` joined the session on an invitation.
     pub async fn is_guest(&self, technician_id: i64) -> bool {
+        if let Some(r) = &self.remote {
+            return matches!(
+                r.call(remote::Call::IsGuest { technician_id }).await,
+                Some(remote::Answer::Bool(true))
+            );
+        }
         self.ask(|reply| Command::IsGuest {
             technician_id,
             reply,
@@ -359,6 +414,12 @@ impl LiveSession {
         by: i64,
         to: Option<(i64, TechnicianRef)>,
     ) -> Result<LogEntry, AppendError> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::HandOver { by, to }).await {
+                Some(remote::Answer::Entry(e)) => e.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         let queued = to.is_none();
         let entry = self
             .ask(|reply| Command::HandOver { by, to, reply })
@@ -380,6 +441,12 @@ impl LiveSession {
         by: i64,
         guest: (i64, TechnicianRef),
     ) -> Result<LogEntry, AppendError> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::Invite { by, guest }).await {
+                Some(remote::Answer::Entry(e)) => e.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         self.ask(|reply| Command::Invite { by, guest, reply })
             .await
             .unwrap_or(Err(AppendError::Stopped))
@@ -387,6 +454,12 @@ impl LiveSession {
 
     /// The invited colleague `technician_id` joins.
     pub async fn join(&self, technician_id: i64) -> Result<LogEntry, AppendError> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::Join { technician_id }).await {
+                Some(remote::Answer::Entry(e)) => e.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         self.ask(|reply| Command::Join {
             technician_id,
             reply,
@@ -398,6 +471,12 @@ impl LiveSession {
     /// The colleague `guest` leaves (asked by themself, or by `by` who has the
     /// session); their socket closes.
     pub async fn leave(&self, by: i64, guest: i64) -> Result<LogEntry, AppendError> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::Leave { by, guest }).await {
+                Some(remote::Answer::Entry(e)) => e.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         let entry = self
             .ask(|reply| Command::Leave { by, guest, reply })
             .await
@@ -414,6 +493,16 @@ impl LiveSession {
         technician_id: i64,
         technician: TechnicianRef,
     ) -> Result<Vec<LogEntry>, AppendError> {
+        if let Some(r) = &self.remote {
+            let call = remote::Call::PickUp {
+                technician_id,
+                technician,
+            };
+            return match r.call(call).await {
+                Some(remote::Answer::Entries(e)) => e.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         self.ask(|reply| Command::PickUp {
             technician_id,
             technician,
@@ -425,6 +514,12 @@ impl LiveSession {
 
     /// Replaces what is known of the customer, the problem and the ticket.
     pub async fn set_details(&self, details: SessionDetails) -> Result<(), AppendError> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::SetDetails { details }).await {
+                Some(remote::Answer::Done(d)) => d.map_err(AppendError::from),
+                _ => Err(AppendError::Stopped),
+            };
+        }
         self.ask(|reply| Command::SetDetails { details, reply })
             .await
             .unwrap_or(Err(AppendError::Stopped))
@@ -461,21 +556,43 @@ impl LiveSession {
 
     /// The session's state now.
     pub async fn state(&self) -> Option<SessionState> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::State).await {
+                Some(remote::Answer::State(state)) => state,
+                _ => None,
+            };
+        }
         self.ask(|reply| Command::State { reply }).await
     }
 
     /// The console's view of the session.
     pub async fn summary(&self) -> Option<SessionSummary> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::Summary).await {
+                Some(remote::Answer::Summary(summary)) => summary,
+                _ => None,
+            };
+        }
         self.ask(|reply| Command::Summary { reply }).await
     }
 
     /// Tells consoles the session is new or changed.
     pub async fn announce(&self) {
+        if let Some(r) = &self.remote {
+            r.call(remote::Call::Announce).await;
+            return;
+        }
         let _ = self.commands.send(Box::new(Command::Announce)).await;
     }
 
     /// The code the customer reads out, once someone joined.
     pub async fn check_code(&self) -> Option<String> {
+        if let Some(r) = &self.remote {
+            return match r.call(remote::Call::CheckCode).await {
+                Some(remote::Answer::Code(code)) => code,
+                _ => None,
+            };
+        }
         self.ask(|reply| Command::CheckCode { reply })
             .await
             .flatten()
@@ -483,6 +600,10 @@ impl LiveSession {
 
     /// Someone joined with this check code (stored already).
     pub async fn set_check_code(&self, code: Option<String>) {
+        if let Some(r) = &self.remote {
+            r.call(remote::Call::SetCheckCode { code }).await;
+            return;
+        }
         self.ask(|reply| Command::SetCheckCode { code, reply })
             .await;
     }
@@ -494,6 +615,8 @@ impl Hub {
         store: Arc<dyn SessionStore>,
         rules: Rules,
         metrics: Arc<crate::metrics::Metrics>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
+        key: crate::secrets::PinKey,
     ) -> (Self, HubTasks) {
         let (summaries, _) = broadcast::channel(1024);
         let (refresh, refresh_rx) = mpsc::unbounded_channel();
@@ -506,6 +629,8 @@ impl Hub {
             summaries,
             queues: queue::Queues::default(),
             metrics,
+            cluster,
+            key,
         });
         let hub = Hub {
             ctx,
@@ -526,6 +651,73 @@ impl Hub {
         self.ctx.summaries.subscribe()
     }
 
+    /// A summary change another broker sent, for this broker's consoles.
+    pub fn relay_summary(&self, update: SummaryUpdate) {
+        let _ = self.ctx.summaries.send(update);
+    }
+
+    /// The other brokers, in the scale-out mode.
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.ctx.cluster.as_ref()
+    }
+
+    /// Where session `id` runs: here (loaded, or loaded now, taking its lease in the
+    /// scale-out mode), on another broker, or nowhere (no such session).
+    pub async fn locate(&self, id: &SessionId) -> Result<Located, DbError> {
+        if let Some(live) = self.lookup(id) {
+            return Ok(Located::Here(live));
+        }
+        if let Some(cluster) = &self.ctx.cluster {
+            match cluster.claim(id).await {
+                Ok(crate::cluster::Owner::Here) => {}
+                Ok(crate::cluster::Owner::Elsewhere { broker, address }) => {
+                    return Ok(Located::Elsewhere { broker, address })
+                }
+                Err(e) => return Err(DbError::Unavailable(e.to_string())),
+            }
+        }
+        Ok(match self.load(id).await? {
+            Some(live) => Located::Here(live),
+            None => {
+                if let Some(cluster) = &self.ctx.cluster {
+                    let _ = cluster.release(Some(std::slice::from_ref(id))).await;
+                }
+                Located::Missing
+            }
+        })
+    }
+
+    /// Sessions whose leases this broker lost: forgotten here, and their sockets closed
+    /// so that they reconnect to the broker that has them now.
+    pub fn lost(&self, ids: &[SessionId]) {
+        for id in ids {
+            let live = self
+                .sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(id);
+            if let Some(live) = live {
+                tracing::warn!(session = %id, "another broker took the session over");
+                live.reconnect_all();
+            }
+        }
+    }
+
+    /// Every session loaded here, their sockets closed so that they reconnect (to
+    /// another broker, this one stopping).
+    pub fn reconnect_all(&self) {
+        let all: Vec<Arc<LiveSession>> = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for live in all {
+            live.reconnect_all();
+        }
+    }
+
     /// The teams' queues.
     pub fn queues(&self) -> &queue::Queues {
         &self.ctx.queues
@@ -533,24 +725,80 @@ impl Hub {
 
     /// Loads every session that is not over, so that what falls due in them (a PIN
     /// expiring, a wait running out, a prompt unanswered) happens, also after a restart.
+    /// In the scale-out mode, those no other broker runs.
     pub async fn load_open(&self) -> Result<usize, DbError> {
         let ids = store::call(&self.ctx.store, |s| s.open_sessions()).await?;
         let mut loaded = 0;
         for id in ids {
-            match self.get(&id).await {
-                Ok(Some(_)) => loaded += 1,
-                Ok(None) => {}
+            if self.lookup(&id).is_some() {
+                continue;
+            }
+            match self.locate(&id).await {
+                Ok(Located::Here(_)) => loaded += 1,
+                Ok(Located::Elsewhere { .. } | Located::Missing) => {}
                 Err(e) => tracing::error!(session = %id, error = %e, "could not load a session"),
             }
         }
         Ok(loaded)
     }
 
-    /// The session, loaded from storage if need be; `None` if there is none.
+    /// The sessions loaded here.
+    pub fn loaded_ids(&self) -> Vec<SessionId> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The session, loaded from storage if need be; `None` if there is none. In the
+    /// scale-out mode, refused while another broker runs it (see [`Hub::locate`]).
     pub async fn get(&self, id: &SessionId) -> Result<Option<Arc<LiveSession>>, DbError> {
-        if let Some(live) = self.lookup(id) {
-            return Ok(Some(live));
+        match self.locate(id).await? {
+            Located::Here(live) => Ok(Some(live)),
+            Located::Missing => Ok(None),
+            Located::Elsewhere { address, .. } => self.remote_handle(id, address).await.map(Some),
         }
+    }
+
+    /// A handle on session `id`, which the broker at `address` runs.
+    async fn remote_handle(
+        &self,
+        id: &SessionId,
+        address: String,
+    ) -> Result<Arc<LiveSession>, DbError> {
+        let r = remote::Remote::new(address.clone(), id.clone(), self.ctx.key.clone());
+        let owner = match r.call(remote::Call::Owner).await {
+            Some(remote::Answer::Owner(owner)) => owner,
+            _ => {
+                return Err(DbError::Unavailable(format!(
+                    "session {id}: the broker at {address} does not answer"
+                )))
+            }
+        };
+        let (commands, _) = mpsc::channel(1);
+        let fresh = Rate {
+            tokens: RATE_BURST,
+            refilled: Instant::now(),
+        };
+        Ok(Arc::new(LiveSession {
+            id: id.clone(),
+            owner: Arc::new(AtomicI64::new(owner.unwrap_or(0))),
+            team_id: None,
+            invitation: id.clone(),
+            commands,
+            seats: Mutex::new(Seats::default()),
+            rates: Mutex::new([fresh, fresh]),
+            entries: broadcast::channel(1).0,
+            signals: broadcast::channel(1).0,
+            ended: Arc::new(AtomicBool::new(false)),
+            remote: Some(r),
+        }))
+    }
+
+    /// Loads the session from storage (its lease is this broker's, or there is none).
+    async fn load(&self, id: &SessionId) -> Result<Option<Arc<LiveSession>>, DbError> {
         let key = id.clone();
         let Some(stored) = store::call(&self.ctx.store, move |s| s.load(&key)).await? else {
             return Ok(None);
@@ -588,6 +836,7 @@ impl Hub {
             entries: entries.clone(),
             signals: signals.clone(),
             ended: ended.clone(),
+            remote: None,
         });
         let actor = SessionActor {
             id: id.clone(),

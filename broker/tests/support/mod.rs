@@ -399,12 +399,20 @@ impl Client {
 
     /// A session socket with this Origin.
     pub async fn socket(&self, origin: &str) -> Ws {
+        self.socket_with(origin, None).await
+    }
+
+    /// A session socket with this Origin and cookie.
+    pub async fn socket_with(&self, origin: &str, cookie: Option<&str>) -> Ws {
         let mut request = format!("ws://{}/api/ws", self.addr)
             .into_client_request()
             .unwrap();
         request
             .headers_mut()
             .insert("origin", origin.parse().unwrap());
+        if let Some(c) = cookie {
+            request.headers_mut().insert("cookie", c.parse().unwrap());
+        }
         let (stream, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("handshake");

@@ -1,0 +1,202 @@
+//! Several brokers over one PostgreSQL and one Redis, behind HAProxy with no
+//! stickiness (all real, started by the test on loopback ports): a customer and a
+//! technician whose sockets reach different brokers work together, and the session
+//! goes on when the broker that ran it is killed.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use connectit_e2e::broker::{BrokerOptions, TechnicianAccount};
+use connectit_e2e::cluster::Cluster;
+use connectit_protocol::api::{CreatedSession, VerifyPinResponse};
+use connectit_protocol::wire::{ClientMessage, Join, ServerMessage};
+use connectit_protocol::{Action, EntryKind, LogEntry, Seq};
+use support::{Client, Frame, Ws};
+
+/// Signs in at `addr` as the cluster's technician; the cookie.
+async fn sign_in(addr: SocketAddr) -> String {
+    let account = TechnicianAccount::default();
+    let r = Client::new(addr)
+        .http(
+            "POST",
+            "/api/auth/sign-in",
+            Some(serde_json::json!({"username": account.username, "password": account.password})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "sign-in: {}", r.text());
+    r.header("set-cookie")
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A session socket at `addr` that said hello (after `after`) and was welcomed.
+async fn join(addr: SocketAddr, origin: &str, join: Join, after: Seq, cookie: Option<&str>) -> Ws {
+    let mut ws = Client::new(addr).socket_with(origin, cookie).await;
+    ws.send(&ClientMessage::Hello { join, after }).await;
+    match ws.recv().await {
+        ServerMessage::Welcome { .. } => ws,
+        other => panic!("expected welcome, got {other:?}"),
+    }
+}
+
+/// Sends chat `text` and waits for its acknowledgement: its entry's number, or the
+/// close code if the socket closed first.
+async fn chat(ws: &mut Ws, text: &str) -> Result<Seq, Option<u16>> {
+    let id = ws.act(Action::Chat { text: text.into() }).await;
+    loop {
+        match ws.next_frame().await {
+            Frame::Message(ServerMessage::Ack { id: got, seq }) if got == id => return Ok(seq),
+            Frame::Message(ServerMessage::Error {
+                id: Some(got),
+                error,
+            }) if got == id => {
+                panic!("chat refused: {error:?}")
+            }
+            Frame::Message(_) => {}
+            Frame::Closed(code) => return Err(code),
+        }
+    }
+}
+
+/// Every chat text of `entries`, in order.
+fn chats(entries: &[LogEntry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Chat { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The whole log as a fresh socket at `addr` reads it.
+async fn read_log(addr: SocketAddr, origin: &str, token: &str) -> Vec<LogEntry> {
+    let mut ws = Client::new(addr).socket_with(origin, None).await;
+    ws.send(&ClientMessage::Hello {
+        join: Join::Customer {
+            token: token.into(),
+        },
+        after: 0,
+    })
+    .await;
+    let last = match ws.recv().await {
+        ServerMessage::Welcome { last_seq, .. } => last_seq,
+        other => panic!("expected welcome, got {other:?}"),
+    };
+    ws.entries_until(last).await
+}
+
+/// The brokers are this build's binary, serving a stand-in page (these tests need no
+/// browser, and run before the app is built).
+fn use_this_build() -> tempfile::TempDir {
+    let dist = tempfile::tempdir().expect("a folder for the page");
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<html><body>ConnectIT</body></html>",
+    )
+    .unwrap();
+    std::env::set_var("CONNECTIT_DIST_DIR", dist.path());
+    std::env::set_var(
+        "CONNECTIT_BROKER_BIN",
+        env!("CARGO_BIN_EXE_connectit-broker"),
+    );
+    dist
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_and_a_technician_on_different_brokers_work_together_and_outlive_the_owner() {
+    let _dist = use_this_build();
+    let mut cluster = Cluster::start(3, BrokerOptions::default()).await;
+    let origin = cluster.url();
+    let [a, b, c] = [0, 1, 2].map(|i| cluster.brokers[i].addr());
+
+    // The technician makes the session on broker A: A runs it.
+    let cookie = sign_in(a).await;
+    let created: CreatedSession = {
+        let r = Client::new(a)
+            .http("POST", "/api/sessions", None, Some(&cookie))
+            .await;
+        assert_eq!(r.status, 200, "create: {}", r.text());
+        r.json()
+    };
+    // The customer's PIN is checked on B, their socket reaches C; the technician's
+    // socket reaches B.
+    let joined: VerifyPinResponse = {
+        let r = Client::new(b)
+            .http(
+                "POST",
+                "/api/pin",
+                Some(serde_json::json!({"pin": created.pin})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "pin: {}", r.text());
+        r.json()
+    };
+    let customer = Join::Customer {
+        token: joined.token.clone(),
+    };
+    let technician = Join::Technician {
+        session: created.id.clone(),
+    };
+    let mut cust = join(c, &origin, customer.clone(), 0, None).await;
+    let mut seen = Vec::new();
+    cust.act_ok(Action::AcceptTerms, &mut seen).await;
+    let mut tech = join(b, &origin, technician.clone(), 0, Some(&cookie)).await;
+    let picked = tech.act_ok(Action::PickUp, &mut seen).await;
+    cust.entries_until(picked).await;
+
+    // They chat, each from their own broker, and each hears the other in order.
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let (from, text) = if i % 2 == 0 {
+            (&mut cust, format!("customer {i}"))
+        } else {
+            (&mut tech, format!("technician {i}"))
+        };
+        chat(from, &text).await.expect("acknowledged");
+        sent.push(text);
+    }
+    let last = chat(&mut tech, "before the crash")
+        .await
+        .expect("acknowledged");
+    sent.push("before the crash".into());
+    // Broker A, which runs the session, is killed. Both sockets are told to reconnect
+    // at once (1012), and the brokers they reach take the session over.
+    cluster.brokers[0].kill().await;
+    for ws in [&mut cust, &mut tech] {
+        // What was on its way arrives first (at most the whole log).
+        let mut closed = None;
+        for _ in 0..100 {
+            if let Frame::Closed(code) = ws.next_frame().await {
+                closed = Some(code);
+                break;
+            }
+        }
+        assert_eq!(closed, Some(Some(1012)), "closed to reconnect at once");
+    }
+    let mut cust = join(c, &origin, customer.clone(), last, None).await;
+    let mut tech = join(b, &origin, technician.clone(), last, Some(&cookie)).await;
+    let after = chat(&mut cust, "after the crash")
+        .await
+        .expect("stored by the new owner");
+    assert_eq!(after, last + 1, "the next number: no gap, nothing lost");
+    sent.push("after the crash".into());
+    let got = tech.entries_until(after).await;
+    assert_eq!(chats(&got), ["after the crash"]);
+
+    // Through HAProxy, the whole log reads the same: every acknowledged message
+    // once, in order.
+    let log = read_log(cluster.haproxy.addr(), &origin, &joined.token).await;
+    assert!(log.iter().zip(1..).all(|(e, n)| e.seq == n), "no gap");
+    assert_eq!(
+        chats(&log),
+        sent,
+        "every acknowledged message once, in order"
+    );
+}
