@@ -373,7 +373,7 @@ pub async fn accept_invitation(
 ) -> Result<Response, AppError> {
     let request: AcceptInvitation = parse_json(&body)?;
     crate::auth::require_passwords(&state)?;
-    if let Err(refusal) = state.setup_throttle.attempt(client) {
+    if let Err(refusal) = state.setup_throttle.attempt(client).await {
         state
             .audit
             .count(AuditKind::SetupThrottled, Some(client), None, "invitation");
@@ -414,7 +414,7 @@ pub async fn accept_invitation(
             .await;
         return Err(AppError(ErrorCode::InvalidInvitation));
     };
-    state.setup_throttle.succeed(client);
+    state.setup_throttle.succeed(client).await;
     state
         .audit
         .event(

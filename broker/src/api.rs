@@ -184,7 +184,7 @@ pub async fn verify_pin(
     let request: VerifyPinRequest = parse_json(&body)?;
     let pin =
         clean_pin(&request.pin).ok_or(AppError(ErrorCode::InvalidInput { field: Field::Pin }))?;
-    if let Err(refusal) = state.pin_throttle.attempt(client) {
+    if let Err(refusal) = state.pin_throttle.attempt(client).await {
         let detail = match refusal.scope {
             crate::throttle::Scope::Network => "its network is throttled",
             _ => "the address is throttled",
@@ -199,7 +199,7 @@ pub async fn verify_pin(
     let hash = state.pin_key.hash(&pin);
     match join(&state, client, Credential::Pin(&hash)).await {
         Ok(Some(joined)) => {
-            state.pin_throttle.forgive(client);
+            state.pin_throttle.forgive(client).await;
             Ok(Json(joined))
         }
         Ok(None) => {
@@ -213,7 +213,7 @@ pub async fn verify_pin(
         }
         Err(e) => {
             // The broker's trouble, not a wrong guess.
-            state.pin_throttle.succeed(client);
+            state.pin_throttle.succeed(client).await;
             Err(e)
         }
     }
@@ -476,7 +476,7 @@ pub async fn team_join(
     if !crate::hours::team_is_open(&team, &state.config.time_zone, now_ms()) {
         return Err(AppError(ErrorCode::QueueClosed));
     }
-    if let Err(refusal) = state.queue_throttle.attempt(client) {
+    if let Err(refusal) = state.queue_throttle.attempt(client).await {
         let detail = format!(
             "queue joins to team {}: {:?} throttled",
             team.slug, refusal.scope
@@ -502,7 +502,7 @@ pub async fn team_join(
         })
         .await?;
     if !inserted {
-        state.queue_throttle.succeed(client);
+        state.queue_throttle.succeed(client).await;
         let detail = format!("team {}: {} in the queue", team.slug, team.max_queue);
         state
             .audit

@@ -309,7 +309,7 @@ pub async fn setup(
 ) -> Result<Response, AppError> {
     let request: SetupRequest = parse_json(&body)?;
     require_passwords(&state)?;
-    if let Err(refusal) = state.setup_throttle.attempt(client) {
+    if let Err(refusal) = state.setup_throttle.attempt(client).await {
         state
             .audit
             .count(AuditKind::SetupThrottled, Some(client), None, "");
@@ -332,7 +332,7 @@ pub async fn setup(
             .await;
         return Err(AppError(ErrorCode::InvalidSetupCode));
     }
-    state.setup_throttle.succeed(client);
+    state.setup_throttle.succeed(client).await;
     let technician = state
         .db
         .call(move |conn| {
@@ -384,7 +384,11 @@ pub async fn sign_in(
     let device = found
         .as_ref()
         .and_then(|t| known_device(&state, &headers, t.id));
-    let counted = match state.sign_in_throttle.attempt(client, &account, device) {
+    let counted = match state
+        .sign_in_throttle
+        .attempt(client, &account, device)
+        .await
+    {
         Ok(counted) => counted,
         Err(refusal) => {
             state.audit.count(
@@ -412,7 +416,7 @@ pub async fn sign_in(
     };
     match found {
         Some(technician) if ok => {
-            state.sign_in_throttle.succeed(&counted);
+            state.sign_in_throttle.succeed(&counted).await;
             state
                 .audit
                 .event(

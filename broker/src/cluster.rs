@@ -369,3 +369,95 @@ impl Cluster {
         }
     }
 }
+
+/// The throttle's buckets, kept in Redis so that every broker counts against the same
+/// ones (one broker's bound holds for the whole cluster): `take` takes a token from
+/// each bucket if every one has one, else answers which is empty (its 1-based index)
+/// and the seconds until it has one; `add` adds each bucket's delta; `forgive` adds to
+/// every bucket the failures the first has not grown back. Levels grow back on Redis's
+/// own clock, so the brokers' clocks do not matter.
+const BUCKETS: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mode = ARGV[1]
+local n = #KEYS
+local level, burst, refill, delta = {}, {}, {}, {}
+for i = 1, n do
+  burst[i] = tonumber(ARGV[2 + (i - 1) * 3])
+  refill[i] = tonumber(ARGV[3 + (i - 1) * 3])
+  delta[i] = tonumber(ARGV[4 + (i - 1) * 3])
+  local v = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  if v[1] then
+    level[i] = math.min(burst[i], tonumber(v[1]) + (now - tonumber(v[2])) / refill[i])
+  else
+    level[i] = burst[i]
+  end
+end
+if mode == 'take' then
+  local worst, which = 0, 0
+  for i = 1, n do
+    if level[i] < 1 then
+      local wait = math.max(1, math.ceil((1 - level[i]) * refill[i] / 1000))
+      if wait > worst then worst, which = wait, i end
+    end
+  end
+  if which > 0 then return {which, worst} end
+  for i = 1, n do delta[i] = -1 end
+elseif mode == 'forgive' then
+  local spent = math.ceil(math.max(0, burst[1] - level[1]))
+  for i = 1, n do delta[i] = spent end
+end
+for i = 1, n do
+  local new = math.max(0, math.min(burst[i], level[i] + delta[i]))
+  if new >= burst[i] then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('HSET', KEYS[i], 'tokens', tostring(new), 'at', tostring(now))
+    redis.call('PEXPIRE', KEYS[i], math.ceil((burst[i] - new) * refill[i]) + 1000)
+  end
+end
+return {0, 0}
+"#;
+
+/// What to do to a set of shared buckets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BucketOp {
+    /// A token from each, or none if one is empty.
+    Take,
+    /// This many tokens to each (negative: taken).
+    Add(f64),
+    /// The first bucket's spent tokens back to each.
+    Forgive,
+}
+
+impl Cluster {
+    /// Runs `op` on the buckets `(key, burst, refill)`; `Some((index, wait_secs))` when
+    /// a take found the bucket at `index` empty.
+    pub async fn buckets(
+        &self,
+        op: BucketOp,
+        buckets: &[(String, u32, Duration)],
+    ) -> Result<Option<(usize, u32)>, ClusterError> {
+        let script = redis::Script::new(BUCKETS);
+        let mut invocation = script.prepare_invoke();
+        invocation.arg(match op {
+            BucketOp::Take => "take",
+            BucketOp::Add(_) => "add",
+            BucketOp::Forgive => "forgive",
+        });
+        let delta = match op {
+            BucketOp::Add(d) => d,
+            _ => 0.0,
+        };
+        for (key, burst, refill) in buckets {
+            invocation
+                .key(format!("connectit:throttle:{key}"))
+                .arg(*burst)
+                .arg(refill.as_millis().max(1) as u64)
+                .arg(delta);
+        }
+        let mut conn = self.conn.clone();
+        let (which, wait): (usize, u32) = invocation.invoke_async(&mut conn).await?;
+        Ok((which > 0).then(|| (which - 1, wait)))
+    }
+}

@@ -347,7 +347,7 @@ async fn finish(
     headers: &HeaderMap,
     callback: Callback,
 ) -> Result<TechnicianRow, Refused> {
-    if let Err(refusal) = state.sso_throttle.attempt(client) {
+    if let Err(refusal) = state.sso_throttle.attempt(client).await {
         state.audit.count(
             AuditKind::SignInThrottled,
             Some(client),
@@ -435,7 +435,7 @@ async fn finish(
     match result {
         Ok((technician, changes)) => {
             // Only refusals use up the address's allowance.
-            state.sso_throttle.succeed(client);
+            state.sso_throttle.succeed(client).await;
             let mut said = format!("single sign-on ({})", mapped.subject);
             if !changes.is_empty() {
                 said.push_str("; ");

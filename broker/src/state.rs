@@ -301,9 +301,23 @@ impl AppState {
             Arc::new(db.clone()),
             rules,
             metrics.clone(),
-            cluster,
+            cluster.clone(),
             pin_key.clone(),
         );
+        let queue_throttle = NetworkThrottle::new(
+            Limit::new(c.queue_joins_per_address, c.queue_address_refill_secs),
+            Limit::new(c.queue_joins_per_network, c.queue_network_refill_secs),
+        );
+        let setup_throttle = AddressThrottle::new(by_address);
+        let sso_throttle = AddressThrottle::new(by_address);
+        if let Some(cluster) = &cluster {
+            // One bound for the whole cluster, whichever broker a guess reaches.
+            pin_throttle.share(cluster.clone(), "pin");
+            queue_throttle.share(cluster.clone(), "queue");
+            sign_in_throttle.share(cluster.clone(), "sign-in");
+            setup_throttle.share(cluster.clone(), "setup");
+            sso_throttle.share(cluster.clone(), "sso");
+        }
         AppState(Arc::new(Shared {
             db,
             allowed_origins: config.allowed_origins(),
@@ -312,13 +326,10 @@ impl AppState {
             pin_key,
             signer,
             pin_throttle,
-            queue_throttle: NetworkThrottle::new(
-                Limit::new(c.queue_joins_per_address, c.queue_address_refill_secs),
-                Limit::new(c.queue_joins_per_network, c.queue_network_refill_secs),
-            ),
+            queue_throttle,
             sign_in_throttle,
-            setup_throttle: AddressThrottle::new(by_address),
-            sso_throttle: AddressThrottle::new(by_address),
+            setup_throttle,
+            sso_throttle,
             sso: crate::oidc::Sso::from_config(&config, outbound.clone()),
             // Checked when the configuration was loaded.
             mailer: crate::mail::Mailer::from_config(&config).unwrap_or_else(|e| {

@@ -20,8 +20,10 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::cluster::{BucketOp, Cluster};
 
 /// A bucket's size and pace: `burst` failures at once, one more every `refill`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +179,47 @@ fn mask_v6(ip: Ipv6Addr, bits: u32) -> Ipv6Addr {
     Ipv6Addr::from(u128::from(ip) & mask)
 }
 
+/// In the scale-out mode, a throttle's buckets are the cluster's (in Redis), so that
+/// every broker counts against the same ones and a guesser gains nothing by spreading
+/// guesses over brokers. If Redis does not answer, each broker counts on its own until
+/// it does (the bound is then this broker's, times the brokers), rather than refusing
+/// customers it cannot count.
+#[derive(Default)]
+struct Shared(std::sync::OnceLock<(Arc<Cluster>, &'static str)>);
+
+impl Shared {
+    fn set(&self, cluster: Arc<Cluster>, name: &'static str) {
+        let _ = self.0.set((cluster, name));
+    }
+
+    /// Runs `op` on the cluster's buckets (named here `(key, limit)`); `None` when
+    /// there is no cluster or Redis did not answer (the caller counts here instead). A
+    /// take that found a bucket empty is refused with `scopes[index]`.
+    async fn run(
+        &self,
+        op: BucketOp,
+        buckets: &[(String, Limit)],
+        scopes: &[Scope],
+    ) -> Option<Result<(), Refusal>> {
+        let (cluster, name) = self.0.get()?;
+        let keys: Vec<(String, u32, Duration)> = buckets
+            .iter()
+            .map(|(key, limit)| (format!("{name}:{key}"), limit.burst, limit.refill))
+            .collect();
+        match cluster.buckets(op, &keys).await {
+            Ok(None) => Some(Ok(())),
+            Ok(Some((index, wait_secs))) => Some(Err(Refusal {
+                wait_secs,
+                scope: scopes.get(index).copied().unwrap_or(Scope::Address),
+            })),
+            Err(e) => {
+                tracing::warn!(error = %e, throttle = name, "the shared throttle does not answer: counting on this broker");
+                None
+            }
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -185,6 +228,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// teams' queues.
 pub struct NetworkThrottle {
     inner: Mutex<NetworkBuckets>,
+    limits: [Limit; 2],
+    shared: Shared,
 }
 
 struct NetworkBuckets {
@@ -199,12 +244,65 @@ impl NetworkThrottle {
                 address: Buckets::new(per_address),
                 network: Buckets::new(per_network),
             }),
+            limits: [per_address, per_network],
+            shared: Shared::default(),
         }
+    }
+
+    /// Counts in the cluster's buckets from now on, as `name` (see [`Shared`]).
+    pub fn share(&self, cluster: Arc<Cluster>, name: &'static str) {
+        self.shared.set(cluster, name);
+    }
+
+    fn shared_buckets(&self, ip: IpAddr) -> [(String, Limit); 2] {
+        [
+            (format!("address:{}", address_key(ip)), self.limits[0]),
+            (format!("network:{}", network_key(ip)), self.limits[1]),
+        ]
     }
 
     /// Takes a token from the address's and the network's buckets, or says which is
     /// empty and for how long.
-    pub fn attempt(&self, ip: IpAddr) -> Result<(), Refusal> {
+    pub async fn attempt(&self, ip: IpAddr) -> Result<(), Refusal> {
+        let scopes = [Scope::Address, Scope::Network];
+        match self
+            .shared
+            .run(BucketOp::Take, &self.shared_buckets(ip), &scopes)
+            .await
+        {
+            Some(outcome) => outcome,
+            None => self.attempt_here(ip),
+        }
+    }
+
+    /// The attempt was not a failure (the broker could not check it): its token goes
+    /// back.
+    pub async fn succeed(&self, ip: IpAddr) {
+        let buckets = self.shared_buckets(ip);
+        if self
+            .shared
+            .run(BucketOp::Add(1.0), &buckets, &[])
+            .await
+            .is_none()
+        {
+            self.succeed_here(ip);
+        }
+    }
+
+    /// A right PIN from `ip`: see [`NetworkThrottle::forgive_here`].
+    pub async fn forgive(&self, ip: IpAddr) {
+        let buckets = self.shared_buckets(ip);
+        if self
+            .shared
+            .run(BucketOp::Forgive, &buckets, &[])
+            .await
+            .is_none()
+        {
+            self.forgive_here(ip);
+        }
+    }
+
+    fn attempt_here(&self, ip: IpAddr) -> Result<(), Refusal> {
         let now = Instant::now();
         let (a, n) = (address_key(ip), network_key(ip));
         let mut b = lock(&self.inner);
@@ -223,9 +321,7 @@ impl NetworkThrottle {
         Ok(())
     }
 
-    /// The attempt was not a failure (the broker could not check it): its token goes
-    /// back.
-    pub fn succeed(&self, ip: IpAddr) {
+    fn succeed_here(&self, ip: IpAddr) {
         let now = Instant::now();
         let mut b = lock(&self.inner);
         b.address.add(&address_key(ip), 1.0, now);
@@ -236,7 +332,7 @@ impl NetworkThrottle {
     /// forgiven, in its bucket and in its network's, so a customer's typos cost
     /// nobody anything. An attacker earns this only by a right answer, which is what
     /// the throttle is there to prevent.
-    pub fn forgive(&self, ip: IpAddr) {
+    fn forgive_here(&self, ip: IpAddr) {
         let now = Instant::now();
         let (a, n) = (address_key(ip), network_key(ip));
         let mut b = lock(&self.inner);
@@ -251,6 +347,8 @@ impl NetworkThrottle {
 /// browsers the account never signed in from.
 pub struct SignInThrottle {
     inner: Mutex<SignInBuckets>,
+    limits: [Limit; 3],
+    shared: Shared,
 }
 
 struct SignInBuckets {
@@ -276,13 +374,70 @@ impl SignInThrottle {
                 account: Buckets::new(per_account),
                 device: Buckets::new(per_device),
             }),
+            limits: [per_address, per_account, per_device],
+            shared: Shared::default(),
+        }
+    }
+
+    /// Counts in the cluster's buckets from now on, as `name` (see [`Shared`]).
+    pub fn share(&self, cluster: Arc<Cluster>, name: &'static str) {
+        self.shared.set(cluster, name);
+    }
+
+    fn shared_buckets(&self, counted: &Counted) -> Vec<(String, Limit)> {
+        match counted {
+            Counted::Device(device) => {
+                let hex: String = device.iter().map(|b| format!("{b:02x}")).collect();
+                vec![(format!("device:{hex}"), self.limits[2])]
+            }
+            Counted::AddressAndAccount { address, account } => vec![
+                (format!("address:{address}"), self.limits[0]),
+                (format!("account:{account}"), self.limits[1]),
+            ],
         }
     }
 
     /// Takes a token for an attempt on `account` (lower-cased user name) from `ip`,
     /// from the device's bucket when the browser is a known device of the account,
     /// else from the address's and the account's.
-    pub fn attempt(
+    pub async fn attempt(
+        &self,
+        ip: IpAddr,
+        account: &str,
+        device: Option<[u8; 16]>,
+    ) -> Result<Counted, Refusal> {
+        let counted = match device {
+            Some(device) => Counted::Device(device),
+            None => Counted::AddressAndAccount {
+                address: address_key(ip),
+                account: account.to_string(),
+            },
+        };
+        let scopes: &[Scope] = match counted {
+            Counted::Device(_) => &[Scope::Device],
+            Counted::AddressAndAccount { .. } => &[Scope::Address, Scope::Account],
+        };
+        let buckets = self.shared_buckets(&counted);
+        match self.shared.run(BucketOp::Take, &buckets, scopes).await {
+            Some(outcome) => outcome.map(|()| counted),
+            None => self.attempt_here(ip, account, device),
+        }
+    }
+
+    /// The attempt succeeded: its token goes back (earlier failures still count).
+    pub async fn succeed(&self, counted: &Counted) {
+        let buckets = self.shared_buckets(counted);
+        if self
+            .shared
+            .run(BucketOp::Add(1.0), &buckets, &[])
+            .await
+            .is_none()
+        {
+            self.succeed_here(counted);
+        }
+    }
+
+    fn attempt_here(
         &self,
         ip: IpAddr,
         account: &str,
@@ -317,8 +472,7 @@ impl SignInThrottle {
         Ok(Counted::AddressAndAccount { address, account })
     }
 
-    /// The attempt succeeded: its token goes back (earlier failures still count).
-    pub fn succeed(&self, counted: &Counted) {
+    fn succeed_here(&self, counted: &Counted) {
         let now = Instant::now();
         let mut b = lock(&self.inner);
         match counted {
@@ -334,16 +488,49 @@ impl SignInThrottle {
 /// One bucket per address.
 pub struct AddressThrottle {
     inner: Mutex<Buckets<IpAddr>>,
+    limit: Limit,
+    shared: Shared,
 }
 
 impl AddressThrottle {
     pub fn new(limit: Limit) -> Self {
         AddressThrottle {
             inner: Mutex::new(Buckets::new(limit)),
+            limit,
+            shared: Shared::default(),
         }
     }
 
-    pub fn attempt(&self, ip: IpAddr) -> Result<(), Refusal> {
+    /// Counts in the cluster's buckets from now on, as `name` (see [`Shared`]).
+    pub fn share(&self, cluster: Arc<Cluster>, name: &'static str) {
+        self.shared.set(cluster, name);
+    }
+
+    pub async fn attempt(&self, ip: IpAddr) -> Result<(), Refusal> {
+        let buckets = [(format!("address:{}", address_key(ip)), self.limit)];
+        match self
+            .shared
+            .run(BucketOp::Take, &buckets, &[Scope::Address])
+            .await
+        {
+            Some(outcome) => outcome,
+            None => self.attempt_here(ip),
+        }
+    }
+
+    pub async fn succeed(&self, ip: IpAddr) {
+        let buckets = [(format!("address:{}", address_key(ip)), self.limit)];
+        if self
+            .shared
+            .run(BucketOp::Add(1.0), &buckets, &[])
+            .await
+            .is_none()
+        {
+            self.succeed_here(ip);
+        }
+    }
+
+    fn attempt_here(&self, ip: IpAddr) -> Result<(), Refusal> {
         let now = Instant::now();
         let key = address_key(ip);
         let mut b = lock(&self.inner);
@@ -359,7 +546,7 @@ impl AddressThrottle {
         }
     }
 
-    pub fn succeed(&self, ip: IpAddr) {
+    fn succeed_here(&self, ip: IpAddr) {
         lock(&self.inner).add(&address_key(ip), 1.0, Instant::now());
     }
 }
@@ -418,13 +605,13 @@ mod tests {
     fn an_address_runs_out_alone() {
         let t = pins(3, 100);
         for _ in 0..3 {
-            assert_eq!(t.attempt(ip("10.0.0.1")), Ok(()));
+            assert_eq!(t.attempt_here(ip("10.0.0.1")), Ok(()));
         }
-        let refusal = t.attempt(ip("10.0.0.1")).unwrap_err();
+        let refusal = t.attempt_here(ip("10.0.0.1")).unwrap_err();
         assert_eq!(refusal.scope, Scope::Address);
         assert!((1..=10).contains(&refusal.wait_secs), "{refusal:?}");
         assert_eq!(
-            t.attempt(ip("10.0.0.2")),
+            t.attempt_here(ip("10.0.0.2")),
             Ok(()),
             "a neighbour is not affected"
         );
@@ -434,12 +621,12 @@ mod tests {
     fn a_network_runs_out_but_no_other_network_does() {
         let t = pins(100, 4);
         for i in 0..4u8 {
-            assert_eq!(t.attempt(IpAddr::from([10, 0, 0, i])), Ok(()));
+            assert_eq!(t.attempt_here(IpAddr::from([10, 0, 0, i])), Ok(()));
         }
-        let refusal = t.attempt(IpAddr::from([10, 0, 0, 99])).unwrap_err();
+        let refusal = t.attempt_here(IpAddr::from([10, 0, 0, 99])).unwrap_err();
         assert_eq!(refusal.scope, Scope::Network);
-        assert_eq!(t.attempt(IpAddr::from([10, 0, 1, 1])), Ok(()));
-        assert_eq!(t.attempt(IpAddr::from([192, 0, 2, 1])), Ok(()));
+        assert_eq!(t.attempt_here(IpAddr::from([10, 0, 1, 1])), Ok(()));
+        assert_eq!(t.attempt_here(IpAddr::from([192, 0, 2, 1])), Ok(()));
     }
 
     #[test]
@@ -450,30 +637,32 @@ mod tests {
         for n in 0..1000u32 {
             let [_, b, c, _] = (n << 8).to_be_bytes();
             for _ in 0..2 {
-                assert_eq!(t.attempt(IpAddr::from([10, b, c, 1])), Ok(()));
+                assert_eq!(t.attempt_here(IpAddr::from([10, b, c, 1])), Ok(()));
             }
-            assert!(t.attempt(IpAddr::from([10, b, c, 1])).is_err());
+            assert!(t.attempt_here(IpAddr::from([10, b, c, 1])).is_err());
         }
-        assert_eq!(t.attempt(ip("198.51.100.7")), Ok(()));
+        assert_eq!(t.attempt_here(ip("198.51.100.7")), Ok(()));
     }
 
     #[test]
     fn ipv6_is_counted_by_host_and_site_prefixes() {
         let t = pins(2, 3);
         // One /64 is one host, however many addresses it uses.
-        assert_eq!(t.attempt(ip("2001:db8:1:1::1")), Ok(()));
-        assert_eq!(t.attempt(ip("2001:db8:1:1::2")), Ok(()));
+        assert_eq!(t.attempt_here(ip("2001:db8:1:1::1")), Ok(()));
+        assert_eq!(t.attempt_here(ip("2001:db8:1:1::2")), Ok(()));
         assert_eq!(
-            t.attempt(ip("2001:db8:1:1:ffff::3")).unwrap_err().scope,
+            t.attempt_here(ip("2001:db8:1:1:ffff::3"))
+                .unwrap_err()
+                .scope,
             Scope::Address
         );
         // Another /64 in the same /48 has one left of the network's three.
-        assert_eq!(t.attempt(ip("2001:db8:1:2::1")), Ok(()));
+        assert_eq!(t.attempt_here(ip("2001:db8:1:2::1")), Ok(()));
         assert_eq!(
-            t.attempt(ip("2001:db8:1:3::1")).unwrap_err().scope,
+            t.attempt_here(ip("2001:db8:1:3::1")).unwrap_err().scope,
             Scope::Network
         );
-        assert_eq!(t.attempt(ip("2001:db8:2::1")), Ok(()));
+        assert_eq!(t.attempt_here(ip("2001:db8:2::1")), Ok(()));
         assert_eq!(address_key(ip("::ffff:10.1.2.3")), ip("10.1.2.3"));
     }
 
@@ -482,18 +671,18 @@ mod tests {
         let t = pins(3, 4);
         let honest = ip("10.0.0.7");
         for _ in 0..3 {
-            assert_eq!(t.attempt(honest), Ok(()));
+            assert_eq!(t.attempt_here(honest), Ok(()));
         }
-        t.forgive(honest);
+        t.forgive_here(honest);
         for _ in 0..3 {
-            assert_eq!(t.attempt(honest), Ok(()), "the address starts afresh");
+            assert_eq!(t.attempt_here(honest), Ok(()), "the address starts afresh");
         }
-        assert!(t.attempt(honest).is_err());
+        assert!(t.attempt_here(honest).is_err());
         // Its network got the first three back too: one of four is left.
-        t.forgive(honest);
+        t.forgive_here(honest);
         let neighbour = ip("10.0.0.8");
         for _ in 0..3 {
-            assert_eq!(t.attempt(neighbour), Ok(()));
+            assert_eq!(t.attempt_here(neighbour), Ok(()));
         }
     }
 
@@ -501,13 +690,13 @@ mod tests {
     fn a_success_costs_nothing_but_keeps_earlier_failures() {
         let t = pins(2, 100);
         let a = ip("10.0.0.1");
-        assert_eq!(t.attempt(a), Ok(()));
+        assert_eq!(t.attempt_here(a), Ok(()));
         for _ in 0..10 {
-            assert_eq!(t.attempt(a), Ok(()));
-            t.succeed(a);
+            assert_eq!(t.attempt_here(a), Ok(()));
+            t.succeed_here(a);
         }
-        assert_eq!(t.attempt(a), Ok(()));
-        assert!(t.attempt(a).is_err(), "the first failure still counts");
+        assert_eq!(t.attempt_here(a), Ok(()));
+        assert!(t.attempt_here(a).is_err(), "the first failure still counts");
     }
 
     #[test]
@@ -516,24 +705,30 @@ mod tests {
         // Strangers from many addresses use up the account.
         for i in 0..3u8 {
             assert!(t
-                .attempt(IpAddr::from([10, 9, i, 1]), "alice", None)
+                .attempt_here(IpAddr::from([10, 9, i, 1]), "alice", None)
                 .is_ok());
         }
-        let refused = t.attempt(ip("10.9.200.1"), "alice", None).unwrap_err();
+        let refused = t.attempt_here(ip("10.9.200.1"), "alice", None).unwrap_err();
         assert_eq!(refused.scope, Scope::Account);
         assert!(
-            t.attempt(ip("10.9.200.1"), "bob", None).is_ok(),
+            t.attempt_here(ip("10.9.200.1"), "bob", None).is_ok(),
             "another account is not affected"
         );
         // Alice's own browser is counted on its own.
         let device = [7u8; 16];
-        let counted = t.attempt(ip("10.9.201.1"), "alice", Some(device)).unwrap();
-        t.succeed(&counted);
+        let counted = t
+            .attempt_here(ip("10.9.201.1"), "alice", Some(device))
+            .unwrap();
+        t.succeed_here(&counted);
         // A stolen device cookie does not give unlimited guesses.
-        assert!(t.attempt(ip("10.9.202.1"), "alice", Some(device)).is_ok());
-        assert!(t.attempt(ip("10.9.202.1"), "alice", Some(device)).is_ok());
+        assert!(t
+            .attempt_here(ip("10.9.202.1"), "alice", Some(device))
+            .is_ok());
+        assert!(t
+            .attempt_here(ip("10.9.202.1"), "alice", Some(device))
+            .is_ok());
         assert_eq!(
-            t.attempt(ip("10.9.202.1"), "alice", Some(device))
+            t.attempt_here(ip("10.9.202.1"), "alice", Some(device))
                 .unwrap_err()
                 .scope,
             Scope::Device

@@ -200,3 +200,56 @@ async fn a_customer_and_a_technician_on_different_brokers_work_together_and_outl
         "every acknowledged message once, in order"
     );
 }
+
+/// One wrong PIN guess through `addr` from `from` (named in `X-Forwarded-For`, which
+/// HAProxy and the brokers pass on): the status the broker answered.
+async fn guess(addr: SocketAddr, from: &str, pin: &str) -> u16 {
+    support::http_with_headers(
+        addr,
+        "POST",
+        "/api/pin",
+        Some(serde_json::json!({ "pin": pin }).to_string().into_bytes()),
+        None,
+        &[("x-forwarded-for", from)],
+    )
+    .await
+    .status
+}
+
+/// Guesses from `from` until one is refused as too many (at most `limit`): how many
+/// were checked.
+async fn checked_before_refused(addr: SocketAddr, from: &str, limit: u32) -> u32 {
+    for n in 0..limit {
+        match guess(addr, from, &format!("{:06}", 100_000 + n)).await {
+            // invalid_or_expired_pin: checked, and wrong.
+            404 => {}
+            429 => return n,
+            other => panic!("guess {n} from {from}: {other}"),
+        }
+    }
+    panic!("{limit} guesses from {from} and none refused")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pin_guessing_bound_of_the_cluster_is_one_brokers() {
+    let _dist = use_this_build();
+    let cluster = Cluster::start(3, BrokerOptions::default()).await;
+    let front = cluster.haproxy.addr();
+    // Round robin: consecutive guesses reach the three brokers in turn, and still one
+    // address gets what one broker allows it (pin_attempts_per_address, 5), not three
+    // times that.
+    assert_eq!(checked_before_refused(front, "198.51.100.7", 50).await, 5);
+    // Its network (a /24) has 20 in all, whichever brokers its addresses reach: three
+    // more addresses of it get 5 each, the fifth address what is left (0).
+    for host in [8, 9, 10] {
+        let from = format!("198.51.100.{host}");
+        assert_eq!(checked_before_refused(front, &from, 50).await, 5, "{from}");
+    }
+    assert_eq!(checked_before_refused(front, "198.51.100.11", 50).await, 0);
+    // Straight to each broker (no balancer): the same buckets, still empty.
+    for broker in &cluster.brokers {
+        assert_eq!(guess(broker.addr(), "198.51.100.7", "123456").await, 429);
+    }
+    // Another network is untouched by all of it.
+    assert_eq!(checked_before_refused(front, "203.0.113.1", 50).await, 5);
+}
