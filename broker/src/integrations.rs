@@ -568,13 +568,38 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
     let due: Vec<Due> = state
         .db
         .call(move |conn| {
-            conn.prepare(
+            // Claimed first (their next attempt moved past this one's time limit), so
+            // that brokers sharing the database never deliver one twice at once; one
+            // that dies meanwhile leaves them to be tried again after CLAIM_MS.
+            let claimed: Vec<i64> = conn
+                .prepare(
+                    "UPDATE webhook_deliveries SET next_attempt_at = ?1 + ?3
+                     WHERE id IN (SELECT id FROM webhook_deliveries
+                                  WHERE status = 'pending' AND next_attempt_at <= ?1
+                                  ORDER BY next_attempt_at, id LIMIT ?2)
+                       AND status = 'pending' AND next_attempt_at <= ?1
+                     RETURNING id",
+                )?
+                .query_map(params![now as i64, BATCH, CLAIM_MS], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if claimed.is_empty() {
+                return Ok(Vec::new());
+            }
+            let list = (1..=claimed.len())
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let values: Vec<crate::sql::Value> = claimed
+                .iter()
+                .map(|id| crate::sql::Value::Integer(*id))
+                .collect();
+            conn.prepare(&format!(
                 "SELECT d.id, w.url, w.secret, d.event, d.session_id, d.at, d.payload, d.attempts
                      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                     WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-                     ORDER BY d.next_attempt_at, d.id LIMIT ?2",
-            )?
-            .query_map(params![now as i64, BATCH], |r| {
+                     WHERE d.id IN ({list})
+                     ORDER BY d.id"
+            ))?
+            .query_map(values, |r| {
                 Ok(Due {
                     id: r.get(0)?,
                     url: r.get(1)?,
@@ -716,6 +741,9 @@ async fn record_attempt(
 }
 
 /// Runs deliveries until the broker stops: every second, or at once while some are due.
+/// How long a broker holds the deliveries it took before another may try them.
+const CLAIM_MS: i64 = 60_000;
+
 pub async fn run_deliveries(state: AppState) {
     loop {
         let tried = match deliver_due(&state).await {

@@ -253,3 +253,305 @@ async fn the_pin_guessing_bound_of_the_cluster_is_one_brokers() {
     // Another network is untouched by all of it.
     assert_eq!(checked_before_refused(front, "203.0.113.1", 50).await, 5);
 }
+
+/// One member of a session chatting through the cluster, exactly once whatever happens
+/// to its socket: after a cut it reconnects (through HAProxy: to whichever broker is
+/// next) with the last entry it saw, reads what it missed, and sends again only a
+/// message the log does not have.
+struct Chatter {
+    front: SocketAddr,
+    origin: String,
+    join: Join,
+    cookie: Option<String>,
+    ws: Option<Ws>,
+    /// The last entry seen.
+    seen: Seq,
+    /// Texts seen stored since the last look (to tell whether an unanswered one was).
+    stored: std::collections::HashSet<String>,
+    reconnects: u32,
+}
+
+impl Chatter {
+    fn new(front: SocketAddr, origin: &str, join: Join, cookie: Option<String>) -> Chatter {
+        Chatter {
+            front,
+            origin: origin.into(),
+            join,
+            cookie,
+            ws: None,
+            seen: 0,
+            stored: Default::default(),
+            reconnects: 0,
+        }
+    }
+
+    fn note(&mut self, entry: &LogEntry) {
+        self.seen = self.seen.max(entry.seq);
+        if let EntryKind::Chat { text, .. } = &entry.kind {
+            self.stored.insert(text.clone());
+        }
+    }
+
+    /// A socket that said hello and read what it missed (retrying, for at most 30 s,
+    /// while brokers stop and start).
+    async fn connect(&mut self) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no broker took the socket for 30 s"
+            );
+            let mut ws = match tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                Client::new(self.front).try_socket_with(&self.origin, self.cookie.as_deref()),
+            )
+            .await
+            {
+                Ok(Some(ws)) => ws,
+                _ => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            ws.send(&ClientMessage::Hello {
+                join: self.join.clone(),
+                after: self.seen,
+            })
+            .await;
+            let last = match ws.next_frame().await {
+                Frame::Message(ServerMessage::Welcome { last_seq, .. }) => last_seq,
+                Frame::Message(other) => panic!("expected welcome, got {other:?}"),
+                Frame::Closed(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let mut caught_up = last <= self.seen;
+            while !caught_up {
+                match ws.next_frame().await {
+                    Frame::Message(ServerMessage::Entry(e)) => {
+                        self.note(&e);
+                        caught_up = e.seq >= last;
+                    }
+                    Frame::Message(_) => {}
+                    Frame::Closed(_) => break,
+                }
+            }
+            if caught_up {
+                self.ws = Some(ws);
+                return;
+            }
+        }
+    }
+
+    /// Sends `text` until the log has it once. With `cut`, the socket is dropped right
+    /// after sending (the message or its answer is on its way).
+    async fn say(&mut self, text: &str, mut cut: bool) {
+        loop {
+            if self.ws.is_none() {
+                self.connect().await;
+                self.reconnects += 1;
+                if self.stored.contains(text) {
+                    return;
+                }
+            }
+            let mut ws = self.ws.take().expect("connected");
+            let id = ws.act(Action::Chat { text: text.into() }).await;
+            if cut {
+                cut = false;
+                drop(ws);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                continue;
+            }
+            loop {
+                match ws.next_frame().await {
+                    Frame::Message(ServerMessage::Ack { id: got, seq }) if got == id => {
+                        self.seen = self.seen.max(seq);
+                        self.stored.insert(text.into());
+                        self.ws = Some(ws);
+                        return;
+                    }
+                    Frame::Message(ServerMessage::Error {
+                        id: Some(got),
+                        error,
+                    }) if got == id => match error {
+                        connectit_protocol::ErrorCode::RateLimited { .. } => {
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                            self.ws = Some(ws);
+                            break;
+                        }
+                        other => panic!("{text:?} refused: {other:?}"),
+                    },
+                    Frame::Message(ServerMessage::Entry(e)) => self.note(&e),
+                    Frame::Message(_) => {}
+                    Frame::Closed(_) => break,
+                }
+            }
+        }
+    }
+}
+
+/// A session made on `cluster` and joined by both (terms accepted, picked up): the
+/// customer's and the technician's chatters, through HAProxy, and the customer's token.
+async fn chatting_pair(cluster: &Cluster) -> (Chatter, Chatter, String) {
+    let origin = cluster.url();
+    let front = cluster.haproxy.addr();
+    let cookie = sign_in(front).await;
+    let created: CreatedSession = {
+        let r = Client::new(front)
+            .http("POST", "/api/sessions", None, Some(&cookie))
+            .await;
+        assert_eq!(r.status, 200, "create: {}", r.text());
+        r.json()
+    };
+    let joined: VerifyPinResponse = {
+        let r = Client::new(front)
+            .http(
+                "POST",
+                "/api/pin",
+                Some(serde_json::json!({"pin": created.pin})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "pin: {}", r.text());
+        r.json()
+    };
+    let customer = Join::Customer {
+        token: joined.token.clone(),
+    };
+    let technician = Join::Technician {
+        session: created.id.clone(),
+    };
+    let mut cust = join(front, &origin, customer.clone(), 0, None).await;
+    let mut seen = Vec::new();
+    cust.act_ok(Action::AcceptTerms, &mut seen).await;
+    let mut tech = join(front, &origin, technician.clone(), 0, Some(&cookie)).await;
+    tech.act_ok(Action::PickUp, &mut seen).await;
+    drop((cust, tech));
+    (
+        Chatter::new(front, &origin, customer, None),
+        Chatter::new(front, &origin, technician, Some(cookie)),
+        joined.token,
+    )
+}
+
+/// `n` numbered messages from `who`, about 15 a second (under the session's rate of
+/// 20 per role), each cut at random with probability `cut_per_mille`/1000.
+async fn chat_numbered(
+    mut who: Chatter,
+    name: &'static str,
+    n: usize,
+    seed: u64,
+    cut_per_mille: u64,
+) -> (Chatter, Vec<String>) {
+    let mut rng = seed;
+    let mut sent = Vec::with_capacity(n);
+    for i in 0..n {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let cut = (rng >> 33) % 1000 < cut_per_mille;
+        let text = format!("{name} {i:04}");
+        who.say(&text, cut).await;
+        sent.push(text);
+        tokio::time::sleep(std::time::Duration::from_millis(65)).await;
+    }
+    (who, sent)
+}
+
+/// The stored log, read through HAProxy: no gap, and each side's texts once, in order.
+async fn assert_exactly_once(
+    cluster: &Cluster,
+    token: &str,
+    customer: &[String],
+    technician: &[String],
+) {
+    let log = read_log(cluster.haproxy.addr(), &cluster.url(), token).await;
+    assert!(
+        log.iter().zip(1..).all(|(e, n)| e.seq == n),
+        "no gap in the log"
+    );
+    for (author, want) in [
+        (connectit_protocol::Author::Customer, customer),
+        (connectit_protocol::Author::Technician, technician),
+    ] {
+        let got: Vec<String> = log
+            .iter()
+            .filter(|e| e.author == author)
+            .filter_map(|e| match &e.kind {
+                EntryKind::Chat { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{author:?}: {} stored, {} sent",
+            got.len(),
+            want.len()
+        );
+        assert_eq!(got, want, "{author:?}: each once, in order");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_messages_with_random_cuts_across_brokers_are_stored_once_in_order() {
+    let _dist = use_this_build();
+    let cluster = Cluster::start(3, BrokerOptions::default()).await;
+    let (cust, tech, token) = chatting_pair(&cluster).await;
+    let seed: u64 = rand_seed();
+    eprintln!("seed {seed}");
+    // One message in ten is cut on its way; every reconnection goes through HAProxy to
+    // the next broker, which forwards it to the session's.
+    let customer = tokio::spawn(chat_numbered(cust, "customer", 500, seed, 100));
+    let technician = tokio::spawn(chat_numbered(tech, "technician", 500, seed ^ 0x5eed, 100));
+    let (cust, customer) = customer.await.expect("the customer's chat");
+    let (tech, technician) = technician.await.expect("the technician's chat");
+    assert!(
+        cust.reconnects + tech.reconnects >= 50,
+        "cut often enough: {} and {}",
+        cust.reconnects,
+        tech.reconnects
+    );
+    assert_exactly_once(&cluster, &token, &customer, &technician).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_of_every_broker_during_a_chat_loses_nothing() {
+    let _dist = use_this_build();
+    let mut cluster = Cluster::start(3, BrokerOptions::default()).await;
+    let (cust, tech, token) = chatting_pair(&cluster).await;
+    let seed = rand_seed();
+    let customer = tokio::spawn(chat_numbered(cust, "customer", 200, seed, 0));
+    let technician = tokio::spawn(chat_numbered(tech, "technician", 200, seed ^ 1, 0));
+    // Each broker in turn: stopped with SIGTERM (it hands its sessions back and tells
+    // its sockets to reconnect at once), then started again, while both chat.
+    for i in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        let status = cluster.brokers[i]
+            .terminate(std::time::Duration::from_secs(15))
+            .await
+            .expect("the broker stops within 15 s");
+        assert!(status.success(), "broker {i} stopped with {status}");
+        cluster.brokers[i].restart().await;
+    }
+    let (cust, customer) = customer.await.expect("the customer's chat");
+    let (tech, technician) = technician.await.expect("the technician's chat");
+    assert!(
+        cust.reconnects + tech.reconnects >= 2,
+        "the restarts reached the sockets"
+    );
+    assert_exactly_once(&cluster, &token, &customer, &technician).await;
+}
+
+fn rand_seed() -> u64 {
+    std::env::var("CONNECTIT_CLUSTER_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        })
+}

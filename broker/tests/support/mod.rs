@@ -402,6 +402,19 @@ impl Client {
         self.socket_with(origin, None).await
     }
 
+    /// [`Client::socket_with`], or `None` if the handshake failed.
+    pub async fn try_socket_with(&self, origin: &str, cookie: Option<&str>) -> Option<Ws> {
+        let mut request = format!("ws://{}/api/ws", self.addr)
+            .into_client_request()
+            .ok()?;
+        request.headers_mut().insert("origin", origin.parse().ok()?);
+        if let Some(c) = cookie {
+            request.headers_mut().insert("cookie", c.parse().ok()?);
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.ok()?;
+        Some(Ws { stream, next_id: 1 })
+    }
+
     /// A session socket with this Origin and cookie.
     pub async fn socket_with(&self, origin: &str, cookie: Option<&str>) -> Ws {
         let mut request = format!("ws://{}/api/ws", self.addr)
