@@ -26,9 +26,18 @@ impl Cluster {
         // The brokers' public address is HAProxy's, so its port is chosen first.
         let front = crate::daemon::free_port();
         let public_url = format!("http://127.0.0.1:{front}");
-        let member = |keys_from: Option<std::path::PathBuf>| {
+        // Each broker's own address is an origin too: a test may open a page straight
+        // from one broker, to know which one its socket reaches.
+        let ports: Vec<u16> = (0..n).map(|_| crate::daemon::free_port()).collect();
+        let own: Vec<String> = ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect();
+        let member = |i: usize, keys_from: Option<std::path::PathBuf>| {
             let mut o = options.clone();
             o.keys_from = keys_from;
+            o.listen = Some(format!("127.0.0.1:{}", ports[i]));
+            o.extra_origins.extend(own.iter().cloned());
             o.extra_config.extend([
                 ("public_url".into(), format!("{public_url:?}")),
                 ("database_url".into(), format!("{:?}", postgres.url())),
@@ -39,11 +48,11 @@ impl Cluster {
             ]);
             o
         };
-        let first = Broker::start(member(None)).await;
+        let first = Broker::start(member(0, None)).await;
         let keys = first.data_dir().to_path_buf();
         let mut brokers = vec![first];
-        for _ in 1..n {
-            brokers.push(Broker::start(member(Some(keys.clone()))).await);
+        for i in 1..n {
+            brokers.push(Broker::start(member(i, Some(keys.clone()))).await);
         }
         let servers: Vec<_> = brokers.iter().map(|b| b.addr()).collect();
         let haproxy = Haproxy::start_on(front, &servers);
@@ -58,5 +67,29 @@ impl Cluster {
     /// The address the pages use (HAProxy's).
     pub fn url(&self) -> String {
         self.haproxy.url()
+    }
+
+    /// Which of [`Cluster::brokers`] runs session `id` now (its lease in Redis names
+    /// the broker, whose presence gives its address).
+    pub fn owner_of(&self, id: &str) -> Option<usize> {
+        let get = |key: String| {
+            let out = std::process::Command::new("redis-cli")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.redis.port.to_string(),
+                    "--raw",
+                    "GET",
+                ])
+                .arg(key)
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            (!text.is_empty()).then_some(text)
+        };
+        let broker = get(format!("connectit:owner:{id}"))?;
+        let address = get(format!("connectit:broker:{broker}"))?;
+        self.brokers.iter().position(|b| b.url() == address)
     }
 }

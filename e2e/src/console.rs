@@ -282,8 +282,6 @@ impl<'a> Console<'a> {
         self.browser.count_frames("#screen-video", window).await
     }
 
-    /// Waits until `#screen-video` shows a live picture: at least `min` frames within
-    /// two seconds, with a size above zero.
     /// Asks `customer` for the screen (giving `reason`), has them grant everything, and
     /// waits until their page says it is shared live and this console's video shows at
     /// least `min_frames` frames within a window.
@@ -301,6 +299,8 @@ impl<'a> Console<'a> {
         self.wait_screen_frames(min_frames).await
     }
 
+    /// Waits until `#screen-video` shows a live picture: at least `min` frames within
+    /// two seconds, with a size above zero.
     pub async fn wait_screen_frames(&self, min: u64) -> FrameCount {
         self.browser
             .wait_frames("#screen-video", min, Duration::from_secs(2))
