@@ -12,8 +12,10 @@
 //!   socket goes on to the owner ([`crate::ws`]). A broker that stops hands its leases
 //!   back first. Storage fences the rest: two brokers appending the same entry number
 //!   cannot both store it ([`crate::db::append_entry`]).
-//! - **Events.** `connectit:events` carries what the other brokers' consoles must hear
-//!   (summaries), as JSON.
+//! - **Events.** `connectit:events` carries what the other brokers must hear, as JSON:
+//!   summaries for their consoles, customers joining and leaving teams' queues (every
+//!   broker keeps every queue, for the places it tells; each mends its copy from
+//!   storage every few seconds, in case it missed news).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -96,7 +98,20 @@ pub struct Event {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum EventBody {
     /// A session's summary changed (for consoles, [`crate::hub::SummaryUpdate`]).
-    Summary(crate::hub::SummaryUpdate),
+    Summary(Box<crate::hub::SummaryUpdate>),
+    /// A customer started waiting in a team's queue.
+    QueueJoined {
+        team: i64,
+        since: connectit_protocol::Millis,
+        session: SessionId,
+    },
+    /// A customer waits no more (picked up at `picked_at`, or gone).
+    QueueLeft {
+        team: i64,
+        since: connectit_protocol::Millis,
+        session: SessionId,
+        picked_at: Option<connectit_protocol::Millis>,
+    },
 }
 
 /// Why Redis could not answer (new work is refused meanwhile).

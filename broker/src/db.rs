@@ -1693,6 +1693,23 @@ pub fn queued_sessions(conn: &Connection, teams: &[i64]) -> Result<Vec<SessionId
     Ok(out)
 }
 
+/// Every session waiting in a team's queue (the customer waits, nobody has it): its
+/// team, since when it waits, and its id.
+pub fn waiting_in_queues(conn: &Connection) -> Result<Vec<(i64, Millis, SessionId)>, DbError> {
+    conn.prepare(
+        "SELECT team_id, phase_since, id FROM sessions
+         WHERE team_id IS NOT NULL AND technician_id IS NULL AND phase = 'waiting'",
+    )?
+    .query_map(params![], |r| {
+        Ok((
+            r.get::<i64>(0)?,
+            r.get::<i64>(1)? as Millis,
+            SessionId(r.get(2)?),
+        ))
+    })?
+    .collect()
+}
+
 /// How many entries a session has stored, and the bytes of their JSON.
 pub fn log_size(conn: &Connection, id: &SessionId) -> Result<(u64, u64), DbError> {
     conn.query_row(

@@ -232,7 +232,9 @@ async fn keep_cluster(state: AppState, cluster: std::sync::Arc<crate::cluster::C
     let mut tick = tokio::time::interval(crate::cluster::RENEW_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_renewed = tokio::time::Instant::now();
-    let mut orphans = tokio::time::Instant::now() + ORPHANS_EVERY;
+    // At once on the first tick: a broker joining learns the queues and the sessions
+    // nobody runs.
+    let mut orphans = tokio::time::Instant::now();
     loop {
         tick.tick().await;
         if state.shutdown.stopping() {
@@ -258,6 +260,15 @@ async fn keep_cluster(state: AppState, cluster: std::sync::Arc<crate::cluster::C
             if let Err(e) = state.hub.load_open().await {
                 tracing::warn!(error = %e, "could not look for sessions nobody runs");
             }
+            // The teams' queues as storage has them, in case news was missed.
+            match state
+                .db
+                .call(|conn| crate::db::waiting_in_queues(conn))
+                .await
+            {
+                Ok(waiting) => state.hub.queues().replace_waiting(&waiting),
+                Err(e) => tracing::warn!(error = %e, "could not read the teams' queues"),
+            }
         }
     }
 }
@@ -274,7 +285,18 @@ async fn hear_cluster(
     loop {
         match events.recv().await {
             Ok(event) => match event.body {
-                crate::cluster::EventBody::Summary(update) => state.hub.relay_summary(update),
+                crate::cluster::EventBody::Summary(update) => state.hub.relay_summary(*update),
+                crate::cluster::EventBody::QueueJoined {
+                    team,
+                    since,
+                    session,
+                } => state.hub.queues().join(team, since, &session),
+                crate::cluster::EventBody::QueueLeft {
+                    team,
+                    since,
+                    session,
+                    picked_at,
+                } => state.hub.queues().leave(team, since, &session, picked_at),
             },
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "missed events from the other brokers")

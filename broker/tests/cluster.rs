@@ -555,3 +555,94 @@ fn rand_seed() -> u64 {
                 .unwrap_or(1)
         })
 }
+
+/// A customer in the `printers` team's queue through `addr`: their socket (terms
+/// accepted, at `addr` too).
+async fn queued_customer(addr: SocketAddr, origin: &str, name: &str) -> Ws {
+    let r = Client::new(addr)
+        .http(
+            "POST",
+            "/api/teams/printers/join",
+            Some(serde_json::json!({"name": name, "problem": "It prints nothing"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let joined: VerifyPinResponse = r.json();
+    let mut ws = join(
+        addr,
+        origin,
+        Join::Customer {
+            token: joined.token,
+        },
+        0,
+        None,
+    )
+    .await;
+    let mut seen = Vec::new();
+    ws.act_ok(Action::AcceptTerms, &mut seen).await;
+    ws
+}
+
+/// Reads `ws` until it is told `position` of `waiting`.
+async fn told_place(ws: &mut Ws, position: u32, waiting: u32) {
+    for _ in 0..200 {
+        if let ServerMessage::Queue {
+            position: p,
+            waiting: w,
+            ..
+        } = ws.recv().await
+        {
+            if (p, w) == (position, waiting) {
+                return;
+            }
+        }
+    }
+    panic!("never told {position} of {waiting}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teams_queue_is_one_across_brokers() {
+    let _dist = use_this_build();
+    let cluster = Cluster::start(3, BrokerOptions::default()).await;
+    let origin = cluster.url();
+    cluster.brokers[0]
+        .admin(&["create-team", "--slug", "printers", "--name", "Printers"])
+        .await;
+    cluster.brokers[1]
+        .admin(&["add-to-team", "--slug", "printers", "--username", "tess"])
+        .await;
+    let [a, b, c] = [0, 1, 2].map(|i| cluster.brokers[i].addr());
+    // Three customers join through three brokers: each session runs where it was made.
+    let mut first = queued_customer(a, &origin, "Ann").await;
+    told_place(&mut first, 1, 1).await;
+    let mut second = queued_customer(b, &origin, "Bob").await;
+    told_place(&mut second, 2, 2).await;
+    told_place(&mut first, 1, 2).await;
+    let mut third = queued_customer(c, &origin, "Cem").await;
+    told_place(&mut third, 3, 3).await;
+    // The team's technician, on a fourth way in (HAProxy), sees all three in its list,
+    // and picks up the one who waited longest: the others move up.
+    let front = cluster.haproxy.addr();
+    let cookie = sign_in(front).await;
+    let mut list: Vec<connectit_protocol::api::SessionSummary> = Client::new(front)
+        .http("GET", "/api/sessions", None, Some(&cookie))
+        .await
+        .json();
+    assert_eq!(list.len(), 3, "every broker's queued sessions: {list:?}");
+    list.sort_by_key(|s| s.created_at);
+    // Picked up through whichever broker the request reaches (it calls the one that
+    // runs the session).
+    let picked = Client::new(front)
+        .http(
+            "POST",
+            &format!("/api/sessions/{}/pick-up", list[0].id),
+            None,
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(picked.status, 204, "pick-up: {}", picked.text());
+    told_place(&mut second, 1, 2).await;
+    told_place(&mut third, 2, 2).await;
+    drop(first);
+}

@@ -364,10 +364,21 @@ impl SessionActor {
                 let since = self.state.phase_since();
                 self.ctx.queues.join(team.id, since, &self.id);
                 self.queued = Some(since);
+                self.tell_cluster(crate::cluster::EventBody::QueueJoined {
+                    team: team.id,
+                    since,
+                    session: self.id.clone(),
+                });
             }
             (Some(since), false) => {
                 self.ctx.queues.leave(team.id, since, &self.id, picked_at);
                 self.queued = None;
+                self.tell_cluster(crate::cluster::EventBody::QueueLeft {
+                    team: team.id,
+                    since,
+                    session: self.id.clone(),
+                    picked_at,
+                });
             }
             _ => {}
         }
@@ -818,17 +829,21 @@ impl SessionActor {
             watchers,
             summary: self.summary(),
         };
+        // The consoles on the other brokers hear it too.
+        self.tell_cluster(crate::cluster::EventBody::Summary(Box::new(update.clone())));
+        let _ = self.ctx.summaries.send(update);
+    }
+
+    /// Tells the other brokers of a cluster, if there are any.
+    fn tell_cluster(&self, body: crate::cluster::EventBody) {
         if let Some(cluster) = &self.ctx.cluster {
-            // The consoles on the other brokers hear it too.
             let cluster = cluster.clone();
-            let body = crate::cluster::EventBody::Summary(update.clone());
             tokio::spawn(async move {
                 if let Err(e) = cluster.publish(body).await {
-                    tracing::warn!(error = %e, "could not tell the other brokers of a summary");
+                    tracing::warn!(error = %e, "could not tell the other brokers");
                 }
             });
         }
-        let _ = self.ctx.summaries.send(update);
     }
 }
 

@@ -769,8 +769,12 @@ impl Hub {
         address: String,
     ) -> Result<Arc<LiveSession>, DbError> {
         let r = remote::Remote::new(address.clone(), id.clone(), self.ctx.key.clone());
-        let owner = match r.call(remote::Call::Owner).await {
-            Some(remote::Answer::Owner(owner)) => owner,
+        let (owner, team_id, invitation) = match r.call(remote::Call::Owner).await {
+            Some(remote::Answer::Owner {
+                owner,
+                team_id,
+                invitation,
+            }) => (owner, team_id, invitation),
             _ => {
                 return Err(DbError::Unavailable(format!(
                     "session {id}: the broker at {address} does not answer"
@@ -785,8 +789,8 @@ impl Hub {
         Ok(Arc::new(LiveSession {
             id: id.clone(),
             owner: Arc::new(AtomicI64::new(owner.unwrap_or(0))),
-            team_id: None,
-            invitation: id.clone(),
+            team_id,
+            invitation,
             commands,
             seats: Mutex::new(Seats::default()),
             rates: Mutex::new([fresh, fresh]),

@@ -89,6 +89,38 @@ impl Queues {
         let _ = self.changed.send(team);
     }
 
+    /// Makes the waiting customers of every team exactly `waiting` (team, since, id),
+    /// as storage has them (the brokers of a cluster keep each other's queues; this
+    /// mends one that missed news). Pick-ups seen so far are kept for the estimates.
+    pub fn replace_waiting(&self, waiting: &[(i64, Millis, SessionId)]) {
+        let changed: Vec<i64> = {
+            let mut teams = self.teams();
+            let mut now: HashMap<i64, BTreeSet<(Millis, SessionId)>> = HashMap::new();
+            for (team, since, id) in waiting {
+                now.entry(*team).or_default().insert((*since, id.clone()));
+            }
+            let mut changed = Vec::new();
+            for (team, queue) in teams.iter_mut() {
+                let want = now.remove(team).unwrap_or_default();
+                if queue.waiting != want {
+                    queue.busy_since = want.iter().next().map(|(since, _)| *since);
+                    queue.waiting = want;
+                    changed.push(*team);
+                }
+            }
+            for (team, want) in now {
+                let queue = teams.entry(team).or_default();
+                queue.busy_since = want.iter().next().map(|(since, _)| *since);
+                queue.waiting = want;
+                changed.push(team);
+            }
+            changed
+        };
+        for team in changed {
+            let _ = self.changed.send(team);
+        }
+    }
+
     /// `id`'s place in `team`'s queue (1: next) and how many wait, if it waits there.
     pub fn position(&self, team: i64, id: &SessionId) -> Option<(u32, u32)> {
         let teams = self.teams();
@@ -161,6 +193,28 @@ mod tests {
         q.leave(1, 100, &id(1), Some(1_000));
         assert_eq!(q.position(1, &id(2)), Some((1, 1)));
         assert_eq!(q.waiting(1), 1);
+    }
+
+    #[test]
+    fn replacing_the_waiting_mends_a_queue_and_keeps_the_pace() {
+        let q = Queues::default();
+        q.join(1, 0, &id(1));
+        q.join(1, 0, &id(2));
+        q.leave(1, 0, &id(1), Some(60_000));
+        q.join(1, 0, &id(3));
+        q.leave(1, 0, &id(2), Some(120_000));
+        let mut changes = q.watch();
+        // Storage says: s3 left, s5 waits in team 1 and s7 in team 2.
+        q.replace_waiting(&[(1, 500, id(5)), (2, 10, id(7))]);
+        assert_eq!(q.waiting_in(1), vec![id(5)]);
+        assert_eq!(q.waiting_in(2), vec![id(7)]);
+        assert_eq!(q.estimate_secs(1, 1, 120_000), Some(60), "the pace is kept");
+        let mut told = vec![changes.try_recv().unwrap(), changes.try_recv().unwrap()];
+        told.sort();
+        assert_eq!(told, vec![1, 2]);
+        // The same again changes nothing.
+        q.replace_waiting(&[(1, 500, id(5)), (2, 10, id(7))]);
+        assert!(changes.try_recv().is_err());
     }
 
     #[test]

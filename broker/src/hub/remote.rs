@@ -129,7 +129,12 @@ pub enum Answer {
     State(Option<SessionState>),
     Summary(Option<SessionSummary>),
     Code(Option<String>),
-    Owner(Option<i64>),
+    /// Who has the session, its team, and its invitation.
+    Owner {
+        owner: Option<i64>,
+        team_id: Option<i64>,
+        invitation: SessionId,
+    },
     Unit,
     /// The session is not (or no longer) the answering broker's.
     Moved,
@@ -287,7 +292,11 @@ pub async fn serve_call(
             live.set_check_code(code).await;
             Answer::Unit
         }
-        Call::Owner => Answer::Owner(live.owner()),
+        Call::Owner => Answer::Owner {
+            owner: live.owner(),
+            team_id: live.team_id,
+            invitation: live.invitation.clone(),
+        },
     };
     axum::Json(answer).into_response()
 }
