@@ -149,10 +149,13 @@ impl Cluster {
     /// Connects to Redis at `url`, as the broker reachable at `address`.
     pub async fn connect(url: &str, address: &str) -> Result<Arc<Cluster>, ClusterError> {
         let client = redis::Client::open(url)?;
+        // A Redis that does not answer is said at once (new work is refused meanwhile),
+        // not waited for.
         let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(3))
-            .set_response_timeout(Duration::from_secs(3))
-            .set_number_of_retries(2);
+            .set_connection_timeout(Duration::from_secs(1))
+            .set_response_timeout(Duration::from_secs(1))
+            .set_number_of_retries(1)
+            .set_max_delay(500);
         let conn = tokio::time::timeout(
             Duration::from_secs(5),
             ConnectionManager::new_with_config(client.clone(), config),
@@ -333,6 +336,13 @@ impl Cluster {
         self.release(None).await?;
         let mut conn = self.conn.clone();
         let _: () = conn.del(presence_key(&self.id)).await?;
+        Ok(())
+    }
+
+    /// Whether Redis answers.
+    pub async fn ping(&self) -> Result<(), ClusterError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
     }
 

@@ -22,10 +22,16 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// `GET /readyz`: 200 when new work may come here; 503 `stopping` while the broker
 /// stops, 503 `storage_unavailable` when the database takes no write (full, read-only,
-/// gone).
+/// gone) or, in the scale-out mode, Redis does not answer.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     if state.shutdown.stopping() {
         return Err(AppError(ErrorCode::Stopping));
+    }
+    if let Some(cluster) = state.hub.cluster() {
+        if let Err(e) = cluster.ping().await {
+            tracing::warn!(error = %e, "not ready: Redis does not answer");
+            return Err(AppError(ErrorCode::StorageUnavailable));
+        }
     }
     let now = now_ms();
     match state.db.call(move |conn| db::ready_check(conn, now)).await {

@@ -201,10 +201,12 @@ fn rate_limited(message: &ClientMessage) -> ServerMessage {
 }
 
 /// Where a socket's session runs, in the scale-out mode.
-async fn route(state: &AppState, join: &Join) -> Option<(connectit_protocol::SessionId, Located)> {
+async fn route(
+    state: &AppState,
+    join: &Join,
+) -> Option<Result<(connectit_protocol::SessionId, Located), crate::db::DbError>> {
     let id = route_id(state, join).await?;
-    let located = state.hub.locate(&id).await.ok()?;
-    Some((id, located))
+    Some(state.hub.locate(&id).await.map(|located| (id, located)))
 }
 
 /// In the scale-out mode, a socket whose session another broker runs goes on to it
@@ -217,8 +219,16 @@ async fn forward_if_elsewhere(
     after: Seq,
 ) -> Option<Ending> {
     let cluster = state.hub.cluster()?;
-    let Some((id, Located::Elsewhere { broker, address })) = route(state, join).await else {
-        return None;
+    let (id, broker, address) = match route(state, join).await? {
+        Ok((id, Located::Elsewhere { broker, address })) => (id, broker, address),
+        Ok(_) => return None,
+        Err(e) => {
+            // Nobody can say where the session runs (Redis does not answer): refused,
+            // typed, rather than guessed.
+            tracing::warn!(error = %e, "cannot place a session socket");
+            conn.refuse(None, ErrorCode::StorageUnavailable).await;
+            return Some(Ending::Close(close::INTERNAL, "storage"));
+        }
     };
     let hello = serde_json::to_string(&ClientMessage::Hello {
         join: join.clone(),

@@ -646,3 +646,131 @@ async fn a_teams_queue_is_one_across_brokers() {
     told_place(&mut third, 2, 2).await;
     drop(first);
 }
+
+/// What `/readyz` at `addr` answers.
+async fn ready(addr: SocketAddr) -> u16 {
+    Client::new(addr)
+        .http("GET", "/readyz", None, None)
+        .await
+        .status
+}
+
+/// Sends chat `text`: its entry's number, or the error it was refused with.
+async fn chat_answer(ws: &mut Ws, text: &str) -> Result<Seq, connectit_protocol::ErrorCode> {
+    let id = ws.act(Action::Chat { text: text.into() }).await;
+    ws.answer(id).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_postgresql_or_redis_new_work_is_refused_typed_and_nothing_unstored_is_acknowledged(
+) {
+    let _dist = use_this_build();
+    let mut cluster = Cluster::start(2, BrokerOptions::default()).await;
+    let origin = cluster.url();
+    let [a, b] = [0, 1].map(|i| cluster.brokers[i].addr());
+    let cookie = sign_in(a).await;
+    let created: CreatedSession = Client::new(a)
+        .http("POST", "/api/sessions", None, Some(&cookie))
+        .await
+        .json();
+    let joined: VerifyPinResponse = Client::new(a)
+        .http(
+            "POST",
+            "/api/pin",
+            Some(serde_json::json!({"pin": created.pin})),
+            None,
+        )
+        .await
+        .json();
+    let customer = Join::Customer {
+        token: joined.token.clone(),
+    };
+    let mut cust = join(a, &origin, customer.clone(), 0, None).await;
+    let mut seen = Vec::new();
+    cust.act_ok(Action::AcceptTerms, &mut seen).await;
+    let technician = Join::Technician {
+        session: created.id.clone(),
+    };
+    let mut tech = join(a, &origin, technician, 0, Some(&cookie)).await;
+    tech.act_ok(Action::PickUp, &mut seen).await;
+    let before = chat_answer(&mut cust, "stored before")
+        .await
+        .expect("stored");
+
+    // PostgreSQL stops: nothing can be stored, so nothing is acknowledged.
+    cluster.postgres.stop();
+    let refused = chat_answer(&mut cust, "never stored").await;
+    assert_eq!(
+        refused,
+        Err(connectit_protocol::ErrorCode::StorageUnavailable)
+    );
+    assert_eq!(ready(a).await, 503, "not ready without its database");
+    cluster.postgres.start_again();
+    // Back: the next message is the next number, and the refused one is nowhere.
+    let mut after = Err(connectit_protocol::ErrorCode::StorageUnavailable);
+    for _ in 0..50 {
+        after = chat_answer(&mut cust, "stored after").await;
+        if after.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        after,
+        Ok(before + 1),
+        "no gap, the refused message not stored"
+    );
+    assert_eq!(ready(a).await, 200);
+
+    // Redis stops: broker B cannot know who runs the session, and refuses a socket for
+    // it with a typed error rather than guessing.
+    cluster.redis.stop();
+    assert_eq!(ready(b).await, 503, "not ready without Redis");
+    let mut ws = Client::new(b).socket_with(&origin, None).await;
+    ws.send(&ClientMessage::Hello {
+        join: customer.clone(),
+        after: 0,
+    })
+    .await;
+    match ws.recv().await {
+        ServerMessage::Error { error, .. } => {
+            assert_eq!(error, connectit_protocol::ErrorCode::StorageUnavailable)
+        }
+        other => panic!("expected a typed refusal, got {other:?}"),
+    }
+    // Redis is back (empty): the session is taken again, and goes on.
+    cluster.redis.start_again();
+    let mut back = None;
+    for _ in 0..100 {
+        if ready(b).await == 200 {
+            let mut ws = Client::new(b).socket_with(&origin, None).await;
+            ws.send(&ClientMessage::Hello {
+                join: customer.clone(),
+                after: 0,
+            })
+            .await;
+            if let ServerMessage::Welcome { .. } = ws.recv().await {
+                back = Some(ws);
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut back = back.expect("the session is served again once Redis is back");
+    let mut seen = Vec::new();
+    let last = back
+        .act_ok(
+            Action::Chat {
+                text: "after Redis came back".into(),
+            },
+            &mut seen,
+        )
+        .await;
+    let log = read_log(cluster.haproxy.addr(), &origin, &joined.token).await;
+    assert_eq!(log.last().map(|e| e.seq), Some(last));
+    assert_eq!(
+        chats(&log),
+        ["stored before", "stored after", "after Redis came back"],
+        "exactly what was acknowledged"
+    );
+}

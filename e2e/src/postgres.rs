@@ -19,6 +19,45 @@ pub struct Postgres {
     dir: tempfile::TempDir,
 }
 
+const USERS: [&str; 2] = ["postgres", "nobody"];
+
+/// Runs `postgres` on the cluster in `dir`, logging to `log` (`fresh`: a new log).
+fn spawn(dir: &tempfile::TempDir, port: u16, log: &std::path::Path, fresh: bool) -> Child {
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(!fresh)
+        .write(true)
+        .truncate(fresh)
+        .open(log)
+        .expect("PostgreSQL's log");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(log, std::fs::Permissions::from_mode(0o666));
+    }
+    daemon::command_as(
+        &USERS,
+        &bin_dir().join("postgres"),
+        &[
+            "-D".into(),
+            dir.path().join("data").display().to_string(),
+            "-p".into(),
+            port.to_string(),
+            "-c".into(),
+            "listen_addresses=127.0.0.1".into(),
+            "-c".into(),
+            "unix_socket_directories=".into(),
+            "-c".into(),
+            "max_connections=200".into(),
+        ],
+    )
+    .stdout(log_file.try_clone().expect("log"))
+    .stderr(log_file)
+    .stdin(Stdio::null())
+    .spawn()
+    .unwrap_or_else(|e| panic!("start postgres: {e}"))
+}
+
 /// The folder of Debian's PostgreSQL programs (`/usr/lib/postgresql/<version>/bin`),
 /// the newest version installed.
 pub fn bin_dir() -> PathBuf {
@@ -44,9 +83,8 @@ impl Postgres {
         let dir = daemon::open_folder("connectit-e2e-postgres-");
         let bin = bin_dir();
         let data = dir.path().join("data");
-        let users = ["postgres", "nobody"];
         let init = daemon::command_as(
-            &users,
+            &USERS,
             &bin.join("initdb"),
             &[
                 "-D".into(),
@@ -69,51 +107,49 @@ impl Postgres {
         );
         let port = daemon::free_port();
         let log = dir.path().join("postgres.log");
-        let log_file = std::fs::File::create(&log).expect("PostgreSQL's log");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666));
-        }
-        let child = daemon::command_as(
-            &users,
-            &bin.join("postgres"),
-            &[
-                "-D".into(),
-                data.display().to_string(),
-                "-p".into(),
-                port.to_string(),
-                "-c".into(),
-                "listen_addresses=127.0.0.1".into(),
-                "-c".into(),
-                "unix_socket_directories=".into(),
-                "-c".into(),
-                "max_connections=200".into(),
-            ],
-        )
-        .stdout(log_file.try_clone().expect("log"))
-        .stderr(log_file)
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start postgres: {e}"));
+        let child = spawn(&dir, port, &log, true);
         let pg = Postgres {
             child,
             port,
             log,
             dir,
         };
-        daemon::wait_listening(port, Duration::from_secs(30), "PostgreSQL", || pg.log());
-        // It listens before it has finished starting up: it says when it takes work.
+        pg.wait_ready();
+        pg
+    }
+
+    /// Waits until the server takes work (it listens before it has finished starting
+    /// up, and says when it is ready).
+    fn wait_ready(&self) {
+        daemon::wait_listening(self.port, Duration::from_secs(30), "PostgreSQL", || {
+            self.log()
+        });
         let started = std::time::Instant::now();
-        while !pg.log().contains("ready to accept connections") {
+        while self.log().matches("ready to accept connections").count()
+            < self.log().matches("starting PostgreSQL").count().max(1)
+        {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "PostgreSQL did not finish starting:\n{}",
-                pg.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        pg
+    }
+
+    /// Stops the server (a fast shutdown: its clients are cut), keeping its data.
+    pub fn stop(&mut self) {
+        // SAFETY: kill with a process id this process started and has not reaped.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
+        }
+        daemon::stop(&mut self.child, Duration::from_secs(10));
+    }
+
+    /// Starts the server again on the same port and data, after [`Postgres::stop`].
+    pub fn start_again(&mut self) {
+        self.child = spawn(&self.dir, self.port, &self.log, false);
+        self.wait_ready();
     }
 
     /// `postgres://connectit@127.0.0.1:PORT/postgres`, the broker's `database_url`.
