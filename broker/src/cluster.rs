@@ -339,6 +339,21 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether `signature` is seen for the first time within `valid_ms` (a call between
+    /// brokers is answered once: one seen again is a replay).
+    pub async fn first_sight(&self, signature: &str, valid_ms: u64) -> Result<bool, ClusterError> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("connectit:call:{signature}"))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(valid_ms)
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), ClusterError> {
         let mut conn = self.conn.clone();

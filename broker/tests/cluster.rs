@@ -774,3 +774,63 @@ async fn without_postgresql_or_redis_new_work_is_refused_typed_and_nothing_unsto
         "exactly what was acknowledged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_between_brokers_must_be_signed_fresh_and_are_answered_once() {
+    let _dist = use_this_build();
+    let cluster = Cluster::start(1, BrokerOptions::default()).await;
+    let front = cluster.haproxy.addr();
+    let cookie = sign_in(front).await;
+    let created: CreatedSession = Client::new(front)
+        .http("POST", "/api/sessions", None, Some(&cookie))
+        .await
+        .json();
+    let key = connectit_broker::secrets::PinKey::load_or_create(cluster.brokers[0].data_dir())
+        .expect("the cluster's key");
+    let sign = |body: &[u8]| -> String {
+        key.mac("cluster-call", body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let call = |at: u64| {
+        serde_json::json!({"at": at, "session": created.id, "call": "Summary"})
+            .to_string()
+            .into_bytes()
+    };
+    let post = |body: Vec<u8>, signature: String| async move {
+        support::http_with_headers(
+            front,
+            "POST",
+            "/api/cluster/call",
+            Some(body),
+            None,
+            &[("x-connectit-cluster", signature.as_str())],
+        )
+        .await
+    };
+    let now = connectit_broker::hub::now_ms();
+    // Signed with the cluster's key, fresh: answered (the session's summary).
+    let genuine = call(now);
+    let answered = post(genuine.clone(), sign(&genuine)).await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    assert!(
+        answered.text().contains(created.id.0.as_str()),
+        "{}",
+        answered.text()
+    );
+    // The same bytes again: a replay.
+    assert_eq!(post(genuine.clone(), sign(&genuine)).await.status, 409);
+    // Unsigned, signed with another key, or stale: refused.
+    assert_eq!(post(call(now + 1), String::new()).await.status, 403);
+    let other = connectit_broker::secrets::PinKey::random();
+    let forged = call(now + 2);
+    let forged_signature: String = other
+        .mac("cluster-call", &forged)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(post(forged, forged_signature).await.status, 403);
+    let stale = call(now - 60_000);
+    assert_eq!(post(stale.clone(), sign(&stale)).await.status, 403);
+}

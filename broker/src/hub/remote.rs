@@ -225,13 +225,17 @@ impl Remote {
     }
 }
 
+fn signed_hex(headers: &HeaderMap) -> Option<&str> {
+    headers.get(SIGNATURE).and_then(|v| v.to_str().ok())
+}
+
 /// `POST /api/cluster/call`: another broker's call on a session this one runs.
 pub async fn serve_call(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let signed = headers.get(SIGNATURE).and_then(|v| v.to_str().ok());
+    let signed = signed_hex(&headers);
     let expected = signature(&state.pin_key, &body);
     let genuine = signed.is_some_and(|s| {
         s.len() == expected.len()
@@ -240,14 +244,30 @@ pub async fn serve_call(
                 .fold(0u8, |d, (a, b)| d | (a ^ b))
                 == 0
     });
-    if state.hub.cluster().is_none() || !genuine {
+    let Some(cluster) = state.hub.cluster().filter(|_| genuine) else {
         return StatusCode::FORBIDDEN.into_response();
-    }
+    };
     let Ok(signed) = serde_json::from_slice::<Signed>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
     if now_ms().abs_diff(signed.at) > CALL_VALID_MS {
         return StatusCode::FORBIDDEN.into_response();
+    }
+    // Each call is answered once: the same bytes again within their validity are a
+    // replay (someone on the brokers' network repeating an append, a pick-up).
+    match cluster
+        .first_sight(signed_hex(&headers).unwrap_or_default(), 2 * CALL_VALID_MS)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(session = %signed.session, "a call between brokers seen twice: refused");
+            return StatusCode::CONFLICT.into_response();
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check a call between brokers: refused");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
     }
     let live = match state.hub.locate(&signed.session).await {
         Ok(Located::Here(live)) if live.remote.is_none() => live,
