@@ -962,11 +962,27 @@ impl Hub {
     /// Forgets sessions that are over and that no socket watches (they load again on
     /// demand); their tasks end with their last handle.
     pub fn evict_idle(&self) {
-        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, live| {
-            let watched = live.entries.receiver_count() > 0;
-            watched || !live.ended.load(Ordering::Relaxed)
-        });
+        let mut evicted = Vec::new();
+        {
+            let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            map.retain(|id, live| {
+                let watched = live.entries.receiver_count() > 0;
+                let keep = watched || !live.ended.load(Ordering::Relaxed);
+                if !keep {
+                    evicted.push(id.clone());
+                }
+                keep
+            });
+        }
+        // Their leases go back too: another broker may load them on demand.
+        if let (Some(cluster), false) = (&self.ctx.cluster, evicted.is_empty()) {
+            let cluster = cluster.clone();
+            tokio::spawn(async move {
+                if let Err(e) = cluster.release(Some(&evicted)).await {
+                    tracing::warn!(error = %e, "could not give back the leases of ended sessions");
+                }
+            });
+        }
     }
 
     /// Number of sessions in memory.
