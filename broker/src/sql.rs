@@ -277,7 +277,7 @@ impl Connection {
         match &self.backend {
             Backend::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
-                Ok(stmt.execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?)
+                Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))?)
             }
             Backend::Postgres(c) => c.execute(sql, params),
         }
@@ -298,8 +298,7 @@ impl Connection {
             Backend::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
                 let columns = stmt.column_count();
-                let mut rows =
-                    stmt.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
                 let mut out = Vec::new();
                 while let Some(row) = rows.next()? {
                     let values = (0..columns)
@@ -414,14 +413,17 @@ impl Drop for Transaction<'_> {
     }
 }
 
-fn to_sqlite(v: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
-    match v {
-        Value::Null => V::Null,
-        Value::Integer(i) => V::Integer(*i),
-        Value::Real(f) => V::Real(*f),
-        Value::Text(s) => V::Text(s.clone()),
-        Value::Blob(b) => V::Blob(b.clone()),
+/// Bound by reference: nothing is copied on its way to SQLite.
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
     }
 }
 

@@ -206,7 +206,7 @@ impl Shared {
             .iter()
             .map(|(key, limit)| (format!("{name}:{key}"), limit.burst, limit.refill))
             .collect();
-        match cluster.buckets(op, &keys).await {
+        match Box::pin(cluster.buckets(op, &keys)).await {
             Ok(None) => Some(Ok(())),
             Ok(Some((index, wait_secs))) => Some(Err(Refusal {
                 wait_secs,

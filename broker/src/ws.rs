@@ -105,9 +105,13 @@ pub async fn session_socket(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = crate::config::client_ip(&state.config.trusted_proxies, peer.ip(), forwarded);
-    let handshake = crate::forward::Handshake::from_headers(&headers, client);
+    // What a socket that goes on to another broker must say there (kept only in the
+    // scale-out mode: each socket holds it for its whole life).
+    let handshake = state.hub.cluster().map(|_| {
+        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let client = crate::config::client_ip(&state.config.trusted_proxies, peer.ip(), forwarded);
+        Box::new(crate::forward::Handshake::from_headers(&headers, client))
+    });
     limited(upgrade).on_upgrade(move |socket| async move {
         let _open = state.shutdown.socket_opened();
         let mut conn = Conn {
@@ -116,7 +120,7 @@ pub async fn session_socket(
             tokens: RATE_BURST,
             refilled: Instant::now(),
         };
-        let ending = run(&state, &mut conn, technician, &handshake).await;
+        let ending = run(&state, &mut conn, technician, handshake.as_deref()).await;
         conn.pump.end(ending).await;
         tracing::debug!(%peer, "session socket closed");
     })
@@ -270,7 +274,7 @@ async fn run(
     state: &AppState,
     conn: &mut Conn,
     signed_in: Option<SignedIn>,
-    handshake: &crate::forward::Handshake,
+    handshake: Option<&crate::forward::Handshake>,
 ) -> Ending {
     // 1. hello
     let deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
@@ -314,8 +318,12 @@ async fn run(
     };
 
     // 2. where does its session run?
-    if let Some(ending) = forward_if_elsewhere(state, conn, handshake, &join, after).await {
-        return ending;
+    // Boxed: only a forwarded socket carries the forwarding's state.
+    if let Some(handshake) = handshake {
+        let forwarding = forward_if_elsewhere(state, conn, handshake, &join, after);
+        if let Some(ending) = Box::pin(forwarding).await {
+            return ending;
+        }
     }
 
     // 3. who is this?

@@ -668,7 +668,8 @@ impl Hub {
             return Ok(Located::Here(live));
         }
         if let Some(cluster) = &self.ctx.cluster {
-            match cluster.claim(id).await {
+            // Boxed: a socket's future, which may come here, stays small without Redis.
+            match Box::pin(cluster.claim(id)).await {
                 Ok(crate::cluster::Owner::Here) => {}
                 Ok(crate::cluster::Owner::Elsewhere { broker, address }) => {
                     return Ok(Located::Elsewhere { broker, address })
@@ -758,7 +759,9 @@ impl Hub {
         match self.locate(id).await? {
             Located::Here(live) => Ok(Some(live)),
             Located::Missing => Ok(None),
-            Located::Elsewhere { address, .. } => self.remote_handle(id, address).await.map(Some),
+            Located::Elsewhere { address, .. } => {
+                Box::pin(self.remote_handle(id, address)).await.map(Some)
+            }
         }
     }
 

@@ -190,7 +190,16 @@ impl Remote {
     }
 
     /// Asks the owner; `None` if it could not be reached or no longer runs the session.
-    pub async fn call(&self, call: Call) -> Option<Answer> {
+    /// Boxed: the request's machinery is on the heap only while a call is made, not in
+    /// every future that might make one (a socket's, held for its whole life).
+    pub fn call(
+        &self,
+        call: Call,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Answer>> + Send + '_>> {
+        Box::pin(self.call_now(call))
+    }
+
+    async fn call_now(&self, call: Call) -> Option<Answer> {
         let body = serde_json::to_vec(&Signed {
             at: now_ms(),
             session: self.session.clone(),
