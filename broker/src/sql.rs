@@ -17,8 +17,6 @@ use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::db::DbError;
-
 /// A value as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -863,6 +861,98 @@ impl PgConnection {
         Ok(self
             .pool
             .wait(async move { c.batch_execute(&sql).await })??)
+    }
+}
+
+// ---- errors -------------------------------------------------------------------------
+
+/// A storage failure. The detail is for the broker's log only: callers answer
+/// `storage_unavailable`.
+#[derive(Debug)]
+pub enum DbError {
+    /// SQLite failed (a full disk or database cap, a lock held too long, I/O).
+    Sqlite(rusqlite::Error),
+    /// PostgreSQL failed or could not be reached.
+    Postgres(tokio_postgres::Error),
+    /// No connection could be had in time (the database is down or overloaded).
+    Unavailable(String),
+    /// The database's address or settings are wrong.
+    Config(String),
+    /// A query that must find a row found none.
+    NoRow,
+    /// PostgreSQL's schema could not be brought up to date.
+    Migration(String),
+    /// An earlier panic poisoned the connection's lock.
+    Poisoned,
+    /// The blocking task that held the connection did not finish.
+    TaskFailed(String),
+    /// Something stored does not read back as it was written.
+    Corrupt(String),
+    /// An entry could not be encoded for storage.
+    Encode(serde_json::Error),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Sqlite(e) => write!(f, "SQLite: {e}"),
+            DbError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(f, "PostgreSQL: {}: {}", db.code().code(), db.message()),
+                None => write!(f, "PostgreSQL: {e}"),
+            },
+            DbError::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            DbError::Config(why) => write!(f, "database settings: {why}"),
+            DbError::NoRow => f.write_str("no such row"),
+            DbError::Migration(why) => write!(f, "PostgreSQL's migrations: {why}"),
+            DbError::Poisoned => f.write_str("database lock poisoned"),
+            DbError::TaskFailed(e) => write!(f, "database task failed: {e}"),
+            DbError::Corrupt(what) => write!(f, "stored data is corrupt: {what}"),
+            DbError::Encode(e) => write!(f, "could not encode an entry: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DbError::Sqlite(e) => Some(e),
+            DbError::Postgres(e) => Some(e),
+            DbError::Encode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => DbError::NoRow,
+            e => DbError::Sqlite(e),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        DbError::Postgres(e)
+    }
+}
+
+impl DbError {
+    /// Whether a uniqueness or other constraint refused the write.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+                    || *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION
+                    || *c == tokio_postgres::error::SqlState::CHECK_VIOLATION
+                    || *c == tokio_postgres::error::SqlState::NOT_NULL_VIOLATION
+            }),
+            _ => false,
+        }
     }
 }
 
