@@ -34,6 +34,29 @@ async fn sign_in(addr: SocketAddr) -> String {
         .to_string()
 }
 
+/// A session made at `addr` by the signed-in technician.
+async fn create_session(addr: SocketAddr, cookie: &str) -> CreatedSession {
+    let r = Client::new(addr)
+        .http("POST", "/api/sessions", None, Some(cookie))
+        .await;
+    assert_eq!(r.status, 200, "create: {}", r.text());
+    r.json()
+}
+
+/// `pin` verified at `addr`: the customer's token.
+async fn verify_pin(addr: SocketAddr, pin: &str) -> VerifyPinResponse {
+    let r = Client::new(addr)
+        .http(
+            "POST",
+            "/api/pin",
+            Some(serde_json::json!({ "pin": pin })),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "pin: {}", r.text());
+    r.json()
+}
+
 /// A session socket at `addr` that said hello (after `after`) and was welcomed.
 async fn join(addr: SocketAddr, origin: &str, join: Join, after: Seq, cookie: Option<&str>) -> Ws {
     let mut ws = Client::new(addr).socket_with(origin, cookie).await;
@@ -117,27 +140,10 @@ async fn a_customer_and_a_technician_on_different_brokers_work_together_and_outl
 
     // The technician makes the session on broker A: A runs it.
     let cookie = sign_in(a).await;
-    let created: CreatedSession = {
-        let r = Client::new(a)
-            .http("POST", "/api/sessions", None, Some(&cookie))
-            .await;
-        assert_eq!(r.status, 200, "create: {}", r.text());
-        r.json()
-    };
+    let created = create_session(a, &cookie).await;
     // The customer's PIN is checked on B, their socket reaches C; the technician's
     // socket reaches B.
-    let joined: VerifyPinResponse = {
-        let r = Client::new(b)
-            .http(
-                "POST",
-                "/api/pin",
-                Some(serde_json::json!({"pin": created.pin})),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, 200, "pin: {}", r.text());
-        r.json()
-    };
+    let joined = verify_pin(b, &created.pin).await;
     let customer = Join::Customer {
         token: joined.token.clone(),
     };
@@ -397,25 +403,8 @@ async fn chatting_pair(cluster: &Cluster) -> (Chatter, Chatter, String) {
     let origin = cluster.url();
     let front = cluster.haproxy.addr();
     let cookie = sign_in(front).await;
-    let created: CreatedSession = {
-        let r = Client::new(front)
-            .http("POST", "/api/sessions", None, Some(&cookie))
-            .await;
-        assert_eq!(r.status, 200, "create: {}", r.text());
-        r.json()
-    };
-    let joined: VerifyPinResponse = {
-        let r = Client::new(front)
-            .http(
-                "POST",
-                "/api/pin",
-                Some(serde_json::json!({"pin": created.pin})),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, 200, "pin: {}", r.text());
-        r.json()
-    };
+    let created = create_session(front, &cookie).await;
+    let joined = verify_pin(front, &created.pin).await;
     let customer = Join::Customer {
         token: joined.token.clone(),
     };
@@ -669,19 +658,8 @@ async fn without_postgresql_or_redis_new_work_is_refused_typed_and_nothing_unsto
     let origin = cluster.url();
     let [a, b] = [0, 1].map(|i| cluster.brokers[i].addr());
     let cookie = sign_in(a).await;
-    let created: CreatedSession = Client::new(a)
-        .http("POST", "/api/sessions", None, Some(&cookie))
-        .await
-        .json();
-    let joined: VerifyPinResponse = Client::new(a)
-        .http(
-            "POST",
-            "/api/pin",
-            Some(serde_json::json!({"pin": created.pin})),
-            None,
-        )
-        .await
-        .json();
+    let created = create_session(a, &cookie).await;
+    let joined = verify_pin(a, &created.pin).await;
     let customer = Join::Customer {
         token: joined.token.clone(),
     };
@@ -781,10 +759,7 @@ async fn calls_between_brokers_must_be_signed_fresh_and_are_answered_once() {
     let cluster = Cluster::start(1, BrokerOptions::default()).await;
     let front = cluster.haproxy.addr();
     let cookie = sign_in(front).await;
-    let created: CreatedSession = Client::new(front)
-        .http("POST", "/api/sessions", None, Some(&cookie))
-        .await
-        .json();
+    let created = create_session(front, &cookie).await;
     let key = connectit_broker::secrets::PinKey::load_or_create(cluster.brokers[0].data_dir())
         .expect("the cluster's key");
     let sign = |body: &[u8]| -> String {
