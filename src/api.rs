@@ -120,6 +120,12 @@ pub async fn config() -> Result<PublicConfig, ApiError> {
     call("GET", "/api/config", None).await
 }
 
+/// `GET /api/catalog/{lang}`: a built-in language's catalog, key → template (the app
+/// has only English compiled in).
+pub async fn catalog(lang: &str) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    call("GET", &format!("/api/catalog/{lang}"), None).await
+}
+
 pub async fn verify_pin(pin: &str) -> Result<VerifyPinResponse, ApiError> {
     let body = VerifyPinRequest {
         pin: pin.to_owned(),

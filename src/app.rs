@@ -1,10 +1,15 @@
 //! The root component: a tiny router on `location.pathname`. `/console` (and below) is
-//! the technician console; every other path is the customer page.
+//! the technician console; every other path is the customer page. The broker serves
+//! each its own build (`console.html` with the `console` feature, `index.html` with the
+//! `customer` one); a build with only one page shows it on every path.
 
 use yew::prelude::*;
 
+#[cfg(all(feature = "customer", feature = "console"))]
 use crate::browser;
+#[cfg(feature = "console")]
 use crate::console::ConsolePage;
+#[cfg(feature = "customer")]
 use crate::customer::CustomerPage;
 use crate::i18n::LanguageProvider;
 
@@ -26,11 +31,25 @@ impl Route {
     }
 }
 
-#[component]
-pub fn App() -> Html {
-    let page = match Route::from_path(&browser::pathname()) {
+#[cfg(all(feature = "customer", feature = "console"))]
+fn page() -> Html {
+    match Route::from_path(&browser::pathname()) {
         Route::Customer => html! { <CustomerPage /> },
         Route::Console => html! { <ConsolePage /> },
-    };
-    html! { <LanguageProvider>{ page }</LanguageProvider> }
+    }
+}
+
+#[cfg(all(feature = "customer", not(feature = "console")))]
+fn page() -> Html {
+    html! { <CustomerPage /> }
+}
+
+#[cfg(all(feature = "console", not(feature = "customer")))]
+fn page() -> Html {
+    html! { <ConsolePage /> }
+}
+
+#[component]
+pub fn App() -> Html {
+    html! { <LanguageProvider>{ page() }</LanguageProvider> }
 }

@@ -1,5 +1,7 @@
 //! ConnectIT's browser app: the customer page (`/`) and the technician console
-//! (`/console`), one Yew single-page app compiled to WebAssembly.
+//! (`/console`), Yew compiled to WebAssembly: one crate, built twice (the `customer`
+//! and `console` features, `index.html` and `console.html`) so each page carries only
+//! its own code.
 //!
 //! # Layout
 //!
@@ -29,13 +31,21 @@
 //! carry and what a change means, and decide nothing of their own. The pure parts
 //! (the fold, the effects, the wording) are tested natively with `cargo test`.
 #![forbid(unsafe_code)]
+// Each page is its own build (features `customer` and `console`; tests and the default
+// build have both): in a build of one page, what only the other uses is unused there.
+#![cfg_attr(
+    not(all(feature = "customer", feature = "console")),
+    allow(dead_code, unused_imports)
+)]
 
 pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod browser;
 pub mod clock;
+#[cfg(feature = "console")]
 pub mod console;
+#[cfg(feature = "customer")]
 pub mod customer;
 pub mod files;
 pub mod i18n;
@@ -52,8 +62,9 @@ use wasm_bindgen::prelude::*;
 /// The id of the element the app renders into.
 pub const ROOT_ID: &str = "app";
 
-/// Starts the app in `#app` and removes the no-WebAssembly notice. Does nothing on a
-/// page without `#app` (the test runner's, for one).
+/// Starts the app in `#app` and removes the no-WebAssembly notice (hidden until a
+/// start fails; the loading notice goes once the app shows something). Does nothing on
+/// a page without `#app` (the test runner's, for one).
 pub fn run() {
     let Some(document) = browser::document() else {
         return;

@@ -108,3 +108,41 @@ pub fn ErrorText(props: &ErrorTextProps) -> Html {
         None => html! {},
     }
 }
+
+#[derive(Properties, PartialEq)]
+pub struct InfoTableProps {
+    pub id: AttrValue,
+    pub items: Vec<connectit_protocol::InfoItem>,
+}
+
+/// The items as a two-column table, one `tr[data-label]` per item (text only).
+#[component]
+pub fn InfoTable(props: &InfoTableProps) -> Html {
+    let i18n = use_i18n();
+    let rows = props.items.iter().map(|i| {
+        html! {
+            <tr data-label={i.label.clone()}>
+                <th scope="row">{ i.label.clone() }</th>
+                <td>{ i.value.clone() }</td>
+            </tr>
+        }
+    });
+    html! {
+        <table id={props.id.clone()} class="info-table">
+            <thead class="visually-hidden">
+                <tr><th scope="col">{ i18n.t(Msg::SystemInfoLabel) }</th><th scope="col">{ i18n.t(Msg::SystemInfoValue) }</th></tr>
+            </thead>
+            <tbody>{ for rows }</tbody>
+        </table>
+    }
+}
+
+/// A check code as it is read out: its digits in pairs (`47 12`).
+pub fn spaced(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    chars
+        .chunks(2)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -46,6 +46,22 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
     })
 }
 
+/// `GET /api/catalog/{lang}`: a built-in language's whole catalog, key → template. The
+/// app has only English compiled in and loads the language it shows from here; the
+/// organisation's texts come with `/api/config` and go over it. The catalog changes
+/// only with the broker's version, so browsers may keep it for a day.
+pub async fn catalog(Path(lang): Path<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match connectit_wording::catalog_of(&lang) {
+        Some(catalog) => (
+            [(axum::http::header::CACHE_CONTROL, "public, max-age=86400")],
+            Json(catalog),
+        )
+            .into_response(),
+        None => AppError(ErrorCode::NotFound).into_response(),
+    }
+}
+
 /// The e-mail that brings the customer to the session, in `catalog`'s language.
 fn invitation_email(
     state: &AppState,

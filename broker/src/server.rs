@@ -24,6 +24,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/api/config", get(api::config))
+        .route("/api/catalog/{lang}", get(api::catalog))
         .route("/api/setup", get(auth::setup_status).post(auth::setup))
         .route("/api/auth/sign-in", post(auth::sign_in))
         .route("/api/auth/sign-out", post(auth::sign_out))

@@ -1,19 +1,24 @@
 //! The built app (`dist/`), and the security headers every response carries.
 //!
-//! Files are served from the folder as they are, or as their gzip copy (`NAME.gz`, made
-//! by `scripts/build-app`) when the browser accepts gzip and the copy is at least as new;
-//! any other path outside `/api/` gets
-//! `index.html` (the app routes on the client), with the organisation's name and
-//! applet link filled in so the no-WebAssembly notice is right without script.
+//! Files are served from the folder as they are, or as their brotli or gzip copy
+//! (`NAME.br`, `NAME.gz`, made by `scripts/build-app`) when the browser accepts that
+//! coding and the copy is at least as new. Files whose names carry Trunk's content hash
+//! are cached for a year as immutable; the others carry an ETag and are revalidated.
+//! Any other path outside `/api/` gets a page of the app (it routes on the client):
+//! `console.html` (the console's build) for `/console` and below, else `index.html`
+//! (the customer page's), with the organisation's name and applet link filled in so the
+//! no-WebAssembly notice is right without script. The page is revalidated on every load
+//! (`no-cache` with an ETag: a reload costs a 304).
 
 use std::path::{Component, Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::ErrorCode;
+use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::AppState;
@@ -71,35 +76,81 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let dist = &state.config.dist_dir;
-    let gzip = accepts_gzip(request.headers());
+    let headers = request.headers();
     if let Some(file) = safe_join(dist, &path) {
-        if file.file_name().is_some_and(|n| n != "index.html")
-            && tokio::fs::metadata(&file).await.is_ok_and(|m| m.is_file())
-        {
-            if gzip {
-                if let Some(bytes) = gzip_copy(&file).await {
-                    let mut response = file_response(&file, bytes);
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                    return response;
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let is_page = PAGES.contains(&name);
+        if !is_page {
+            if let Ok(meta) = tokio::fs::metadata(&file).await {
+                if meta.is_file() {
+                    return serve_file(&file, &meta, headers).await;
                 }
             }
-            return match tokio::fs::read(&file).await {
-                Ok(bytes) => file_response(&file, bytes),
-                Err(_) => AppError(ErrorCode::NotFound).into_response(),
-            };
         }
         // A missing file with an extension is a real miss, not a client route.
-        if file.extension().is_some() && file.file_name().is_some_and(|n| n != "index.html") {
+        if file.extension().is_some() && !is_page {
             return AppError(ErrorCode::NotFound).into_response();
         }
     }
-    index(&state).await
+    page(&state, &path, headers).await
 }
 
-/// Whether `Accept-Encoding` lists gzip (or `*`) without `q=0`.
-fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+/// The app's pages, filled in per request rather than sent as they are.
+const PAGES: &[&str] = &["index.html", "console.html"];
+
+/// The codings the broker has copies for, best first, with their file suffixes.
+const CODINGS: &[(&str, &str)] = &[("br", "br"), ("gzip", "gz")];
+
+/// `file` as it is, or as its best copy the browser accepts; a 304 when the browser's
+/// ETag is still this one.
+async fn serve_file(file: &Path, meta: &std::fs::Metadata, headers: &HeaderMap) -> Response {
+    let mut chosen = None;
+    for (coding, suffix) in CODINGS {
+        if accepts(headers, coding) {
+            if let Some(copy) = current_copy(file, meta, suffix).await {
+                chosen = Some((*coding, copy));
+                break;
+            }
+        }
+    }
+    let (coding, source, source_meta) = match chosen {
+        Some((coding, (copy, copy_meta))) => (Some(coding), copy, copy_meta),
+        None => (None, file.to_path_buf(), meta.clone()),
+    };
+    let etag = file_etag(&source_meta, coding);
+    let mut response = if if_none_match(headers, &etag) {
+        not_modified()
+    } else {
+        match tokio::fs::read(&source).await {
+            Ok(bytes) => Response::new(Body::from(bytes)),
+            Err(_) => return AppError(ErrorCode::NotFound).into_response(),
+        }
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(file)),
+    );
+    let cache = if is_hashed(file) {
+        // Trunk puts a content hash in these names: they never change.
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    if let Some(coding) = coding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    // The same URL may go out as it is or as a compressed copy.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether `Accept-Encoding` lists `coding` (or `*`) without `q=0`.
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -107,33 +158,81 @@ fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
         .flat_map(|v| v.split(','))
         .any(|item| {
             let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or("").to_ascii_lowercase();
+            let named = parts.next().unwrap_or("").to_ascii_lowercase();
             let refused = parts.any(|p| {
                 p.strip_prefix("q=")
                     .and_then(|q| q.trim().parse::<f32>().ok())
                     .is_some_and(|q| q <= 0.0)
             });
-            (coding == "gzip" || coding == "*") && !refused
+            (named == coding || named == "*") && !refused
         })
 }
 
-/// The bytes of `file`'s gzip copy, when there is one at least as new as the file.
-async fn gzip_copy(file: &Path) -> Option<Vec<u8>> {
+/// `file`'s copy `NAME.suffix`, when there is one at least as new as the file.
+async fn current_copy(
+    file: &Path,
+    meta: &std::fs::Metadata,
+    suffix: &str,
+) -> Option<(PathBuf, std::fs::Metadata)> {
     let mut name = file.file_name()?.to_os_string();
-    name.push(".gz");
+    name.push(".");
+    name.push(suffix);
     let copy = file.with_file_name(name);
-    let (original, compressed) = (
-        tokio::fs::metadata(file).await.ok()?,
-        tokio::fs::metadata(&copy).await.ok()?,
-    );
-    if compressed.modified().ok()? < original.modified().ok()? {
+    let copy_meta = tokio::fs::metadata(&copy).await.ok()?;
+    if copy_meta.modified().ok()? < meta.modified().ok()? {
         return None;
     }
-    tokio::fs::read(&copy).await.ok()
+    Some((copy, copy_meta))
 }
 
-async fn index(state: &AppState) -> Response {
-    match tokio::fs::read_to_string(state.config.dist_dir.join("index.html")).await {
+/// Whether Trunk put a content hash in the file's name (`main-1a2b…3c4d.css`).
+fn is_hashed(file: &Path) -> bool {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.split(['-', '.', '_'])
+        .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A file's ETag: its length and modification time, and the coding (each coding is its
+/// own representation of the URL).
+fn file_etag(meta: &std::fs::Metadata, coding: Option<&str>) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    match coding {
+        Some(coding) => format!("\"{:x}-{modified:x}-{coding}\"", meta.len()),
+        None => format!("\"{:x}-{modified:x}\"", meta.len()),
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`): the browser's copy is current.
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+fn not_modified() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NOT_MODIFIED;
+    response
+}
+
+/// The page for `path`, filled in, or a 304 when the browser's copy is still it.
+async fn page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
+    let dist = &state.config.dist_dir;
+    let console = dist.join("console.html");
+    let file = if is_console_path(path) && tokio::fs::metadata(&console).await.is_ok() {
+        console
+    } else {
+        dist.join("index.html")
+    };
+    match tokio::fs::read_to_string(&file).await {
         Ok(html) => {
             let html = html
                 .replace("{{organisation}}", &escape_html(&state.config.organisation))
@@ -142,45 +241,44 @@ async fn index(state: &AppState) -> Response {
                     "{{support_contact}}",
                     &escape_html(&state.config.support_contact),
                 );
-            let mut response = Response::new(Body::from(html));
+            // The page's ETag is its filled-in text's hash: it changes with a new build
+            // or a new configuration, and only then.
+            let digest = Sha256::digest(html.as_bytes());
+            let etag = format!("\"{}\"", hex16(&digest));
+            let mut response = if if_none_match(headers, &etag) {
+                not_modified()
+            } else {
+                Response::new(Body::from(html))
+            };
             let h = response.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            if let Ok(value) = HeaderValue::from_str(&etag) {
+                h.insert(header::ETAG, value);
+            }
             response
         }
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "The ConnectIT app is not built: run `trunk build --release` (see README).",
+            "The ConnectIT app is not built: run `scripts/build-app` (see README).",
         )
             .into_response(),
     }
 }
 
-fn file_response(file: &Path, bytes: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(bytes));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(file)),
-    );
-    // Trunk puts a content hash in file names: those never change.
-    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let hashed = name
-        .split(['-', '.'])
-        .any(|part| part.len() >= 16 && part.bytes().all(|b| b.is_ascii_hexdigit()));
-    let cache = if hashed {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    // The same URL may go out as it is or as its gzip copy.
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    response
+/// Whether `path` is the console's (`/console` and below), which has a page of its own.
+fn is_console_path(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    path == "/console" || path.starts_with("/console/")
+}
+
+/// The first 16 bytes of a digest, in hex.
+fn hex16(digest: &[u8]) -> String {
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 fn content_type(file: &Path) -> &'static str {
@@ -243,22 +341,64 @@ mod tests {
         assert_eq!(safe_join(dist, "/a/../../x"), None);
     }
 
+    fn accepts_with(value: &str, coding: &str) -> bool {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        accepts(&h, coding)
+    }
+
     #[test]
     fn gzip_is_accepted_unless_refused() {
-        let with = |value: &str| {
-            let mut h = axum::http::HeaderMap::new();
-            h.insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_str(value).unwrap(),
-            );
-            accepts_gzip(&h)
-        };
+        let with = |value: &str| accepts_with(value, "gzip");
         assert!(with("gzip, deflate, br, zstd"));
         assert!(with("br;q=1.0, GZIP;q=0.5"));
         assert!(with("*"));
         assert!(!with("gzip;q=0"));
         assert!(!with("br, identity"));
-        assert!(!accepts_gzip(&axum::http::HeaderMap::new()));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+    }
+
+    #[test]
+    fn brotli_is_accepted_only_when_named() {
+        assert!(accepts_with("gzip, deflate, br, zstd", "br"));
+        assert!(!accepts_with("gzip, deflate", "br"));
+        assert!(!accepts_with("gzip, br;q=0", "br"));
+    }
+
+    #[test]
+    fn hashed_names_are_told_apart() {
+        assert!(is_hashed(Path::new("connectit-3f2a9c0d1e2b4a5c_bg.wasm")));
+        assert!(is_hashed(Path::new("main-3f2a9c0d1e2b4a5c.css")));
+        assert!(!is_hashed(Path::new("favicon.ico")));
+        assert!(!is_hashed(Path::new("noscript.css")));
+    }
+
+    #[test]
+    fn an_etag_matches_itself_weak_or_listed() {
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
+            if_none_match(&h, "\"abc\"")
+        };
+        assert!(with("\"abc\""));
+        assert!(with("W/\"abc\""));
+        assert!(with("\"x\", \"abc\""));
+        assert!(with("*"));
+        assert!(!with("\"abd\""));
+        assert!(!if_none_match(&HeaderMap::new(), "\"abc\""));
+    }
+
+    #[test]
+    fn console_paths_have_their_own_page() {
+        assert!(is_console_path("/console"));
+        assert!(is_console_path("/console/"));
+        assert!(is_console_path("/console/sessions/abc"));
+        assert!(!is_console_path("/consoles"));
+        assert!(!is_console_path("/"));
+        assert!(!is_console_path("/t/help-desk"));
     }
 
     #[test]

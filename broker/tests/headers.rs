@@ -156,3 +156,139 @@ async fn files_go_out_gzipped_when_the_browser_accepts_it() {
     assert_eq!(fresh.header("content-encoding"), None);
     assert_eq!(fresh.body, b"console.log('rebuilt');");
 }
+
+/// Hashed files are kept a year as immutable; every file and page carries an ETag, and a
+/// browser that shows its ETag back gets a 304 with no body (a reload costs headers
+/// only). The brotli copy wins over the gzip one when the browser accepts both; the
+/// console's routes get the console's own page; `/favicon.ico` is a file, not a miss.
+#[tokio::test]
+async fn files_and_pages_are_cached_and_revalidated() {
+    let broker = Broker::start(|_| {}).await;
+    let a = broker.addr;
+    let dist = broker.state.config.dist_dir.clone();
+    let name = "app-0123456789abcdef0123_bg.wasm";
+    std::fs::write(dist.join(name), vec![7u8; 4096]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(dist.join(format!("{name}.gz")), b"gzip copy").unwrap();
+    std::fs::write(dist.join(format!("{name}.br")), b"brotli copy").unwrap();
+    std::fs::write(dist.join("favicon.ico"), b"icon").unwrap();
+    std::fs::write(
+        dist.join("console.html"),
+        "<!doctype html><title>{{organisation}} console</title><div id=\"no-wasm\"></div>",
+    )
+    .unwrap();
+    let path = format!("/{name}");
+
+    let br = http_with_headers(
+        a,
+        "GET",
+        &path,
+        None,
+        None,
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    check("brotli copy", &br, 200);
+    assert_eq!(br.header("content-encoding").as_deref(), Some("br"));
+    assert_eq!(br.body, b"brotli copy");
+    assert_eq!(
+        br.header("content-type").as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(
+        br.header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    let gz = http_with_headers(a, "GET", &path, None, None, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(gz.body, b"gzip copy");
+    let (br_tag, gz_tag) = (br.header("etag").unwrap(), gz.header("etag").unwrap());
+    assert_ne!(br_tag, gz_tag, "each coding is its own representation");
+
+    // Revalidation: the right ETag gets a 304 and no body; another coding's does not.
+    let again = http_with_headers(
+        a,
+        "GET",
+        &path,
+        None,
+        None,
+        &[("accept-encoding", "gzip, br"), ("if-none-match", &br_tag)],
+    )
+    .await;
+    check("file revalidated", &again, 304);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag").as_deref(), Some(br_tag.as_str()));
+    let other = http_with_headers(
+        a,
+        "GET",
+        &path,
+        None,
+        None,
+        &[("accept-encoding", "gzip, br"), ("if-none-match", &gz_tag)],
+    )
+    .await;
+    check("another coding's tag", &other, 200);
+    assert_eq!(other.body, b"brotli copy");
+
+    // The favicon: a file, revalidated (its name carries no hash).
+    let icon = http_with_headers(a, "GET", "/favicon.ico", None, None, &[]).await;
+    check("favicon", &icon, 200);
+    assert_eq!(icon.header("content-type").as_deref(), Some("image/x-icon"));
+    assert_eq!(icon.header("cache-control").as_deref(), Some("no-cache"));
+    assert!(icon.header("etag").is_some());
+
+    // The pages: revalidated on every load, a 304 while unchanged.
+    for (route, marker) in [("/", "no-wasm"), ("/console/sessions/x", "console</title>")] {
+        let page = http_with_headers(a, "GET", route, None, None, &[]).await;
+        check(route, &page, 200);
+        assert!(page.text().contains(marker), "{route}: {}", page.text());
+        assert_eq!(page.header("cache-control").as_deref(), Some("no-cache"));
+        let tag = page
+            .header("etag")
+            .unwrap_or_else(|| panic!("{route}: no ETag"));
+        let same = http_with_headers(a, "GET", route, None, None, &[("if-none-match", &tag)]).await;
+        check(route, &same, 304);
+        assert!(same.body.is_empty());
+    }
+    let customer = http_with_headers(a, "GET", "/", None, None, &[]).await;
+    let console = http_with_headers(a, "GET", "/console", None, None, &[]).await;
+    assert_ne!(customer.header("etag"), console.header("etag"));
+    assert!(!customer.text().contains("console</title>"));
+    // Something that looks like the console but is not stays the customer's.
+    let near = http_with_headers(a, "GET", "/consoles", None, None, &[]).await;
+    assert!(!near.text().contains("console</title>"));
+    broker.stop().await;
+}
+
+/// The app has only English compiled in: a built-in language's catalog comes from
+/// `/api/catalog/{lang}` (every key, cacheable); an unknown language is a typed 404.
+#[tokio::test]
+async fn built_in_catalogs_are_served_for_the_app() {
+    let broker = Broker::start(|_| {}).await;
+    let a = broker.addr;
+    let fr = http_with_headers(a, "GET", "/api/catalog/fr", None, None, &[]).await;
+    check("French catalog", &fr, 200);
+    let catalog: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&fr.body).unwrap();
+    assert_eq!(catalog.len(), connectit_wording::KEYS.len());
+    assert_eq!(catalog["language_name"], "Français");
+    assert!(fr
+        .header("cache-control")
+        .is_some_and(|c| c.contains("max-age")));
+    let en = http_with_headers(a, "GET", "/api/catalog/en", None, None, &[]).await;
+    check("English catalog", &en, 200);
+    for missing in ["xx", "..", "fr-CA"] {
+        let reply = http_with_headers(
+            a,
+            "GET",
+            &format!("/api/catalog/{missing}"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        check(missing, &reply, 404);
+        assert!(reply.text().contains("not_found"), "{}", reply.text());
+    }
+    broker.stop().await;
+}

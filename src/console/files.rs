@@ -12,7 +12,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::path::PathLine;
-use crate::customer::files::list_files;
+use crate::files::list_files;
 use crate::files::{FilesCode, TransferList, Transfers};
 use crate::i18n::{use_i18n, Msg};
 

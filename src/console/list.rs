@@ -74,7 +74,7 @@ pub fn SessionList(props: &SessionListProps) -> Html {
                     }
                     if let (Some(code), Phase::Connecting | Phase::Waiting) = (&s.check_code, s.phase) {
                         <span class="row-check-code" data-code={code.clone()}>
-                            { i18n.t(Msg::ListCheckCode { code: crate::customer::session::spaced(code) }) }
+                            { i18n.t(Msg::ListCheckCode { code: crate::widgets::spaced(code) }) }
                         </span>
                     }
                     if s.candidates > 1 && matches!(s.phase, Phase::Connecting | Phase::Waiting) {

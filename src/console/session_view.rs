@@ -233,7 +233,7 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
             if let (Some(code), Phase::Connecting | Phase::Waiting) = (&live.check_code, state.phase()) {
                 <div class="check-code">
                     <p id="tech-check-code" data-code={code.clone()}>
-                        { i18n.t(Msg::TechCheckCode { code: crate::customer::session::spaced(code) }) }
+                        { i18n.t(Msg::TechCheckCode { code: crate::widgets::spaced(code) }) }
                     </p>
                     <p class="hint">{ i18n.t(Msg::TechCheckCodeHint) }</p>
                 </div>

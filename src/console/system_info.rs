@@ -7,9 +7,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::browser;
-use crate::customer::system_info::InfoTable;
 use crate::i18n::{use_i18n, Msg};
 use crate::session::Entries;
+use crate::widgets::InfoTable;
 
 /// The items of the last report in `entries`.
 pub fn last_report(entries: &[LogEntry]) -> Option<&[InfoItem]> {

@@ -6,18 +6,12 @@
 //! before it is offered (too large).
 
 use wasm_bindgen::JsCast;
-use web_sys::{FileList, HtmlInputElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::files::{FilesCode, TransferList, Transfers};
 use crate::i18n::{use_i18n, Msg};
 use connectit_protocol::Role;
-
-/// The files in a `FileList`.
-pub fn list_files(list: Option<FileList>) -> Vec<web_sys::File> {
-    let Some(list) = list else { return Vec::new() };
-    (0..list.length()).filter_map(|i| list.get(i)).collect()
-}
 
 #[derive(Properties)]
 pub struct CustomerFilesProps {
@@ -60,7 +54,7 @@ pub fn CustomerFiles(props: &CustomerFilesProps) -> Html {
                 .target()
                 .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
             {
-                let picked = list_files(input.files());
+                let picked = crate::files::list_files(input.files());
                 // The same file can be picked again later.
                 input.set_value("");
                 if !picked.is_empty() {
@@ -85,7 +79,7 @@ pub fn CustomerFiles(props: &CustomerFilesProps) -> Html {
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             over.set(false);
-            let picked = list_files(e.data_transfer().and_then(|d| d.files()));
+            let picked = crate::files::list_files(e.data_transfer().and_then(|d| d.files()));
             if !picked.is_empty() {
                 on_pick.emit(picked);
             }

@@ -316,21 +316,11 @@ fn Waiting(props: &WaitingProps) -> Html {
             if let Some(code) = &props.check_code {
                 <div class="check-code">
                     <p id="check-code" data-code={code.clone()}>
-                        { i18n.t(Msg::CheckCode { code: spaced(code) }) }
+                        { i18n.t(Msg::CheckCode { code: crate::widgets::spaced(code) }) }
                     </p>
                     <p class="hint">{ i18n.t(Msg::CheckCodeHint) }</p>
                 </div>
             }
         </section>
     }
-}
-
-/// A check code as it is read out: its digits in pairs (`47 12`).
-pub fn spaced(code: &str) -> String {
-    let chars: Vec<char> = code.chars().collect();
-    chars
-        .chunks(2)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
 }

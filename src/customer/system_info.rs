@@ -15,6 +15,7 @@ use yew::prelude::*;
 use crate::i18n::{use_i18n, Msg};
 use crate::socket::NotConnected;
 use crate::sysinfo;
+use crate::widgets::InfoTable;
 
 /// Where the preview is.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,33 +163,5 @@ pub fn SystemInfo(props: &SystemInfoProps) -> Html {
             <h2 id="system-info-heading">{ i18n.t(Msg::SystemInfoHeading) }</h2>
             { body }
         </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct InfoTableProps {
-    pub id: AttrValue,
-    pub items: Vec<InfoItem>,
-}
-
-/// The items as a two-column table, one `tr[data-label]` per item (text only).
-#[component]
-pub fn InfoTable(props: &InfoTableProps) -> Html {
-    let i18n = use_i18n();
-    let rows = props.items.iter().map(|i| {
-        html! {
-            <tr data-label={i.label.clone()}>
-                <th scope="row">{ i.label.clone() }</th>
-                <td>{ i.value.clone() }</td>
-            </tr>
-        }
-    });
-    html! {
-        <table id={props.id.clone()} class="info-table">
-            <thead class="visually-hidden">
-                <tr><th scope="col">{ i18n.t(Msg::SystemInfoLabel) }</th><th scope="col">{ i18n.t(Msg::SystemInfoValue) }</th></tr>
-            </thead>
-            <tbody>{ for rows }</tbody>
-        </table>
     }
 }

@@ -15,3 +15,9 @@ pub mod wait;
 
 pub use transfers::{use_transfers, FileProblem, Progress, TransferView, Transfers};
 pub use view::{FilesCode, TransferList, TransferListProps};
+
+/// The files in a `FileList`.
+pub fn list_files(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}

@@ -23,44 +23,62 @@ pub struct ChatLogProps {
     pub me: Option<AttrValue>,
 }
 
+/// The log's lines as rendered, kept between renders: the log only grows and a line
+/// depends only on its entry and those before it, so a new entry costs one line, not
+/// the whole log again. Cleared when the language, the viewer or the log itself (a
+/// reload) changes.
+#[derive(Default)]
+struct Lines {
+    catalog: Option<crate::i18n::Catalog>,
+    viewer: Option<(Role, Option<AttrValue>)>,
+    /// Each rendered entry's sequence number and line.
+    lines: Vec<(u64, Html)>,
+}
+
 #[component]
 pub fn ChatLog(props: &ChatLogProps) -> Html {
     let i18n = use_i18n();
     let list = use_node_ref();
+    let cache = use_mut_ref(Lines::default);
     {
-        // Keep the newest entry in view.
+        // Keep the newest entry in view, once the browser lays the page out anyway (not
+        // by forcing a layout as the entry goes in).
         let list = list.clone();
         use_effect_with(props.entries.len(), move |_| {
             if let Some(element) = list.cast::<HtmlElement>() {
-                element.set_scroll_top(element.scroll_height());
+                crate::browser::next_frame(move || {
+                    element.set_scroll_top(element.scroll_height());
+                });
             }
         });
     }
     let entries = props.entries.borrow();
-    let names = in_charge_at(&entries);
-    let files = file_names(&entries);
-    let me = props.me.as_deref();
-    let items = entries.iter().zip(names).map(|(entry, technician)| {
-        let line = line(&i18n, entry, props.viewer, me, technician, &files);
-        let class = classes!(
-            "entry",
-            if line.chat { "entry-chat" } else { "entry-event" },
-            format!("from-{}", line.author),
-            line.mine.then_some("mine"),
-        );
-        html! {
-            <li key={entry.seq.to_string()} {class} data-seq={entry.seq.to_string()} data-author={line.author} data-kind={line.kind}>
-                <div class="entry-meta">
-                    if let Some(name) = line.name {
-                        <span class="entry-author"><bdi>{ name }</bdi></span>
-                    }
-                    <time datetime={time::iso(entry.at)}>{ time::hh_mm(entry.at) }</time>
-                </div>
-                // Each line in its own direction, isolated from the rest of the page.
-                <p class="entry-text" dir="auto">{ line.text }</p>
-            </li>
+    let mut cache = cache.borrow_mut();
+    let viewer = (props.viewer, props.me.clone());
+    let stale = cache.catalog.as_ref() != Some(i18n.catalog())
+        || cache.viewer.as_ref() != Some(&viewer)
+        || cache.lines.len() > entries.len()
+        || cache.lines.last().is_some_and(|(seq, _)| {
+            entries.get(cache.lines.len() - 1).map(|e| e.seq) != Some(*seq)
+        });
+    if stale {
+        *cache = Lines {
+            catalog: Some(i18n.catalog().clone()),
+            viewer: Some(viewer),
+            lines: Vec::new(),
+        };
+    }
+    if cache.lines.len() < entries.len() {
+        let names = in_charge_at(&entries);
+        let files = file_names(&entries);
+        let me = props.me.as_deref();
+        let from = cache.lines.len();
+        for (entry, technician) in entries.iter().zip(names).skip(from) {
+            let node = entry_line(&i18n, entry, props.viewer, me, technician, &files);
+            cache.lines.push((entry.seq, node));
         }
-    });
+    }
+    let items = cache.lines.iter().map(|(_, node)| node.clone());
     html! {
         // The log role sits on a wrapper: on the <ol> it would take away the list role its
         // items need.
@@ -68,6 +86,40 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
             tabindex="0" ref={list}>
             <ol class="chat-entries">{ for items }</ol>
         </div>
+    }
+}
+
+/// One entry of the log as a list item.
+fn entry_line(
+    i18n: &crate::i18n::I18n,
+    entry: &connectit_protocol::LogEntry,
+    viewer: Role,
+    me: Option<&str>,
+    technician: Option<&str>,
+    files: &[(&str, u64)],
+) -> Html {
+    let line = line(i18n, entry, viewer, me, technician, files);
+    let class = classes!(
+        "entry",
+        if line.chat {
+            "entry-chat"
+        } else {
+            "entry-event"
+        },
+        format!("from-{}", line.author),
+        line.mine.then_some("mine"),
+    );
+    html! {
+        <li key={entry.seq.to_string()} {class} data-seq={entry.seq.to_string()} data-author={line.author} data-kind={line.kind}>
+            <div class="entry-meta">
+                if let Some(name) = line.name {
+                    <span class="entry-author"><bdi>{ name }</bdi></span>
+                }
+                <time datetime={time::iso(entry.at)}>{ time::hh_mm(entry.at) }</time>
+            </div>
+            // Each line in its own direction, isolated from the rest of the page.
+            <p class="entry-text" dir="auto">{ line.text }</p>
+        </li>
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod email;
 pub mod en;
 pub mod entry;
+#[cfg(feature = "fr")]
 pub mod fr;
 mod messages;
 pub mod words;
@@ -20,16 +21,38 @@ pub use messages::{Msg, KEYS};
 /// The organisation's texts: language code → key → text.
 pub type Texts = BTreeMap<String, BTreeMap<String, String>>;
 
-/// The languages compiled in, in menu order.
+/// The languages ConnectIT is written in, in menu order. English is always compiled in;
+/// the others are where the `fr` feature (on by default) puts them: the broker has them
+/// all, the app loads the one it shows (`GET /api/catalog/{lang}`).
 pub const BUILT_IN: &[&str] = &["en", "fr"];
+
+/// Each built-in language's own name, for the language menu before its catalog loads.
+pub const NAMES: &[(&str, &str)] = &[("en", "English"), ("fr", "Français")];
 
 /// The compiled catalog's template for `msg` in `lang`, if `lang` is compiled in.
 pub fn built_in(lang: &str, msg: &Msg) -> Option<&'static str> {
     match lang {
         "en" => Some(en::text(msg)),
+        #[cfg(feature = "fr")]
         "fr" => Some(fr::text(msg)),
         _ => None,
     }
+}
+
+/// Whether `lang`'s catalog is compiled into this build.
+pub fn compiled(lang: &str) -> bool {
+    built_in(lang, &Msg::AppName).is_some()
+}
+
+/// A compiled language's whole catalog, key → template (what `GET /api/catalog/{lang}`
+/// sends the app); `None` for a language not compiled in.
+pub fn catalog_of(lang: &str) -> Option<BTreeMap<String, String>> {
+    compiled(lang).then(|| {
+        Msg::all()
+            .iter()
+            .filter_map(|msg| Some((msg.key().to_owned(), built_in(lang, msg)?.to_owned())))
+            .collect()
+    })
 }
 
 /// Replaces each `{name}` with its argument, in one pass: an argument's own text (a file
@@ -186,6 +209,12 @@ impl Catalog {
                     .get(&code)
                     .and_then(|t| t.get(Msg::LanguageName.key()).cloned())
                     .or_else(|| built_in(&code, &Msg::LanguageName).map(str::to_owned))
+                    .or_else(|| {
+                        NAMES
+                            .iter()
+                            .find(|(c, _)| *c == code)
+                            .map(|(_, name)| (*name).to_owned())
+                    })
                     .unwrap_or_else(|| code.clone());
                 (code, name)
             })

@@ -168,8 +168,16 @@ pub struct SessionActor {
     /// When to log the members the log says are present but who have no socket (after
     /// [`RETURN_GRACE`] from the task's start).
     pub(super) absence_check: Option<Instant>,
+    /// When to tell the consoles the summary a customer's chat message changed (only its
+    /// counts and last activity): messages in quick succession make one summary, and a
+    /// message reaches the technician's session before any console has work to do for it.
+    pub(super) summary_due: Option<Instant>,
     pub(super) ctx: Arc<Context>,
 }
+
+/// How long after a chat message its summary goes to the consoles (see
+/// [`SessionActor::summary_due`]).
+pub(super) const SUMMARY_AFTER_CHAT: std::time::Duration = std::time::Duration::from_millis(150);
 
 impl SessionActor {
     /// Serves commands, and what falls due, until every handle is gone.
@@ -185,6 +193,10 @@ impl SessionActor {
                 },
                 () = sleep_until(wake) => self.fall_due().await,
                 () = sleep_until(self.absence_check) => self.log_absent().await,
+                () = sleep_until(self.summary_due) => {
+                    self.summary_due = None;
+                    self.publish();
+                }
             }
         }
     }
@@ -690,7 +702,18 @@ impl SessionActor {
         self.stored_bytes += bytes;
         // No receivers is fine: nobody is watching right now.
         let _ = self.entries.send(entry.clone());
-        self.publish();
+        // A technician's own message goes out at once: the console counts what it has
+        // not seen from the summaries, and must not count its own words.
+        if matches!(entry.kind, EntryKind::Chat { .. })
+            && entry.author == Author::Customer
+            && new_phase.is_none()
+        {
+            self.summary_due
+                .get_or_insert_with(|| Instant::now() + SUMMARY_AFTER_CHAT);
+        } else {
+            self.summary_due = None;
+            self.publish();
+        }
         Ok(entry)
     }
 

@@ -866,6 +866,7 @@ impl Hub {
                 tokio::time::Instant::now()
                     + actor::RETURN_GRACE.min(std::time::Duration::from_millis(self.abandon_ms)),
             ),
+            summary_due: None,
             state,
             last_at,
             check_code: row.check_code,

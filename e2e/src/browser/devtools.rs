@@ -41,6 +41,34 @@ impl Browser {
         }
     }
 
+    /// Makes the network this browser's current tab sees slow (Chromium's network
+    /// emulation, CDP `Network.emulateNetworkConditions`): `latency_ms` added to each
+    /// round trip, and the throughputs in bits per second. Also empties the cache, so
+    /// the next load is a cold one.
+    pub async fn emulate_network(&self, latency_ms: f64, down_bits: f64, up_bits: f64) {
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp("Network.clearBrowserCache", json!({})).await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({
+                "offline": false,
+                "latency": latency_ms,
+                "downloadThroughput": down_bits / 8.0,
+                "uploadThroughput": up_bits / 8.0,
+            }),
+        )
+        .await;
+    }
+
+    /// Back to the machine's own network (no emulated delay or limit).
+    pub async fn unthrottle_network(&self) {
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await;
+    }
+
     /// Runs `source` in every page this browser opens from now on, before the page's
     /// own scripts: CDP `Page.addScriptToEvaluateOnNewDocument` in Chromium, WebDriver
     /// BiDi `script.addPreloadScript` in Firefox.

@@ -1,0 +1,144 @@
+//! The first seconds of the customer page: while the app loads, a neutral loading state
+//! (never the "needs WebAssembly" notice, which only a failed start shows); a reload
+//! costs the page's revalidation and nothing else (the hashed files come from the
+//! cache); the favicon is there; a French browser's catalog comes from the broker.
+//!
+//! Run with `cargo test -p connectit-e2e --test loading` after `cargo build -p
+//! connectit-broker` and `scripts/build-app`.
+
+use std::time::Duration;
+
+use connectit_e2e::{Broker, BrokerOptions, Browser};
+use serde_json::{json, Value};
+
+/// Records, from the first moment of every page, what `#loading` and `#no-wasm` looked
+/// like each time the DOM changed, until the PIN field shows.
+const WATCH: &str = r#"
+window.__seen = [];
+const look = () => {
+  const vis = (id) => { const e = document.getElementById(id);
+    return !!e && e.getClientRects().length > 0; };
+  const state = (vis('loading') ? 'L' : '') + (vis('no-wasm') ? 'N' : '') + (vis('pin-input') ? 'P' : '');
+  if (window.__seen[window.__seen.length - 1] !== state) window.__seen.push(state);
+};
+new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
+document.addEventListener('DOMContentLoaded', look);
+"#;
+
+/// What the page fetched: `[path, transferSize]` for the document and every resource.
+const TRANSFERS: &str = r#"
+return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+  .map((e) => [new URL(e.name).pathname, e.transferSize]);
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
+    let broker = Broker::start(BrokerOptions::default()).await;
+    let browser = Browser::start().await;
+    browser.before_page_scripts(WATCH).await;
+    // A slow link, so the loading state lasts long enough to be seen.
+    browser.emulate_network(100.0, 2_000_000.0, 750_000.0).await;
+    browser.goto(&broker.customer_url()).await;
+    browser.wait_visible("#pin-input").await;
+    let seen = browser.eval("return window.__seen;", vec![]).await;
+    let states: Vec<&str> = seen
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        states.contains(&"L"),
+        "the loading state showed while the app loaded: {states:?}"
+    );
+    assert!(
+        states.iter().all(|s| !s.contains('N')),
+        "the no-WebAssembly notice never showed during a good start: {states:?}"
+    );
+    assert!(!browser.is_visible("#loading").await, "the loading state went");
+    assert!(!browser.is_visible("#no-wasm").await);
+
+    // The app's code cannot load: the loading state gives way to the notice.
+    browser.unthrottle_network().await;
+    browser
+        .cdp("Network.setBlockedURLs", json!({ "urls": ["*.wasm"] }))
+        .await;
+    browser.cdp("Network.clearBrowserCache", json!({})).await;
+    browser.goto(&broker.customer_url()).await;
+    browser.wait_visible("#no-wasm").await;
+    assert!(!browser.is_visible("#loading").await);
+    assert!(!browser.is_visible("#pin-input").await);
+    let text = browser.text("#no-wasm").await;
+    assert!(text.contains("support applet"), "{text:?}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_takes_the_app_from_the_cache() {
+    let broker = Broker::start(BrokerOptions::default()).await;
+    let browser = Browser::start().await;
+    browser.goto(&broker.customer_url()).await;
+    browser.wait_visible("#pin-input").await;
+    let first = transfers(&browser).await;
+    let wasm_first: f64 = first
+        .iter()
+        .filter(|(p, _)| p.ends_with(".wasm"))
+        .map(|(_, b)| b)
+        .sum();
+    assert!(wasm_first > 10_000.0, "the first load fetched the app: {first:?}");
+
+    browser.eval("location.reload(); return true;", vec![]).await;
+    // The reloaded page's own entries (the old page's are gone with it).
+    browser
+        .wait_for("the reloaded page with its PIN field", || async {
+            let ready = browser
+                .eval(
+                    "return !!document.getElementById('pin-input') && performance.getEntriesByType('resource').length > 0;",
+                    vec![],
+                )
+                .await;
+            if ready == json!(true) {
+                Ok(())
+            } else {
+                Err("not yet".to_owned())
+            }
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reload = transfers(&browser).await;
+    let total: f64 = reload.iter().map(|(_, b)| b).sum();
+    for (path, bytes) in &reload {
+        if path.ends_with(".wasm") || path.ends_with(".js") || path.ends_with(".css") {
+            assert_eq!(*bytes, 0.0, "{path} came from the cache: {reload:?}");
+        }
+    }
+    assert!(
+        total <= 5_000.0,
+        "a reload moves at most 5 KB ({total} bytes): {reload:?}"
+    );
+
+    // The favicon is a file, not a miss.
+    let icon = browser
+        .eval_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/favicon.ico').then((r) => done([r.status, r.headers.get('content-type')]));",
+            vec![],
+        )
+        .await;
+    assert_eq!(icon, json!([200, "image/x-icon"]));
+    browser.close().await;
+}
+
+async fn transfers(browser: &Browser) -> Vec<(String, f64)> {
+    let v = browser.eval(TRANSFERS, vec![]).await;
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e[0].as_str().unwrap_or_default().to_owned(),
+                e[1].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect()
+}
