@@ -25,9 +25,12 @@
 //! moment the message is in the console's `#chat-log` (a `MutationObserver` on the
 //! technician's page, `timeOrigin + now`). One clock for both ends: both browsers run on
 //! this machine and read the same system clock (as `share_timing` does). The path is
-//! browser → broker (stored in SQLite, folded, fanned out) → other browser: the same
-//! hops as a round trip to an echo server, which is its floor (**echo round trip**:
-//! send on an open socket → the echo arrives, messages of 200 bytes).
+//! browser → broker (stored in SQLite, folded, fanned out) → other browser. Its floor is
+//! a **bare two-page relay**: the same two browsers each open a bare page
+//! ([`connectit_e2e::echo::RELAY_PAGE`]), a click on one sends the text over a WebSocket
+//! to a bare relay server, which passes it to the other page, which appends one DOM
+//! node; timed the same way. Beside it, the **echo round trip** (send on an open socket →
+//! the echo arrives, messages of 200 bytes) in one page.
 //!
 //! **Page transfer**: on the first run (a fresh profile: cold cache) the bytes the
 //! customer page fetched until the PIN field showed (Resource Timing `transferSize`,
@@ -234,19 +237,13 @@ async fn main() {
         }
     }
 
-    let mut message_ms = Vec::with_capacity(args.chat);
-    for i in 1..=args.chat {
-        let text = format!("timing message {i} {}", "·".repeat(40));
-        w.tech.eval(ARM_ARRIVE, vec![json!(text)]).await;
-        w.cust.type_into("#chat-input", &text).await;
-        w.cust.eval(ARM_SEND, vec![]).await;
-        w.cust.click("#chat-send").await;
-        let sent = number(&w.cust, "window.__sent", "the send click").await;
-        let arrived = number(&w.tech, "window.__arrived", "the message at the console").await;
-        let ms = arrived - sent;
-        println!("chat {i:>2}: customer click → technician's log {ms:7.2} ms");
-        message_ms.push(ms);
-    }
+    let mut message_ms = chat(
+        &w.cust,
+        &w.tech,
+        args.chat,
+        "customer click → technician's log",
+    )
+    .await;
     customer.end().await;
 
     let server = EchoServer::start().await;
@@ -257,6 +254,15 @@ async fn main() {
         gap_ms: 100,
     };
     let mut floor = echo::measure(&w.cust, &server, plan).await;
+    // The chat's floor: the same two browsers, a bare page each, a bare relay between.
+    echo::open_relay(&w.cust, &w.tech, &server).await;
+    let mut relay_ms = chat(
+        &w.cust,
+        &w.tech,
+        args.chat,
+        "bare relay, click → other page",
+    )
+    .await;
 
     println!();
     let connect = summary("connect → terms (session ready)", &mut connect_ms);
@@ -270,6 +276,10 @@ async fn main() {
         &mut floor.open_first_echo_ms,
     );
     let chat = summary("chat message customer → technician", &mut message_ms);
+    let relay = summary(
+        "floor: bare two-page relay, click → appended in the other page",
+        &mut relay_ms,
+    );
     let rtt = summary(
         "floor: bare WebSocket echo round trip",
         &mut floor.round_trip_ms,
@@ -315,24 +325,51 @@ async fn main() {
                 open_is,
             ));
         }
+        let relay_is = "bare two-page relay: click, WebSocket, relay, one DOM node (same browsers)";
         rows.push(Row::new(
             "chat message customer → technician, median",
             "ms",
             chat.0,
-            rtt.0,
-            rtt_is,
+            relay.0,
+            relay_is,
         ));
         rows.push(Row::new(
             "chat message customer → technician, p95",
             "ms",
             chat.1,
-            rtt.1,
+            relay.1,
+            relay_is,
+        ));
+        rows.push(Row::new(
+            "bare two-page relay, median",
+            "ms",
+            relay.0,
+            rtt.0,
             rtt_is,
         ));
         append_rows(path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
     }
     drop(server);
     w.close().await;
+}
+
+/// Sends `count` messages from `from`'s `#chat-input`/`#chat-send` and times each from
+/// the click (`timeOrigin + timeStamp`) to its text in `to`'s `#chat-log`.
+async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> Vec<f64> {
+    let mut samples = Vec::with_capacity(count);
+    for i in 1..=count {
+        let text = format!("timing message {i} {}", "·".repeat(40));
+        to.eval(ARM_ARRIVE, vec![json!(text)]).await;
+        from.type_into("#chat-input", &text).await;
+        from.eval(ARM_SEND, vec![]).await;
+        from.click("#chat-send").await;
+        let sent = number(from, "window.__sent", "the send click").await;
+        let arrived = number(to, "window.__arrived", "the message in the other page").await;
+        let ms = arrived - sent;
+        println!("chat {i:>2}: {what} {ms:7.2} ms");
+        samples.push(ms);
+    }
+    samples
 }
 
 /// Waits until the page expression `expr` is a number; that number.

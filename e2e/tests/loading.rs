@@ -55,7 +55,10 @@ async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
         states.iter().all(|s| !s.contains('N')),
         "the no-WebAssembly notice never showed during a good start: {states:?}"
     );
-    assert!(!browser.is_visible("#loading").await, "the loading state went");
+    assert!(
+        !browser.is_visible("#loading").await,
+        "the loading state went"
+    );
     assert!(!browser.is_visible("#no-wasm").await);
 
     // The app's code cannot load: the loading state gives way to the notice.
@@ -85,9 +88,14 @@ async fn a_reload_takes_the_app_from_the_cache() {
         .filter(|(p, _)| p.ends_with(".wasm"))
         .map(|(_, b)| b)
         .sum();
-    assert!(wasm_first > 10_000.0, "the first load fetched the app: {first:?}");
+    assert!(
+        wasm_first > 10_000.0,
+        "the first load fetched the app: {first:?}"
+    );
 
-    browser.eval("location.reload(); return true;", vec![]).await;
+    browser
+        .eval("location.reload(); return true;", vec![])
+        .await;
     // The reloaded page's own entries (the old page's are gone with it).
     browser
         .wait_for("the reloaded page with its PIN field", || async {

@@ -1,0 +1,265 @@
+//! The customer page's first seconds on a slow link, beside the transfer floor. Not a
+//! test: it asserts nothing about speed.
+//!
+//! Each run starts a fresh headless Chromium (cold cache), sets Chromium's network
+//! emulation to a slow link (default 1.6 Mbit/s down, 750 kbit/s up, 150 ms added to
+//! each round trip) and opens `/`. A script that runs before the page's own records,
+//! with the page's clock (`performance.now()`, whose zero is the navigation's start),
+//! the moment `#pin-input` is on screen and enabled, and the bytes the page moved until
+//! then (Resource Timing `transferSize`, headers included).
+//!
+//! **The transfer floor**: the same browser, the same emulated link, a fresh cache, one
+//! navigation to a plain file of exactly those bytes (random, so nothing compresses it),
+//! served by a bare HTTP server on 127.0.0.1; its time is the navigation's `responseEnd`.
+//! No page that moves those bytes over that link can be usable sooner.
+//!
+//! **A reload**: on the machine's own network, the page loaded once, then
+//! `location.reload()` (the documented way to resume a session): the bytes moved until
+//! the PIN field shows again.
+//!
+//! Run: `cargo build -p connectit-broker && scripts/build-app &&
+//! cargo run -p connectit-e2e --example load_timing -- 5` (N runs, default 5);
+//! `--rows FILE` appends the figures as rows of `scripts/bench`'s table; `--link
+//! DOWN_KBIT,UP_KBIT,RTT_MS` another link.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use connectit_e2e::bench::{append_rows, Row};
+use connectit_e2e::stats::summary;
+use connectit_e2e::{Broker, BrokerOptions, Browser};
+
+/// Before the page's own scripts: `window.__usable` gets `[performance.now(), bytes]`
+/// the first moment `#pin-input` is on screen and enabled.
+const WATCH: &str = r#"
+window.__usable = null;
+const bytes = () => performance.getEntriesByType('navigation')
+  .concat(performance.getEntriesByType('resource'))
+  .reduce((sum, e) => sum + (e.transferSize || 0), 0);
+const look = () => {
+  if (window.__usable) return;
+  const e = document.getElementById('pin-input');
+  if (!e || e.disabled || e.getClientRects().length === 0) return;
+  window.__usable = [performance.now(), 0];
+  // Resource Timing lists a response once it has ended: read the bytes a moment later.
+  setTimeout(() => { window.__usable[1] = bytes(); }, 0);
+};
+new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
+"#;
+
+struct Args {
+    runs: usize,
+    rows: Option<PathBuf>,
+    down_kbit: f64,
+    up_kbit: f64,
+    rtt_ms: f64,
+}
+
+fn args() -> Args {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let rows = connectit_e2e::bench::rows_argument(&all);
+    let runs = connectit_e2e::bench::runs_argument(&all)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let (mut down_kbit, mut up_kbit, mut rtt_ms) = (1600.0, 750.0, 150.0);
+    if let Some(i) = all.iter().position(|a| a == "--link") {
+        let link: Vec<f64> = all
+            .get(i + 1)
+            .map(|v| v.split(',').filter_map(|p| p.parse().ok()).collect())
+            .unwrap_or_default();
+        if let [d, u, r] = link[..] {
+            (down_kbit, up_kbit, rtt_ms) = (d, u, r);
+        } else {
+            panic!("--link DOWN_KBIT,UP_KBIT,RTT_MS");
+        }
+    }
+    Args {
+        runs,
+        rows,
+        down_kbit,
+        up_kbit,
+        rtt_ms,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let broker = Broker::start(BrokerOptions::default()).await;
+    let url = broker.customer_url();
+    println!(
+        "link: {} kbit/s down, {} kbit/s up, {} ms round trip; cold cache; {} runs",
+        a.down_kbit, a.up_kbit, a.rtt_ms, a.runs
+    );
+    let (mut usable_ms, mut floor_ms, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=a.runs {
+        let browser = Browser::start().await;
+        browser.before_page_scripts(WATCH).await;
+        browser
+            .emulate_network(a.rtt_ms, a.down_kbit * 1000.0, a.up_kbit * 1000.0)
+            .await;
+        browser.goto(&url).await;
+        let (ms, moved) = usable(&browser).await;
+        // The floor: the same bytes as one plain file, over the same link, cold.
+        let floor = FloorServer::start(moved as usize).await;
+        browser
+            .emulate_network(a.rtt_ms, a.down_kbit * 1000.0, a.up_kbit * 1000.0)
+            .await;
+        browser.goto(&floor.url).await;
+        let floor_time = browser
+            .eval(
+                "return performance.getEntriesByType('navigation')[0].responseEnd;",
+                vec![],
+            )
+            .await
+            .as_f64()
+            .expect("the floor's navigation timing");
+        println!(
+            "run {run}: navigation → PIN field usable {ms:7.0} ms, {:.1} KB moved; \
+             the same bytes as one file {floor_time:7.0} ms",
+            moved / 1000.0
+        );
+        usable_ms.push(ms);
+        floor_ms.push(floor_time);
+        bytes.push(moved);
+        browser.close().await;
+    }
+
+    // A reload on the machine's own network: what moves again.
+    let browser = Browser::start().await;
+    browser.before_page_scripts(WATCH).await;
+    browser.goto(&url).await;
+    let (_, first) = usable(&browser).await;
+    browser
+        .eval("location.reload(); return true;", vec![])
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, reload) = usable(&browser).await;
+    browser.close().await;
+    println!(
+        "reload: {:.1} KB moved (the first load {:.1} KB)",
+        reload / 1000.0,
+        first / 1000.0
+    );
+
+    println!();
+    let usable = summary("navigation → PIN field usable, slow link", &mut usable_ms);
+    let floor = summary("floor: the same bytes as one plain file", &mut floor_ms);
+    let moved = summary("bytes until the PIN field is usable", &mut bytes);
+    if let Some(path) = &a.rows {
+        let link = format!(
+            "{} Mbit/s down, {} kbit/s up, {} ms RTT, cold cache",
+            a.down_kbit / 1000.0,
+            a.up_kbit,
+            a.rtt_ms
+        );
+        let floor_is = "the same bytes as one plain file, same link, cold";
+        let rows = vec![
+            Row::new(
+                "customer page: bytes on the wire until the PIN field is usable (cold cache)",
+                "KB",
+                moved.0 / 1000.0,
+                moved.0 / 1000.0,
+                "itself",
+            ),
+            Row::new(
+                &format!("navigation → PIN field usable ({link}), median"),
+                "ms",
+                usable.0,
+                floor.0,
+                floor_is,
+            ),
+            Row::new(
+                &format!("navigation → PIN field usable ({link}), p95"),
+                "ms",
+                usable.1,
+                floor.1,
+                floor_is,
+            ),
+            Row::new(
+                "customer page: bytes on a reload (hashed files cached)",
+                "KB",
+                reload / 1000.0,
+                first / 1000.0,
+                "the first load's bytes",
+            ),
+        ];
+        append_rows(path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
+    }
+}
+
+/// Waits for the watch script's record: (milliseconds since navigation, bytes moved).
+async fn usable(browser: &Browser) -> (f64, f64) {
+    browser
+        .wait_for_within("the PIN field, usable", Duration::from_secs(60), || async {
+            let v = browser.eval("return window.__usable;", vec![]).await;
+            match (v[0].as_f64(), v[1].as_f64()) {
+                (Some(ms), Some(bytes)) if bytes > 0.0 => Ok((ms, bytes)),
+                _ => Err(format!("not yet: {v}")),
+            }
+        })
+        .await
+}
+
+/// About the size of the floor server's status and header lines.
+const FLOOR_HEADER_BYTES: usize = 130;
+
+/// A bare HTTP server on 127.0.0.1 that answers every request with the same `size`
+/// random bytes as `text/plain` (nothing in them compresses, and nothing compresses
+/// them), then closes.
+struct FloorServer {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FloorServer {
+    async fn start(size: usize) -> FloorServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/floor", listener.local_addr().expect("address"));
+        // Printable but random (xorshift): a browser shows it as text, gzip could not
+        // shrink it much, and it is not sent compressed anyway.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        // The response's header lines count in the page's bytes too.
+        let body: Vec<u8> = (0..size.saturating_sub(FLOOR_HEADER_BYTES))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                b'!' + (state % 90) as u8
+            })
+            .collect();
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 2048];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=us-ascii\r\n\
+                         Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&body).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        FloorServer { url, task }
+    }
+}
+
+impl Drop for FloorServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
