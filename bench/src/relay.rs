@@ -39,12 +39,12 @@ impl Side {
 }
 
 /// The broker's session socket limits (its `ws::limited`): frames and messages up to
-/// four protocol messages, an 8 KiB read buffer, a 64 KiB write buffer, at most 1 MiB
+/// four protocol messages, a 4 KiB read buffer, a 64 KiB write buffer, at most 1 MiB
 /// queued for a slow reader.
 pub fn server_config() -> WebSocketConfig {
     let frame_limit = 4 * connectit_protocol::limits::MAX_MESSAGE_BYTES;
     WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
+        .read_buffer_size(4 * 1024)
         .max_message_size(Some(frame_limit))
         .max_frame_size(Some(frame_limit))
         .write_buffer_size(64 * 1024)

@@ -50,7 +50,7 @@ const WRITE_BUFFER_LIMIT: usize = 1024 * 1024;
 /// What each socket reserves for reading: a chat message or a signal fits, a bigger
 /// frame grows it (up to [`FRAME_LIMIT`]). The library's 128 KiB default was most of a
 /// connection's memory.
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 /// Every limit of the WebSocket layer, set here rather than left to defaults.
 pub fn limited(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
@@ -557,7 +557,9 @@ async fn serve(
                     }
                 }
                 Incoming::Message(message) => {
-                    if !handle(state, conn, member, message).await {
+                    // Boxed, so each socket's task is not as large as handling its
+                    // largest message.
+                    if !Box::pin(handle(state, conn, member, message)).await {
                         return Ending::Gone;
                     }
                 }

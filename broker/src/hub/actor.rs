@@ -187,12 +187,14 @@ impl SessionActor {
             let wake = self.wake_at();
             tokio::select! {
                 biased;
+                // Boxed: the session's task then holds only the loop between commands,
+                // not the largest command's state for as long as it lives.
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(*command).await,
+                    Some(command) => Box::pin(self.handle(*command)).await,
                     None => break,
                 },
-                () = sleep_until(wake) => self.fall_due().await,
-                () = sleep_until(self.absence_check) => self.log_absent().await,
+                () = sleep_until(wake) => Box::pin(self.fall_due()).await,
+                () = sleep_until(self.absence_check) => Box::pin(self.log_absent()).await,
                 () = sleep_until(self.summary_due) => {
                     self.summary_due = None;
                     self.publish();

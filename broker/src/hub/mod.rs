@@ -27,8 +27,14 @@ use crate::db::DbError;
 use crate::store::{self, SessionStore};
 use actor::{Command, SessionActor};
 
-/// Entries a slow subscriber may fall behind by before it re-reads from storage.
-const FANOUT_CAPACITY: usize = 256;
+/// Entries a slow subscriber may fall behind by before it re-reads from storage (one
+/// read: ws.rs's `Lagged` arm). Every slot is allocated with the session, so this is
+/// most of a session's memory: 32 slots of about 112 bytes.
+const FANOUT_CAPACITY: usize = 32;
+
+/// Signals a socket may fall behind by before some are lost (ICE recovers, or a
+/// restart): more than a member's whole burst ([`RATE_BURST`]).
+const SIGNAL_CAPACITY: usize = 64;
 
 /// Commands a session's task may have queued before senders wait.
 const COMMAND_CAPACITY: usize = 64;
@@ -824,7 +830,7 @@ impl Hub {
         let row = stored.row;
         let last_at = stored.entries.last().map_or(row.created_at, |e| e.at);
         let (entries, _) = broadcast::channel(FANOUT_CAPACITY);
-        let (signals, _) = broadcast::channel(FANOUT_CAPACITY);
+        let (signals, _) = broadcast::channel(SIGNAL_CAPACITY);
         let (commands, rx) = mpsc::channel(COMMAND_CAPACITY);
         let ended = Arc::new(AtomicBool::new(state.phase() == Phase::Ended));
         let fresh = Rate {
