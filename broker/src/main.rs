@@ -801,11 +801,15 @@ async fn shutdown_signal() {
 /// Caps glibc's malloc arenas at one per core (at least two). By default it makes up to
 /// eight per core, one per thread that allocates at once, and the blocking pool's
 /// threads (SQLite, password hashing) each leave one behind with memory it rarely gives
-/// back: at 5,000 sessions that was about 2 KiB per connection. Called before any other
-/// thread exists.
+/// back: at 5,000 sessions that was about 2 KiB per connection. `MALLOC_ARENA_MAX` in
+/// the environment overrides it. Called before any other thread exists.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        // The operator's own setting (glibc reads it itself) wins.
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+            return;
+        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let arenas = libc::c_int::try_from(cores.max(2)).unwrap_or(2);
         // SAFETY: mallopt only sets a tunable of the allocator; this runs on the main
