@@ -39,11 +39,20 @@ impl ApiError {
 }
 
 async fn send(method: &str, path: &str, body: Option<String>) -> Result<Response, ApiError> {
+    send_with_cache(method, path, body, RequestCache::NoStore).await
+}
+
+async fn send_with_cache(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    cache: RequestCache,
+) -> Result<Response, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
-    init.set_cache(RequestCache::NoStore);
+    init.set_cache(cache);
     let headers = Headers::new().map_err(|_| ApiError::Unreachable)?;
     headers
         .set("Accept", "application/json")
@@ -118,6 +127,36 @@ fn json<B: Serialize>(body: &B) -> Option<String> {
 
 pub async fn config() -> Result<PublicConfig, ApiError> {
     call("GET", "/api/config", None).await
+}
+
+/// `GET /api/config` as the customer page preloads it (index.html's `<link
+/// rel="preload">`, fetched while the app itself downloads), and when its request left
+/// and its answer came, in local time, from Resource Timing: the clock sample must not
+/// take the moment the page picked up an answer that came long before for the moment
+/// it was sent. (The answer is `no-store`: the preload is used once, never cached.)
+pub async fn config_preloaded() -> Result<(PublicConfig, Option<(f64, f64)>), ApiError> {
+    let response = send_with_cache("GET", "/api/config", None, RequestCache::Default).await?;
+    if !response.ok() {
+        return Err(refusal(&response).await);
+    }
+    let status = response.status();
+    let text = body_text(&response).await?;
+    let config = serde_json::from_str(&text).map_err(|_| ApiError::BadAnswer { status })?;
+    Ok((config, request_times(&response.url())))
+}
+
+/// The local times (`Date.now()` scale) the last request for `url` left and its
+/// answer began to arrive, if the browser timed it.
+fn request_times(url: &str) -> Option<(f64, f64)> {
+    let performance = web_sys::window()?.performance()?;
+    let entries = performance.get_entries_by_name(url);
+    let last = entries.get(entries.length().checked_sub(1)?);
+    let timing: web_sys::PerformanceResourceTiming = last.dyn_into().ok()?;
+    let (sent, received) = (timing.request_start(), timing.response_start());
+    (sent > 0.0 && received >= sent).then(|| {
+        let origin = performance.time_origin();
+        (origin + sent, origin + received)
+    })
 }
 
 /// `GET /api/catalog/{lang}`: a built-in language's catalog, key → template (the app

@@ -1,5 +1,6 @@
 //! The first seconds of the customer page: while the app loads, a neutral loading state
-//! (never the "needs WebAssembly" notice, which only a failed start shows); a reload
+//! (never the "needs WebAssembly" notice, which only a failed start shows); the
+//! configuration preloaded beside the app and used, not fetched twice; a reload
 //! costs the page's revalidation and nothing else (the hashed files come from the
 //! cache); the favicon is there; a French browser's catalog comes from the broker.
 //!
@@ -92,6 +93,10 @@ async fn a_reload_takes_the_app_from_the_cache() {
         wasm_first > 10_000.0,
         "the first load fetched the app: {first:?}"
     );
+    // The configuration was fetched once, by the page's preload, while the app loaded:
+    // the app used that answer rather than ask again.
+    let configs = first.iter().filter(|(p, _)| p == "/api/config").count();
+    assert_eq!(configs, 1, "one request for the configuration: {first:?}");
 
     browser
         .eval("location.reload(); return true;", vec![])

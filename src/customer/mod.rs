@@ -57,10 +57,14 @@ pub fn CustomerPage() -> Html {
         use_effect_with(*attempt, move |_| {
             config.set(ConfigState::Loading);
             spawn_local(async move {
-                let sent = clock::local_now();
-                match api::config().await {
-                    Ok(loaded) => {
-                        clock::pong_sample(sent, loaded.now, clock::local_now());
+                match api::config_preloaded().await {
+                    Ok((loaded, times)) => {
+                        match times {
+                            Some((sent, received)) => {
+                                clock::pong_sample(sent, loaded.now, received)
+                            }
+                            None => clock::rough_sample(loaded.now),
+                        }
                         set_texts.emit(std::sync::Arc::new(loaded.texts.clone()));
                         config.set(ConfigState::Loaded(Rc::new(loaded)));
                     }
