@@ -163,13 +163,6 @@ async fn main() {
         let floor_is = "the same bytes as one plain file, same link, cold";
         let rows = vec![
             Row::new(
-                "customer page: bytes on the wire until the PIN field is usable (cold cache)",
-                "KB",
-                moved / 1000.0,
-                moved / 1000.0,
-                "itself",
-            ),
-            Row::new(
                 &format!("navigation → PIN field usable ({link}), median"),
                 "ms",
                 usable.0,
