@@ -241,3 +241,69 @@ async fn a_pin_holds_a_few_people_at_once_not_any_number() {
     assert_eq!(r.json::<ErrorCode>(), ErrorCode::InvalidOrExpiredPin);
     broker.stop().await;
 }
+
+/// The summaries of a customer's chat: messages in quick succession make one summary,
+/// sent a moment after the first, so each message reaches the technician before any
+/// console has work to do for it. The technician's own message is summarised at once
+/// (a console counts what it has not seen from the summaries, and must not count its
+/// own words as unseen: e2e/tests/workspace.rs).
+#[tokio::test]
+async fn a_customers_chat_is_summarised_once_and_after_the_message() {
+    let broker = Broker::start(|_| {}).await;
+    let mut active = broker.active_session_with_ids().await;
+    let id = active.created.id.clone();
+    let mut console = broker
+        .socket("/api/console/ws", &broker.origin(), Some(&active.cookie))
+        .await
+        .unwrap();
+    let before = summary_until(&mut console, &id, |_| true).await.messages;
+
+    // Three messages at once (as fast as someone pastes three lines).
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            active
+                .cust
+                .act(Action::Chat {
+                    text: format!("message {i}"),
+                })
+                .await,
+        );
+    }
+    let mut last = 0;
+    for id in ids {
+        last = active.cust.answer(id).await.expect("stored");
+    }
+    // The three come to the technician's socket...
+    active.tech.entries_until(last).await;
+    // ...and one summary counts them all: no summary in between counts one or two.
+    let mut counts = Vec::new();
+    let summary = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let s = summary_until(&mut console, &id, |_| true).await;
+            counts.push(s.messages);
+            if s.messages >= before + 3 {
+                return s;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no summary counting the three; saw {counts:?}"));
+    assert_eq!(summary.messages, before + 3);
+    assert_eq!(counts, [before + 3], "one summary for the three messages");
+
+    // The technician's own message: summarised without waiting.
+    let mut seen = Vec::new();
+    active
+        .tech
+        .act_ok(
+            Action::Chat {
+                text: "hello".into(),
+            },
+            &mut seen,
+        )
+        .await;
+    let s = summary_until(&mut console, &id, |s| s.messages == before + 4).await;
+    assert_eq!(s.messages, before + 4);
+    broker.stop().await;
+}
