@@ -220,14 +220,3 @@ pub fn select_contents(element: &web_sys::Element) {
         let _ = selection.select_all_children(element);
     }
 }
-
-/// Runs `f` before the browser's next paint (`requestAnimationFrame`), when it lays the
-/// page out anyway; at once where there is no window.
-pub fn next_frame(f: impl FnOnce() + 'static) {
-    let Some(window) = window() else {
-        f();
-        return;
-    };
-    let callback = wasm_bindgen::closure::Closure::once_into_js(f);
-    let _ = window.request_animation_frame(callback.unchecked_ref());
-}

@@ -41,14 +41,13 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
     let list = use_node_ref();
     let cache = use_mut_ref(Lines::default);
     {
-        // Keep the newest entry in view, once the browser lays the page out anyway (not
-        // by forcing a layout as the entry goes in).
+        // Keep the newest entry in view. (Doing it in an animation frame instead, to
+        // spare a layout, delayed the first frame of a screen share by about 55 ms in
+        // some runs: docs in the README's benchmarks.)
         let list = list.clone();
         use_effect_with(props.entries.len(), move |_| {
             if let Some(element) = list.cast::<HtmlElement>() {
-                crate::browser::next_frame(move || {
-                    element.set_scroll_top(element.scroll_height());
-                });
+                element.set_scroll_top(element.scroll_height());
             }
         });
     }
