@@ -78,6 +78,14 @@ async fn chat_both_ways(w: &World, console: &Console<'_>, customer: &Customer<'_
     w.cust
         .wait_chat_message(Author::Technician, from_technician)
         .await;
+    // Enough lines to overflow the log: each page keeps the newest in view.
+    for i in 1..=6 {
+        let text = format!("Step {i}: open the printer's tray and check the roller.");
+        console.send_chat(&text).await;
+        w.cust.wait_chat_message(Author::Technician, &text).await;
+    }
+    w.cust.wait_newest_line_in_view().await;
+    w.tech.wait_newest_line_in_view().await;
 }
 
 /// The technician asks for the screen, the customer grants it with a click, and the

@@ -149,6 +149,31 @@ async fn happy_path_from_pin_to_survey() {
 }
 
 /// A hand-made link `/#pin=NNNNNN` fills the field; Connect joins.
+/// A conversation longer than the log's box: both pages keep its newest line in view as
+/// lines arrive, whoever wrote them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_conversation_keeps_its_newest_line_in_view() {
+    let w = World::start(BrokerOptions::default()).await;
+    let (console, customer, _) = w.active_session().await;
+    for i in 1..=8 {
+        let question = format!("Question {i}: the printer still says paper jam.");
+        customer.send_chat(&question).await;
+        w.tech.wait_chat_message(Author::Customer, &question).await;
+        let answer = format!("Answer {i}: open tray {i} and look behind the roller.");
+        console.send_chat(&answer).await;
+        w.cust.wait_chat_message(Author::Technician, &answer).await;
+    }
+    w.cust.wait_newest_line_in_view().await;
+    w.tech.wait_newest_line_in_view().await;
+    // And after a message from the other side, too.
+    customer.send_chat("One more thing.").await;
+    w.tech
+        .wait_chat_message(Author::Customer, "One more thing.")
+        .await;
+    w.tech.wait_newest_line_in_view().await;
+    w.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn join_by_link() {
     let w = World::start(BrokerOptions::default()).await;

@@ -38,19 +38,7 @@ struct Lines {
 #[component]
 pub fn ChatLog(props: &ChatLogProps) -> Html {
     let i18n = use_i18n();
-    let list = use_node_ref();
     let cache = use_mut_ref(Lines::default);
-    {
-        // Keep the newest entry in view. (Doing it in an animation frame instead, to
-        // spare a layout, delayed the first frame of a screen share by about 55 ms in
-        // some runs: docs in the README's benchmarks.)
-        let list = list.clone();
-        use_effect_with(props.entries.len(), move |_| {
-            if let Some(element) = list.cast::<HtmlElement>() {
-                element.set_scroll_top(element.scroll_height());
-            }
-        });
-    }
     let entries = props.entries.borrow();
     let mut cache = cache.borrow_mut();
     let viewer = (props.viewer, props.me.clone());
@@ -82,7 +70,7 @@ pub fn ChatLog(props: &ChatLogProps) -> Html {
         // The log role sits on a wrapper: on the <ol> it would take away the list role its
         // items need.
         <div id="chat-log" class="chat-log" role="log" aria-live="polite" aria-label={i18n.t(Msg::ChatLogLabel)}
-            tabindex="0" ref={list}>
+            tabindex="0">
             <ol class="chat-entries">{ for items }</ol>
         </div>
     }

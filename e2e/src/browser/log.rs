@@ -89,6 +89,32 @@ impl Browser {
         .await
     }
 
+    /// Waits until `#chat-log` has more lines than it can show at once and shows its
+    /// newest line whole (the log keeps the newest line in view as lines arrive).
+    pub async fn wait_newest_line_in_view(&self) {
+        let script = "const log = document.querySelector('#chat-log'); \
+             if (!log) return 'no #chat-log'; \
+             const lines = log.querySelectorAll('li.entry'); \
+             if (!lines.length) return 'no lines'; \
+             if (log.scrollHeight <= log.clientHeight + 1) \
+               return `the log does not overflow yet (${log.scrollHeight} in ${log.clientHeight})`; \
+             const box = log.getBoundingClientRect(); \
+             const last = lines[lines.length - 1].getBoundingClientRect(); \
+             if (last.top < box.top - 1 || last.bottom > box.bottom + 1) \
+               return `the newest line is at ${last.top}..${last.bottom}, the log shows ${box.top}..${box.bottom}`; \
+             return null;";
+        self.wait_for(
+            "the newest line of an overflowing #chat-log in view",
+            || async {
+                match self.try_eval(script, vec![]).await? {
+                    Value::Null => Ok(()),
+                    why => Err(why.to_string()),
+                }
+            },
+        )
+        .await
+    }
+
     /// The type of every entry of `#chat-log`, top to bottom (`None`: a line with no
     /// known type).
     pub async fn entry_kinds(&self) -> Vec<Option<EntryType>> {
