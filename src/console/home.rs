@@ -114,10 +114,10 @@ pub fn Home(props: &HomeProps) -> Html {
             },
         );
     }
-    let attention = workspace.attention(&mine, &queue);
+    let attention = workspace.attention(&mine, &queue, !page_hidden);
     let new_in_queue: Vec<SessionSummary> = queue
         .iter()
-        .filter(|s| workspace.attention(&[], std::slice::from_ref(s)) > 0)
+        .filter(|s| workspace.attention(&[], std::slice::from_ref(s), !page_hidden) > 0)
         .cloned()
         .collect();
     {
@@ -136,7 +136,10 @@ pub fn Home(props: &HomeProps) -> Html {
         let last = use_mut_ref(|| attention);
         let i18n = i18n.clone();
         // Whose message it is: a session with messages the technician has not seen.
-        let unread_from = mine.iter().find(|s| workspace.unread(s) > 0).cloned();
+        let unread_from = mine
+            .iter()
+            .find(|s| workspace.unread(s, !page_hidden) > 0)
+            .cloned();
         let newest = new_in_queue.last().cloned();
         use_effect_with(attention, move |count| {
             let before = std::mem::replace(&mut *last.borrow_mut(), *count);
@@ -347,7 +350,7 @@ pub fn Home(props: &HomeProps) -> Html {
                     </div>
                     if sessions.loaded {
                         <SessionList sessions={(*mine).clone()} on_open={open}
-                            unread={mine.iter().map(|s| workspace.unread(s)).collect::<Vec<_>>()} />
+                            unread={mine.iter().map(|s| workspace.unread(s, !page_hidden)).collect::<Vec<_>>()} />
                     } else {
                         <p class="loading" role="status">{ i18n.t(Msg::Loading) }</p>
                     }
@@ -364,7 +367,7 @@ pub fn Home(props: &HomeProps) -> Html {
     let tabs = workspace.open.iter().map(|id| {
         let summary = mine.iter().find(|s| &s.id == id);
         let name = session_name(&i18n, summary, id);
-        let unread = summary.map_or(0, |s| workspace.unread(s));
+        let unread = summary.map_or(0, |s| workspace.unread(s, !page_hidden));
         let selected = view == View::Session(id.clone());
         let select = show.reform({
             let id = id.clone();

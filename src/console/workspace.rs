@@ -143,20 +143,32 @@ impl Workspace {
             .retain(|id| queue.iter().any(|s| &s.id == id));
     }
 
-    /// Messages in `s` since the technician last had it in front of them.
-    pub fn unread(&self, s: &SessionSummary) -> u64 {
+    /// Messages in `s` since the technician last had it in front of them: none while it
+    /// is (so a message read as it arrives never counts, not even until the next
+    /// [`Workspace::observe`]).
+    pub fn unread(&self, s: &SessionSummary, page_visible: bool) -> u64 {
+        if self.showing(&s.id, page_visible) {
+            return 0;
+        }
         self.seen
             .get(&s.id)
             .map_or(0, |seen| s.messages.saturating_sub(*seen))
     }
 
     /// How many things call for attention: unread messages in the technician's
-    /// sessions and customers new in their teams' queues.
-    pub fn attention(&self, mine: &[SessionSummary], queue: &[SessionSummary]) -> u64 {
-        let unread: u64 = mine.iter().map(|s| self.unread(s)).sum();
+    /// sessions and customers new in their teams' queues (none while the list is in
+    /// front of the technician).
+    pub fn attention(
+        &self,
+        mine: &[SessionSummary],
+        queue: &[SessionSummary],
+        page_visible: bool,
+    ) -> u64 {
+        let unread: u64 = mine.iter().map(|s| self.unread(s, page_visible)).sum();
+        let list_shown = page_visible && self.view() == View::List;
         let new = queue
             .iter()
-            .filter(|s| !self.seen_queue.contains(&s.id))
+            .filter(|s| !list_shown && !self.seen_queue.contains(&s.id))
             .count() as u64;
         unread + new
     }
@@ -283,26 +295,35 @@ mod tests {
         w.show(View::Session(id("b")));
         let mine = [summary("a", 3), summary("b", 5)];
         w.observe(&mine, &[], true);
-        assert_eq!(w.attention(&mine, &[]), 0, "what was there is seen");
-        // Two messages in a, which is not shown; b's new one is seen at once.
+        assert_eq!(w.attention(&mine, &[], true), 0, "what was there is seen");
+        // Two messages in a, which is not shown; b's new one is seen as it arrives,
+        // before the workspace observes it (no unread count for a moment, no alert).
         let mine = [summary("a", 5), summary("b", 6)];
+        assert_eq!(w.unread(&mine[1], true), 0);
+        assert_eq!(w.attention(&mine, &[], true), 2);
         w.observe(&mine, &[], true);
-        assert_eq!(w.unread(&mine[0]), 2);
-        assert_eq!(w.unread(&mine[1]), 0);
+        assert_eq!(w.unread(&mine[0], true), 2);
+        assert_eq!(w.unread(&mine[1], true), 0);
         // The page hidden: b's next one is unread too.
         let mine = [summary("a", 5), summary("b", 7)];
         w.observe(&mine, &[], false);
-        assert_eq!(w.attention(&mine, &[]), 3);
+        assert_eq!(w.attention(&mine, &[], false), 3);
         // A customer in the queue is new until the list is in front of the technician.
         let queue = [summary("q", 0)];
         w.observe(&mine, &queue, true);
-        assert_eq!(w.attention(&mine, &queue), 2 + 1);
+        assert_eq!(w.attention(&mine, &queue, true), 2 + 1);
         w.show(View::List);
+        assert_eq!(
+            w.attention(&mine, &queue, true),
+            2,
+            "seen as the list shows"
+        );
+        assert_eq!(w.attention(&mine, &queue, false), 2 + 1, "not while hidden");
         w.observe(&mine, &queue, true);
-        assert_eq!(w.attention(&mine, &queue), 2);
+        assert_eq!(w.attention(&mine, &queue, true), 2);
         w.show(View::Session(id("a")));
         w.observe(&mine, &queue, true);
-        assert_eq!(w.attention(&mine, &queue), 0);
+        assert_eq!(w.attention(&mine, &queue, true), 0);
         assert_eq!(titled(2, "Console"), "(2) Console");
         assert_eq!(titled(0, "Console"), "Console");
     }
