@@ -98,38 +98,23 @@ pub fn use_session(join: Join) -> SessionHandle {
     let holder: Rc<RefCell<Option<SessionLink>>> = use_mut_ref(|| None);
     let sink: SignalSink = use_mut_ref(Sinks::default);
 
+    // The socket opens in the first render, not in an effect after the whole page has
+    // rendered: the browser's handshake then overlaps the rendering (joining is a few
+    // milliseconds quicker). Later changes of `join` reopen it in the effect.
+    // `Some(true)`: opened in this first render, for the first effect to leave alone.
+    let opened_in_render: Rc<RefCell<Option<bool>>> = use_mut_ref(|| None);
+    if opened_in_render.borrow().is_none() {
+        *holder.borrow_mut() = open_link(&join, &live.dispatcher(), &sink);
+        *opened_in_render.borrow_mut() = Some(true);
+    }
     {
         let holder = holder.clone();
         let dispatcher = live.dispatcher();
         let sink = sink.clone();
         use_effect_with(join, move |join| {
-            let on_event = Callback::from(move |event| match event {
-                LinkEvent::Signal { link, body } => {
-                    let media = match link {
-                        Link::Screen => Some(Media::Screen),
-                        Link::Camera => Some(Media::Camera),
-                        Link::Files => None,
-                    };
-                    match media {
-                        Some(media) => {
-                            let listener = sink.borrow().media.clone();
-                            if let Some(listener) = listener {
-                                listener.emit((media, body));
-                            }
-                        }
-                        None => {
-                            let listener = sink.borrow().files.clone();
-                            if let Some(listener) = listener {
-                                listener.emit(body);
-                            }
-                        }
-                    }
-                }
-                event => dispatcher.dispatch(LiveAction::Link(event)),
-            });
-            let link = browser::ws_url(SESSION_WS_PATH)
-                .map(|url| SessionLink::open(url, join.clone(), 0, on_event));
-            *holder.borrow_mut() = link;
+            if opened_in_render.borrow_mut().replace(false) != Some(true) {
+                *holder.borrow_mut() = open_link(join, &dispatcher, &sink);
+            }
             move || {
                 let link = holder.borrow_mut().take();
                 drop(link);
@@ -246,6 +231,41 @@ pub fn use_session(join: Join) -> SessionHandle {
     };
 
     SessionHandle { live, act, signals }
+}
+
+/// Opens the session's link as `join`: signals go to the page's listeners in `sink`,
+/// everything else to the session's state.
+fn open_link(
+    join: &Join,
+    dispatcher: &UseReducerDispatcher<Live>,
+    sink: &SignalSink,
+) -> Option<SessionLink> {
+    let (dispatcher, sink) = (dispatcher.clone(), sink.clone());
+    let on_event = Callback::from(move |event| match event {
+        LinkEvent::Signal { link, body } => {
+            let media = match link {
+                Link::Screen => Some(Media::Screen),
+                Link::Camera => Some(Media::Camera),
+                Link::Files => None,
+            };
+            match media {
+                Some(media) => {
+                    let listener = sink.borrow().media.clone();
+                    if let Some(listener) = listener {
+                        listener.emit((media, body));
+                    }
+                }
+                None => {
+                    let listener = sink.borrow().files.clone();
+                    if let Some(listener) = listener {
+                        listener.emit(body);
+                    }
+                }
+            }
+        }
+        event => dispatcher.dispatch(LiveAction::Link(event)),
+    });
+    browser::ws_url(SESSION_WS_PATH).map(|url| SessionLink::open(url, join.clone(), 0, on_event))
 }
 
 /// Calls `apply`, after the render, with what each change of the session's shown state
