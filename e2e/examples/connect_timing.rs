@@ -54,6 +54,7 @@ use serde_json::{json, Value};
 use connectit_e2e::bench::{append_rows, Row};
 use connectit_e2e::echo::{self, EchoPlan, EchoServer};
 use connectit_e2e::stats::summary;
+use connectit_e2e::timeline;
 use connectit_e2e::{BrokerOptions, Browser, World};
 
 /// Arms a one-shot timer in the page: the next click on `button` starts it, the first
@@ -109,73 +110,6 @@ observer.observe(document.documentElement,
   { subtree: true, childList: true, attributes: true, characterData: true });
 check();
 return true;
-"#;
-
-/// Before the pages' own scripts: every WebSocket message's arrival time in the page
-/// (`timeOrigin + now`, at the start of the page's own handler) goes to
-/// `window.__wsArrivals` (the last 200), so a chat message's time can be split into the
-/// way there and the receiving page's own work.
-const STAMP_ARRIVALS: &str = r#"
-window.__wsArrivals = [];
-const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
-Object.defineProperty(WebSocket.prototype, 'onmessage', {
-  configurable: true,
-  get() { return desc.get.call(this); },
-  set(handler) {
-    if (typeof handler !== 'function') { desc.set.call(this, handler); return; }
-    desc.set.call(this, function (event) {
-      const a = window.__wsArrivals;
-      a.push([performance.timeOrigin + performance.now(), typeof event.data === 'string' ? event.data : '']);
-      if (a.length > 200) a.shift();
-      return handler.call(this, event);
-    });
-  },
-});
-// The timeline (`--timeline`): sockets opened and opening, messages sent, titles set.
-window.__wsEvents = [];
-const stamp = (what) => {
-  const e = window.__wsEvents;
-  e.push([performance.timeOrigin + performance.now(), what]);
-  if (e.length > 400) e.shift();
-};
-const send = WebSocket.prototype.send;
-WebSocket.prototype.send = function (data) {
-  stamp('sent ' + (typeof data === 'string' ? data : '(binary)'));
-  return send.call(this, data);
-};
-const Native = WebSocket;
-window.WebSocket = function (url, protocols) {
-  stamp('socket created ' + url);
-  const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
-  ws.addEventListener('open', () => stamp('socket open'));
-  return ws;
-};
-window.WebSocket.prototype = Native.prototype;
-const title = Object.getOwnPropertyDescriptor(Document.prototype, 'title');
-Object.defineProperty(Document.prototype, 'title', {
-  configurable: true,
-  get() { return title.get.call(this); },
-  set(value) { stamp('title ' + value); title.set.call(this, value); },
-});
-Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
-"#;
-
-/// The page's timeline since `arguments[0]` (`timeOrigin + now`): API requests (start
-/// and end), socket events, messages sent and received, `[time, what]` in order.
-const TIMELINE: &str = r#"
-const [since] = arguments;
-const out = [];
-for (const e of performance.getEntriesByType('resource')) {
-  const start = performance.timeOrigin + e.startTime;
-  if (start < since || !e.name.includes('/api/')) continue;
-  const path = new URL(e.name).pathname;
-  out.push([start, 'request ' + path]);
-  out.push([performance.timeOrigin + e.responseEnd, 'response ' + path]);
-}
-for (const [t, what] of (window.__wsEvents || [])) if (t >= since) out.push([t, what]);
-for (const [t, data] of (window.__wsArrivals || [])) if (t >= since) out.push([t, 'received ' + data]);
-out.sort((a, b) => a[0] - b[0]);
-return out;
 "#;
 
 /// The arrival time of the last WebSocket message in the page that contains `text`.
@@ -288,7 +222,7 @@ async fn main() {
 
     let w = World::start(BrokerOptions::default()).await;
     for browser in [&w.cust, &w.tech] {
-        browser.before_page_scripts(STAMP_ARRIVALS).await;
+        browser.before_page_scripts(timeline::STAMPS).await;
     }
     let console = w.signed_in_console().await;
     let customer = w.customer();
@@ -296,7 +230,7 @@ async fn main() {
     let mut accept_ms = Vec::with_capacity(runs);
     let mut chat_ready_ms = Vec::with_capacity(runs);
     let mut page: Option<(f64, f64)> = None;
-    let mut join_profile = Profile::default();
+    let mut join_profile = timeline::Profile::default();
 
     for run in 1..=runs {
         let session = console.create_session().await;
@@ -313,7 +247,7 @@ async fn main() {
         w.tech.eval(AUTO_CLICK, vec![json!("#pick-up")]).await;
 
         if args.profile {
-            start_profile(&w.cust).await;
+            timeline::start_profile(&w.cust).await;
         }
         arm(&w.cust, "#connect-button", "#chat-input", "chat").await;
         arm(&w.cust, "#accept-terms", "#waiting", "accept").await;
@@ -330,7 +264,7 @@ async fn main() {
              connect → chat ready {chat:7.1} ms"
         );
         if args.profile {
-            join_profile.add(&stop_profile(&w.cust).await);
+            join_profile.add(&timeline::stop_profile(&w.cust).await);
         }
         if args.timeline {
             timeline(&w.cust, &w.tech).await;
@@ -348,7 +282,7 @@ async fn main() {
 
     if args.profile {
         join_profile.print("the customer page, Connect click → chat ready (all runs)");
-        start_profile(&w.tech).await;
+        timeline::start_profile(&w.tech).await;
     }
     let mut message_ms = chat(
         &w.cust,
@@ -358,8 +292,8 @@ async fn main() {
     )
     .await;
     if args.profile {
-        let mut p = Profile::default();
-        p.add(&stop_profile(&w.tech).await);
+        let mut p = timeline::Profile::default();
+        p.add(&timeline::stop_profile(&w.tech).await);
         p.print("the technician's page while the chat messages arrive");
     }
     customer.end().await;
@@ -512,168 +446,13 @@ async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> Vec<f64
 async fn timeline(customer: &Browser, technician: &Browser) {
     let start = number(customer, "window.__ct0.chat", "the Connect click's time").await;
     let ready = number(customer, "window.__ct.chat", "chat ready").await;
-    let mut events = Vec::new();
-    for (who, browser) in [("customer", customer), ("technician", technician)] {
-        let list = browser.eval(TIMELINE, vec![json!(start)]).await;
-        for event in list.as_array().into_iter().flatten() {
-            let at = event[0].as_f64().unwrap_or_default() - start;
-            let what: String = event[1]
-                .as_str()
-                .unwrap_or_default()
-                .chars()
-                .take(90)
-                .collect();
-            if at <= ready + 1.0 {
-                events.push((at, who, what));
-            }
-        }
-    }
-    events.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (at, who, what) in events {
-        println!("    {at:7.1} ms  {who:<10} {what}");
-    }
+    timeline::print(
+        &[("customer", customer), ("technician", technician)],
+        start,
+        start + ready,
+    )
+    .await;
     println!("    {ready:7.1} ms  customer   chat ready");
-}
-
-/// Starts Chromium's sampling profiler in `browser`'s page (every 50 µs).
-async fn start_profile(browser: &Browser) {
-    browser.cdp("Profiler.enable", json!({})).await;
-    browser
-        .cdp("Profiler.setSamplingInterval", json!({ "interval": 50 }))
-        .await;
-    browser.cdp("Profiler.start", json!({})).await;
-}
-
-/// Stops the profiler; the profile (CDP `Profiler.Profile`).
-async fn stop_profile(browser: &Browser) -> Value {
-    let answer = browser.cdp("Profiler.stop", json!({})).await;
-    answer["profile"].clone()
-}
-
-/// Time per function, summed over profiles: its own (self) and with what it calls
-/// (total), in milliseconds.
-#[derive(Default)]
-struct Profile {
-    own: std::collections::HashMap<String, f64>,
-    total: std::collections::HashMap<String, f64>,
-    /// Own time by the function and the nearest of the app's own functions that led to it.
-    from_app: std::collections::HashMap<String, f64>,
-}
-
-impl Profile {
-    fn add(&mut self, profile: &Value) {
-        let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
-        let mut name = std::collections::HashMap::new();
-        let mut parent = std::collections::HashMap::new();
-        for node in &nodes {
-            let id = node["id"].as_u64().unwrap_or_default();
-            let frame = &node["callFrame"];
-            let function = frame["functionName"].as_str().unwrap_or_default();
-            let label = if function.is_empty() {
-                let url = frame["url"].as_str().unwrap_or_default();
-                format!("(anonymous) {}", url.rsplit('/').next().unwrap_or_default())
-            } else {
-                demangle(function)
-            };
-            name.insert(id, label);
-            for child in node["children"].as_array().into_iter().flatten() {
-                parent.insert(child.as_u64().unwrap_or_default(), id);
-            }
-        }
-        let samples = profile["samples"].as_array().cloned().unwrap_or_default();
-        let deltas = profile["timeDeltas"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        // A sample's time is the gap to the next one.
-        for (i, sample) in samples.iter().enumerate() {
-            let ms = deltas
-                .get(i + 1)
-                .and_then(Value::as_f64)
-                .unwrap_or_default()
-                / 1000.0;
-            let mut id = sample.as_u64().unwrap_or_default();
-            *self.own.entry(name[&id].clone()).or_default() += ms;
-            let mut up = id;
-            let app = loop {
-                let label = &name[&up];
-                if label.starts_with("connectit") || label.starts_with("<connectit") {
-                    break label.clone();
-                }
-                match parent.get(&up) {
-                    Some(&next) => up = next,
-                    None => break "(none of the app's)".to_owned(),
-                }
-            };
-            *self
-                .from_app
-                .entry(format!("{}  ←  {app}", name[&id]))
-                .or_default() += ms;
-            let mut seen = std::collections::HashSet::new();
-            loop {
-                let label = name[&id].clone();
-                if seen.insert(label.clone()) {
-                    *self.total.entry(label).or_default() += ms;
-                }
-                match parent.get(&id) {
-                    Some(&up) => id = up,
-                    None => break,
-                }
-            }
-        }
-    }
-
-    fn print(&self, what: &str) {
-        for (title, map) in [
-            ("own time", &self.own),
-            ("with callees", &self.total),
-            (
-                "own time, by the app's function that led to it",
-                &self.from_app,
-            ),
-        ] {
-            println!("profile of {what}: {title}");
-            let mut list: Vec<_> = map.iter().collect();
-            list.sort_by(|a, b| b.1.total_cmp(a.1));
-            for (label, ms) in list.into_iter().take(40) {
-                let label: String = label.chars().take(200).collect();
-                println!("  {ms:8.1} ms  {label}");
-            }
-        }
-    }
-}
-
-/// A Rust symbol (legacy mangling) made readable: `a::b::c`, without the hash.
-fn demangle(symbol: &str) -> String {
-    let Some(mut rest) = symbol.strip_prefix("_ZN") else {
-        return symbol.to_owned();
-    };
-    let mut parts = Vec::new();
-    while let Some(digits) = rest.find(|c: char| !c.is_ascii_digit()).filter(|&d| d > 0) {
-        let len: usize = rest[..digits].parse().unwrap_or(0);
-        let part = &rest[digits..(digits + len).min(rest.len())];
-        rest = &rest[(digits + len).min(rest.len())..];
-        if !(part.len() == 17 && part.starts_with('h')) {
-            parts.push(part.to_owned());
-        }
-    }
-    let mut text = parts.join("::");
-    for (a, b) in [
-        ("$LT$", "<"),
-        ("$GT$", ">"),
-        ("$u20$", " "),
-        ("$RF$", "&"),
-        ("$BP$", "*"),
-        ("$C$", ","),
-        ("$u7b$", "{"),
-        ("$u7d$", "}"),
-        ("$u5b$", "["),
-        ("$u5d$", "]"),
-        ("..", "::"),
-    ] {
-        text = text.replace(a, b);
-    }
-    text
 }
 
 /// Waits until the page expression `expr` is a number; that number.

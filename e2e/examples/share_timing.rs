@@ -32,7 +32,10 @@
 //! Run: `cargo build -p connectit-broker && scripts/build-app &&
 //! cargo run -p connectit-e2e --example share_timing -- 9`
 //! (or `SHARE_TIMING_RUNS=9`; 9 runs by default). It prints every run, then median and
-//! p95 for both and their ratio. `-- 9 --floor-only` measures the floor alone (no broker,
+//! p95 for both and their ratio; `--timeline` prints, for each run, both pages' steps
+//! from the click to the first frame (`connectit_e2e::timeline`); `--profile` samples
+//! both pages over the ConnectIT runs and prints the functions that took the time.
+//! `-- 9 --floor-only` measures the floor alone (no broker,
 //! no app build needed). `--rows FILE` appends median and p95 as rows of
 //! `scripts/bench`'s table.
 
@@ -40,6 +43,7 @@ use serde_json::{json, Value};
 
 use connectit_e2e::bench::{self, append_rows, Row};
 use connectit_e2e::stats::summary;
+use connectit_e2e::timeline;
 use connectit_e2e::{BrokerOptions, Browser, World};
 
 /// Customer side: the next click on `arguments[0]` stores its time in
@@ -157,6 +161,8 @@ events.onmessage = (e) => {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let floor_only = args.iter().any(|a| a == "--floor-only");
+    let show_timeline = args.iter().any(|a| a == "--timeline");
+    let profile = args.iter().any(|a| a == "--profile");
     let rows = bench::rows_argument(&args);
     let runs: usize = bench::runs_argument(&args)
         .map(str::to_owned)
@@ -167,7 +173,7 @@ async fn main() {
 
     if floor_only {
         let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
-        let mut floor = floor_runs(&tech, &cust, runs).await;
+        let mut floor = floor_runs(&tech, &cust, runs, false).await;
         println!();
         summary(
             "floor: bare RTCPeerConnection click → first frame",
@@ -178,8 +184,13 @@ async fn main() {
     }
 
     let w = World::start(BrokerOptions::default()).await;
-    let mut connectit = connectit_runs(&w, runs).await;
-    let mut floor = floor_runs(&w.tech, &w.cust, runs).await;
+    if show_timeline {
+        for browser in [&w.cust, &w.tech] {
+            browser.before_page_scripts(timeline::STAMPS).await;
+        }
+    }
+    let mut connectit = connectit_runs(&w, runs, show_timeline, profile).await;
+    let mut floor = floor_runs(&w.tech, &w.cust, runs, show_timeline).await;
 
     println!();
     let (c_median, c_p95) = summary("ConnectIT grant click → first frame", &mut connectit);
@@ -212,8 +223,13 @@ async fn main() {
 
 /// ConnectIT: in one active session, `runs` times (after a warm-up): request the screen,
 /// time grant click → first frame at the console, revoke everything.
-async fn connectit_runs(w: &World, runs: usize) -> Vec<f64> {
+async fn connectit_runs(w: &World, runs: usize, show_timeline: bool, profile: bool) -> Vec<f64> {
     let (console, customer, _session) = w.active_session().await;
+    if profile {
+        // Both pages sampled over the runs (with their waits between).
+        timeline::start_profile(&w.cust).await;
+        timeline::start_profile(&w.tech).await;
+    }
     let mut samples = Vec::with_capacity(runs);
     for run in 0..=runs {
         let request = console.request_permissions(&["view_screen"], "").await;
@@ -225,6 +241,16 @@ async fn connectit_runs(w: &World, runs: usize) -> Vec<f64> {
         w.cust.click("#grant-all").await;
         let (ms, size) = elapsed(&w.cust, &w.tech).await;
         report("ConnectIT", run, ms, size);
+        if show_timeline {
+            let click = w.cust.eval("return window.__st.click;", vec![]).await;
+            let click = click.as_f64().unwrap_or_default();
+            timeline::print(
+                &[("customer", &w.cust), ("technician", &w.tech)],
+                click,
+                click + ms,
+            )
+            .await;
+        }
         if run > 0 {
             samples.push(ms);
         }
@@ -234,12 +260,19 @@ async fn connectit_runs(w: &World, runs: usize) -> Vec<f64> {
         customer.wait_not_sharing().await;
         console.wait_screen_state("off").await;
     }
+    if profile {
+        for (who, browser) in [("customer", &w.cust), ("technician", &w.tech)] {
+            let mut p = timeline::Profile::default();
+            p.add(&timeline::stop_profile(browser).await);
+            p.print(&format!("the {who}'s page over the ConnectIT runs"));
+        }
+    }
     samples
 }
 
 /// The floor: the bare two-page RTCPeerConnection, `runs` times (after a warm-up), the
 /// receiver in `tech`, the sender in `cust`, both pages loaded afresh each run.
-async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize) -> Vec<f64> {
+async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize, show_timeline: bool) -> Vec<f64> {
     let floor_base = connectit_e2e::pageserver::serve(FLOOR_HTML).await;
     let mut samples = Vec::with_capacity(runs);
     for run in 0..=runs {
@@ -265,6 +298,11 @@ async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize) -> Vec<f64> {
         cust.click("#start").await;
         let (ms, size) = elapsed(cust, tech).await;
         report("floor", run, ms, size);
+        if show_timeline {
+            let click = cust.eval("return window.__st.click;", vec![]).await;
+            let click = click.as_f64().unwrap_or_default();
+            timeline::print(&[("sender", cust), ("receiver", tech)], click, click + ms).await;
+        }
         if run > 0 {
             samples.push(ms);
         }

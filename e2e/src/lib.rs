@@ -68,6 +68,7 @@ pub mod redis;
 pub mod smtp;
 pub mod squid;
 pub mod stats;
+pub mod timeline;
 pub mod transfers;
 pub mod turn;
 pub mod wait;

@@ -1,0 +1,307 @@
+//! Where a page's milliseconds go: scripts that stamp, in the page, what happens on
+//! the way to a figure (API requests, WebSocket sockets and messages, titles, the screen
+//! capture, peer connections and their descriptions), and the timeline they give. The
+//! timing examples print it with `--timeline`.
+//!
+//! Install [`STAMPS`] with `Browser::before_page_scripts` before the pages load; read
+//! the stamps since a moment with [`SINCE`]. Every stamp is `timeOrigin + now`: one
+//! clock for every page on this machine.
+//!
+//! [`start_profile`], [`stop_profile`] and [`Profile`] sample a page with Chromium's
+//! profiler and sum the time per function (names need a build that keeps them:
+//! `data-wasm-opt="0" data-keep-debug`).
+
+use serde_json::{json, Value};
+
+/// Before the pages' own scripts: each WebSocket message's arrival (at the start of the
+/// page's own handler) in `window.__wsArrivals` (the last 200, `[time, data]`), and in
+/// `window.__wsEvents` (the last 400, `[time, what]`) sockets created and opened,
+/// messages sent, titles set, `getDisplayMedia` called and resolved, peer connections
+/// created, their offers, answers and descriptions, states and first tracks.
+pub const STAMPS: &str = r#"
+// In a function of its own: nothing it declares meets the page's own names.
+(() => {
+window.__wsArrivals = [];
+const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+Object.defineProperty(WebSocket.prototype, 'onmessage', {
+  configurable: true,
+  get() { return desc.get.call(this); },
+  set(handler) {
+    if (typeof handler !== 'function') { desc.set.call(this, handler); return; }
+    desc.set.call(this, function (event) {
+      const a = window.__wsArrivals;
+      a.push([performance.timeOrigin + performance.now(), typeof event.data === 'string' ? event.data : '']);
+      if (a.length > 200) a.shift();
+      return handler.call(this, event);
+    });
+  },
+});
+// The timeline (`--timeline`): sockets opened and opening, messages sent, titles set.
+window.__wsEvents = [];
+const stamp = (what) => {
+  const e = window.__wsEvents;
+  e.push([performance.timeOrigin + performance.now(), what]);
+  if (e.length > 400) e.shift();
+};
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  stamp('sent ' + (typeof data === 'string' ? data : '(binary)'));
+  return send.call(this, data);
+};
+const Native = WebSocket;
+window.WebSocket = function (url, protocols) {
+  stamp('socket created ' + url);
+  const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
+  ws.addEventListener('open', () => stamp('socket open'));
+  return ws;
+};
+window.WebSocket.prototype = Native.prototype;
+const title = Object.getOwnPropertyDescriptor(Document.prototype, 'title');
+Object.defineProperty(Document.prototype, 'title', {
+  configurable: true,
+  get() { return title.get.call(this); },
+  set(value) { stamp('title ' + value); title.set.call(this, value); },
+});
+Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+// WebRTC: the screen asked for and given, peer connections made, descriptions set,
+// the connection's state and the first track.
+if (navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia) {
+  const gdm = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getDisplayMedia = (...a) => {
+    stamp('getDisplayMedia called');
+    return gdm(...a).then((s) => { stamp('getDisplayMedia resolved'); return s; });
+  };
+}
+if (window.RTCPeerConnection) {
+  const NativePc = RTCPeerConnection;
+  window.RTCPeerConnection = function (config) {
+    stamp('peer connection created');
+    const pc = new NativePc(config);
+    pc.addEventListener('connectionstatechange', () => stamp('peer connection ' + pc.connectionState));
+    pc.addEventListener('icegatheringstatechange', () => stamp('ice gathering ' + pc.iceGatheringState));
+    pc.addEventListener('track', () => stamp('track arrived'));
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = NativePc.prototype;
+  window.RTCPeerConnection.generateCertificate = NativePc.generateCertificate;
+  const src = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, 'srcObject');
+  Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
+    configurable: true,
+    get() { return src.get.call(this); },
+    set(value) {
+      stamp(`srcObject ${value ? 'set' : 'cleared'} on #${this.id || this.tagName}`);
+      if (value && !this.__stamped) {
+        this.__stamped = true;
+        for (const name of ['loadedmetadata', 'playing']) {
+          this.addEventListener(name, () => stamp(`${name} on #${this.id || this.tagName}`));
+        }
+      }
+      src.set.call(this, value);
+    },
+  });
+  for (const name of ['addTrack', 'getStats']) {
+    const f = NativePc.prototype[name];
+    NativePc.prototype[name] = function (...a) { stamp(name + ' called'); return f.apply(this, a); };
+  }
+  if (window.RTCRtpSender && RTCRtpSender.prototype.setParameters) {
+    const f = RTCRtpSender.prototype.setParameters;
+    RTCRtpSender.prototype.setParameters = function (...a) {
+      stamp('setParameters called');
+      return f.apply(this, a).then((r) => { stamp('setParameters resolved'); return r; });
+    };
+  }
+  for (const name of ['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription']) {
+    const f = NativePc.prototype[name];
+    NativePc.prototype[name] = function (...a) {
+      stamp(name + ' called');
+      return f.apply(this, a).then((r) => { stamp(name + ' resolved'); return r; });
+    };
+  }
+}
+})();
+"#;
+
+/// The page's timeline since `arguments[0]` (`timeOrigin + now`): API requests (start
+/// and end), then the stamps of [`STAMPS`] and the messages received, `[time, what]` in
+/// order.
+pub const SINCE: &str = r#"
+const [since] = arguments;
+const out = [];
+for (const e of performance.getEntriesByType('resource')) {
+  const start = performance.timeOrigin + e.startTime;
+  if (start < since || !e.name.includes('/api/')) continue;
+  const path = new URL(e.name).pathname;
+  out.push([start, 'request ' + path]);
+  out.push([performance.timeOrigin + e.responseEnd, 'response ' + path]);
+}
+for (const [t, what] of (window.__wsEvents || [])) if (t >= since) out.push([t, what]);
+for (const [t, data] of (window.__wsArrivals || [])) if (t >= since) out.push([t, 'received ' + data]);
+out.sort((a, b) => a[0] - b[0]);
+return out;
+"#;
+
+/// Prints the timelines of `pages` (a name each) merged, from `since` to `until`
+/// (`timeOrigin + now`), in milliseconds from `since`; long messages cut at 90 characters.
+pub async fn print(pages: &[(&str, &crate::Browser)], since: f64, until: f64) {
+    let mut events = Vec::new();
+    for (who, browser) in pages {
+        let list = browser.eval(SINCE, vec![json!(since)]).await;
+        for event in list.as_array().into_iter().flatten() {
+            let at = event[0].as_f64().unwrap_or_default();
+            let what: String = event[1]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(90)
+                .collect();
+            if at <= until + 1.0 {
+                events.push((at - since, *who, what));
+            }
+        }
+    }
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (at, who, what) in events {
+        println!("    {at:7.1} ms  {who:<10} {what}");
+    }
+}
+
+/// Starts Chromium's sampling profiler in `browser`'s page (every 50 µs).
+pub async fn start_profile(browser: &crate::Browser) {
+    browser.cdp("Profiler.enable", json!({})).await;
+    browser
+        .cdp("Profiler.setSamplingInterval", json!({ "interval": 50 }))
+        .await;
+    browser.cdp("Profiler.start", json!({})).await;
+}
+
+/// Stops the profiler; the profile (CDP `Profiler.Profile`).
+pub async fn stop_profile(browser: &crate::Browser) -> Value {
+    let answer = browser.cdp("Profiler.stop", json!({})).await;
+    answer["profile"].clone()
+}
+
+/// Time per function, summed over profiles: its own (self) and with what it calls
+/// (total), in milliseconds.
+#[derive(Default)]
+pub struct Profile {
+    own: std::collections::HashMap<String, f64>,
+    total: std::collections::HashMap<String, f64>,
+    /// Own time by the function and the nearest of the app's own functions that led to it.
+    from_app: std::collections::HashMap<String, f64>,
+}
+
+impl Profile {
+    pub fn add(&mut self, profile: &Value) {
+        let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+        let mut name = std::collections::HashMap::new();
+        let mut parent = std::collections::HashMap::new();
+        for node in &nodes {
+            let id = node["id"].as_u64().unwrap_or_default();
+            let frame = &node["callFrame"];
+            let function = frame["functionName"].as_str().unwrap_or_default();
+            let label = if function.is_empty() {
+                let url = frame["url"].as_str().unwrap_or_default();
+                format!("(anonymous) {}", url.rsplit('/').next().unwrap_or_default())
+            } else {
+                demangle(function)
+            };
+            name.insert(id, label);
+            for child in node["children"].as_array().into_iter().flatten() {
+                parent.insert(child.as_u64().unwrap_or_default(), id);
+            }
+        }
+        let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+        let deltas = profile["timeDeltas"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // A sample's time is the gap to the next one.
+        for (i, sample) in samples.iter().enumerate() {
+            let ms = deltas
+                .get(i + 1)
+                .and_then(Value::as_f64)
+                .unwrap_or_default()
+                / 1000.0;
+            let mut id = sample.as_u64().unwrap_or_default();
+            *self.own.entry(name[&id].clone()).or_default() += ms;
+            let mut up = id;
+            let app = loop {
+                let label = &name[&up];
+                if label.starts_with("connectit") || label.starts_with("<connectit") {
+                    break label.clone();
+                }
+                match parent.get(&up) {
+                    Some(&next) => up = next,
+                    None => break "(none of the app's)".to_owned(),
+                }
+            };
+            *self
+                .from_app
+                .entry(format!("{}  ←  {app}", name[&id]))
+                .or_default() += ms;
+            let mut seen = std::collections::HashSet::new();
+            loop {
+                let label = name[&id].clone();
+                if seen.insert(label.clone()) {
+                    *self.total.entry(label).or_default() += ms;
+                }
+                match parent.get(&id) {
+                    Some(&up) => id = up,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    pub fn print(&self, what: &str) {
+        for (title, map) in [
+            ("own time", &self.own),
+            ("with callees", &self.total),
+            (
+                "own time, by the app's function that led to it",
+                &self.from_app,
+            ),
+        ] {
+            println!("profile of {what}: {title}");
+            let mut list: Vec<_> = map.iter().collect();
+            list.sort_by(|a, b| b.1.total_cmp(a.1));
+            for (label, ms) in list.into_iter().take(40) {
+                let label: String = label.chars().take(200).collect();
+                println!("  {ms:8.1} ms  {label}");
+            }
+        }
+    }
+}
+
+/// A Rust symbol (legacy mangling) made readable: `a::b::c`, without the hash.
+fn demangle(symbol: &str) -> String {
+    let Some(mut rest) = symbol.strip_prefix("_ZN") else {
+        return symbol.to_owned();
+    };
+    let mut parts = Vec::new();
+    while let Some(digits) = rest.find(|c: char| !c.is_ascii_digit()).filter(|&d| d > 0) {
+        let len: usize = rest[..digits].parse().unwrap_or(0);
+        let part = &rest[digits..(digits + len).min(rest.len())];
+        rest = &rest[(digits + len).min(rest.len())..];
+        if !(part.len() == 17 && part.starts_with('h')) {
+            parts.push(part.to_owned());
+        }
+    }
+    let mut text = parts.join("::");
+    for (a, b) in [
+        ("$LT$", "<"),
+        ("$GT$", ">"),
+        ("$u20$", " "),
+        ("$RF$", "&"),
+        ("$BP$", "*"),
+        ("$C$", ","),
+        ("$u7b$", "{"),
+        ("$u7d$", "}"),
+        ("$u5b$", "["),
+        ("$u5d$", "]"),
+        ("..", "::"),
+    ] {
+        text = text.replace(a, b);
+    }
+    text
+}
