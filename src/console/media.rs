@@ -1,7 +1,9 @@
 //! The technician's incoming media: one answering peer connection per media, made when
-//! the customer's offer arrives while the grant stands, and closed when the log's
-//! effects say the media stopped or its link closed (revoked, the end), or the customer
-//! hung up. The streams it receives are what the screen and camera views play.
+//! the grant comes in the log (so that making it, which takes the browser milliseconds,
+//! is done before the customer's offer arrives) or else when the offer does, answering
+//! the offer while the grant stands, and closed when the log's effects say the media
+//! stopped or its link closed (revoked, the end), or the customer hung up. The streams
+//! it receives are what the screen and camera views play.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -72,6 +74,8 @@ impl Peers {
 #[derive(Clone)]
 struct Ctl {
     peers: Rc<RefCell<Peers>>,
+    /// Connections made when the grant came, for the first offer.
+    ready: Rc<RefCell<Peers>>,
     /// The session as of the last render.
     live: Rc<RefCell<UseReducerHandle<Live>>>,
     signals: Signals,
@@ -107,12 +111,8 @@ impl Ctl {
                 }
                 let exists = self.peers.borrow_mut().slot(media).is_some();
                 if !exists {
-                    let on_event = {
-                        let ctl = self.clone();
-                        Callback::from(move |event| ctl.peer_event(media, event))
-                    };
-                    let ice = self.live.borrow().ice.clone();
-                    match Peer::new(PeerRole::Answerer, &ice, on_event) {
+                    let ready = self.ready.borrow_mut().slot(media).take();
+                    match ready.map_or_else(|| self.new_peer(media), Ok) {
                         Ok(peer) => {
                             let connection = peer.connection();
                             *self.peers.borrow_mut().slot(media) = Some(peer);
@@ -132,6 +132,28 @@ impl Ctl {
                 if let Some(peer) = self.peers.borrow_mut().slot(media).as_ref() {
                     peer.receive(body);
                 }
+            }
+        }
+    }
+
+    /// A new answering connection for `media`.
+    fn new_peer(&self, media: Media) -> Result<Peer, crate::rtc::RtcError> {
+        let on_event = {
+            let ctl = self.clone();
+            Callback::from(move |event| ctl.peer_event(media, event))
+        };
+        let ice = self.live.borrow().ice.clone();
+        Peer::new(PeerRole::Answerer, &ice, on_event)
+    }
+
+    /// Makes `media`'s connection before the customer's offer (a failure here is met
+    /// again when the offer comes).
+    fn prepare(&self, media: Media) {
+        let idle = self.peers.borrow_mut().slot(media).is_none()
+            && self.ready.borrow_mut().slot(media).is_none();
+        if idle {
+            if let Ok(peer) = self.new_peer(media) {
+                *self.ready.borrow_mut().slot(media) = Some(peer);
             }
         }
     }
@@ -163,6 +185,8 @@ impl Ctl {
     fn close(&self, media: Media) {
         let peer = self.peers.borrow_mut().slot(media).take();
         drop(peer);
+        let ready = self.ready.borrow_mut().slot(media).take();
+        drop(ready);
         let shown = self.current.borrow_mut().slot(media).clone();
         if shown.stream.is_some() || shown.connection.is_some() {
             self.update(media, |m| {
@@ -176,6 +200,12 @@ impl Ctl {
     fn apply(&self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
+                // Granted: ready for the offer that follows.
+                Effect::Open(link) => {
+                    if let Some(media) = link.media() {
+                        self.prepare(media);
+                    }
+                }
                 Effect::Close(link) => {
                     if let Some(media) = link.media() {
                         self.close(media);
@@ -194,6 +224,7 @@ pub fn use_technician_media(handle: &SessionHandle, in_charge: bool, session: &s
     let live = handle.live.clone();
     let ctl = Ctl {
         peers: use_mut_ref(Peers::default),
+        ready: use_mut_ref(Peers::default),
         live: use_mut_ref(move || live),
         signals: handle.signals.clone(),
         streams: streams.clone(),
@@ -213,6 +244,8 @@ pub fn use_technician_media(handle: &SessionHandle, in_charge: bool, session: &s
                 ctl.signals.listen(None);
                 let peers = std::mem::take(&mut *ctl.peers.borrow_mut());
                 drop(peers);
+                let ready = std::mem::take(&mut *ctl.ready.borrow_mut());
+                drop(ready);
             }
         });
     }

@@ -84,6 +84,10 @@ pub struct CustomerMedia {
 struct Outgoing {
     capture: Capture,
     peer: Option<Peer>,
+    /// A connection made while the grant travels to the broker and back, with the id
+    /// of the track it carries: [`Ctl::connect`] offers on it (if it still carries what
+    /// is sent), so making it is off the way to the first frame.
+    ready: Option<(Peer, String)>,
     paused: bool,
     /// Whether `Started` was sent (or the log already shows it live).
     announced: bool,
@@ -101,6 +105,7 @@ impl Outgoing {
         Outgoing {
             capture,
             peer: None,
+            ready: None,
             paused: false,
             announced: false,
             code: None,
@@ -273,6 +278,10 @@ impl Ctl {
                     permissions: granted,
                     for_secs,
                 });
+                // While the grant goes to the broker and comes back in the log.
+                for media in MEDIA {
+                    ctl.prepare(media);
+                }
             }
             ctl.refresh();
         });
@@ -377,15 +386,62 @@ impl Ctl {
             .collect()
     }
 
-    /// Makes (or remakes, after the technician came back) the connection for `media`
-    /// and offers.
-    fn connect(&self, media: Media) {
+    /// A new connection for `media` (it offers once told to).
+    fn new_peer(&self, media: Media) -> Result<Peer, RtcError> {
         let ice = self.live.borrow().ice.clone();
         let on_event = {
             let ctl = self.clone();
             Callback::from(move |event| ctl.peer_event(media, event))
         };
-        let peer = match Peer::new(PeerRole::Offerer, &ice, on_event) {
+        Peer::new(PeerRole::Offerer, &ice, on_event)
+    }
+
+    /// Gives `peer` what `out` sends.
+    fn attach(&self, peer: &Peer, out: &Outgoing, media: Media) {
+        peer.send_track(out.sent_track(), out.sent_stream());
+        if media == Media::Screen {
+            // Text stays legible: resolution kept, frames dropped under the cap.
+            peer.tune_for_text(out.sent_track(), self.screen_max_kbps);
+        }
+    }
+
+    /// Makes `media`'s connection ahead of the grant coming back in the log (making
+    /// one takes the browser milliseconds); [`Ctl::connect`] offers on it. Nothing is
+    /// signalled until then. A failure here is met again, and shown, by `connect`.
+    fn prepare(&self, media: Media) {
+        let waiting = self
+            .slots
+            .borrow_mut()
+            .slot(media)
+            .as_ref()
+            .is_some_and(|o| o.peer.is_none() && o.ready.is_none());
+        if !waiting {
+            return;
+        }
+        let Ok(peer) = self.new_peer(media) else {
+            return;
+        };
+        let mut slots = self.slots.borrow_mut();
+        if let Some(out) = slots.slot(media).as_mut() {
+            self.attach(&peer, out, media);
+            out.ready = Some((peer, out.sent_track().id()));
+        }
+    }
+
+    /// Makes (or remakes, after the technician came back) the connection for `media`
+    /// and offers: on the one made ahead if it still carries what is sent.
+    fn connect(&self, media: Media) {
+        let ready = self
+            .slots
+            .borrow_mut()
+            .slot(media)
+            .as_mut()
+            .and_then(|out| {
+                let (peer, track) = out.ready.take()?;
+                (track == out.sent_track().id()).then_some(peer)
+            });
+        let fresh = ready.is_none();
+        let peer = match ready.map_or_else(|| self.new_peer(media), Ok) {
             Ok(peer) => peer,
             Err(error) => {
                 self.problem.set(Some(error));
@@ -398,10 +454,8 @@ impl Ctl {
             let Some(out) = slots.slot(media).as_mut() else {
                 return;
             };
-            peer.send_track(out.sent_track(), out.sent_stream());
-            if media == Media::Screen {
-                // Text stays legible: resolution kept, frames dropped under the cap.
-                peer.tune_for_text(out.sent_track(), self.screen_max_kbps);
+            if fresh {
+                self.attach(&peer, out, media);
             }
             if out.paused {
                 peer.set_track(None);

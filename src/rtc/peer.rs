@@ -8,9 +8,11 @@
 //! come before the remote description wait for it. [`Peer`] owns the connection and
 //! every listener; dropping it closes the connection and detaches them.
 //!
-//! A connection that is not `connected` within [`CONNECT_LIMIT_MS`] of its start (or of
-//! a restart), or that fails again after [`MAX_RESTARTS`] restarts, is given up: both
-//! sides hear [`PeerEvent::GaveUp`] with why, instead of "Connecting…" for ever.
+//! A connection that is not `connected` within [`CONNECT_LIMIT_MS`] of its first
+//! signalling step (or of a restart), or that fails again after [`MAX_RESTARTS`]
+//! restarts, is given up: both sides hear [`PeerEvent::GaveUp`] with why, instead of
+//! "Connecting…" for ever. A connection made ahead of its first step (so that making it
+//! is not on the way to the first frame) waits without a deadline.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -99,6 +101,8 @@ struct Inner {
     /// Whether [`PeerEvent::GaveUp`] was said (once).
     gave_up: Cell<bool>,
     closed: Cell<bool>,
+    /// Whether a signalling step was queued yet (the deadline runs from the first).
+    started: Cell<bool>,
     /// The connection's event listeners (dropped with it).
     listeners: RefCell<Vec<EventListener>>,
 }
@@ -130,11 +134,11 @@ impl Peer {
             deadline: RefCell::new(None),
             gave_up: Cell::new(false),
             closed: Cell::new(false),
+            started: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
         });
         let listeners = listen(&inner);
         *inner.listeners.borrow_mut() = listeners;
-        arm_deadline(&inner);
         Ok(Peer { inner })
     }
 
@@ -421,6 +425,9 @@ fn restart(inner: &Rc<Inner>) {
 fn enqueue(inner: &Rc<Inner>, step: Step) {
     if inner.closed.get() {
         return;
+    }
+    if !inner.started.replace(true) && inner.deadline.borrow().is_none() {
+        arm_deadline(inner);
     }
     inner.steps.borrow_mut().push_back(step);
     if inner.busy.replace(true) {
