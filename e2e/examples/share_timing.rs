@@ -35,6 +35,12 @@
 //! p95 for both and their ratio; `--timeline` prints, for each run, both pages' steps
 //! from the click to the first frame (`connectit_e2e::timeline`); `--profile` samples
 //! both pages over the ConnectIT runs and prints the functions that took the time.
+//!
+//! Beside the first frame, each run's **connection up**: from the click to the
+//! receiving page's `RTCPeerConnection` reaching `connected` (read from the page stamps
+//! of `connectit_e2e::timeline`). The first frame follows the first frame the capture
+//! gives after that, and a screen capture gives one only every 40–50 ms here, so the
+//! first-frame figure moves in such steps; the connection's time does not.
 //! `-- 9 --floor-only` measures the floor alone (no broker,
 //! no app build needed). `--rows FILE` appends median and p95 as rows of
 //! `scripts/bench`'s table.
@@ -173,7 +179,7 @@ async fn main() {
 
     if floor_only {
         let (tech, cust) = tokio::join!(Browser::start(), Browser::start());
-        let mut floor = floor_runs(&tech, &cust, runs, false).await;
+        let (mut floor, _) = floor_runs(&tech, &cust, runs, false).await;
         println!();
         summary(
             "floor: bare RTCPeerConnection click → first frame",
@@ -184,13 +190,12 @@ async fn main() {
     }
 
     let w = World::start(BrokerOptions::default()).await;
-    if show_timeline {
-        for browser in [&w.cust, &w.tech] {
-            browser.before_page_scripts(timeline::STAMPS).await;
-        }
+    // The stamps give the connection's time (and, with --timeline, every step).
+    for browser in [&w.cust, &w.tech] {
+        browser.before_page_scripts(timeline::STAMPS).await;
     }
-    let mut connectit = connectit_runs(&w, runs, show_timeline, profile).await;
-    let mut floor = floor_runs(&w.tech, &w.cust, runs, show_timeline).await;
+    let (mut connectit, mut connectit_up) = connectit_runs(&w, runs, show_timeline, profile).await;
+    let (mut floor, mut floor_up) = floor_runs(&w.tech, &w.cust, runs, show_timeline).await;
 
     println!();
     let (c_median, c_p95) = summary("ConnectIT grant click → first frame", &mut connectit);
@@ -202,6 +207,19 @@ async fn main() {
         "ratio ConnectIT / floor: median {:.2}×, p95 {:.2}×",
         c_median / f_median,
         c_p95 / f_p95
+    );
+    let (cu_median, cu_p95) = summary(
+        "ConnectIT grant click → connection up at the technician",
+        &mut connectit_up,
+    );
+    let (fu_median, fu_p95) = summary(
+        "floor: bare RTCPeerConnection click → connection up at the receiver",
+        &mut floor_up,
+    );
+    println!(
+        "ratio ConnectIT / floor, connection up: median {:.2}×, p95 {:.2}×",
+        cu_median / fu_median,
+        cu_p95 / fu_p95
     );
     if let Some(path) = rows {
         let floor_is = "bare two-page RTCPeerConnection, click → first frame";
@@ -215,6 +233,20 @@ async fn main() {
                 floor_is,
             ),
             Row::new(&format!("{figure}, p95"), "ms", c_p95, f_p95, floor_is),
+            Row::new(
+                "grant click → connection up at the technician, median",
+                "ms",
+                cu_median,
+                fu_median,
+                "bare two-page RTCPeerConnection, click → connected",
+            ),
+            Row::new(
+                "grant click → connection up at the technician, p95",
+                "ms",
+                cu_p95,
+                fu_p95,
+                "bare two-page RTCPeerConnection, click → connected",
+            ),
         ];
         append_rows(&path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
     }
@@ -223,7 +255,12 @@ async fn main() {
 
 /// ConnectIT: in one active session, `runs` times (after a warm-up): request the screen,
 /// time grant click → first frame at the console, revoke everything.
-async fn connectit_runs(w: &World, runs: usize, show_timeline: bool, profile: bool) -> Vec<f64> {
+async fn connectit_runs(
+    w: &World,
+    runs: usize,
+    show_timeline: bool,
+    profile: bool,
+) -> (Vec<f64>, Vec<f64>) {
     let (console, customer, _session) = w.active_session().await;
     if profile {
         // Both pages sampled over the runs (with their waits between).
@@ -231,6 +268,7 @@ async fn connectit_runs(w: &World, runs: usize, show_timeline: bool, profile: bo
         timeline::start_profile(&w.tech).await;
     }
     let mut samples = Vec::with_capacity(runs);
+    let mut up = Vec::with_capacity(runs);
     for run in 0..=runs {
         let request = console.request_permissions(&["view_screen"], "").await;
         customer.wait_prompt_for(request).await;
@@ -241,6 +279,7 @@ async fn connectit_runs(w: &World, runs: usize, show_timeline: bool, profile: bo
         w.cust.click("#grant-all").await;
         let (ms, size) = elapsed(&w.cust, &w.tech).await;
         report("ConnectIT", run, ms, size);
+        let connected = connected_after_click(&w.cust, &w.tech).await;
         if show_timeline {
             let click = w.cust.eval("return window.__st.click;", vec![]).await;
             let click = click.as_f64().unwrap_or_default();
@@ -253,6 +292,7 @@ async fn connectit_runs(w: &World, runs: usize, show_timeline: bool, profile: bo
         }
         if run > 0 {
             samples.push(ms);
+            up.push(connected);
         }
         // Back to nothing shared, nothing granted.
         console.wait_screen_state("live").await;
@@ -267,14 +307,20 @@ async fn connectit_runs(w: &World, runs: usize, show_timeline: bool, profile: bo
             p.print(&format!("the {who}'s page over the ConnectIT runs"));
         }
     }
-    samples
+    (samples, up)
 }
 
 /// The floor: the bare two-page RTCPeerConnection, `runs` times (after a warm-up), the
 /// receiver in `tech`, the sender in `cust`, both pages loaded afresh each run.
-async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize, show_timeline: bool) -> Vec<f64> {
+async fn floor_runs(
+    tech: &Browser,
+    cust: &Browser,
+    runs: usize,
+    show_timeline: bool,
+) -> (Vec<f64>, Vec<f64>) {
     let floor_base = connectit_e2e::pageserver::serve(FLOOR_HTML).await;
     let mut samples = Vec::with_capacity(runs);
+    let mut up = Vec::with_capacity(runs);
     for run in 0..=runs {
         let room = format!("r{run}");
         let receiver_url = format!("{floor_base}/?role=receiver&room={room}");
@@ -298,6 +344,7 @@ async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize, show_timeline: 
         cust.click("#start").await;
         let (ms, size) = elapsed(cust, tech).await;
         report("floor", run, ms, size);
+        let connected = connected_after_click(cust, tech).await;
         if show_timeline {
             let click = cust.eval("return window.__st.click;", vec![]).await;
             let click = click.as_f64().unwrap_or_default();
@@ -305,9 +352,30 @@ async fn floor_runs(tech: &Browser, cust: &Browser, runs: usize, show_timeline: 
         }
         if run > 0 {
             samples.push(ms);
+            up.push(connected);
         }
     }
-    samples
+    (samples, up)
+}
+
+/// From the click in `sender`'s page to the receiver's connection reaching `connected`
+/// (its first after the click, from the page stamps), in milliseconds; `NaN` if none.
+async fn connected_after_click(sender: &Browser, receiver: &Browser) -> f64 {
+    let click = sender.eval("return window.__st.click;", vec![]).await;
+    let click = click.as_f64().unwrap_or_default();
+    let at = receiver
+        .wait_for("the receiver's connection up (its stamp)", || async {
+            let v = receiver
+                .eval(
+                    "const [t] = arguments; const e = (window.__wsEvents || []).find((e) => \
+                     e[0] >= t && e[1] === 'peer connection connected'); return e ? e[0] : null;",
+                    vec![json!(click)],
+                )
+                .await;
+            v.as_f64().ok_or_else(|| "not connected yet".to_owned())
+        })
+        .await;
+    at - click
 }
 
 /// Waits for the click time in `sender`'s page and the first frame in `receiver`'s;

@@ -96,6 +96,15 @@ if (window.RTCPeerConnection) {
           this.addEventListener(name, () => stamp(`${name} on #${this.id || this.tagName}`));
         }
       }
+      // Its first frames shown (how often the source gives new ones).
+      if (value && this.requestVideoFrameCallback) {
+        let left = 4;
+        const frame = () => {
+          stamp(`frame shown on #${this.id || this.tagName}`);
+          if (--left > 0) this.requestVideoFrameCallback(frame);
+        };
+        this.requestVideoFrameCallback(frame);
+      }
       src.set.call(this, value);
     },
   });
