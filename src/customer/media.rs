@@ -88,6 +88,9 @@ struct Outgoing {
     /// of the track it carries: [`Ctl::connect`] offers on it (if it still carries what
     /// is sent), so making it is off the way to the first frame.
     ready: Option<(Peer, String)>,
+    /// What the connection made ahead said before the grant was in the log (its offer,
+    /// its candidates): sent, in order, once it is.
+    held: Vec<SignalBody>,
     paused: bool,
     /// Whether `Started` was sent (or the log already shows it live).
     announced: bool,
@@ -106,6 +109,7 @@ impl Outgoing {
             capture,
             peer: None,
             ready: None,
+            held: Vec::new(),
             paused: false,
             announced: false,
             code: None,
@@ -405,9 +409,10 @@ impl Ctl {
         }
     }
 
-    /// Makes `media`'s connection ahead of the grant coming back in the log (making
-    /// one takes the browser milliseconds); [`Ctl::connect`] offers on it. Nothing is
-    /// signalled until then. A failure here is met again, and shown, by `connect`.
+    /// Makes `media`'s connection ahead of the grant coming back in the log, and its
+    /// offer (making them takes the browser milliseconds, more while the page redraws);
+    /// what it says is held until [`Ctl::connect`] sees the grant and sends it. A
+    /// failure here is met again, and shown, by `connect`.
     fn prepare(&self, media: Media) {
         let waiting = self
             .slots
@@ -424,22 +429,31 @@ impl Ctl {
         let mut slots = self.slots.borrow_mut();
         if let Some(out) = slots.slot(media).as_mut() {
             self.attach(&peer, out, media);
+            peer.offer(false);
             out.ready = Some((peer, out.sent_track().id()));
         }
     }
 
     /// Makes (or remakes, after the technician came back) the connection for `media`
-    /// and offers: on the one made ahead if it still carries what is sent.
+    /// and offers; or takes the one made ahead, if it still carries what is sent, and
+    /// sends what it held.
     fn connect(&self, media: Media) {
-        let ready = self
+        let (ready, held) = self
             .slots
             .borrow_mut()
             .slot(media)
             .as_mut()
-            .and_then(|out| {
-                let (peer, track) = out.ready.take()?;
-                (track == out.sent_track().id()).then_some(peer)
-            });
+            .map(|out| {
+                let held = std::mem::take(&mut out.held);
+                match out.ready.take() {
+                    Some((peer, track)) if track == out.sent_track().id() => (Some(peer), held),
+                    _ => (None, Vec::new()),
+                }
+            })
+            .unwrap_or_default();
+        for body in &held {
+            let _ = self.signals.send(media, body);
+        }
         let fresh = ready.is_none();
         let peer = match ready.map_or_else(|| self.new_peer(media), Ok) {
             Ok(peer) => peer,
@@ -460,7 +474,9 @@ impl Ctl {
             if out.paused {
                 peer.set_track(None);
             }
-            peer.offer(false);
+            if fresh {
+                peer.offer(false);
+            }
             let replaced = out.peer.replace(peer);
             let announce = !out.announced && !live_in_log;
             out.announced = true;
@@ -491,6 +507,11 @@ impl Ctl {
             PeerEvent::Signal(body) => {
                 if self.granted(media) {
                     let _ = self.signals.send(media, &body);
+                } else if let Some(out) = self.slots.borrow_mut().slot(media).as_mut() {
+                    // The connection made ahead: held until the grant is in the log.
+                    if out.ready.is_some() {
+                        out.held.push(body);
+                    }
                 }
             }
             PeerEvent::Restarted => {
@@ -698,13 +719,15 @@ pub fn use_customer_media(
     };
     use_log_effects(&handle.live, Role::Customer, true, apply);
 
+    // The page's callbacks stay the same for the component's life (what they act on is
+    // shared between renders), so the children given them are not redrawn for their sake.
     let on_answer = {
         let ctl = ctl.clone();
-        Callback::from(move |(request, answer)| ctl.answer(request, answer))
+        use_callback((), move |(request, answer), _| ctl.answer(request, answer))
     };
     let on_control = {
         let ctl = ctl.clone();
-        Callback::from(move |(media, control)| ctl.control(media, control))
+        use_callback((), move |(media, control), _| ctl.control(media, control))
     };
     let connections = {
         let slots = ctl.slots.borrow();
@@ -716,9 +739,9 @@ pub fn use_customer_media(
     };
     let on_areas = {
         let ctl = ctl.clone();
-        Callback::from(move |(media, areas)| ctl.set_areas(media, areas))
+        use_callback((), move |(media, areas), _| ctl.set_areas(media, areas))
     };
-    let on_revoke = Callback::from(move |action| ctl.revoke(action));
+    let on_revoke = use_callback((), move |action, _| ctl.revoke(action));
     CustomerMedia {
         connections,
         shares: (*view).clone(),

@@ -209,9 +209,11 @@ pub fn use_session(join: Join) -> SessionHandle {
         link: holder.clone(),
         sink,
     };
+    // One callback for the component's life (it reads the link when called), so the
+    // children given it are not redrawn for its sake on every change of the session.
     let act = {
         let dispatcher = live.dispatcher();
-        Callback::from(move |action: Action| {
+        use_callback((), move |action: Action, _| {
             let what = Pending::from(&action);
             let sent = match holder.borrow().as_ref() {
                 Some(link) => link.act(action),
