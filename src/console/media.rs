@@ -110,22 +110,27 @@ impl Ctl {
                     return;
                 }
                 let exists = self.peers.borrow_mut().slot(media).is_some();
+                let mut made = None;
                 if !exists {
                     let ready = self.ready.borrow_mut().slot(media).take();
                     match ready.map_or_else(|| self.new_peer(media), Ok) {
                         Ok(peer) => {
-                            let connection = peer.connection();
+                            made = Some(peer.connection());
                             *self.peers.borrow_mut().slot(media) = Some(peer);
-                            self.update(media, |m| {
-                                m.connection = Some(connection);
-                                m.failed = None;
-                            });
                         }
                         Err(_) => return,
                     }
                 }
                 if let Some(peer) = self.peers.borrow_mut().slot(media).as_ref() {
                     peer.receive(body);
+                }
+                // Shown after the answer is under way (a redraw queued first would run
+                // first).
+                if let Some(connection) = made {
+                    self.update(media, |m| {
+                        m.connection = Some(connection);
+                        m.failed = None;
+                    });
                 }
             }
             SignalBody::Candidate { .. } | SignalBody::Answer { .. } => {

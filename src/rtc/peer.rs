@@ -103,6 +103,10 @@ struct Inner {
     closed: Cell<bool>,
     /// Whether a signalling step was queued yet (the deadline runs from the first).
     started: Cell<bool>,
+    /// The other side's stream, arrived while signalling steps run: handed over once
+    /// they are done, so that showing it (a redraw of the page) does not hold back the
+    /// answer on its way.
+    remote: RefCell<Option<MediaStream>>,
     /// The connection's event listeners (dropped with it).
     listeners: RefCell<Vec<EventListener>>,
 }
@@ -135,6 +139,7 @@ impl Peer {
             gave_up: Cell::new(false),
             closed: Cell::new(false),
             started: Cell::new(false),
+            remote: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
         });
         let listeners = listen(&inner);
@@ -290,7 +295,11 @@ fn listen(inner: &Rc<Inner>) -> Vec<EventListener> {
                     MediaStream::new_with_tracks(&tracks).ok()
                 });
             if let Some(stream) = stream {
-                inner.on_event.emit(PeerEvent::Remote(stream));
+                if inner.busy.get() {
+                    *inner.remote.borrow_mut() = Some(stream);
+                } else {
+                    inner.on_event.emit(PeerEvent::Remote(stream));
+                }
             }
         })
     };
@@ -443,6 +452,10 @@ async fn run_steps(weak: Weak<Inner>) {
         let step = inner.steps.borrow_mut().pop_front();
         let Some(step) = step else {
             inner.busy.set(false);
+            let remote = inner.remote.borrow_mut().take();
+            if let (Some(stream), false) = (remote, inner.closed.get()) {
+                inner.on_event.emit(PeerEvent::Remote(stream));
+            }
             return;
         };
         if inner.closed.get() {
