@@ -121,6 +121,32 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let inserted = use_state(|| None::<(u32, AttrValue)>);
     let leaving = use_state(|| false);
     let leave_problem = use_state(|| None::<api::ApiError>);
+    // The view's callbacks that only act stay the same between renders (the session's
+    // `act` does), so the panels given them are redrawn only when what they show changes.
+    let on_request = {
+        let act = handle.act.clone();
+        use_callback((), move |action: Action, _| {
+            let _ = act.emit(action);
+        })
+    };
+    let on_confirm = {
+        let act = handle.act.clone();
+        use_callback((), move |(media, code): (Media, String), _| {
+            let _ = act.emit(Action::ConfirmCode { media, code });
+        })
+    };
+    let on_chat = {
+        let act = handle.act.clone();
+        use_callback((), move |text: String, _| {
+            act.emit(Action::Chat { text }).map(|_| ())
+        })
+    };
+    let dismiss = {
+        let dispatcher = handle.live.dispatcher();
+        use_callback((), move |(), _| {
+            dispatcher.dispatch(LiveAction::DismissNotice)
+        })
+    };
     if !props.shown {
         return html! {};
     }
@@ -134,33 +160,12 @@ pub fn TechnicianSession(props: &TechnicianSessionProps) -> Html {
     let live = &*handle.live;
     let state = &live.state;
     let back = props.on_back.reform(|_: MouseEvent| ());
-    let dismiss = handle
-        .live
-        .dispatcher()
-        .to_callback()
-        .reform(|()| LiveAction::DismissNotice);
     let act = handle.act.clone();
     let send = move |action: Action| {
         let act = act.clone();
         Callback::from(move |()| {
             let _ = act.emit(action.clone());
         })
-    };
-    let on_request = {
-        let act = handle.act.clone();
-        Callback::from(move |action: Action| {
-            let _ = act.emit(action);
-        })
-    };
-    let on_confirm = {
-        let act = handle.act.clone();
-        Callback::from(move |(media, code): (Media, String)| {
-            let _ = act.emit(Action::ConfirmCode { media, code });
-        })
-    };
-    let on_chat = {
-        let act = handle.act.clone();
-        Callback::from(move |text: String| act.emit(Action::Chat { text }).map(|_| ()))
     };
 
     let candidates = props.summary.as_ref().map_or(0, |s| s.candidates);

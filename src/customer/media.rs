@@ -505,13 +505,20 @@ impl Ctl {
     fn peer_event(&self, media: Media, event: PeerEvent) {
         match event {
             PeerEvent::Signal(body) => {
+                // The connection made ahead (no other is there while it waits): held
+                // until `connect` sees the grant in the log and sends it all, in order.
+                if let Some(out) = self
+                    .slots
+                    .borrow_mut()
+                    .slot(media)
+                    .as_mut()
+                    .filter(|o| o.ready.is_some())
+                {
+                    out.held.push(body);
+                    return;
+                }
                 if self.granted(media) {
                     let _ = self.signals.send(media, &body);
-                } else if let Some(out) = self.slots.borrow_mut().slot(media).as_mut() {
-                    // The connection made ahead: held until the grant is in the log.
-                    if out.ready.is_some() {
-                        out.held.push(body);
-                    }
                 }
             }
             PeerEvent::Restarted => {
