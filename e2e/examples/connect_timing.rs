@@ -267,7 +267,7 @@ async fn main() {
             join_profile.add(&timeline::stop_profile(&w.cust).await);
         }
         if args.timeline {
-            timeline(&w.cust, &w.tech).await;
+            print_join_timeline(&w.cust, &w.tech).await;
         }
         connect_ms.push(connect);
         accept_ms.push(accept);
@@ -443,7 +443,7 @@ async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> Vec<f64
 
 /// Prints both pages' timelines of the join just timed, from the click on Connect: the
 /// customer's API requests, socket events and messages, and the technician's messages.
-async fn timeline(customer: &Browser, technician: &Browser) {
+async fn print_join_timeline(customer: &Browser, technician: &Browser) {
     let start = number(customer, "window.__ct0.chat", "the Connect click's time").await;
     let ready = number(customer, "window.__ct.chat", "chat ready").await;
     timeline::print(

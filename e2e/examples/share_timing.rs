@@ -281,8 +281,7 @@ async fn connectit_runs(
         report("ConnectIT", run, ms, size);
         let connected = connected_after_click(&w.cust, &w.tech).await;
         if show_timeline {
-            let click = w.cust.eval("return window.__st.click;", vec![]).await;
-            let click = click.as_f64().unwrap_or_default();
+            let click = click_time(&w.cust).await;
             timeline::print(
                 &[("customer", &w.cust), ("technician", &w.tech)],
                 click,
@@ -346,8 +345,7 @@ async fn floor_runs(
         report("floor", run, ms, size);
         let connected = connected_after_click(cust, tech).await;
         if show_timeline {
-            let click = cust.eval("return window.__st.click;", vec![]).await;
-            let click = click.as_f64().unwrap_or_default();
+            let click = click_time(cust).await;
             timeline::print(&[("sender", cust), ("receiver", tech)], click, click + ms).await;
         }
         if run > 0 {
@@ -361,8 +359,7 @@ async fn floor_runs(
 /// From the click in `sender`'s page to the receiver's connection reaching `connected`
 /// (its first after the click, from the page stamps), in milliseconds; `NaN` if none.
 async fn connected_after_click(sender: &Browser, receiver: &Browser) -> f64 {
-    let click = sender.eval("return window.__st.click;", vec![]).await;
-    let click = click.as_f64().unwrap_or_default();
+    let click = click_time(sender).await;
     let at = receiver
         .wait_for("the receiver's connection up (its stamp)", || async {
             let v = receiver
@@ -376,6 +373,12 @@ async fn connected_after_click(sender: &Browser, receiver: &Browser) -> f64 {
         })
         .await;
     at - click
+}
+
+/// The click's time in `sender`'s page, once [`elapsed`] has seen it.
+async fn click_time(sender: &Browser) -> f64 {
+    let click = sender.eval("return window.__st.click;", vec![]).await;
+    click.as_f64().unwrap_or_default()
 }
 
 /// Waits for the click time in `sender`'s page and the first frame in `receiver`'s;

@@ -148,7 +148,6 @@ async fn happy_path_from_pin_to_survey() {
     w.close().await;
 }
 
-/// A hand-made link `/#pin=NNNNNN` fills the field; Connect joins.
 /// A conversation longer than the log's box: both pages keep its newest line in view as
 /// lines arrive, whoever wrote them.
 #[tokio::test(flavor = "multi_thread")]
@@ -174,6 +173,7 @@ async fn a_long_conversation_keeps_its_newest_line_in_view() {
     w.close().await;
 }
 
+/// A hand-made link `/#pin=NNNNNN` fills the field; Connect joins.
 #[tokio::test(flavor = "multi_thread")]
 async fn join_by_link() {
     let w = World::start(BrokerOptions::default()).await;

@@ -435,7 +435,7 @@ fn enqueue(inner: &Rc<Inner>, step: Step) {
     if inner.closed.get() {
         return;
     }
-    if !inner.started.replace(true) && inner.deadline.borrow().is_none() {
+    if !inner.started.replace(true) {
         arm_deadline(inner);
     }
     inner.steps.borrow_mut().push_back(step);

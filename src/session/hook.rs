@@ -95,24 +95,20 @@ impl Signals {
 #[hook]
 pub fn use_session(join: Join) -> SessionHandle {
     let live = use_reducer(Live::default);
-    let holder: Rc<RefCell<Option<SessionLink>>> = use_mut_ref(|| None);
     let sink: SignalSink = use_mut_ref(Sinks::default);
-
     // The socket opens in the first render, not in an effect after the whole page has
     // rendered: the browser's handshake then overlaps the rendering (joining is a few
-    // milliseconds quicker). Later changes of `join` reopen it in the effect.
-    // `Some(true)`: opened in this first render, for the first effect to leave alone.
-    let opened_in_render: Rc<RefCell<Option<bool>>> = use_mut_ref(|| None);
-    if opened_in_render.borrow().is_none() {
-        *holder.borrow_mut() = open_link(&join, &live.dispatcher(), &sink);
-        *opened_in_render.borrow_mut() = Some(true);
-    }
+    // milliseconds quicker). Later changes of `join` reopen it in the effect, whose
+    // first run finds it open.
+    let holder: Rc<RefCell<Option<SessionLink>>> =
+        use_mut_ref(|| open_link(&join, &live.dispatcher(), &sink));
+    let first_effect = use_mut_ref(|| true);
     {
         let holder = holder.clone();
         let dispatcher = live.dispatcher();
         let sink = sink.clone();
         use_effect_with(join, move |join| {
-            if opened_in_render.borrow_mut().replace(false) != Some(true) {
+            if !std::mem::replace(&mut *first_effect.borrow_mut(), false) {
                 *holder.borrow_mut() = open_link(join, &dispatcher, &sink);
             }
             move || {
