@@ -38,7 +38,7 @@ pub fn is_root() -> bool {
 
 /// `program` with `args`, as the first of `users` that exists when this process is
 /// root (through `setpriv`, which executes it in place: the child's id is the server's
-/// own), or as this process's user otherwise.
+/// own; it starts in `/`), or as this process's user otherwise.
 pub fn command_as(users: &[&str], program: &Path, args: &[String]) -> Command {
     let user = users
         .iter()
@@ -53,6 +53,10 @@ pub fn command_as(users: &[&str], program: &Path, args: &[String]) -> Command {
     match user {
         Some(user) if is_root() => {
             let mut cmd = Command::new("setpriv");
+            // The test's own folder may be closed to that user (a checkout in a
+            // `mktemp -d` folder is 0700): the server starts at the root, which anyone
+            // may enter (HAProxy refuses to start where it cannot return to its folder).
+            cmd.current_dir("/");
             cmd.arg(format!("--reuid={user}"))
                 .arg(format!("--regid={user}"))
                 .arg("--clear-groups")
