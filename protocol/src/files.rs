@@ -21,23 +21,25 @@ pub const INFO_MAX_ITEMS: usize = 40;
 pub const INFO_LABEL_MAX_CHARS: usize = 64;
 pub const INFO_VALUE_MAX_CHARS: usize = 500;
 
-/// Where a file transfer is.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum FileStatus {
-    /// Offered by the sender; a file from the technician waits for the customer's yes.
-    Offered,
-    /// The customer said yes: bytes may flow.
-    Accepted,
-    /// The sender sent every byte.
-    Sent,
-    /// The receiver has it, with the same SHA-256.
-    Delivered,
-    /// The customer said no.
-    Refused,
-    /// Stopped before delivery.
-    Failed { reason: FileFailure },
+crate::tagged! {
+    tag = "status";
+    /// Where a file transfer is.
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    pub enum FileStatus {
+        /// Offered by the sender; a file from the technician waits for the customer's yes.
+        Offered,
+        /// The customer said yes: bytes may flow.
+        Accepted,
+        /// The sender sent every byte.
+        Sent,
+        /// The receiver has it, with the same SHA-256.
+        Delivered,
+        /// The customer said no.
+        Refused,
+        /// Stopped before delivery.
+        Failed { reason: FileFailure },
+    }
 }
 
 impl FileStatus {
@@ -50,27 +52,29 @@ impl FileStatus {
     }
 }
 
-/// Why a transfer stopped before delivery.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "why", rename_all = "snake_case")]
-pub enum FileFailure {
-    /// A member pressed Cancel.
-    Cancelled { by: Role },
-    /// The bytes that arrived do not have the sender's SHA-256.
-    HashMismatch,
-    /// The connection broke.
-    ConnectionLost,
-    /// The permission for this direction was taken back.
-    Revoked,
-    /// The session ended.
-    Ended,
-    /// The file could not be read or saved.
-    Unreadable,
-    /// The technician handed the session over (the grant was theirs).
-    HandedOver,
-    /// The time the customer gave this direction's grant ran out.
-    GrantExpired,
+crate::tagged! {
+    tag = "why";
+    /// Why a transfer stopped before delivery.
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    pub enum FileFailure {
+        /// A member pressed Cancel.
+        Cancelled { by: Role },
+        /// The bytes that arrived do not have the sender's SHA-256.
+        HashMismatch,
+        /// The connection broke.
+        ConnectionLost,
+        /// The permission for this direction was taken back.
+        Revoked,
+        /// The session ended.
+        Ended,
+        /// The file could not be read or saved.
+        Unreadable,
+        /// The technician handed the session over (the grant was theirs).
+        HandedOver,
+        /// The time the customer gave this direction's grant ran out.
+        GrantExpired,
+    }
 }
 
 /// One transfer as the state knows it.

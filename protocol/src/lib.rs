@@ -19,7 +19,8 @@
 //!   that carry it, the transfers;
 //! - [`wire`]: the WebSocket messages, one enum per direction;
 //! - [`api`]: the HTTP request and response bodies;
-//! - [`error`]: the error codes, shared by HTTP and WebSocket answers.
+//! - [`error`]: the error codes, shared by HTTP and WebSocket answers;
+//! - [`tag_first`]: how the browser's build reads the tagged enums (feature `tag-first`).
 //!
 //! The crate has no I/O and no clock: times are milliseconds since the Unix epoch on
 //! the broker's clock, passed in by the caller.
@@ -34,6 +35,7 @@ pub mod log;
 pub mod permission;
 pub mod rules;
 pub mod state;
+pub mod tag_first;
 pub mod wire;
 
 pub use decide::{decide, decide_due, Actor, Limits};

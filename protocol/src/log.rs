@@ -74,112 +74,114 @@ pub enum EndReason {
     QueueClosed,
 }
 
-/// What happened. Adjacently tagged: `{"type": "chat", "data": {"text": "…"}}`.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
-pub enum EntryKind {
-    /// The customer's PIN was verified; the terms are shown to them.
-    CustomerJoined,
-    /// The customer accepted the terms and waits for a technician.
-    TermsAccepted,
-    /// The customer declined the terms; this ends the session.
-    TermsDeclined,
-    /// A technician picked the session up.
-    TechnicianPickedUp { name: String },
-    /// A chat message. `by` names a technician who was invited in (a guest); a
-    /// technician's message without it is from the one who has the session.
-    Chat {
-        text: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        by: Option<String>,
-    },
-    /// A member's connection dropped (the session goes on).
-    Disconnected { role: Role },
-    /// A member came back after a drop.
-    Reconnected { role: Role },
-    /// The session is over.
-    SessionEnded { reason: EndReason },
-    /// The technician asks for permissions; no answer by `deadline` (broker time) is a
-    /// refusal.
-    PermissionRequested {
-        request: u32,
-        permissions: Vec<Permission>,
-        reason: String,
-        deadline: Millis,
-    },
-    /// The customer granted these (a non-empty subset of the request), until `until`
-    /// (broker time; absent: until the session ends).
-    PermissionGranted {
-        request: u32,
-        granted: Vec<Permission>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<Millis>,
-    },
-    /// The customer let grants that run out go on, until `until` (absent: until the
-    /// session ends).
-    GrantRenewed {
-        permissions: Vec<Permission>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<Millis>,
-    },
-    /// The time the customer gave these grants ran out (the broker logs it on its own
-    /// clock): their effects stop as if revoked.
-    GrantExpired { permissions: Vec<Permission> },
-    /// The customer refused the request.
-    PermissionDenied { request: u32 },
-    /// The deadline passed with no answer: a refusal.
-    PermissionExpired { request: u32 },
-    /// The customer asked for more time (once per request): a new deadline.
-    PermissionExtended { request: u32, deadline: Millis },
-    /// The customer took these grants back; their effects stop at once.
-    PermissionsRevoked { permissions: Vec<Permission> },
-    /// The request named remote control: the prompt offered the native applet.
-    AppletOffered { request: u32 },
-    /// A media stream from the customer changed (started, paused, resumed, stopped).
-    Media { media: Media, change: MediaChange },
-    /// A peer connection failed and was restarted (ICE restart) under the same grant.
-    PeerRestarted { media: Media },
-    /// A peer connection could not be made at all (the member who saw it says why).
-    PathFailed { link: Link, reason: PathFailure },
-    /// A member offers a file (the author sends it).
-    FileOffered { file: u32, name: String, size: u64 },
-    /// The customer takes the technician's file.
-    FileAccepted { file: u32 },
-    /// The customer does not want the technician's file.
-    FileRefused { file: u32 },
-    /// The sender sent every byte; `sha256` is what it read.
-    FileSent { file: u32, sha256: String },
-    /// The receiver has every byte, with this SHA-256 (the sender's).
-    FileDelivered { file: u32, sha256: String },
-    /// The transfer stopped before delivery.
-    FileFailed { file: u32, reason: FileFailure },
-    /// The customer sent this system information (exactly what the technician sees).
-    SystemInfoShared { items: Vec<InfoItem> },
-    /// The technician confirmed that the customer read out the same verification code
-    /// for `media`'s connection as the console shows.
-    CodeConfirmed { media: Media, code: String },
-    /// The customer paints `areas` parts of the shared `media` over before its frames
-    /// leave the browser (0: the whole picture is sent again).
-    AreasHidden { media: Media, areas: u8 },
-    /// The technician who has the session (`from`) handed it to a colleague (`to`), or
-    /// back to its team's queue (`to` empty). What the customer granted was granted to
-    /// `from`: it stops here, and a file in flight fails. (A note for whoever takes it
-    /// is a private note, not part of the log the customer sees.)
-    HandedOver { from: String, to: Option<String> },
-    /// The technician who has the session invited a colleague to join it.
-    TechnicianInvited { by: String, name: String },
-    /// An invited colleague joined: they read the log and chat; the screen, the
-    /// camera, files and requests stay with the technician who has the session.
-    TechnicianJoined { name: String },
-    /// A colleague who joined left (or was asked to leave by whoever has the session).
-    TechnicianLeft { name: String },
-    /// The customer answered the survey after the end.
-    SurveySubmitted {
-        rating: u8,
-        resolved: Option<bool>,
-        comment: String,
-    },
+crate::tagged! {
+    tag = "type", content = "data";
+    /// What happened. Adjacently tagged: `{"type": "chat", "data": {"text": "…"}}`.
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub enum EntryKind {
+        /// The customer's PIN was verified; the terms are shown to them.
+        CustomerJoined,
+        /// The customer accepted the terms and waits for a technician.
+        TermsAccepted,
+        /// The customer declined the terms; this ends the session.
+        TermsDeclined,
+        /// A technician picked the session up.
+        TechnicianPickedUp { name: String },
+        /// A chat message. `by` names a technician who was invited in (a guest); a
+        /// technician's message without it is from the one who has the session.
+        Chat {
+            text: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            by: Option<String>,
+        },
+        /// A member's connection dropped (the session goes on).
+        Disconnected { role: Role },
+        /// A member came back after a drop.
+        Reconnected { role: Role },
+        /// The session is over.
+        SessionEnded { reason: EndReason },
+        /// The technician asks for permissions; no answer by `deadline` (broker time) is a
+        /// refusal.
+        PermissionRequested {
+            request: u32,
+            permissions: Vec<Permission>,
+            reason: String,
+            deadline: Millis,
+        },
+        /// The customer granted these (a non-empty subset of the request), until `until`
+        /// (broker time; absent: until the session ends).
+        PermissionGranted {
+            request: u32,
+            granted: Vec<Permission>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            until: Option<Millis>,
+        },
+        /// The customer let grants that run out go on, until `until` (absent: until the
+        /// session ends).
+        GrantRenewed {
+            permissions: Vec<Permission>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            until: Option<Millis>,
+        },
+        /// The time the customer gave these grants ran out (the broker logs it on its own
+        /// clock): their effects stop as if revoked.
+        GrantExpired { permissions: Vec<Permission> },
+        /// The customer refused the request.
+        PermissionDenied { request: u32 },
+        /// The deadline passed with no answer: a refusal.
+        PermissionExpired { request: u32 },
+        /// The customer asked for more time (once per request): a new deadline.
+        PermissionExtended { request: u32, deadline: Millis },
+        /// The customer took these grants back; their effects stop at once.
+        PermissionsRevoked { permissions: Vec<Permission> },
+        /// The request named remote control: the prompt offered the native applet.
+        AppletOffered { request: u32 },
+        /// A media stream from the customer changed (started, paused, resumed, stopped).
+        Media { media: Media, change: MediaChange },
+        /// A peer connection failed and was restarted (ICE restart) under the same grant.
+        PeerRestarted { media: Media },
+        /// A peer connection could not be made at all (the member who saw it says why).
+        PathFailed { link: Link, reason: PathFailure },
+        /// A member offers a file (the author sends it).
+        FileOffered { file: u32, name: String, size: u64 },
+        /// The customer takes the technician's file.
+        FileAccepted { file: u32 },
+        /// The customer does not want the technician's file.
+        FileRefused { file: u32 },
+        /// The sender sent every byte; `sha256` is what it read.
+        FileSent { file: u32, sha256: String },
+        /// The receiver has every byte, with this SHA-256 (the sender's).
+        FileDelivered { file: u32, sha256: String },
+        /// The transfer stopped before delivery.
+        FileFailed { file: u32, reason: FileFailure },
+        /// The customer sent this system information (exactly what the technician sees).
+        SystemInfoShared { items: Vec<InfoItem> },
+        /// The technician confirmed that the customer read out the same verification code
+        /// for `media`'s connection as the console shows.
+        CodeConfirmed { media: Media, code: String },
+        /// The customer paints `areas` parts of the shared `media` over before its frames
+        /// leave the browser (0: the whole picture is sent again).
+        AreasHidden { media: Media, areas: u8 },
+        /// The technician who has the session (`from`) handed it to a colleague (`to`), or
+        /// back to its team's queue (`to` empty). What the customer granted was granted to
+        /// `from`: it stops here, and a file in flight fails. (A note for whoever takes it
+        /// is a private note, not part of the log the customer sees.)
+        HandedOver { from: String, to: Option<String> },
+        /// The technician who has the session invited a colleague to join it.
+        TechnicianInvited { by: String, name: String },
+        /// An invited colleague joined: they read the log and chat; the screen, the
+        /// camera, files and requests stay with the technician who has the session.
+        TechnicianJoined { name: String },
+        /// A colleague who joined left (or was asked to leave by whoever has the session).
+        TechnicianLeft { name: String },
+        /// The customer answered the survey after the end.
+        SurveySubmitted {
+            rating: u8,
+            resolved: Option<bool>,
+            comment: String,
+        },
+    }
 }
 
 /// One entry of a session's log.

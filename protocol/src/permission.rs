@@ -122,15 +122,17 @@ pub enum MediaState {
     Paused,
 }
 
-/// A change the customer's browser reports about a media stream.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub enum MediaChange {
-    Started,
-    Paused,
-    Resumed,
-    Stopped { cause: StopCause },
+crate::tagged! {
+    tag = "change";
+    /// A change the customer's browser reports about a media stream.
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    pub enum MediaChange {
+        Started,
+        Paused,
+        Resumed,
+        Stopped { cause: StopCause },
+    }
 }
 
 /// Why a media stream stopped.
