@@ -286,11 +286,11 @@ pub async fn gather(i18n: &I18n, connections: Vec<RtcPeerConnection>) -> Vec<Inf
     }
     items.push(item(
         &label(Msg::InfoPixelRatio),
-        &format!("{}", window.device_pixel_ratio()),
+        &connectit_wording::words::short(window.device_pixel_ratio(), 3),
     ));
     let cores = navigator.hardware_concurrency();
     if cores > 0.0 {
-        items.push(item(&label(Msg::InfoCores), &format!("{cores}")));
+        items.push(item(&label(Msg::InfoCores), &(cores as u64).to_string()));
     }
     if let Some(memory) = prop_f64(&navigator, "deviceMemory") {
         items.push(item(&label(Msg::InfoMemory), &i18n.device_memory(memory)));

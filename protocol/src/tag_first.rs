@@ -176,11 +176,11 @@ impl<'de, A: MapAccess<'de>> VariantAccess<'de> for Tagged<A> {
 
     fn struct_variant<V: Visitor<'de>>(
         self,
-        fields: &'static [&'static str],
+        _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
         match self.content {
-            Some(content) => self.content(content, Struct { fields, visitor }),
+            Some(content) => self.content(content, Struct { visitor }),
             None => visitor.visit_map(self.map),
         }
     }
@@ -239,8 +239,9 @@ impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Tuple<V> {
     }
 }
 
+/// A struct variant's data, read as an object only: serde's derived reader would also
+/// take an array of the fields in order, which nothing writes, and its code would ship.
 struct Struct<V> {
-    fields: &'static [&'static str],
     visitor: V,
 }
 
@@ -248,7 +249,7 @@ impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Struct<V> {
     type Value = V::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
-        deserializer.deserialize_struct("", self.fields, self.visitor)
+        deserializer.deserialize_map(self.visitor)
     }
 }
 

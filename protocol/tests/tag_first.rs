@@ -53,6 +53,9 @@ fn missing_and_unknown_parts_are_named() {
         e.contains(r#""data" must be the first field after the tag"#),
         "{e}"
     );
+    // A struct variant's data is an object (serde would also take its fields as an array).
+    let e = error_of::<Action>(r#"{"type": "chat", "data": ["hi"]}"#);
+    assert!(e.contains("invalid type: sequence"), "{e}");
     let e = error_of::<EntryKind>(r#"{"type": "chat", "data": {"text": 5}}"#);
     assert!(
         e.contains("invalid type: integer `5`, expected a string"),

@@ -56,7 +56,7 @@ fn fraction(layer: &NodeRef, e: &PointerEvent) -> Option<(f64, f64)> {
 }
 
 fn percent(v: f64) -> String {
-    format!("{:.3}%", v * 100.0)
+    format!("{}%", connectit_wording::words::fixed(v * 100.0, 3))
 }
 
 /// Places `element` over `area` of the picture. Through the style object, not a

@@ -50,10 +50,52 @@ pub fn millis(ms: f64) -> String {
     format!("{} ms", ms.round() as u64)
 }
 
+/// `value` with `digits` decimals (at most 9) and a `.`, rounded half away from zero:
+/// `fixed(2.06, 1)` is `2.1`. Integer arithmetic only, so a WebAssembly build carries
+/// none of the standard library's float printing (about 20 KB of code).
+pub fn fixed(value: f64, digits: u32) -> String {
+    if !value.is_finite() {
+        return if value.is_nan() {
+            "NaN".into()
+        } else if value > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let scale = 10u64.pow(digits.min(9));
+    let scaled = (value.abs() * scale as f64).round();
+    // Beyond 2^53 an f64 holds no fraction to print; saturate rather than wrap.
+    let n = if scaled >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        scaled as u64
+    };
+    let sign = if value < 0.0 && n != 0 { "-" } else { "" };
+    let (whole, frac) = (n / scale, n % scale);
+    if digits == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let width = digits.min(9) as usize;
+        format!("{sign}{whole}.{frac:0width$}")
+    }
+}
+
+/// `value` with at most `digits` decimals, without trailing zeros: `1.25`, `2`,
+/// `1.1` (for 1.100000023841858).
+pub fn short(value: f64, digits: u32) -> String {
+    let text = fixed(value, digits);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 impl Catalog {
     /// `value` with `digits` decimals and the language's decimal separator (`2,1`).
     pub fn decimal(&self, value: f64, digits: usize) -> String {
-        let plain = format!("{value:.digits$}");
+        let plain = fixed(value, digits as u32);
         let separator = self.t(Msg::DecimalSeparator);
         if separator == "." {
             plain
@@ -464,7 +506,7 @@ impl Catalog {
     /// `8 GB or more (as the browser rounds it)`.
     pub fn device_memory(&self, gigabytes: f64) -> String {
         let gb = if gigabytes.fract() == 0.0 {
-            format!("{gigabytes}")
+            fixed(gigabytes, 0)
         } else {
             self.decimal(gigabytes, 2).trim_end_matches('0').to_owned()
         };
