@@ -17,6 +17,9 @@
 //! `location.reload()` (the documented way to resume a session): the bytes moved until
 //! the PIN field shows again.
 //!
+//! Each run also prints where its time went: the page's request → last byte, then each
+//! file's (without its hash), on the page's clock.
+//!
 //! Run: `cargo build -p connectit-broker && scripts/build-app &&
 //! cargo run -p connectit-e2e --example load_timing -- 5` (N runs, default 5);
 //! `--rows FILE` appends the figures as rows of `scripts/bench`'s table; `--link
@@ -103,6 +106,28 @@ async fn main() {
             .await;
         browser.goto(&url).await;
         let (ms, moved) = usable(&browser).await;
+        // Where the time went: the page's own response, then each file it fetched
+        // (requested → last byte, on the page's clock).
+        let steps = browser
+            .eval(
+                "const nav = performance.getEntriesByType('navigation')[0];
+                 return [['page', nav.requestStart, nav.responseEnd]].concat(
+                   performance.getEntriesByType('resource').map(e =>
+                     [e.name.split('/').pop().replace(/-[0-9a-f]{16}/, ''), e.startTime, e.responseEnd]));",
+                vec![],
+            )
+            .await;
+        let steps: Vec<String> = steps
+            .as_array()
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                let name = s[0].as_str().unwrap_or("?");
+                let (from, to) = (s[1].as_f64().unwrap_or(0.0), s[2].as_f64().unwrap_or(0.0));
+                format!("{name} {from:.0}–{to:.0}")
+            })
+            .collect();
         // The floor: the same bytes as one plain file, over the same link, cold.
         let floor = FloorServer::start(moved as usize).await;
         browser
@@ -119,8 +144,9 @@ async fn main() {
             .expect("the floor's navigation timing");
         println!(
             "run {run}: navigation → PIN field usable {ms:7.0} ms, {:.1} KB moved; \
-             the same bytes as one file {floor_time:7.0} ms",
-            moved / 1000.0
+             the same bytes as one file {floor_time:7.0} ms\n       (ms: {})",
+            moved / 1000.0,
+            steps.join(", ")
         );
         usable_ms.push(ms);
         floor_ms.push(floor_time);
