@@ -51,8 +51,8 @@ pub fn millis(ms: f64) -> String {
 }
 
 /// `value` with `digits` decimals (at most 9) and a `.`, rounded half away from zero:
-/// `fixed(2.06, 1)` is `2.1`. Integer arithmetic only, so a WebAssembly build carries
-/// none of the standard library's float printing (about 20 KB of code).
+/// `fixed(2.06, 1)` is `2.1`. Integer arithmetic only: the standard library's printing
+/// with a precision (`{:.N}`) is a large part of its float code in a WebAssembly build.
 pub fn fixed(value: f64, digits: u32) -> String {
     if !value.is_finite() {
         return if value.is_nan() {
@@ -63,7 +63,8 @@ pub fn fixed(value: f64, digits: u32) -> String {
             "-inf".into()
         };
     }
-    let scale = 10u64.pow(digits.min(9));
+    let digits = digits.min(9);
+    let scale = 10u64.pow(digits);
     let scaled = (value.abs() * scale as f64).round();
     // Beyond 2^53 an f64 holds no fraction to print; saturate rather than wrap.
     let n = if scaled >= u64::MAX as f64 {
@@ -76,7 +77,7 @@ pub fn fixed(value: f64, digits: u32) -> String {
     if digits == 0 {
         format!("{sign}{whole}")
     } else {
-        let width = digits.min(9) as usize;
+        let width = digits as usize;
         format!("{sign}{whole}.{frac:0width$}")
     }
 }
