@@ -63,11 +63,14 @@ pub fn Home(props: &HomeProps) -> Html {
     let sessions = use_console_sessions();
     let replies = use_replies();
     let page_hidden = alerts::use_page_hidden();
+    // Set while this window's own "Sign out" is under way: the broker then closes this
+    // window's console socket too, and that close may arrive before the answer does.
+    let signing_out = use_mut_ref(|| false);
     {
-        let on_signed_out = props.on_signed_out.clone();
+        let (on_signed_out, signing_out) = (props.on_signed_out.clone(), signing_out.clone());
         use_effect_with(sessions.signed_out, move |signed_out| {
             if *signed_out {
-                on_signed_out.emit(true);
+                on_signed_out.emit(!*signing_out.borrow());
             }
         });
     }
@@ -227,10 +230,15 @@ pub fn Home(props: &HomeProps) -> Html {
         let (problem, on_signed_out) = (problem.clone(), props.on_signed_out.clone());
         Callback::from(move |_: MouseEvent| {
             let (problem, on_signed_out) = (problem.clone(), on_signed_out.clone());
+            let signing_out = signing_out.clone();
+            *signing_out.borrow_mut() = true;
             spawn_local(async move {
                 match api::sign_out().await {
                     Ok(()) => on_signed_out.emit(false),
-                    Err(e) => problem.set(Some(e)),
+                    Err(e) => {
+                        *signing_out.borrow_mut() = false;
+                        problem.set(Some(e));
+                    }
                 }
             });
         })
