@@ -280,11 +280,17 @@ async fn main() {
         }
     }
 
+    let mut marks = (0.0, 0.0);
     if args.profile {
         join_profile.print("the customer page, Connect click → chat ready (all runs)");
         timeline::start_profile(&w.tech).await;
+        timeline::start_profile(&w.cust).await;
+        marks = (
+            timeline::mark_profile(&w.cust).await,
+            timeline::mark_profile(&w.tech).await,
+        );
     }
-    let mut message_ms = chat(
+    let (mut message_ms, steps) = chat(
         &w.cust,
         &w.tech,
         args.chat,
@@ -292,9 +298,38 @@ async fn main() {
     )
     .await;
     if args.profile {
-        let mut p = timeline::Profile::default();
-        p.add(&timeline::stop_profile(&w.tech).await);
-        p.print("the technician's page while the chat messages arrive");
+        // Each page's samples while the message was its to handle: the customer's from
+        // the click to the socket's send, the technician's from the socket's message to
+        // the line in the log.
+        let sending: Vec<_> = steps
+            .iter()
+            .filter_map(|s| Some((s.click, s.out?)))
+            .collect();
+        let receiving: Vec<_> = steps
+            .iter()
+            .filter_map(|s| Some((s.at?, s.shown)))
+            .collect();
+        for (browser, mark, windows, what) in [
+            (
+                &w.cust,
+                marks.0,
+                sending,
+                "the customer's page, click → sent",
+            ),
+            (
+                &w.tech,
+                marks.1,
+                receiving,
+                "the technician's page, received → in the log",
+            ),
+        ] {
+            let mut p = timeline::Profile::default();
+            let kept = p.add_within(&timeline::stop_profile(browser).await, mark, &windows);
+            p.print(&format!(
+                "{what} ({kept:.1} ms sampled over {} messages)",
+                windows.len()
+            ));
+        }
     }
     customer.end().await;
 
@@ -308,7 +343,7 @@ async fn main() {
     let mut floor = echo::measure(&w.cust, &server, plan).await;
     // The chat's floor: the same two browsers, a bare page each, a bare relay between.
     echo::open_relay(&w.cust, &w.tech, &server).await;
-    let mut relay_ms = chat(
+    let (mut relay_ms, _) = chat(
         &w.cust,
         &w.tech,
         args.chat,
@@ -405,10 +440,21 @@ async fn main() {
     w.close().await;
 }
 
+/// One message's moments (`timeOrigin + now`, ms, one clock for both pages): the
+/// click, the socket's send in the sending page and its message in the receiving page
+/// (pages that stamp their sockets), the line shown.
+struct Steps {
+    click: f64,
+    out: Option<f64>,
+    at: Option<f64>,
+    shown: f64,
+}
+
 /// Sends `count` messages from `from`'s `#chat-input`/`#chat-send` and times each from
 /// the click (`timeOrigin + timeStamp`) to its text in `to`'s `#chat-log`.
-async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> Vec<f64> {
+async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> (Vec<f64>, Vec<Steps>) {
     let mut samples = Vec::with_capacity(count);
+    let mut steps = Vec::with_capacity(count);
     for i in 1..=count {
         let text = format!("timing message {i} {}", "·".repeat(40));
         to.eval(ARM_ARRIVE, vec![json!(text)]).await;
@@ -420,9 +466,9 @@ async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> Vec<f64
         let ms = arrived - sent;
         // Where the page stamped the message's arrival (ConnectIT's pages, where the
         // stamp was installed before they loaded).
-        let at = to.eval(ARRIVAL_OF, vec![json!(text)]).await;
-        let out = from.eval(SENDING_OF, vec![json!(text)]).await;
-        match (at.as_f64(), out.as_f64()) {
+        let at = to.eval(ARRIVAL_OF, vec![json!(text)]).await.as_f64();
+        let out = from.eval(SENDING_OF, vec![json!(text)]).await.as_f64();
+        match (at, out) {
             (Some(at), Some(out)) => println!(
                 "chat {i:>2}: {what} {ms:7.2} ms (in the sending page {:6.2} ms, on the way {:6.2} ms, \
                  in the receiving page {:6.2} ms)",
@@ -437,8 +483,14 @@ async fn chat(from: &Browser, to: &Browser, count: usize, what: &str) -> Vec<f64
             _ => println!("chat {i:>2}: {what} {ms:7.2} ms"),
         }
         samples.push(ms);
+        steps.push(Steps {
+            click: sent,
+            out,
+            at,
+            shown: arrived,
+        });
     }
-    samples
+    (samples, steps)
 }
 
 /// Prints both pages' timelines of the join just timed, from the click on Connect: the

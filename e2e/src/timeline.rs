@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 /// Before the pages' own scripts: each WebSocket message's arrival (at the start of the
 /// page's own handler) in `window.__wsArrivals` (the last 200, `[time, data]`), and in
-/// `window.__wsEvents` (the last 400, `[time, what]`) sockets created and opened,
+/// `window.__wsEvents` (the last 400, `[time, what]`) sockets created, opened and closed,
 /// messages sent, titles set, `getDisplayMedia` called and resolved, peer connections
 /// created, their offers, answers and descriptions, states and first tracks.
 pub const STAMPS: &str = r#"
@@ -53,6 +53,7 @@ window.WebSocket = function (url, protocols) {
   stamp('socket created ' + url);
   const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
   ws.addEventListener('open', () => stamp('socket open'));
+  ws.addEventListener('close', (event) => stamp('socket closed ' + event.code));
   return ws;
 };
 window.WebSocket.prototype = Native.prototype;
@@ -183,6 +184,25 @@ pub async fn start_profile(browser: &crate::Browser) {
     browser.cdp("Profiler.start", json!({})).await;
 }
 
+/// Marks the page's profile: runs a function named `__profileMark` for 3 ms and answers
+/// when it started (`timeOrigin + now`, ms). [`Profile::add_within`] finds the mark's
+/// first sample and so puts the profiler's clock beside the page's.
+pub async fn mark_profile(browser: &crate::Browser) -> f64 {
+    const MARK: &str = r#"
+const __profileMark = () => {
+  const start = performance.now();
+  while (performance.now() - start < 3) {}
+  return performance.timeOrigin + start;
+};
+return __profileMark();
+"#;
+    browser
+        .eval(MARK, vec![])
+        .await
+        .as_f64()
+        .expect("the mark's time")
+}
+
 /// Stops the profiler; the profile (CDP `Profiler.Profile`).
 pub async fn stop_profile(browser: &crate::Browser) -> Value {
     let answer = browser.cdp("Profiler.stop", json!({})).await;
@@ -201,6 +221,84 @@ pub struct Profile {
 
 impl Profile {
     pub fn add(&mut self, profile: &Value) {
+        self.add_samples(profile, |_, _| true);
+    }
+
+    /// Adds only the samples taken inside one of `windows` (`timeOrigin + now`, ms, as
+    /// the page stamps them), the profile having been marked at `mark` by
+    /// [`mark_profile`]. Answers how many milliseconds of samples were kept.
+    pub fn add_within(&mut self, profile: &Value, mark: f64, windows: &[(f64, f64)]) -> f64 {
+        // The profiler's time (µs) of the mark's first sample.
+        let mut marked = None;
+        self.walk(profile, |at, stack| {
+            if marked.is_none() && stack.iter().any(|f| f == "__profileMark") {
+                marked = Some(at);
+            }
+        });
+        let Some(marked) = marked else {
+            println!("(the profile has no mark: nothing kept)");
+            return 0.0;
+        };
+        let mut kept = 0.0;
+        self.add_samples(profile, |at, ms| {
+            let page = mark + (at - marked) / 1000.0;
+            let inside = windows
+                .iter()
+                .any(|(from, to)| (*from..=*to).contains(&page));
+            if inside {
+                kept += ms;
+            }
+            inside
+        });
+        kept
+    }
+
+    /// Calls `f` with each sample's time (µs, the profiler's clock) and its stack's
+    /// function names, innermost first.
+    fn walk(&self, profile: &Value, mut f: impl FnMut(f64, &[String])) {
+        let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+        let mut parent = std::collections::HashMap::new();
+        let mut name = std::collections::HashMap::new();
+        for node in &nodes {
+            let id = node["id"].as_u64().unwrap_or_default();
+            name.insert(
+                id,
+                node["callFrame"]["functionName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+            for child in node["children"].as_array().into_iter().flatten() {
+                parent.insert(child.as_u64().unwrap_or_default(), id);
+            }
+        }
+        let mut at = profile["startTime"].as_f64().unwrap_or_default();
+        let deltas = profile["timeDeltas"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for (i, sample) in profile["samples"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            at += deltas.get(i).and_then(Value::as_f64).unwrap_or_default();
+            let mut stack = Vec::new();
+            let mut id = sample.as_u64().unwrap_or_default();
+            loop {
+                stack.push(name.get(&id).cloned().unwrap_or_default());
+                match parent.get(&id) {
+                    Some(&up) => id = up,
+                    None => break,
+                }
+            }
+            f(at, &stack);
+        }
+    }
+
+    /// Adds the samples `keep` accepts (given each one's time, µs, and length, ms).
+    fn add_samples(&mut self, profile: &Value, mut keep: impl FnMut(f64, f64) -> bool) {
         let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
         let mut name = std::collections::HashMap::new();
         let mut parent = std::collections::HashMap::new();
@@ -225,12 +323,17 @@ impl Profile {
             .cloned()
             .unwrap_or_default();
         // A sample's time is the gap to the next one.
+        let mut at = profile["startTime"].as_f64().unwrap_or_default();
         for (i, sample) in samples.iter().enumerate() {
+            at += deltas.get(i).and_then(Value::as_f64).unwrap_or_default();
             let ms = deltas
                 .get(i + 1)
                 .and_then(Value::as_f64)
                 .unwrap_or_default()
                 / 1000.0;
+            if !keep(at, ms) {
+                continue;
+            }
             let mut id = sample.as_u64().unwrap_or_default();
             *self.own.entry(name[&id].clone()).or_default() += ms;
             let mut up = id;
