@@ -10,8 +10,15 @@
 //! `Socket` unregisters them, closes the connection and cancels a pending retry. The
 //! listener is told [`SocketEvent`]s with no borrow held, so it may send or even drop
 //! the socket from inside.
+//!
+//! [`open_ahead`] opens a connection before the `Socket` that will use it exists (the
+//! customer's, while the PIN is being checked), so that its handshake overlaps that
+//! request instead of following it: a round trip less to join. The next `Socket` to
+//! the same address takes it, if nothing but its opening happened to it; otherwise it
+//! is closed ([`close_ahead`], or the next `open_ahead`) or the broker closes it for
+//! not saying hello in time.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use connectit_protocol::wire::CloseReason;
@@ -50,6 +57,90 @@ pub struct NotConnected;
 
 /// Called with every [`SocketEvent`].
 pub type Listener = Rc<dyn Fn(&Socket, SocketEvent)>;
+
+/// A connection opened ahead of its [`Socket`] ([`open_ahead`]), until one takes it.
+struct Ahead {
+    url: String,
+    /// `None` once taken (then dropping this leaves it open).
+    ws: Option<WebSocket>,
+    /// Set when a message or a close comes first: a socket must not take it then (what
+    /// came would be lost, or the connection is gone).
+    spoiled: Rc<Cell<bool>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
+            let _ = ws.close();
+        }
+    }
+}
+
+thread_local! {
+    static AHEAD: RefCell<Option<Ahead>> = const { RefCell::new(None) };
+}
+
+/// Opens a connection to `url` for the next [`Socket::open`] to the same address to
+/// take; replaces (closes) one opened ahead before. Nothing is sent on it meanwhile.
+pub fn open_ahead(url: &str) {
+    // If the browser refuses, the socket tries again itself.
+    let Ok(ws) = WebSocket::new(url) else {
+        close_ahead();
+        return;
+    };
+    let spoiled = Rc::new(Cell::new(false));
+    let spoil = |spoiled: &Rc<Cell<bool>>| {
+        let spoiled = spoiled.clone();
+        move || spoiled.set(true)
+    };
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
+        let spoil = spoil(&spoiled);
+        move |_: MessageEvent| spoil()
+    });
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new({
+        let spoil = spoil(&spoiled);
+        move |_: CloseEvent| spoil()
+    });
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let ahead = Ahead {
+        url: url.to_owned(),
+        ws: Some(ws),
+        spoiled,
+        _on_message: on_message,
+        _on_close: on_close,
+    };
+    // The one it replaces is dropped (closed) outside the borrow.
+    let before = AHEAD.with(|slot| slot.borrow_mut().replace(ahead));
+    drop(before);
+}
+
+/// Closes the connection opened ahead, if no socket took it (the PIN was refused).
+pub fn close_ahead() {
+    let before = AHEAD.with(|slot| slot.borrow_mut().take());
+    drop(before);
+}
+
+/// The connection opened ahead to `url`, if it is still connecting or open and nothing
+/// else happened to it; whatever else was opened ahead is closed.
+fn take_ahead(url: &str) -> Option<WebSocket> {
+    let mut ahead = AHEAD.with(|slot| slot.borrow_mut().take())?;
+    let usable = ahead.url == url
+        && !ahead.spoiled.get()
+        && ahead
+            .ws
+            .as_ref()
+            .is_some_and(|ws| matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN));
+    if usable {
+        ahead.ws.take()
+    } else {
+        None
+    }
+}
 
 /// A self-reconnecting WebSocket (a cheap handle; the connection closes when the last
 /// handle is dropped).
@@ -218,7 +309,13 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         state.retry = None;
         (state.url.clone(), state.generation)
     };
-    let ws = match WebSocket::new(&url) {
+    let ahead = take_ahead(&url);
+    // Opened already: its `open` event has passed (the browser sets the state and fires
+    // the event in one task), so the listener hears of it from here instead.
+    let opened = ahead
+        .as_ref()
+        .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
+    let ws = match ahead.map_or_else(|| WebSocket::new(&url), Ok) {
         Ok(ws) => ws,
         Err(_) => {
             dropped(inner, false);
@@ -226,6 +323,16 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         }
     };
     let weak = Rc::downgrade(inner);
+    if opened {
+        // After this call returns, as the event would have come: the owner holds its
+        // `Socket` by then.
+        let weak = weak.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            with_current(&weak, generation, |inner| {
+                notify(inner, SocketEvent::Opened)
+            });
+        });
+    }
 
     let on_open = {
         let weak = weak.clone();

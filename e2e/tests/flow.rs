@@ -7,7 +7,10 @@ use connectit_protocol::{Author, EntryType};
 use std::time::Duration;
 
 use connectit_e2e::broker::{APPLET_URL, ORGANISATION, SUPPORT_CONTACT, TERMS_FIRST};
-use connectit_e2e::{db, other_pin, spaced_pin, wait_until, BrokerOptions, Survey, World};
+use connectit_e2e::{
+    db, other_pin, spaced_pin, timeline, wait_until, BrokerOptions, Survey, World,
+};
+use serde_json::json;
 
 /// Sign in, create, join by typing the PIN, accept, pick up, chat both ways, X (No,
 /// then Yes), survey; the survey lands in the database.
@@ -216,6 +219,103 @@ async fn wrong_pin_is_refused_then_right_pin_joins() {
     customer.connect().await;
     customer.wait_terms().await;
     w.cust.wait_hidden("#pin-error").await;
+
+    w.close().await;
+}
+
+/// The session's socket opens while the PIN is checked (its handshake overlaps the
+/// request, a round trip less to join) and is the one the session then uses; the one
+/// opened for a refused PIN is closed by the page at once, not left to the broker's
+/// timeout for a socket that never says hello.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_socket_opens_while_the_pin_is_checked() {
+    let w = World::start(BrokerOptions::default()).await;
+    w.cust.before_page_scripts(timeline::STAMPS).await;
+    let console = w.signed_in_console().await;
+    let customer = w.customer();
+    let session = console.create_session().await;
+    customer.open().await;
+    let stamps = |since: f64| {
+        let cust = &w.cust;
+        async move {
+            let list = cust.eval(timeline::SINCE, vec![json!(since)]).await;
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    (
+                        e[0].as_f64().unwrap_or_default(),
+                        e[1].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let sockets = |list: &[(f64, String)], what: &str| {
+        list.iter()
+            .filter(|(_, e)| e.starts_with(what))
+            .map(|(t, _)| *t)
+            .collect::<Vec<_>>()
+    };
+
+    // A wrong PIN: a socket opens with the request and closes with its refusal.
+    let start = w
+        .cust
+        .eval("return performance.timeOrigin + performance.now();", vec![])
+        .await;
+    let start = start.as_f64().expect("the page's clock");
+    customer
+        .type_pin(&spaced_pin(&other_pin(&session.pin)))
+        .await;
+    customer.connect().await;
+    customer.wait_pin_error("invalid_or_expired").await;
+    let closed = wait_until(
+        "the socket opened for the wrong PIN is closed",
+        Duration::from_secs(3),
+        || async {
+            let list = stamps(start).await;
+            if sockets(&list, "socket closed").is_empty() {
+                Err(format!("{list:?}"))
+            } else {
+                Ok(list)
+            }
+        },
+    )
+    .await;
+    let created = sockets(&closed, "socket created");
+    assert_eq!(created.len(), 1, "one socket for the attempt: {closed:?}");
+    let refused = sockets(&closed, "response /api/pin");
+    assert!(
+        created[0] <= refused[0] && refused[0] <= sockets(&closed, "socket closed")[0],
+        "opened with the request, closed after its answer: {closed:?}"
+    );
+
+    // The right PIN: the socket opened with the request carries the session.
+    let again = closed.last().map_or(start, |(t, _)| *t) + 0.001;
+    customer.type_pin(&session.pin).await;
+    customer.connect().await;
+    customer.wait_terms().await;
+    let list = stamps(again).await;
+    let created = sockets(&list, "socket created");
+    assert_eq!(
+        created.len(),
+        1,
+        "no second socket for the session: {list:?}"
+    );
+    assert!(
+        created[0] <= sockets(&list, "response /api/pin")[0],
+        "the socket opened before the PIN's answer: {list:?}"
+    );
+    assert!(sockets(&list, "socket closed").is_empty(), "{list:?}");
+    assert!(
+        list.iter()
+            .any(|(_, e)| e.starts_with("sent {\"type\":\"hello\"")),
+        "the session said hello on it: {list:?}"
+    );
+    // And it works: the technician hears the customer.
+    customer.accept_terms().await;
+    customer.wait_waiting().await;
+    console.wait_row_phase(&session.id, "waiting").await;
 
     w.close().await;
 }

@@ -27,15 +27,16 @@ pub mod watch_bar;
 
 use std::rc::Rc;
 
-use connectit_protocol::api::PublicConfig;
+use connectit_protocol::api::{PublicConfig, VerifyPinResponse};
 use connectit_protocol::EndReason;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::i18n::{use_i18n, LanguageSelect, Msg};
 use crate::record::{RecordDownloads, RecordSource};
+use crate::session::hook::SESSION_WS_PATH;
 use crate::widgets::{use_title, Footer};
-use crate::{api, clock};
+use crate::{api, clock, socket};
 use flow::{Flow, FlowAction, Joined, PinError, Step};
 
 /// The public configuration, while it loads.
@@ -112,6 +113,35 @@ fn record_source(joined: &Joined) -> RecordSource {
     }
 }
 
+/// Lets the customer in by what `request` checks (a PIN, a link, a team's form). The
+/// session's socket opens meanwhile ([`socket::open_ahead`]): its handshake overlaps
+/// the check, and the session starts a round trip sooner. A refusal closes it.
+fn join_by(
+    flow: &UseReducerHandle<Flow>,
+    request: impl std::future::Future<Output = Result<VerifyPinResponse, api::ApiError>> + 'static,
+) {
+    flow.dispatch(FlowAction::Verify);
+    if let Some(url) = crate::browser::ws_url(SESSION_WS_PATH) {
+        socket::open_ahead(&url);
+    }
+    let flow = flow.clone();
+    spawn_local(async move {
+        match request.await {
+            Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
+                session: answer.session,
+                token: answer.token,
+            })),
+            Err(e) => {
+                socket::close_ahead();
+                flow.dispatch(FlowAction::Failed(PinError::from_api(
+                    e,
+                    clock::local_now(),
+                )))
+            }
+        }
+    });
+}
+
 #[derive(Properties, PartialEq)]
 pub struct CustomerFlowProps {
     pub config: Rc<PublicConfig>,
@@ -139,40 +169,14 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
             let token = pin::join_token_from_fragment(&crate::browser::hash());
             if let (Some(token), Step::Pin { .. }) = (token, &flow.step) {
                 let _ = crate::browser::clear_hash();
-                flow.dispatch(FlowAction::Verify);
-                let flow = flow.clone();
-                spawn_local(async move {
-                    match api::join_link(&token).await {
-                        Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
-                            session: answer.session,
-                            token: answer.token,
-                        })),
-                        Err(e) => flow.dispatch(FlowAction::Failed(PinError::from_api(
-                            e,
-                            clock::local_now(),
-                        ))),
-                    }
-                });
+                join_by(&flow, async move { api::join_link(&token).await });
             }
         });
     }
     let on_verify = {
         let flow = flow.clone();
         Callback::from(move |pin: String| {
-            flow.dispatch(FlowAction::Verify);
-            let flow = flow.clone();
-            spawn_local(async move {
-                match api::verify_pin(&pin).await {
-                    Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
-                        session: answer.session,
-                        token: answer.token,
-                    })),
-                    Err(e) => flow.dispatch(FlowAction::Failed(PinError::from_api(
-                        e,
-                        clock::local_now(),
-                    ))),
-                }
-            });
+            join_by(&flow, async move { api::verify_pin(&pin).await });
         })
     };
     // A team's link (`/t/{slug}`) asks for a name and the problem instead of a PIN.
@@ -183,20 +187,7 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
             let Some(slug) = (*slug).clone() else {
                 return;
             };
-            flow.dispatch(FlowAction::Verify);
-            let flow = flow.clone();
-            spawn_local(async move {
-                match api::team_join(&slug, &request).await {
-                    Ok(answer) => flow.dispatch(FlowAction::Verified(Joined {
-                        session: answer.session,
-                        token: answer.token,
-                    })),
-                    Err(e) => flow.dispatch(FlowAction::Failed(PinError::from_api(
-                        e,
-                        clock::local_now(),
-                    ))),
-                }
-            });
+            join_by(&flow, async move { api::team_join(&slug, &request).await });
         })
     };
     let on_edit = flow
