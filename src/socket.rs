@@ -135,11 +135,14 @@ fn take_ahead(url: &str) -> Option<WebSocket> {
             .ws
             .as_ref()
             .is_some_and(|ws| matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN));
-    if usable {
-        ahead.ws.take()
-    } else {
-        None
+    if !usable {
+        return None;
     }
+    let ws = ahead.ws.take()?;
+    // The socket sets its own handlers next; these go with `ahead`.
+    ws.set_onmessage(None);
+    ws.set_onclose(None);
+    Some(ws)
 }
 
 /// A self-reconnecting WebSocket (a cheap handle; the connection closes when the last
