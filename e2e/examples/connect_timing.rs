@@ -43,8 +43,10 @@
 //! round trips (default 50), `--rows FILE` to append the figures as rows of
 //! `scripts/bench`'s table, `--timeline` to print each join's steps in both pages (API
 //! requests, sockets opened, messages sent and received) from the Connect click,
-//! `--profile` to sample the customer page during the joins and the technician's during
-//! the chat (Chromium's profiler, every 50 µs) and print the functions that took the
+//! `--profile` to sample the customer page during the joins, and both pages during the
+//! chat keeping only each message's own time in each (the customer's from the click to
+//! the socket's send, the technician's from the socket's message to the line in the
+//! log), with Chromium's profiler every 50 µs, and print the functions that took the
 //! time (names need a build that keeps them: `data-wasm-opt="0" data-keep-debug`).
 
 use std::path::{Path, PathBuf};
