@@ -93,17 +93,13 @@ pub fn open_ahead(url: &str) {
         return;
     };
     let spoiled = Rc::new(Cell::new(false));
-    let spoil = |spoiled: &Rc<Cell<bool>>| {
-        let spoiled = spoiled.clone();
-        move || spoiled.set(true)
-    };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-        let spoil = spoil(&spoiled);
-        move |_: MessageEvent| spoil()
+        let spoiled = spoiled.clone();
+        move |_: MessageEvent| spoiled.set(true)
     });
     let on_close = Closure::<dyn FnMut(CloseEvent)>::new({
-        let spoil = spoil(&spoiled);
-        move |_: CloseEvent| spoil()
+        let spoiled = spoiled.clone();
+        move |_: CloseEvent| spoiled.set(true)
     });
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));

@@ -152,20 +152,26 @@ return out;
 
 /// Prints the timelines of `pages` (a name each) merged, from `since` to `until`
 /// (`timeOrigin + now`), in milliseconds from `since`; long messages cut at 90 characters.
+/// `browser`'s stamps and API requests since `since` ([`SINCE`]), in order: `(time,
+/// what)`.
+pub async fn stamps(browser: &crate::Browser, since: f64) -> Vec<(f64, String)> {
+    let list = browser.eval(SINCE, vec![json!(since)]).await;
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let what = e[1].as_str().unwrap_or_default().to_owned();
+            (e[0].as_f64().unwrap_or_default(), what)
+        })
+        .collect()
+}
+
 pub async fn print(pages: &[(&str, &crate::Browser)], since: f64, until: f64) {
     let mut events = Vec::new();
     for (who, browser) in pages {
-        let list = browser.eval(SINCE, vec![json!(since)]).await;
-        for event in list.as_array().into_iter().flatten() {
-            let at = event[0].as_f64().unwrap_or_default();
-            let what: String = event[1]
-                .as_str()
-                .unwrap_or_default()
-                .chars()
-                .take(90)
-                .collect();
+        for (at, what) in stamps(browser, since).await {
             if at <= until + 1.0 {
-                events.push((at - since, *who, what));
+                events.push((at - since, *who, what.chars().take(90).collect::<String>()));
             }
         }
     }
@@ -219,90 +225,19 @@ pub struct Profile {
     from_app: std::collections::HashMap<String, f64>,
 }
 
-impl Profile {
-    pub fn add(&mut self, profile: &Value) {
-        self.add_samples(profile, |_, _| true);
-    }
+/// A CDP profile read once: each node's label and caller, and each sample's time (µs,
+/// the profiler's clock), length (ms: the gap to the next sample) and node.
+struct Tree {
+    name: std::collections::HashMap<u64, String>,
+    parent: std::collections::HashMap<u64, u64>,
+    samples: Vec<(f64, f64, u64)>,
+}
 
-    /// Adds only the samples taken inside one of `windows` (`timeOrigin + now`, ms, as
-    /// the page stamps them), the profile having been marked at `mark` by
-    /// [`mark_profile`]. Answers how many milliseconds of samples were kept.
-    pub fn add_within(&mut self, profile: &Value, mark: f64, windows: &[(f64, f64)]) -> f64 {
-        // The profiler's time (µs) of the mark's first sample.
-        let mut marked = None;
-        self.walk(profile, |at, stack| {
-            if marked.is_none() && stack.iter().any(|f| f == "__profileMark") {
-                marked = Some(at);
-            }
-        });
-        let Some(marked) = marked else {
-            println!("(the profile has no mark: nothing kept)");
-            return 0.0;
-        };
-        let mut kept = 0.0;
-        self.add_samples(profile, |at, ms| {
-            let page = mark + (at - marked) / 1000.0;
-            let inside = windows
-                .iter()
-                .any(|(from, to)| (*from..=*to).contains(&page));
-            if inside {
-                kept += ms;
-            }
-            inside
-        });
-        kept
-    }
-
-    /// Calls `f` with each sample's time (µs, the profiler's clock) and its stack's
-    /// function names, innermost first.
-    fn walk(&self, profile: &Value, mut f: impl FnMut(f64, &[String])) {
-        let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
-        let mut parent = std::collections::HashMap::new();
-        let mut name = std::collections::HashMap::new();
-        for node in &nodes {
-            let id = node["id"].as_u64().unwrap_or_default();
-            name.insert(
-                id,
-                node["callFrame"]["functionName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
-            for child in node["children"].as_array().into_iter().flatten() {
-                parent.insert(child.as_u64().unwrap_or_default(), id);
-            }
-        }
-        let mut at = profile["startTime"].as_f64().unwrap_or_default();
-        let deltas = profile["timeDeltas"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for (i, sample) in profile["samples"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            at += deltas.get(i).and_then(Value::as_f64).unwrap_or_default();
-            let mut stack = Vec::new();
-            let mut id = sample.as_u64().unwrap_or_default();
-            loop {
-                stack.push(name.get(&id).cloned().unwrap_or_default());
-                match parent.get(&id) {
-                    Some(&up) => id = up,
-                    None => break,
-                }
-            }
-            f(at, &stack);
-        }
-    }
-
-    /// Adds the samples `keep` accepts (given each one's time, µs, and length, ms).
-    fn add_samples(&mut self, profile: &Value, mut keep: impl FnMut(f64, f64) -> bool) {
-        let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+impl Tree {
+    fn of(profile: &Value) -> Tree {
         let mut name = std::collections::HashMap::new();
         let mut parent = std::collections::HashMap::new();
-        for node in &nodes {
+        for node in profile["nodes"].as_array().into_iter().flatten() {
             let id = node["id"].as_u64().unwrap_or_default();
             let frame = &node["callFrame"];
             let function = frame["functionName"].as_str().unwrap_or_default();
@@ -317,49 +252,90 @@ impl Profile {
                 parent.insert(child.as_u64().unwrap_or_default(), id);
             }
         }
-        let samples = profile["samples"].as_array().cloned().unwrap_or_default();
-        let deltas = profile["timeDeltas"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        // A sample's time is the gap to the next one.
+        let delta = |i: usize| profile["timeDeltas"][i].as_f64().unwrap_or_default();
         let mut at = profile["startTime"].as_f64().unwrap_or_default();
-        for (i, sample) in samples.iter().enumerate() {
-            at += deltas.get(i).and_then(Value::as_f64).unwrap_or_default();
-            let ms = deltas
-                .get(i + 1)
-                .and_then(Value::as_f64)
-                .unwrap_or_default()
-                / 1000.0;
+        let mut samples = Vec::new();
+        for (i, sample) in profile["samples"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            at += delta(i);
+            samples.push((
+                at,
+                delta(i + 1) / 1000.0,
+                sample.as_u64().unwrap_or_default(),
+            ));
+        }
+        Tree {
+            name,
+            parent,
+            samples,
+        }
+    }
+
+    /// `id` and its callers, innermost first.
+    fn stack(&self, id: u64) -> impl Iterator<Item = u64> + '_ {
+        std::iter::successors(Some(id), |up| self.parent.get(up).copied())
+    }
+}
+
+impl Profile {
+    pub fn add(&mut self, profile: &Value) {
+        self.add_samples(&Tree::of(profile), |_, _| true);
+    }
+
+    /// Adds only the samples taken inside one of `windows` (`timeOrigin + now`, ms, as
+    /// the page stamps them), the profile having been marked at `mark` by
+    /// [`mark_profile`]. Answers how many milliseconds of samples were kept.
+    pub fn add_within(&mut self, profile: &Value, mark: f64, windows: &[(f64, f64)]) -> f64 {
+        // The profiler's time (µs) of the mark's first sample.
+        let tree = Tree::of(profile);
+        let marked = tree
+            .samples
+            .iter()
+            .find(|(_, _, id)| tree.stack(*id).any(|up| tree.name[&up] == "__profileMark"))
+            .map(|(at, _, _)| *at);
+        let Some(marked) = marked else {
+            println!("(the profile has no mark: nothing kept)");
+            return 0.0;
+        };
+        let mut kept = 0.0;
+        self.add_samples(&tree, |at, ms| {
+            let page = mark + (at - marked) / 1000.0;
+            let inside = windows
+                .iter()
+                .any(|(from, to)| (*from..=*to).contains(&page));
+            if inside {
+                kept += ms;
+            }
+            inside
+        });
+        kept
+    }
+
+    /// Adds the samples `keep` accepts (given each one's time, µs, and length, ms).
+    fn add_samples(&mut self, tree: &Tree, mut keep: impl FnMut(f64, f64) -> bool) {
+        let name = |id: u64| &tree.name[&id];
+        for &(at, ms, id) in &tree.samples {
             if !keep(at, ms) {
                 continue;
             }
-            let mut id = sample.as_u64().unwrap_or_default();
-            *self.own.entry(name[&id].clone()).or_default() += ms;
-            let mut up = id;
-            let app = loop {
-                let label = &name[&up];
-                if label.starts_with("connectit") || label.starts_with("<connectit") {
-                    break label.clone();
-                }
-                match parent.get(&up) {
-                    Some(&next) => up = next,
-                    None => break "(none of the app's)".to_owned(),
-                }
-            };
+            *self.own.entry(name(id).clone()).or_default() += ms;
+            let app = tree
+                .stack(id)
+                .map(name)
+                .find(|label| label.starts_with("connectit") || label.starts_with("<connectit"))
+                .map_or("(none of the app's)", String::as_str);
             *self
                 .from_app
-                .entry(format!("{}  ←  {app}", name[&id]))
+                .entry(format!("{}  ←  {app}", name(id)))
                 .or_default() += ms;
             let mut seen = std::collections::HashSet::new();
-            loop {
-                let label = name[&id].clone();
-                if seen.insert(label.clone()) {
-                    *self.total.entry(label).or_default() += ms;
-                }
-                match parent.get(&id) {
-                    Some(&up) => id = up,
-                    None => break,
+            for label in tree.stack(id).map(name) {
+                if seen.insert(label) {
+                    *self.total.entry(label.clone()).or_default() += ms;
                 }
             }
         }

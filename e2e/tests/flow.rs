@@ -10,7 +10,6 @@ use connectit_e2e::broker::{APPLET_URL, ORGANISATION, SUPPORT_CONTACT, TERMS_FIR
 use connectit_e2e::{
     db, other_pin, spaced_pin, timeline, wait_until, BrokerOptions, Survey, World,
 };
-use serde_json::json;
 
 /// Sign in, create, join by typing the PIN, accept, pick up, chat both ways, X (No,
 /// then Yes), survey; the survey lands in the database.
@@ -235,22 +234,6 @@ async fn the_session_socket_opens_while_the_pin_is_checked() {
     let customer = w.customer();
     let session = console.create_session().await;
     customer.open().await;
-    let stamps = |since: f64| {
-        let cust = &w.cust;
-        async move {
-            let list = cust.eval(timeline::SINCE, vec![json!(since)]).await;
-            list.as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    (
-                        e[0].as_f64().unwrap_or_default(),
-                        e[1].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        }
-    };
     let sockets = |list: &[(f64, String)], what: &str| {
         list.iter()
             .filter(|(_, e)| e.starts_with(what))
@@ -273,7 +256,7 @@ async fn the_session_socket_opens_while_the_pin_is_checked() {
         "the socket opened for the wrong PIN is closed",
         Duration::from_secs(3),
         || async {
-            let list = stamps(start).await;
+            let list = timeline::stamps(&w.cust, start).await;
             if sockets(&list, "socket closed").is_empty() {
                 Err(format!("{list:?}"))
             } else {
@@ -295,7 +278,7 @@ async fn the_session_socket_opens_while_the_pin_is_checked() {
     customer.type_pin(&session.pin).await;
     customer.connect().await;
     customer.wait_terms().await;
-    let list = stamps(again).await;
+    let list = timeline::stamps(&w.cust, again).await;
     let created = sockets(&list, "socket created");
     assert_eq!(
         created.len(),
