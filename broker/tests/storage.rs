@@ -1,7 +1,8 @@
 //! A database that cannot store (full, capped by `database_max_bytes`, locked by another
 //! program, failing one write): the broker refuses new work with a typed error,
 //! acknowledges and sends nothing it did not store, burns no PIN, and carries on,
-//! without a gap, once the cause is gone.
+//! without a gap, once the cause is gone. A log another writer added to behind the
+//! broker's back is read again, not left refusing every action.
 
 mod support;
 
@@ -383,6 +384,102 @@ async fn a_pin_whose_join_cannot_be_stored_stays_good() {
     other.execute_batch("DROP TRIGGER no_joins").unwrap();
     let joined = broker.verify_pin(&session.pin).await;
     assert_eq!(joined.status, 200, "{}", joined.text());
+    assert_no_gaps(&broker);
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn an_entry_another_broker_stored_is_read_back_and_the_session_goes_on() {
+    let broker = Broker::start(|_| {}).await;
+    let active = broker.active_session_with_ids().await;
+    let (mut cust, mut tech) = (active.cust, active.tech);
+    let session = active.created.id.clone();
+    let mut seen = Vec::new();
+    let before = cust
+        .act_ok(
+            Action::Chat {
+                text: "before".into(),
+            },
+            &mut seen,
+        )
+        .await;
+    tech.entries_until(before).await;
+    while !quiet_or_entry(&mut cust).await {}
+
+    // The broker that ran the session before this one took it over stores one last
+    // entry under the next number, behind this broker's back (in the scale-out mode,
+    // a broker that has just lost its lease logging a drop on its way out).
+    let theirs = connectit_protocol::LogEntry {
+        seq: before + 1,
+        at: connectit_broker::hub::now_ms(),
+        author: connectit_protocol::Author::Customer,
+        kind: EntryKind::Chat {
+            text: "stored elsewhere".into(),
+            by: None,
+        },
+    };
+    let stored = theirs.clone();
+    let id = session.clone();
+    broker
+        .state
+        .db
+        .call(move |conn| {
+            connectit_broker::db::append_entry(
+                conn,
+                &id,
+                &stored,
+                None,
+                connectit_broker::db::Staffing::Same,
+            )
+        })
+        .await
+        .expect("stored by the other writer");
+
+    seen.clear();
+    // This broker's next append finds the number taken: it reads the log again and
+    // stores under the one after, rather than refusing the session's work from now on.
+    let after = cust
+        .act_ok(
+            Action::Chat {
+                text: "after".into(),
+            },
+            &mut seen,
+        )
+        .await;
+    assert_eq!(after, before + 2);
+    // Both members see both, in order, with no gap.
+    let got = tech.entries_until(after).await;
+    assert_eq!(
+        got.iter().map(|e| (e.seq, &e.kind)).collect::<Vec<_>>(),
+        [
+            (before + 1, &theirs.kind),
+            (
+                after,
+                &EntryKind::Chat {
+                    text: "after".into(),
+                    by: None,
+                }
+            )
+        ]
+    );
+    if !seen.iter().any(|e| e.seq == after) {
+        seen.extend(cust.entries_until(after).await);
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e.seq == before + 1 && e.kind == theirs.kind),
+        "the customer saw the other broker's entry too: {seen:?}"
+    );
+    // And the next goes on from there.
+    let next = cust
+        .act_ok(
+            Action::Chat {
+                text: "next".into(),
+            },
+            &mut seen,
+        )
+        .await;
+    assert_eq!(next, after + 1);
     assert_no_gaps(&broker);
     broker.stop().await;
 }

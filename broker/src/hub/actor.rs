@@ -23,7 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::{now_ms, AppendError, Context, Relayed, SeatKey, SummaryUpdate, SYSTEM_HEADROOM};
-use crate::db::{GuestRow, Staffing, TeamRow};
+use crate::db::{DbError, GuestRow, Staffing, TeamRow};
 use crate::store;
 
 /// What a session's task is asked to do. Each carries where its answer goes.
@@ -666,28 +666,46 @@ impl SessionActor {
         at: Millis,
         staffing: Staffing,
     ) -> Result<LogEntry, AppendError> {
-        self.state
-            .check(author, &kind, at)
-            .map_err(AppendError::Rule)?;
-        let bytes = serde_json::to_string(&kind).map(|k| k.len()).unwrap_or(0) as u64;
-        self.check_caps(author, &kind, bytes)?;
-        let entry = LogEntry {
-            seq: self.state.last_seq() + 1,
-            at,
-            author,
-            kind,
+        let mut caught_up = false;
+        let (entry, next, new_phase, bytes) = loop {
+            let at = at.max(self.last_at);
+            self.state
+                .check(author, &kind, at)
+                .map_err(AppendError::Rule)?;
+            let bytes = serde_json::to_string(&kind).map(|k| k.len()).unwrap_or(0) as u64;
+            self.check_caps(author, &kind, bytes)?;
+            let entry = LogEntry {
+                seq: self.state.last_seq() + 1,
+                at,
+                author,
+                kind: kind.clone(),
+            };
+            let mut next = self.state.clone();
+            next.apply(&entry).map_err(AppendError::Rule)?;
+            let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
+            let (id, stored) = (self.id.clone(), entry.clone());
+            let started = std::time::Instant::now();
+            let staffed = staffing;
+            match store::call(&self.ctx.store, move |s| {
+                s.append(&id, &stored, new_phase, staffed)
+            })
+            .await
+            {
+                Ok(()) => {
+                    self.ctx.metrics.appended(started.elapsed());
+                    break (entry, next, new_phase, bytes);
+                }
+                // Another broker stored an entry with this number: the one that ran the
+                // session before this one took it over, logging something on its way
+                // out. The log as stored is the truth: read it again, and decide again.
+                Err(e) if e.is_conflict() && !caught_up => {
+                    tracing::warn!(session = %self.id, seq = entry.seq, "another broker wrote to the session; reading it again");
+                    caught_up = true;
+                    self.catch_up().await?;
+                }
+                Err(e) => return Err(AppendError::Storage(e)),
+            }
         };
-        let mut next = self.state.clone();
-        next.apply(&entry).map_err(AppendError::Rule)?;
-        let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
-        let (id, stored) = (self.id.clone(), entry.clone());
-        let started = std::time::Instant::now();
-        store::call(&self.ctx.store, move |s| {
-            s.append(&id, &stored, new_phase, staffing)
-        })
-        .await
-        .map_err(AppendError::Storage)?;
-        self.ctx.metrics.appended(started.elapsed());
         if let Some(phase) = new_phase {
             self.ctx
                 .count_candidate(&self.invitation, self.state.phase(), phase);
@@ -717,6 +735,54 @@ impl SessionActor {
             self.publish();
         }
         Ok(entry)
+    }
+
+    /// Reads the session again from storage after another broker wrote to it: the state
+    /// and who works on the session follow the log as stored, and the entries this task
+    /// had not seen go to its watchers, in order, before anything it appends next.
+    async fn catch_up(&mut self) -> Result<(), AppendError> {
+        let id = self.id.clone();
+        let stored = store::call(&self.ctx.store, move |s| s.load(&id))
+            .await
+            .map_err(AppendError::Storage)?
+            .ok_or_else(|| {
+                AppendError::Storage(DbError::Corrupt(format!("session {} is gone", self.id)))
+            })?;
+        let state = SessionState::fold(&stored.entries).map_err(|(seq, v)| {
+            AppendError::Storage(DbError::Corrupt(format!(
+                "session {}: stored entry {seq} breaks the rules: {v:?}",
+                self.id
+            )))
+        })?;
+        let seen = self.state.last_seq();
+        let (from, to) = (self.state.phase(), state.phase());
+        let row = stored.row;
+        self.owner = row.technician_id;
+        self.owner_cell
+            .store(row.technician_id.unwrap_or(0), Ordering::Relaxed);
+        self.technician = row.technician;
+        self.team = row.team;
+        self.guests = row.guests;
+        self.details = row.details;
+        self.check_code = row.check_code;
+        self.stored_entries = stored.stored_entries;
+        self.stored_bytes = stored.stored_bytes;
+        self.state = state;
+        if let Some(last) = stored.entries.last() {
+            self.last_at = self.last_at.max(last.at);
+        }
+        if from != to {
+            self.ctx.count_candidate(&self.invitation, from, to);
+        }
+        if to == Phase::Ended {
+            self.ended.store(true, Ordering::Relaxed);
+        }
+        for entry in stored.entries.into_iter().filter(|e| e.seq > seen) {
+            let _ = self.entries.send(entry);
+        }
+        self.sync_queue(None);
+        self.publish();
+        Ok(())
     }
 
     /// Refuses an entry past the log's caps: members' actions at the cap, the broker's
