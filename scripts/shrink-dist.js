@@ -8,7 +8,10 @@
 // - the CSS loses its comments and indentation, the pages their comments (they are for
 //   whoever edits them, not for every customer's download);
 // - each page's integrity attributes follow the files' new bytes (the files keep
-//   Trunk's names, a hash of their source).
+//   Trunk's names, a hash of their source);
+// - a page's own inline script is minified, and the customer's page carries its
+//   stylesheet inline, so that its first screen (the PIN form) shows after one round
+//   trip (the broker allows both by their hashes: broker/src/static_files.rs, page_csp).
 //
 // Usage: node scripts/shrink-dist.js DIR
 "use strict";
@@ -167,6 +170,18 @@ function renameKeys(glue, names) {
     const file = path.join(dir, page);
     let html = blankLines(fs.readFileSync(file, "utf8").replace(/[ \t]*<!--[\s\S]*?-->\n?/g, ""));
     for (const [from, to] of swaps) html = html.split(from).join(to);
+    // A page's own script, minified (it stays a bare <script>: the broker allows it by
+    // the hash of exactly what is between the tags).
+    for (const [tag, source] of [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)]) {
+      const out = await minify(source, { compress: true, mangle: true });
+      html = html.replace(tag, () => "<script>" + out.code + "</script>");
+    }
+    // The customer's page carries its stylesheet (the build's, with an integrity
+    // attribute; not the one inside <noscript>): its first screen needs one round trip.
+    if (page === "index.html") {
+      html = html.replace(/<link rel="stylesheet" href="\/([^"]+\.css)" integrity="[^"]*"\/?>/g,
+        (_, name) => "<style>" + fs.readFileSync(path.join(dir, name), "utf8").trim() + "</style>");
+    }
     fs.writeFileSync(file, html);
   }
 })().catch((e) => { console.error("shrink-dist: " + (e.stack || e)); process.exit(1); });

@@ -18,6 +18,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use connectit_protocol::ErrorCode;
+use connectit_wording::Msg;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -46,7 +47,10 @@ pub async fn security_headers(
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(h, "content-security-policy", CSP);
+    // A page with inline script or style has its own, naming them by hash.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(h, "content-security-policy", CSP);
+    }
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "no-referrer");
     set(h, "x-frame-options", "DENY");
@@ -233,20 +237,23 @@ async fn page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
         dist.join("index.html")
     };
     match tokio::fs::read_to_string(&file).await {
-        Ok(html) => {
-            let html = html
-                .replace("{{organisation}}", &escape_html(&state.config.organisation))
-                .replace("{{applet_url}}", &escape_html(&state.config.applet_url))
-                .replace(
-                    "{{support_contact}}",
-                    &escape_html(&state.config.support_contact),
-                );
-            // The page's ETag is its filled-in text's hash: it changes with a new build
-            // or a new configuration, and only then.
+        Ok(template) => {
+            // The hashes of the build's own inline script and style, taken before
+            // anything is filled in: nothing filled in can become script.
+            let csp = page_csp(&template);
+            let html = fill_page(template, state, headers);
+            let gzip = accepts(headers, "gzip");
+            // The page's ETag is its filled-in text's hash (and the coding): it changes
+            // with a new build or a new configuration, and only then.
             let digest = Sha256::digest(html.as_bytes());
-            let etag = format!("\"{}\"", hex16(&digest));
+            let etag = match gzip {
+                true => format!("\"{}-gzip\"", hex16(&digest)),
+                false => format!("\"{}\"", hex16(&digest)),
+            };
             let mut response = if if_none_match(headers, &etag) {
                 not_modified()
+            } else if gzip {
+                Response::new(Body::from(gzipped(&etag, html.as_bytes())))
             } else {
                 Response::new(Body::from(html))
             };
@@ -256,8 +263,19 @@ async fn page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            if gzip {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            // The PIN form's words follow the browser's languages.
+            h.insert(
+                header::VARY,
+                HeaderValue::from_static("accept-encoding, accept-language"),
+            );
             if let Ok(value) = HeaderValue::from_str(&etag) {
                 h.insert(header::ETAG, value);
+            }
+            if let Some(value) = csp.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                h.insert(header::CONTENT_SECURITY_POLICY, value);
             }
             response
         }
@@ -268,6 +286,112 @@ async fn page(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
         )
             .into_response(),
     }
+}
+
+/// The `'sha256-…'` sources of `html`'s inline `<TAG>` blocks (exactly `<script>` or
+/// `<style>`, no attributes: how the build writes them).
+fn inline_hashes(html: &str, tag: &str) -> String {
+    use base64::Engine;
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut sources = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(&open) {
+        let body = &rest[start + open.len()..];
+        let Some(end) = body.find(&close) else {
+            break;
+        };
+        let digest = Sha256::digest(&body.as_bytes()[..end]);
+        sources.push_str(" 'sha256-");
+        sources.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
+        sources.push('\'');
+        rest = &body[end + close.len()..];
+    }
+    sources
+}
+
+/// The Content-Security-Policy of a page with inline script or style (the customer's
+/// page carries its first screen's style and script, so that it shows after one round
+/// trip): [`CSP`], with exactly those blocks allowed by their hashes. `None`: [`CSP`].
+fn page_csp(template: &str) -> Option<String> {
+    let (scripts, styles) = (
+        inline_hashes(template, "script"),
+        inline_hashes(template, "style"),
+    );
+    if scripts.is_empty() && styles.is_empty() {
+        return None;
+    }
+    Some(
+        CSP.replacen(
+            "script-src 'self' 'wasm-unsafe-eval';",
+            &format!("script-src 'self' 'wasm-unsafe-eval'{scripts};"),
+            1,
+        )
+        .replacen(
+            "style-src 'self';",
+            &format!("style-src 'self'{styles};"),
+            1,
+        ),
+    )
+}
+
+/// `html` gzipped, kept by its ETag (a page differs only by build, configuration and
+/// language: a handful of copies, made once each).
+fn gzipped(etag: &str, html: &[u8]) -> axum::body::Bytes {
+    use std::collections::HashMap;
+    use std::io::Write;
+    use std::sync::Mutex;
+    static COPIES: Mutex<Option<HashMap<String, axum::body::Bytes>>> = Mutex::new(None);
+    let mut copies = COPIES.lock().unwrap_or_else(|p| p.into_inner());
+    let copies = copies.get_or_insert_with(HashMap::new);
+    if let Some(copy) = copies.get(etag) {
+        return copy.clone();
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to memory cannot fail.
+    let _ = encoder.write_all(html);
+    let copy = axum::body::Bytes::from(encoder.finish().unwrap_or_default());
+    // A bound on what a stream of new configurations (or builds) can leave here.
+    if copies.len() >= 32 {
+        copies.clear();
+    }
+    copies.insert(etag.to_owned(), copy.clone());
+    copy
+}
+
+/// The words of the PIN form `index.html` shows before the app has loaded (see
+/// `src/loader.js`), by their placeholders.
+const PIN_FORM_WORDS: &[(&str, Msg)] = &[
+    ("{{pin_heading}}", Msg::PinHeading),
+    ("{{pin_intro}}", Msg::PinIntro),
+    ("{{pin_label}}", Msg::PinLabel),
+    ("{{pin_hint}}", Msg::PinHint),
+    ("{{connect}}", Msg::Connect),
+    ("{{connecting}}", Msg::Connecting),
+];
+
+/// A page's placeholders filled in: the organisation's name and links (so that the
+/// no-WebAssembly notice is right without script) and, on the customer's page, the PIN
+/// form's words in the language the browser asks for, the organisation's texts first,
+/// as the app would choose it.
+fn fill_page(mut html: String, state: &AppState, headers: &HeaderMap) -> String {
+    let c = &state.config;
+    if html.contains("{{lang}}") {
+        let wanted = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(connectit_wording::accepted)
+            .unwrap_or_default();
+        let texts = std::sync::Arc::new(c.texts.clone());
+        let lang = connectit_wording::resolve(&wanted, &connectit_wording::offered(&texts));
+        let catalog = connectit_wording::Catalog::new(&lang, texts);
+        for (placeholder, msg) in PIN_FORM_WORDS {
+            html = html.replace(placeholder, &escape_html(&catalog.t(msg.clone())));
+        }
+        html = html.replace("{{lang}}", &escape_html(&lang));
+    }
+    html.replace("{{organisation}}", &escape_html(&c.organisation))
+        .replace("{{applet_url}}", &escape_html(&c.applet_url))
+        .replace("{{support_contact}}", &escape_html(&c.support_contact))
 }
 
 /// Whether `path` is the console's (`/console` and below), which has a page of its own.

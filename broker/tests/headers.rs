@@ -292,3 +292,156 @@ async fn built_in_catalogs_are_served_for_the_app() {
     }
     broker.stop().await;
 }
+
+/// The customer's page carries a PIN form usable before the app has loaded; the broker
+/// words it in the language the browser asks for (the organisation's texts first), as
+/// the app would choose it, and says the page varies with that.
+#[tokio::test]
+async fn the_pages_own_pin_form_speaks_the_browsers_language() {
+    let broker = Broker::start(|c| {
+        c.texts.entry("fr".into()).or_default().insert(
+            "pin_heading".into(),
+            "Joindre <l'assistance> d'Exemple".into(),
+        );
+    })
+    .await;
+    let a = broker.addr;
+    std::fs::write(
+        broker.state.config.dist_dir.join("index.html"),
+        include_str!("../../index.html"),
+    )
+    .unwrap();
+    let page = |accept: &'static str| async move {
+        let headers: &[(&str, &str)] = if accept.is_empty() {
+            &[]
+        } else {
+            &[("accept-language", accept)]
+        };
+        let reply = http_with_headers(a, "GET", "/", None, None, headers).await;
+        check(accept, &reply, 200);
+        assert_eq!(
+            reply.header("vary").as_deref(),
+            Some("accept-encoding, accept-language")
+        );
+        let html = reply.text();
+        assert!(!html.contains("{{"), "{accept:?}: a placeholder is left");
+        html
+    };
+    let english = page("").await;
+    assert!(english.contains("<html lang=\"en\">"));
+    assert!(english.contains(">Connect to a support representative</h1>"));
+    assert!(english.contains("data-busy=\"Connecting…\">Connect</button>"));
+    assert!(english.contains("id=\"boot-pin\" class=\"boot-pin\" hidden"));
+    assert_eq!(page("de-DE, en;q=0.5").await, english);
+    // French: the organisation's heading (escaped), the catalog's other words.
+    let french = page("fr-CA,fr;q=0.9,en;q=0.8").await;
+    assert!(french.contains("<html lang=\"fr\">"));
+    assert!(
+        french.contains(">Joindre &lt;l&#39;assistance&gt; d&#39;Exemple</h1>"),
+        "{french}"
+    );
+    assert!(french.contains(">Code PIN</label>"));
+    assert!(french.contains(">Se connecter</button>"));
+    // English wanted more than French: English.
+    assert_eq!(page("fr;q=0.4, en-GB").await, english);
+    broker.stop().await;
+}
+
+/// The customer's page carries its first screen's style and script inline: its
+/// Content-Security-Policy allows exactly those by their hashes (and nothing filled in
+/// can add one), and the page goes out gzipped to a browser that accepts it, with its
+/// own ETag.
+#[tokio::test]
+async fn a_pages_inline_script_and_style_are_allowed_by_hash_and_it_goes_out_gzipped() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let broker = Broker::start(|c| c.organisation = "<script>alert(1)</script>".into()).await;
+    let a = broker.addr;
+    let (script, style) = ("document.title = 'x';", "p { color: red }");
+    std::fs::write(
+        broker.state.config.dist_dir.join("index.html"),
+        format!(
+            "<html><head><style>{style}</style></head><body><p id=no-wasm>{{{{organisation}}}}</p>\
+             <noscript><link rel=\"stylesheet\" href=\"/noscript.css\"></noscript>\
+             <script>{script}</script></body></html>"
+        ),
+    )
+    .unwrap();
+    let hash = |text: &str| {
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+        )
+    };
+    let plain = http_with_headers(a, "GET", "/", None, None, &[]).await;
+    check("page", &plain, 200);
+    let csp = plain.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains(&format!(
+            "script-src 'self' 'wasm-unsafe-eval' {};",
+            hash(script)
+        )),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!("style-src 'self' {};", hash(style))),
+        "{csp}"
+    );
+    assert_eq!(
+        csp.matches("'sha256-").count(),
+        2,
+        "only the page's own: {csp}"
+    );
+    assert!(plain
+        .text()
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    let gz = http_with_headers(
+        a,
+        "GET",
+        "/",
+        None,
+        None,
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    check("gzipped page", &gz, 200);
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(
+        gz.header("content-security-policy").as_deref(),
+        Some(csp.as_str())
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gz.body[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain.body, "the same page");
+    let tag = gz.header("etag").unwrap();
+    assert_ne!(Some(&tag), plain.header("etag").as_ref());
+    let again = http_with_headers(
+        a,
+        "GET",
+        "/",
+        None,
+        None,
+        &[("accept-encoding", "gzip"), ("if-none-match", &tag)],
+    )
+    .await;
+    check("gzipped page revalidated", &again, 304);
+
+    // Elsewhere the policy has no hash: no inline script or style anywhere else.
+    std::fs::write(
+        broker.state.config.dist_dir.join("console.html"),
+        "<html><body><div id=\"no-wasm\"></div></body></html>",
+    )
+    .unwrap();
+    for path in ["/console", "/api/config"] {
+        let reply = http_with_headers(a, "GET", path, None, None, &[]).await;
+        let policy = reply.header("content-security-policy").unwrap();
+        assert!(!policy.contains("sha256"), "{path}: {policy}");
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval';"));
+    }
+    broker.stop().await;
+}

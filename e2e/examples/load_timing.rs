@@ -5,13 +5,19 @@
 //! emulation to a slow link (default 1.6 Mbit/s down, 750 kbit/s up, 150 ms added to
 //! each round trip) and opens `/`. A script that runs before the page's own records,
 //! with the page's clock (`performance.now()`, whose zero is the navigation's start),
-//! the moment `#pin-input` is on screen and enabled, and the bytes the page moved until
-//! then (Resource Timing `transferSize`, headers included).
+//! and the bytes the page moved until then (Resource Timing `transferSize`, headers
+//! included), two moments:
+//! - **PIN field usable**: a `#pin-input` is on screen and enabled. That is the page's
+//!   own form (`#boot-pin`), which takes the PIN and a press of Connect while the app
+//!   loads;
+//! - **app ready**: the app's `#pin-input` is on screen (it has taken the form over, and
+//!   a Connect pressed goes at once).
 //!
-//! **The transfer floor**: the same browser, the same emulated link, a fresh cache, one
-//! navigation to a plain file of exactly those bytes (random, so nothing compresses it),
-//! served by a bare HTTP server on 127.0.0.1; its time is the navigation's `responseEnd`.
-//! No page that moves those bytes over that link can be usable sooner.
+//! **The transfer floor** of each: the same browser, the same emulated link, a fresh
+//! cache, one navigation to a plain file of exactly the bytes moved until then (random,
+//! so nothing compresses it), served by a bare HTTP server on 127.0.0.1; its time is
+//! the navigation's `responseEnd`. No page that moves those bytes over that link can get
+//! there sooner.
 //!
 //! **A reload**: on the machine's own network, the page loaded once, then
 //! `location.reload()` (the documented way to resume a session): the bytes moved until
@@ -36,19 +42,26 @@ use connectit_e2e::stats::summary;
 use connectit_e2e::{Broker, BrokerOptions, Browser};
 
 /// Before the page's own scripts: `window.__usable` gets `[performance.now(), bytes]`
-/// the first moment `#pin-input` is on screen and enabled.
+/// the first moment a `#pin-input` is on screen and enabled, `window.__app` the first
+/// moment the app's is.
 const WATCH: &str = r#"
 window.__usable = null;
+window.__app = null;
 const bytes = () => performance.getEntriesByType('navigation')
   .concat(performance.getEntriesByType('resource'))
   .reduce((sum, e) => sum + (e.transferSize || 0), 0);
-const look = () => {
-  if (window.__usable) return;
-  const e = document.getElementById('pin-input');
-  if (!e || e.disabled || e.getClientRects().length === 0) return;
-  window.__usable = [performance.now(), 0];
+const shows = (selector) => {
+  const e = document.querySelector(selector);
+  return !!e && !e.disabled && e.getClientRects().length > 0;
+};
+const mark = (name) => {
+  window[name] = [performance.now(), 0];
   // Resource Timing lists a response once it has ended: read the bytes a moment later.
-  setTimeout(() => { window.__usable[1] = bytes(); }, 0);
+  setTimeout(() => { window[name][1] = bytes(); }, 0);
+};
+const look = () => {
+  if (!window.__usable && (shows('#boot-pin #pin-input') || shows('#app #pin-input'))) mark('__usable');
+  if (!window.__app && shows('#app #pin-input')) mark('__app');
 };
 new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
 "#;
@@ -98,6 +111,7 @@ async fn main() {
         a.down_kbit, a.up_kbit, a.rtt_ms, a.runs
     );
     let (mut usable_ms, mut floor_ms, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut app_ms, mut app_floor_ms, mut app_bytes) = (Vec::new(), Vec::new(), Vec::new());
     for run in 1..=a.runs {
         let browser = Browser::start().await;
         browser.before_page_scripts(WATCH).await;
@@ -105,7 +119,8 @@ async fn main() {
             .emulate_network(a.rtt_ms, a.down_kbit * 1000.0, a.up_kbit * 1000.0)
             .await;
         browser.goto(&url).await;
-        let (ms, moved) = usable(&browser).await;
+        let (ms, moved) = reached(&browser, "__usable").await;
+        let (ready_ms, ready_moved) = reached(&browser, "__app").await;
         // Where the time went: the page's own response, then each file it fetched
         // (requested → last byte, on the page's clock).
         let steps = browser
@@ -128,29 +143,23 @@ async fn main() {
                 format!("{name} {from:.0}–{to:.0}")
             })
             .collect();
-        // The floor: the same bytes as one plain file, over the same link, cold.
-        let floor = FloorServer::start(moved as usize).await;
-        browser
-            .emulate_network(a.rtt_ms, a.down_kbit * 1000.0, a.up_kbit * 1000.0)
-            .await;
-        browser.goto(&floor.url).await;
-        let floor_time = browser
-            .eval(
-                "return performance.getEntriesByType('navigation')[0].responseEnd;",
-                vec![],
-            )
-            .await
-            .as_f64()
-            .expect("the floor's navigation timing");
+        let floor_time = floor_of(&browser, &a, moved).await;
+        let ready_floor = floor_of(&browser, &a, ready_moved).await;
         println!(
             "run {run}: navigation → PIN field usable {ms:7.0} ms, {:.1} KB moved; \
-             the same bytes as one file {floor_time:7.0} ms\n       (ms: {})",
+             the same bytes as one file {floor_time:7.0} ms\n       \
+             navigation → app ready {ready_ms:7.0} ms, {:.1} KB moved; \
+             the same bytes as one file {ready_floor:7.0} ms\n       (ms: {})",
             moved / 1000.0,
+            ready_moved / 1000.0,
             steps.join(", ")
         );
         usable_ms.push(ms);
         floor_ms.push(floor_time);
         bytes.push(moved);
+        app_ms.push(ready_ms);
+        app_floor_ms.push(ready_floor);
+        app_bytes.push(ready_moved);
         browser.close().await;
     }
 
@@ -158,12 +167,12 @@ async fn main() {
     let browser = Browser::start().await;
     browser.before_page_scripts(WATCH).await;
     browser.goto(&url).await;
-    let (_, first) = usable(&browser).await;
+    let (_, first) = reached(&browser, "__app").await;
     browser
         .eval("location.reload(); return true;", vec![])
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (_, reload) = usable(&browser).await;
+    let (_, reload) = reached(&browser, "__app").await;
     browser.close().await;
     println!(
         "reload: {:.1} KB moved (the first load {:.1} KB)",
@@ -174,10 +183,14 @@ async fn main() {
     println!();
     let usable = summary("navigation → PIN field usable, slow link", &mut usable_ms);
     let floor = summary("floor: the same bytes as one plain file", &mut floor_ms);
+    let ready = summary("navigation → app ready, slow link", &mut app_ms);
+    let ready_floor = summary("floor: the same bytes as one plain file", &mut app_floor_ms);
     let moved = connectit_e2e::stats::median(&mut bytes);
+    let ready_moved = connectit_e2e::stats::median(&mut app_bytes);
     println!(
-        "bytes until the PIN field is usable: median {:.1} KB",
-        moved / 1000.0
+        "bytes until the PIN field is usable: median {:.1} KB; until the app is ready {:.1} KB",
+        moved / 1000.0,
+        ready_moved / 1000.0
     );
     if let Some(path) = &a.rows {
         let link = format!(
@@ -203,6 +216,27 @@ async fn main() {
                 floor_is,
             ),
             Row::new(
+                "customer page: bytes on the wire until the PIN field is usable (slow link, cold cache)",
+                "KB",
+                moved / 1000.0,
+                ready_moved / 1000.0,
+                "the bytes until the app is ready",
+            ),
+            Row::new(
+                &format!("navigation → app ready, Connect sends at once ({link}), median"),
+                "ms",
+                ready.0,
+                ready_floor.0,
+                floor_is,
+            ),
+            Row::new(
+                &format!("navigation → app ready, Connect sends at once ({link}), p95"),
+                "ms",
+                ready.1,
+                ready_floor.1,
+                floor_is,
+            ),
+            Row::new(
                 "customer page: bytes on a reload (hashed files cached)",
                 "KB",
                 reload / 1000.0,
@@ -214,11 +248,31 @@ async fn main() {
     }
 }
 
-/// Waits for the watch script's record: (milliseconds since navigation, bytes moved).
-async fn usable(browser: &Browser) -> (f64, f64) {
+/// The time of one plain file of `bytes` over the same link, cold: the transfer floor.
+async fn floor_of(browser: &Browser, a: &Args, bytes: f64) -> f64 {
+    let floor = FloorServer::start(bytes as usize).await;
     browser
-        .wait_for_within("the PIN field, usable", Duration::from_secs(60), || async {
-            let v = browser.eval("return window.__usable;", vec![]).await;
+        .emulate_network(a.rtt_ms, a.down_kbit * 1000.0, a.up_kbit * 1000.0)
+        .await;
+    browser.goto(&floor.url).await;
+    browser
+        .eval(
+            "return performance.getEntriesByType('navigation')[0].responseEnd;",
+            vec![],
+        )
+        .await
+        .as_f64()
+        .expect("the floor's navigation timing")
+}
+
+/// Waits for the watch script's record `name` (`__usable`, `__app`): (milliseconds since
+/// navigation, bytes moved).
+async fn reached(browser: &Browser, name: &str) -> (f64, f64) {
+    browser
+        .wait_for_within(name, Duration::from_secs(60), || async {
+            let v = browser
+                .eval(&format!("return window.{name};"), vec![])
+                .await;
             match (v[0].as_f64(), v[1].as_f64()) {
                 (Some(ms), Some(bytes)) if bytes > 0.0 => Ok((ms, bytes)),
                 _ => Err(format!("not yet: {v}")),

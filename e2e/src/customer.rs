@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use crate::browser::{Browser, ChatEntry};
 use crate::transfers::{InfoRow, TestFile, Transfer, TRANSFER_TIMEOUT};
 
+/// The app's PIN field (the page's own, shown while the app loads, is outside `#app`).
+pub const APP_PIN_INPUT: &str = "#app #pin-input";
+
 /// The text `#waiting` must show.
 pub const WAITING_TEXT: &str = "A support representative will be with you shortly";
 
@@ -41,10 +44,11 @@ impl<'a> Customer<'a> {
         }
     }
 
-    /// Opens `/` and waits for the PIN field (the app has started).
+    /// Opens `/` and waits for the app's PIN field (the app has started and taken over
+    /// the page's own form, `#boot-pin`).
     pub async fn open(&self) {
         self.browser.goto(&format!("{}/", self.base)).await;
-        self.browser.wait_visible("#pin-input").await;
+        self.browser.wait_visible(APP_PIN_INPUT).await;
     }
 
     /// Opens the shared link `/#pin=NNNNNN` and waits until the field holds the PIN.
@@ -54,10 +58,10 @@ impl<'a> Customer<'a> {
         b.wait_for(
             &format!("#pin-input to be filled with {pin} from the link"),
             || async {
-                if !b.is_visible("#pin-input").await {
-                    return Err("#pin-input not visible".into());
+                if !b.is_visible(APP_PIN_INPUT).await {
+                    return Err("the app's #pin-input not visible".into());
                 }
-                let value: String = b.value("#pin-input").await;
+                let value: String = b.value(APP_PIN_INPUT).await;
                 let digits: String = value.chars().filter(char::is_ascii_digit).collect();
                 if digits == pin {
                     Ok(())

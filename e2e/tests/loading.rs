@@ -9,21 +9,26 @@
 
 use std::time::Duration;
 
-use connectit_e2e::{Broker, BrokerOptions, Browser};
+use connectit_e2e::{Broker, BrokerOptions, Browser, World};
 use serde_json::{json, Value};
 
-/// Records, from the first moment of every page, what `#loading` and `#no-wasm` looked
-/// like each time the DOM changed, until the PIN field shows.
+/// Records, from the first moment of every page, what showed each time the DOM changed:
+/// `L` the loading state, `N` the no-WebAssembly notice, `B` the page's own PIN form
+/// (before the app), `P` the app's PIN field.
 const WATCH: &str = r#"
 window.__seen = [];
 const look = () => {
-  const vis = (id) => { const e = document.getElementById(id);
+  const vis = (s) => { const e = document.querySelector(s);
     return !!e && e.getClientRects().length > 0; };
-  const state = (vis('loading') ? 'L' : '') + (vis('no-wasm') ? 'N' : '') + (vis('pin-input') ? 'P' : '');
+  const state = (vis('#loading') ? 'L' : '') + (vis('#no-wasm') ? 'N' : '')
+    + (vis('#boot-pin') ? 'B' : '') + (vis('#app #pin-input') ? 'P' : '');
   if (window.__seen[window.__seen.length - 1] !== state) window.__seen.push(state);
 };
 new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
 document.addEventListener('DOMContentLoaded', look);
+window.__refused = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__refused.push(e.violatedDirective + ' ' + e.blockedURI));
 "#;
 
 /// What the page fetched: `[path, transferSize]` for the document and every resource.
@@ -40,22 +45,36 @@ async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
     // A slow link, so the loading state lasts long enough to be seen.
     browser.emulate_network(100.0, 2_000_000.0, 750_000.0).await;
     browser.goto(&broker.customer_url()).await;
-    browser.wait_visible("#pin-input").await;
-    let seen = browser.eval("return window.__seen;", vec![]).await;
-    let states: Vec<&str> = seen
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    browser.wait_visible("#app #pin-input").await;
+    let states = seen(&browser).await;
+    // The page's own PIN form while the app loads (the loading state at most until
+    // the page's script has run), then the app's: never both, never beside the loading
+    // state, never the notice.
+    let shown: Vec<&str> = states
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .skip_while(|s| *s == "L")
         .collect();
-    assert!(
-        states.contains(&"L"),
-        "the loading state showed while the app loaded: {states:?}"
+    assert_eq!(
+        shown,
+        ["B", "P"],
+        "the page's PIN form, then the app's: {states:?}"
     );
-    assert!(
-        states.iter().all(|s| !s.contains('N')),
-        "the no-WebAssembly notice never showed during a good start: {states:?}"
+    // The page's own style and script ran under its policy (the form shows, styled as
+    // the app's: a card), and nothing was refused.
+    assert_eq!(
+        browser.eval("return window.__refused;", vec![]).await,
+        json!([]),
+        "nothing refused by the Content-Security-Policy"
     );
+    let card = browser
+        .eval(
+            "return getComputedStyle(document.querySelector('#app .card')).borderTopStyle;",
+            vec![],
+        )
+        .await;
+    assert_eq!(card, json!("solid"), "the page's style applies");
     assert!(
         !browser.is_visible("#loading").await,
         "the loading state went"
@@ -71,7 +90,10 @@ async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
     browser.goto(&broker.customer_url()).await;
     browser.wait_visible("#no-wasm").await;
     assert!(!browser.is_visible("#loading").await);
-    assert!(!browser.is_visible("#pin-input").await);
+    assert!(
+        !browser.is_visible("#pin-input").await,
+        "no form that cannot work"
+    );
     let text = browser.text("#no-wasm").await;
     assert!(text.contains("support applet"), "{text:?}");
     browser.close().await;
@@ -110,7 +132,7 @@ async fn a_reload_takes_the_app_from_the_cache() {
         .wait_for("the reloaded page with its PIN field", || async {
             let ready = browser
                 .eval(
-                    "return !!document.getElementById('pin-input') && performance.getEntriesByType('resource').length > 0;",
+                    "return !!document.querySelector('#app #pin-input') && performance.getEntriesByType('resource').length > 0;",
                     vec![],
                 )
                 .await;
@@ -161,4 +183,71 @@ async fn transfers(browser: &Browser) -> Vec<(String, f64)> {
             )
         })
         .collect()
+}
+
+/// What the watch script saw, state by state.
+async fn seen(browser: &Browser) -> Vec<String> {
+    let seen = browser.eval("return window.__seen;", vec![]).await;
+    seen.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// On a slow link the PIN can be typed, and Connect pressed, before the app has loaded:
+/// the page's own form tidies the field and enables Connect as the app does, holds the
+/// press, and the app takes the form over and sends the PIN once. A reload that resumes
+/// the session never shows that form.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pin_typed_before_the_app_has_loaded_is_kept_and_sent() {
+    let w = World::start(BrokerOptions::default()).await;
+    let console = w.signed_in_console().await;
+    let session = console.create_session().await;
+    let b = &w.cust;
+    b.before_page_scripts(WATCH).await;
+    // About 50 KB a second: the app's code takes seconds, the page's form does not.
+    b.emulate_network(100.0, 400_000.0, 400_000.0).await;
+    b.goto(&w.broker.customer_url()).await;
+    b.wait_visible("#boot-pin #pin-input").await;
+    let form = |s: &str| format!("#boot-pin {s}");
+    assert!(
+        b.attr(&form("#connect-button"), "disabled").await.is_some(),
+        "Connect waits for six digits"
+    );
+    let (first, rest) = session.pin.split_at(3);
+    b.type_into(&form("#pin-input"), &format!("{first} {rest}"))
+        .await;
+    assert_eq!(b.value(&form("#pin-input")).await, session.pin, "tidied");
+    b.click(&form("#connect-button")).await;
+    assert_eq!(b.text(&form("#connect-button")).await, "Connecting…");
+    assert!(
+        !b.is_visible("#app #pin-input").await && seen(b).await.iter().all(|s| !s.contains('P')),
+        "the app had not loaded when Connect was pressed: {:?}",
+        seen(b).await
+    );
+    // The rest of the app arrives; it takes the press over and lets the customer in.
+    b.unthrottle_network().await;
+    b.wait_visible("#terms-text").await;
+    assert_eq!(
+        b.eval("return document.getElementById('boot-pin');", vec![])
+            .await,
+        Value::Null,
+        "the page's form is gone"
+    );
+    assert!(
+        seen(b).await.iter().all(|s| s != "BP"),
+        "never two forms at once"
+    );
+
+    // A reload resumes the session: the page's PIN form does not show on the way.
+    b.eval("location.reload(); return true;", vec![]).await;
+    b.wait_visible("#terms-text").await;
+    let states = seen(b).await;
+    assert!(
+        states.iter().all(|s| !s.contains('B')),
+        "no PIN form for a session being resumed: {states:?}"
+    );
+    w.close().await;
 }

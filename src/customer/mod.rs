@@ -7,6 +7,7 @@
 //! ([`text_size`]).
 
 pub mod area_editor;
+pub mod boot;
 pub mod chat;
 pub mod end;
 pub mod files;
@@ -75,6 +76,8 @@ pub fn CustomerPage() -> Html {
         });
     }
     match &*config {
+        // The page's own PIN form is on screen meanwhile (see `boot`): nothing beside it.
+        ConfigState::Loading if boot::shown() => html! {},
         ConfigState::Loading => html! {
             <main class="page"><p class="loading" role="status">{ i18n.t(Msg::Loading) }</p></main>
         },
@@ -94,6 +97,9 @@ struct ConfigFailedProps {
 #[component]
 fn ConfigFailed(props: &ConfigFailedProps) -> Html {
     let i18n = use_i18n();
+    use_effect_with((), |_| {
+        boot::take();
+    });
     use_title(i18n.t(Msg::AppName));
     html! {
         <main class="page">
@@ -166,6 +172,9 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
         // A link's `#join=…` lets the customer in without a PIN.
         let flow = flow.clone();
         use_effect_with((), move |_| {
+            // Whatever the first step, the page's own PIN form goes (the PIN step has
+            // taken it over already).
+            boot::take();
             let token = pin::join_token_from_fragment(&crate::browser::hash());
             if let (Some(token), Step::Pin { .. }) = (token, &flow.step) {
                 let _ = crate::browser::clear_hash();

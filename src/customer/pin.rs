@@ -67,20 +67,38 @@ pub struct PinFormProps {
 pub fn PinForm(props: &PinFormProps) -> Html {
     let i18n = use_i18n();
     use_title(i18n.title(Msg::PinTitle, &props.organisation));
-    let value = use_state(String::new);
+    // What was typed in the page's own form while the app loaded, taken over once.
+    let typed = use_memo((), |_| super::boot::take());
+    let value = use_state(|| {
+        (*typed)
+            .as_ref()
+            .map(|t| tidy(&t.value))
+            .unwrap_or_default()
+    });
     let field = use_node_ref();
     let now = use_now(1000);
 
     {
-        // A link's `#pin=…` fills the field once; the fragment then leaves the address bar.
+        // A link's `#pin=…` fills the field once (unless the page's form already has
+        // what the person typed); the fragment then leaves the address bar.
         let (value, field) = (value.clone(), field.clone());
+        let pending = (*typed).as_ref().is_some_and(|t| t.pending);
+        let on_submit = props.on_submit.clone();
         use_effect_with((), move |_| {
             if let Some(pin) = pin_from_fragment(&browser::hash()) {
-                value.set(pin);
+                if value.is_empty() {
+                    value.set(pin);
+                }
                 let _ = browser::clear_hash();
             }
-            if let Some(input) = field.cast::<HtmlElement>() {
+            if let Some(input) = field.cast::<HtmlInputElement>() {
                 let _ = input.focus();
+                let end = input.value().len() as u32;
+                let _ = input.set_selection_range(end, end);
+            }
+            // Connect was pressed before the app had loaded: it goes now.
+            if let (true, Some(pin)) = (pending, clean_pin(&value)) {
+                on_submit.emit(pin);
             }
         });
     }

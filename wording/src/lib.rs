@@ -121,6 +121,34 @@ pub fn resolve(wanted: &[String], offered: &[String]) -> String {
     "en".to_owned()
 }
 
+/// The languages an `Accept-Language` header asks for, most wanted first: `*`, those
+/// refused (`q=0`) and anything that is not a language tag left out.
+pub fn accepted(header: &str) -> Vec<String> {
+    let mut tags: Vec<(u16, usize, &str)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut fields = part.split(';');
+            let tag = fields.next()?.trim();
+            let is_tag = !tag.is_empty()
+                && tag.len() <= 35
+                && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !is_tag {
+                return None;
+            }
+            let mut q = 1000;
+            for field in fields {
+                if let Some(v) = field.trim().strip_prefix("q=") {
+                    q = (v.trim().parse::<f32>().ok()?.clamp(0.0, 1.0) * 1000.0) as u16;
+                }
+            }
+            (q > 0).then_some((q, i, tag))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.into_iter().map(|(_, _, t)| t.to_owned()).collect()
+}
+
 /// One language's catalog with the organisation's texts. Cheap to clone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
@@ -219,5 +247,22 @@ impl Catalog {
                 (code, name)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_in_order_of_preference() {
+        assert_eq!(accepted("fr-CA,fr;q=0.9,en;q=0.8"), ["fr-CA", "fr", "en"]);
+        assert_eq!(accepted("en;q=0.5, fr"), ["fr", "en"]);
+        assert_eq!(accepted("de;q=0, *;q=0.1, es"), ["es"]);
+        assert_eq!(accepted("<b>, fr;q=x, it"), ["it"]);
+        assert_eq!(accepted(""), Vec::<String>::new());
+        let offered = offered(&Texts::new());
+        assert_eq!(resolve(&accepted("fr-FR,fr;q=0.9"), &offered), "fr");
+        assert_eq!(resolve(&accepted("de-DE,en;q=0.5"), &offered), "en");
     }
 }
