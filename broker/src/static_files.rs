@@ -367,6 +367,8 @@ const PIN_FORM_WORDS: &[(&str, Msg)] = &[
     ("{{pin_hint}}", Msg::PinHint),
     ("{{connect}}", Msg::Connect),
     ("{{connecting}}", Msg::Connecting),
+    ("{{language}}", Msg::Language),
+    ("{{text_size}}", Msg::TextSize),
 ];
 
 /// A page's placeholders filled in: the organisation's name and links (so that the
@@ -387,7 +389,18 @@ fn fill_page(mut html: String, state: &AppState, headers: &HeaderMap) -> String 
         for (placeholder, msg) in PIN_FORM_WORDS {
             html = html.replace(placeholder, &escape_html(&catalog.t(msg.clone())));
         }
-        html = html.replace("{{lang}}", &escape_html(&lang));
+        // The language menu's choices, as the app lists them (they set its width).
+        let options: String = catalog
+            .names()
+            .iter()
+            .map(|(code, name)| {
+                let selected = if *code == lang { " selected" } else { "" };
+                format!("<option{selected}>{}</option>", escape_html(name))
+            })
+            .collect();
+        html = html
+            .replace("{{language_options}}", &options)
+            .replace("{{lang}}", &escape_html(&lang));
     }
     html.replace("{{organisation}}", &escape_html(&c.organisation))
         .replace("{{applet_url}}", &escape_html(&c.applet_url))

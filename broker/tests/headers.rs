@@ -332,6 +332,8 @@ async fn the_pages_own_pin_form_speaks_the_browsers_language() {
     assert!(english.contains(">Connect to a support representative</h1>"));
     assert!(english.contains("data-busy=\"Connecting…\">Connect</button>"));
     assert!(english.contains("id=\"boot-pin\" class=\"boot-pin\" hidden"));
+    // The header's tools hold their place: the menu with every language the app offers.
+    assert!(english.contains("<option selected>English</option><option>Français</option></select>"));
     assert_eq!(page("de-DE, en;q=0.5").await, english);
     // French: the organisation's heading (escaped), the catalog's other words.
     let french = page("fr-CA,fr;q=0.9,en;q=0.8").await;
@@ -342,6 +344,7 @@ async fn the_pages_own_pin_form_speaks_the_browsers_language() {
     );
     assert!(french.contains(">Code PIN</label>"));
     assert!(french.contains(">Se connecter</button>"));
+    assert!(french.contains("<option>English</option><option selected>Français</option>"));
     // English wanted more than French: English.
     assert_eq!(page("fr;q=0.4, en-GB").await, english);
     broker.stop().await;

@@ -23,6 +23,10 @@ const look = () => {
   const state = (vis('#loading') ? 'L' : '') + (vis('#no-wasm') ? 'N' : '')
     + (vis('#boot-pin') ? 'B' : '') + (vis('#app #pin-input') ? 'P' : '');
   if (window.__seen[window.__seen.length - 1] !== state) window.__seen.push(state);
+  if (state === 'B' && !window.__bootAt) {
+    const r = document.querySelector('#boot-pin #pin-input').getBoundingClientRect();
+    window.__bootAt = [r.x, r.y, r.width, r.height];
+  }
 };
 new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true });
 document.addEventListener('DOMContentLoaded', look);
@@ -42,6 +46,8 @@ async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
     let broker = Broker::start(BrokerOptions::default()).await;
     let browser = Browser::start().await;
     browser.before_page_scripts(WATCH).await;
+    // A phone's width: the header's tools wrap onto rows of their own.
+    browser.set_window_size(375, 800).await;
     // A slow link, so the loading state lasts long enough to be seen.
     browser.emulate_network(100.0, 2_000_000.0, 750_000.0).await;
     browser.goto(&broker.customer_url()).await;
@@ -60,6 +66,20 @@ async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
         shown,
         ["B", "P"],
         "the page's PIN form, then the app's: {states:?}"
+    );
+    // The app's field stands exactly where the page's stood: nothing moved under the
+    // person's finger when the app took the form over.
+    let app_at = browser
+        .eval(
+            "const r = document.querySelector('#app #pin-input').getBoundingClientRect(); \
+             return [r.x, r.y, r.width, r.height];",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        browser.eval("return window.__bootAt;", vec![]).await,
+        app_at,
+        "the field did not move"
     );
     // The page's own style and script ran under its policy (the form shows, styled as
     // the app's: a card), and nothing was refused.
