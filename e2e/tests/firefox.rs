@@ -204,6 +204,16 @@ async fn customer_in_firefox_with_the_console_in_chromium() {
     .await;
     assert_browsers(&w, "Chrome/", "Firefox/").await;
     let (console, customer, session) = w.active_session().await;
+    // The customer's page's own inline style (allowed by its hash) applies in Firefox.
+    assert_eq!(
+        w.cust
+            .eval(
+                "return getComputedStyle(document.querySelector('.card')).borderTopStyle;",
+                vec![]
+            )
+            .await,
+        serde_json::json!("solid")
+    );
     chat_both_ways(&w, &console, &customer).await;
 
     share_screen(&w, &console, &customer).await;
