@@ -10,6 +10,7 @@ const named = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
 function failed() {
   document.getElementById('loading')?.remove();
   document.getElementById('boot-pin')?.remove();
+  document.documentElement.removeAttribute('data-boot');
   document.getElementById('no-wasm')?.removeAttribute('hidden');
 }
 

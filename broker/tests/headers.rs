@@ -331,7 +331,7 @@ async fn the_pages_own_pin_form_speaks_the_browsers_language() {
     assert!(english.contains("<html lang=\"en\">"));
     assert!(english.contains(">Connect to a support representative</h1>"));
     assert!(english.contains("data-busy=\"Connecting…\">Connect</button>"));
-    assert!(english.contains("id=\"boot-pin\" class=\"boot-pin\" hidden"));
+    assert!(english.contains("id=\"boot-pin\" class=\"boot-pin\">"));
     // The header's tools hold their place: the menu with every language the app offers.
     assert!(english.contains("<option selected>English</option><option>Français</option></select>"));
     assert_eq!(page("de-DE, en;q=0.5").await, english);

@@ -1,7 +1,7 @@
-//! The PIN form `index.html` carries (`#boot-pin`), which `src/loader.js` shows while the
-//! app downloads when the page will ask for a PIN. The app's own form takes it over
-//! once ([`take`]), keeping what was typed and a Connect already pressed; any other
-//! first step just removes it.
+//! The PIN form `index.html` carries (`#boot-pin`), which the page shows while the app
+//! downloads when it will ask for a PIN (its first script sets `data-boot` on
+//! `<html>`). The app's own form takes it over once ([`take`]), keeping what was typed
+//! and a Connect already pressed; any other first step just removes it.
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
@@ -17,18 +17,27 @@ pub struct Typed {
     pub pending: bool,
 }
 
+/// Whether the page chose to show its form (`data-boot` on `<html>`, set by the page's
+/// first script).
+fn chosen() -> bool {
+    browser::document()
+        .and_then(|d| d.document_element())
+        .is_some_and(|root| root.has_attribute("data-boot"))
+}
+
 /// Whether the page's form is on screen (the app shows nothing of its own meanwhile).
 pub fn shown() -> bool {
-    browser::document()
-        .and_then(|d| d.get_element_by_id("boot-pin"))
-        .is_some_and(|boot| !boot.has_attribute("hidden"))
+    chosen()
+        && browser::document()
+            .and_then(|d| d.get_element_by_id("boot-pin"))
+            .is_some()
 }
 
 /// Removes the page's form, so that the app's elements are the only ones with their
 /// ids; what was done in it if it was on screen.
 pub fn take() -> Option<Typed> {
     let boot = browser::document()?.get_element_by_id("boot-pin")?;
-    let typed = (!boot.has_attribute("hidden")).then(|| Typed {
+    let typed = chosen().then(|| Typed {
         value: boot
             .query_selector("input")
             .ok()
@@ -39,5 +48,8 @@ pub fn take() -> Option<Typed> {
         pending: boot.has_attribute("data-pending"),
     });
     boot.remove();
+    if let Some(root) = browser::document().and_then(|d| d.document_element()) {
+        let _ = root.remove_attribute("data-boot");
+    }
     typed
 }
