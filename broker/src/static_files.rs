@@ -295,7 +295,17 @@ fn inline_hashes(html: &str, tag: &str) -> String {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
     let mut sources = String::new();
     let mut rest = html;
-    while let Some(start) = rest.find(&open) {
+    while let (Some(start), comment) = (rest.find(&open), rest.find("<!--")) {
+        // What a comment says about a script is not one.
+        if let Some(comment) = comment.filter(|c| *c < start) {
+            match rest[comment..].find("-->") {
+                Some(end) => {
+                    rest = &rest[comment + end + 3..];
+                    continue;
+                }
+                None => break,
+            }
+        }
         let body = &rest[start + open.len()..];
         let Some(end) = body.find(&close) else {
             break;

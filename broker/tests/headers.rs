@@ -364,7 +364,8 @@ async fn a_pages_inline_script_and_style_are_allowed_by_hash_and_it_goes_out_gzi
     std::fs::write(
         broker.state.config.dist_dir.join("index.html"),
         format!(
-            "<html><head><style>{style}</style></head><body><p id=no-wasm>{{{{organisation}}}}</p>\
+            "<html><head><!-- a note on the <style> and the <script> below -->\
+             <style>{style}</style></head><body><p id=no-wasm>{{{{organisation}}}}</p>\
              <noscript><link rel=\"stylesheet\" href=\"/noscript.css\"></noscript>\
              <script>{script}</script></body></html>"
         ),
