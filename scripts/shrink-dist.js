@@ -178,9 +178,13 @@ function renameKeys(glue, names) {
     }
     // The customer's page carries its stylesheet (the build's, with an integrity
     // attribute; not the one inside <noscript>): its first screen needs one round trip.
+    // Its file stays named in a <meta> for src/loader.js, which loads it should
+    // something on the way (a proxy that rewrites pages) have made the inline copy's
+    // hash wrong, so that the browser refused it.
     if (page === "index.html") {
       html = html.replace(/<link rel="stylesheet" href="\/([^"]+\.css)" integrity="[^"]*"\/?>/g,
-        (_, name) => "<style>" + fs.readFileSync(path.join(dir, name), "utf8").trim() + "</style>");
+        (_, name) => `<meta name="connectit-css" content="/${name}"><style>`
+          + fs.readFileSync(path.join(dir, name), "utf8").trim() + "</style>");
     }
     fs.writeFileSync(file, html);
   }

@@ -7,6 +7,17 @@
 // fails, they go and the #no-wasm notice (with the applet link) shows instead.
 const named = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
 
+// The customer's page carries its stylesheet inline, allowed by its hash; should the
+// browser have refused it (a proxy on the way rewrote the page), the same stylesheet
+// comes from its file (main.css sets <body> to flex: unstyled, it is a block).
+const css = named('connectit-css');
+if (css && getComputedStyle(document.body).display !== 'flex') {
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = css;
+  document.head.append(link);
+}
+
 function failed() {
   document.getElementById('loading')?.remove();
   document.getElementById('boot-pin')?.remove();

@@ -74,6 +74,9 @@ pub struct BrokerOptions {
     /// already), and the PIN and record keys are copied from this data folder (every
     /// broker of a cluster has the same keys).
     pub keys_from: Option<PathBuf>,
+    /// The built app to serve (`CONNECTIT_DIST_DIR`, else the workspace's `dist/`,
+    /// otherwise), e.g. a copy a test has altered.
+    pub dist_dir: Option<PathBuf>,
 }
 
 /// A running broker. Dropping it kills the process and removes its data.
@@ -99,7 +102,7 @@ impl Broker {
     /// `ConnectIT listening on …` line.
     pub async fn start(options: BrokerOptions) -> Broker {
         let bin = broker_binary();
-        let dist = dist_dir();
+        let dist = options.dist_dir.clone().unwrap_or_else(dist_dir);
         let dir = tempfile::Builder::new()
             .prefix("connectit-e2e-broker-")
             .tempdir()
@@ -432,7 +435,7 @@ pub fn broker_binary() -> PathBuf {
 }
 
 /// The Trunk build the broker serves; it must exist.
-fn dist_dir() -> PathBuf {
+pub fn dist_dir() -> PathBuf {
     let dist = std::env::var_os("CONNECTIT_DIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("dist"));

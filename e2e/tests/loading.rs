@@ -227,8 +227,9 @@ async fn a_pin_typed_before_the_app_has_loaded_is_kept_and_sent() {
     let session = console.create_session().await;
     let b = &w.cust;
     b.before_page_scripts(WATCH).await;
-    // About 50 KB a second: the app's code takes seconds, the page's form does not.
-    b.emulate_network(100.0, 400_000.0, 400_000.0).await;
+    // About 25 KB a second: the app's code takes over ten seconds, the page's form
+    // (about 8 KB) a fraction of one.
+    b.emulate_network(100.0, 200_000.0, 200_000.0).await;
     b.goto(&w.broker.customer_url()).await;
     b.wait_visible("#boot-pin #pin-input").await;
     let form = |s: &str| format!("#boot-pin {s}");
@@ -270,4 +271,43 @@ async fn a_pin_typed_before_the_app_has_loaded_is_kept_and_sent() {
         "no PIN form for a session being resumed: {states:?}"
     );
     w.close().await;
+}
+
+/// A proxy that rewrites the page makes the hash of its inline stylesheet wrong, and the
+/// browser refuses it: the page (here without the inline copy, which the browser sees
+/// the same way) loads the same stylesheet from its file, and the app works, styled.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_whose_inline_style_is_refused_takes_the_stylesheet_file() {
+    let built = connectit_e2e::broker::dist_dir();
+    let copy = tempfile::tempdir().expect("a folder for the altered build");
+    for entry in std::fs::read_dir(&built).expect("dist/") {
+        let entry = entry.expect("a file of dist/");
+        std::fs::copy(entry.path(), copy.path().join(entry.file_name())).expect("copy");
+    }
+    let page = std::fs::read_to_string(built.join("index.html")).expect("index.html");
+    let (before, rest) = page.split_once("<style>").expect("an inline stylesheet");
+    let (_, after) = rest.split_once("</style>").expect("its end");
+    std::fs::write(copy.path().join("index.html"), format!("{before}{after}")).unwrap();
+    let broker = Broker::start(BrokerOptions {
+        dist_dir: Some(copy.path().to_path_buf()),
+        ..BrokerOptions::default()
+    })
+    .await;
+    let browser = Browser::start().await;
+    browser.goto(&broker.customer_url()).await;
+    browser.wait_visible("#app #pin-input").await;
+    let styled = browser
+        .eval(
+            "return [getComputedStyle(document.body).display, \
+             getComputedStyle(document.querySelector('#app .card')).borderTopStyle, \
+             performance.getEntriesByType('resource').some((e) => e.name.endsWith('.css'))];",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        styled,
+        json!(["flex", "solid", true]),
+        "styled from the file"
+    );
+    browser.close().await;
 }
