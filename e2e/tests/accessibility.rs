@@ -19,7 +19,7 @@ async fn scan(found: &mut Vec<String>, browser: &Browser, screen: &str) {
     }
 }
 
-/// The customer's screens from the PIN form to thank-you, and the console's from sign-in
+/// The customer's screens from the PIN form (the page's own, then the app's) to thank-you, and the console's from sign-in
 /// to the screen video, each scanned once it shows.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_screen_passes_axe() {
@@ -34,7 +34,22 @@ async fn every_screen_passes_axe() {
     scan(&mut found, &w.tech, "the console's sign-in form").await;
     console.sign_in(w.broker.technician()).await;
 
-    // Customer: the PIN form and a PIN error.
+    // Customer: the page's own PIN form, before the app has loaded (a slow link keeps
+    // the app away while axe runs), then the app's and a PIN error.
+    w.cust.emulate_network(100.0, 200_000.0, 200_000.0).await;
+    w.cust.goto(&w.broker.customer_url()).await;
+    w.cust.wait_visible("#boot-pin #pin-input").await;
+    scan(
+        &mut found,
+        &w.cust,
+        "the page's own PIN form, before the app",
+    )
+    .await;
+    assert!(
+        !w.cust.is_visible("#app #pin-input").await,
+        "scanned before the app took the form over"
+    );
+    w.cust.unthrottle_network().await;
     customer.open().await;
     scan(&mut found, &w.cust, "the PIN form").await;
     let session = console.create_session().await;
