@@ -393,9 +393,8 @@ fn fill_page(mut html: String, state: &AppState, headers: &HeaderMap) -> String 
             .and_then(|v| v.to_str().ok())
             .map(connectit_wording::accepted)
             .unwrap_or_default();
-        let texts = std::sync::Arc::new(c.texts.clone());
-        let lang = connectit_wording::resolve(&wanted, &connectit_wording::offered(&texts));
-        let catalog = connectit_wording::Catalog::new(&lang, texts);
+        let catalog = connectit_wording::Catalog::for_languages(&wanted, state.texts.clone());
+        let lang = catalog.lang();
         for (placeholder, msg) in PIN_FORM_WORDS {
             html = html.replace(placeholder, &escape_html(&catalog.t(msg.clone())));
         }
@@ -404,13 +403,13 @@ fn fill_page(mut html: String, state: &AppState, headers: &HeaderMap) -> String 
             .names()
             .iter()
             .map(|(code, name)| {
-                let selected = if *code == lang { " selected" } else { "" };
+                let selected = if code == lang { " selected" } else { "" };
                 format!("<option{selected}>{}</option>", escape_html(name))
             })
             .collect();
         html = html
             .replace("{{language_options}}", &options)
-            .replace("{{lang}}", &escape_html(&lang));
+            .replace("{{lang}}", &escape_html(lang));
     }
     html.replace("{{organisation}}", &escape_html(&c.organisation))
         .replace("{{applet_url}}", &escape_html(&c.applet_url))

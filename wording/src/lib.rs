@@ -176,7 +176,13 @@ impl Catalog {
     /// The catalog of the offered language `wanted` names best (`fr-CA` → `fr`; English
     /// when none fits).
     pub fn for_language(wanted: &str, texts: Arc<Texts>) -> Catalog {
-        let lang = resolve(&[wanted.to_owned()], &offered(&texts));
+        Catalog::for_languages(&[wanted.to_owned()], texts)
+    }
+
+    /// The catalog of the first offered language of `wanted` (most wanted first, as
+    /// [`accepted`] lists a browser's), [`resolve`]d; English when none fits.
+    pub fn for_languages(wanted: &[String], texts: Arc<Texts>) -> Catalog {
+        let lang = resolve(wanted, &offered(&texts));
         Catalog::new(&lang, texts)
     }
 
