@@ -666,34 +666,36 @@ impl SessionActor {
         at: Millis,
         staffing: Staffing,
     ) -> Result<LogEntry, AppendError> {
+        let bytes = serde_json::to_string(&kind).map(|k| k.len()).unwrap_or(0) as u64;
+        let mut entry = LogEntry {
+            seq: 0,
+            at,
+            author,
+            kind,
+        };
         let mut caught_up = false;
-        let (entry, next, new_phase, bytes) = loop {
-            let at = at.max(self.last_at);
+        let (next, new_phase) = loop {
+            // The next number and a time no earlier than the last entry's, as the log
+            // stands now (again after reading it back).
+            entry.seq = self.state.last_seq() + 1;
+            entry.at = entry.at.max(self.last_at);
             self.state
-                .check(author, &kind, at)
+                .check(author, &entry.kind, entry.at)
                 .map_err(AppendError::Rule)?;
-            let bytes = serde_json::to_string(&kind).map(|k| k.len()).unwrap_or(0) as u64;
-            self.check_caps(author, &kind, bytes)?;
-            let entry = LogEntry {
-                seq: self.state.last_seq() + 1,
-                at,
-                author,
-                kind: kind.clone(),
-            };
+            self.check_caps(author, &entry.kind, bytes)?;
             let mut next = self.state.clone();
             next.apply(&entry).map_err(AppendError::Rule)?;
             let new_phase = (next.phase() != self.state.phase()).then_some(next.phase());
             let (id, stored) = (self.id.clone(), entry.clone());
             let started = std::time::Instant::now();
-            let staffed = staffing;
             match store::call(&self.ctx.store, move |s| {
-                s.append(&id, &stored, new_phase, staffed)
+                s.append(&id, &stored, new_phase, staffing)
             })
             .await
             {
                 Ok(()) => {
                     self.ctx.metrics.appended(started.elapsed());
-                    break (entry, next, new_phase, bytes);
+                    break (next, new_phase);
                 }
                 // Another broker stored an entry with this number: the one that ran the
                 // session before this one took it over, logging something on its way
@@ -748,12 +750,7 @@ impl SessionActor {
             .ok_or_else(|| {
                 AppendError::Storage(DbError::Corrupt(format!("session {} is gone", self.id)))
             })?;
-        let state = SessionState::fold(&stored.entries).map_err(|(seq, v)| {
-            AppendError::Storage(DbError::Corrupt(format!(
-                "session {}: stored entry {seq} breaks the rules: {v:?}",
-                self.id
-            )))
-        })?;
+        let state = super::fold_stored(&self.id, &stored.entries).map_err(AppendError::Storage)?;
         let seen = self.state.last_seq();
         let (from, to) = (self.state.phase(), state.phase());
         let row = stored.row;

@@ -62,6 +62,15 @@ pub enum AppendError {
     Stopped,
 }
 
+/// The state of session `id` from its stored log; a log the rules refuse is corrupt.
+fn fold_stored(id: &SessionId, entries: &[LogEntry]) -> Result<SessionState, DbError> {
+    SessionState::fold(entries).map_err(|(seq, v)| {
+        DbError::Corrupt(format!(
+            "session {id}: stored entry {seq} breaks the rules: {v:?}"
+        ))
+    })
+}
+
 /// How much one session's log may hold. Past either, the members' actions are
 /// refused; what the broker itself must record (connections, expiries, the end) still
 /// goes in, up to [`SYSTEM_HEADROOM`] more entries, and the end of the session always.
@@ -822,11 +831,7 @@ impl Hub {
                 .entry(stored.row.invitation.clone())
                 .or_insert(open);
         }
-        let state = SessionState::fold(&stored.entries).map_err(|(seq, v)| {
-            DbError::Corrupt(format!(
-                "session {id}: stored entry {seq} breaks the rules: {v:?}"
-            ))
-        })?;
+        let state = fold_stored(id, &stored.entries)?;
         let row = stored.row;
         let last_at = stored.entries.last().map_or(row.created_at, |e| e.at);
         let (entries, _) = broadcast::channel(FANOUT_CAPACITY);
