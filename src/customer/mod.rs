@@ -75,6 +75,13 @@ pub fn CustomerPage() -> Html {
             });
         });
     }
+    // Once the configuration has come (or could not), the page's own PIN form goes:
+    // the PIN step has taken it over already, any other first step has no use for it.
+    use_effect_with(*config != ConfigState::Loading, |settled| {
+        if *settled {
+            boot::take();
+        }
+    });
     match &*config {
         // The page's own PIN form is on screen meanwhile (see `boot`): nothing beside it.
         ConfigState::Loading if boot::shown() => html! {},
@@ -97,9 +104,6 @@ struct ConfigFailedProps {
 #[component]
 fn ConfigFailed(props: &ConfigFailedProps) -> Html {
     let i18n = use_i18n();
-    use_effect_with((), |_| {
-        boot::take();
-    });
     use_title(i18n.t(Msg::AppName));
     html! {
         <main class="page">
@@ -172,9 +176,6 @@ pub fn CustomerFlow(props: &CustomerFlowProps) -> Html {
         // A link's `#join=…` lets the customer in without a PIN.
         let flow = flow.clone();
         use_effect_with((), move |_| {
-            // Whatever the first step, the page's own PIN form goes (the PIN step has
-            // taken it over already).
-            boot::take();
             let token = pin::join_token_from_fragment(&crate::browser::hash());
             if let (Some(token), Step::Pin { .. }) = (token, &flow.step) {
                 let _ = crate::browser::clear_hash();
