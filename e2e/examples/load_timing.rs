@@ -26,10 +26,16 @@
 //! Each run also prints where its time went: the page's request → last byte, then each
 //! file's (without its hash), on the page's clock.
 //!
+//! **A slow phone** (`--cpu 4`): the page's runs also with Chromium's CPU throttling,
+//! the main thread four times slower than the machine's (DevTools' "slow phone"; its
+//! "Slow 4G" is this default link). The floor is the same transfer: a slow processor
+//! moves no fewer bytes.
+//!
 //! Run: `cargo build -p connectit-broker && scripts/build-app &&
 //! cargo run -p connectit-e2e --example load_timing -- 5` (N runs, default 5);
 //! `--rows FILE` appends the figures as rows of `scripts/bench`'s table; `--link
-//! DOWN_KBIT,UP_KBIT,RTT_MS` another link.
+//! DOWN_KBIT,UP_KBIT,RTT_MS` another link; `--cpu RATE` the pages' main thread RATE
+//! times slower.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -72,13 +78,22 @@ struct Args {
     down_kbit: f64,
     up_kbit: f64,
     rtt_ms: f64,
+    /// Chromium's CPU throttling rate (1: the machine's own speed).
+    cpu: f64,
 }
 
 fn args() -> Args {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let rows = connectit_e2e::bench::rows_argument(&all);
-    let runs = connectit_e2e::bench::runs_argument(&all)
-        .and_then(|v| v.parse().ok())
+    // The count is the one argument that is neither an option nor an option's value.
+    let runs = all
+        .iter()
+        .enumerate()
+        .find(|(i, v)| {
+            !v.starts_with("--")
+                && (*i == 0 || !matches!(all[i - 1].as_str(), "--rows" | "--link" | "--cpu"))
+        })
+        .map(|(_, v)| v.parse().expect("the number of runs"))
         .unwrap_or(5);
     let (mut down_kbit, mut up_kbit, mut rtt_ms) = (1600.0, 750.0, 150.0);
     if let Some(i) = all.iter().position(|a| a == "--link") {
@@ -92,12 +107,21 @@ fn args() -> Args {
             panic!("--link DOWN_KBIT,UP_KBIT,RTT_MS");
         }
     }
+    let cpu = match all.iter().position(|a| a == "--cpu") {
+        Some(i) => all
+            .get(i + 1)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|rate| *rate >= 1.0)
+            .expect("--cpu RATE (1 or more)"),
+        None => 1.0,
+    };
     Args {
         runs,
         rows,
         down_kbit,
         up_kbit,
         rtt_ms,
+        cpu,
     }
 }
 
@@ -107,8 +131,12 @@ async fn main() {
     let broker = Broker::start(BrokerOptions::default()).await;
     let url = broker.customer_url();
     println!(
-        "link: {} kbit/s down, {} kbit/s up, {} ms round trip; cold cache; {} runs",
-        a.down_kbit, a.up_kbit, a.rtt_ms, a.runs
+        "link: {} kbit/s down, {} kbit/s up, {} ms round trip; cold cache; CPU {}; {} runs",
+        a.down_kbit,
+        a.up_kbit,
+        a.rtt_ms,
+        cpu_words(a.cpu),
+        a.runs
     );
     let (mut usable_ms, mut floor_ms, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
     let (mut app_ms, mut app_floor_ms, mut app_bytes) = (Vec::new(), Vec::new(), Vec::new());
@@ -118,9 +146,12 @@ async fn main() {
         browser
             .emulate_network(a.rtt_ms, a.down_kbit * 1000.0, a.up_kbit * 1000.0)
             .await;
+        browser.emulate_cpu(a.cpu).await;
         browser.goto(&url).await;
         let (ms, moved) = reached(&browser, "__usable").await;
         let (ready_ms, ready_moved) = reached(&browser, "__app").await;
+        // The floors are transfers alone.
+        browser.emulate_cpu(1.0).await;
         // Where the time went: the page's own response, then each file it fetched
         // (requested → last byte, on the page's clock).
         let steps = browser
@@ -181,6 +212,9 @@ async fn main() {
     );
 
     println!();
+    if a.cpu > 1.0 {
+        println!("CPU {}", cpu_words(a.cpu));
+    }
     let usable = summary("navigation → PIN field usable, slow link", &mut usable_ms);
     let floor = summary("floor: the same bytes as one plain file", &mut floor_ms);
     let ready = summary("navigation → app ready, slow link", &mut app_ms);
@@ -193,14 +227,17 @@ async fn main() {
         ready_moved / 1000.0
     );
     if let Some(path) = &a.rows {
-        let link = format!(
+        let mut link = format!(
             "{} Mbit/s down, {} kbit/s up, {} ms RTT, cold cache",
             a.down_kbit / 1000.0,
             a.up_kbit,
             a.rtt_ms
         );
+        if a.cpu > 1.0 {
+            link = format!("{link}, CPU {}", cpu_words(a.cpu));
+        }
         let floor_is = "the same bytes as one plain file, same link, cold";
-        let rows = vec![
+        let mut rows = vec![
             Row::new(
                 &format!("navigation → PIN field usable ({link}), median"),
                 "ms",
@@ -216,13 +253,6 @@ async fn main() {
                 floor_is,
             ),
             Row::new(
-                "customer page: bytes on the wire until the PIN field is usable (slow link, cold cache)",
-                "KB",
-                moved / 1000.0,
-                ready_moved / 1000.0,
-                "the bytes until the app is ready",
-            ),
-            Row::new(
                 &format!("navigation → app ready, Connect sends at once ({link}), median"),
                 "ms",
                 ready.0,
@@ -236,15 +266,37 @@ async fn main() {
                 ready_floor.1,
                 floor_is,
             ),
-            Row::new(
+        ];
+        // Bytes do not depend on the processor: one row each, from the run at full speed.
+        if a.cpu <= 1.0 {
+            rows.insert(
+                2,
+                Row::new(
+                    "customer page: bytes on the wire until the PIN field is usable (slow link, cold cache)",
+                    "KB",
+                    moved / 1000.0,
+                    ready_moved / 1000.0,
+                    "the bytes until the app is ready",
+                ),
+            );
+            rows.push(Row::new(
                 "customer page: bytes on a reload (hashed files cached)",
                 "KB",
                 reload / 1000.0,
                 first / 1000.0,
                 "the first load's bytes",
-            ),
-        ];
+            ));
+        }
         append_rows(path, &rows).unwrap_or_else(|e| panic!("write the rows: {e}"));
+    }
+}
+
+/// "the machine's own speed", or "4× slower (emulated)".
+fn cpu_words(rate: f64) -> String {
+    if rate > 1.0 {
+        format!("{rate}× slower (emulated)")
+    } else {
+        "the machine's own speed".to_owned()
     }
 }
 

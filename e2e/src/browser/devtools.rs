@@ -60,6 +60,14 @@ impl Browser {
         .await;
     }
 
+    /// Makes this browser's current tab run its pages `rate` times slower than the
+    /// machine (Chromium's CPU throttling, CDP `Emulation.setCPUThrottlingRate`; 1: none),
+    /// as DevTools emulates a slow phone.
+    pub async fn emulate_cpu(&self, rate: f64) {
+        self.cdp("Emulation.setCPUThrottlingRate", json!({ "rate": rate }))
+            .await;
+    }
+
     /// Back to the machine's own network (no emulated delay or limit).
     pub async fn unthrottle_network(&self) {
         self.cdp(
