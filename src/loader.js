@@ -19,9 +19,12 @@ if (css && getComputedStyle(document.body).display !== 'flex') {
 }
 
 function failed() {
+  const root = document.documentElement;
   document.getElementById('loading')?.remove();
   document.getElementById('boot-pin')?.remove();
-  document.documentElement.removeAttribute('data-boot');
+  root.removeAttribute('data-boot');
+  // The PIN form's title goes with it.
+  if (root.hasAttribute('data-page-title')) document.title = root.getAttribute('data-page-title');
   document.getElementById('no-wasm')?.removeAttribute('hidden');
 }
 

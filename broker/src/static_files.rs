@@ -398,6 +398,17 @@ fn fill_page(mut html: String, state: &AppState, headers: &HeaderMap) -> String 
         for (placeholder, msg) in PIN_FORM_WORDS {
             html = html.replace(placeholder, &escape_html(&catalog.t(msg.clone())));
         }
+        // The window's titles, as the app words them: the page's, and the PIN step's
+        // (the page's first script puts it up with the form).
+        for (placeholder, page) in [
+            ("{{title}}", Msg::PageTitle),
+            ("{{pin_title}}", Msg::PinTitle),
+        ] {
+            html = html.replace(
+                placeholder,
+                &escape_html(&catalog.title(page, &c.organisation)),
+            );
+        }
         // The language menu's choices, as the app lists them (they set its width).
         let options: String = catalog
             .names()

@@ -4,6 +4,7 @@
 
 mod support;
 
+use connectit_broker::static_files::escape_html;
 use support::{http_with_headers, Broker, Reply};
 
 fn check(what: &str, reply: &Reply, status: u16) {
@@ -328,7 +329,13 @@ async fn the_pages_own_pin_form_speaks_the_browsers_language() {
         html
     };
     let english = page("").await;
+    let org = escape_html(&broker.state.config.organisation);
     assert!(english.contains("<html lang=\"en\">"));
+    // The window's titles: the page's, and the PIN step's for the page's first script.
+    assert!(english.contains(&format!("<title>Remote support — {org}</title>")));
+    assert!(english.contains(&format!(
+        "<meta name=\"connectit-pin-title\" content=\"Enter your PIN — {org}\">"
+    )));
     assert!(english.contains(">Connect to a support representative</h1>"));
     assert!(english.contains("data-busy=\"Connecting…\">Connect</button>"));
     assert!(english.contains("id=\"boot-pin\" class=\"boot-pin\">"));
@@ -343,6 +350,8 @@ async fn the_pages_own_pin_form_speaks_the_browsers_language() {
         "{french}"
     );
     assert!(french.contains(">Code PIN</label>"));
+    assert!(french.contains(&format!("<title>Assistance à distance — {org}</title>")));
+    assert!(french.contains(&format!("content=\"Saisissez votre code PIN — {org}\">")));
     assert!(french.contains(">Se connecter</button>"));
     assert!(french.contains("<option>English</option><option selected>Français</option>"));
     // English wanted more than French: English.

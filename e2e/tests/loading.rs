@@ -116,6 +116,14 @@ async fn loading_is_neutral_and_a_failed_start_shows_the_notice() {
     );
     let text = browser.text("#no-wasm").await;
     assert!(text.contains("support applet"), "{text:?}");
+    // The PIN form's title went with the form: the page's own is back.
+    assert_eq!(
+        browser.eval("return document.title;", vec![]).await,
+        json!(format!(
+            "Remote support — {}",
+            connectit_e2e::broker::ORGANISATION
+        ))
+    );
     browser.close().await;
 }
 
@@ -232,6 +240,12 @@ async fn a_pin_typed_before_the_app_has_loaded_is_kept_and_sent() {
     b.emulate_network(100.0, 200_000.0, 200_000.0).await;
     b.goto(&w.broker.customer_url()).await;
     b.wait_visible("#boot-pin #pin-input").await;
+    // The window's title is the PIN step's already, as the app will set it.
+    let pin_title = format!("Enter your PIN — {}", connectit_e2e::broker::ORGANISATION);
+    assert_eq!(
+        b.eval("return document.title;", vec![]).await,
+        Value::from(pin_title.as_str())
+    );
     let form = |s: &str| format!("#boot-pin {s}");
     assert!(
         b.attr(&form("#connect-button"), "disabled").await.is_some(),

@@ -32,6 +32,7 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::TextSize => "Text size",
         Msg::TextSmaller => "smaller text",
         Msg::TextLarger => "larger text",
+        Msg::PageTitle => "Remote support",
         Msg::PinTitle => "Enter your PIN",
         Msg::PinHeading => "Connect to a support representative",
         Msg::PinIntro => "Your support representative gave you a six-digit PIN. Enter it here to start a support session. Nothing on your computer is shared until you allow it.",

@@ -32,6 +32,7 @@ pub fn text(msg: &Msg) -> &'static str {
         Msg::TextSize => "Taille du texte",
         Msg::TextSmaller => "texte plus petit",
         Msg::TextLarger => "texte plus grand",
+        Msg::PageTitle => "Assistance à distance",
         Msg::PinTitle => "Saisissez votre code PIN",
         Msg::PinHeading => "Se connecter à un conseiller",
         Msg::PinIntro => "Votre conseiller vous a donné un code PIN à six chiffres. Saisissez-le ici pour commencer une session d’assistance. Rien n’est partagé sur votre ordinateur sans votre accord.",

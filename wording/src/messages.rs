@@ -66,6 +66,8 @@ messages! {
     TextSize => "text_size",
     TextSmaller => "text_smaller",
     TextLarger => "text_larger",
+    /// The customer page's window title before the app has chosen its step.
+    PageTitle => "page_title",
     PinTitle => "pin_title",
     PinHeading => "pin_heading",
     PinIntro => "pin_intro",
