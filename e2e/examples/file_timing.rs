@@ -285,7 +285,7 @@ async fn main() {
     let one_way = args.iter().any(|a| a == "--one-way");
     let to_technician = args.iter().any(|a| a == "--to-technician");
     let rows_file = bench::rows_argument(&args);
-    let runs: usize = bench::runs_argument(&args)
+    let runs: usize = bench::runs_argument(&args, &[])
         .map(|n| n.parse().expect("the number of runs is a positive integer"))
         .unwrap_or(3);
     assert!(runs > 0, "at least one run");

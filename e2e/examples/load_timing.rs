@@ -85,15 +85,8 @@ struct Args {
 fn args() -> Args {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let rows = connectit_e2e::bench::rows_argument(&all);
-    // The count is the one argument that is neither an option nor an option's value.
-    let runs = all
-        .iter()
-        .enumerate()
-        .find(|(i, v)| {
-            !v.starts_with("--")
-                && (*i == 0 || !matches!(all[i - 1].as_str(), "--rows" | "--link" | "--cpu"))
-        })
-        .map(|(_, v)| v.parse().expect("the number of runs"))
+    let runs = connectit_e2e::bench::runs_argument(&all, &["--link", "--cpu"])
+        .map(|v| v.parse().expect("the number of runs"))
         .unwrap_or(5);
     let (mut down_kbit, mut up_kbit, mut rtt_ms) = (1600.0, 750.0, 150.0);
     if let Some(i) = all.iter().position(|a| a == "--link") {
@@ -227,13 +220,16 @@ async fn main() {
         ready_moved / 1000.0
     );
     if let Some(path) = &a.rows {
+        // Bytes do not depend on the processor: their rows come once, from the run at
+        // full speed.
+        let full_speed = a.cpu <= 1.0;
         let mut link = format!(
             "{} Mbit/s down, {} kbit/s up, {} ms RTT, cold cache",
             a.down_kbit / 1000.0,
             a.up_kbit,
             a.rtt_ms
         );
-        if a.cpu > 1.0 {
+        if !full_speed {
             link = format!("{link}, CPU {}", cpu_words(a.cpu));
         }
         let floor_is = "the same bytes as one plain file, same link, cold";
@@ -252,6 +248,17 @@ async fn main() {
                 floor.1,
                 floor_is,
             ),
+        ];
+        if full_speed {
+            rows.push(Row::new(
+                "customer page: bytes on the wire until the PIN field is usable (slow link, cold cache)",
+                "KB",
+                moved / 1000.0,
+                ready_moved / 1000.0,
+                "the bytes until the app is ready",
+            ));
+        }
+        rows.extend([
             Row::new(
                 &format!("navigation → app ready, Connect sends at once ({link}), median"),
                 "ms",
@@ -266,19 +273,8 @@ async fn main() {
                 ready_floor.1,
                 floor_is,
             ),
-        ];
-        // Bytes do not depend on the processor: one row each, from the run at full speed.
-        if a.cpu <= 1.0 {
-            rows.insert(
-                2,
-                Row::new(
-                    "customer page: bytes on the wire until the PIN field is usable (slow link, cold cache)",
-                    "KB",
-                    moved / 1000.0,
-                    ready_moved / 1000.0,
-                    "the bytes until the app is ready",
-                ),
-            );
+        ]);
+        if full_speed {
             rows.push(Row::new(
                 "customer page: bytes on a reload (hashed files cached)",
                 "KB",

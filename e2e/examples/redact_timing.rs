@@ -186,7 +186,7 @@ fn median_p95(samples: &mut [f64]) -> (f64, f64) {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rows_path = bench::rows_argument(&args);
-    let secs: u64 = bench::runs_argument(&args)
+    let secs: u64 = bench::runs_argument(&args, &[])
         .map(|n| n.parse().expect("the seconds are a positive integer"))
         .unwrap_or(10);
     let mut rows = Vec::new();

@@ -22,7 +22,7 @@ const CAP_KBPS: u32 = 150;
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rows_file = bench::rows_argument(&args);
-    let runs: usize = bench::runs_argument(&args)
+    let runs: usize = bench::runs_argument(&args, &[])
         .map(|r| r.parse().expect("the number of runs"))
         .unwrap_or(3);
     let mb: usize = std::env::var("RELAY_TIMING_MB")

@@ -170,7 +170,7 @@ async fn main() {
     let show_timeline = args.iter().any(|a| a == "--timeline");
     let profile = args.iter().any(|a| a == "--profile");
     let rows = bench::rows_argument(&args);
-    let runs: usize = bench::runs_argument(&args)
+    let runs: usize = bench::runs_argument(&args, &[])
         .map(str::to_owned)
         .or_else(|| std::env::var("SHARE_TIMING_RUNS").ok())
         .map(|n| n.parse().expect("the number of runs is a positive integer"))

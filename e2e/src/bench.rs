@@ -104,12 +104,18 @@ pub fn rows_argument(args: &[String]) -> Option<PathBuf> {
         })
 }
 
-/// The first argument that is neither an option nor the file after `--rows`: a timing
-/// example's number of runs.
-pub fn runs_argument(args: &[String]) -> Option<&str> {
+/// The first argument that is neither an option nor the value after `--rows` or one of
+/// the example's own options in `valued`: a timing example's number of runs.
+pub fn runs_argument<'a>(args: &'a [String], valued: &[&str]) -> Option<&'a str> {
     args.iter()
         .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--rows"))
+        .find(|(i, a)| {
+            !a.starts_with("--")
+                && (*i == 0 || {
+                    let before = args[i - 1].as_str();
+                    before != "--rows" && !valued.contains(&before)
+                })
+        })
         .map(|(_, a)| a.as_str())
 }
 
@@ -267,6 +273,15 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_count_is_the_argument_no_option_owns() {
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let slow = args(&["--cpu", "4", "--rows", "r.jsonl", "7"]);
+        assert_eq!(runs_argument(&slow, &["--cpu"]), Some("7"));
+        assert_eq!(runs_argument(&args(&["--timeline", "5"]), &[]), Some("5"));
+        assert_eq!(runs_argument(&args(&["--rows", "9"]), &[]), None);
+    }
 
     #[test]
     fn rows_round_trip_through_a_file() {
