@@ -132,7 +132,8 @@ async fn a_reload_takes_the_app_from_the_cache() {
     let broker = Broker::start(BrokerOptions::default()).await;
     let browser = Browser::start().await;
     browser.goto(&broker.customer_url()).await;
-    browser.wait_visible("#pin-input").await;
+    // The app's field: the page's own form shows before the app has come.
+    browser.wait_visible("#app #pin-input").await;
     let first = transfers(&browser).await;
     let wasm_first: f64 = first
         .iter()
