@@ -37,8 +37,9 @@
 //! headers included) beside the same files' bodies as the broker's brotli copies (or
 //! `gzip -9` for a file without one): the difference is the headers.
 //!
-//! Run: `cargo build -p connectit-broker && scripts/build-app &&
-//! cargo run -p connectit-e2e --example connect_timing -- 7`
+//! Run: `cargo build --profile server -p connectit-broker && scripts/build-app &&
+//! CONNECTIT_BROKER_BIN=target/server/connectit-broker
+//! cargo run --profile server -p connectit-e2e --example connect_timing -- 7`
 //! (or `CONNECT_TIMING_RUNS=7`); `--chat M` for M chat messages, `--echo K` for K echo
 //! round trips (default 50), `--rows FILE` to append the figures as rows of
 //! `scripts/bench`'s table, `--timeline` to print each join's steps in both pages (API
@@ -48,15 +49,20 @@
 //! the socket's send, the technician's from the socket's message to the line in the
 //! log), with Chromium's profiler every 50 µs, and print the functions that took the
 //! time (names need a build that keeps them: `data-wasm-opt="0" data-keep-debug`).
+//! `--metrics` prints, for each join, how long each page's main thread worked from just
+//! before the Connect click to the console showing the session picked up: in all, on
+//! scripts, on style and on layout (`connectit_e2e::timeline::main_thread`, no
+//! profiler, so nothing is inflated). The window also holds the benchmark's own short
+//! scripts (arming the timers, reading the results).
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use connectit_e2e::bench::{append_rows, Row};
+use connectit_e2e::bench::{self, append_rows, Row};
 use connectit_e2e::echo::{self, EchoPlan, EchoServer};
 use connectit_e2e::stats::summary;
-use connectit_e2e::timeline;
+use connectit_e2e::timeline::{self, MainThread};
 use connectit_e2e::{BrokerOptions, Browser, World};
 
 /// Arms a one-shot timer in the page: the next click on `button` starts it, the first
@@ -177,6 +183,7 @@ struct Args {
     rows: Option<PathBuf>,
     timeline: bool,
     profile: bool,
+    metrics: bool,
 }
 
 fn args() -> Args {
@@ -190,6 +197,7 @@ fn args() -> Args {
         rows: None,
         timeline: false,
         profile: false,
+        metrics: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -200,9 +208,10 @@ fn args() -> Args {
             "--rows" => args.rows = Some(PathBuf::from(value("--rows"))),
             "--timeline" => args.timeline = true,
             "--profile" => args.profile = true,
+            "--metrics" => args.metrics = true,
             n if !n.starts_with("--") => args.runs = count(n, "the number of runs"),
             other => panic!(
-                "unknown option {other} (--chat M, --echo K, --rows FILE, --timeline, --profile)"
+                "unknown option {other} (--chat M, --echo K, --rows FILE, --timeline, --profile, --metrics)"
             ),
         }
     }
@@ -222,6 +231,10 @@ async fn main() {
     let args = args();
     let runs = args.runs;
 
+    println!(
+        "{}",
+        bench::broker_note(&connectit_e2e::broker::broker_binary())
+    );
     let w = World::start(BrokerOptions::default()).await;
     for browser in [&w.cust, &w.tech] {
         browser.before_page_scripts(timeline::STAMPS).await;
@@ -233,6 +246,7 @@ async fn main() {
     let mut chat_ready_ms = Vec::with_capacity(runs);
     let mut page: Option<(f64, f64)> = None;
     let mut join_profile = timeline::Profile::default();
+    let mut worked: Vec<(MainThread, MainThread)> = Vec::new();
 
     for run in 1..=runs {
         let session = console.create_session().await;
@@ -251,6 +265,14 @@ async fn main() {
         if args.profile {
             timeline::start_profile(&w.cust).await;
         }
+        let before = if args.metrics {
+            Some((
+                timeline::main_thread(&w.cust).await,
+                timeline::main_thread(&w.tech).await,
+            ))
+        } else {
+            None
+        };
         arm(&w.cust, "#connect-button", "#chat-input", "chat").await;
         arm(&w.cust, "#accept-terms", "#waiting", "accept").await;
         w.cust.eval(AUTO_CLICK, vec![json!("#accept-terms")]).await;
@@ -265,6 +287,13 @@ async fn main() {
             "run {run:>2}: connect → terms {connect:7.1} ms   accept → waiting {accept:7.1} ms   \
              connect → chat ready {chat:7.1} ms"
         );
+        if let Some((cust, tech)) = before {
+            let cust = timeline::main_thread(&w.cust).await.since(&cust);
+            let tech = timeline::main_thread(&w.tech).await.since(&tech);
+            println!("        the customer's page: {cust}");
+            println!("        the technician's page: {tech}");
+            worked.push((cust, tech));
+        }
         if args.profile {
             join_profile.add(&timeline::stop_profile(&w.cust).await);
         }
@@ -373,6 +402,9 @@ async fn main() {
         "floor: bare WebSocket echo round trip",
         &mut floor.round_trip_ms,
     );
+    if !worked.is_empty() {
+        print_main_thread(&worked);
+    }
     if let Some((fetched, gzipped)) = page {
         println!(
             "customer page until the PIN field shows: {:.1} KB fetched, {:.1} KB as the files compressed",
@@ -599,4 +631,24 @@ async fn result(browser: &Browser, target: &str, key: &str) -> f64 {
             }
         })
         .await
+}
+
+/// The medians of each page's main-thread work per join (`--metrics`).
+fn print_main_thread(worked: &[(MainThread, MainThread)]) {
+    let median_of = |pick: &dyn Fn(&(MainThread, MainThread)) -> f64| {
+        let mut values: Vec<f64> = worked.iter().map(pick).collect();
+        connectit_e2e::stats::median(&mut values)
+    };
+    for (page, side) in [("the customer's page", 0), ("the technician's page", 1)] {
+        let of = |pair: &(MainThread, MainThread)| if side == 0 { pair.0 } else { pair.1 };
+        println!(
+            "main thread per join, {page} (medians of {} joins): tasks {:.1} ms, scripts {:.1} ms, \
+             style {:.1} ms, layout {:.1} ms",
+            worked.len(),
+            median_of(&|p| of(p).task_ms),
+            median_of(&|p| of(p).script_ms),
+            median_of(&|p| of(p).style_ms),
+            median_of(&|p| of(p).layout_ms),
+        );
+    }
 }

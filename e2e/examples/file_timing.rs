@@ -38,8 +38,9 @@
 //!
 //! Each side gets one untimed warm-up run with a 10 MB file first.
 //!
-//! Run: `cargo build -p connectit-broker && scripts/build-app &&
-//! cargo run -p connectit-e2e --example file_timing` (3 timed runs per path and
+//! Run: `cargo build --profile server -p connectit-broker && scripts/build-app &&
+//! CONNECTIT_BROKER_BIN=target/server/connectit-broker
+//! cargo run --profile server -p connectit-e2e --example file_timing` (3 timed runs per path and
 //! direction by default, `-- 5` for five; `-- --one-way` for technician → customer only,
 //! `-- --to-technician` for customer → technician only; `--rows FILE` appends the rates
 //! as rows of `scripts/bench`'s table;
@@ -312,6 +313,10 @@ async fn main() {
             tokio::join!(Browser::start_with(&flags), Browser::start_with(&flags)),
         )
     } else {
+        println!(
+            "{}",
+            bench::broker_note(&connectit_e2e::broker::broker_binary())
+        );
         let broker = connectit_e2e::Broker::start(BrokerOptions::default()).await;
         (
             Some(broker),

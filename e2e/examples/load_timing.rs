@@ -31,8 +31,9 @@
 //! "Slow 4G" is this default link). The floor is the same transfer: a slow processor
 //! moves no fewer bytes.
 //!
-//! Run: `cargo build -p connectit-broker && scripts/build-app &&
-//! cargo run -p connectit-e2e --example load_timing -- 5` (N runs, default 5);
+//! Run: `cargo build --profile server -p connectit-broker && scripts/build-app &&
+//! CONNECTIT_BROKER_BIN=target/server/connectit-broker
+//! cargo run --profile server -p connectit-e2e --example load_timing -- 5` (N runs, default 5);
 //! `--rows FILE` appends the figures as rows of `scripts/bench`'s table; `--link
 //! DOWN_KBIT,UP_KBIT,RTT_MS` another link; `--cpu RATE` the pages' main thread RATE
 //! times slower.
@@ -43,7 +44,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use connectit_e2e::bench::{append_rows, Row};
+use connectit_e2e::bench::{self, append_rows, Row};
 use connectit_e2e::stats::summary;
 use connectit_e2e::{Broker, BrokerOptions, Browser};
 
@@ -85,7 +86,7 @@ struct Args {
 fn args() -> Args {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let rows = connectit_e2e::bench::rows_argument(&all);
-    let runs = connectit_e2e::bench::runs_argument(&all, &["--link", "--cpu"])
+    let runs = bench::runs_argument(&all, &["--link", "--cpu"])
         .map(|v| v.parse().expect("the number of runs"))
         .unwrap_or(5);
     let (mut down_kbit, mut up_kbit, mut rtt_ms) = (1600.0, 750.0, 150.0);
@@ -121,6 +122,10 @@ fn args() -> Args {
 #[tokio::main]
 async fn main() {
     let a = args();
+    println!(
+        "{}",
+        bench::broker_note(&connectit_e2e::broker::broker_binary())
+    );
     let broker = Broker::start(BrokerOptions::default()).await;
     let url = broker.customer_url();
     println!(

@@ -18,8 +18,9 @@
 //! away from the strip), wait until the technician's picture is black there, measure
 //! again, stop.
 //!
-//! Run: `cargo build -p connectit-broker && scripts/build-app &&
-//! cargo run -p connectit-e2e --example redact_timing -- 10` (seconds measured per
+//! Run: `cargo build --profile server -p connectit-broker && scripts/build-app &&
+//! CONNECTIT_BROKER_BIN=target/server/connectit-broker
+//! cargo run --profile server -p connectit-e2e --example redact_timing -- 10` (seconds measured per
 //! figure; 10 by default). `--rows FILE` appends rows to `scripts/bench`'s table.
 
 use std::time::{Duration, Instant};
@@ -189,6 +190,10 @@ async fn main() {
     let secs: u64 = bench::runs_argument(&args, &[])
         .map(|n| n.parse().expect("the seconds are a positive integer"))
         .unwrap_or(10);
+    println!(
+        "{}",
+        bench::broker_note(&connectit_e2e::broker::broker_binary())
+    );
     let mut rows = Vec::new();
     for (width, height) in SIZES {
         let w = World::start(BrokerOptions::default()).await;

@@ -5,8 +5,9 @@
 //! source's. Every run is a fresh broker, relay and pair of headless Chromium browsers.
 //! Not a test: it asserts only that the share and the file arrived.
 //!
-//! Run: `cargo build -p connectit-broker && scripts/build-app &&
-//! cargo run -p connectit-e2e --example relay_timing -- 3` (3 runs of each path by
+//! Run: `cargo build --profile server -p connectit-broker && scripts/build-app &&
+//! CONNECTIT_BROKER_BIN=target/server/connectit-broker
+//! cargo run --profile server -p connectit-e2e --example relay_timing -- 3` (3 runs of each path by
 //! default; `RELAY_TIMING_MB` sets the file's size, 20 MB by default). `--rows FILE`
 //! appends the medians as rows of `scripts/bench`'s table.
 
@@ -35,6 +36,10 @@ async fn main() {
         (Some(TurnTransport::Tcp), "TURN/TCP"),
         (Some(TurnTransport::Tls), "TURN/TLS"),
     ];
+    println!(
+        "{}",
+        bench::broker_note(&connectit_e2e::broker::broker_binary())
+    );
     let mut medians = Vec::new();
     for (transport, name) in paths {
         let (mut frames, mut rates) = (Vec::new(), Vec::new());

@@ -29,8 +29,9 @@
 //! Each side gets one untimed warm-up run first (codec and JIT warm-up would otherwise
 //! all land on ConnectIT, which runs first).
 //!
-//! Run: `cargo build -p connectit-broker && scripts/build-app &&
-//! cargo run -p connectit-e2e --example share_timing -- 9`
+//! Run: `cargo build --profile server -p connectit-broker && scripts/build-app &&
+//! CONNECTIT_BROKER_BIN=target/server/connectit-broker
+//! cargo run --profile server -p connectit-e2e --example share_timing -- 9`
 //! (or `SHARE_TIMING_RUNS=9`; 9 runs by default). It prints every run, then median and
 //! p95 for both and their ratio; `--timeline` prints, for each run, both pages' steps
 //! from the click to the first frame (`connectit_e2e::timeline`); `--profile` samples
@@ -189,6 +190,10 @@ async fn main() {
         return;
     }
 
+    println!(
+        "{}",
+        bench::broker_note(&connectit_e2e::broker::broker_binary())
+    );
     let w = World::start(BrokerOptions::default()).await;
     // The stamps give the connection's time (and, with --timeline, every step).
     for browser in [&w.cust, &w.tech] {

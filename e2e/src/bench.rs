@@ -94,6 +94,29 @@ impl fmt::Display for RowsError {
 
 impl std::error::Error for RowsError {}
 
+/// What a timing example says first: the broker it times. Without
+/// `CONNECTIT_BROKER_BIN` that is the tests' `target/debug/connectit-broker`, a build
+/// without optimisation whose own steps take a few times as long as the server
+/// build's, so its figures are not the ones `scripts/bench` gives (which builds the
+/// broker with `--profile server` and sets `CONNECTIT_BROKER_BIN` to it). Such a
+/// broker is named and the line says so.
+pub fn broker_note(bin: &Path) -> String {
+    let built_as = bin
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str());
+    if built_as == Some("debug") {
+        format!(
+            "broker: {} — a debug build: its figures are not the server build's; for those, \
+             `cargo build --profile server -p connectit-broker` and \
+             CONNECTIT_BROKER_BIN=target/server/connectit-broker",
+            bin.display()
+        )
+    } else {
+        format!("broker: {}", bin.display())
+    }
+}
+
 /// The file after `--rows` in a timing example's arguments, if given.
 pub fn rows_argument(args: &[String]) -> Option<PathBuf> {
     args.iter()
@@ -281,6 +304,14 @@ mod tests {
         assert_eq!(runs_argument(&slow, &["--cpu"]), Some("7"));
         assert_eq!(runs_argument(&args(&["--timeline", "5"]), &[]), Some("5"));
         assert_eq!(runs_argument(&args(&["--rows", "9"]), &[]), None);
+    }
+
+    #[test]
+    fn a_debug_broker_is_named_as_one() {
+        let debug = broker_note(Path::new("/w/target/debug/connectit-broker"));
+        assert!(debug.contains("a debug build"), "{debug}");
+        let server = broker_note(Path::new("/w/target/server/connectit-broker"));
+        assert_eq!(server, "broker: /w/target/server/connectit-broker");
     }
 
     #[test]

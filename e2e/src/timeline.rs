@@ -9,7 +9,9 @@
 //!
 //! [`start_profile`], [`stop_profile`] and [`Profile`] sample a page with Chromium's
 //! profiler and sum the time per function (names need a build that keeps them:
-//! `data-wasm-opt="0" data-keep-debug`).
+//! `data-wasm-opt="0" data-keep-debug`). [`main_thread`] reads, without a profiler's
+//! cost, how long a page's main thread has worked so far, in all and on scripts, style
+//! and layout: two readings give what lay between them.
 
 use serde_json::{json, Value};
 
@@ -179,6 +181,75 @@ pub async fn print(pages: &[(&str, &crate::Browser)], since: f64, until: f64) {
     for (at, who, what) in events {
         println!("    {at:7.1} ms  {who:<10} {what}");
     }
+}
+
+/// How long a page's main thread has worked since the page opened (CDP
+/// `Performance.getMetrics`), in milliseconds, and how many times it worked out style
+/// and layout. [`MainThread::since`] gives the work between two readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MainThread {
+    /// Every task, whatever it did (scripts, style, layout, painting, the browser's own).
+    pub task_ms: f64,
+    /// Running scripts (the app's WebAssembly and JavaScript, and the benchmark's).
+    pub script_ms: f64,
+    /// Working out style.
+    pub style_ms: f64,
+    /// Laying out.
+    pub layout_ms: f64,
+    /// How many times style was worked out.
+    pub styles: f64,
+    /// How many layouts.
+    pub layouts: f64,
+}
+
+impl MainThread {
+    /// Reads the figures out of `Performance.getMetrics`' answer (seconds for times);
+    /// a figure the browser did not give counts as zero.
+    pub fn from_metrics(answer: &Value) -> MainThread {
+        let metric = |name: &str| {
+            answer["metrics"]
+                .as_array()
+                .and_then(|all| all.iter().find(|m| m["name"] == name))
+                .and_then(|m| m["value"].as_f64())
+                .unwrap_or(0.0)
+        };
+        MainThread {
+            task_ms: metric("TaskDuration") * 1000.0,
+            script_ms: metric("ScriptDuration") * 1000.0,
+            style_ms: metric("RecalcStyleDuration") * 1000.0,
+            layout_ms: metric("LayoutDuration") * 1000.0,
+            styles: metric("RecalcStyleCount"),
+            layouts: metric("LayoutCount"),
+        }
+    }
+
+    /// The work done between `earlier` and this reading.
+    pub fn since(&self, earlier: &MainThread) -> MainThread {
+        MainThread {
+            task_ms: self.task_ms - earlier.task_ms,
+            script_ms: self.script_ms - earlier.script_ms,
+            style_ms: self.style_ms - earlier.style_ms,
+            layout_ms: self.layout_ms - earlier.layout_ms,
+            styles: self.styles - earlier.styles,
+            layouts: self.layouts - earlier.layouts,
+        }
+    }
+}
+
+impl std::fmt::Display for MainThread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "tasks {:.1} ms: scripts {:.1} ms, style {:.1} ms ({} times), layout {:.1} ms ({} times)",
+            self.task_ms, self.script_ms, self.style_ms, self.styles, self.layout_ms, self.layouts
+        )
+    }
+}
+
+/// How long `browser`'s page's main thread has worked so far ([`MainThread`]).
+pub async fn main_thread(browser: &crate::Browser) -> MainThread {
+    browser.cdp("Performance.enable", json!({})).await;
+    MainThread::from_metrics(&browser.cdp("Performance.getMetrics", json!({})).await)
 }
 
 /// Starts Chromium's sampling profiler in `browser`'s page (every 50 µs).
@@ -392,4 +463,30 @@ fn demangle(symbol: &str) -> String {
         text = text.replace(a, b);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_main_thread_s_work_between_two_readings() {
+        let reading = |task: f64, layouts: f64| {
+            json!({ "metrics": [
+                { "name": "TaskDuration", "value": task },
+                { "name": "ScriptDuration", "value": task / 2.0 },
+                { "name": "LayoutCount", "value": layouts },
+                { "name": "Nodes", "value": 120.0 },
+            ]})
+        };
+        let before = MainThread::from_metrics(&reading(0.250, 4.0));
+        let after = MainThread::from_metrics(&reading(0.290, 10.0));
+        let between = after.since(&before);
+        assert!((between.task_ms - 40.0).abs() < 1e-9, "{between:?}");
+        assert!((between.script_ms - 20.0).abs() < 1e-9, "{between:?}");
+        assert_eq!(between.layouts, 6.0);
+        // What the browser did not give counts as nothing.
+        assert_eq!((between.style_ms, between.styles), (0.0, 0.0));
+        assert_eq!(MainThread::from_metrics(&json!({})), MainThread::default());
+    }
 }
