@@ -35,7 +35,8 @@
 //! (or `SHARE_TIMING_RUNS=9`; 9 runs by default). It prints every run, then median and
 //! p95 for both and their ratio; `--timeline` prints, for each run, both pages' steps
 //! from the click to the first frame (`connectit_e2e::timeline`); `--profile` samples
-//! both pages over the ConnectIT runs and prints the functions that took the time.
+//! both pages over the ConnectIT runs and prints the functions that took the time
+//! within each timed run, from the click to the first frame.
 //!
 //! Beside the first frame, each run's **connection up**: from the click to the
 //! receiving page's `RTCPeerConnection` reaching `connected` (read from the page stamps
@@ -267,11 +268,18 @@ async fn connectit_runs(
     profile: bool,
 ) -> (Vec<f64>, Vec<f64>) {
     let (console, customer, _session) = w.active_session().await;
+    // Both pages sampled over the runs; only each timed run's own time, from the click
+    // to the first frame, is kept.
+    let mut marks = (0.0, 0.0);
     if profile {
-        // Both pages sampled over the runs (with their waits between).
         timeline::start_profile(&w.cust).await;
         timeline::start_profile(&w.tech).await;
+        marks = (
+            timeline::mark_profile(&w.cust).await,
+            timeline::mark_profile(&w.tech).await,
+        );
     }
+    let mut windows = Vec::with_capacity(runs);
     let mut samples = Vec::with_capacity(runs);
     let mut up = Vec::with_capacity(runs);
     for run in 0..=runs {
@@ -285,8 +293,8 @@ async fn connectit_runs(
         let (ms, size) = elapsed(&w.cust, &w.tech).await;
         report("ConnectIT", run, ms, size);
         let connected = connected_after_click(&w.cust, &w.tech).await;
+        let click = click_time(&w.cust).await;
         if show_timeline {
-            let click = click_time(&w.cust).await;
             timeline::print(
                 &[("customer", &w.cust), ("technician", &w.tech)],
                 click,
@@ -297,6 +305,7 @@ async fn connectit_runs(
         if run > 0 {
             samples.push(ms);
             up.push(connected);
+            windows.push((click, click + ms));
         }
         // Back to nothing shared, nothing granted.
         console.wait_screen_state("live").await;
@@ -305,10 +314,16 @@ async fn connectit_runs(
         console.wait_screen_state("off").await;
     }
     if profile {
-        for (who, browser) in [("customer", &w.cust), ("technician", &w.tech)] {
+        for (who, browser, mark) in [
+            ("customer", &w.cust, marks.0),
+            ("technician", &w.tech, marks.1),
+        ] {
             let mut p = timeline::Profile::default();
-            p.add(&timeline::stop_profile(browser).await);
-            p.print(&format!("the {who}'s page over the ConnectIT runs"));
+            let kept = p.add_within(&timeline::stop_profile(browser).await, mark, &windows);
+            p.print(&format!(
+                "the {who}'s page, grant click → first frame ({kept:.1} ms sampled over {} runs)",
+                windows.len()
+            ));
         }
     }
     (samples, up)
