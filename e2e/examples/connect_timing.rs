@@ -53,7 +53,9 @@
 //! before the Connect click to the console showing the session picked up: in all, on
 //! scripts, on style and on layout (`connectit_e2e::timeline::main_thread`, no
 //! profiler, so nothing is inflated). The window also holds the benchmark's own short
-//! scripts (arming the timers, reading the results).
+//! scripts (arming the timers, reading the results). `--cold` empties the customer's
+//! browser cache before each run's page load, so every join is a first visit's (by
+//! default only the first run's is; the later ones load the page from the cache).
 
 use std::path::{Path, PathBuf};
 
@@ -184,6 +186,7 @@ struct Args {
     timeline: bool,
     profile: bool,
     metrics: bool,
+    cold: bool,
 }
 
 fn args() -> Args {
@@ -198,6 +201,7 @@ fn args() -> Args {
         timeline: false,
         profile: false,
         metrics: false,
+        cold: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -209,9 +213,10 @@ fn args() -> Args {
             "--timeline" => args.timeline = true,
             "--profile" => args.profile = true,
             "--metrics" => args.metrics = true,
+            "--cold" => args.cold = true,
             n if !n.starts_with("--") => args.runs = count(n, "the number of runs"),
             other => panic!(
-                "unknown option {other} (--chat M, --echo K, --rows FILE, --timeline, --profile, --metrics)"
+                "unknown option {other} (--chat M, --echo K, --rows FILE, --timeline, --profile, --metrics, --cold)"
             ),
         }
     }
@@ -252,6 +257,11 @@ async fn main() {
         let session = console.create_session().await;
         if run > 1 {
             customer.forget_session().await;
+        }
+        if args.cold && run > 1 {
+            // Every join a first visit: nothing of the page, nor its compiled code, kept
+            // from the run before (the first run's profile is a fresh one already).
+            w.cust.clear_cache().await;
         }
         customer.open().await;
         if run == 1 {

@@ -46,8 +46,7 @@ impl Browser {
     /// round trip, and the throughputs in bits per second. Also empties the cache, so
     /// the next load is a cold one.
     pub async fn emulate_network(&self, latency_ms: f64, down_bits: f64, up_bits: f64) {
-        self.cdp("Network.enable", json!({})).await;
-        self.cdp("Network.clearBrowserCache", json!({})).await;
+        self.clear_cache().await;
         self.cdp(
             "Network.emulateNetworkConditions",
             json!({
@@ -58,6 +57,14 @@ impl Browser {
             }),
         )
         .await;
+    }
+
+    /// Empties this browser's cache (CDP `Network.clearBrowserCache`: the HTTP cache and,
+    /// with it, the compiled code Chromium keeps beside cached scripts and WebAssembly
+    /// modules), so the next page load is a first visit's.
+    pub async fn clear_cache(&self) {
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp("Network.clearBrowserCache", json!({})).await;
     }
 
     /// Makes this browser's current tab run its pages `rate` times slower than the
