@@ -236,10 +236,7 @@ async fn main() {
     let args = args();
     let runs = args.runs;
 
-    println!(
-        "{}",
-        bench::broker_note(&connectit_e2e::broker::broker_binary())
-    );
+    bench::print_broker_note();
     let w = World::start(BrokerOptions::default()).await;
     for browser in [&w.cust, &w.tech] {
         browser.before_page_scripts(timeline::STAMPS).await;
@@ -645,20 +642,24 @@ async fn result(browser: &Browser, target: &str, key: &str) -> f64 {
 
 /// The medians of each page's main-thread work per join (`--metrics`).
 fn print_main_thread(worked: &[(MainThread, MainThread)]) {
-    let median_of = |pick: &dyn Fn(&(MainThread, MainThread)) -> f64| {
-        let mut values: Vec<f64> = worked.iter().map(pick).collect();
-        connectit_e2e::stats::median(&mut values)
-    };
-    for (page, side) in [("the customer's page", 0), ("the technician's page", 1)] {
-        let of = |pair: &(MainThread, MainThread)| if side == 0 { pair.0 } else { pair.1 };
+    let customer: Vec<MainThread> = worked.iter().map(|w| w.0).collect();
+    let technician: Vec<MainThread> = worked.iter().map(|w| w.1).collect();
+    for (page, joins) in [
+        ("the customer's page", customer),
+        ("the technician's page", technician),
+    ] {
+        let median_of = |pick: fn(&MainThread) -> f64| {
+            let mut values: Vec<f64> = joins.iter().map(pick).collect();
+            connectit_e2e::stats::median(&mut values)
+        };
         println!(
             "main thread per join, {page} (medians of {} joins): tasks {:.1} ms, scripts {:.1} ms, \
              style {:.1} ms, layout {:.1} ms",
-            worked.len(),
-            median_of(&|p| of(p).task_ms),
-            median_of(&|p| of(p).script_ms),
-            median_of(&|p| of(p).style_ms),
-            median_of(&|p| of(p).layout_ms),
+            joins.len(),
+            median_of(|m| m.task_ms),
+            median_of(|m| m.script_ms),
+            median_of(|m| m.style_ms),
+            median_of(|m| m.layout_ms),
         );
     }
 }

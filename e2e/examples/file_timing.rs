@@ -313,10 +313,7 @@ async fn main() {
             tokio::join!(Browser::start_with(&flags), Browser::start_with(&flags)),
         )
     } else {
-        println!(
-            "{}",
-            bench::broker_note(&connectit_e2e::broker::broker_binary())
-        );
+        bench::print_broker_note();
         let broker = connectit_e2e::Broker::start(BrokerOptions::default()).await;
         (
             Some(broker),

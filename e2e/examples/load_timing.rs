@@ -122,10 +122,7 @@ fn args() -> Args {
 #[tokio::main]
 async fn main() {
     let a = args();
-    println!(
-        "{}",
-        bench::broker_note(&connectit_e2e::broker::broker_binary())
-    );
+    bench::print_broker_note();
     let broker = Broker::start(BrokerOptions::default()).await;
     let url = broker.customer_url();
     println!(

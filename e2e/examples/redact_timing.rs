@@ -190,10 +190,7 @@ async fn main() {
     let secs: u64 = bench::runs_argument(&args, &[])
         .map(|n| n.parse().expect("the seconds are a positive integer"))
         .unwrap_or(10);
-    println!(
-        "{}",
-        bench::broker_note(&connectit_e2e::broker::broker_binary())
-    );
+    bench::print_broker_note();
     let mut rows = Vec::new();
     for (width, height) in SIZES {
         let w = World::start(BrokerOptions::default()).await;

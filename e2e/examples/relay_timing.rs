@@ -36,10 +36,7 @@ async fn main() {
         (Some(TurnTransport::Tcp), "TURN/TCP"),
         (Some(TurnTransport::Tls), "TURN/TLS"),
     ];
-    println!(
-        "{}",
-        bench::broker_note(&connectit_e2e::broker::broker_binary())
-    );
+    bench::print_broker_note();
     let mut medians = Vec::new();
     for (transport, name) in paths {
         let (mut frames, mut rates) = (Vec::new(), Vec::new());

@@ -191,10 +191,7 @@ async fn main() {
         return;
     }
 
-    println!(
-        "{}",
-        bench::broker_note(&connectit_e2e::broker::broker_binary())
-    );
+    bench::print_broker_note();
     let w = World::start(BrokerOptions::default()).await;
     // The stamps give the connection's time (and, with --timeline, every step).
     for browser in [&w.cust, &w.tech] {

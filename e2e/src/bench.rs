@@ -117,6 +117,11 @@ pub fn broker_note(bin: &Path) -> String {
     }
 }
 
+/// Prints [`broker_note`] for the broker the examples start ([`crate::broker::broker_binary`]).
+pub fn print_broker_note() {
+    println!("{}", broker_note(&crate::broker::broker_binary()));
+}
+
 /// The file after `--rows` in a timing example's arguments, if given.
 pub fn rows_argument(args: &[String]) -> Option<PathBuf> {
     args.iter()
